@@ -1,0 +1,44 @@
+package dev.kiln.codegen;
+
+import dev.kiln.ir.DType;
+import dev.kiln.ir.Tensor;
+
+/**
+ * What a {@link KernelEmitter} may use while emitting one op: C expressions for tensor data, a
+ * place for file-scope constant tables, the body being written, and the op's scratch memory.
+ */
+public interface KernelContext {
+
+  /**
+   * A C expression of type {@code T *} (or {@code const T *} for constants) pointing at the tensor's
+   * first element, where T is its dtype's C type. Valid only inside the body.
+   */
+  String data(Tensor t);
+
+  /** Declares a file-scope {@code static const int32_t name[] = {...}}; returns the identifier. */
+  String tableI32(String hint, int[] values);
+
+  /** Declares a file-scope {@code static const int8_t name[] = {...}}; returns the identifier. */
+  String tableI8(String hint, byte[] values);
+
+  /** Declares a file-scope {@code static const float name[] = {...}}; returns the identifier. */
+  String tableF32(String hint, float[] values);
+
+  /**
+   * Declares a file-scope {@code static const <structType> name = { initializer };} and returns
+   * the identifier; kernels use it for their parameter structs.
+   */
+  String constant(String structType, String hint, String initializer);
+
+  /** A fresh identifier based on {@code hint}, unique in the generated file. */
+  String newName(String hint);
+
+  /** A C expression {@code (void *)...} pointing at {@link KernelEmitter#scratchBytes} bytes, 16-byte aligned. */
+  String scratch();
+
+  /** The function body being written; the emitter adds its call statement(s) here. */
+  CodeWriter body();
+
+  /** Convenience: the C type of a dtype. */
+  default String cType(DType t) { return t.cType(); }
+}

@@ -1,0 +1,32 @@
+package dev.kiln.codegen.kernels;
+
+import dev.kiln.codegen.KernelEmitter;
+import dev.kiln.ir.OpType;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The registry of op emitters and the C kernel-library files they call into. */
+public final class Kernels {
+  private static final Map<OpType, KernelEmitter> EMITTERS = new EnumMap<>(OpType.class);
+  private static final List<String> SOURCES = new ArrayList<>();
+
+  static {
+    SOURCES.add("kiln_fixedpoint.h");
+    NnKernels.register(EMITTERS);
+    SOURCES.addAll(NnKernels.SOURCES);
+    ElementwiseKernels.register(EMITTERS);
+    SOURCES.addAll(ElementwiseKernels.SOURCES);
+  }
+
+  private Kernels() {}
+
+  /** The emitter for an op type; RESHAPE has none (it is a view, handled by the model writer). */
+  public static Optional<KernelEmitter> emitter(OpType type) { return Optional.ofNullable(EMITTERS.get(type)); }
+
+  /** Kernel-library files under the resource folder {@code /dev/kiln/runtime/kernels/}. */
+  public static List<String> sources() { return Collections.unmodifiableList(SOURCES); }
+}

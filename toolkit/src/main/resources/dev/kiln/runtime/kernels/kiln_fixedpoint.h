@@ -1,0 +1,42 @@
+/*
+ * Fixed-point building blocks of TFLite's reference kernels (TF 2.21, double rounding).
+ * Written with divisions where C99 leaves right shifts of negative numbers
+ * implementation-defined. See tflite-numerics.md section 1.
+ */
+#ifndef KILN_FIXEDPOINT_H
+#define KILN_FIXEDPOINT_H
+
+#include <stdint.h>
+
+/* SaturatingRoundingDoublingHighMul: round(a*b / 2^31), ties toward +inf. */
+static inline int32_t kiln_srdhm(int32_t a, int32_t b) {
+  int64_t ab;
+  int64_t nudge;
+  if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+  ab = (int64_t)a * (int64_t)b;
+  nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+  return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+/* RoundingDivideByPOT: x / 2^n, ties away from zero, 0 <= n <= 31. */
+static inline int32_t kiln_rdbpot(int32_t x, int n) {
+  const int32_t mask = (int32_t)(((int64_t)1 << n) - 1);
+  const int32_t rem = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  /* floor division by 2^n, portable for negative x */
+  const int32_t floor_div = (int32_t)((x - rem) / ((int64_t)1 << n));
+  return floor_div + (rem > threshold ? 1 : 0);
+}
+
+/* MultiplyByQuantizedMultiplier: RDBPOT(SRDHM(x * 2^left, q), right). */
+static inline int32_t kiln_mbqm(int32_t x, int32_t q, int shift) {
+  const int left = shift > 0 ? shift : 0;
+  const int right = shift > 0 ? 0 : -shift;
+  return kiln_rdbpot(kiln_srdhm((int32_t)((int64_t)x * ((int64_t)1 << left)), q), right);
+}
+
+static inline int32_t kiln_clamp_i32(int32_t v, int32_t lo, int32_t hi) {
+  return v < lo ? lo : (v > hi ? hi : v);
+}
+
+#endif /* KILN_FIXEDPOINT_H */
