@@ -26,14 +26,15 @@ public final class CNames {
   /** The plain sanitized form: unsafe characters become {@code _}; a leading digit gets a {@code _} prefix. */
   public static String sanitize(String name) {
     StringBuilder sb = new StringBuilder(name.length() + 1);
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      boolean ok = c < 128 && (Character.isLetterOrDigit(c) || c == '_');
-      sb.append(ok ? c : '_');
-    }
+    name.codePoints().forEach(c -> sb.append(c < 128 && (Character.isLetterOrDigit(c) || c == '_') ? (char) c : '_'));
     if (sb.length() == 0 || Character.isDigit(sb.charAt(0))) sb.insert(0, '_');
     String s = sb.toString();
     return RESERVED.contains(s) ? s + "_" : s;
+  }
+
+  /** True if {@code s} is made of letters, digits and {@code _} and does not start with a digit (keywords allowed: it is a prefix or suffix). */
+  public static boolean isIdentifierPart(String s) {
+    return s.matches("[A-Za-z_][A-Za-z0-9_]*");
   }
 
   /** True if {@code name} can be used unchanged as a C identifier. */

@@ -162,10 +162,11 @@ public final class Graph {
 
     public Graph build() {
       // C names: inputs first, then outputs, then the rest, so I/O get the plain spelling.
-      List<Integer> order = new ArrayList<>();
-      for (int i : inputs) if (!order.contains(i)) order.add(i);
-      for (int i : outputs) if (!order.contains(i)) order.add(i);
-      for (int i = 0; i < tensors.size(); i++) if (!order.contains(i)) order.add(i);
+      Set<Integer> ordered = new LinkedHashSet<>();
+      for (int i : inputs) ordered.add(i);
+      for (int i : outputs) ordered.add(i);
+      for (int i = 0; i < tensors.size(); i++) ordered.add(i);
+      List<Integer> order = new ArrayList<>(ordered);
       List<String> cNames = CNames.allocate(order.stream().map(i -> tensors.get(i).build().name()).collect(Collectors.toList()));
       Tensor[] built = new Tensor[tensors.size()];
       for (int k = 0; k < order.size(); k++) {

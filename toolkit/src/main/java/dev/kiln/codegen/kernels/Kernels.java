@@ -1,6 +1,8 @@
 package dev.kiln.codegen.kernels;
 
 import dev.kiln.codegen.KernelEmitter;
+import dev.kiln.compile.OpSupport;
+import dev.kiln.ir.Op;
 import dev.kiln.ir.OpType;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -26,6 +28,19 @@ public final class Kernels {
 
   /** The emitter for an op type; RESHAPE has none (it is a view, handled by the model writer). */
   public static Optional<KernelEmitter> emitter(OpType type) { return Optional.ofNullable(EMITTERS.get(type)); }
+
+  /** The compiler's view of this registry: check an op, size its scratch memory. */
+  public static OpSupport support() {
+    return new OpSupport() {
+      @Override public void check(Op op) {
+        emitter(op.type()).orElseThrow(() -> new UnsupportedOperationException("no kernel for " + op.type() + " in this build of Kiln")).check(op);
+      }
+
+      @Override public int scratchBytes(Op op) {
+        return emitter(op.type()).map(e -> e.scratchBytes(op)).orElse(0);
+      }
+    };
+  }
 
   /** Kernel-library files under the resource folder {@code /dev/kiln/runtime/kernels/}. */
   public static List<String> sources() { return Collections.unmodifiableList(SOURCES); }

@@ -23,8 +23,10 @@ static inline int32_t kiln_rdbpot(int32_t x, int n) {
   const int32_t mask = (int32_t)(((int64_t)1 << n) - 1);
   const int32_t rem = x & mask;
   const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-  /* floor division by 2^n, portable for negative x */
-  const int32_t floor_div = (int32_t)((x - rem) / ((int64_t)1 << n));
+  /* floor(x / 2^n) without right-shifting a negative value (implementation-
+   * defined in C99); GCC and Clang compile it to one arithmetic shift, where
+   * the former division by a variable 2^n cost a 64-bit divide per call. */
+  const int32_t floor_div = x >= 0 ? x >> n : ~(~x >> n);
   return floor_div + (rem > threshold ? 1 : 0);
 }
 

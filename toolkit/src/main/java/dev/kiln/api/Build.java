@@ -1,0 +1,205 @@
+package dev.kiln.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.codegen.GeneratedFile;
+import dev.kiln.codegen.ModelWriter;
+import dev.kiln.codegen.kernels.Kernels;
+import dev.kiln.compile.CompileException;
+import dev.kiln.compile.CompiledModel;
+import dev.kiln.compile.Compiler;
+import dev.kiln.compile.MemoryPlan;
+import dev.kiln.project.FolderWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A model compiled for one executor: the generated C (viewable), its memory plan and metadata,
+ * exportable as a Model Library Format-style folder.
+ */
+public final class Build {
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+      .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+
+  private final Model model;
+  private final Executor executor;
+  private final CompiledModel compiled;
+  private final ModelWriter writer;
+  private final List<GeneratedFile> files;
+
+  private Build(Model model, Executor executor, CompiledModel compiled) {
+    this.model = model;
+    this.executor = executor;
+    this.compiled = compiled;
+    this.writer = new ModelWriter(compiled, executor.moduleName());
+    this.files = writer.files();
+  }
+
+  static Build of(Model model, Executor executor) {
+    requireSupported(executor);
+    try {
+      return new Build(model, executor, Compiler.compile(model.graph(), Kernels.support()));
+    } catch (CompileException e) {
+      throw new KilnException(model.source() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void requireSupported(Executor e) {
+    if (e.kind() == Executor.Kind.AOT && e.interfaceApi().equals("c") && !e.unpackedApi()) {
+      throw new KilnException("the AoT C interface calls operators with raw pointers, so it needs unpacked-api=true: "
+          + "use Executor.aot().interfaceApi(\"c\").unpackedApi(true) (kiln: --interface-api c --unpacked-api)");
+    }
+    if (e.kind() != Executor.Kind.AOT || !e.interfaceApi().equals("c")) {
+      throw new KilnException(e + " needs Kiln's device runtime (host-driven RPC), which this version does not include yet; "
+          + "the standalone AoT C interface works: Executor.aot().interfaceApi(\"c\").unpackedApi(true) "
+          + "(kiln compile --executor aot --interface-api c --unpacked-api)");
+    }
+  }
+
+  public Model model() { return model; }
+
+  public Executor executor() { return executor; }
+
+  public CompiledModel compiled() { return compiled; }
+
+  /** The memory plan of the static arena (model inputs and outputs live in the caller's buffers). */
+  public MemoryPlan memoryPlan() { return compiled.memoryPlan(); }
+
+  public int arenaBytes() { return compiled.arenaBytes(); }
+
+  /** The generated sources by path under {@code codegen/host/}. */
+  public Map<String, String> sources() {
+    Map<String, String> m = new LinkedHashMap<>();
+    for (GeneratedFile f : files) m.put(f.path(), f.text());
+    return m;
+  }
+
+  /** The C-interface entry point, e.g. {@code tvmgen_default_run}. */
+  public String entryPoint() { return writer.prefix() + "_run"; }
+
+  /** Complete metadata: executor options, every input and output with both names, memory. */
+  public ObjectNode metadata() {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("model", model.name());
+    root.put("source", model.source());
+    root.put("format", model.format());
+    ObjectNode ex = root.putObject("executor");
+    ex.put("kind", executor.kind().name().toLowerCase(java.util.Locale.ROOT));
+    ex.put("interface_api", executor.interfaceApi());
+    ex.put("unpacked_api", executor.unpackedApi());
+    ex.put("module_name", executor.moduleName());
+    ex.put("entry_point", entryPoint());
+    root.set("inputs", tensors(model.inputs()));
+    root.set("outputs", tensors(model.outputs()));
+    ObjectNode mem = root.putObject("memory");
+    MemoryPlan p = memoryPlan();
+    mem.put("arena_bytes", p.arenaBytes());
+    mem.put("arena_lower_bound_bytes", p.lowerBoundBytes());
+    mem.put("arena_greedy_bytes", p.greedyBytes());
+    mem.put("arena_strategy", p.strategy());
+    MemoryPlan io = compiled.memoryPlanWithIo();
+    mem.put("with_io_bytes", io.arenaBytes());
+    mem.put("with_io_lower_bound_bytes", io.lowerBoundBytes());
+    mem.put("weights_bytes", model.weightBytes());
+    ArrayNode pools = mem.putArray("workspace_pools");
+    ObjectNode pool = pools.addObject();
+    pool.put("name", writer.prefix() + "_arena");
+    pool.put("bytes", p.arenaBytes());
+    ObjectNode ops = root.putObject("ops");
+    new TreeMap<>(model.opCounts()).forEach((k, v) -> ops.put(k.name(), v));
+    return root;
+  }
+
+  private static ArrayNode tensors(List<TensorInfo> infos) {
+    ArrayNode arr = JSON.createArrayNode();
+    for (TensorInfo t : infos) {
+      ObjectNode o = arr.addObject();
+      o.put("index", t.index());
+      o.put("name", t.name());
+      o.put("c_name", t.cName());
+      ArrayNode aliases = o.putArray("aliases");
+      t.aliases().forEach(aliases::add);
+      ArrayNode shape = o.putArray("shape");
+      for (int d : t.shape()) shape.add(d);
+      o.put("dtype", t.dtype());
+      o.put("bytes", t.bytes());
+      if (t.isQuantized()) {
+        ObjectNode q = o.putObject("quantization");
+        q.put("scale", t.scale());
+        q.put("zero_point", t.zeroPoint());
+      } else {
+        o.putNull("quantization");
+      }
+    }
+    return arr;
+  }
+
+  /**
+   * Writes the Model Library Format-style folder: {@code codegen/host/{include,src}} and
+   * {@code metadata.json}. All or nothing: on failure the destination is left as it was.
+   */
+  public Path exportTo(Path dir) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (GeneratedFile f : files) out.put("codegen/host/" + f.path(), f.text());
+    try {
+      out.put("metadata.json", JSON.writeValueAsString(mlfMetadata()) + "\n");
+      FolderWriter.write(dir, out);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not write " + dir + ": " + e.getMessage(), e);
+    }
+    return dir;
+  }
+
+  /**
+   * Exports this build under {@code work} and compiles it with gcc into a host program driven
+   * through the C interface (for checking outputs and timing on the host).
+   */
+  public HostModel compileForHost(Path work) {
+    Path lib = exportTo(work.resolve("mlf"));
+    try {
+      var p = dev.kiln.project.HostProgram.compile(lib, writer.prefix(),
+          model.inputs().stream().map(TensorInfo::cName).toList(), model.inputs().stream().map(TensorInfo::bytes).toList(),
+          model.outputs().stream().map(TensorInfo::cName).toList(), model.outputs().stream().map(TensorInfo::bytes).toList(),
+          work.resolve("host"));
+      return new HostModel(this, p, work);
+    } catch (IOException e) {
+      throw new KilnException("compiling " + model.name() + " for the host failed: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KilnException("interrupted while compiling " + model.name(), e);
+    }
+  }
+
+  private ObjectNode mlfMetadata() {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("version", 7);
+    ObjectNode m = root.putObject("modules").putObject(executor.moduleName());
+    m.putArray("executors").add(executor.kind().name().toLowerCase(java.util.Locale.ROOT));
+    m.put("model_name", executor.moduleName());
+    m.put("style", "full-model");
+    m.putArray("target").add("c");
+    ObjectNode main = m.putObject("memory").putObject("functions").putArray("main").addObject();
+    main.put("device", 1);
+    main.put("workspace_size_bytes", arenaBytes());
+    main.put("constants_size_bytes", model.weightBytes());
+    main.put("io_size_bytes", model.inputs().stream().mapToInt(TensorInfo::bytes).sum()
+        + model.outputs().stream().mapToInt(TensorInfo::bytes).sum());
+    ObjectNode ins = main.putObject("inputs");
+    for (TensorInfo t : model.inputs()) ins.putObject(t.name()).put("size", t.bytes()).put("dtype", t.dtype());
+    ObjectNode outs = main.putObject("outputs");
+    for (TensorInfo t : model.outputs()) outs.putObject(t.name()).put("size", t.bytes()).put("dtype", t.dtype());
+    m.set("kiln", metadata());
+    return root;
+  }
+
+  @Override public String toString() {
+    return model.name() + " for " + executor + ": " + memoryPlan();
+  }
+}

@@ -1,0 +1,172 @@
+package dev.kiln.api;
+
+import dev.kiln.ir.DType;
+import dev.kiln.ir.Shape;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A tensor value on the host: shape, dtype and little-endian row-major bytes. Loads and saves
+ * {@code .npy} files (format versions 1-3, C order). Immutable.
+ */
+public final class Tensor {
+  private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+  private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
+  private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
+  private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
+
+  private final int[] shape;
+  private final DType dtype;
+  private final byte[] data;
+
+  private Tensor(int[] shape, DType dtype, byte[] data) {
+    long need = Shape.elements(shape) * dtype.byteSize();
+    if (need != data.length) {
+      throw new KilnException("shape " + Shape.toString(shape) + " of " + dtype + " needs " + need + " bytes, got " + data.length);
+    }
+    this.shape = shape.clone();
+    this.dtype = dtype;
+    this.data = data;
+  }
+
+  public static Tensor of(DType dtype, int[] shape, byte[] littleEndianBytes) {
+    return new Tensor(shape, dtype, littleEndianBytes.clone());
+  }
+
+  public static Tensor ofFloats(int[] shape, float... values) {
+    ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) b.putFloat(v);
+    return new Tensor(shape, DType.FLOAT32, b.array());
+  }
+
+  public static Tensor ofInt8(int[] shape, byte... values) { return new Tensor(shape, DType.INT8, values.clone()); }
+
+  /** Reads a {@code .npy} file; the error names the file and what is wrong with it. */
+  public static Tensor load(String path) { return load(Path.of(path)); }
+
+  public static Tensor load(Path path) {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(path);
+    } catch (IOException e) {
+      throw new KilnException("cannot read " + path + ": " + (Files.exists(path) ? e.getMessage() : "no such file"), e);
+    }
+    return parseNpy(path.toString(), bytes);
+  }
+
+  static Tensor parseNpy(String name, byte[] bytes) {
+    if (bytes.length < 10 || !Arrays.equals(Arrays.copyOf(bytes, 6), MAGIC)) {
+      throw new KilnException(name + " is not a .npy file (it does not start with \\x93NUMPY)");
+    }
+    int major = bytes[6];
+    ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    int headerLen;
+    int start;
+    if (major == 1) {
+      headerLen = b.getShort(8) & 0xffff;
+      start = 10;
+    } else if (major == 2 || major == 3) {
+      if (bytes.length < 12) throw new KilnException(name + ": truncated .npy header");
+      headerLen = b.getInt(8);
+      start = 12;
+    } else {
+      throw new KilnException(name + ": unsupported .npy format version " + major);
+    }
+    if (headerLen < 0 || start + headerLen > bytes.length) throw new KilnException(name + ": truncated .npy header");
+    String header = new String(bytes, start, headerLen, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+    Matcher d = DESCR.matcher(header);
+    Matcher f = FORTRAN.matcher(header);
+    Matcher s = SHAPE.matcher(header);
+    if (!d.find() || !s.find()) throw new KilnException(name + ": .npy header lacks descr or shape: " + header.trim());
+    if (f.find() && f.group(1).equals("True")) {
+      throw new KilnException(name + ": Fortran-order arrays are not supported; save with np.ascontiguousarray(x)");
+    }
+    DType dtype;
+    try {
+      dtype = DType.fromNpyDescr(d.group(1));
+    } catch (IllegalArgumentException e) {
+      throw new KilnException(name + ": " + e.getMessage());
+    }
+    List<Integer> dims = new ArrayList<>();
+    for (String part : s.group(1).split(",")) if (!part.isBlank()) dims.add(Integer.parseInt(part.trim()));
+    int[] shape = dims.stream().mapToInt(Integer::intValue).toArray();
+    long need = Shape.elements(shape) * dtype.byteSize();
+    int dataStart = start + headerLen;
+    if (bytes.length - dataStart != need) {
+      throw new KilnException(name + ": shape " + Shape.toString(shape) + " of " + dtype + " needs " + need
+          + " data bytes, the file has " + (bytes.length - dataStart));
+    }
+    return new Tensor(shape, dtype, Arrays.copyOfRange(bytes, dataStart, bytes.length));
+  }
+
+  /** Writes a version-1 {@code .npy} file numpy reads back unchanged. */
+  public Path save(String path) { return save(Path.of(path)); }
+
+  public Path save(Path path) {
+    try {
+      Path parent = path.toAbsolutePath().getParent();
+      if (parent != null) Files.createDirectories(parent);
+      Files.write(path, toNpy());
+      return path;
+    } catch (IOException e) {
+      throw new KilnException("cannot write " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  public byte[] toNpy() {
+    StringBuilder shapeText = new StringBuilder();
+    for (int d : shape) shapeText.append(d).append(", ");
+    String dims = shape.length == 1 ? shape[0] + "," : shapeText.length() == 0 ? "" : shapeText.substring(0, shapeText.length() - 2);
+    String header = String.format(Locale.ROOT, "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", dtype.npyDescr(), dims);
+    int total = MAGIC.length + 4 + header.length() + 1;
+    int pad = (64 - total % 64) % 64;
+    header = header + " ".repeat(pad) + "\n";
+    ByteBuffer b = ByteBuffer.allocate(10 + header.length() + data.length).order(ByteOrder.LITTLE_ENDIAN);
+    b.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length());
+    b.put(header.getBytes(StandardCharsets.ISO_8859_1)).put(data);
+    return b.array();
+  }
+
+  public int[] shape() { return shape.clone(); }
+
+  public DType dtype() { return dtype; }
+
+  public long elements() { return Shape.elements(shape); }
+
+  /** The raw little-endian bytes (a copy). */
+  public byte[] bytes() { return data.clone(); }
+
+  public float[] toFloatArray() {
+    requireType(DType.FLOAT32);
+    float[] out = new float[(int) elements()];
+    ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+    return out;
+  }
+
+  public byte[] toByteArray() {
+    if (dtype.byteSize() != 1) throw new KilnException("tensor is " + dtype + ", not a 1-byte type");
+    return data.clone();
+  }
+
+  private void requireType(DType t) {
+    if (dtype != t) throw new KilnException("tensor is " + dtype + ", not " + t);
+  }
+
+  @Override public boolean equals(Object o) {
+    return o instanceof Tensor t && t.dtype == dtype && Arrays.equals(t.shape, shape) && Arrays.equals(t.data, data);
+  }
+
+  @Override public int hashCode() { return Arrays.hashCode(data); }
+
+  @Override public String toString() { return "Tensor " + Shape.toString(shape) + " " + dtype; }
+}

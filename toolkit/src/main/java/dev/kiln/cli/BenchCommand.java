@@ -1,0 +1,207 @@
+package dev.kiln.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.api.Build;
+import dev.kiln.api.HostModel;
+import dev.kiln.api.Kiln;
+import dev.kiln.api.Model;
+import dev.kiln.api.Tensor;
+import dev.kiln.project.FolderWriter;
+import dev.kiln.project.SectionSizes;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = {"Prints, per model: compile time (cold process, warm in-JVM), flash (text+data of the compiled",
+        "library), arena vs its lower bound, and host inference time of Kiln's C (gcc -O2) next to TensorFlow",
+        "Lite's reference and optimized kernels (1 thread) measured in the same run, with ratios.",
+        "Figures only: nothing is asserted."})
+final class BenchCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Spec CommandSpec spec;
+
+  @Parameters(paramLabel = "MODEL", arity = "0..*", description = "Model files (default: every .tflite under --models).")
+  List<Path> models = new ArrayList<>();
+
+  @Option(names = "--models", paramLabel = "DIR", description = "Folder of model folders with manifest.json (default: ../shared/models beside the Kiln checkout).")
+  Path modelsDir;
+
+  @Option(names = "--runs", defaultValue = "200", description = "Timed inference runs per engine (default: ${DEFAULT-VALUE}).")
+  int runs;
+
+  @Option(names = "--no-peers", description = "Skip the TensorFlow Lite timings.")
+  boolean noPeers;
+
+  @Override public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    List<Path> files = models.isEmpty() ? discover() : models;
+    Path work = Files.createTempDirectory("kiln-bench-");
+    Path script = extract("/dev/kiln/bench/tflite_timing.py", work);
+    try {
+      out.println("Kiln bench: " + files.size() + " model(s), " + runs + " timed runs each, 1 thread; medians unless noted");
+      out.printf(Locale.ROOT, "%-22s %9s %9s %9s %9s %9s %7s %10s %10s %10s %7s %7s%n", "model", "cold ms", "warm ms",
+          "flash B", "arena B", "bound B", "x bound", "kiln us", "tfl-ref us", "tfl-opt us", "k/ref", "k/opt");
+      for (Path f : files) {
+        try {
+          out.println(row(f, work.resolve(f.getFileName().toString()), script));
+        } catch (RuntimeException | IOException e) {
+          out.printf("%-22s error: %s%n", name(f), e.getMessage());
+        }
+        out.flush();
+      }
+      out.println("cold: a new JVM running `kiln compile` (load, compile, write); warm: the same in this JVM after warm-up.");
+      out.println("flash: text+data of the generated library compiled with gcc -O2 (size -B); arena: the static workspace; bound: most bytes live at one op.");
+    } finally {
+      FolderWriter.deleteTree(work);
+    }
+    return 0;
+  }
+
+  private String row(Path model, Path work, Path script) throws Exception {
+    Files.createDirectories(work);
+    double cold = coldCompileMillis(model, work.resolve("cold"));
+    double warm = warmCompileMillis(model, work.resolve("warm"));
+    Build build = Kiln.load(model).build(CompileCommand.standaloneAot("default"));
+    Path lib = build.exportTo(work.resolve("lib"));
+    SectionSizes sizes = SectionSizes.measure(lib, work.resolve("size"));
+    HostModel host = build.compileForHost(work.resolve("host"));
+    List<Path> inputs = sampleInputs(model, build.model());
+    List<Tensor> values = new ArrayList<>();
+    for (Path p : inputs) values.add(Tensor.load(p));
+    long[] t = host.time(values, runs);
+    double kiln = median(t) / 1000.0;
+    String ref = "-";
+    String opt = "-";
+    String rRef = "-";
+    String rOpt = "-";
+    if (!noPeers) {
+      JsonNode peers = peerTimes(script, model, inputs);
+      if (peers.has("reference")) {
+        double r = peers.get("reference").get("median_us").asDouble();
+        double o = peers.get("optimized").get("median_us").asDouble();
+        ref = fmt(r);
+        opt = fmt(o);
+        rRef = String.format(Locale.ROOT, "%.2f", kiln / r);
+        rOpt = String.format(Locale.ROOT, "%.2f", kiln / o);
+      } else {
+        ref = "n/a";
+        opt = peers.path("error").asText("n/a");
+      }
+    }
+    var plan = build.memoryPlan();
+    return String.format(Locale.ROOT, "%-22s %9.0f %9.1f %9d %9d %9d %7.3f %10s %10s %10s %7s %7s", name(model), cold, warm,
+        sizes.flash(), plan.arenaBytes(), plan.lowerBoundBytes(), plan.ratioToLowerBound(), fmt(kiln), ref, opt, rRef, rOpt);
+  }
+
+  private static String fmt(double us) { return String.format(Locale.ROOT, us < 100 ? "%.2f" : "%.0f", us); }
+
+  private static String name(Path model) {
+    Path parent = model.toAbsolutePath().getParent();
+    return Files.exists(parent.resolve("manifest.json")) ? parent.getFileName().toString() : model.getFileName().toString();
+  }
+
+  private static double warmCompileMillis(Path model, Path work) {
+    long[] t = new long[7];
+    for (int i = 0; i < t.length; i++) {
+      long s = System.nanoTime();
+      Kiln.load(model).build(CompileCommand.standaloneAot("default")).exportTo(work.resolve("r" + i));
+      t[i] = System.nanoTime() - s;
+    }
+    return median(Arrays.copyOfRange(t, 2, t.length)) / 1e6;
+  }
+
+  private static double coldCompileMillis(Path model, Path work) throws IOException, InterruptedException {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> cmd = List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+        Main.class.getName(), "compile", model.toString(), "--executor", "aot", "--interface-api", "c", "--unpacked-api",
+        "-o", work.toString());
+    long s = System.nanoTime();
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IOException("cold compile timed out after 120 s");
+    }
+    if (p.exitValue() != 0) throw new IOException("cold compile exited " + p.exitValue());
+    return (System.nanoTime() - s) / 1e6;
+  }
+
+  private JsonNode peerTimes(Path script, Path model, List<Path> inputs) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of("python3", script.toString(), model.toString()));
+    for (Path p : inputs) cmd.add(p.toString());
+    cmd.addAll(List.of("--runs", Integer.toString(runs)));
+    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    byte[] bytes = p.getInputStream().readAllBytes();
+    if (!p.waitFor(600, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      return JSON.createObjectNode().put("error", "timed out");
+    }
+    String text = new String(bytes, StandardCharsets.UTF_8).trim();
+    String last = text.isEmpty() ? "{}" : text.substring(text.lastIndexOf('\n') + 1);
+    try {
+      return JSON.readTree(last);
+    } catch (IOException e) {
+      return JSON.createObjectNode().put("error", "python3 exited " + p.exitValue());
+    }
+  }
+
+  private static List<Path> sampleInputs(Path model, Model m) {
+    Path dir = model.toAbsolutePath().getParent();
+    List<Path> in = new ArrayList<>();
+    for (int i = 0; i < m.inputs().size(); i++) {
+      Path p = dir.resolve("sample0_in" + i + ".npy");
+      if (!Files.exists(p)) throw new dev.kiln.api.KilnException("no " + p.getFileName() + " beside " + model + " to time with");
+      in.add(p);
+    }
+    return in;
+  }
+
+  private List<Path> discover() throws IOException {
+    Path dir = modelsDir;
+    if (dir == null) {
+      Path jar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().getPath()).toAbsolutePath();
+      // .../<checkout>/toolkit/target/<jar or classes> -> .../shared/models
+      Path checkout = jar.getParent().getParent().getParent();
+      dir = checkout.resolveSibling("shared").resolve("models");
+      if (!Files.isDirectory(dir)) dir = Path.of("../shared/models");
+    }
+    if (!Files.isDirectory(dir)) throw new dev.kiln.api.KilnException("no models folder at " + dir + "; give --models DIR or model files");
+    List<Path> files = new ArrayList<>();
+    try (Stream<Path> s = Files.walk(dir, 2)) {
+      s.filter(p -> p.toString().endsWith(".tflite")).sorted().forEach(files::add);
+    }
+    return files;
+  }
+
+  private static Path extract(String resource, Path dir) throws IOException {
+    Path target = dir.resolve(Path.of(resource).getFileName().toString());
+    try (InputStream in = BenchCommand.class.getResourceAsStream(resource)) {
+      if (in == null) throw new IOException("missing resource " + resource);
+      Files.copy(in, target);
+    }
+    return target;
+  }
+
+  static double median(long[] values) {
+    long[] v = values.clone();
+    Arrays.sort(v);
+    return v.length == 0 ? Double.NaN : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2.0;
+  }
+}

@@ -1,0 +1,166 @@
+package dev.kiln.codegen.kernels;
+
+import static dev.kiln.codegen.kernels.ElementwiseKernels.dtypes;
+import static dev.kiln.codegen.kernels.ElementwiseKernels.perTensor;
+import static dev.kiln.codegen.kernels.ElementwiseKernels.requireArity;
+import static dev.kiln.codegen.kernels.ElementwiseKernels.unsupported;
+
+import dev.kiln.codegen.CLiterals;
+import dev.kiln.codegen.KernelContext;
+import dev.kiln.codegen.KernelEmitter;
+import dev.kiln.compile.FixedPoint;
+import dev.kiln.compile.FixedPoint.Multiplier;
+import dev.kiln.ir.Activation;
+import dev.kiln.ir.DType;
+import dev.kiln.ir.Op;
+import dev.kiln.ir.OpType;
+import dev.kiln.ir.Options;
+import dev.kiln.ir.Quantization;
+import dev.kiln.ir.Tensor;
+import java.util.Locale;
+
+/**
+ * ADD, SUB and MUL on int8 or float32 with numpy broadcasting (up to 6 dimensions) and a fused
+ * activation (tflite-numerics.md section 6). int8 SUB takes ADD's parameters and subtracts the two
+ * rescaled inputs, as TF 2.21's reference {@code SubElementwise} does (older TFLite negated the second
+ * multiplier instead, which rounds ties differently: the real interpreter confirms the subtraction).
+ */
+final class ArithmeticEmitter implements KernelEmitter {
+  /** ADD/SUB scale both inputs by 2^20 before requantizing (int8). */
+  static final int ADD_LEFT_SHIFT = 20;
+
+  private final OpType type;
+
+  ArithmeticEmitter(OpType type) {
+    if (type != OpType.ADD && type != OpType.SUB && type != OpType.MUL) throw new IllegalArgumentException(type.toString());
+    this.type = type;
+  }
+
+  @Override public void check(Op op) {
+    requireArity(op, 2);
+    Tensor a = op.input(0);
+    Tensor b = op.input(1);
+    Tensor out = op.output();
+    Activation act = op.options(Options.Elementwise.class).activation();
+    boolean int8 = a.dtype() == DType.INT8 && b.dtype() == DType.INT8 && out.dtype() == DType.INT8;
+    boolean f32 = a.dtype() == DType.FLOAT32 && b.dtype() == DType.FLOAT32 && out.dtype() == DType.FLOAT32;
+    if (!int8 && !f32) {
+      throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; Kiln compiles " + type
+          + " on int8 (all three tensors) or float32 (all three)");
+    }
+    if (act == Activation.TANH || act == Activation.SIGN_BIT) {
+      throw unsupported(op, "fused activation " + act + " is not supported (only NONE, RELU, RELU_N1_TO_1, RELU6)");
+    }
+    try {
+      BroadcastPlan.of(a.shape(), b.shape(), out.shape());
+    } catch (IllegalArgumentException e) {
+      throw unsupported(op, e.getMessage());
+    }
+    ElementwiseKernels.count(op, out);
+    if (int8) {
+      perTensor(op, a, "input 1");
+      perTensor(op, b, "input 2");
+      perTensor(op, out, "output");
+      if (type == OpType.MUL) mulParams(op); else addParams(op);
+    }
+  }
+
+  @Override public void emit(Op op, KernelContext ctx) {
+    check(op);
+    Tensor a = op.input(0);
+    Tensor b = op.input(1);
+    Tensor out = op.output();
+    Activation act = op.options(Options.Elementwise.class).activation();
+    BroadcastPlan plan = BroadcastPlan.of(a.shape(), b.shape(), out.shape());
+    String name = type.name().toLowerCase(Locale.ROOT);
+    String args = ctx.data(a) + ", " + ctx.data(b) + ", " + ctx.data(out);
+    if (out.dtype() == DType.FLOAT32) {
+      float[] range = FixedPoint.activationRangeFloat(act);
+      String p = ctx.constant("kiln_arith_f32_params", name + op.index(),
+          "{.bc = " + plan.initializer() + ", .act_min = " + CLiterals.f32(range[0]) + ", .act_max = " + CLiterals.f32(range[1]) + "}");
+      ctx.body().line("kiln_" + name + "_f32(&" + p + ", " + args + ");");
+      return;
+    }
+    if (type == OpType.MUL) {
+      MulParams m = mulParams(op);
+      String p = ctx.constant("kiln_mul_s8_params", name + op.index(), "{.bc = " + plan.initializer()
+          + ", .input1_offset = " + m.input1Offset + ", .input2_offset = " + m.input2Offset
+          + ", .output_multiplier = " + CLiterals.i32(m.multiplier.multiplier())
+          + ", .output_left_shift = " + Math.max(m.multiplier.shift(), 0)
+          + ", .output_right_shift = " + Math.max(-m.multiplier.shift(), 0)
+          + ", .output_offset = " + m.outputOffset + ", .act_min = " + m.actMin + ", .act_max = " + m.actMax + "}");
+      ctx.body().line("kiln_mul_s8(&" + p + ", " + args + ");");
+    } else {
+      AddParams m = addParams(op);
+      String p = ctx.constant("kiln_add_s8_params", name + op.index(), "{.bc = " + plan.initializer()
+          + ", .input1_offset = " + m.input1Offset
+          + ", .input1_multiplier = " + CLiterals.i32(m.input1.multiplier()) + ", .input1_right_shift = " + -m.input1.shift()
+          + ", .input2_offset = " + m.input2Offset
+          + ", .input2_multiplier = " + CLiterals.i32(m.input2.multiplier()) + ", .input2_right_shift = " + -m.input2.shift()
+          + ", .output_multiplier = " + CLiterals.i32(m.output.multiplier()) + ", .output_right_shift = " + -m.output.shift()
+          + ", .output_offset = " + m.outputOffset + ", .act_min = " + m.actMin + ", .act_max = " + m.actMax + "}");
+      ctx.body().line("kiln_" + name + "_s8(&" + p + ", " + args + ");");
+    }
+  }
+
+  /** int8 ADD/SUB Prepare (section 6.1). */
+  record AddParams(int input1Offset, Multiplier input1, int input2Offset, Multiplier input2,
+                   Multiplier output, int outputOffset, int actMin, int actMax) {}
+
+  AddParams addParams(Op op) {
+    Quantization q1 = op.input(0).quantization();
+    Quantization q2 = op.input(1).quantization();
+    Quantization qo = op.output().quantization();
+    float s1 = q1.scale();
+    float s2 = q2.scale();
+    float so = qo.scale();
+    double twiceMax = 2 * Math.max(s1, s2); // float32, exact
+    double m1 = (double) s1 / twiceMax;
+    double m2 = (double) s2 / twiceMax;
+    double mo = twiceMax / ((1 << ADD_LEFT_SHIFT) * (double) so);
+    if (!(mo < 1.0)) {
+      throw unsupported(op, String.format(Locale.ROOT, "the output scale %s is too small for the input scales %s and %s "
+          + "(2*max(s1,s2) / (2^20*s_out) = %.6g must be < 1, as TFLite requires); re-quantize the model", so, s1, s2, mo));
+    }
+    if (!(mo > 0) || !(m1 > 0) || !(m2 > 0)) {
+      throw unsupported(op, "a multiplier underflows to 0 for scales " + s1 + ", " + s2 + " -> " + so);
+    }
+    Multiplier r1 = FixedPoint.quantizeMultiplier(m1);
+    Multiplier r2 = FixedPoint.quantizeMultiplier(m2);
+    Multiplier ro = FixedPoint.quantizeMultiplier(mo);
+    int[] range = FixedPoint.activationRangeInt8(op.options(Options.Elementwise.class).activation(), so, qo.zeroPoint());
+    return new AddParams(-q1.zeroPoint(), r1, -q2.zeroPoint(), r2, ro, qo.zeroPoint(), range[0], range[1]);
+  }
+
+  /** int8 MUL Prepare (section 6.2): the real multiplier is computed in float32. */
+  record MulParams(int input1Offset, int input2Offset, Multiplier multiplier, int outputOffset, int actMin, int actMax) {}
+
+  MulParams mulParams(Op op) {
+    Quantization q1 = op.input(0).quantization();
+    Quantization q2 = op.input(1).quantization();
+    Quantization qo = op.output().quantization();
+    float s1 = q1.scale();
+    float s2 = q2.scale();
+    float so = qo.scale();
+    float prod = s1 * s2;
+    float real = prod / so;
+    if (!(real > 0) || Float.isInfinite(real)) {
+      throw unsupported(op, "the multiplier s1*s2/s_out = " + real + " (float32) is not a finite positive number");
+    }
+    Multiplier m = FixedPoint.quantizeMultiplier(real);
+    int left = Math.max(m.shift(), 0);
+    long maxProduct = (long) maxAbs(q1.zeroPoint()) * maxAbs(q2.zeroPoint());
+    if (left > 30 || (maxProduct << left) >= (1L << 31)) {
+      throw unsupported(op, "the multiplier s1*s2/s_out = " + real + " needs a left shift of " + left
+          + ", which overflows 32-bit arithmetic for these zero points (TFLite's result would be undefined); "
+          + "re-quantize the model with a larger output scale");
+    }
+    int[] range = FixedPoint.activationRangeInt8(op.options(Options.Elementwise.class).activation(), so, qo.zeroPoint());
+    return new MulParams(-q1.zeroPoint(), -q2.zeroPoint(), m, qo.zeroPoint(), range[0], range[1]);
+  }
+
+  /** max |q - z| over int8 codes q. */
+  private static int maxAbs(int zeroPoint) { return Math.max(127 - zeroPoint, zeroPoint + 128); }
+
+  @Override public String toString() { return "ArithmeticEmitter[" + type + "]"; }
+}

@@ -1,0 +1,241 @@
+package dev.kiln.codegen.kernels;
+
+import static dev.kiln.codegen.kernels.NnSupport.dtypes;
+import static dev.kiln.codegen.kernels.NnSupport.shape;
+import static dev.kiln.codegen.kernels.NnSupport.unsupported;
+
+import dev.kiln.codegen.KernelContext;
+import dev.kiln.codegen.KernelEmitter;
+import dev.kiln.compile.FixedPoint;
+import dev.kiln.ir.DType;
+import dev.kiln.ir.Op;
+import dev.kiln.ir.OpType;
+import dev.kiln.ir.Options;
+import dev.kiln.ir.Quantization;
+import dev.kiln.ir.Tensor;
+
+/**
+ * CONV_2D and DEPTHWISE_CONV_2D (tflite-numerics.md 2.1-2.3, 3.1, 3.2, 9). Kinds compiled:
+ * <ul>
+ *   <li>int8 input/output, int8 filter with one scale or one per output channel, optional int32
+ *       bias: {@code kiln_conv_s8} / {@code kiln_depthwise_conv_s8};</li>
+ *   <li>float32 throughout: {@code kiln_conv_f32} / {@code kiln_depthwise_conv_f32};</li>
+ *   <li>CONV_2D hybrid (float32 input/output, int8 symmetric per-tensor filter, float bias):
+ *       {@code kiln_conv_hybrid_f32}, which quantizes each batch image into scratch.</li>
+ * </ul>
+ * CONV_2D may be grouped (filter input depth dividing the input channels).
+ */
+final class ConvEmitter implements KernelEmitter {
+  private final boolean depthwise;
+
+  ConvEmitter(OpType type) {
+    this.depthwise = type == OpType.DEPTHWISE_CONV_2D;
+  }
+
+  private enum Kind { INT8, FLOAT, HYBRID }
+
+  /** Shapes and the kind, validated. */
+  private record Layout(Kind kind, Tensor in, Tensor filter, Tensor bias, Tensor out, int batches, int inH, int inW,
+                        int inC, int outH, int outW, int outC, int filterH, int filterW, int groups, int multiplier) {}
+
+  private Layout layout(Op op) {
+    NnSupport.requireOneOutput(op);
+    Options.Conv o = op.options(Options.Conv.class);
+    Tensor in = NnSupport.requireInput(op, 0, "input");
+    Tensor filter = NnSupport.requireInput(op, 1, "filter");
+    Tensor bias = op.input(2);
+    Tensor out = op.output();
+    NnSupport.requireRank(op, in, "the input", 4);
+    NnSupport.requireRank(op, filter, "the filter", 4);
+    NnSupport.requireRank(op, out, "the output", 4);
+    NnSupport.requireNonEmpty(op, in, "the input");
+    NnSupport.requireNonEmpty(op, filter, "the filter");
+    NnSupport.requireNonEmpty(op, out, "the output");
+    NnSupport.requireClampActivation(op, o.activation());
+    if (o.strideH() < 1 || o.strideW() < 1 || o.dilationH() < 1 || o.dilationW() < 1) {
+      throw unsupported(op, "strides and dilations must be >= 1, found stride " + o.strideH() + "x" + o.strideW()
+          + ", dilation " + o.dilationH() + "x" + o.dilationW());
+    }
+    Options.Padding pad = o.padding();
+    if (pad.top() < 0 || pad.left() < 0 || pad.bottom() < 0 || pad.right() < 0) {
+      throw unsupported(op, "has negative padding " + pad);
+    }
+    int batches = in.dim(0);
+    int inH = in.dim(1);
+    int inW = in.dim(2);
+    int inC = in.dim(3);
+    int outH = out.dim(1);
+    int outW = out.dim(2);
+    int outC = out.dim(3);
+    if (out.dim(0) != batches) {
+      throw unsupported(op, "the output batch " + out.dim(0) + " differs from the input batch " + batches);
+    }
+    int filterH = filter.dim(1);
+    int filterW = filter.dim(2);
+    int groups = 1;
+    int multiplier = 1;
+    if (depthwise) {
+      if (filter.dim(0) != 1 || filter.dim(3) != outC) {
+        throw unsupported(op, "the depthwise filter has shape " + shape(filter) + "; expected [1, KH, KW, " + outC + "]");
+      }
+      if (outC % inC != 0) {
+        throw unsupported(op, "output channels (" + outC + ") are not a multiple of input channels (" + inC + ")");
+      }
+      multiplier = outC / inC;
+    } else {
+      if (filter.dim(0) != outC) {
+        throw unsupported(op, "the filter has " + filter.dim(0) + " output channels, the output " + outC);
+      }
+      int filterC = filter.dim(3);
+      if (inC % filterC != 0 || outC % (inC / filterC) != 0) {
+        throw unsupported(op, "the filter depth " + filterC + " does not divide the input channels " + inC
+            + " into groups that divide the output channels " + outC);
+      }
+      groups = inC / filterC;
+    }
+    Kind kind;
+    DType di = in.dtype();
+    DType dw = filter.dtype();
+    DType dout = out.dtype();
+    if (di == DType.INT8 && dw == DType.INT8 && dout == DType.INT8) {
+      kind = Kind.INT8;
+      NnSupport.requireInt32Bias(op, bias, outC);
+    } else if (di == DType.FLOAT32 && dw == DType.FLOAT32 && dout == DType.FLOAT32) {
+      kind = Kind.FLOAT;
+      NnSupport.requireFloatBias(op, bias, outC);
+    } else if (!depthwise && di == DType.FLOAT32 && dw == DType.INT8 && dout == DType.FLOAT32) {
+      kind = Kind.HYBRID;
+      NnSupport.requireFloatBias(op, bias, outC);
+    } else {
+      throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; Kiln compiles int8 (int8 filter, int32 bias), "
+          + "float32" + (depthwise ? "" : " and hybrid float32 input with an int8 filter"));
+    }
+    return new Layout(kind, in, filter, bias, out, batches, inH, inW, inC, outH, outW, outC, filterH, filterW, groups,
+        multiplier);
+  }
+
+  @Override public void check(Op op) {
+    Layout l = layout(op);
+    if (l.kind == Kind.INT8) {
+      int8Multipliers(op, l);
+    } else if (l.kind == Kind.HYBRID) {
+      hybridFilterScales(op, l);
+    }
+  }
+
+  @Override public int scratchBytes(Op op) {
+    Layout l = layout(op);
+    return l.kind == Kind.HYBRID ? l.inH * l.inW * l.inC : 0;
+  }
+
+  /** Per output channel (q, shift) of M = s_in * s_w[c] / s_out in double (section 2.2), overflow-checked. */
+  private FixedPoint.Multiplier[] int8Multipliers(Op op, Layout l) {
+    Quantization qi = NnSupport.perTensor(op, l.in, "the input");
+    Quantization qo = NnSupport.perTensor(op, l.out, "the output");
+    float[] ws = NnSupport.weightScales(op, l.filter, "the filter", depthwise ? 3 : 0, l.outC);
+    FixedPoint.Multiplier[] m = new FixedPoint.Multiplier[l.outC];
+    for (int c = 0; c < l.outC; c++) {
+      double real = (double) qi.scale() * (double) ws[c] / (double) qo.scale();
+      m[c] = FixedPoint.quantizeMultiplier(real);
+    }
+    NnSupport.requireShiftFits(op, m, accumulatorBound(l, qi.zeroPoint()));
+    return m;
+  }
+
+  /** max |accumulator| per output channel from the constant filter and bias, or null. */
+  private long[] accumulatorBound(Layout l, int inputZeroPoint) {
+    if (!l.filter.isConstant() || (l.bias != null && !l.bias.isConstant())) return null;
+    byte[] w = l.filter.data();
+    long[] bound = new long[l.outC];
+    if (depthwise) {
+      for (int i = 0; i < w.length; i++) bound[i % l.outC] += Math.abs(w[i]);
+    } else {
+      int perChannel = w.length / l.outC;
+      for (int i = 0; i < w.length; i++) bound[i / perChannel] += Math.abs(w[i]);
+    }
+    long x = NnSupport.maxAbsInput(inputZeroPoint);
+    int[] b = l.bias == null ? null : NnSupport.int32Data(l.bias);
+    for (int c = 0; c < l.outC; c++) bound[c] = bound[c] * x + (b == null ? 0 : Math.abs((long) b[c]));
+    return bound;
+  }
+
+  /**
+   * The hybrid filter's scales, checked symmetric: one entry when TFLite takes the per-tensor path
+   * (one scale, or several all equal), else one per output channel (HybridConvPerChannel).
+   */
+  private float[] hybridFilterScales(Op op, Layout l) {
+    Quantization q = l.filter.quantization();
+    float[] ws = NnSupport.weightScales(op, l.filter, "the filter", 0, l.outC);
+    for (int c = 0; c < q.count(); c++) {
+      if (q.zeroPoint(c) != 0) {
+        throw unsupported(op, "is a hybrid conv whose int8 filter has zero point " + q.zeroPoint(c)
+            + "; TFLite's hybrid kernels need symmetric weights (zero point 0)");
+      }
+    }
+    for (float s : ws) {
+      if (s != ws[0]) return ws;
+    }
+    return new float[] {ws[0]};
+  }
+
+  @Override public void emit(Op op, KernelContext ctx) {
+    Layout l = layout(op);
+    Options.Conv o = op.options(Options.Conv.class);
+    String base = depthwise ? "dwconv" : "conv";
+    NnSupport.Init init = new NnSupport.Init()
+        .put("batches", l.batches).put("in_h", l.inH).put("in_w", l.inW).put("in_c", l.inC)
+        .put("out_h", l.outH).put("out_w", l.outW).put("out_c", l.outC)
+        .put("filter_h", l.filterH).put("filter_w", l.filterW)
+        .put("stride_h", o.strideH()).put("stride_w", o.strideW())
+        .put("dilation_h", o.dilationH()).put("dilation_w", o.dilationW())
+        .put("pad_top", o.padding().top()).put("pad_left", o.padding().left())
+        .put("groups", l.groups).put("depth_multiplier", l.multiplier);
+    String bias = l.bias == null ? "NULL" : ctx.data(l.bias);
+    String call;
+    switch (l.kind) {
+      case INT8 -> {
+        FixedPoint.Multiplier[] m = int8Multipliers(op, l);
+        int[] q = new int[m.length];
+        int[] shift = new int[m.length];
+        for (int c = 0; c < m.length; c++) {
+          q[c] = m[c].multiplier();
+          shift[c] = m[c].shift();
+        }
+        String multName = ctx.tableI32(base + "_multiplier", q);
+        String shiftName = ctx.tableI32(base + "_shift", shift);
+        Quantization qi = l.in.quantization();
+        Quantization qo = l.out.quantization();
+        int[] act = NnSupport.actRangeInt8(o.activation(), qo);
+        init.put("input_offset", -qi.zeroPoint()).put("output_offset", qo.zeroPoint())
+            .put("act_min", act[0]).put("act_max", act[1])
+            .raw("out_multiplier", multName).raw("out_shift", shiftName);
+        String params = ctx.constant("kiln_conv_params", base, init.toString());
+        call = NnSupport.format("%s(&%s, %s, %s, %s, %s);", depthwise ? "kiln_depthwise_conv_s8" : "kiln_conv_s8",
+            params, ctx.data(l.in), ctx.data(l.filter), bias, ctx.data(l.out));
+      }
+      case FLOAT -> {
+        float[] act = FixedPoint.activationRangeFloat(o.activation());
+        init.put("act_min_f", act[0]).put("act_max_f", act[1]);
+        String params = ctx.constant("kiln_conv_params", base, init.toString());
+        call = NnSupport.format("%s(&%s, %s, %s, %s, %s);", depthwise ? "kiln_depthwise_conv_f32" : "kiln_conv_f32",
+            params, ctx.data(l.in), ctx.data(l.filter), bias, ctx.data(l.out));
+      }
+      default -> {
+        float[] act = FixedPoint.activationRangeFloat(o.activation());
+        float[] scales = hybridFilterScales(op, l);
+        init.put("act_min_f", act[0]).put("act_max_f", act[1]);
+        String fn = "kiln_conv_hybrid_f32";
+        if (scales.length == 1) {
+          init.put("filter_scale", scales[0]);
+        } else {
+          init.raw("filter_scales", ctx.tableF32(base + "_filter_scales", scales));
+          fn = "kiln_conv_hybrid_per_channel_f32";
+        }
+        String params = ctx.constant("kiln_conv_params", base, init.toString());
+        call = NnSupport.format("%s(&%s, %s, %s, %s, %s, %s);", fn, params, ctx.data(l.in), ctx.data(l.filter), bias,
+            ctx.data(l.out), ctx.scratch());
+      }
+    }
+    ctx.body().line(call);
+  }
+}

@@ -1,0 +1,178 @@
+package dev.kiln.codegen.kernels;
+
+import static dev.kiln.codegen.kernels.NnSupport.dtypes;
+import static dev.kiln.codegen.kernels.NnSupport.shape;
+import static dev.kiln.codegen.kernels.NnSupport.unsupported;
+
+import dev.kiln.codegen.KernelContext;
+import dev.kiln.codegen.KernelEmitter;
+import dev.kiln.compile.FixedPoint;
+import dev.kiln.ir.DType;
+import dev.kiln.ir.Op;
+import dev.kiln.ir.Options;
+import dev.kiln.ir.Quantization;
+import dev.kiln.ir.Tensor;
+
+/**
+ * FULLY_CONNECTED (tflite-numerics.md 3.3): the input is viewed as [numel / depth, depth], weights
+ * are [units, depth] in the DEFAULT layout (the frontend rejects shuffled weights), the bias is
+ * optional. int8 uses TF 2.21's reference rescale {@code round(double(acc) * s_in * s_w / s_out)}
+ * (per-tensor weights may have a zero point; per-channel weights must be symmetric); float32 is
+ * the plain dot product; hybrid (float32 input/output, int8 symmetric per-tensor weights)
+ * quantizes each input row symmetrically into scratch. keep_num_dims only changes the output
+ * shape, which the caller already gives.
+ */
+final class FullyConnectedEmitter implements KernelEmitter {
+  private enum Kind { INT8, FLOAT, HYBRID }
+
+  private record Layout(Kind kind, Tensor in, Tensor weights, Tensor bias, Tensor out, int batches, int depth, int units) {}
+
+  private Layout layout(Op op) {
+    NnSupport.requireOneOutput(op);
+    Options.FullyConnected o = op.options(Options.FullyConnected.class);
+    NnSupport.requireClampActivation(op, o.activation());
+    Tensor in = NnSupport.requireInput(op, 0, "input");
+    Tensor w = NnSupport.requireInput(op, 1, "weights");
+    Tensor bias = op.input(2);
+    Tensor out = op.output();
+    NnSupport.requireRank(op, w, "the weights", 2);
+    NnSupport.requireNonEmpty(op, in, "the input");
+    NnSupport.requireNonEmpty(op, w, "the weights");
+    int units = w.dim(0);
+    int depth = w.dim(1);
+    if (in.elements() % depth != 0) {
+      throw unsupported(op, "the input " + shape(in) + " has " + in.elements() + " elements, not a multiple of the weights' depth "
+          + depth);
+    }
+    long batches = in.elements() / depth;
+    if (out.elements() != batches * units) {
+      throw unsupported(op, "the output " + shape(out) + " should hold " + batches + " x " + units + " elements");
+    }
+    DType di = in.dtype();
+    DType dw = w.dtype();
+    DType dout = out.dtype();
+    Kind kind;
+    if (di == DType.INT8 && dw == DType.INT8 && dout == DType.INT8) {
+      kind = Kind.INT8;
+      NnSupport.requireInt32Bias(op, bias, units);
+    } else if (di == DType.FLOAT32 && dw == DType.FLOAT32 && dout == DType.FLOAT32) {
+      kind = Kind.FLOAT;
+      NnSupport.requireFloatBias(op, bias, units);
+    } else if (di == DType.FLOAT32 && dw == DType.INT8 && dout == DType.FLOAT32) {
+      kind = Kind.HYBRID;
+      NnSupport.requireFloatBias(op, bias, units);
+    } else {
+      throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; Kiln compiles int8 (int8 weights, int32 bias), "
+          + "float32 and hybrid float32 input with int8 weights");
+    }
+    return new Layout(kind, in, w, bias, out, (int) batches, depth, units);
+  }
+
+  @Override public void check(Op op) {
+    Layout l = layout(op);
+    if (l.kind == Kind.INT8) {
+      int8Scales(op, l);
+    } else if (l.kind == Kind.HYBRID) {
+      hybridScale(op, l);
+    }
+  }
+
+  @Override public int scratchBytes(Op op) {
+    Layout l = layout(op);
+    return l.kind == Kind.HYBRID ? l.depth : 0;
+  }
+
+  /** M_u = f64(s_in) * f64(s_w[u]) / f64(s_out) per unit (or one for per-tensor weights). */
+  private double[] int8Scales(Op op, Layout l) {
+    Quantization qi = NnSupport.perTensor(op, l.in, "the input");
+    Quantization qo = NnSupport.perTensor(op, l.out, "the output");
+    Quantization qw = l.weights.quantization();
+    float[] ws = NnSupport.weightScales(op, l.weights, "the weights", 0, l.units);
+    if (qw.isPerChannel()) {
+      for (int u = 0; u < qw.count(); u++) {
+        if (qw.zeroPoint(u) != 0) {
+          throw unsupported(op, "the per-channel weights '" + l.weights.name() + "' have zero point " + qw.zeroPoint(u)
+              + " in channel " + u + "; TFLite needs symmetric (zero point 0) per-channel weights");
+        }
+      }
+    } else if (qw.zeroPoint() < -128 || qw.zeroPoint() > 127) {
+      throw unsupported(op, "the weights '" + l.weights.name() + "' have zero point " + qw.zeroPoint() + " outside [-128, 127]");
+    }
+    double[] m = new double[qw.isPerChannel() ? l.units : 1];
+    for (int u = 0; u < m.length; u++) {
+      m[u] = (double) qi.scale() * (double) ws[u] / (double) qo.scale();
+      if (Double.isInfinite(m[u]) || Double.isNaN(m[u])) {
+        throw unsupported(op, "the rescale factor input scale * weight scale / output scale is " + m[u]);
+      }
+    }
+    return m;
+  }
+
+  private float hybridScale(Op op, Layout l) {
+    Quantization q = l.weights.quantization();
+    float[] ws = NnSupport.weightScales(op, l.weights, "the weights", 0, l.units);
+    for (int u = 0; u < ws.length; u++) {
+      if (ws[u] != ws[0]) {
+        throw unsupported(op, "is a hybrid FULLY_CONNECTED (float input, int8 weights) with per-channel weight scales; "
+            + "Kiln compiles hybrid FULLY_CONNECTED with one weight scale only — convert with per-tensor weights or fully to int8");
+      }
+      if (q.zeroPoint(u) != 0) {
+        throw unsupported(op, "is a hybrid FULLY_CONNECTED whose int8 weights have zero point " + q.zeroPoint(u)
+            + "; TFLite's hybrid kernels need symmetric weights (zero point 0)");
+      }
+    }
+    return ws[0];
+  }
+
+  /** A positive finite double as {mantissa >> 32, mantissa low word, exponent}: M = mantissa * 2^exponent. */
+  static int[] f64Words(double m) {
+    if (m == 0) return new int[] {0, 0, 0};
+    long bits = Double.doubleToRawLongBits(m);
+    int e = (int) ((bits >>> 52) & 0x7ff);
+    long fraction = bits & ((1L << 52) - 1);
+    long mantissa = e == 0 ? fraction : fraction | (1L << 52);
+    int exponent = e == 0 ? -1074 : e - 1075;
+    return new int[] {(int) (mantissa >>> 32), (int) mantissa, exponent};
+  }
+
+  @Override public void emit(Op op, KernelContext ctx) {
+    Layout l = layout(op);
+    Options.FullyConnected o = op.options(Options.FullyConnected.class);
+    NnSupport.Init init = new NnSupport.Init().put("batches", l.batches).put("depth", l.depth).put("units", l.units);
+    String bias = l.bias == null ? "NULL" : ctx.data(l.bias);
+    String call;
+    switch (l.kind) {
+      case INT8 -> {
+        double[] m = int8Scales(op, l);
+        int[] words = new int[m.length * 3];
+        for (int u = 0; u < m.length; u++) System.arraycopy(f64Words(m[u]), 0, words, 3 * u, 3);
+        String scales = ctx.tableI32("fc_rescale", words);
+        Quantization qi = l.in.quantization();
+        Quantization qw = l.weights.quantization();
+        Quantization qo = l.out.quantization();
+        int[] act = NnSupport.actRangeInt8(o.activation(), qo);
+        init.put("input_offset", -qi.zeroPoint()).put("filter_offset", qw.isPerChannel() ? 0 : -qw.zeroPoint())
+            .put("output_offset", qo.zeroPoint()).put("act_min", act[0]).put("act_max", act[1])
+            .put("per_channel", m.length > 1 ? 1 : 0).raw("out_scale", scales);
+        String params = ctx.constant("kiln_fc_params", "fc", init.toString());
+        call = NnSupport.format("kiln_fully_connected_s8(&%s, %s, %s, %s, %s);", params, ctx.data(l.in),
+            ctx.data(l.weights), bias, ctx.data(l.out));
+      }
+      case FLOAT -> {
+        float[] act = FixedPoint.activationRangeFloat(o.activation());
+        init.put("act_min_f", act[0]).put("act_max_f", act[1]);
+        String params = ctx.constant("kiln_fc_params", "fc", init.toString());
+        call = NnSupport.format("kiln_fully_connected_f32(&%s, %s, %s, %s, %s);", params, ctx.data(l.in),
+            ctx.data(l.weights), bias, ctx.data(l.out));
+      }
+      default -> {
+        float[] act = FixedPoint.activationRangeFloat(o.activation());
+        init.put("act_min_f", act[0]).put("act_max_f", act[1]).put("filter_scale", hybridScale(op, l));
+        String params = ctx.constant("kiln_fc_params", "fc", init.toString());
+        call = NnSupport.format("kiln_fully_connected_hybrid_f32(&%s, %s, %s, %s, %s, %s);", params, ctx.data(l.in),
+            ctx.data(l.weights), bias, ctx.data(l.out), ctx.scratch());
+      }
+    }
+    ctx.body().line(call);
+  }
+}

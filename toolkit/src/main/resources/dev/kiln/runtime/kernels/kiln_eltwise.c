@@ -1,0 +1,524 @@
+/*
+ * Kiln kernel library: per-element and per-row ops. See kiln_eltwise.h for
+ * the API and tflite-numerics.md sections 1 and 5 to 8 for the arithmetic.
+ */
+#include "kiln_eltwise.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kiln_fixedpoint.h"
+
+/* ====================================================================== */
+/* Helpers                                                                */
+/* ====================================================================== */
+
+/* floor(x / 2^n) for 0 <= n <= 63 without shifting a negative value right
+ * (implementation-defined in C99); GCC and Clang emit one arithmetic shift. */
+static inline int64_t floor_shift64(int64_t x, int n) {
+  return x >= 0 ? x >> n : ~(~x >> n);
+}
+
+/* min(max(v, lo), hi), in TFLite's order (hi wins should lo > hi). */
+static inline int8_t clamp_s8(int32_t v, int32_t lo, int32_t hi) {
+  v = v < lo ? lo : v;
+  return (int8_t)(v > hi ? hi : v);
+}
+
+/*
+ * A requantization RDBPOT(SRDHM(x, multiplier), right_shift): TFLite's
+ * MultiplyByQuantizedMultiplier (double rounding, TF 2.21) after any left
+ * shift, done as one rounding shift of the 64-bit product P = x * multiplier.
+ *
+ * SRDHM is t = floor((P + 2^30) / 2^31) (ties up). RDBPOT by R >= 1 is
+ * floor((t + 2^(R-1) - [t < 0]) / 2^R) (ties away from zero). Because
+ * floor(floor(A / m) + c) / n) == floor((A + c*m) / (m*n)) for integer c, the
+ * pair is floor((P + 2^30 + 2^(30+R) - [t < 0] * 2^31) / 2^(31+R)), where
+ * t < 0 exactly when P < -2^30. With R = 0 only the SRDHM term remains.
+ * Exact for every x, multiplier except x == multiplier == INT32_MIN (the SRDHM
+ * saturation case), which no caller produces: |x| < 2^31 - 1 here.
+ * |P| < 2^62 needs |x| < 2^31, always true.
+ */
+typedef struct {
+  int64_t multiplier;
+  int64_t round_if_nonneg; /* added when t >= 0 */
+  int64_t round_if_neg;    /* added when t < 0 */
+  int shift;               /* 31 + R */
+} requant;
+
+static requant requant_make(int32_t multiplier, int32_t right_shift) {
+  requant r;
+  r.multiplier = multiplier;
+  r.shift = 31 + right_shift;
+  r.round_if_nonneg = (int64_t)1 << 30;
+  r.round_if_neg = r.round_if_nonneg;
+  if (right_shift > 0) {
+    r.round_if_nonneg += (int64_t)1 << (30 + right_shift);
+    r.round_if_neg = r.round_if_nonneg - ((int64_t)1 << 31);
+  }
+  return r;
+}
+
+static inline int32_t requant_apply(const requant *r, int32_t x) {
+  const int64_t prod = (int64_t)x * r->multiplier;
+  const int64_t round = prod < -((int64_t)1 << 30) ? r->round_if_neg : r->round_if_nonneg;
+  return (int32_t)floor_shift64(prod + round, r->shift);
+}
+
+/* ====================================================================== */
+/* Broadcast iteration: rows of the innermost dimension.                  */
+/* ====================================================================== */
+
+typedef struct {
+  int32_t index[KILN_BCAST_RANK - 1];
+  int32_t off1; /* element offset of the row's start in input 1 */
+  int32_t off2;
+} bcast_iter;
+
+static int32_t bcast_rows(const kiln_bcast *b) {
+  int32_t rows = 1;
+  int d;
+  for (d = 0; d < KILN_BCAST_RANK - 1; ++d) rows *= b->shape[d];
+  return rows;
+}
+
+static void bcast_start(bcast_iter *it) {
+  int d;
+  for (d = 0; d < KILN_BCAST_RANK - 1; ++d) it->index[d] = 0;
+  it->off1 = 0;
+  it->off2 = 0;
+}
+
+/* Moves to the next row (odometer over the outer five dimensions). */
+static void bcast_next(const kiln_bcast *b, bcast_iter *it) {
+  int d;
+  for (d = KILN_BCAST_RANK - 2; d >= 0; --d) {
+    it->off1 += b->stride1[d];
+    it->off2 += b->stride2[d];
+    if (++it->index[d] < b->shape[d]) return;
+    it->off1 -= b->stride1[d] * b->shape[d];
+    it->off2 -= b->stride2[d] * b->shape[d];
+    it->index[d] = 0;
+  }
+}
+
+/* ====================================================================== */
+/* ADD / SUB int8                                                         */
+/* Per element: a = requant1((x1 - z1) * 2^20), b = requant2((x2 - z2) *  */
+/* 2^20), y = clamp(requant_out(a + b) + z_out) for ADD, a - b for SUB.   */
+/* ====================================================================== */
+
+typedef struct {
+  int32_t input1_offset;
+  int32_t input2_offset;
+  requant in1;
+  requant in2;
+  requant out;
+  int32_t input2_sign; /* +1 for ADD, -1 for SUB (exact: |scaled input| < 2^27) */
+  int32_t output_offset;
+  int32_t act_min;
+  int32_t act_max;
+} add_s8_consts;
+
+/* (x + offset) * 2^20: |x + offset| <= 255, so the product stays below 2^28. */
+static inline int32_t add_s8_scale1(const add_s8_consts *c, int8_t x) {
+  return requant_apply(&c->in1, (x + c->input1_offset) * ((int32_t)1 << KILN_ADD_LEFT_SHIFT));
+}
+
+static inline int32_t add_s8_scale2(const add_s8_consts *c, int8_t x) {
+  return c->input2_sign * requant_apply(&c->in2, (x + c->input2_offset) * ((int32_t)1 << KILN_ADD_LEFT_SHIFT));
+}
+
+/* a, b: the scaled inputs (|.| < 2^27 each, as both multipliers are <= 1/2). */
+static inline int8_t add_s8_out(const add_s8_consts *c, int32_t a, int32_t b) {
+  return clamp_s8(requant_apply(&c->out, a + b) + c->output_offset, c->act_min, c->act_max);
+}
+
+static void add_s8_row(const add_s8_consts *c, const int8_t *x1, int32_t s1, const int8_t *x2, int32_t s2,
+                       int8_t *y, int32_t n) {
+  int32_t i;
+  if (s1 == 1 && s2 == 1) {
+    for (i = 0; i < n; ++i) y[i] = add_s8_out(c, add_s8_scale1(c, x1[i]), add_s8_scale2(c, x2[i]));
+  } else if (s1 == 1 && s2 == 0) {
+    const int32_t b = add_s8_scale2(c, x2[0]);
+    for (i = 0; i < n; ++i) y[i] = add_s8_out(c, add_s8_scale1(c, x1[i]), b);
+  } else if (s1 == 0 && s2 == 1) {
+    const int32_t a = add_s8_scale1(c, x1[0]);
+    for (i = 0; i < n; ++i) y[i] = add_s8_out(c, a, add_s8_scale2(c, x2[i]));
+  } else {
+    for (i = 0; i < n; ++i) {
+      y[i] = add_s8_out(c, add_s8_scale1(c, x1[(ptrdiff_t)i * s1]), add_s8_scale2(c, x2[(ptrdiff_t)i * s2]));
+    }
+  }
+}
+
+static void add_sub_s8(const kiln_add_s8_params *p, int32_t input2_sign, const int8_t *x1, const int8_t *x2,
+                       int8_t *y) {
+  const kiln_bcast *b = &p->bc;
+  const int32_t n = b->shape[KILN_BCAST_RANK - 1];
+  const int32_t rows = bcast_rows(b);
+  add_s8_consts c;
+  bcast_iter it;
+  int32_t r;
+  c.input1_offset = p->input1_offset;
+  c.input2_offset = p->input2_offset;
+  c.in1 = requant_make(p->input1_multiplier, p->input1_right_shift);
+  c.in2 = requant_make(p->input2_multiplier, p->input2_right_shift);
+  c.out = requant_make(p->output_multiplier, p->output_right_shift);
+  c.input2_sign = input2_sign;
+  c.output_offset = p->output_offset;
+  c.act_min = p->act_min;
+  c.act_max = p->act_max;
+  bcast_start(&it);
+  for (r = 0; r < rows; ++r) {
+    add_s8_row(&c, x1 + it.off1, b->stride1[KILN_BCAST_RANK - 1], x2 + it.off2, b->stride2[KILN_BCAST_RANK - 1],
+               y + (ptrdiff_t)r * n, n);
+    bcast_next(b, &it);
+  }
+}
+
+void kiln_add_s8(const kiln_add_s8_params *p, const int8_t *x1, const int8_t *x2, int8_t *y) {
+  add_sub_s8(p, 1, x1, x2, y);
+}
+
+void kiln_sub_s8(const kiln_add_s8_params *p, const int8_t *x1, const int8_t *x2, int8_t *y) {
+  add_sub_s8(p, -1, x1, x2, y);
+}
+
+/* ====================================================================== */
+/* MUL int8                                                               */
+/* ====================================================================== */
+
+typedef struct {
+  int32_t input1_offset;
+  int32_t input2_offset;
+  int32_t left_scale; /* 2^left_shift; the compiler checked |product * 2^left_shift| < 2^31 */
+  requant out;
+  int32_t output_offset;
+  int32_t act_min;
+  int32_t act_max;
+} mul_s8_consts;
+
+static inline int8_t mul_s8_one(const mul_s8_consts *c, int8_t a, int8_t b) {
+  const int32_t prod = (a + c->input1_offset) * (b + c->input2_offset); /* |.| <= 2^16 */
+  return clamp_s8(requant_apply(&c->out, prod * c->left_scale) + c->output_offset, c->act_min, c->act_max);
+}
+
+static void mul_s8_row(const mul_s8_consts *c, const int8_t *x1, int32_t s1, const int8_t *x2, int32_t s2,
+                       int8_t *y, int32_t n) {
+  int32_t i;
+  if (s1 == 1 && s2 == 1) {
+    for (i = 0; i < n; ++i) y[i] = mul_s8_one(c, x1[i], x2[i]);
+  } else {
+    for (i = 0; i < n; ++i) y[i] = mul_s8_one(c, x1[(ptrdiff_t)i * s1], x2[(ptrdiff_t)i * s2]);
+  }
+}
+
+void kiln_mul_s8(const kiln_mul_s8_params *p, const int8_t *x1, const int8_t *x2, int8_t *y) {
+  const kiln_bcast *b = &p->bc;
+  const int32_t n = b->shape[KILN_BCAST_RANK - 1];
+  const int32_t rows = bcast_rows(b);
+  mul_s8_consts c;
+  bcast_iter it;
+  int32_t r;
+  c.input1_offset = p->input1_offset;
+  c.input2_offset = p->input2_offset;
+  c.left_scale = (int32_t)1 << p->output_left_shift;
+  c.out = requant_make(p->output_multiplier, p->output_right_shift);
+  c.output_offset = p->output_offset;
+  c.act_min = p->act_min;
+  c.act_max = p->act_max;
+  bcast_start(&it);
+  for (r = 0; r < rows; ++r) {
+    mul_s8_row(&c, x1 + it.off1, b->stride1[KILN_BCAST_RANK - 1], x2 + it.off2, b->stride2[KILN_BCAST_RANK - 1],
+               y + (ptrdiff_t)r * n, n);
+    bcast_next(b, &it);
+  }
+}
+
+/* ====================================================================== */
+/* ADD / SUB / MUL float32                                                */
+/* ====================================================================== */
+
+/* min(max(v, lo), hi) as TFLite's ActivationFunctionWithMinMax; NaN passes. */
+static inline float clamp_f32(float v, float lo, float hi) {
+  v = v < lo ? lo : v;
+  return hi < v ? hi : v;
+}
+
+/* One row loop per operator: the same-shape case is a unit-stride loop. */
+#define KILN_ARITH_F32(name, expr)                                                                         \
+  static void name##_row(const float *x1, int32_t s1, const float *x2, int32_t s2, float *y, int32_t n,      \
+                         float lo, float hi) {                                                             \
+    int32_t i;                                                                                             \
+    if (s1 == 1 && s2 == 1) {                                                                              \
+      for (i = 0; i < n; ++i) {                                                                            \
+        const float a = x1[i];                                                                             \
+        const float b = x2[i];                                                                             \
+        y[i] = clamp_f32(expr, lo, hi);                                                                    \
+      }                                                                                                    \
+    } else {                                                                                               \
+      for (i = 0; i < n; ++i) {                                                                            \
+        const float a = x1[(ptrdiff_t)i * s1];                                                             \
+        const float b = x2[(ptrdiff_t)i * s2];                                                             \
+        y[i] = clamp_f32(expr, lo, hi);                                                                    \
+      }                                                                                                    \
+    }                                                                                                      \
+  }                                                                                                        \
+  void kiln_##name(const kiln_arith_f32_params *p, const float *x1, const float *x2, float *y) {            \
+    const kiln_bcast *b = &p->bc;                                                                          \
+    const int32_t n = b->shape[KILN_BCAST_RANK - 1];                                                       \
+    const int32_t rows = bcast_rows(b);                                                                    \
+    bcast_iter it;                                                                                         \
+    int32_t r;                                                                                             \
+    bcast_start(&it);                                                                                      \
+    for (r = 0; r < rows; ++r) {                                                                           \
+      name##_row(x1 + it.off1, b->stride1[KILN_BCAST_RANK - 1], x2 + it.off2,                              \
+                 b->stride2[KILN_BCAST_RANK - 1], y + (ptrdiff_t)r * n, n, p->act_min, p->act_max);        \
+      bcast_next(b, &it);                                                                                  \
+    }                                                                                                      \
+  }
+
+KILN_ARITH_F32(add_f32, a + b)
+KILN_ARITH_F32(sub_f32, a - b)
+KILN_ARITH_F32(mul_f32, a * b)
+
+#undef KILN_ARITH_F32
+
+/* ====================================================================== */
+/* SOFTMAX                                                                */
+/* ====================================================================== */
+
+/* gemmlowp SaturatingRoundingMultiplyByPOT<n> for 1 <= n <= 30. */
+static int32_t sat_shl(int32_t x, int n) {
+  const int32_t threshold = (int32_t)(((int64_t)1 << (31 - n)) - 1);
+  if (x > threshold) return INT32_MAX;
+  if (x < -threshold) return INT32_MIN;
+  return (int32_t)((int64_t)x * ((int64_t)1 << n));
+}
+
+/* exp(a) for a in [-1/4, 0), Q0 in and out (Taylor series around -1/8). */
+static int32_t exp_on_interval_between_negative_one_quarter_and_0_excl(int32_t a) {
+  const int32_t constant_term = 1895147668;      /* exp(-1/8) */
+  const int32_t constant_one_third = 715827883;  /* 1/3 */
+  const int32_t x = a + ((int32_t)1 << 28);      /* a + 1/8 */
+  const int32_t x2 = kiln_srdhm(x, x);
+  const int32_t x3 = kiln_srdhm(x2, x);
+  const int32_t x4 = kiln_srdhm(x2, x2);
+  const int32_t x4_over_4 = kiln_rdbpot(x4, 2);
+  const int32_t poly = kiln_rdbpot(kiln_srdhm(x4_over_4 + x3, constant_one_third) + x2, 1);
+  return constant_term + kiln_srdhm(constant_term, x + poly);
+}
+
+int32_t kiln_exp_on_negative_values(int32_t a, int integer_bits) {
+  /* exp(-2^e) in Q0 for e = -2..4 */
+  static const int32_t barrel[7] = {1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
+  const int fractional_bits = 31 - integer_bits;
+  const int32_t quarter = (int32_t)1 << (fractional_bits - 2);
+  const int32_t a_mod_quarter_minus_quarter = (a & (quarter - 1)) - quarter;
+  const int32_t remainder = a_mod_quarter_minus_quarter - a;
+  int32_t result = exp_on_interval_between_negative_one_quarter_and_0_excl(
+      integer_bits > 0 ? sat_shl(a_mod_quarter_minus_quarter, integer_bits) : a_mod_quarter_minus_quarter);
+  int e;
+  for (e = -2; e <= 4; ++e) {
+    if (integer_bits > e && (remainder & ((int32_t)1 << (fractional_bits + e))) != 0) {
+      result = kiln_srdhm(result, barrel[e + 2]);
+    }
+  }
+  if (integer_bits > 5 && a < -((int32_t)1 << (36 - integer_bits))) result = 0;
+  if (a == 0) result = INT32_MAX;
+  return result;
+}
+
+int32_t kiln_one_over_one_plus_x_for_x_in_0_1(int32_t a) {
+  /* RoundingHalfSum(a, One): (1 + a) / 2 in Q0 */
+  const int64_t sum = (int64_t)a + INT32_MAX;
+  const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+  const int32_t constant_48_over_17 = 1515870810;      /* Q2 */
+  const int32_t constant_neg_32_over_17 = -1010580540; /* Q2 */
+  int32_t x = constant_48_over_17 + kiln_srdhm(half_denominator, constant_neg_32_over_17);
+  int i;
+  for (i = 0; i < 3; ++i) { /* Newton-Raphson in Q2 */
+    const int32_t one_minus_half_denominator_times_x = ((int32_t)1 << 29) - kiln_srdhm(half_denominator, x);
+    x = x + sat_shl(kiln_srdhm(x, one_minus_half_denominator_times_x), 2);
+  }
+  return sat_shl(x, 1); /* x / 2 in Q1, rescaled to Q0 */
+}
+
+static int count_leading_zeros32(uint32_t x) {
+  int n = 0;
+  if (x == 0) return 32;
+  while ((x & 0x80000000u) == 0) {
+    x <<= 1;
+    ++n;
+  }
+  return n;
+}
+
+void kiln_softmax_s8(const kiln_softmax_s8_params *p, const int8_t *x, int8_t *y, void *scratch) {
+  int32_t *exps = (int32_t *)scratch;
+  const int32_t depth = p->depth;
+  const int64_t input_scale = (int64_t)1 << p->input_left_shift;
+  int32_t r;
+  for (r = 0; r < p->rows; ++r) {
+    const int8_t *xr = x + (ptrdiff_t)r * depth;
+    int8_t *yr = y + (ptrdiff_t)r * depth;
+    int32_t max_code = -128;
+    int32_t sum = 0; /* Q12; each term <= 2^19 and depth < 4096, so no overflow */
+    int headroom;
+    int32_t shifted_sum_minus_one;
+    int32_t reciprocal;
+    int out_shift;
+    int32_t c;
+    for (c = 0; c < depth; ++c) {
+      if (xr[c] > max_code) max_code = xr[c];
+    }
+    for (c = 0; c < depth; ++c) {
+      const int32_t diff = xr[c] - max_code;
+      int32_t e = 0;
+      if (diff >= p->diff_min) {
+        /* |diff| * 2^left_shift <= 31 * 2^26 by the choice of diff_min */
+        const int32_t scaled_diff = kiln_srdhm((int32_t)(diff * input_scale), p->input_multiplier); /* Q5.26 */
+        e = kiln_exp_on_negative_values(scaled_diff, 5);
+        sum += kiln_rdbpot(e, 12);
+      }
+      exps[c] = e; /* 0 for cut elements: they come out as -128 either way */
+    }
+    /* GetReciprocal: sum = 2^(12 - headroom) * (1 + s), s in [0, 1) */
+    headroom = count_leading_zeros32((uint32_t)sum);
+    shifted_sum_minus_one = (int32_t)(((uint32_t)sum << headroom) - 0x80000000u);
+    reciprocal = kiln_one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one);
+    out_shift = (12 - headroom) + 31 - 8;
+    if (out_shift > 31) {
+      /* The row's sum of exponentials is >= 512, so every probability is below
+       * 1/512 and rounds to code -128. TFLite's reference kernel aborts here
+       * (gemmlowp asserts a shift <= 31); this is the limit of its arithmetic. */
+      for (c = 0; c < depth; ++c) yr[c] = -128;
+      continue;
+    }
+    for (c = 0; c < depth; ++c) {
+      const int32_t v = kiln_rdbpot(kiln_srdhm(reciprocal, exps[c]), out_shift) - 128;
+      yr[c] = clamp_s8(v, -128, 127);
+    }
+  }
+}
+
+void kiln_softmax_f32(const kiln_softmax_f32_params *p, const float *x, float *y) {
+  const int32_t depth = p->depth;
+  const float beta = p->beta;
+  int32_t r;
+  for (r = 0; r < p->rows; ++r) {
+    const float *xr = x + (ptrdiff_t)r * depth;
+    float *yr = y + (ptrdiff_t)r * depth;
+    float max = -FLT_MAX;
+    float sum = 0.0f;
+    int32_t c;
+    for (c = 0; c < depth; ++c) max = max < xr[c] ? xr[c] : max;
+    for (c = 0; c < depth; ++c) {
+      const float e = expf((xr[c] - max) * beta);
+      yr[c] = e;
+      sum += e;
+    }
+    for (c = 0; c < depth; ++c) yr[c] = yr[c] / sum;
+  }
+}
+
+/* ====================================================================== */
+/* Tables, activations, (de)quantization, copies                          */
+/* ====================================================================== */
+
+void kiln_lut_s8(const int8_t table[256], const int8_t *x, int8_t *y, int32_t count) {
+  int32_t i;
+  for (i = 0; i < count; ++i) y[i] = table[x[i] + 128];
+}
+
+void kiln_lut_u8(const uint8_t table[256], const uint8_t *x, uint8_t *y, int32_t count) {
+  int32_t i;
+  for (i = 0; i < count; ++i) y[i] = table[x[i]];
+}
+
+void kiln_relu_f32(const float *x, float *y, int32_t count) {
+  int32_t i;
+  for (i = 0; i < count; ++i) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+}
+
+void kiln_relu6_f32(const float *x, float *y, int32_t count) {
+  int32_t i;
+  for (i = 0; i < count; ++i) {
+    const float v = x[i] < 0.0f ? 0.0f : x[i];
+    y[i] = v > 6.0f ? 6.0f : v;
+  }
+}
+
+void kiln_logistic_f32(const float *x, float *y, int32_t count) {
+  int32_t i;
+  for (i = 0; i < count; ++i) {
+    const float v = x[i];
+    if (v > 16.619047164916992188f) {
+      y[i] = 1.0f;
+    } else if (v < -9.0f) {
+      y[i] = expf(v);
+    } else {
+      y[i] = 1.0f / (1.0f + expf(-v));
+    }
+  }
+}
+
+void kiln_tanh_f32(const float *x, float *y, int32_t count) {
+  int32_t i;
+  for (i = 0; i < count; ++i) y[i] = tanhf(x[i]);
+}
+
+/*
+ * roundf(x / scale) for the quantizers, limited to [-512, 512] first (NaN goes
+ * to -512): every clamped value still saturates the same way, and the float to
+ * int conversion stays defined. Rounds half away from zero like roundf.
+ */
+static inline int32_t quantize_round(float x, float scale) {
+  float q = x / scale;
+  int32_t t;
+  float frac;
+  if (!(q >= -512.0f)) q = -512.0f;
+  if (q > 512.0f) q = 512.0f;
+  t = (int32_t)q;       /* toward zero */
+  frac = q - (float)t;  /* exact */
+  if (frac >= 0.5f) ++t;
+  else if (frac <= -0.5f) --t;
+  return t;
+}
+
+void kiln_quantize_f32_s8(const float *x, int8_t *y, int32_t count, float scale, int32_t zero_point) {
+  int32_t i;
+  for (i = 0; i < count; ++i) y[i] = clamp_s8(quantize_round(x[i], scale) + zero_point, -128, 127);
+}
+
+void kiln_quantize_f32_u8(const float *x, uint8_t *y, int32_t count, float scale, int32_t zero_point) {
+  int32_t i;
+  for (i = 0; i < count; ++i) {
+    const int32_t v = quantize_round(x[i], scale) + zero_point;
+    y[i] = (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : v));
+  }
+}
+
+void kiln_dequantize_s8_f32(const int8_t *x, float *y, int32_t count, float scale, int32_t zero_point) {
+  int32_t i;
+  for (i = 0; i < count; ++i) y[i] = scale * (float)(x[i] - zero_point);
+}
+
+void kiln_dequantize_u8_f32(const uint8_t *x, float *y, int32_t count, float scale, int32_t zero_point) {
+  int32_t i;
+  for (i = 0; i < count; ++i) y[i] = scale * (float)(x[i] - zero_point);
+}
+
+void kiln_copy_rows(const void *x, void *y, int32_t rows, int32_t row_bytes, int32_t dst_stride, int32_t dst_offset) {
+  const uint8_t *src = (const uint8_t *)x;
+  uint8_t *dst = (uint8_t *)y + dst_offset;
+  int32_t r;
+  for (r = 0; r < rows; ++r) {
+    int32_t i;
+    for (i = 0; i < row_bytes; ++i) dst[i] = src[i];
+    src += row_bytes;
+    dst += dst_stride;
+  }
+}

@@ -1,0 +1,171 @@
+/*
+ * Kiln kernel library: per-element and per-row ops (Eval only).
+ *
+ * SOFTMAX, ADD, SUB, MUL, CONCATENATION, QUANTIZE, DEQUANTIZE, LOGISTIC, TANH,
+ * RELU, RELU6 with the arithmetic of TensorFlow Lite 2.21's reference kernels
+ * (tflite-numerics.md sections 5 to 8). Every parameter below is computed at
+ * compile time by the Java emitters (Prepare); these functions never check
+ * or derive anything, they only loop.
+ *
+ * Conventions: an "offset" is added to a code (input offsets are the negated
+ * zero points, the output offset is the output zero point); a "right_shift"
+ * or "left_shift" field holds a shift count >= 0 in that direction.
+ */
+#ifndef KILN_ELTWISE_H
+#define KILN_ELTWISE_H
+
+#include <float.h> /* FLT_MAX in generated activation bounds */
+#include <stdint.h>
+
+/* ---------------------------------------------------------------------- */
+/* Broadcasting of binary ops (numpy rules, up to 6 dimensions).          */
+/* ---------------------------------------------------------------------- */
+
+#define KILN_BCAST_RANK 6
+
+/*
+ * The output's shape, outermost dimension first, after the compiler merged
+ * dimensions that broadcast alike and padded the result with leading 1s; the
+ * element step of each input along each dimension (0 where that input is
+ * broadcast). Two inputs of the same shape become {1,1,1,1,1,count} with unit
+ * innermost steps: one flat loop.
+ */
+typedef struct {
+  int32_t shape[KILN_BCAST_RANK];
+  int32_t stride1[KILN_BCAST_RANK];
+  int32_t stride2[KILN_BCAST_RANK];
+} kiln_bcast;
+
+/* ---------------------------------------------------------------------- */
+/* ADD and SUB, int8 (section 6.1). SUB has the same parameters and        */
+/* subtracts the two rescaled inputs (TF 2.21 reference SubElementwise).   */
+/* ---------------------------------------------------------------------- */
+
+/* Both inputs are scaled by 2^KILN_ADD_LEFT_SHIFT before requantization. */
+#define KILN_ADD_LEFT_SHIFT 20
+
+typedef struct {
+  kiln_bcast bc;
+  int32_t input1_offset;      /* -z1 */
+  int32_t input1_multiplier;  /* Q31 */
+  int32_t input1_right_shift; /* >= 0 */
+  int32_t input2_offset;      /* -z2 */
+  int32_t input2_multiplier;  /* Q31 */
+  int32_t input2_right_shift;
+  int32_t output_multiplier;
+  int32_t output_right_shift;
+  int32_t output_offset;      /* +z_out */
+  int32_t act_min;            /* fused activation clamp, in output codes */
+  int32_t act_max;
+} kiln_add_s8_params;
+
+void kiln_add_s8(const kiln_add_s8_params *p, const int8_t *x1, const int8_t *x2, int8_t *y);
+void kiln_sub_s8(const kiln_add_s8_params *p, const int8_t *x1, const int8_t *x2, int8_t *y);
+
+/* ---------------------------------------------------------------------- */
+/* MUL, int8 (section 6.2).                                                */
+/* ---------------------------------------------------------------------- */
+
+typedef struct {
+  kiln_bcast bc;
+  int32_t input1_offset;      /* -z1 */
+  int32_t input2_offset;      /* -z2 */
+  int32_t output_multiplier;  /* Q31 */
+  int32_t output_left_shift;  /* only one of the two shifts is non-zero */
+  int32_t output_right_shift;
+  int32_t output_offset;      /* +z_out */
+  int32_t act_min;
+  int32_t act_max;
+} kiln_mul_s8_params;
+
+void kiln_mul_s8(const kiln_mul_s8_params *p, const int8_t *x1, const int8_t *x2, int8_t *y);
+
+/* ---------------------------------------------------------------------- */
+/* ADD, SUB, MUL, float32: y = clamp(x1 op x2, act_min, act_max).          */
+/* ---------------------------------------------------------------------- */
+
+typedef struct {
+  kiln_bcast bc;
+  float act_min;  /* -FLT_MAX without a fused activation */
+  float act_max;
+} kiln_arith_f32_params;
+
+void kiln_add_f32(const kiln_arith_f32_params *p, const float *x1, const float *x2, float *y);
+void kiln_sub_f32(const kiln_arith_f32_params *p, const float *x1, const float *x2, float *y);
+void kiln_mul_f32(const kiln_arith_f32_params *p, const float *x1, const float *x2, float *y);
+
+/* ---------------------------------------------------------------------- */
+/* SOFTMAX over the last axis (section 5).                                 */
+/* ---------------------------------------------------------------------- */
+
+typedef struct {
+  int32_t rows;              /* product of all but the last dimension */
+  int32_t depth;             /* last dimension, < 4096 */
+  int32_t input_multiplier;  /* beta * s_in * 2^26 = input_multiplier * 2^(input_left_shift - 31) */
+  int32_t input_left_shift;  /* 1..31 */
+  int32_t diff_min;          /* codes further than this below the row max give 0 */
+} kiln_softmax_s8_params;
+
+/*
+ * int8 in, int8 out with scale 1/256 and zero point -128 (gemmlowp fixed
+ * point). scratch: depth int32 values, 4-byte aligned.
+ */
+void kiln_softmax_s8(const kiln_softmax_s8_params *p, const int8_t *x, int8_t *y, void *scratch);
+
+/* Q-format exp(a) for a <= 0 given with integer_bits integer bits (0..30); result Q0. */
+int32_t kiln_exp_on_negative_values(int32_t a, int integer_bits);
+
+/* 1 / (1 + a) for a in [0, 1), Q0 in and out. */
+int32_t kiln_one_over_one_plus_x_for_x_in_0_1(int32_t a);
+
+typedef struct {
+  int32_t rows;
+  int32_t depth;
+  float beta;
+} kiln_softmax_f32_params;
+
+void kiln_softmax_f32(const kiln_softmax_f32_params *p, const float *x, float *y);
+
+/* ---------------------------------------------------------------------- */
+/* Unary int8/uint8 ops as 256-entry tables built at compile time:         */
+/* LOGISTIC, TANH, RELU, RELU6 and (re)quantization between 8-bit types.   */
+/* ---------------------------------------------------------------------- */
+
+/* y[i] = table[x[i] + 128] */
+void kiln_lut_s8(const int8_t table[256], const int8_t *x, int8_t *y, int32_t count);
+
+/* y[i] = table[x[i]] on raw bytes (uint8 input and/or output) */
+void kiln_lut_u8(const uint8_t table[256], const uint8_t *x, uint8_t *y, int32_t count);
+
+/* ---------------------------------------------------------------------- */
+/* float32 activations.                                                    */
+/* ---------------------------------------------------------------------- */
+
+void kiln_relu_f32(const float *x, float *y, int32_t count);
+void kiln_relu6_f32(const float *x, float *y, int32_t count);
+void kiln_logistic_f32(const float *x, float *y, int32_t count);
+void kiln_tanh_f32(const float *x, float *y, int32_t count);
+
+/* ---------------------------------------------------------------------- */
+/* QUANTIZE float32 -> int8/uint8 (section 8.3) and DEQUANTIZE (8.4).      */
+/* ---------------------------------------------------------------------- */
+
+/* y = clamp(round_half_away(x / scale) + zero_point): float32 division. */
+void kiln_quantize_f32_s8(const float *x, int8_t *y, int32_t count, float scale, int32_t zero_point);
+void kiln_quantize_f32_u8(const float *x, uint8_t *y, int32_t count, float scale, int32_t zero_point);
+
+/* y = scale * (float)(x - zero_point) */
+void kiln_dequantize_s8_f32(const int8_t *x, float *y, int32_t count, float scale, int32_t zero_point);
+void kiln_dequantize_u8_f32(const uint8_t *x, float *y, int32_t count, float scale, int32_t zero_point);
+
+/* ---------------------------------------------------------------------- */
+/* CONCATENATION: one call per input.                                      */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Copies rows blocks of row_bytes bytes from the contiguous x into y, block r
+ * going to y + dst_offset + r * dst_stride (all in bytes).
+ */
+void kiln_copy_rows(const void *x, void *y, int32_t rows, int32_t row_bytes, int32_t dst_stride, int32_t dst_offset);
+
+#endif /* KILN_ELTWISE_H */

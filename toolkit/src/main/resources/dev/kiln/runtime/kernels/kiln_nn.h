@@ -1,0 +1,195 @@
+/*
+ * Windowed and reduction kernels (Eval only): CONV_2D (int8, float32, hybrid), DEPTHWISE_CONV_2D,
+ * FULLY_CONNECTED, MAX_POOL_2D, AVERAGE_POOL_2D, PAD, MEAN.
+ *
+ * Everything a kernel needs is computed at compile time by Kiln (Prepare in Java) and handed over
+ * in a const parameter struct: shapes, strides, explicit padding, zero-point offsets, per-channel
+ * requantization multipliers and shifts, clamp ranges. The kernels reproduce TensorFlow Lite 2.21's
+ * reference kernels: bit-exact for int8, same operation order for float32 (see
+ * tflite-numerics.md; the section is named next to each function).
+ *
+ * Layout is NHWC; conv filters OHWI [out_c, filter_h, filter_w, in_c / groups]; depthwise filters
+ * [1, filter_h, filter_w, out_c]; fully-connected weights [units, depth]. Padding taps are skipped.
+ */
+#ifndef KILN_NN_H
+#define KILN_NN_H
+
+#include <float.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---------------------------------------------------------------------------------------------
+ * CONV_2D and DEPTHWISE_CONV_2D
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct {
+  /* geometry */
+  int32_t batches;
+  int32_t in_h, in_w, in_c;
+  int32_t out_h, out_w, out_c;
+  int32_t filter_h, filter_w;
+  int32_t stride_h, stride_w;
+  int32_t dilation_h, dilation_w;
+  int32_t pad_top, pad_left;         /* rows/columns of implicit padding before the image */
+  int32_t groups;                    /* CONV_2D: in_c / filter input depth (1 = ordinary conv) */
+  int32_t depth_multiplier;          /* DEPTHWISE_CONV_2D: out_c / in_c */
+  /* int8 requantization (unused by the float kernels) */
+  int32_t input_offset;              /* -(input zero point); 0 for the hybrid kernel */
+  int32_t output_offset;             /* +(output zero point) */
+  int32_t act_min, act_max;          /* int8 clamp of the fused activation */
+  const int32_t *out_multiplier;     /* [out_c] Q31 multipliers */
+  const int32_t *out_shift;          /* [out_c] exponents, > 0 shifts left */
+  /* float32 output (float and hybrid kernels) */
+  float act_min_f, act_max_f;
+  float filter_scale;                /* hybrid per-tensor kernel: the filter scale */
+  const float *filter_scales;        /* hybrid per-channel kernel: [out_c] filter scales */
+} kiln_conv_params;
+
+/* int8 x int8 (per-channel or per-tensor filter scales), bias int32 or NULL. Section 3.1. */
+void kiln_conv_s8(const kiln_conv_params *p, const int8_t *input, const int8_t *filter,
+                  const int32_t *bias, int8_t *output);
+
+/* float32; bias may be NULL. Section 3.1 (sum over fy, fx, ci; bias after the sum). */
+void kiln_conv_f32(const kiln_conv_params *p, const float *input, const float *filter,
+                   const float *bias, float *output);
+
+/*
+ * Hybrid: float32 input/output, int8 symmetric per-tensor filter. Each batch image is quantized
+ * on the fly into scratch (in_h * in_w * in_c bytes, any alignment). Section 9.
+ */
+void kiln_conv_hybrid_f32(const kiln_conv_params *p, const float *input, const int8_t *filter,
+                          const float *bias, float *output, void *scratch);
+
+/*
+ * Hybrid with per-channel filter scales (p->filter_scales): TFLite's HybridConvPerChannel. Each
+ * batch image is quantized asymmetrically (TFLite's AsymmetricQuantizeFloats, a per-image zero
+ * point) into scratch (in_h * in_w * in_c bytes); out = (float)acc * filter_scale[oc] * scale
+ * + bias. TFLite's reference ignores the dilation on this path; the compiler passes 1.
+ */
+void kiln_conv_hybrid_per_channel_f32(const kiln_conv_params *p, const float *input,
+                                      const int8_t *filter, const float *bias, float *output,
+                                      void *scratch);
+
+/* Section 3.2: output channel oc reads input channel oc / depth_multiplier. */
+void kiln_depthwise_conv_s8(const kiln_conv_params *p, const int8_t *input, const int8_t *filter,
+                            const int32_t *bias, int8_t *output);
+
+void kiln_depthwise_conv_f32(const kiln_conv_params *p, const float *input, const float *filter,
+                             const float *bias, float *output);
+
+/* ---------------------------------------------------------------------------------------------
+ * FULLY_CONNECTED
+ * ------------------------------------------------------------------------------------------- */
+
+/*
+ * TF 2.21's reference int8 FULLY_CONNECTED rescales with one rounding of a double product,
+ * y = round(double(acc) * M). Kiln keeps double arithmetic off the device: each M is handed over
+ * as three int32 words {mantissa >> 32, mantissa & 0xffffffff (bit pattern), exponent} with
+ * M = mantissa * 2^exponent (mantissa < 2^53; 0 means M = 0), and kiln_f64_rescale rounds the
+ * exact integer product to 53 bits like the double multiplication, then half away from zero.
+ * Same result as the double formula for every int32 acc.
+ */
+#define KILN_F64_WORDS 3
+
+typedef struct {
+  int32_t batches;                   /* numel(input) / depth */
+  int32_t depth;                     /* accumulation depth D */
+  int32_t units;                     /* output units U */
+  /* int8 */
+  int32_t input_offset;              /* -(input zero point) */
+  int32_t filter_offset;             /* -(filter zero point), per-tensor filters only */
+  int32_t output_offset;             /* +(output zero point) */
+  int32_t act_min, act_max;
+  int32_t per_channel;               /* 1: out_scale has units entries; 0: one entry */
+  const int32_t *out_scale;          /* KILN_F64_WORDS words per entry */
+  /* float32 output (float and hybrid) */
+  float act_min_f, act_max_f;
+  float filter_scale;                /* hybrid kernel: per-tensor filter scale */
+} kiln_fc_params;
+
+/* Section 3.3 (double requantization). bias int32 or NULL. */
+void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const int8_t *filter,
+                             const int32_t *bias, int8_t *output);
+
+void kiln_fully_connected_f32(const kiln_fc_params *p, const float *input, const float *filter,
+                              const float *bias, float *output);
+
+/*
+ * Hybrid: float32 input/output, int8 symmetric per-tensor weights, each input row quantized
+ * symmetrically on the fly into scratch (depth bytes, any alignment).
+ */
+void kiln_fully_connected_hybrid_f32(const kiln_fc_params *p, const float *input,
+                                     const int8_t *filter, const float *bias, float *output,
+                                     void *scratch);
+
+/* round(double(acc) * M) with int32 saturation, computed without floating point. */
+int32_t kiln_f64_rescale(int32_t acc, const int32_t *multiplier);
+
+/* ---------------------------------------------------------------------------------------------
+ * MAX_POOL_2D and AVERAGE_POOL_2D (section 4; int8 works on raw codes)
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct {
+  int32_t batches;
+  int32_t in_h, in_w, channels;
+  int32_t out_h, out_w;
+  int32_t filter_h, filter_w;
+  int32_t stride_h, stride_w;
+  int32_t pad_top, pad_left;
+  int32_t act_min, act_max;          /* int8 */
+  float act_min_f, act_max_f;        /* float32 */
+} kiln_pool_params;
+
+void kiln_max_pool_s8(const kiln_pool_params *p, const int8_t *input, int8_t *output);
+void kiln_max_pool_f32(const kiln_pool_params *p, const float *input, float *output);
+void kiln_avg_pool_s8(const kiln_pool_params *p, const int8_t *input, int8_t *output);
+void kiln_avg_pool_f32(const kiln_pool_params *p, const float *input, float *output);
+
+/* ---------------------------------------------------------------------------------------------
+ * PAD
+ * ------------------------------------------------------------------------------------------- */
+
+#define KILN_PAD_MAX_RANK 6
+
+typedef struct {
+  /* shapes extended to 6 dimensions with leading 1s */
+  int32_t in_dims[KILN_PAD_MAX_RANK];
+  int32_t before[KILN_PAD_MAX_RANK];
+  int32_t after[KILN_PAD_MAX_RANK];
+} kiln_pad_params;
+
+/* int8: pads with pad_value (the output zero point). */
+void kiln_pad_s8(const kiln_pad_params *p, const int8_t *input, int8_t *output, int8_t pad_value);
+/* float32: pads with pad_value (0.0f for PAD). */
+void kiln_pad_f32(const kiln_pad_params *p, const float *input, float *output, float pad_value);
+
+/* ---------------------------------------------------------------------------------------------
+ * MEAN
+ * ------------------------------------------------------------------------------------------- */
+
+#define KILN_MEAN_MAX_DIMS 6
+
+/*
+ * The input is described as kept dimensions (one output element per index) and reduced
+ * dimensions (summed), each with its size and its stride in the input, outermost first.
+ * For one output element the reduced elements are summed in increasing input order, like TFLite.
+ */
+typedef struct {
+  int32_t num_kept;
+  int32_t kept_size[KILN_MEAN_MAX_DIMS];
+  int32_t kept_stride[KILN_MEAN_MAX_DIMS];
+  int32_t num_reduced;
+  int32_t reduced_size[KILN_MEAN_MAX_DIMS];
+  int32_t reduced_stride[KILN_MEAN_MAX_DIMS];
+  int32_t count;                     /* reduced elements per output element */
+  /* int8: out = clamp(MBQM(sum - count * input_zero_point, multiplier, shift) + output_zero_point) */
+  int32_t input_zero_point;
+  int32_t output_zero_point;
+  int32_t multiplier;
+  int32_t shift;
+} kiln_mean_params;
+
+void kiln_mean_s8(const kiln_mean_params *p, const int8_t *input, int8_t *output);
+void kiln_mean_f32(const kiln_mean_params *p, const float *input, float *output);
+
+#endif /* KILN_NN_H */

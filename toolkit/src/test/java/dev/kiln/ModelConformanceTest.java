@@ -1,0 +1,66 @@
+package dev.kiln;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.kiln.api.Build;
+import dev.kiln.api.Executor;
+import dev.kiln.api.HostModel;
+import dev.kiln.api.Kiln;
+import dev.kiln.api.Model;
+import dev.kiln.api.Tensor;
+import dev.kiln.api.Tolerance;
+import dev.kiln.testing.ReferenceModels;
+import dev.kiln.testing.ReferenceModels.Case;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every shared TFLite model and every op fixture, every sample: load, build for the AoT C
+ * interface, compile the generated C with gcc (strict warnings) beside a firmware-style main, run
+ * it as a process and compare with the reference engine's outputs — int8 bit-exact, float32
+ * within 1e-5 * (|ref| + max|ref|).
+ */
+class ModelConformanceTest {
+  static Stream<Case> sharedModels() { return ReferenceModels.shared("tflite").stream(); }
+
+  static Stream<Case> opFixtures() { return ReferenceModels.opFixtures().stream(); }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("sharedModels")
+  void sharedModelsMatchTheReferenceKernels(Case c, @TempDir Path work) throws Exception {
+    assertMatchesReference(c, work);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("opFixtures")
+  void opFixturesMatchTheReferenceKernels(Case c, @TempDir Path work) throws Exception {
+    assertMatchesReference(c, work);
+  }
+
+  static void assertMatchesReference(Case c, Path work) throws Exception {
+    Model model = Kiln.load(c.modelFile());
+    assertEquals(c.inputCount(), model.inputs().size(), "inputs");
+    assertEquals(c.outputCount(), model.outputs().size(), "outputs");
+    Build build = model.build(Executor.aot().interfaceApi("c").unpackedApi(true));
+    HostModel program = build.compileForHost(work);
+    List<String> problems = new ArrayList<>();
+    assertTrue(!c.samples().isEmpty(), "no samples in " + c.folder());
+    for (int s : c.samples()) {
+      List<Tensor> inputs = new ArrayList<>();
+      for (int i = 0; i < c.inputCount(); i++) inputs.add(Tensor.load(c.input(s, i)));
+      List<Tensor> outputs = program.run(inputs);
+      for (int j = 0; j < c.outputCount(); j++) {
+        String why = Tolerance.mismatch(outputs.get(j), Tensor.load(c.output(s, j)));
+        if (why != null) problems.add("sample " + s + " output " + j + ": " + why);
+      }
+    }
+    if (!problems.isEmpty()) fail(c.name() + ":\n  " + String.join("\n  ", problems));
+  }
+}

@@ -1,0 +1,123 @@
+package dev.kiln.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.testing.ReferenceModels;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The kiln command as scripts call it: exit status, one-line errors on stderr, nothing half-written. */
+class CommandLineTest {
+  record Result(int status, String out, String err) {}
+
+  static Result kiln(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int status = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    return new Result(status, out.toString(), err.toString());
+  }
+
+  static Path seed() {
+    return ReferenceModels.shared("tflite", "digits_cnn_int8").modelFile();
+  }
+
+  @Test
+  void infoShowsBothNamesShapesQuantizationOpsWeightsAndArena() {
+    Result r = kiln("info", seed().toString());
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().contains("0: predict_images:0 (C: predict_images_0) [1,8,8,1] int8 scale=0.003921569 zero_point=-128"), r.out());
+    assertTrue(r.out().contains("0: StatefulPartitionedCall:0 (C: StatefulPartitionedCall_0) [1,10] int8 scale=0.00390625 zero_point=-128"), r.out());
+    assertTrue(r.out().contains("CONV_2D              2"), r.out());
+    assertTrue(r.out().contains("weights: 10008 bytes"), r.out());
+    assertTrue(r.out().contains("arena: "), r.out());
+  }
+
+  @Test
+  void compileWritesTheCInterfaceTree(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("out");
+    Result r = kiln("compile", seed().toString(), "--executor", "aot", "--interface-api", "c", "--unpacked-api", "-o", out.toString());
+    assertEquals(0, r.status(), r.err());
+    String header = Files.readString(out.resolve("codegen/host/include/tvmgen_default.h"));
+    assertTrue(header.contains("struct tvmgen_default_inputs {\n  void *predict_images_0;\n};"), header);
+    assertTrue(header.contains("#define TVMGEN_DEFAULT_INPUT0_NAME \"predict_images:0\""), header);
+    assertTrue(header.contains("#define TVMGEN_DEFAULT_PREDICT_IMAGES_0_SIZE 64"), header);
+    assertTrue(header.contains("int32_t tvmgen_default_run(struct tvmgen_default_inputs *inputs, struct tvmgen_default_outputs *outputs);"));
+    assertTrue(Files.exists(out.resolve("metadata.json")));
+  }
+
+  @Test
+  void moduleNameChangesEverySymbol(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("out");
+    Result r = kiln("compile", seed().toString(), "--unpacked-api", "--module-name", "digits", "-o", out.toString());
+    assertEquals(0, r.status(), r.err());
+    String header = Files.readString(out.resolve("codegen/host/include/tvmgen_digits.h"));
+    assertTrue(header.contains("int32_t tvmgen_digits_run(struct tvmgen_digits_inputs *inputs"), header);
+    assertTrue(Files.exists(out.resolve("codegen/host/src/digits_lib0.c")));
+  }
+
+  @Test
+  void everyCommandHasHelp() {
+    for (String cmd : new String[] {"info", "compile", "verify", "bench"}) {
+      Result r = kiln(cmd, "--help");
+      assertEquals(0, r.status(), cmd);
+      assertTrue(r.out().startsWith("Usage: kiln " + cmd), r.out());
+    }
+  }
+
+  @Test
+  void aMissingFileIsOneLineOnStderrWithStatusOne() {
+    Result r = kiln("info", "/nonexistent/model.tflite");
+    assertEquals(1, r.status());
+    assertEquals("kiln: error: /nonexistent/model.tflite: no such file\n", r.err());
+    assertFalse(r.err().contains("\tat "), "no stack trace");
+  }
+
+  @Test
+  void aFileThatIsNotAModelSaysSo(@TempDir Path tmp) throws Exception {
+    Path f = tmp.resolve("notes.tflite");
+    Files.writeString(f, "these are not weights, just some text\n");
+    Result r = kiln("info", f.toString());
+    assertEquals(1, r.status());
+    assertTrue(r.err().startsWith("kiln: error: " + f), r.err());
+    assertTrue(r.err().contains("TFL3"), r.err());
+    assertEquals(1, r.err().lines().count(), r.err());
+  }
+
+  @Test
+  void aTruncatedModelLeavesNoOutputFolderBehind(@TempDir Path tmp) throws Exception {
+    byte[] bytes = Files.readAllBytes(seed());
+    Path f = tmp.resolve("cut.tflite");
+    Files.write(f, Arrays.copyOf(bytes, bytes.length / 2));
+    Path out = tmp.resolve("out");
+    Result r = kiln("compile", f.toString(), "--unpacked-api", "-o", out.toString());
+    assertEquals(1, r.status());
+    assertTrue(r.err().startsWith("kiln: error: " + f), r.err());
+    assertFalse(r.err().contains("\tat "), r.err());
+    assertFalse(Files.exists(out), "no partial output folder");
+    try (var s = Files.list(tmp)) {
+      assertEquals(1, s.count(), "no staging folder left behind either");
+    }
+  }
+
+  @Test
+  void theCInterfaceWithPackedOperatorsIsRefusedWithTheOptionToUse(@TempDir Path tmp) {
+    Result r = kiln("compile", seed().toString(), "--interface-api", "c", "-o", tmp.resolve("o").toString());
+    assertEquals(1, r.status());
+    assertTrue(r.err().contains("--unpacked-api"), r.err());
+  }
+
+  @Test
+  void verifyRunsTheSeedModelOnTheHostAndMatchesTheReference() {
+    Result r = kiln("verify", seed().toString());
+    assertEquals(0, r.status(), r.out() + r.err());
+    assertEquals(3, r.out().lines().filter(l -> l.trim().equals("MATCH")).count(), r.out());
+    assertTrue(r.out().contains("3 sample(s), all outputs match the reference"), r.out());
+  }
+}

@@ -1,0 +1,247 @@
+package dev.kiln.codegen.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.api.Build;
+import dev.kiln.api.Executor;
+import dev.kiln.api.HostModel;
+import dev.kiln.api.Kiln;
+import dev.kiln.api.Model;
+import dev.kiln.api.Tensor;
+import dev.kiln.api.Tolerance;
+import dev.kiln.compile.FixedPoint;
+import dev.kiln.ir.Activation;
+import dev.kiln.ir.DType;
+import dev.kiln.ir.Op;
+import dev.kiln.ir.OpType;
+import dev.kiln.ir.Options;
+import dev.kiln.ir.Quantization;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The NnKernels emitters and C kernels: the edge-case fixtures of {@code resources/nn} (made by
+ * {@code fixtures/make_nn_fixtures.py} with TF 2.21 BUILTIN_REF outputs) compiled end to end and
+ * run (int8 bit-exact, float32 within tolerance), the exact double-rescale emulation of the int8
+ * FULLY_CONNECTED against real double arithmetic, and the refusals of {@code check}.
+ */
+class NnKernelsTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String KERNELS = "/dev/kiln/runtime/kernels/";
+
+  record Fixture(String name, Path folder, JsonNode manifest) {
+    @Override public String toString() { return name; }
+  }
+
+  static Stream<Fixture> fixtures() throws IOException {
+    Path root = Path.of("src/test/resources/nn").toAbsolutePath();
+    List<Fixture> out = new ArrayList<>();
+    try (Stream<Path> dirs = Files.list(root)) {
+      for (Path d : (Iterable<Path>) dirs.sorted()::iterator) {
+        Path m = d.resolve("manifest.json");
+        if (Files.exists(m)) out.add(new Fixture(d.getFileName().toString(), d, JSON.readTree(m.toFile())));
+      }
+    }
+    return out.stream();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void fixtureMatchesTfliteReferenceKernels(Fixture f, @TempDir Path work) {
+    Model model = Kiln.load(f.folder().resolve(f.manifest().get("file").asText()));
+    Build build = model.build(Executor.aot().interfaceApi("c").unpackedApi(true));
+    HostModel program = build.compileForHost(work);
+    int inputs = f.manifest().get("inputs").size();
+    int outputs = f.manifest().get("outputs").size();
+    List<String> problems = new ArrayList<>();
+    int samples = 0;
+    for (int s = 0; Files.exists(f.folder().resolve("sample" + s + "_in0.npy")); s++, samples++) {
+      List<Tensor> in = new ArrayList<>();
+      for (int i = 0; i < inputs; i++) in.add(Tensor.load(f.folder().resolve("sample" + s + "_in" + i + ".npy")));
+      List<Tensor> got = program.run(in);
+      for (int j = 0; j < outputs; j++) {
+        String why = Tolerance.mismatch(got.get(j), Tensor.load(f.folder().resolve("sample" + s + "_out" + j + ".npy")));
+        if (why != null) problems.add("sample " + s + " output " + j + ": " + why);
+      }
+    }
+    assertTrue(samples > 0, "no samples in " + f.folder());
+    if (!problems.isEmpty()) fail(f.name() + ":\n  " + String.join("\n  ", problems));
+  }
+
+  /**
+   * kiln_f64_rescale (integer emulation of round(double(acc) * M)) against the C double formula
+   * for 4 million random and near-tie cases, and the Java encoder of M against the C one.
+   */
+  @Test void f64RescaleEqualsDoubleArithmetic(@TempDir Path work) throws Exception {
+    for (String f : List.of("kiln_nn.h", "kiln_nn_util.h", "kiln_fixedpoint.h", "kiln_nn_fc.c")) {
+      try (var in = NnKernelsTest.class.getResourceAsStream(KERNELS + f)) {
+        Files.write(work.resolve(f), in.readAllBytes());
+      }
+    }
+    Random r = new Random(7);
+    StringBuilder table = new StringBuilder();
+    int n = 400;
+    for (int i = 0; i < n; i++) {
+      double m = (double) (float) (r.nextDouble() * 0.1 + 1e-6) * (double) (float) (r.nextDouble() * 0.01 + 1e-7)
+          / (double) (float) (r.nextDouble() * 0.5 + 1e-5);
+      if (i % 5 == 0) m = Math.scalb(m, r.nextInt(60) - 30);
+      int[] w = FullyConnectedEmitter.f64Words(m);
+      table.append(String.format("  {%s, %d, %d, %d, %d},%n", Double.toHexString(m), w[0], w[1], w[2], 0));
+    }
+    String program = """
+        #include <math.h>
+        #include <stdio.h>
+        #include <stdint.h>
+        #include "kiln_nn.h"
+        typedef struct { double m; int32_t w0, w1, w2, pad; } entry;
+        static const entry table[] = {
+        %s};
+        static uint64_t s = 88172645463325252u;
+        static uint64_t rnd(void) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return s; }
+        static int32_t ref(int32_t acc, double m) {
+          double x = round((double)acc * m);
+          if (x >= 2147483647.0) return INT32_MAX;
+          if (x <= -2147483648.0) return INT32_MIN;
+          return (int32_t)x;
+        }
+        int main(void) {
+          long bad = 0;
+          long i;
+          for (i = 0; i < 4000000; ++i) {
+            const entry *e = &table[rnd() %% %d];
+            int32_t w[3];
+            double m = e->m;
+            int32_t acc;
+            int kind = (int)(rnd() %% 4);
+            w[0] = e->w0; w[1] = e->w1; w[2] = e->w2;
+            if (kind == 0) acc = (int32_t)(uint32_t)rnd();
+            else acc = (int32_t)(rnd() %% 2000001) - 1000000;
+            if (kind == 3 && acc != 0) {
+              /* a product within a few ulps of k + 1/2: the double rounding decides */
+              double k = (double)(int64_t)(rnd() %% 400) - 199.5;
+              int32_t v[3];
+              m = fabs(k / (double)acc);
+              m = nextafter(m, (rnd() & 1) ? 1.0 : 0.0);
+              {
+                int ex;
+                double f = frexp(m, &ex);
+                int64_t mant = (int64_t)ldexp(f, 53);
+                v[0] = (int32_t)(mant >> 32); v[1] = (int32_t)(uint32_t)mant; v[2] = ex - 53;
+              }
+              if (kiln_f64_rescale(acc, v) != ref(acc, m)) ++bad;
+              continue;
+            }
+            if (kiln_f64_rescale(acc, w) != ref(acc, m)) ++bad;
+          }
+          printf("%%ld\\n", bad);
+          return 0;
+        }
+        """.formatted(table, n);
+    Files.writeString(work.resolve("t.c"), program);
+    run(work, "gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I.", "t.c", "kiln_nn_fc.c", "-lm", "-o", "t");
+    assertEquals("0", run(work, "./t").trim(), "mismatches between kiln_f64_rescale and round(double(acc) * M)");
+  }
+
+  /** The int8 MEAN multiplier folding (QuantizedMeanOrSum) on a few hand-checked values. */
+  @Test void meanMultiplierFoldsTheCount() {
+    FixedPoint.Multiplier m = MeanEmitter.int8Multiplier(0.05f, 0.05f, 35);
+    // q = 2^30, shift 1; k = floor(log2 35) = 5; q' = 2^35 / 35
+    assertEquals((int) ((1L << 35) / 35), m.multiplier());
+    assertEquals(1 - 5, m.shift());
+    FixedPoint.Multiplier tiny = MeanEmitter.int8Multiplier(1e-8f, 0.5f, 64);
+    FixedPoint.Multiplier base = FixedPoint.quantizeMultiplier((double) 1e-8f / 0.5f);
+    int k = Math.min(6, 31 + base.shift());
+    assertEquals(base.shift() - k, tiny.shift());
+  }
+
+  @Test void meanPlanMergesAdjacentDimensions() {
+    MeanEmitter.Plan p = MeanEmitter.plan(new int[] {2, 5, 7, 3}, new int[] {1, 2});
+    assertEquals("[2, 3]", java.util.Arrays.toString(p.keptSize()));
+    assertEquals("[105, 1]", java.util.Arrays.toString(p.keptStride()));
+    assertEquals("[35]", java.util.Arrays.toString(p.reducedSize()));
+    assertEquals("[3]", java.util.Arrays.toString(p.reducedStride()));
+    assertEquals(35, p.count());
+    MeanEmitter.Plan all = MeanEmitter.plan(new int[] {1, 4, 1}, new int[] {0, 1, 2});
+    assertEquals(0, all.keptSize().length);
+    assertEquals("[4]", java.util.Arrays.toString(all.reducedSize()));
+  }
+
+  // ---- check() refusals ------------------------------------------------------------------------
+
+  private static dev.kiln.ir.Tensor q8(String name, float scale, int zp, int... shape) {
+    return dev.kiln.ir.Tensor.builder(name).shape(shape).dtype(DType.INT8).quantization(Quantization.perTensor(scale, zp)).build();
+  }
+
+  private static dev.kiln.ir.Tensor weights(String name, float scale, int zp, byte fill, int... shape) {
+    int n = 1;
+    for (int d : shape) n *= d;
+    byte[] data = new byte[n];
+    java.util.Arrays.fill(data, fill);
+    return dev.kiln.ir.Tensor.builder(name).shape(shape).dtype(DType.INT8).quantization(Quantization.perTensor(scale, zp))
+        .data(data).build();
+  }
+
+  private static Op conv(Activation act, dev.kiln.ir.Tensor in, dev.kiln.ir.Tensor w, dev.kiln.ir.Tensor bias,
+                         dev.kiln.ir.Tensor out) {
+    List<dev.kiln.ir.Tensor> inputs = new ArrayList<>(java.util.Arrays.asList(in, w, bias));
+    return new Op(0, OpType.CONV_2D, inputs, List.of(out),
+        new Options.Conv(1, 1, 1, 1, Options.Padding.ZERO, 1, act));
+  }
+
+  @Test void checkRefusesWhatItCannotCompile() {
+    KernelEmitterUnderTest e = new KernelEmitterUnderTest(new ConvEmitter(OpType.CONV_2D));
+    dev.kiln.ir.Tensor in = q8("x", 0.1f, 0, 1, 4, 4, 2);
+    dev.kiln.ir.Tensor out = q8("y", 0.1f, 0, 1, 4, 4, 3);
+    dev.kiln.ir.Tensor w = weights("w", 0.01f, 0, (byte) 1, 3, 1, 1, 2);
+    e.accepts(conv(Activation.RELU, in, w, null, out));
+    e.refuses(conv(Activation.TANH, in, w, null, out), "TANH");
+    dev.kiln.ir.Tensor floatBias = dev.kiln.ir.Tensor.builder("b").shape(3).dtype(DType.FLOAT32).data(new byte[12]).build();
+    e.refuses(conv(Activation.NONE, in, w, floatBias, out), "int32 bias");
+    dev.kiln.ir.Tensor floatIn = dev.kiln.ir.Tensor.builder("xf").shape(1, 4, 4, 2).dtype(DType.FLOAT32).build();
+    e.refuses(conv(Activation.NONE, floatIn, w, null, out), "dtypes");
+    // multiplier 0.1 * 2 / 0.01 = 20 (shift 5): |acc| <= 2 * 127 * 128 fits; weights of 127 over 2 channels do too
+    dev.kiln.ir.Tensor big = weights("w2", 2f, 0, (byte) 127, 3, 1, 1, 2);
+    e.accepts(conv(Activation.NONE, in, big, null, q8("y2", 0.01f, 0, 1, 4, 4, 3)));
+    // multiplier 0.1 * 2 / 1e-6 = 2e5 (shift 18): 2 * 127 * 128 * 2^18 overflows
+    e.refuses(conv(Activation.NONE, in, big, null, q8("y3", 1e-6f, 0, 1, 4, 4, 3)), "overflows 32 bits");
+    // hybrid with an asymmetric filter
+    dev.kiln.ir.Tensor floatOut = dev.kiln.ir.Tensor.builder("yf").shape(1, 4, 4, 3).dtype(DType.FLOAT32).build();
+    e.refuses(conv(Activation.NONE, floatIn, weights("w4", 0.01f, 3, (byte) 1, 3, 1, 1, 2), null, floatOut), "zero point 3");
+    e.accepts(conv(Activation.NONE, floatIn, w, null, floatOut));
+  }
+
+  /** Runs check() and expects acceptance or an UnsupportedOperationException naming the problem. */
+  private record KernelEmitterUnderTest(dev.kiln.codegen.KernelEmitter emitter) {
+    void accepts(Op op) { emitter.check(op); }
+
+    void refuses(Op op, String fragment) {
+      UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> emitter.check(op));
+      assertTrue(e.getMessage().contains(fragment), "message '" + e.getMessage() + "' should mention '" + fragment + "'");
+    }
+  }
+
+  private static String run(Path dir, String... command) throws Exception {
+    Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+    byte[] out = p.getInputStream().readAllBytes();
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "timeout: " + String.join(" ", command));
+    String text = new String(out, StandardCharsets.UTF_8);
+    assertEquals(0, p.exitValue(), String.join(" ", command) + " failed:\n" + text);
+    return text;
+  }
+}
