@@ -137,6 +137,71 @@ public final class Tensor {
     return b.array();
   }
 
+  /** The same bytes under another shape with as many elements. */
+  public Tensor reshape(int... newShape) {
+    if (Shape.elements(newShape) != elements()) {
+      throw new KilnException("cannot reshape " + Shape.toString(shape) + " (" + elements() + " elements) to " + Shape.toString(newShape));
+    }
+    return new Tensor(newShape, dtype, data);
+  }
+
+  /**
+   * float32 to int8 with TFLite's QUANTIZE arithmetic: {@code clamp(round(x / scale) + zeroPoint)},
+   * float32 division, ties away from zero.
+   */
+  public Tensor quantize(float scale, int zeroPoint) {
+    requireType(DType.FLOAT32);
+    float[] x = toFloatArray();
+    byte[] q = new byte[x.length];
+    for (int i = 0; i < x.length; i++) {
+      long v = dev.kiln.compile.FixedPoint.rhaz(x[i] / scale) + (long) zeroPoint;
+      q[i] = (byte) Math.max(-128, Math.min(127, v));
+    }
+    return new Tensor(shape, DType.INT8, q);
+  }
+
+  /** Quantizes with an input's own scale and zero point. */
+  public Tensor quantize(TensorInfo like) {
+    if (!like.isQuantized()) throw new KilnException(like.names() + " is not quantized (" + like.dtype() + "): no scale to quantize with");
+    return quantize(like.scale(), like.zeroPoint());
+  }
+
+  /** int8/uint8 to float32: {@code scale * (q - zeroPoint)}. */
+  public Tensor dequantize(float scale, int zeroPoint) {
+    if (dtype != DType.INT8 && dtype != DType.UINT8) throw new KilnException("tensor is " + dtype + ", not int8 or uint8: nothing to dequantize");
+    ByteBuffer b = ByteBuffer.allocate(data.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (byte v : data) b.putFloat((float) ((double) scale * ((dtype == DType.INT8 ? v : v & 0xff) - zeroPoint)));
+    return new Tensor(shape, DType.FLOAT32, b.array());
+  }
+
+  /** Dequantizes with an output's (or input's) own scale and zero point. */
+  public Tensor dequantize(TensorInfo like) {
+    if (!like.isQuantized()) throw new KilnException(like.names() + " is not quantized (" + like.dtype() + "): no scale to dequantize with");
+    return dequantize(like.scale(), like.zeroPoint());
+  }
+
+  /** Index of the largest element (a classifier's answer). */
+  public int argmax() {
+    ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+    int best = 0;
+    double bestValue = Double.NEGATIVE_INFINITY;
+    for (int i = 0; i < elements(); i++) {
+      double v = switch (dtype) {
+        case FLOAT32 -> b.getFloat(i * 4);
+        case INT8 -> b.get(i);
+        case UINT8, BOOL -> b.get(i) & 0xff;
+        case INT16 -> b.getShort(i * 2);
+        case INT32 -> b.getInt(i * 4);
+        case INT64 -> b.getLong(i * 8);
+      };
+      if (v > bestValue) {
+        bestValue = v;
+        best = i;
+      }
+    }
+    return best;
+  }
+
   public int[] shape() { return shape.clone(); }
 
   public DType dtype() { return dtype; }

@@ -1,0 +1,329 @@
+package dev.kiln.rpc;
+
+import dev.kiln.transport.LinkClosedException;
+import dev.kiln.transport.LinkCorruptedException;
+import dev.kiln.transport.LinkException;
+import dev.kiln.transport.LinkTimeoutException;
+import dev.kiln.transport.Timeout;
+import dev.kiln.transport.Transport;
+import java.io.Closeable;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The microTVM session layer over a transport: the host-initiated handshake (Terminate, then
+ * StartSessionInit with a regenerated nonce, until a matching StartSessionReply), kNormal messages
+ * carrying one RPC packet each, and device logs. Host rules kept from microTVM's facts: the host
+ * never sends kLog or unknown message types, never sends kNormal before the reply is accepted,
+ * ignores Terminates and stale replies while not established, and treats a Terminate while
+ * established as the end of the session.
+ *
+ * <p>Device log lines go to the {@link RpcOptions#logListener()} and a short history. Kiln devices
+ * also report what they drop ({@value #DROP_PREFIX}...) and why they abort ({@value #ABORT_PREFIX}
+ * ...): a drop while a reply is pending fails the call as corrupted after {@link
+ * RpcOptions#dropGrace()} unless the reply still comes; an abort fails it with the reason.
+ */
+public final class Session implements Closeable {
+  static final String DROP_PREFIX = "kiln link: dropped ";
+  static final String ABORT_PREFIX = "kiln abort ";
+  static final int TYPE_INIT = 0x00, TYPE_REPLY = 0x01, TYPE_TERMINATE = 0x02, TYPE_LOG = 0x03, TYPE_NORMAL = 0x10;
+  private static final int LOG_HISTORY = 20;
+
+  private final Transport transport;
+  private final RpcOptions options;
+  private final Framer framer = new Framer();
+  private final Unframer unframer;
+  private final byte[] readBuffer = new byte[1 << 16];
+  private final ArrayDeque<String> recentLogs = new ArrayDeque<>();
+  private final List<String> callLogs = new ArrayList<>();
+  private int nonce;
+  private int sessionId;
+  private boolean established;
+
+  private Session(Transport transport, RpcOptions options) {
+    this.transport = transport;
+    this.options = options;
+    this.unframer = new Unframer(options.maxFrameBytes());
+    int n = options.initialNonce();
+    if (n < 0) {
+      do {
+        n = new SecureRandom().nextInt(256);
+      } while (n == 0);
+    }
+    this.nonce = n;
+  }
+
+  /** Handshakes over {@code transport}; on failure the transport is closed. */
+  public static Session open(Transport transport, RpcOptions options) throws IOException {
+    Session s = new Session(transport, options);
+    try {
+      s.handshake();
+    } catch (IOException | RuntimeException e) {
+      transport.close();
+      throw e;
+    }
+    return s;
+  }
+
+  /** microTVM's nonce regeneration: ((n & 7) << 5 | n >> 5) + 1 on a byte, never 0. */
+  static int nextNonce(int n) {
+    int v = ((((n & 0x07) << 5) | (n >>> 5)) + 1) & 0xFF;
+    return v == 0 ? 1 : v;
+  }
+
+  public int sessionId() { return sessionId; }
+
+  public Transport transport() { return transport; }
+
+  /** The last device log lines, oldest first. */
+  public List<String> recentLogs() { return new ArrayList<>(recentLogs); }
+
+  private void handshake() throws IOException {
+    long start = System.nanoTime();
+    long end = start + options.handshakeTimeout().toNanos();
+    long retry = options.handshakeRetry().toNanos();
+    int attempts = 0;
+    while (true) {
+      nonce = nextNonce(nonce);
+      attempts++;
+      sendMessage(TYPE_TERMINATE, 0, new byte[0], 0, 0);
+      sendMessage(TYPE_INIT, nonce, new byte[] {1}, 0, 1);
+      transport.flush();
+      long attemptEnd = retry == 0 ? end : Math.min(end, System.nanoTime() + retry);
+      while (true) {
+        byte[] p = unframer.poll();
+        if (p != null) {
+          if (p.length >= 4 && (p[2] & 0xFF) == TYPE_REPLY) {
+            int sid = (p[0] & 0xFF) | (p[1] & 0xFF) << 8;
+            if ((sid & 0xFF) == nonce && (sid >>> 8) != 0 && p[3] == 1) {
+              sessionId = sid;
+              established = true;
+              return;
+            }
+          } else if (p.length >= 3 && (p[2] & 0xFF) == TYPE_LOG) {
+            log(p);
+          }
+          continue; // boot Terminate, stale replies: ignored
+        }
+        while (unframer.pollProblem() != null) {
+          // noise before the session: ignored, counted in the timeout message through describeSkipped
+        }
+        long now = System.nanoTime();
+        if (now - attemptEnd >= 0) break;
+        try {
+          if (!readSome(attemptEnd - now) && retry != 0) break;
+        } catch (LinkTimeoutException e) {
+          throw new LinkTimeoutException("session handshake over " + transport + ": no StartSessionReply after "
+              + Timeout.format(Duration.ofNanos(System.nanoTime() - start)) + "; " + e.getMessage()
+              + logsSuffix(recentLogs()), e.waited(), e);
+        }
+      }
+      if (System.nanoTime() - end >= 0) {
+        String skipped = unframer.describeSkipped();
+        throw new LinkTimeoutException("session handshake over " + transport + ": no StartSessionReply after "
+            + Timeout.format(options.handshakeTimeout()) + " (" + attempts + (attempts == 1 ? " attempt" : " attempts")
+            + (retry == 0 ? "" : ", one every " + Timeout.format(options.handshakeRetry())) + ")"
+            + (skipped == null ? "" : "; received " + skipped) + logsSuffix(recentLogs()), options.handshakeTimeout());
+      }
+    }
+  }
+
+  /**
+   * Reads once, waiting at most {@code waitNanos}. Returns false when that wait passed with nothing
+   * (only for transports that survive a timeout; others throw).
+   */
+  private boolean readSome(long waitNanos) throws IOException {
+    transport.timeout().readTimeout(Duration.ofNanos(Math.max(1_000_000, waitNanos)));
+    int n;
+    try {
+      n = transport.read(readBuffer, 0, readBuffer.length);
+    } catch (LinkTimeoutException e) {
+      if (!established) {
+        try {
+          transport.flush(); // still open? then the handshake may retry
+          return false;
+        } catch (IOException closed) {
+          throw e;
+        }
+      }
+      throw e;
+    }
+    unframer.feed(readBuffer, 0, n);
+    return true;
+  }
+
+  private void sendMessage(int type, int sid, byte[] body, int off, int len) throws IOException {
+    byte[] payload = new byte[3 + len];
+    payload[0] = (byte) sid;
+    payload[1] = (byte) (sid >>> 8);
+    payload[2] = (byte) type;
+    System.arraycopy(body, off, payload, 3, len);
+    byte[] frame = framer.frame(payload);
+    transport.write(frame, 0, frame.length);
+  }
+
+  /** Sends one RPC packet (u64 length + body) as a kNormal message and flushes. */
+  public void send(byte[] rpcPacket) throws IOException {
+    if (!established) throw new IllegalStateException("session is not established");
+    byte[] payload = new byte[3 + rpcPacket.length];
+    payload[0] = (byte) sessionId;
+    payload[1] = (byte) (sessionId >>> 8);
+    payload[2] = (byte) TYPE_NORMAL;
+    System.arraycopy(rpcPacket, 0, payload, 3, rpcPacket.length);
+    byte[] frame = framer.frame(payload);
+    transport.write(frame, 0, frame.length);
+    transport.flush();
+  }
+
+  /** Writes bytes as they are, outside any frame: for tests that corrupt the link on purpose. */
+  void sendRaw(byte[] wire) throws IOException {
+    transport.write(wire, 0, wire.length);
+    transport.flush();
+  }
+
+  /** Log lines received since the last {@link #receive}. */
+  List<String> callLogs() { return new ArrayList<>(callLogs); }
+
+  /**
+   * Waits for the next kNormal message of this session and returns its RPC packet (u64 length +
+   * body). {@code call} names the request in errors.
+   */
+  public byte[] receive(String call, Duration replyTimeout) throws IOException {
+    callLogs.clear();
+    long start = System.nanoTime();
+    long end = start + replyTimeout.toNanos();
+    long graceEnd = Long.MAX_VALUE;
+    String suspicion = null;
+    while (true) {
+      byte[] p;
+      while ((p = unframer.poll()) != null) {
+        if (p.length < 3) continue;
+        int sid = (p[0] & 0xFF) | (p[1] & 0xFF) << 8;
+        int type = p[2] & 0xFF;
+        if (type == TYPE_NORMAL && sid == sessionId) {
+          byte[] rpc = new byte[p.length - 3];
+          System.arraycopy(p, 3, rpc, 0, rpc.length);
+          return rpc;
+        }
+        if (type == TYPE_LOG && (sid == 0 || sid == sessionId)) {
+          String line = log(p);
+          if (line.startsWith(ABORT_PREFIX)) throw aborted(call, line);
+          if (line.startsWith(DROP_PREFIX) && suspicion == null) {
+            suspicion = "the device reported: " + line;
+            graceEnd = System.nanoTime() + options.dropGrace().toNanos();
+          }
+        } else if (type == TYPE_TERMINATE && established) {
+          established = false;
+          transport.close();
+          throw new SessionTerminatedException(call + ": the device terminated the session (did it reset?)"
+              + logsSuffix(callLogs));
+        }
+      }
+      String problem;
+      while ((problem = unframer.pollProblem()) != null) {
+        if (problem.contains("outside frames")) continue;
+        if (suspicion == null) {
+          suspicion = "a frame from the device was damaged: " + problem;
+          graceEnd = System.nanoTime() + options.dropGrace().toNanos();
+        }
+      }
+      long now = System.nanoTime();
+      long limit = Math.min(end, graceEnd);
+      if (now - limit >= 0) {
+        transport.close();
+        if (suspicion != null) {
+          throw new LinkCorruptedException(call + ": no reply; " + suspicion + logsSuffix(callLogs));
+        }
+        throw new LinkTimeoutException(call + ": no reply after " + Timeout.format(replyTimeout) + " (reply timeout)"
+            + skippedSuffix() + logsSuffix(callLogs), replyTimeout);
+      }
+      try {
+        transport.timeout().readTimeout(Duration.ofNanos(Math.max(1_000_000, limit - now)));
+        int n = transport.read(readBuffer, 0, readBuffer.length);
+        unframer.feed(readBuffer, 0, n);
+      } catch (LinkTimeoutException e) {
+        transport.close();
+        if (suspicion != null) {
+          throw new LinkCorruptedException(call + ": no reply; " + suspicion + logsSuffix(callLogs), e);
+        }
+        Duration waited = Duration.ofNanos(System.nanoTime() - start);
+        throw new LinkTimeoutException(call + ": no reply after " + Timeout.format(waited) + " (reply timeout "
+            + Timeout.format(replyTimeout) + "); " + e.getMessage() + skippedSuffix() + logsSuffix(callLogs), waited, e);
+      } catch (LinkClosedException e) {
+        throw new LinkClosedException(call + ": " + e.getMessage() + logsSuffix(callLogs), e);
+      }
+    }
+  }
+
+  private String skippedSuffix() {
+    String s = unframer.describeSkipped();
+    return s == null ? "" : "; the device sent " + s;
+  }
+
+  private static String logsSuffix(List<String> logs) {
+    return logs.isEmpty() ? "" : "\ndevice log:\n  " + String.join("\n  ", logs);
+  }
+
+  private String log(byte[] p) {
+    String line = new String(p, 3, p.length - 3, java.nio.charset.StandardCharsets.UTF_8);
+    if (recentLogs.size() == LOG_HISTORY) recentLogs.removeFirst();
+    recentLogs.addLast(line);
+    callLogs.add(line);
+    options.logListener().accept(line);
+    return line;
+  }
+
+  /** "kiln abort 0x0500: reason" arrived: wait for the link to close, then report both. */
+  private DeviceAbortedException aborted(String call, String line) {
+    int code = 0;
+    String reason = line.substring(ABORT_PREFIX.length());
+    int colon = reason.indexOf(": ");
+    if (colon > 0) {
+      try {
+        code = Integer.decode(reason.substring(0, colon));
+        reason = reason.substring(colon + 2);
+      } catch (NumberFormatException e) {
+        // keep the whole text
+      }
+    }
+    String howItEnded = null;
+    LinkException cause = null;
+    try {
+      long end = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+      while (System.nanoTime() - end < 0) {
+        transport.timeout().readTimeout(Duration.ofNanos(Math.max(1_000_000, end - System.nanoTime())));
+        transport.read(readBuffer, 0, readBuffer.length);
+      }
+      howItEnded = "the link stayed open";
+    } catch (LinkClosedException e) {
+      cause = e;
+      howItEnded = e.getMessage();
+    } catch (LinkException e) {
+      cause = e;
+      howItEnded = "the link did not close after the abort";
+    } catch (IOException e) {
+      howItEnded = e.getMessage();
+    }
+    try {
+      transport.close();
+    } catch (IOException e) {
+      // already closed
+    }
+    established = false;
+    return new DeviceAbortedException(call, code, reason, howItEnded, cause);
+  }
+
+  /** Closes the transport (no message is sent: see {@link RpcClient#shutdown()}). */
+  @Override public void close() throws IOException {
+    established = false;
+    transport.close();
+  }
+
+  @Override public String toString() {
+    return "Session(" + String.format("0x%04x", sessionId) + " over " + transport + ")";
+  }
+}

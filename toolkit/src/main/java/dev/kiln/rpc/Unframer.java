@@ -1,0 +1,181 @@
+package dev.kiln.rpc;
+
+import java.util.ArrayDeque;
+import java.util.HexFormat;
+
+/**
+ * Finds frames in a byte stream fed in pieces of any size. Stricter than microTVM's unframer and
+ * never stuck: a frame with a bad CRC is dropped whole (its payload never surfaces); an invalid
+ * escape, a frame cut short by a new FF FD, or a length over the limit drops the frame and hunts for
+ * the next FF FD. Every drop, and bytes found outside frames, are reported as {@link #pollProblem()
+ * problems}; a lone FE between frames is the framer's nop and not reported. Not thread-safe.
+ */
+public final class Unframer {
+  private static final int HUNT = 0, LENGTH = 1, PAYLOAD = 2, CRC = 3;
+  private static final int SKIPPED_SHOWN = 16;
+
+  private final int maxPayload;
+  private final ArrayDeque<byte[]> frames = new ArrayDeque<>();
+  private final ArrayDeque<String> problems = new ArrayDeque<>();
+  private int state = HUNT;
+  private boolean escape;
+  private int crc;
+  private long length;
+  private int got;
+  private int wireCrc;
+  private byte[] payload;
+  private long skipped;
+  private final byte[] skippedHead = new byte[SKIPPED_SHOWN];
+
+  /** @param maxPayload frames declaring more payload bytes than this are dropped */
+  public Unframer(int maxPayload) {
+    if (maxPayload < 0) throw new IllegalArgumentException("maxPayload < 0: " + maxPayload);
+    this.maxPayload = maxPayload;
+  }
+
+  /** The next complete frame's payload, or null. */
+  public byte[] poll() { return frames.poll(); }
+
+  /** The next report of dropped or ignored bytes, or null. */
+  public String pollProblem() { return problems.poll(); }
+
+  public boolean hasProblem() { return !problems.isEmpty(); }
+
+  /** Bytes seen since the last frame that belong to no frame, as text ("57 bytes: 68 65 ..."), or null. */
+  public String describeSkipped() {
+    if (skipped == 0) return null;
+    int shown = (int) Math.min(skipped, SKIPPED_SHOWN);
+    return skipped + " bytes outside frames: " + HexFormat.ofDelimiter(" ").formatHex(skippedHead, 0, shown)
+        + (skipped > shown ? " ..." : "");
+  }
+
+  public void feed(byte[] data, int off, int len) {
+    int end = off + len;
+    int i = off;
+    while (i < end) {
+      if (state == PAYLOAD && !escape) { // fast path: a run of plain payload bytes
+        int run = Math.min(payload.length - got, end - i);
+        int j = i;
+        while (j < i + run && data[j] != (byte) 0xFF) j++;
+        if (j > i) {
+          System.arraycopy(data, i, payload, got, j - i);
+          crc = Crc16.update(crc, data, i, j - i);
+          got += j - i;
+          i = j;
+          if (got == payload.length) {
+            state = CRC;
+            got = 0;
+          }
+          continue;
+        }
+      }
+      int b = data[i++] & 0xFF;
+      if (state == HUNT) {
+        if (escape) {
+          escape = false;
+          if (b == 0xFD) {
+            begin();
+            continue;
+          }
+          skip(0xFF);
+        }
+        if (b == 0xFF) {
+          escape = true;
+        } else if (b != 0xFE) {
+          skip(b);
+        }
+        continue;
+      }
+      if (escape) {
+        escape = false;
+        if (b == 0xFD) {
+          problems.add("frame cut short: a new frame started after " + describeProgress() + "; dropped");
+          begin();
+          continue;
+        }
+        if (state != CRC) crc = Crc16.update(crc, b);
+        if (b == 0xFE) continue;
+        if (b != 0xFF) {
+          problems.add(String.format("invalid escape ff %02x inside a frame; dropped", b));
+          state = HUNT;
+          continue;
+        }
+        fieldByte(b);
+        continue;
+      }
+      if (b == 0xFF) {
+        escape = true;
+        if (state != CRC) crc = Crc16.update(crc, b);
+        continue;
+      }
+      if (state != CRC) crc = Crc16.update(crc, b);
+      fieldByte(b);
+    }
+  }
+
+  private String describeProgress() {
+    return switch (state) {
+      case LENGTH -> got + " of 4 length bytes";
+      case PAYLOAD -> got + " of " + length + " payload bytes";
+      default -> "the payload, in the CRC";
+    };
+  }
+
+  private void skip(int b) {
+    if (skipped < SKIPPED_SHOWN) skippedHead[(int) skipped] = (byte) b;
+    skipped++;
+  }
+
+  private void begin() {
+    if (skipped > 0) {
+      int shown = (int) Math.min(skipped, SKIPPED_SHOWN);
+      problems.add(skipped + " bytes outside frames ignored: "
+          + HexFormat.ofDelimiter(" ").formatHex(skippedHead, 0, shown) + (skipped > shown ? " ..." : ""));
+      skipped = 0;
+    }
+    state = LENGTH;
+    escape = false;
+    got = 0;
+    length = 0;
+    wireCrc = 0;
+    crc = Crc16.update(Crc16.update(Crc16.INITIAL, 0xFF), 0xFD);
+  }
+
+  private void fieldByte(int b) {
+    switch (state) {
+      case LENGTH -> {
+        length |= (long) b << (8 * got);
+        if (++got == 4) {
+          got = 0;
+          if (length > maxPayload) {
+            problems.add("frame declares " + length + " payload bytes, more than the limit of " + maxPayload
+                + "; dropped (garbage on the link?)");
+            state = HUNT;
+            return;
+          }
+          payload = new byte[(int) length];
+          state = length == 0 ? CRC : PAYLOAD;
+        }
+      }
+      case PAYLOAD -> {
+        payload[got++] = (byte) b;
+        if (got == payload.length) {
+          got = 0;
+          state = CRC;
+        }
+      }
+      default -> {
+        wireCrc |= b << (8 * got);
+        if (++got < 2) return;
+        state = HUNT;
+        if (wireCrc != crc) {
+          problems.add(String.format("frame of %d bytes failed its CRC (0x%04x on the wire, 0x%04x computed); dropped",
+              payload.length, wireCrc, crc));
+        } else {
+          frames.add(payload);
+        }
+        payload = null;
+      }
+    }
+  }
+}

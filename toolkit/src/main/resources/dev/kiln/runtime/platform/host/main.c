@@ -1,0 +1,118 @@
+/*
+ * The host platform: a POSIX process whose stdin/stdout are the link, the reference platform the
+ * tests run as a subprocess. Build:
+ *
+ *   gcc -std=c99 -O2 -I<crt> <crt>/\*.c <system library>.c main.c -o kiln-device
+ *
+ * Usage: kiln-device [--random-byte N]   (N pins the session nonce seed, for recorded vectors)
+ * Exit status: 0 after the host's RPC shutdown, 2 when stdin closes or stdout breaks,
+ * 3 after kiln_abort (the reason went to the host as a kLog and is also printed on stderr).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kiln_platform.h"
+#include "kiln_runtime.h"
+#include "kiln_syslib.h"
+
+#define HOST_OUT_BYTES 65536
+
+typedef struct {
+  int in_fd;
+  int out_fd;
+  size_t out_len;
+  uint8_t out[HOST_OUT_BYTES];
+} host_platform;
+
+static int write_all(int fd, const uint8_t *bytes, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, bytes, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    bytes += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+int kiln_platform_write(void *platform, const uint8_t *bytes, size_t n, int flush) {
+  host_platform *p = (host_platform *)platform;
+  int status = 0;
+  if (p->out_len + n > sizeof(p->out)) {
+    status |= write_all(p->out_fd, p->out, p->out_len);
+    p->out_len = 0;
+  }
+  if (n > sizeof(p->out)) {
+    status |= write_all(p->out_fd, bytes, n);
+  } else {
+    memcpy(p->out + p->out_len, bytes, n);
+    p->out_len += n;
+  }
+  if (flush) {
+    status |= write_all(p->out_fd, p->out, p->out_len);
+    p->out_len = 0;
+  }
+  return status;
+}
+
+size_t kiln_platform_read(void *platform, uint8_t *buffer, size_t capacity) {
+  host_platform *p = (host_platform *)platform;
+  for (;;) {
+    ssize_t n = read(p->in_fd, buffer, capacity);
+    if (n > 0) return (size_t)n;
+    if (n < 0 && errno == EINTR) continue;
+    return 0;
+  }
+}
+
+uint64_t kiln_platform_time_us(void *platform) {
+  struct timespec ts;
+  (void)platform;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void kiln_platform_abort(void *platform, int32_t code, const char *reason) {
+  (void)platform;
+  fprintf(stderr, "kiln abort 0x%04lx: %s\n", (unsigned long)code, reason);
+  exit(3);
+}
+
+static uint8_t default_random_byte(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint8_t)(ts.tv_nsec ^ (ts.tv_nsec >> 8) ^ ts.tv_sec ^ getpid());
+}
+
+int main(int argc, char **argv) {
+  static kiln_runtime runtime; /* the one runtime instance: holds every pool */
+  static host_platform platform;
+  uint8_t random_byte = default_random_byte();
+  int status;
+  int i;
+  for (i = 1; i < argc; ++i) {
+    if (strcmp(argv[i], "--random-byte") == 0 && i + 1 < argc) {
+      random_byte = (uint8_t)strtol(argv[++i], NULL, 0);
+    } else {
+      fprintf(stderr, "usage: %s [--random-byte N]\n", argv[0]);
+      return 64;
+    }
+  }
+  signal(SIGPIPE, SIG_IGN); /* a closed stdout shows up as a write error */
+  platform.in_fd = 0;
+  platform.out_fd = 1;
+  kiln_runtime_init(&runtime, &platform, kiln_system_lib(), random_byte);
+  status = kiln_runtime_serve(&runtime);
+  if (status == KILN_ERR_SHUTDOWN) return 0;
+  fprintf(stderr, "kiln host device: stdin closed, exiting\n");
+  return 2;
+}

@@ -1,0 +1,196 @@
+package dev.kiln.rpc;
+
+import java.util.HexFormat;
+
+/**
+ * Bytes recorded on the wire between a host and a v0.18 microTVM CRT device, transcribed from
+ * shared/docs/microtvm-wire-vectors.md (session id 0x2342 = host nonce 0x42, device nonce 0x23).
+ * Names end in _REQ (host to device) or _REPLY/_ACK/_LOG (device to host); _HEAD vectors are the
+ * first bytes of a frame the document shows only in part.
+ */
+final class WireVectors {
+  private WireVectors() {}
+
+  static byte[] hex(String s) {
+    return HexFormat.of().parseHex(s.replace(" ", ""));
+  }
+
+  // framing, upstream unit-test payloads (facts 1.2), no session header
+  static final String FRAME_ONE = "ff fd 03 00 00 00 6f 6e 65 58 f4";
+  static final String FRAME_TWO2 = "ff fd 04 00 00 00 74 77 6f 32 13 11";
+  static final String FRAME_THREE = "ff fd 05 00 00 00 74 68 72 65 65 63 9f";
+  static final String FRAME_EMPTY = "ff fd 00 00 00 00 83 44";
+  static final String FRAME_SINGLE_FF_FRESH = "fe ff fd 01 00 00 00 ff ff 4c 38";
+
+  // handshake (vectors 4.1)
+  static final String HOST_TERMINATE = "fe ff fd 03 00 00 00 00 00 02 66 77";
+  static final String INIT_42 = "ff fd 04 00 00 00 42 00 00 01 df 5a";
+  static final String REPLY_2342 = "ff fd 04 00 00 00 42 23 01 01 78 b6";
+
+  static final String ECHO_FF_REQ =
+      "ff fd 2b 00 00 00 42 23 10 20 00 00 00 00 00 00 00 03 00 00 00 03 80 00 80 00 00 00 00 01 00 00 00 0b 00 00 00 04 00 00 00 00 00 00 00 41 ff ff ff ff 42 1c af";
+  static final String ECHO_FF_REPLY =
+      "ff fd 2f 00 00 00 42 23 10 24 00 00 00 00 00 00 00 04 00 00 00 02 00 00 00 00 00 00 00 0b 00 00 00 0b 00 00 00 00 00 00 00 04 00 00 00 00 00 00 00 41 ff ff ff ff 42 6b 30";
+  static final String LONG_LENGTH_REPLY_HEAD =
+      "ff fd ff ff 00 00 00 42 23 10 f4 00 00 00 00 00 00 00 04 00 00 00 02 00 00 00 00 00 00 00 0b 00 00 00 0b 00 00 00 00 00 00 00 d4 00 00 00 00 00";
+  static final String STRLEN_CRC104_REQ =
+      "ff fd 2d 00 00 00 42 23 10 22 00 00 00 00 00 00 00 03 00 00 00 02 80 00 80 00 00 00 00 01 00 00 00 0b 00 00 00 06 00 00 00 00 00 00 00 63 72 63 31 30 34 ff ff 63";
+  static final String STRLEN_CRC104_REPLY =
+      "ff fd 2b 00 00 00 42 23 10 20 00 00 00 00 00 00 00 04 00 00 00 02 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 06 00 00 00 00 00 00 00 25 f1";
+  static final String ECHO_D63_REQ =
+      "ff fd 2a 00 00 00 42 23 10 1f 00 00 00 00 00 00 00 03 00 00 00 03 80 00 80 00 00 00 00 01 00 00 00 0b 00 00 00 03 00 00 00 00 00 00 00 64 36 33 f2 a4";
+  static final String ECHO_D63_REPLY =
+      "ff fd 2e 00 00 00 42 23 10 23 00 00 00 00 00 00 00 04 00 00 00 02 00 00 00 00 00 00 00 0b 00 00 00 0b 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00 64 36 33 ff ff fb";
+  static final String COPY_FROM_FF_REQ =
+      "ff fd 3f 00 00 00 42 23 10 34 00 00 00 00 00 00 00 06 00 00 00 a0 1d 57 55 55 55 00 00 01 00 00 00 00 00 00 00 01 00 00 00 02 20 01 00 b9 0b 00 00 00 00 00 00 00 00 00 00 00 00 00 00 0c 00 00 00 00 00 00 00 ab 8a";
+  static final String COPY_FROM_FF_ACK =
+      "ff fd 1b 00 00 00 42 23 10 10 00 00 00 00 00 00 00 08 00 00 00 ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff 00 fd fe ff ff 72 38";
+  static final String SYSLIB_WITH_FFFE_REQ =
+      "ff fd 30 00 00 00 42 23 10 25 ff fe 00 00 00 00 00 00 00 09 00 00 00 01 00 00 00 0b 00 00 00 11 00 00 00 00 00 00 00 72 75 6e 74 69 6d 65 2e 53 79 73 74 65 6d 4c 69 62 fa a7";
+  static final String SYSLIB_WITH_FFFE_REPLY =
+      "ff fd 1f 00 00 00 42 23 10 14 00 00 00 00 00 00 00 04 00 00 00 01 00 00 00 03 00 00 00 00 80 02 80 00 00 00 00 64 aa";
+  static final String UNESCAPED_CRC_REQ =
+      "ff fd 28 00 00 00 42 23 10 1d 00 00 00 00 00 00 00 03 00 00 00 03 80 00 80 00 00 00 00 01 00 00 00 0b 00 00 00 01 00 00 00 00 00 00 00 ff ff 6a 6a";
+  static final String BOOT =
+      "fe ff fd 03 00 00 00 00 00 02 66 77";
+  static final String REINIT_43 =
+      "ff fd 04 00 00 00 43 00 00 01 6b 2c";
+  static final String REINIT_43_REPLY =
+      "ff fd 04 00 00 00 43 62 01 01 51 ea";
+  static final String SYSLIB_6243_REQ =
+      "ff fd 30 00 00 00 43 62 10 25 00 00 00 00 00 00 00 09 00 00 00 01 00 00 00 0b 00 00 00 11 00 00 00 00 00 00 00 72 75 6e 74 69 6d 65 2e 53 79 73 74 65 6d 4c 69 62 d1 a7";
+  static final String SYSLIB_6243_REPLY =
+      "ff fd 1f 00 00 00 43 62 10 14 00 00 00 00 00 00 00 04 00 00 00 01 00 00 00 03 00 00 00 00 80 02 80 00 00 00 00 d0 4a";
+  static final String INIT_NONCE0 =
+      "fe ff fd 04 00 00 00 00 00 00 01 2b d9";
+  static final String INIT_21 =
+      "ff fd 04 00 00 00 21 00 00 01 d1 98";
+  static final String INIT_21_REPLY =
+      "ff fd 04 00 00 00 01 23 01 01 38 43";
+  static final String INIT_31 =
+      "ff fd 04 00 00 00 31 00 00 01 76 83";
+  static final String INIT_31_REPLY =
+      "ff fd 04 00 00 00 01 62 01 01 a5 69";
+  static final String GET_SYSLIB_REQ =
+      "ff fd 30 00 00 00 42 23 10 25 00 00 00 00 00 00 00 09 00 00 00 01 00 00 00 0b 00 00 00 11 00 00 00 00 00 00 00 72 75 6e 74 69 6d 65 2e 53 79 73 74 65 6d 4c 69 62 62 fe";
+  static final String GET_SYSLIB_REPLY =
+      "ff fd 1f 00 00 00 42 23 10 14 00 00 00 00 00 00 00 04 00 00 00 01 00 00 00 03 00 00 00 00 80 02 80 00 00 00 00 64 aa";
+  static final String GET_MISSING_REQ =
+      "ff fd 2f 00 00 00 42 23 10 24 00 00 00 00 00 00 00 09 00 00 00 01 00 00 00 0b 00 00 00 10 00 00 00 00 00 00 00 6e 6f 2e 73 75 63 68 2e 66 75 6e 63 74 69 6f 6e 73 8f";
+  static final String GET_MISSING_REPLY =
+      "ff fd 1f 00 00 00 42 23 10 14 00 00 00 00 00 00 00 04 00 00 00 01 00 00 00 03 00 00 00 00 00 00 00 00 00 00 00 0d a8";
+  static final String MAX_PACKET_CALL_REQ =
+      "ff fd 1b 00 00 00 42 23 10 10 00 00 00 00 00 00 00 03 00 00 00 03 80 02 80 00 00 00 00 00 00 00 00 8a 35";
+  static final String MAX_PACKET_CALL_REPLY =
+      "ff fd 2b 00 00 00 42 23 10 20 00 00 00 00 00 00 00 04 00 00 00 02 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 f5 07 00 00 00 00 00 00 99 6d";
+  static final String SYSLIB_CALL_REQ =
+      "ff fd 1b 00 00 00 42 23 10 10 00 00 00 00 00 00 00 03 00 00 00 00 80 02 80 00 00 00 00 00 00 00 00 15 30";
+  static final String SYSLIB_CALL_REPLY =
+      "ff fd 2b 00 00 00 42 23 10 20 00 00 00 00 00 00 00 04 00 00 00 02 00 00 00 00 00 00 00 03 00 00 00 09 00 00 00 00 00 00 00 00 80 00 00 00 00 00 00 63 3d";
+  static final String MODGETFN_ADD_REQ =
+      "ff fd 4b 00 00 00 42 23 10 40 00 00 00 00 00 00 00 03 00 00 00 01 80 02 80 00 00 00 00 03 00 00 00 09 00 00 00 0b 00 00 00 00 00 00 00 00 80 00 00 00 00 00 00 0c 00 00 00 00 00 00 00 6b 69 6c 6e 5f 61 64 64 5f 69 6e 74 01 00 00 00 00 00 00 00 4f c3";
+  static final String MODGETFN_ADD_REPLY =
+      "ff fd 2b 00 00 00 42 23 10 20 00 00 00 00 00 00 00 04 00 00 00 02 00 00 00 00 00 00 00 03 00 00 00 0a 00 00 00 00 00 00 00 00 80 00 80 00 00 00 00 fe f7";
+  static final String MODGETFN_ADD_BOOL_REQ =
+      "ff fd 4b 00 00 00 42 23 10 40 00 00 00 00 00 00 00 03 00 00 00 01 80 02 80 00 00 00 00 03 00 00 00 09 00 00 00 0b 00 00 00 0f 00 00 00 00 80 00 00 00 00 00 00 0c 00 00 00 00 00 00 00 6b 69 6c 6e 5f 61 64 64 5f 69 6e 74 01 00 00 00 00 00 00 00 b6 6f";
+  static final String MODGETFN_ADD_BOOL_REPLY =
+      "ff fd 2b 00 00 00 42 23 10 20 00 00 00 00 00 00 00 04 00 00 00 02 00 00 00 00 00 00 00 03 00 00 00 0a 00 00 00 00 00 00 00 00 80 00 80 00 00 00 00 fe f7";
+  static final String MODGETFN_MISSING_REQ =
+      "ff fd 4b 00 00 00 42 23 10 40 00 00 00 00 00 00 00 03 00 00 00 01 80 02 80 00 00 00 00 03 00 00 00 09 00 00 00 0b 00 00 00 00 00 00 00 00 80 00 00 00 00 00 00 0c 00 00 00 00 00 00 00 6b 69 6c 6e 5f 6d 69 73 73 69 6e 67 01 00 00 00 00 00 00 00 cd c8";
+  static final String MODGETFN_MISSING_REPLY =
+      "ff fd 23 00 00 00 42 23 10 18 00 00 00 00 00 00 00 04 00 00 00 02 00 00 00 00 00 00 00 04 00 00 00 04 00 00 00 00 00 00 00 71 66";
+  static final String ADD_INT_REQ =
+      "ff fd 33 00 00 00 42 23 10 28 00 00 00 00 00 00 00 03 00 00 00 00 80 00 80 00 00 00 00 02 00 00 00 00 00 00 00 00 00 00 00 28 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00 d1 80";
+  static final String ADD_INT_REPLY =
+      "ff fd 2b 00 00 00 42 23 10 20 00 00 00 00 00 00 00 04 00 00 00 02 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 2a 00 00 00 00 00 00 00 fa 9b";
+  static final String MUL_FLOAT_REQ =
+      "ff fd 33 00 00 00 42 23 10 28 00 00 00 00 00 00 00 03 00 00 00 01 80 00 80 00 00 00 00 02 00 00 00 02 00 00 00 02 00 00 00 00 00 00 00 00 00 f8 3f 00 00 00 00 00 00 02 c0 41 d6";
+  static final String MUL_FLOAT_REPLY =
+      "ff fd 2b 00 00 00 42 23 10 20 00 00 00 00 00 00 00 04 00 00 00 02 00 00 00 00 00 00 00 02 00 00 00 02 00 00 00 00 00 00 00 00 00 00 00 00 00 0b c0 57 5f";
+  static final String FAIL_REQ =
+      "ff fd 1b 00 00 00 42 23 10 10 00 00 00 00 00 00 00 03 00 00 00 05 80 00 80 00 00 00 00 00 00 00 00 3e e0";
+  static final String FAIL_REPLY =
+      "ff fd 3c 00 00 00 42 23 10 31 00 00 00 00 00 00 00 05 00 00 00 01 00 00 00 0b 00 00 00 1d 00 00 00 00 00 00 00 6b 69 6c 6e 5f 66 61 69 6c 3a 20 64 65 6c 69 62 65 72 61 74 65 20 66 61 69 6c 75 72 65 12 50";
+  static final String ARG_CODES_REQ =
+      "ff fd 76 00 00 00 42 23 10 6b 00 00 00 00 00 00 00 03 00 00 00 09 80 00 80 00 00 00 00 08 00 00 00 00 00 00 00 01 00 00 00 02 00 00 00 0f 00 00 00 04 00 00 00 05 00 00 00 06 00 00 00 0c 00 00 00 01 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00 00 00 00 00 00 00 e0 3f 01 00 00 00 00 00 00 00 02 20 01 00 00 00 00 00 01 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00 00 01 ff ff bd 12";
+  static final String ARG_CODES_REPLY =
+      "ff fd 2b 00 00 00 42 23 10 20 00 00 00 00 00 00 00 04 00 00 00 02 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 02 0f 04 05 06 0c 1d 6d";
+  static final String GET_ATTR_REQ =
+      "ff fd 2b 00 00 00 42 23 10 20 00 00 00 00 00 00 00 0c 00 00 00 02 00 00 00 06 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 b2 81";
+  static final String GET_ATTR_REPLY =
+      "ff fd 34 00 00 00 42 23 10 29 00 00 00 00 00 00 00 05 00 00 00 01 00 00 00 0b 00 00 00 15 00 00 00 00 00 00 00 47 65 74 41 74 74 72 20 6e 6f 74 20 73 75 70 70 6f 72 74 65 64 61 ce";
+  static final String SYSCALL21_REQ =
+      "ff fd 1f 00 00 00 42 23 10 14 00 00 00 00 00 00 00 15 00 00 00 01 00 00 00 06 00 00 00 01 00 00 00 00 00 00 00 9f bf";
+  static final String SYSCALL21_REPLY =
+      "ff fd 35 00 00 00 42 23 10 2a 00 00 00 00 00 00 00 05 00 00 00 01 00 00 00 0b 00 00 00 16 00 00 00 00 00 00 00 53 79 73 63 61 6c 6c 20 6e 6f 74 20 72 65 63 6f 67 6e 69 7a 65 64 90 ae";
+  static final String ALLOC_100MIB_REQ =
+      "ff fd 43 00 00 00 42 23 10 38 00 00 00 00 00 00 00 0d 00 00 00 04 00 00 00 06 00 00 00 00 00 00 00 00 00 00 00 05 00 00 00 01 00 00 00 00 00 00 00 00 00 40 06 00 00 00 00 40 00 00 00 00 00 00 00 02 20 01 00 00 00 00 00 ce e7";
+  static final String ALLOC_100MIB_REPLY =
+      "ff fd 1f 00 00 00 42 23 10 14 00 00 00 00 00 00 00 05 00 00 00 01 00 00 00 0b 00 00 00 00 00 00 00 00 00 00 00 16 86";
+  static final String ALLOC16_REQ =
+      "ff fd 43 00 00 00 42 23 10 38 00 00 00 00 00 00 00 0d 00 00 00 04 00 00 00 06 00 00 00 00 00 00 00 00 00 00 00 05 00 00 00 01 00 00 00 00 00 00 00 10 00 00 00 00 00 00 00 40 00 00 00 00 00 00 00 01 08 01 00 00 00 00 00 9f 9b";
+  static final String ALLOC16_REPLY =
+      "ff fd 1f 00 00 00 42 23 10 14 00 00 00 00 00 00 00 04 00 00 00 01 00 00 00 03 00 00 00 a0 1c 57 55 55 55 00 00 04 b9";
+  static final String COPY_TO16_REQ =
+      "ff fd 4f 00 00 00 42 23 10 44 00 00 00 00 00 00 00 07 00 00 00 a0 1c 57 55 55 55 00 00 01 00 00 00 00 00 00 00 01 00 00 00 01 08 01 00 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 10 00 00 00 00 00 00 00 00 01 02 03 fd fe ff ff ff ff 10 11 12 13 14 15 16 17 9c d7";
+  static final String COPY_TO16_REPLY =
+      "ff fd 17 00 00 00 42 23 10 0c 00 00 00 00 00 00 00 04 00 00 00 01 00 00 00 04 00 00 00 1e d7";
+  static final String COPY_FROM16_REQ =
+      "ff fd 3f 00 00 00 42 23 10 34 00 00 00 00 00 00 00 06 00 00 00 a0 1c 57 55 55 55 00 00 01 00 00 00 00 00 00 00 01 00 00 00 01 08 01 00 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 10 00 00 00 00 00 00 00 24 ab";
+  static final String COPY_FROM16_ACK =
+      "ff fd 1f 00 00 00 42 23 10 14 00 00 00 00 00 00 00 08 00 00 00 00 01 02 03 fd fe ff ff ff ff 10 11 12 13 14 15 16 17 8b 76";
+  static final String FREE16_REQ =
+      "ff fd 2b 00 00 00 42 23 10 20 00 00 00 00 00 00 00 0e 00 00 00 02 00 00 00 06 00 00 00 03 00 00 00 01 00 00 00 00 00 00 00 a0 1c 57 55 55 55 00 00 e2 7c";
+  static final String FREE16_REPLY =
+      "ff fd 17 00 00 00 42 23 10 0c 00 00 00 00 00 00 00 04 00 00 00 01 00 00 00 04 00 00 00 1e d7";
+  static final String CHUNK0_HEAD =
+      "ff fd 00 08 00 00 42 23 10 f5 07 00 00 00 00 00 00 07 00 00 00 a0 1d 57 55 55 55 00 00 01 00 00 00 00 00 00 00 01 00 00 00 02 20 01 00 b9 0b 00 00 00 00 00 00 00 00 00 00 00 00 00 00 c1 07 00 00 00 00 00 00 03 0a 11 18 1f 26 2d 34 3b 42 49";
+  static final String CHUNK3_HEAD =
+      "ff fd 00 08 00 00 42 23 10 f5 07 00 00 00 00 00 00 07 00 00 00 a0 1d 57 55 55 55 00 00 01 00 00 00 00 00 00 00 01 00 00 00 02 20 01 00 b9 0b 00 00 00 00 00 00 43 17 00 00 00 00 00 00 c1 07 00 00 00 00 00 00 d8 df e6 ed f4 fb 02 09 10 17 1e";
+  static final String CHUNK_LAST_FROM_REQ =
+      "ff fd 3f 00 00 00 42 23 10 34 00 00 00 00 00 00 00 06 00 00 00 a0 1d 57 55 55 55 00 00 01 00 00 00 00 00 00 00 01 00 00 00 02 20 01 00 b9 0b 00 00 00 00 00 00 86 2e 00 00 00 00 00 00 5e 00 00 00 00 00 00 00 99 6a";
+  static final String CHUNK_LAST_ACK_HEAD =
+      "ff fd 6d 00 00 00 42 23 10 62 00 00 00 00 00 00 00 08 00 00 00 ad b4 bb c2 c9 d0 d7 de e5 ec f3 fa 01 08 0f 16 1d 24 2b 32 39 40 47 4e 55 5c 63";
+  static final String LOG_REQ =
+      "ff fd 31 00 00 00 42 23 10 26 00 00 00 00 00 00 00 03 00 00 00 04 80 00 80 00 00 00 00 01 00 00 00 0b 00 00 00 0a 00 00 00 00 00 00 00 68 65 6c 6c 6f 20 6b 69 6c 6e fd d0";
+  static final String LOG_FRAME =
+      "ff fd 0d 00 00 00 00 00 03 68 65 6c 6c 6f 20 6b 69 6c 6e bf bc";
+  static final String LOG_CALL_REPLY =
+      "ff fd 23 00 00 00 42 23 10 18 00 00 00 00 00 00 00 04 00 00 00 02 00 00 00 00 00 00 00 04 00 00 00 04 00 00 00 00 00 00 00 71 66";
+  static final String FREE_BAD_REQ =
+      "ff fd 2b 00 00 00 42 23 10 20 00 00 00 00 00 00 00 0e 00 00 00 02 00 00 00 06 00 00 00 03 00 00 00 01 00 00 00 00 00 00 00 34 12 00 00 00 00 00 00 c2 73";
+  static final String CHECK_FAILED_LOG =
+      "ff fd 64 00 00 00 00 00 03 73 72 63 2f 72 75 6e 74 69 6d 65 2f 63 72 74 2f 6d 65 6d 6f 72 79 2f 70 61 67 65 5f 61 6c 6c 6f 63 61 74 6f 72 2e 63 3a 32 36 37 3a 20 43 68 65 63 6b 20 66 61 69 6c 65 64 3a 20 65 6e 74 72 79 20 21 3d 20 30 3a 20 6e 6f 20 76 61 6c 69 64 20 70 61 67 65 20 65 6e 74 72 79 20 66 6f 75 6e 64 2e d4 9c";
+  static final String BAD_CRC_REQ =
+      "ff fd 30 00 00 00 42 23 10 25 00 00 00 00 00 00 00 09 00 00 00 01 00 00 00 0b 00 00 00 11 00 00 00 00 00 00 00 72 75 6e 74 69 6d 65 2e 53 79 73 74 65 6d 4c 69 62 63 fe";
+  static final String GET_MAX_PACKET_REQ =
+      "ff fd 41 00 00 00 42 23 10 36 00 00 00 00 00 00 00 09 00 00 00 01 00 00 00 0b 00 00 00 22 00 00 00 00 00 00 00 74 76 6d 2e 72 70 63 2e 73 65 72 76 65 72 2e 47 65 74 43 52 54 4d 61 78 50 61 63 6b 65 74 53 69 7a 65 68 28";
+  static final String BAD_CRC_STALE_REPLY =
+      "ff fd 1f 00 00 00 42 23 10 14 00 00 00 00 00 00 00 04 00 00 00 01 00 00 00 03 00 00 00 00 80 02 80 00 00 00 00 64 aa";
+  static final String GET_RANDOM_FILL_REQ =
+      "ff fd 3d 00 00 00 42 23 10 32 00 00 00 00 00 00 00 09 00 00 00 01 00 00 00 0b 00 00 00 1e 00 00 00 00 00 00 00 74 76 6d 2e 63 6f 6e 74 72 69 62 2e 72 61 6e 64 6f 6d 2e 72 61 6e 64 6f 6d 5f 66 69 6c 6c 98 c6";
+  static final String GET_RANDOM_FILL_REPLY =
+      "ff fd 1f 00 00 00 42 23 10 14 00 00 00 00 00 00 00 04 00 00 00 01 00 00 00 03 00 00 00 04 80 02 80 00 00 00 00 09 a5";
+  static final String DAMAGED_NAME_REQ =
+      "ff fd 30 00 00 00 42 23 10 25 00 00 00 00 00 00 00 09 00 00 00 01 00 00 00 0b 00 00 00 11 00 00 00 00 00 00 00 72 75 6e 74 69 6d 65 2e 53 79 73 74 65 6d 4c 69 63 62 fe";
+  static final String DAMAGED_NAME_STALE_REPLY =
+      "ff fd 1f 00 00 00 42 23 10 14 00 00 00 00 00 00 00 04 00 00 00 01 00 00 00 03 00 00 00 00 00 00 00 00 00 00 00 0d a8";
+  static final String SHUTDOWN_REQ =
+      "ff fd 0f 00 00 00 42 23 10 04 00 00 00 00 00 00 00 01 00 00 00 2f db";
+  static final String GET_INPUT_REQ =
+      "ff fd 28 00 00 00 42 23 10 1d 00 00 00 00 00 00 00 03 00 00 00 00 80 01 80 00 00 00 00 01 00 00 00 0b 00 00 00 01 00 00 00 00 00 00 00 78 d2 20";
+  static final String GET_INPUT_REPLY =
+      "ff fd 5f 00 00 00 42 23 10 54 00 00 00 00 00 00 00 04 00 00 00 03 00 00 00 00 00 00 00 07 00 00 00 03 00 00 00 0d 00 00 00 00 00 00 00 a0 31 57 55 55 55 00 00 01 00 00 00 00 00 00 00 02 00 00 00 02 20 01 00 02 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 a0 34 57 55 55 55 00 00 69 bf";
+  static final String FREE_ND_REQ =
+      "ff fd 2b 00 00 00 42 23 10 20 00 00 00 00 00 00 00 0a 00 00 00 02 00 00 00 03 00 00 00 00 00 00 00 a0 34 57 55 55 55 00 00 0d 00 00 00 00 00 00 00 b2 b8";
+  static final String FREE_ND_REPLY =
+      "ff fd 17 00 00 00 42 23 10 0c 00 00 00 00 00 00 00 04 00 00 00 01 00 00 00 04 00 00 00 1e d7";
+  static final String TIME_EVAL_REQ =
+      "ff fd b4 00 00 00 42 23 10 a9 00 00 00 00 00 00 00 03 00 00 00 02 80 02 80 00 00 00 00 0c 00 00 00 09 00 00 00 0b 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 0b 00 00 00 00 80 00 00 00 00 00 00 09 00 00 00 00 00 00 00 6b 69 6c 6e 5f 73 70 69 6e 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 05 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 64 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 c3 0a";
+  static final String TIME_EVAL_REPLY =
+      "ff fd 2b 00 00 00 42 23 10 20 00 00 00 00 00 00 00 04 00 00 00 02 00 00 00 00 00 00 00 03 00 00 00 0a 00 00 00 00 00 00 00 01 80 ff ff ff ff 00 00 00 00 15 7f";
+  static final String TIME_EVAL_CALL_REQ =
+      "ff fd 1b 00 00 00 42 23 10 10 00 00 00 00 00 00 00 03 00 00 00 01 80 ff ff ff ff 00 00 00 00 00 00 00 00 e0 d6";
+  static final String TIME_EVAL_CALL_REPLY =
+      "ff fd 43 00 00 00 42 23 10 38 00 00 00 00 00 00 00 04 00 00 00 02 00 00 00 00 00 00 00 0c 00 00 00 0c 00 00 00 00 00 00 00 18 00 00 00 00 00 00 00 ae 5b 4e 53 15 64 f5 3e ae 5b 4e 53 15 64 f5 3e ae 5b 4e 53 15 64 f5 3e 5a 2b";
+}
