@@ -57,8 +57,8 @@ final class BenchCommand implements Callable<Integer> {
     Path script = extract("/dev/kiln/bench/tflite_timing.py", work);
     try {
       out.println("Kiln bench: " + files.size() + " model(s), " + runs + " timed runs each, 1 thread; medians unless noted");
-      out.printf(Locale.ROOT, "%-22s %9s %9s %9s %9s %9s %7s %10s %10s %10s %7s %7s%n", "model", "cold ms", "warm ms",
-          "flash B", "arena B", "bound B", "x bound", "kiln us", "tfl-ref us", "tfl-opt us", "k/ref", "k/opt");
+      out.printf(Locale.ROOT, "%-22s %8s %8s %9s %8s %8s %6s %8s %8s %8s %10s %10s %10s %6s %6s%n", "model", "cold ms", "warm ms",
+          "flash B", "arena B", "bound B", "x bnd", "+io B", "mf-peak", "mf-grdy", "kiln us", "tfl-ref us", "tfl-opt us", "k/ref", "k/opt");
       for (Path f : files) {
         try {
           out.println(row(f, work.resolve(f.getFileName().toString()), script));
@@ -68,7 +68,9 @@ final class BenchCommand implements Callable<Integer> {
         out.flush();
       }
       out.println("cold: a new JVM running `kiln compile` (load, compile, write); warm: the same in this JVM after warm-up.");
-      out.println("flash: text+data of the generated library compiled with gcc -O2 (size -B); arena: the static workspace; bound: most bytes live at one op.");
+      out.println("flash: text+data of the generated library compiled with gcc -O2 (size -B); arena: the static workspace (I/O in the caller's");
+      out.println("buffers, scratch included); bound: most bytes live at one op; +io: the same planner with inputs and outputs in the arena,");
+      out.println("to set beside the manifests' liveness lower bound (mf-peak) and TFLM-style greedy plan (mf-grdy), which count I/O and no scratch.");
     } finally {
       FolderWriter.deleteTree(work);
     }
@@ -107,8 +109,21 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     var plan = build.memoryPlan();
-    return String.format(Locale.ROOT, "%-22s %9.0f %9.1f %9d %9d %9d %7.3f %10s %10s %10s %7s %7s", name(model), cold, warm,
-        sizes.flash(), plan.arenaBytes(), plan.lowerBoundBytes(), plan.ratioToLowerBound(), fmt(kiln), ref, opt, rRef, rOpt);
+    JsonNode manifest = manifest(model);
+    String peak = manifest.path("tensors").path("peak_live_activation_bytes").asText("-");
+    String greedy = manifest.path("tensors").path("greedy_arena_bytes").asText("-");
+    return String.format(Locale.ROOT, "%-22s %8.0f %8.1f %9d %8d %8d %6.3f %8d %8s %8s %10s %10s %10s %6s %6s", name(model), cold, warm,
+        sizes.flash(), plan.arenaBytes(), plan.lowerBoundBytes(), plan.ratioToLowerBound(), build.compiled().memoryPlanWithIo().arenaBytes(),
+        peak, greedy, fmt(kiln), ref, opt, rRef, rOpt);
+  }
+
+  private static JsonNode manifest(Path model) {
+    Path m = model.toAbsolutePath().getParent().resolve("manifest.json");
+    try {
+      return Files.exists(m) ? JSON.readTree(m.toFile()) : JSON.createObjectNode();
+    } catch (IOException e) {
+      return JSON.createObjectNode();
+    }
   }
 
   private static String fmt(double us) { return String.format(Locale.ROOT, us < 100 ? "%.2f" : "%.0f", us); }

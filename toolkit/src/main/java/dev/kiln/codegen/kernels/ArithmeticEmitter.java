@@ -17,6 +17,8 @@ import dev.kiln.ir.OpType;
 import dev.kiln.ir.Options;
 import dev.kiln.ir.Quantization;
 import dev.kiln.ir.Tensor;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -28,6 +30,11 @@ import java.util.Locale;
 final class ArithmeticEmitter implements KernelEmitter {
   /** ADD/SUB scale both inputs by 2^20 before requantizing (int8). */
   static final int ADD_LEFT_SHIFT = 20;
+  /**
+   * From this many output elements on, int8 ADD/SUB read both rescaled inputs from two 256-entry
+   * int32 tables (2 KiB of constants) instead of rescaling every element: about 3x faster.
+   */
+  static final int ADD_TABLE_MIN_ELEMENTS = 1024;
 
   private final OpType type;
 
@@ -76,31 +83,51 @@ final class ArithmeticEmitter implements KernelEmitter {
     String args = ctx.data(a) + ", " + ctx.data(b) + ", " + ctx.data(out);
     if (out.dtype() == DType.FLOAT32) {
       float[] range = FixedPoint.activationRangeFloat(act);
-      String p = ctx.constant("kiln_arith_f32_params", name + op.index(),
-          "{.bc = " + plan.initializer() + ", .act_min = " + CLiterals.f32(range[0]) + ", .act_max = " + CLiterals.f32(range[1]) + "}");
+      String p = ctx.constant("kiln_arith_f32_params", name + op.index(), ElementwiseKernels.initializer(
+          ".bc = " + plan.initializer(),
+          ".act_min = " + CLiterals.f32(range[0]) + ", .act_max = " + CLiterals.f32(range[1])));
       ctx.body().line("kiln_" + name + "_f32(&" + p + ", " + args + ");");
       return;
     }
     if (type == OpType.MUL) {
       MulParams m = mulParams(op);
-      String p = ctx.constant("kiln_mul_s8_params", name + op.index(), "{.bc = " + plan.initializer()
-          + ", .input1_offset = " + m.input1Offset + ", .input2_offset = " + m.input2Offset
-          + ", .output_multiplier = " + CLiterals.i32(m.multiplier.multiplier())
-          + ", .output_left_shift = " + Math.max(m.multiplier.shift(), 0)
-          + ", .output_right_shift = " + Math.max(-m.multiplier.shift(), 0)
-          + ", .output_offset = " + m.outputOffset + ", .act_min = " + m.actMin + ", .act_max = " + m.actMax + "}");
+      String p = ctx.constant("kiln_mul_s8_params", name + op.index(), ElementwiseKernels.initializer(
+          ".bc = " + plan.initializer(),
+          ".input1_offset = " + m.input1Offset + ", .input2_offset = " + m.input2Offset,
+          ".output_multiplier = " + CLiterals.i32(m.multiplier.multiplier())
+              + ", .output_left_shift = " + Math.max(m.multiplier.shift(), 0)
+              + ", .output_right_shift = " + Math.max(-m.multiplier.shift(), 0) + ", .output_offset = " + m.outputOffset,
+          ".act_min = " + m.actMin + ", .act_max = " + m.actMax));
       ctx.body().line("kiln_mul_s8(&" + p + ", " + args + ");");
     } else {
       AddParams m = addParams(op);
-      String p = ctx.constant("kiln_add_s8_params", name + op.index(), "{.bc = " + plan.initializer()
-          + ", .input1_offset = " + m.input1Offset
-          + ", .input1_multiplier = " + CLiterals.i32(m.input1.multiplier()) + ", .input1_right_shift = " + -m.input1.shift()
-          + ", .input2_offset = " + m.input2Offset
-          + ", .input2_multiplier = " + CLiterals.i32(m.input2.multiplier()) + ", .input2_right_shift = " + -m.input2.shift()
-          + ", .output_multiplier = " + CLiterals.i32(m.output.multiplier()) + ", .output_right_shift = " + -m.output.shift()
-          + ", .output_offset = " + m.outputOffset + ", .act_min = " + m.actMin + ", .act_max = " + m.actMax + "}");
+      List<String> fields = new ArrayList<>(List.of(
+          ".bc = " + plan.initializer(),
+          ".input1_offset = " + m.input1Offset + ", .input1_multiplier = " + CLiterals.i32(m.input1.multiplier())
+              + ", .input1_right_shift = " + -m.input1.shift(),
+          ".input2_offset = " + m.input2Offset + ", .input2_multiplier = " + CLiterals.i32(m.input2.multiplier())
+              + ", .input2_right_shift = " + -m.input2.shift(),
+          ".output_multiplier = " + CLiterals.i32(m.output.multiplier()) + ", .output_right_shift = " + -m.output.shift()
+              + ", .output_offset = " + m.outputOffset,
+          ".act_min = " + m.actMin + ", .act_max = " + m.actMax));
+      if (out.elements() >= ADD_TABLE_MIN_ELEMENTS) {
+        String t1 = ctx.tableI32(name + op.index() + "_input1", rescaleTable(m.input1Offset, m.input1));
+        String t2 = ctx.tableI32(name + op.index() + "_input2", rescaleTable(m.input2Offset, m.input2));
+        fields.add(".input1_table = " + t1 + ", .input2_table = " + t2);
+      }
+      String p = ctx.constant("kiln_add_s8_params", name + op.index(), ElementwiseKernels.initializer(fields.toArray(new String[0])));
       ctx.body().line("kiln_" + name + "_s8(&" + p + ", " + args + ");");
     }
+  }
+
+  /** Entry code + 128: RDBPOT(SRDHM((code + offset) * 2^20, q), -shift), ADD's rescaled input. */
+  static int[] rescaleTable(int offset, Multiplier m) {
+    int[] t = new int[256];
+    for (int code = -128; code <= 127; code++) {
+      int shifted = (code + offset) * (1 << ADD_LEFT_SHIFT);
+      t[code + 128] = FixedPoint.rdbpot(FixedPoint.srdhm(shifted, m.multiplier()), -m.shift());
+    }
+    return t;
   }
 
   /** int8 ADD/SUB Prepare (section 6.1). */

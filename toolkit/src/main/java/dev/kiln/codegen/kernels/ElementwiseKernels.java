@@ -36,6 +36,11 @@ final class ElementwiseKernels {
     emitters.put(OpType.RELU6, new LookupTableEmitter(OpType.RELU6));
   }
 
+  /** A designated-initializer struct literal, one line per group of fields. */
+  static String initializer(String... fieldGroups) {
+    return "{\n  " + String.join(",\n  ", fieldGroups) + "\n}";
+  }
+
   // ---- shared checks ---------------------------------------------------------------------------
 
   /** "ADD op #3 (output 'y')", the start of every message. */

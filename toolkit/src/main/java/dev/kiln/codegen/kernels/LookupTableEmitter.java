@@ -61,7 +61,12 @@ final class LookupTableEmitter implements KernelEmitter {
     int n = ElementwiseKernels.count(op, in);
     String name = type.name().toLowerCase(Locale.ROOT);
     if (in.dtype() == DType.FLOAT32) {
-      ctx.body().line("kiln_" + name + "_f32(" + ctx.data(in) + ", " + ctx.data(out) + ", " + n + ");");
+      String args = ctx.data(in) + ", " + ctx.data(out) + ", " + n;
+      switch (type) {
+        case RELU -> ctx.body().line("kiln_clamp_array_f32(" + args + ", 0.0f, FLT_MAX);");
+        case RELU6 -> ctx.body().line("kiln_clamp_array_f32(" + args + ", 0.0f, 6.0f);");
+        default -> ctx.body().line("kiln_" + name + "_f32(" + args + ");");
+      }
       return;
     }
     String table = ctx.tableI8(name + op.index() + "_lut", table(op));

@@ -20,14 +20,15 @@ import dev.kiln.ir.Tensor;
 /**
  * SOFTMAX over the last axis (tflite-numerics.md section 5): int8 -> int8 through TFLite's
  * gemmlowp fixed-point path (the reference kernel, not the optimized float table), float32 with
- * {@code expf}. The int8 kernel keeps each row's exponentials in scratch memory (4 bytes per
- * element of the last axis).
+ * {@code expf}. The int8 kernel caches the 256 possible exponentials in 1 KiB of scratch memory.
  */
 final class SoftmaxEmitter implements KernelEmitter {
   /** Q5.26 input differences (kScaledDiffIntegerBits). */
   static final int SCALED_DIFF_INTEGER_BITS = 5;
   /** The Q12 row sum holds at most 4095 terms of 2^19 without wrapping. */
   static final int MAX_INT8_DEPTH = 4095;
+  /** KILN_SOFTMAX_S8_SCRATCH: the int8 kernel caches the 256 possible exponentials. */
+  static final int INT8_SCRATCH_BYTES = 1024;
 
   /** int8 Prepare: the input multiplier/left shift and diff_min (PreprocessSoftmaxScaling, CalculateInputRadius). */
   record Int8Params(Multiplier input, int diffMin) {}
@@ -77,7 +78,7 @@ final class SoftmaxEmitter implements KernelEmitter {
   }
 
   @Override public int scratchBytes(Op op) {
-    return op.input(0).dtype() == DType.INT8 ? 4 * op.input(0).dim(-1) : 0;
+    return op.input(0).dtype() == DType.INT8 ? INT8_SCRATCH_BYTES : 0;
   }
 
   @Override public void emit(Op op, KernelContext ctx) {
@@ -92,15 +93,16 @@ final class SoftmaxEmitter implements KernelEmitter {
       return;
     }
     if (in.dtype() == DType.FLOAT32) {
-      String p = ctx.constant("kiln_softmax_f32_params", "softmax" + op.index(),
-          "{.rows = " + rows + ", .depth = " + depth + ", .beta = " + CLiterals.f32(beta) + "}");
+      String p = ctx.constant("kiln_softmax_f32_params", "softmax" + op.index(), ElementwiseKernels.initializer(
+          ".rows = " + rows + ", .depth = " + depth + ", .beta = " + CLiterals.f32(beta)));
       ctx.body().line("kiln_softmax_f32(&" + p + ", " + ctx.data(in) + ", " + ctx.data(out) + ");");
       return;
     }
     Int8Params q = int8Params(beta, in.quantization().scale());
-    String p = ctx.constant("kiln_softmax_s8_params", "softmax" + op.index(),
-        "{.rows = " + rows + ", .depth = " + depth + ", .input_multiplier = " + CLiterals.i32(q.input().multiplier())
-            + ", .input_left_shift = " + q.input().shift() + ", .diff_min = " + q.diffMin() + "}");
+    String p = ctx.constant("kiln_softmax_s8_params", "softmax" + op.index(), ElementwiseKernels.initializer(
+        ".rows = " + rows + ", .depth = " + depth,
+        ".input_multiplier = " + CLiterals.i32(q.input().multiplier()) + ", .input_left_shift = " + q.input().shift()
+            + ", .diff_min = " + q.diffMin()));
     ctx.body().line("kiln_softmax_s8(&" + p + ", " + ctx.data(in) + ", " + ctx.data(out) + ", " + ctx.scratch() + ");");
   }
 }

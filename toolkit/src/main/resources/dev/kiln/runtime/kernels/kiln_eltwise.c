@@ -153,6 +153,20 @@ static void add_s8_row(const add_s8_consts *c, const int8_t *x1, int32_t s1, con
   }
 }
 
+/* The same with both rescaled inputs read from the compile-time tables. */
+static void add_s8_row_table(const add_s8_consts *c, const int32_t *t1, const int32_t *t2, const int8_t *x1, int32_t s1,
+                             const int8_t *x2, int32_t s2, int8_t *y, int32_t n) {
+  const int32_t sign = c->input2_sign;
+  int32_t i;
+  if (s1 == 1 && s2 == 1) {
+    for (i = 0; i < n; ++i) y[i] = add_s8_out(c, t1[x1[i] + 128], sign * t2[x2[i] + 128]);
+  } else {
+    for (i = 0; i < n; ++i) {
+      y[i] = add_s8_out(c, t1[x1[(ptrdiff_t)i * s1] + 128], sign * t2[x2[(ptrdiff_t)i * s2] + 128]);
+    }
+  }
+}
+
 static void add_sub_s8(const kiln_add_s8_params *p, int32_t input2_sign, const int8_t *x1, const int8_t *x2,
                        int8_t *y) {
   const kiln_bcast *b = &p->bc;
@@ -172,8 +186,13 @@ static void add_sub_s8(const kiln_add_s8_params *p, int32_t input2_sign, const i
   c.act_max = p->act_max;
   bcast_start(&it);
   for (r = 0; r < rows; ++r) {
-    add_s8_row(&c, x1 + it.off1, b->stride1[KILN_BCAST_RANK - 1], x2 + it.off2, b->stride2[KILN_BCAST_RANK - 1],
-               y + (ptrdiff_t)r * n, n);
+    if (p->input1_table != NULL && p->input2_table != NULL) {
+      add_s8_row_table(&c, p->input1_table, p->input2_table, x1 + it.off1, b->stride1[KILN_BCAST_RANK - 1],
+                       x2 + it.off2, b->stride2[KILN_BCAST_RANK - 1], y + (ptrdiff_t)r * n, n);
+    } else {
+      add_s8_row(&c, x1 + it.off1, b->stride1[KILN_BCAST_RANK - 1], x2 + it.off2, b->stride2[KILN_BCAST_RANK - 1],
+                 y + (ptrdiff_t)r * n, n);
+    }
     bcast_next(b, &it);
   }
 }
@@ -241,9 +260,10 @@ void kiln_mul_s8(const kiln_mul_s8_params *p, const int8_t *x1, const int8_t *x2
 /* ADD / SUB / MUL float32                                                */
 /* ====================================================================== */
 
-/* min(max(v, lo), hi) as TFLite's ActivationFunctionWithMinMax; NaN passes. */
+/* min(max(v, lo), hi) as TFLite's ActivationFunctionWithMinMax; NaN passes.
+ * With lo, hi not known at compile time GCC emits maxss/minss, no branches. */
 static inline float clamp_f32(float v, float lo, float hi) {
-  v = v < lo ? lo : v;
+  v = lo > v ? lo : v;
   return hi < v ? hi : v;
 }
 
@@ -291,7 +311,7 @@ KILN_ARITH_F32(mul_f32, a * b)
 /* ====================================================================== */
 
 /* gemmlowp SaturatingRoundingMultiplyByPOT<n> for 1 <= n <= 30. */
-static int32_t sat_shl(int32_t x, int n) {
+static inline int32_t sat_shl(int32_t x, int n) {
   const int32_t threshold = (int32_t)(((int64_t)1 << (31 - n)) - 1);
   if (x > threshold) return INT32_MAX;
   if (x < -threshold) return INT32_MIN;
@@ -299,7 +319,7 @@ static int32_t sat_shl(int32_t x, int n) {
 }
 
 /* exp(a) for a in [-1/4, 0), Q0 in and out (Taylor series around -1/8). */
-static int32_t exp_on_interval_between_negative_one_quarter_and_0_excl(int32_t a) {
+static inline int32_t exp_on_interval_between_negative_one_quarter_and_0_excl(int32_t a) {
   const int32_t constant_term = 1895147668;      /* exp(-1/8) */
   const int32_t constant_one_third = 715827883;  /* 1/3 */
   const int32_t x = a + ((int32_t)1 << 28);      /* a + 1/8 */
@@ -311,7 +331,8 @@ static int32_t exp_on_interval_between_negative_one_quarter_and_0_excl(int32_t a
   return constant_term + kiln_srdhm(constant_term, x + poly);
 }
 
-int32_t kiln_exp_on_negative_values(int32_t a, int integer_bits) {
+/* Inlined so that the softmax's constant integer_bits folds the barrel shifter. */
+static inline int32_t exp_on_negative_values(int32_t a, int integer_bits) {
   /* exp(-2^e) in Q0 for e = -2..4 */
   static const int32_t barrel[7] = {1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
   const int fractional_bits = 31 - integer_bits;
@@ -329,6 +350,10 @@ int32_t kiln_exp_on_negative_values(int32_t a, int integer_bits) {
   if (integer_bits > 5 && a < -((int32_t)1 << (36 - integer_bits))) result = 0;
   if (a == 0) result = INT32_MAX;
   return result;
+}
+
+int32_t kiln_exp_on_negative_values(int32_t a, int integer_bits) {
+  return exp_on_negative_values(a, integer_bits);
 }
 
 int32_t kiln_one_over_one_plus_x_for_x_in_0_1(int32_t a) {
@@ -356,11 +381,30 @@ static int count_leading_zeros32(uint32_t x) {
   return n;
 }
 
+/*
+ * exp(beta * s_in * diff) in Q0 for a code difference diff in [-255, 0] to the
+ * row maximum, 0 below diff_min. It depends on diff only, so each call keeps
+ * a cache of the 256 possible values (-1 = not computed yet).
+ */
+static inline int32_t softmax_exp(const kiln_softmax_s8_params *p, int32_t *cache, int32_t diff) {
+  int32_t e;
+  if (diff < p->diff_min) return 0;
+  e = cache[-diff];
+  if (e < 0) {
+    /* |diff| * 2^left_shift <= 31 * 2^26 by the choice of diff_min: no overflow */
+    const int32_t scaled_diff = kiln_srdhm((int32_t)((int64_t)diff * ((int64_t)1 << p->input_left_shift)),
+                                           p->input_multiplier); /* Q5.26 */
+    e = exp_on_negative_values(scaled_diff, 5);
+    cache[-diff] = e;
+  }
+  return e;
+}
+
 void kiln_softmax_s8(const kiln_softmax_s8_params *p, const int8_t *x, int8_t *y, void *scratch) {
-  int32_t *exps = (int32_t *)scratch;
+  int32_t *cache = (int32_t *)scratch;
   const int32_t depth = p->depth;
-  const int64_t input_scale = (int64_t)1 << p->input_left_shift;
   int32_t r;
+  for (r = 0; r < 256; ++r) cache[r] = -1;
   for (r = 0; r < p->rows; ++r) {
     const int8_t *xr = x + (ptrdiff_t)r * depth;
     int8_t *yr = y + (ptrdiff_t)r * depth;
@@ -375,15 +419,8 @@ void kiln_softmax_s8(const kiln_softmax_s8_params *p, const int8_t *x, int8_t *y
       if (xr[c] > max_code) max_code = xr[c];
     }
     for (c = 0; c < depth; ++c) {
-      const int32_t diff = xr[c] - max_code;
-      int32_t e = 0;
-      if (diff >= p->diff_min) {
-        /* |diff| * 2^left_shift <= 31 * 2^26 by the choice of diff_min */
-        const int32_t scaled_diff = kiln_srdhm((int32_t)(diff * input_scale), p->input_multiplier); /* Q5.26 */
-        e = kiln_exp_on_negative_values(scaled_diff, 5);
-        sum += kiln_rdbpot(e, 12);
-      }
-      exps[c] = e; /* 0 for cut elements: they come out as -128 either way */
+      /* Rescale Q0 -> Q12; cut elements add 0 */
+      sum += kiln_rdbpot(softmax_exp(p, cache, xr[c] - max_code), 12);
     }
     /* GetReciprocal: sum = 2^(12 - headroom) * (1 + s), s in [0, 1) */
     headroom = count_leading_zeros32((uint32_t)sum);
@@ -398,8 +435,9 @@ void kiln_softmax_s8(const kiln_softmax_s8_params *p, const int8_t *x, int8_t *y
       continue;
     }
     for (c = 0; c < depth; ++c) {
-      const int32_t v = kiln_rdbpot(kiln_srdhm(reciprocal, exps[c]), out_shift) - 128;
-      yr[c] = clamp_s8(v, -128, 127);
+      /* cut elements have e = 0 and come out as -128, as in TFLite */
+      const int32_t e = softmax_exp(p, cache, xr[c] - max_code);
+      yr[c] = clamp_s8(kiln_rdbpot(kiln_srdhm(reciprocal, e), out_shift) - 128, -128, 127);
     }
   }
 }
@@ -438,17 +476,9 @@ void kiln_lut_u8(const uint8_t table[256], const uint8_t *x, uint8_t *y, int32_t
   for (i = 0; i < count; ++i) y[i] = table[x[i]];
 }
 
-void kiln_relu_f32(const float *x, float *y, int32_t count) {
+void kiln_clamp_array_f32(const float *x, float *y, int32_t count, float lo, float hi) {
   int32_t i;
-  for (i = 0; i < count; ++i) y[i] = x[i] < 0.0f ? 0.0f : x[i];
-}
-
-void kiln_relu6_f32(const float *x, float *y, int32_t count) {
-  int32_t i;
-  for (i = 0; i < count; ++i) {
-    const float v = x[i] < 0.0f ? 0.0f : x[i];
-    y[i] = v > 6.0f ? 6.0f : v;
-  }
+  for (i = 0; i < count; ++i) y[i] = clamp_f32(x[i], lo, hi);
 }
 
 void kiln_logistic_f32(const float *x, float *y, int32_t count) {
@@ -483,9 +513,7 @@ static inline int32_t quantize_round(float x, float scale) {
   if (q > 512.0f) q = 512.0f;
   t = (int32_t)q;       /* toward zero */
   frac = q - (float)t;  /* exact */
-  if (frac >= 0.5f) ++t;
-  else if (frac <= -0.5f) --t;
-  return t;
+  return t + (frac >= 0.5f) - (frac <= -0.5f);
 }
 
 void kiln_quantize_f32_s8(const float *x, int8_t *y, int32_t count, float scale, int32_t zero_point) {
@@ -511,13 +539,18 @@ void kiln_dequantize_u8_f32(const uint8_t *x, float *y, int32_t count, float sca
   for (i = 0; i < count; ++i) y[i] = scale * (float)(x[i] - zero_point);
 }
 
+/* The compiler turns this loop into a block copy (GCC: memmove). */
+static void copy_bytes(uint8_t *restrict dst, const uint8_t *restrict src, size_t n) {
+  size_t i;
+  for (i = 0; i < n; ++i) dst[i] = src[i];
+}
+
 void kiln_copy_rows(const void *x, void *y, int32_t rows, int32_t row_bytes, int32_t dst_stride, int32_t dst_offset) {
   const uint8_t *src = (const uint8_t *)x;
   uint8_t *dst = (uint8_t *)y + dst_offset;
   int32_t r;
   for (r = 0; r < rows; ++r) {
-    int32_t i;
-    for (i = 0; i < row_bytes; ++i) dst[i] = src[i];
+    copy_bytes(dst, src, (size_t)row_bytes);
     src += row_bytes;
     dst += dst_stride;
   }

@@ -57,6 +57,11 @@ typedef struct {
   int32_t output_offset;      /* +z_out */
   int32_t act_min;            /* fused activation clamp, in output codes */
   int32_t act_max;
+  /* Optional (both or neither; NULL = compute per element): entry code + 128
+   * holds that code's rescaled input, RDBPOT(SRDHM((code - z) * 2^20,
+   * multiplier), right_shift). The compiler emits them for large tensors. */
+  const int32_t *input1_table;
+  const int32_t *input2_table;
 } kiln_add_s8_params;
 
 void kiln_add_s8(const kiln_add_s8_params *p, const int8_t *x1, const int8_t *x2, int8_t *y);
@@ -108,14 +113,18 @@ typedef struct {
 
 /*
  * int8 in, int8 out with scale 1/256 and zero point -128 (gemmlowp fixed
- * point). scratch: depth int32 values, 4-byte aligned.
+ * point). scratch: KILN_SOFTMAX_S8_SCRATCH bytes, 4-byte aligned (a cache of
+ * the 256 possible exponentials). A row whose exponentials sum to 512 or more
+ * (possible only for depth >= 512 with flat rows) outputs -128 everywhere:
+ * every probability is below 1/512; TFLite's reference kernel aborts there.
  */
+#define KILN_SOFTMAX_S8_SCRATCH 1024
 void kiln_softmax_s8(const kiln_softmax_s8_params *p, const int8_t *x, int8_t *y, void *scratch);
 
-/* Q-format exp(a) for a <= 0 given with integer_bits integer bits (0..30); result Q0. */
+/* gemmlowp exp_on_negative_values: exp(a) for a <= 0 with integer_bits (0..29) integer bits; result Q0. */
 int32_t kiln_exp_on_negative_values(int32_t a, int integer_bits);
 
-/* 1 / (1 + a) for a in [0, 1), Q0 in and out. */
+/* gemmlowp one_over_one_plus_x_for_x_in_0_1: 1 / (1 + a) for a in [0, 1), Q0 in and out. */
 int32_t kiln_one_over_one_plus_x_for_x_in_0_1(int32_t a);
 
 typedef struct {
@@ -141,8 +150,8 @@ void kiln_lut_u8(const uint8_t table[256], const uint8_t *x, uint8_t *y, int32_t
 /* float32 activations.                                                    */
 /* ---------------------------------------------------------------------- */
 
-void kiln_relu_f32(const float *x, float *y, int32_t count);
-void kiln_relu6_f32(const float *x, float *y, int32_t count);
+/* y = min(max(x, lo), hi): RELU is lo = 0, hi = FLT_MAX; RELU6 is 0, 6. */
+void kiln_clamp_array_f32(const float *x, float *y, int32_t count, float lo, float hi);
 void kiln_logistic_f32(const float *x, float *y, int32_t count);
 void kiln_tanh_f32(const float *x, float *y, int32_t count);
 
@@ -150,7 +159,9 @@ void kiln_tanh_f32(const float *x, float *y, int32_t count);
 /* QUANTIZE float32 -> int8/uint8 (section 8.3) and DEQUANTIZE (8.4).      */
 /* ---------------------------------------------------------------------- */
 
-/* y = clamp(round_half_away(x / scale) + zero_point): float32 division. */
+/* y = clamp(round_half_away(x / scale) + zero_point): float32 division.
+ * Quotients beyond +-512 (and infinities) saturate; NaN gives the minimum.
+ * (TFLite converts such quotients to int32 unchecked: undefined beyond 2^31.) */
 void kiln_quantize_f32_s8(const float *x, int8_t *y, int32_t count, float scale, int32_t zero_point);
 void kiln_quantize_f32_u8(const float *x, uint8_t *y, int32_t count, float scale, int32_t zero_point);
 

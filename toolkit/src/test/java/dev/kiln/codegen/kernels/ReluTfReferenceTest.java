@@ -4,7 +4,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
-/** RELU against TensorFlow 2.21 BUILTIN_REF outputs (resource tf/relu.json, see {@link TfCases}). */
+/** RELU against TensorFlow 2.21 BUILTIN_REF outputs (resource tf/relu.json.gz, see {@link TfCases}). */
 class ReluTfReferenceTest {
   @TestFactory Stream<DynamicTest> matchesTfliteReference() { return TfCases.tests("relu"); }
 }

@@ -19,13 +19,14 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.DynamicTest;
 
 /**
  * Single-op cases whose expected outputs come from TensorFlow 2.21's interpreter with
  * OpResolverType.BUILTIN_REF (made by a throwaway script: model flatbuffers built directly with the
  * chosen shapes, quantization and options, inputs random or exhaustive). Resources
- * {@code tf/<op>.json}: a list of {op, note, options, inputs[], output} with tensors as
+ * {@code tf/<op>.json.gz} (gzip): a list of {op, note, options, inputs[], output} with tensors as
  * {shape, dtype, scale?, zero_point?, data = base64 of little-endian values}.
  */
 final class TfCases {
@@ -34,9 +35,9 @@ final class TfCases {
   record Case(String name, Op op, List<byte[]> inputs, byte[] expected) {}
 
   static List<Case> load(String file) {
-    try (InputStream in = TfCases.class.getResourceAsStream("tf/" + file + ".json")) {
-      if (in == null) throw new IOException("missing test resource tf/" + file + ".json");
-      JsonNode root = new ObjectMapper().readTree(in);
+    try (InputStream raw = TfCases.class.getResourceAsStream("tf/" + file + ".json.gz")) {
+      if (raw == null) throw new IOException("missing test resource tf/" + file + ".json.gz");
+      JsonNode root = new ObjectMapper().readTree(new GZIPInputStream(raw));
       List<Case> cases = new ArrayList<>();
       int k = 0;
       for (JsonNode c : root) {
