@@ -20,15 +20,13 @@ import dev.kiln.ir.Tensor;
 /**
  * SOFTMAX over the last axis (tflite-numerics.md section 5): int8 -> int8 through TFLite's
  * gemmlowp fixed-point path (the reference kernel, not the optimized float table), float32 with
- * {@code expf}. The int8 kernel caches the 256 possible exponentials in 1 KiB of scratch memory.
+ * {@code expf}. The int8 kernel reads the 256 possible exponentials from a constant table made here.
  */
 final class SoftmaxEmitter implements KernelEmitter {
   /** Q5.26 input differences (kScaledDiffIntegerBits). */
   static final int SCALED_DIFF_INTEGER_BITS = 5;
   /** The Q12 row sum holds at most 4095 terms of 2^19 without wrapping. */
   static final int MAX_INT8_DEPTH = 4095;
-  /** KILN_SOFTMAX_S8_SCRATCH: the int8 kernel caches the 256 possible exponentials. */
-  static final int INT8_SCRATCH_BYTES = 1024;
 
   /** int8 Prepare: the input multiplier/left shift and diff_min (PreprocessSoftmaxScaling, CalculateInputRadius). */
   record Int8Params(Multiplier input, int diffMin) {}
@@ -77,9 +75,6 @@ final class SoftmaxEmitter implements KernelEmitter {
     }
   }
 
-  @Override public int scratchBytes(Op op) {
-    return op.input(0).dtype() == DType.INT8 ? INT8_SCRATCH_BYTES : 0;
-  }
 
   @Override public void emit(Op op, KernelContext ctx) {
     check(op);
@@ -101,8 +96,7 @@ final class SoftmaxEmitter implements KernelEmitter {
     Int8Params q = int8Params(beta, in.quantization().scale());
     String p = ctx.constant("kiln_softmax_s8_params", "softmax" + op.index(), ElementwiseKernels.initializer(
         ".rows = " + rows + ", .depth = " + depth,
-        ".input_multiplier = " + CLiterals.i32(q.input().multiplier()) + ", .input_left_shift = " + q.input().shift()
-            + ", .diff_min = " + q.diffMin()));
-    ctx.body().line("kiln_softmax_s8(&" + p + ", " + ctx.data(in) + ", " + ctx.data(out) + ", " + ctx.scratch() + ");");
+        ".diff_min = " + q.diffMin() + ", .exp_table = " + ctx.tableI32("softmax_exp", SoftmaxExpTable.table(q.input(), q.diffMin()))));
+    ctx.body().line("kiln_softmax_s8(&" + p + ", " + ctx.data(in) + ", " + ctx.data(out) + ");");
   }
 }

@@ -318,43 +318,7 @@ static inline int32_t sat_shl(int32_t x, int n) {
   return (int32_t)((int64_t)x * ((int64_t)1 << n));
 }
 
-/* exp(a) for a in [-1/4, 0), Q0 in and out (Taylor series around -1/8). */
-static inline int32_t exp_on_interval_between_negative_one_quarter_and_0_excl(int32_t a) {
-  const int32_t constant_term = 1895147668;      /* exp(-1/8) */
-  const int32_t constant_one_third = 715827883;  /* 1/3 */
-  const int32_t x = a + ((int32_t)1 << 28);      /* a + 1/8 */
-  const int32_t x2 = kiln_srdhm(x, x);
-  const int32_t x3 = kiln_srdhm(x2, x);
-  const int32_t x4 = kiln_srdhm(x2, x2);
-  const int32_t x4_over_4 = kiln_rdbpot(x4, 2);
-  const int32_t poly = kiln_rdbpot(kiln_srdhm(x4_over_4 + x3, constant_one_third) + x2, 1);
-  return constant_term + kiln_srdhm(constant_term, x + poly);
-}
-
-/* Inlined so that the softmax's constant integer_bits folds the barrel shifter. */
-static inline int32_t exp_on_negative_values(int32_t a, int integer_bits) {
-  /* exp(-2^e) in Q0 for e = -2..4 */
-  static const int32_t barrel[7] = {1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
-  const int fractional_bits = 31 - integer_bits;
-  const int32_t quarter = (int32_t)1 << (fractional_bits - 2);
-  const int32_t a_mod_quarter_minus_quarter = (a & (quarter - 1)) - quarter;
-  const int32_t remainder = a_mod_quarter_minus_quarter - a;
-  int32_t result = exp_on_interval_between_negative_one_quarter_and_0_excl(
-      integer_bits > 0 ? sat_shl(a_mod_quarter_minus_quarter, integer_bits) : a_mod_quarter_minus_quarter);
-  int e;
-  for (e = -2; e <= 4; ++e) {
-    if (integer_bits > e && (remainder & ((int32_t)1 << (fractional_bits + e))) != 0) {
-      result = kiln_srdhm(result, barrel[e + 2]);
-    }
-  }
-  if (integer_bits > 5 && a < -((int32_t)1 << (36 - integer_bits))) result = 0;
-  if (a == 0) result = INT32_MAX;
-  return result;
-}
-
-int32_t kiln_exp_on_negative_values(int32_t a, int integer_bits) {
-  return exp_on_negative_values(a, integer_bits);
-}
+/* The exponentials themselves are computed at compile time (SoftmaxExpTable.java). */
 
 int32_t kiln_one_over_one_plus_x_for_x_in_0_1(int32_t a) {
   /* RoundingHalfSum(a, One): (1 + a) / 2 in Q0 */
@@ -386,25 +350,13 @@ static int count_leading_zeros32(uint32_t x) {
  * row maximum, 0 below diff_min. It depends on diff only, so each call keeps
  * a cache of the 256 possible values (-1 = not computed yet).
  */
-static inline int32_t softmax_exp(const kiln_softmax_s8_params *p, int32_t *cache, int32_t diff) {
-  int32_t e;
-  if (diff < p->diff_min) return 0;
-  e = cache[-diff];
-  if (e < 0) {
-    /* |diff| * 2^left_shift <= 31 * 2^26 by the choice of diff_min: no overflow */
-    const int32_t scaled_diff = kiln_srdhm((int32_t)((int64_t)diff * ((int64_t)1 << p->input_left_shift)),
-                                           p->input_multiplier); /* Q5.26 */
-    e = exp_on_negative_values(scaled_diff, 5);
-    cache[-diff] = e;
-  }
-  return e;
+static inline int32_t softmax_exp(const kiln_softmax_s8_params *p, int32_t diff) {
+  return diff < p->diff_min ? 0 : p->exp_table[-diff];
 }
 
-void kiln_softmax_s8(const kiln_softmax_s8_params *p, const int8_t *x, int8_t *y, void *scratch) {
-  int32_t *cache = (int32_t *)scratch;
+void kiln_softmax_s8(const kiln_softmax_s8_params *p, const int8_t *x, int8_t *y) {
   const int32_t depth = p->depth;
   int32_t r;
-  for (r = 0; r < 256; ++r) cache[r] = -1;
   for (r = 0; r < p->rows; ++r) {
     const int8_t *xr = x + (ptrdiff_t)r * depth;
     int8_t *yr = y + (ptrdiff_t)r * depth;
@@ -420,7 +372,7 @@ void kiln_softmax_s8(const kiln_softmax_s8_params *p, const int8_t *x, int8_t *y
     }
     for (c = 0; c < depth; ++c) {
       /* Rescale Q0 -> Q12; cut elements add 0 */
-      sum += kiln_rdbpot(softmax_exp(p, cache, xr[c] - max_code), 12);
+      sum += kiln_rdbpot(softmax_exp(p, xr[c] - max_code), 12);
     }
     /* GetReciprocal: sum = 2^(12 - headroom) * (1 + s), s in [0, 1) */
     headroom = count_leading_zeros32((uint32_t)sum);
@@ -436,7 +388,7 @@ void kiln_softmax_s8(const kiln_softmax_s8_params *p, const int8_t *x, int8_t *y
     }
     for (c = 0; c < depth; ++c) {
       /* cut elements have e = 0 and come out as -128, as in TFLite */
-      const int32_t e = softmax_exp(p, cache, xr[c] - max_code);
+      const int32_t e = softmax_exp(p, xr[c] - max_code);
       yr[c] = clamp_s8(kiln_rdbpot(kiln_srdhm(reciprocal, e), out_shift) - 128, -128, 127);
     }
   }

@@ -106,23 +106,17 @@ void kiln_mul_f32(const kiln_arith_f32_params *p, const float *x1, const float *
 typedef struct {
   int32_t rows;              /* product of all but the last dimension */
   int32_t depth;             /* last dimension, < 4096 */
-  int32_t input_multiplier;  /* beta * s_in * 2^26 = input_multiplier * 2^(input_left_shift - 31) */
-  int32_t input_left_shift;  /* 1..31 */
   int32_t diff_min;          /* codes further than this below the row max give 0 */
+  const int32_t *exp_table;  /* [256]: Q0 exp of diff = -index, 0 below diff_min (made at compile time) */
 } kiln_softmax_s8_params;
 
 /*
  * int8 in, int8 out with scale 1/256 and zero point -128 (gemmlowp fixed
- * point). scratch: KILN_SOFTMAX_S8_SCRATCH bytes, 4-byte aligned (a cache of
- * the 256 possible exponentials). A row whose exponentials sum to 512 or more
+ * point); the exponentials come from p->exp_table. A row whose exponentials sum to 512 or more
  * (possible only for depth >= 512 with flat rows) outputs -128 everywhere:
  * every probability is below 1/512; TFLite's reference kernel aborts there.
  */
-#define KILN_SOFTMAX_S8_SCRATCH 1024
-void kiln_softmax_s8(const kiln_softmax_s8_params *p, const int8_t *x, int8_t *y, void *scratch);
-
-/* gemmlowp exp_on_negative_values: exp(a) for a <= 0 with integer_bits (0..29) integer bits; result Q0. */
-int32_t kiln_exp_on_negative_values(int32_t a, int integer_bits);
+void kiln_softmax_s8(const kiln_softmax_s8_params *p, const int8_t *x, int8_t *y);
 
 /* gemmlowp one_over_one_plus_x_for_x_in_0_1: 1 / (1 + a) for a in [0, 1), Q0 in and out. */
 int32_t kiln_one_over_one_plus_x_for_x_in_0_1(int32_t a);
