@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.codegen.DeviceModelWriter;
+import dev.kiln.codegen.ExecutorConfig;
 import dev.kiln.codegen.GeneratedFile;
 import dev.kiln.codegen.ModelWriter;
 import dev.kiln.codegen.kernels.Kernels;
@@ -11,6 +13,7 @@ import dev.kiln.compile.CompileException;
 import dev.kiln.compile.CompiledModel;
 import dev.kiln.compile.Compiler;
 import dev.kiln.compile.MemoryPlan;
+import dev.kiln.project.DeviceProgram;
 import dev.kiln.project.FolderWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -32,6 +35,7 @@ public final class Build {
   private final Executor executor;
   private final CompiledModel compiled;
   private final ModelWriter writer;
+  private final DeviceModelWriter device;
   private final List<GeneratedFile> files;
 
   private Build(Model model, Executor executor, CompiledModel compiled) {
@@ -39,28 +43,50 @@ public final class Build {
     this.executor = executor;
     this.compiled = compiled;
     this.writer = new ModelWriter(compiled, executor.moduleName());
-    this.files = writer.files();
+    this.device = new DeviceModelWriter(compiled, executor.kind() == Executor.Kind.GRAPH
+        ? ExecutorConfig.graph(executor.moduleName())
+        : ExecutorConfig.aot(executor.interfaceApi(), executor.unpackedApi(), executor.moduleName()));
+    // The standalone C interface needs nothing but its folder and libm; the others ship the device library.
+    this.files = isStandalone() ? writer.files() : device.files();
   }
 
   static Build of(Model model, Executor executor) {
-    requireSupported(executor);
     try {
       return new Build(model, executor, Compiler.compile(model.graph(), Kernels.support()));
     } catch (CompileException e) {
       throw new KilnException(model.source() + ": " + e.getMessage(), e);
+    } catch (UnsupportedOperationException | IllegalArgumentException | IllegalStateException e) {
+      throw new KilnException(model.source() + ": cannot build for " + executor + ": " + e.getMessage(), e);
     }
   }
 
-  private static void requireSupported(Executor e) {
-    if (e.kind() == Executor.Kind.AOT && e.interfaceApi().equals("c") && !e.unpackedApi()) {
-      throw new KilnException("the AoT C interface calls operators with raw pointers, so it needs unpacked-api=true: "
-          + "use Executor.aot().interfaceApi(\"c\").unpackedApi(true) (kiln: --interface-api c --unpacked-api)");
+  /** True for the AoT C interface with unpacked operators: firmware calls tvmgen_<mod>_run directly. */
+  private boolean isStandalone() {
+    return executor.kind() == Executor.Kind.AOT && executor.interfaceApi().equals("c") && executor.unpackedApi();
+  }
+
+  /** The graph JSON the graph executor is created from (graph builds only). */
+  public String graphJson() {
+    return device.graphJson().map(g -> g.text()).orElseThrow(() -> new KilnException(executor + " has no graph JSON: only Executor.graph() builds do"));
+  }
+
+  /**
+   * Starts a session with {@code target} running this build: for {@link Device#host()} the device
+   * program is built with gcc (cached by content) and run as a local process.
+   */
+  public DeviceSession flash(Device target) {
+    Path program = null;
+    if (target.kind() == Device.Kind.HOST) {
+      try {
+        program = DeviceProgram.build(device).executable();
+      } catch (IOException e) {
+        throw new KilnException("building the device program for " + model.name() + " failed: " + e.getMessage(), e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new KilnException("interrupted while building the device program", e);
+      }
     }
-    if (e.kind() != Executor.Kind.AOT || !e.interfaceApi().equals("c")) {
-      throw new KilnException(e + " needs Kiln's device runtime (host-driven RPC), which this version does not include yet; "
-          + "the standalone AoT C interface works: Executor.aot().interfaceApi(\"c\").unpackedApi(true) "
-          + "(kiln compile --executor aot --interface-api c --unpacked-api)");
-    }
+    return DeviceSession.open(this, target, program);
   }
 
   public Model model() { return model; }
@@ -81,8 +107,11 @@ public final class Build {
     return m;
   }
 
-  /** The C-interface entry point, e.g. {@code tvmgen_default_run}. */
+  /** The entry point, e.g. {@code tvmgen_default_run}. */
   public String entryPoint() { return writer.prefix() + "_run"; }
+
+  /** Functions of the device program's system library (packed calling convention). */
+  public List<String> systemLibraryFunctions() { return device.systemLibraryFunctions(); }
 
   /** Complete metadata: executor options, every input and output with both names, memory. */
   public ObjectNode metadata() {
@@ -148,6 +177,7 @@ public final class Build {
   public Path exportTo(Path dir) {
     Map<String, String> out = new LinkedHashMap<>();
     for (GeneratedFile f : files) out.put("codegen/host/" + f.path(), f.text());
+    device.graphJson().ifPresent(g -> out.put("executor-config/graph/" + executor.moduleName() + ".graph", g.text()));
     try {
       out.put("metadata.json", JSON.writeValueAsString(mlfMetadata()) + "\n");
       FolderWriter.write(dir, out);
@@ -162,6 +192,10 @@ public final class Build {
    * through the C interface (for checking outputs and timing on the host).
    */
   public HostModel compileForHost(Path work) {
+    if (!isStandalone()) {
+      throw new KilnException("compileForHost drives the AoT C interface; build with Executor.aot().interfaceApi(\"c\").unpackedApi(true), "
+          + "or run " + executor + " builds with flash(Device.host())");
+    }
     Path lib = exportTo(work.resolve("mlf"));
     try {
       var p = dev.kiln.project.HostProgram.compile(lib, writer.prefix(),

@@ -21,6 +21,12 @@ final class HostDeviceBuild {
       "kiln_framing.h", "kiln_runtime.h", "kiln_internal.h", "kiln_syslib.h");
   static final List<String> CRT_SOURCES = List.of("kiln_framing.c", "kiln_memory.c", "kiln_rpc_server.c",
       "kiln_runtime.c");
+  /** The executors main.c registers (runtime/executors; dev.kiln.project.DeviceProgram builds with them too). */
+  static final String EXECUTORS = "/dev/kiln/runtime/executors/";
+  static final List<String> EXECUTOR_HEADERS = List.of("kiln_executors.h", "kiln_executor_util.h", "kiln_graph_json.h",
+      "kiln_metadata.h", "kiln_generated.h");
+  static final List<String> EXECUTOR_SOURCES = List.of("kiln_executors.c", "kiln_executor_util.c", "kiln_graph_json.c",
+      "kiln_graph_executor.c", "kiln_aot_executor.c");
   static final List<String> WARNINGS = List.of("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic");
 
   private HostDeviceBuild() {}
@@ -40,6 +46,11 @@ final class HostDeviceBuild {
     cmd.add("-I" + crt);
     for (String f : CRT_HEADERS) copy(CRT + f, crt.resolve(f));
     for (String f : CRT_SOURCES) cmd.add(copy(CRT + f, crt.resolve(f)).toString());
+    Path executors = dir.resolve("executors");
+    Files.createDirectories(executors);
+    cmd.add("-I" + executors);
+    for (String f : EXECUTOR_HEADERS) copy(EXECUTORS + f, executors.resolve(f));
+    for (String f : EXECUTOR_SOURCES) cmd.add(copy(EXECUTORS + f, executors.resolve(f)).toString());
     cmd.add(syslibResource == null ? copy(CRT + "kiln_syslib_empty.c", crt.resolve("kiln_syslib_empty.c")).toString()
         : copy(syslibResource, dir.resolve(Path.of(syslibResource).getFileName().toString())).toString());
     cmd.add(copy(HOST_MAIN, dir.resolve("main.c")).toString());

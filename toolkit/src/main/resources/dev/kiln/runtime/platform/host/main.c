@@ -2,7 +2,7 @@
  * The host platform: a POSIX process whose stdin/stdout are the link, the reference platform the
  * tests run as a subprocess. Build:
  *
- *   gcc -std=c99 -O2 -I<crt> <crt>/\*.c <system library>.c main.c -o kiln-device
+ *   gcc -std=c99 -O2 -I<crt> -I<executors> <crt>/\*.c <executors>/\*.c <system library>.c main.c -o kiln-device
  *
  * Usage: kiln-device [--random-byte N]   (N pins the session nonce seed, for recorded vectors)
  * Exit status: 0 after the host's RPC shutdown, 2 when stdin closes or stdout breaks,
@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kiln_executors.h"
 #include "kiln_platform.h"
 #include "kiln_runtime.h"
 #include "kiln_syslib.h"
@@ -111,6 +112,7 @@ int main(int argc, char **argv) {
   platform.in_fd = 0;
   platform.out_fd = 1;
   kiln_runtime_init(&runtime, &platform, kiln_system_lib(), random_byte);
+  (void)kiln_executors_register(&runtime); /* tvm.aot_executor.create, tvm.graph_executor.create */
   status = kiln_runtime_serve(&runtime);
   if (status == KILN_ERR_SHUTDOWN) return 0;
   fprintf(stderr, "kiln host device: stdin closed, exiting\n");

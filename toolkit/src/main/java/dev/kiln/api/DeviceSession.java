@@ -1,0 +1,134 @@
+package dev.kiln.api;
+
+import dev.kiln.micro.AotExecutor;
+import dev.kiln.micro.DeviceExecutor;
+import dev.kiln.micro.GraphExecutor;
+import dev.kiln.micro.Session;
+import dev.kiln.rpc.RemoteException;
+import dev.kiln.rpc.RpcOptions;
+import dev.kiln.transport.Transport;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * An open session with a device running a build: {@link #executor()} drives the model,
+ * {@link #timeEvaluator()} times it on the device. AutoCloseable; closing twice is safe. After a
+ * link failure (device exited, crashed, stalled past its timeout, garbled the link) the session is
+ * closed and says why; the host stays healthy and {@code build.flash(device)} opens a new one.
+ */
+public final class DeviceSession implements AutoCloseable {
+  /** What a session is doing, for displays. */
+  public enum State { OPEN, CLOSED, FAILED }
+
+  /** One device call; IOExceptions become KilnDeviceException. */
+  interface Call<T> {
+    T run() throws IOException;
+  }
+
+  private final Build build;
+  private final Device device;
+  private final Session session;
+  private final String link;
+  private final List<String> logs = Collections.synchronizedList(new ArrayList<>());
+  private ModelExecutor executor;
+  private State state = State.OPEN;
+  private String failure;
+
+  private DeviceSession(Build build, Device device, Session session, String link) {
+    this.build = build;
+    this.device = device;
+    this.session = session;
+    this.link = link;
+  }
+
+  static DeviceSession open(Build build, Device device, Path program) {
+    List<String> logs = Collections.synchronizedList(new ArrayList<>());
+    RpcOptions options = RpcOptions.builder().replyTimeout(device.timeout()).logListener(logs::add).build();
+    try {
+      Transport t = switch (device.kind()) {
+        case HOST -> Transport.process(List.of(program.toString()));
+        case SERIAL -> Transport.serial(device.address(), device.port());
+        case TCP -> Transport.tcp(device.address(), device.port(), device.timeout());
+      };
+      String link = t.toString();
+      DeviceSession s = new DeviceSession(build, device, Session.open(t, options), link);
+      s.logs.addAll(logs);
+      return s;
+    } catch (IOException e) {
+      throw new KilnDeviceException("could not open a session with " + device + ": " + e.getMessage(), e);
+    }
+  }
+
+  public Build build() { return build; }
+
+  public Device device() { return device; }
+
+  /** The link, e.g. {@code process(kiln-device, pid 1234)}. */
+  public String transport() { return link; }
+
+  public State state() { return state; }
+
+  /** Why the session failed, or null. */
+  public String failure() { return failure; }
+
+  /** The low-level session (RPC client, system library). */
+  public Session session() { return session; }
+
+  /** The build's complete metadata (executor options, both names of every input and output, memory). */
+  public com.fasterxml.jackson.databind.node.ObjectNode metadata() { return build.metadata(); }
+
+  /** The model's executor on the device, created on first use. */
+  public ModelExecutor executor() {
+    if (executor == null) {
+      DeviceExecutor device = call("create " + build.executor(), () -> switch (build.executor().kind()) {
+        case GRAPH -> GraphExecutor.create(session, build.graphJson(), build.model().inputs().stream().map(TensorInfo::name).toList());
+        case AOT -> AotExecutor.create(session, build.executor().moduleName());
+      });
+      executor = new ModelExecutor(this, build, device);
+    }
+    return executor;
+  }
+
+  /** Times {@code run} on the device with its own clock. */
+  public Timing timeEvaluator() {
+    ModelExecutor ex = executor();
+    return new Timing(this, session.timeEvaluator(ex.device().module(), "run"));
+  }
+
+  <T> T call(String what, Call<T> call) {
+    if (state != State.OPEN) {
+      throw new KilnDeviceException("the session with " + device + " is " + state.name().toLowerCase(java.util.Locale.ROOT)
+          + (failure != null ? " (" + failure + ")" : "") + "; open a new one with build.flash(device)");
+    }
+    try {
+      return call.run();
+    } catch (RemoteException e) {
+      throw new KilnDeviceException("the device refused " + what + ": " + e.deviceMessage(), e);
+    } catch (IOException e) {
+      state = State.FAILED;
+      failure = e.getMessage();
+      closeQuietly();
+      throw new KilnDeviceException(what + " failed: " + e.getMessage() + "\nThe session is closed; the host is fine: open a new one with build.flash(device).", e);
+    }
+  }
+
+  private void closeQuietly() {
+    try {
+      session.close();
+    } catch (IOException ignored) {
+      // already failed; nothing more to report
+    }
+  }
+
+  @Override public void close() {
+    if (state == State.OPEN) state = State.CLOSED;
+    closeQuietly();
+  }
+
+  @Override public String toString() {
+    return build.model().name() + " (" + build.executor() + ") on " + device + " over " + link + ": " + state.name().toLowerCase(java.util.Locale.ROOT);
+  }
+}

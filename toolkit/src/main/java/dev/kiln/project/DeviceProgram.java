@@ -1,0 +1,432 @@
+package dev.kiln.project;
+
+import dev.kiln.codegen.DeviceModelWriter;
+import dev.kiln.codegen.GeneratedFile;
+import dev.kiln.codegen.GraphJson;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystemAlreadyExistsException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The host device program of a model: a POSIX process speaking microTVM's protocol on stdin/stdout
+ * (platform/host/main.c), built with gcc from the generated system library and kernel library
+ * ({@link DeviceModelWriter}), the device runtime ({@code runtime/crt/*.c}) and the executors
+ * ({@code runtime/executors/*.c}). Start it as a process and open an RPC session over its pipes.
+ *
+ * <p>Builds are cached by content under a cache folder: every translation unit is compiled once per
+ * (its text, the headers it includes, the flags), so the runtime, the executors and the kernels are
+ * compiled once for all models and a model's constants once for all its executors; a program whose
+ * files and flags were all built before is reused as is. A build keeps its sources, the exact gcc
+ * commands ({@code build.txt}) and the binary in {@code programs/<hash>/}. Safe for concurrent
+ * builds: results are moved into place atomically. The cache keeps the {@value #KEEP_PROGRAMS} most
+ * recently used programs and {@value #KEEP_OBJECTS} objects.
+ */
+public final class DeviceProgram {
+  /** Warnings every file of a device program passes cleanly. */
+  public static final List<String> FLAGS = List.of("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic");
+  private static final String RUNTIME = "/dev/kiln/runtime/";
+  private static final String EXECUTABLE = "kiln-device";
+  /** The cache keeps the most recently used programs and objects, dropping the oldest beyond these counts. */
+  static final int KEEP_PROGRAMS = 200;
+  static final int KEEP_OBJECTS = 2000;
+  private static final Pattern INCLUDE = Pattern.compile("^\\s*#\\s*include\\s*\"([^\"]+)\"", Pattern.MULTILINE);
+
+  /**
+   * Sizes compiled into the device runtime: the largest framed message (KILN_MAX_PACKET_BYTES; a
+   * graph JSON travels in one packet) and the device memory the executors and the host allocate
+   * from (KILN_ARENA_BYTES). Values come in a few steps so that programs share runtime objects.
+   */
+  public record Sizes(int packetBytes, long arenaBytes) {
+    static final int[] PACKET_STEPS = {2048, 16 << 10, 64 << 10, 256 << 10, 1 << 20};
+    static final long[] ARENA_STEPS = {2L << 20, 8L << 20, 32L << 20, 128L << 20, 512L << 20};
+
+    public Sizes {
+      if (packetBytes < 256) throw new IllegalArgumentException("packetBytes < 256: " + packetBytes);
+      if (arenaBytes < 64 * 1024 || arenaBytes > 0xFFFF_0000L) {
+        throw new IllegalArgumentException("arenaBytes out of 64 KiB..4 GiB: " + arenaBytes);
+      }
+    }
+
+    /**
+     * Enough for {@code writer}'s model: a packet holding the graph JSON (microTVM's 2048 when it
+     * fits), memory for the storage pools (graph) or the input and output buffers (AoT), plus as much
+     * again for arrays the host allocates, plus the executor's tables.
+     */
+    public static Sizes of(DeviceModelWriter writer) {
+      long ioBytes = writer.ioBytes();
+      long json = writer.graphJson().map(g -> (long) g.text().getBytes(StandardCharsets.UTF_8).length).orElse(0L);
+      long packetNeed = json == 0 ? 0 : json + 1024;
+      long memoryNeed = (256L << 10) + 2 * ioBytes + writer.graphJson().map(GraphJson::totalPoolBytes).orElse(0L) + 4 * json;
+      int packet = -1;
+      for (int p : PACKET_STEPS) if (packet < 0 && p >= packetNeed) packet = p;
+      if (packet < 0) throw new IllegalArgumentException("the graph JSON (" + json + " bytes) does not fit the largest packet");
+      long arena = -1;
+      for (long a : ARENA_STEPS) if (arena < 0 && a >= memoryNeed) arena = a;
+      if (arena < 0) throw new IllegalArgumentException("the model needs " + memoryNeed + " bytes of device memory");
+      return new Sizes(packet, arena);
+    }
+
+    List<String> defines() {
+      return List.of("-DKILN_MAX_PACKET_BYTES=" + packetBytes, "-DKILN_ARENA_BYTES=" + arenaBytes + "u");
+    }
+  }
+
+  private final Path executable;
+  private final Path directory;
+  private final List<List<String>> commands;
+  private final String hash;
+  private final boolean reused;
+  private final Duration buildTime;
+  private final Sizes sizes;
+
+  private DeviceProgram(Path directory, List<List<String>> commands, String hash, boolean reused, Duration buildTime,
+                        Sizes sizes) {
+    this.directory = directory;
+    this.executable = directory.resolve(EXECUTABLE);
+    this.commands = commands;
+    this.hash = hash;
+    this.reused = reused;
+    this.buildTime = buildTime;
+    this.sizes = sizes;
+  }
+
+  /** The default cache folder: {@code <java.io.tmpdir>/kiln-device-cache}. */
+  public static Path defaultCache() {
+    return Path.of(System.getProperty("java.io.tmpdir"), "kiln-device-cache-" + System.getProperty("user.name", "user"));
+  }
+
+  /** Builds (or reuses) the program of {@code writer}'s model in the default cache. */
+  public static DeviceProgram build(DeviceModelWriter writer) throws IOException, InterruptedException {
+    return build(writer, defaultCache());
+  }
+
+  /** Builds (or reuses) the program of {@code writer}'s model in {@code cache}. */
+  public static DeviceProgram build(DeviceModelWriter writer, Path cache) throws IOException, InterruptedException {
+    return build(writer.files(), Sizes.of(writer), cache);
+  }
+
+  /**
+   * Builds (or reuses) a program from generated files (paths relative to {@code codegen/host}:
+   * {@code include/...}, {@code src/...}; one of them defines {@code kiln_system_lib()}).
+   */
+  public static DeviceProgram build(List<GeneratedFile> generated, Sizes sizes, Path cache)
+      throws IOException, InterruptedException {
+    long start = System.nanoTime();
+    Map<String, String> files = new TreeMap<>();
+    for (GeneratedFile f : generated) files.put("codegen/host/" + f.path(), f.text());
+    for (String dir : List.of("crt", "executors")) {
+      for (String name : listResources(RUNTIME + dir + "/")) {
+        if (name.equals("kiln_syslib_empty.c") || !(name.endsWith(".c") || name.endsWith(".h"))) continue;
+        files.put("runtime/" + dir + "/" + name, resource(RUNTIME + dir + "/" + name));
+      }
+    }
+    files.put("runtime/platform/host/main.c", resource(RUNTIME + "platform/host/main.c"));
+    List<String> flags = new ArrayList<>(FLAGS);
+    flags.addAll(sizes.defines());
+    String compiler = HostProgram.compiler();
+
+    MessageDigest all = sha256();
+    update(all, compiler);
+    for (String f : flags) update(all, f);
+    files.forEach((k, v) -> {
+      update(all, k);
+      update(all, v);
+    });
+    String hash = HexFormat.of().formatHex(all.digest()).substring(0, 24);
+    Path programs = cache.resolve("programs");
+    Path dir = programs.resolve(hash);
+    if (Files.isRegularFile(dir.resolve(EXECUTABLE))) {
+      touch(dir);
+      List<List<String>> commands = readCommands(dir.resolve("build.txt"));
+      return new DeviceProgram(dir, commands, hash, true, Duration.ofNanos(System.nanoTime() - start), sizes);
+    }
+    Files.createDirectories(programs);
+    Path objects = cache.resolve("objects");
+    Files.createDirectories(objects);
+    Path staging = Files.createTempDirectory(programs, "." + hash + "-");
+    try {
+      for (Map.Entry<String, String> e : files.entrySet()) {
+        Path p = staging.resolve(e.getKey());
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, e.getValue(), StandardCharsets.UTF_8);
+      }
+      List<String> includeDirs = List.of("codegen/host/include", "runtime/crt", "runtime/executors");
+      List<String> units = new ArrayList<>();
+      for (String path : files.keySet()) if (path.endsWith(".c")) units.add(path);
+      List<List<String>> commands = Collections.synchronizedList(new ArrayList<>());
+      List<Path> objectFiles = compileAll(compiler, flags, includeDirs, units, files, staging, objects, commands);
+      Path exe = staging.resolve(EXECUTABLE);
+      List<String> link = new ArrayList<>(List.of(compiler));
+      for (Path o : objectFiles) link.add(o.toString());
+      link.addAll(List.of("-lm", "-o", exe.toString()));
+      HostProgram.exec(link, staging, 300);
+      List<List<String>> ordered = new ArrayList<>(commands);
+      ordered.sort((a, b) -> String.join(" ", a).compareTo(String.join(" ", b)));
+      ordered.add(link);
+      StringBuilder log = new StringBuilder();
+      for (List<String> c : ordered) log.append(String.join(" ", c)).append('\n');
+      Files.writeString(staging.resolve("build.txt"), log.toString());
+      try {
+        Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(staging, dir);
+      } catch (IOException e) {
+        if (!Files.isRegularFile(dir.resolve(EXECUTABLE))) throw e; // another build finished first: use it
+        deleteTree(staging);
+      }
+      prune(programs, KEEP_PROGRAMS);
+      prune(objects, KEEP_OBJECTS);
+      return new DeviceProgram(dir, readCommands(dir.resolve("build.txt")), hash, false,
+          Duration.ofNanos(System.nanoTime() - start), sizes);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      deleteTree(staging);
+      throw e;
+    }
+  }
+
+  /** Compiles each unit to an object in the cache (keyed by its text, its headers and the flags), two at a time. */
+  private static List<Path> compileAll(String compiler, List<String> flags, List<String> includeDirs, List<String> units,
+                                       Map<String, String> files, Path staging, Path objects,
+                                       List<List<String>> commands) throws IOException, InterruptedException {
+    int threads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "kiln-gcc");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      List<Future<Path>> jobs = new ArrayList<>();
+      for (String unit : units) {
+        MessageDigest key = sha256();
+        update(key, compiler);
+        for (String f : flags) update(key, f);
+        update(key, files.get(unit));
+        for (String h : headersOf(unit, files, includeDirs)) {
+          update(key, h);
+          update(key, files.get(h));
+        }
+        Path object = objects.resolve(HexFormat.of().formatHex(key.digest()).substring(0, 32) + ".o");
+        jobs.add(pool.submit(() -> {
+          if (Files.isRegularFile(object)) {
+            touch(object);
+            return object;
+          }
+          Path tmp = Files.createTempFile(objects, ".obj-", ".o");
+          List<String> cmd = new ArrayList<>(List.of(compiler));
+          cmd.addAll(flags);
+          for (String d : includeDirs) cmd.add("-I" + staging.resolve(d));
+          cmd.addAll(List.of("-c", staging.resolve(unit).toString(), "-o", tmp.toString()));
+          try {
+            HostProgram.exec(cmd, staging, 300);
+            commands.add(cmd);
+            Files.move(tmp, object, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+          } finally {
+            Files.deleteIfExists(tmp);
+          }
+          return object;
+        }));
+      }
+      List<Path> out = new ArrayList<>();
+      for (Future<Path> f : jobs) {
+        try {
+          out.add(f.get());
+        } catch (ExecutionException e) {
+          Throwable c = e.getCause();
+          if (c instanceof IOException io) throw new IOException("compiling the device program failed: " + io.getMessage(), io);
+          if (c instanceof InterruptedException ie) throw ie;
+          if (c instanceof RuntimeException re) throw re;
+          throw new IOException(c);
+        }
+      }
+      return out;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** Quoted includes of a file, transitively, resolved in the include folders (system headers are ignored). */
+  private static Set<String> headersOf(String unit, Map<String, String> files, List<String> includeDirs) {
+    Set<String> found = new LinkedHashSet<>();
+    List<String> todo = new ArrayList<>(List.of(unit));
+    while (!todo.isEmpty()) {
+      String f = todo.remove(todo.size() - 1);
+      Matcher m = INCLUDE.matcher(files.get(f));
+      while (m.find()) {
+        String name = m.group(1);
+        List<String> candidates = new ArrayList<>();
+        int slash = f.lastIndexOf('/');
+        candidates.add(f.substring(0, slash + 1) + name);
+        for (String d : includeDirs) candidates.add(d + "/" + name);
+        for (String c : candidates) {
+          if (files.containsKey(c)) {
+            if (found.add(c)) todo.add(c);
+            break;
+          }
+        }
+      }
+    }
+    return new java.util.TreeSet<>(found);
+  }
+
+  private static List<List<String>> readCommands(Path buildTxt) throws IOException {
+    List<List<String>> out = new ArrayList<>();
+    if (!Files.exists(buildTxt)) return out;
+    for (String line : Files.readAllLines(buildTxt)) if (!line.isBlank()) out.add(List.of(line.split(" ")));
+    return out;
+  }
+
+  /** The program; run it with no arguments, stdin/stdout are the link. */
+  public Path executable() { return executable; }
+
+  /** The folder with the sources ({@code codegen/host}, {@code runtime}), {@code build.txt} and the program. */
+  public Path directory() { return directory; }
+
+  /** The gcc commands of the build (compiles, then the link), as first run. */
+  public List<List<String>> commands() { return commands; }
+
+  /** Content hash of the sources, flags and compiler: the program's folder name. */
+  public String hash() { return hash; }
+
+  /** True if the program came from the cache without compiling anything. */
+  public boolean reused() { return reused; }
+
+  /** Wall time of this build call (tiny when reused). */
+  public Duration buildTime() { return buildTime; }
+
+  public Sizes sizes() { return sizes; }
+
+  @Override public String toString() {
+    return "DeviceProgram(" + executable + (reused ? ", reused" : ", built in " + buildTime.toMillis() + " ms") + ")";
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void update(MessageDigest d, String s) {
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    d.update(java.nio.ByteBuffer.allocate(8).putLong(b.length).array());
+    d.update(b);
+  }
+
+  static String resource(String path) throws IOException {
+    try (InputStream in = DeviceProgram.class.getResourceAsStream(path)) {
+      if (in == null) throw new IOException("Kiln is missing its resource " + path + " (broken install?)");
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  /** File names directly inside a classpath folder, from a directory or a jar. */
+  static List<String> listResources(String folder) throws IOException {
+    URL url = DeviceProgram.class.getResource(folder);
+    if (url == null) throw new IOException("Kiln is missing its resource folder " + folder + " (broken install?)");
+    try {
+      URI uri = url.toURI();
+      if (uri.getScheme().equals("jar")) {
+        FileSystem fs;
+        try {
+          fs = FileSystems.newFileSystem(uri, Map.of());
+        } catch (FileSystemAlreadyExistsException e) {
+          fs = FileSystems.getFileSystem(uri);
+        }
+        return names(fs.getPath(folder));
+      }
+      return names(Path.of(uri));
+    } catch (URISyntaxException e) {
+      throw new IOException("bad resource URL " + url, e);
+    }
+  }
+
+  private static List<String> names(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(Files::isRegularFile).map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  private static void touch(Path p) {
+    try {
+      Files.setLastModifiedTime(p, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()));
+    } catch (IOException e) {
+      // only affects which entries are pruned first
+    }
+  }
+
+  /**
+   * Deletes the least recently used entries of a cache folder beyond {@code keep}; leftover hidden
+   * staging entries go once they are a day old. Never fails a build.
+   */
+  private static void prune(Path folder, int keep) {
+    List<Path> entries = new ArrayList<>();
+    long dayAgo = System.currentTimeMillis() - 86_400_000L;
+    try (Stream<Path> s = Files.list(folder)) {
+      for (Path p : (Iterable<Path>) s::iterator) {
+        if (!p.getFileName().toString().startsWith(".")) {
+          entries.add(p);
+        } else if (Files.getLastModifiedTime(p).toMillis() < dayAgo) {
+          deleteTree(p);
+        }
+      }
+    } catch (IOException e) {
+      return;
+    }
+    if (entries.size() <= keep) return;
+    entries.sort(java.util.Comparator.comparingLong(p -> {
+      try {
+        return Files.getLastModifiedTime(p).toMillis();
+      } catch (IOException e) {
+        return 0L;
+      }
+    }));
+    for (Path p : entries.subList(0, entries.size() - keep)) deleteTree(p);
+  }
+
+  private static void deleteTree(Path p) {
+    if (!Files.exists(p)) return;
+    try (Stream<Path> s = Files.walk(p)) {
+      s.sorted(java.util.Comparator.reverseOrder()).forEach(q -> {
+        try {
+          Files.deleteIfExists(q);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+    } catch (IOException | UncheckedIOException e) {
+      // best effort: a leftover staging folder is hidden and harmless
+    }
+  }
+}

@@ -1,0 +1,113 @@
+package dev.kiln.codegen;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.kiln.codegen.kernels.Kernels;
+import dev.kiln.compile.CompiledModel;
+import dev.kiln.compile.Compiler;
+import dev.kiln.ir.DType;
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.OpType;
+import dev.kiln.ir.Options;
+import dev.kiln.ir.Tensor;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class GraphJsonTest {
+  /** x:0 -> relu -> t1 -> relu -> t2 -> reshape -> t3 -> relu -> t4 -> relu -> out. */
+  static CompiledModel chain() throws Exception {
+    Graph.Builder b = Graph.builder("chain", "chain.tflite");
+    int x = b.addTensor(Tensor.builder("x:0").shape(1, 4).dtype(DType.FLOAT32));
+    int t1 = b.addTensor(Tensor.builder("t1").shape(1, 4).dtype(DType.FLOAT32));
+    int t2 = b.addTensor(Tensor.builder("t2").shape(1, 4).dtype(DType.FLOAT32));
+    int t3 = b.addTensor(Tensor.builder("t3").shape(2, 2).dtype(DType.FLOAT32));
+    int t4 = b.addTensor(Tensor.builder("t4").shape(2, 2).dtype(DType.FLOAT32));
+    int out = b.addTensor(Tensor.builder("out").shape(2, 2).dtype(DType.FLOAT32));
+    b.addOp(OpType.RELU, new int[] {x}, new int[] {t1}, new Options.None());
+    b.addOp(OpType.RELU, new int[] {t1}, new int[] {t2}, new Options.None());
+    b.addOp(OpType.RESHAPE, new int[] {t2}, new int[] {t3}, new Options.None());
+    b.addOp(OpType.RELU, new int[] {t3}, new int[] {t4}, new Options.None());
+    b.addOp(OpType.RELU, new int[] {t4}, new int[] {out}, new Options.None());
+    return Compiler.compile(b.inputs(x).outputs(out).build(), Kernels.support());
+  }
+
+  @Test void theGraphNamesInputsExactlySharesViewsAndReusesFreedStorage() throws Exception {
+    DeviceModelWriter w = new DeviceModelWriter(chain(), ExecutorConfig.graph("default"));
+    GraphJson g = w.graphJson().orElseThrow();
+    String op = "\"num_inputs\": \"1\", \"num_outputs\": \"1\", \"flatten_data\": \"0\"}, \"inputs\": ";
+    assertEquals("{\n"
+        + "  \"nodes\": [\n"
+        + "    {\"op\": \"null\", \"name\": \"x:0\", \"inputs\": []},\n"
+        + "    {\"op\": \"tvm_op\", \"name\": \"t1\", \"attrs\": {\"func_name\": \"tvmgen_default_fused_relu\", " + op + "[[0, 0, 0]]},\n"
+        + "    {\"op\": \"tvm_op\", \"name\": \"t2\", \"attrs\": {\"func_name\": \"tvmgen_default_fused_relu_1\", " + op + "[[1, 0, 0]]},\n"
+        + "    {\"op\": \"tvm_op\", \"name\": \"t3\", \"attrs\": {\"func_name\": \"tvmgen_default_fused_reshape\", " + op + "[[2, 0, 0]]},\n"
+        + "    {\"op\": \"tvm_op\", \"name\": \"t4\", \"attrs\": {\"func_name\": \"tvmgen_default_fused_relu_2\", " + op + "[[3, 0, 0]]},\n"
+        + "    {\"op\": \"tvm_op\", \"name\": \"out\", \"attrs\": {\"func_name\": \"tvmgen_default_fused_relu_3\", " + op + "[[4, 0, 0]]}\n"
+        + "  ],\n"
+        + "  \"arg_nodes\": [0],\n"
+        + "  \"heads\": [[5, 0, 0]],\n"
+        + "  \"attrs\": {\n"
+        + "    \"dltype\": [\"list_str\", [\"float32\", \"float32\", \"float32\", \"float32\", \"float32\", \"float32\"]],\n"
+        + "    \"storage_id\": [\"list_int\", [0, 1, 2, 2, 1, 3]],\n"
+        + "    \"shape\": [\"list_shape\", [[1, 4], [1, 4], [1, 4], [2, 2], [2, 2], [2, 2]]]\n"
+        + "  },\n"
+        + "  \"node_row_ptr\": [0, 1, 2, 3, 4, 5, 6]\n"
+        + "}\n", g.text());
+    assertArrayEquals(new long[] {16, 16, 16, 16}, g.poolBytes());
+    assertEquals(List.of("tvmgen_default_fused_relu", "tvmgen_default_fused_relu_1", "tvmgen_default_fused_reshape",
+        "tvmgen_default_fused_relu_2", "tvmgen_default_fused_relu_3", "tvmgen_default_get_c_metadata"),
+        w.systemLibraryFunctions());
+  }
+
+  @Test void theParamsBlobIsEmptyButValid() {
+    assertEquals("b79c04054f8de5f7" + "0000000000000000" + "0000000000000000" + "0000000000000000",
+        HexFormat.of().formatHex(GraphJson.emptyParams()));
+  }
+
+  @Test void aotNamesItsEntryAndKeepsTheCFunctionForFirmware() throws Exception {
+    DeviceModelWriter c = new DeviceModelWriter(chain(), ExecutorConfig.aot("c", false, "default"));
+    assertEquals(List.of("tvmgen_default_run", "tvmgen_default_get_c_metadata", "tvmgen_default___tvm_main__",
+        "tvmgen_default_fused_relu", "tvmgen_default_fused_relu_1", "tvmgen_default_fused_relu_2",
+        "tvmgen_default_fused_relu_3"), c.systemLibraryFunctions());
+    String lib2 = text(c, "src/default_lib2.c");
+    assertContains(lib2, "{\"tvmgen_default_run\", tvmgen_default_run_packed},");
+    assertContains(text(c, "include/tvmgen_default.h"),
+        "int32_t tvmgen_default_run(struct tvmgen_default_inputs *inputs, struct tvmgen_default_outputs *outputs);");
+    DeviceModelWriter packed = new DeviceModelWriter(chain(), ExecutorConfig.aot("packed", true, "default"));
+    assertEquals(List.of("tvmgen_default_run", "tvmgen_default_get_c_metadata"), packed.systemLibraryFunctions());
+    assertContains(text(packed, "src/default_lib2.c"), "{\"tvmgen_default_run\", tvmgen_default_run},");
+    assertContains(text(packed, "include/tvmgen_default_packed.h"), "int32_t tvmgen_default___tvm_main__(void *in0, void *out0);");
+  }
+
+  @Test void metadataIsCompleteUnderTheCInterfaceToo() throws Exception {
+    String lib2 = text(new DeviceModelWriter(chain(), ExecutorConfig.aot("c", true, "default")), "src/default_lib2.c");
+    assertContains(lib2, "  kTvmgenMetadata_inputs, 1,\n  kTvmgenMetadata_outputs, 1,\n");
+    assertContains(lib2, "{\"x_0\", kTvmgenMetadata_inputs_0_shape, 2, {2, 32, 1}}");
+    assertContains(lib2, "{\"x:0\", \"x_0\", 16, 0, 0, 0.0f}");
+    assertContains(lib2, "  \"aot\",\n  \"c\",\n  1,\n  5,\n  \"tvmgen_default_run\",\n");
+  }
+
+  @Test void aConstantModelOutputIsRefusedForTheGraphExecutorWithAReason() throws Exception {
+    Graph.Builder b = Graph.builder("const", "const.tflite");
+    int x = b.addTensor(Tensor.builder("x").shape(1, 4).dtype(DType.FLOAT32));
+    int y = b.addTensor(Tensor.builder("y").shape(1, 4).dtype(DType.FLOAT32));
+    int k = b.addTensor(Tensor.builder("k").shape(1).dtype(DType.FLOAT32).data(new byte[4]));
+    b.addOp(OpType.RELU, new int[] {x}, new int[] {y}, new Options.None());
+    CompiledModel m = Compiler.compile(b.inputs(x).outputs(y, k).build(), Kernels.support());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new DeviceModelWriter(m, ExecutorConfig.graph("default")));
+    assertEquals("model output k is a constant; the graph executor needs every output to be written by an op or to be a "
+        + "model input", e.getMessage());
+  }
+
+  static String text(DeviceModelWriter w, String path) {
+    return w.files().stream().filter(f -> f.path().equals(path)).findFirst().orElseThrow().text();
+  }
+
+  static void assertContains(String text, String part) {
+    if (!text.contains(part)) throw new AssertionError("missing:\n" + part + "\nin:\n" + text);
+  }
+}
