@@ -32,16 +32,19 @@ public final class DeviceSession implements AutoCloseable {
   private final Device device;
   private final Session session;
   private final String link;
-  private final List<String> logs = Collections.synchronizedList(new ArrayList<>());
+  private final long pid;
+  private final List<String> logs;
   private ModelExecutor executor;
   private State state = State.OPEN;
   private String failure;
 
-  private DeviceSession(Build build, Device device, Session session, String link) {
+  private DeviceSession(Build build, Device device, Session session, String link, long pid, List<String> logs) {
+    this.logs = logs;
     this.build = build;
     this.device = device;
     this.session = session;
     this.link = link;
+    this.pid = pid;
   }
 
   static DeviceSession open(Build build, Device device, Path program) {
@@ -54,9 +57,8 @@ public final class DeviceSession implements AutoCloseable {
         case TCP -> Transport.tcp(device.address(), device.port(), device.timeout());
       };
       String link = t.toString();
-      DeviceSession s = new DeviceSession(build, device, Session.open(t, options), link);
-      s.logs.addAll(logs);
-      return s;
+      long pid = t instanceof dev.kiln.transport.ProcessTransport p ? p.pid() : -1;
+      return new DeviceSession(build, device, Session.open(t, options), link, pid, logs);
     } catch (IOException e) {
       throw new KilnDeviceException("could not open a session with " + device + ": " + e.getMessage(), e);
     }
@@ -70,6 +72,12 @@ public final class DeviceSession implements AutoCloseable {
   public String transport() { return link; }
 
   public State state() { return state; }
+
+  /** The device process's id for {@link Device#host()} sessions, else empty. */
+  public java.util.OptionalLong devicePid() { return pid > 0 ? java.util.OptionalLong.of(pid) : java.util.OptionalLong.empty(); }
+
+  /** Log lines the device sent during this session. */
+  public List<String> deviceLogs() { return List.copyOf(logs); }
 
   /** Why the session failed, or null. */
   public String failure() { return failure; }

@@ -107,10 +107,13 @@ class CommandLineTest {
   }
 
   @Test
-  void theCInterfaceWithPackedOperatorsIsRefusedWithTheOptionToUse(@TempDir Path tmp) {
-    Result r = kiln("compile", seed().toString(), "--interface-api", "c", "-o", tmp.resolve("o").toString());
-    assertEquals(1, r.status());
-    assertTrue(r.err().contains("--unpacked-api"), r.err());
+  void compileForTheGraphExecutorWritesTheGraphJsonWithTheModelsOwnNames(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("g");
+    Result r = kiln("compile", seed().toString(), "--executor", "graph", "-o", out.toString());
+    assertEquals(0, r.status(), r.err());
+    String graph = Files.readString(out.resolve("executor-config/graph/default.graph"));
+    assertTrue(graph.contains("\"predict_images:0\""), graph);
+    assertTrue(Files.exists(out.resolve("codegen/host/src/default_lib1.c")));
   }
 
   @Test
@@ -119,5 +122,29 @@ class CommandLineTest {
     assertEquals(0, r.status(), r.out() + r.err());
     assertEquals(3, r.out().lines().filter(l -> l.trim().equals("MATCH")).count(), r.out());
     assertTrue(r.out().contains("3 sample(s), all outputs match the reference"), r.out());
+  }
+
+  @Test
+  void runWritesOutputsByModelOrderForAnInputGivenByEitherName(@TempDir Path tmp) throws Exception {
+    var seedCase = ReferenceModels.shared("tflite", "digits_cnn_int8");
+    for (String name : new String[] {"predict_images:0", "predict_images_0"}) {
+      Path out = tmp.resolve(name.replace(':', '-'));
+      Result r = kiln("run", seed().toString(), "--executor", "aot", "--interface-api", "c", "--unpacked-api", "--device", "host",
+          "--input", name + "=" + seedCase.input(1, 0), "-o", out.toString());
+      assertEquals(0, r.status(), r.err());
+      assertEquals(dev.kiln.api.Tensor.load(seedCase.output(1, 0)), dev.kiln.api.Tensor.load(out.resolve("output0.npy")));
+      String json = Files.readString(out.resolve("outputs.json"));
+      assertTrue(json.contains("\"name\" : \"StatefulPartitionedCall:0\""), json);
+      assertTrue(json.contains("\"c_name\" : \"StatefulPartitionedCall_0\""), json);
+    }
+  }
+
+  @Test
+  void runWithAWrongInputNameListsTheInputsAndFailsBeforeTheDeviceStarts(@TempDir Path tmp) {
+    var seedCase = ReferenceModels.shared("tflite", "digits_cnn_int8");
+    Result r = kiln("run", seed().toString(), "--executor", "graph", "--input", "image=" + seedCase.input(0, 0), "-o", tmp.resolve("o").toString());
+    assertEquals(1, r.status());
+    assertTrue(r.err().startsWith("kiln: error: no input named 'image'; the model's inputs are:"), r.err());
+    assertTrue(r.err().contains("predict_images:0 (C: predict_images_0) [1,8,8,1] int8"), r.err());
   }
 }
