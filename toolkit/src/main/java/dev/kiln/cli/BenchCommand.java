@@ -3,6 +3,10 @@ package dev.kiln.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.api.Build;
+import dev.kiln.api.Device;
+import dev.kiln.api.DeviceSession;
+import dev.kiln.api.Executor;
+import dev.kiln.api.ModelExecutor;
 import dev.kiln.api.HostModel;
 import dev.kiln.api.Kiln;
 import dev.kiln.api.Model;
@@ -50,15 +54,26 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--no-peers", description = "Skip the TensorFlow Lite timings.")
   boolean noPeers;
 
+  @Option(names = "--no-device", description = "Skip the on-device timing over RPC (host device process).")
+  boolean noDevice;
+
+  @Option(names = "--link", description = "Also print the RPC link figures: stdio throughput copying 1 MiB each way, empty-call latency, session open time.")
+  boolean link;
+
   @Override public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    if (link) {
+      out.flush();
+      dev.kiln.rpc.RpcBench.main(new String[] {"5000"});
+      System.out.flush();
+    }
     List<Path> files = models.isEmpty() ? discover() : models;
     Path work = Files.createTempDirectory("kiln-bench-");
     Path script = extract("/dev/kiln/bench/tflite_timing.py", work);
     try {
       out.println("Kiln bench: " + files.size() + " model(s), " + runs + " timed runs each, 1 thread; medians unless noted");
-      out.printf(Locale.ROOT, "%-22s %8s %8s %9s %8s %8s %6s %8s %8s %8s %10s %10s %10s %6s %6s%n", "model", "cold ms", "warm ms",
-          "flash B", "arena B", "bound B", "x bnd", "+io B", "mf-peak", "mf-grdy", "kiln us", "tfl-ref us", "tfl-opt us", "k/ref", "k/opt");
+      out.printf(Locale.ROOT, "%-22s %8s %8s %9s %8s %8s %6s %8s %8s %8s %10s %8s %10s %10s %6s %6s%n", "model", "cold ms", "warm ms",
+          "flash B", "arena B", "bound B", "x bnd", "+io B", "mf-peak", "mf-grdy", "kiln us", "dev us", "tfl-ref us", "tfl-opt us", "k/ref", "k/opt");
       for (Path f : files) {
         try {
           out.println(row(f, work.resolve(f.getFileName().toString()), script));
@@ -68,6 +83,8 @@ final class BenchCommand implements Callable<Integer> {
         out.flush();
       }
       out.println("cold: a new JVM running `kiln compile` (load, compile, write); warm: the same in this JVM after warm-up.");
+      out.println("kiln us: the AoT C interface in a gcc -O2 host program, timed around each call; dev us: the AoT executor on the host");
+      out.println("device process, timed by the device itself (runtime.RPCTimeEvaluator, median of 10 rounds).");
       out.println("flash: text+data of the generated library compiled with gcc -O2 (size -B); arena: the static workspace (I/O in the caller's");
       out.println("buffers, scratch included); bound: most bytes live at one op; +io: the same planner with inputs and outputs in the arena,");
       out.println("to set beside the manifests' liveness lower bound (mf-peak) and TFLM-style greedy plan (mf-grdy), which count I/O and no scratch.");
@@ -90,6 +107,14 @@ final class BenchCommand implements Callable<Integer> {
     for (Path p : inputs) values.add(Tensor.load(p));
     long[] t = host.time(values, runs);
     double kiln = median(t) / 1000.0;
+    String device = "-";
+    if (!noDevice) {
+      try (DeviceSession session = build.model().build(Executor.aot()).flash(Device.host())) {
+        ModelExecutor ex = session.executor();
+        for (int i = 0; i < values.size(); i++) ex.setInput(i, values.get(i));
+        device = fmt(session.timeEvaluator().number(Math.max(1, runs / 10)).repeat(10).measure().medianMicros());
+      }
+    }
     String ref = "-";
     String opt = "-";
     String rRef = "-";
@@ -112,9 +137,9 @@ final class BenchCommand implements Callable<Integer> {
     JsonNode manifest = manifest(model);
     String peak = manifest.path("tensors").path("peak_live_activation_bytes").asText("-");
     String greedy = manifest.path("tensors").path("greedy_arena_bytes").asText("-");
-    return String.format(Locale.ROOT, "%-22s %8.0f %8.1f %9d %8d %8d %6.3f %8d %8s %8s %10s %10s %10s %6s %6s", name(model), cold, warm,
+    return String.format(Locale.ROOT, "%-22s %8.0f %8.1f %9d %8d %8d %6.3f %8d %8s %8s %10s %8s %10s %10s %6s %6s", name(model), cold, warm,
         sizes.flash(), plan.arenaBytes(), plan.lowerBoundBytes(), plan.ratioToLowerBound(), build.compiled().memoryPlanWithIo().arenaBytes(),
-        peak, greedy, fmt(kiln), ref, opt, rRef, rOpt);
+        peak, greedy, fmt(kiln), device, ref, opt, rRef, rOpt);
   }
 
   private static JsonNode manifest(Path model) {
