@@ -22,8 +22,16 @@ public sealed interface Options {
   record Pool(int filterH, int filterW, int strideH, int strideW, Padding padding,
               Activation activation) implements Options {}
 
-  /** FULLY_CONNECTED: weights [units, depth]; the input is viewed as [batch, depth]. */
-  record FullyConnected(Activation activation, boolean keepNumDims) implements Options {}
+  /**
+   * FULLY_CONNECTED: weights [units, depth]; the input is viewed as [batch, depth].
+   * asymmetricQuantizeInputs: for hybrid (float input, int8 weights) ops, quantize each input row
+   * with its own zero point, as TFLite's converter asks for dynamic-range Dense layers.
+   */
+  record FullyConnected(Activation activation, boolean keepNumDims, boolean asymmetricQuantizeInputs) implements Options {
+    public FullyConnected(Activation activation, boolean keepNumDims) {
+      this(activation, keepNumDims, false);
+    }
+  }
 
   /** SOFTMAX over the last axis of beta * x. */
   record Softmax(float beta) implements Options {}
@@ -39,4 +47,18 @@ public sealed interface Options {
 
   /** MEAN over the given non-negative axes. */
   record Mean(int[] axes, boolean keepDims) implements Options {}
+
+  /** TRANSPOSE: output axis {@code i} is input axis {@code perm[i]} (numpy/ONNX convention). */
+  record Transpose(int[] perm) implements Options {
+    public Transpose {
+      perm = perm.clone();
+    }
+
+    @Override public int[] perm() { return perm.clone(); }
+
+    @Override public String toString() { return "Transpose[perm=" + java.util.Arrays.toString(perm) + "]"; }
+  }
+
+  /** CLAMP: {@code min(max(x, min), max)} in real values; {@code min > max} gives {@code max} everywhere. */
+  record Clamp(float min, float max) implements Options {}
 }

@@ -14,7 +14,7 @@ import java.util.stream.Collectors;
 
 /**
  * Per-element and row ops: SOFTMAX, ADD, SUB, MUL, CONCATENATION, QUANTIZE, DEQUANTIZE, LOGISTIC,
- * TANH, RELU, RELU6. Their Eval routines live in {@code kiln_eltwise.c}; this class also holds the
+ * TANH, RELU, RELU6, CLAMP. Their Eval routines live in {@code kiln_eltwise.c}; this class also holds the
  * checks the emitters share.
  */
 final class ElementwiseKernels {
@@ -34,6 +34,7 @@ final class ElementwiseKernels {
     emitters.put(OpType.TANH, new LookupTableEmitter(OpType.TANH));
     emitters.put(OpType.RELU, new LookupTableEmitter(OpType.RELU));
     emitters.put(OpType.RELU6, new LookupTableEmitter(OpType.RELU6));
+    emitters.put(OpType.CLAMP, new ClampEmitter());
   }
 
   /** A designated-initializer struct literal, one line per group of fields. */

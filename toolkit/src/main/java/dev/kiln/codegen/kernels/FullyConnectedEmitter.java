@@ -18,8 +18,9 @@ import dev.kiln.ir.Tensor;
  * are [units, depth] in the DEFAULT layout (the frontend rejects shuffled weights), the bias is
  * optional. int8 uses TF 2.21's reference rescale {@code round(double(acc) * s_in * s_w / s_out)}
  * (per-tensor weights may have a zero point; per-channel weights must be symmetric); float32 is
- * the plain dot product; hybrid (float32 input/output, int8 symmetric per-tensor weights)
- * quantizes each input row symmetrically into scratch. keep_num_dims only changes the output
+ * the plain dot product; hybrid (float32 input/output, int8 symmetric weights, per-tensor or
+ * per-channel) quantizes each input row into scratch, symmetrically or with a per-row zero point
+ * as asymmetric_quantize_inputs says. keep_num_dims only changes the output
  * shape, which the caller already gives.
  */
 final class FullyConnectedEmitter implements KernelEmitter {
@@ -73,7 +74,8 @@ final class FullyConnectedEmitter implements KernelEmitter {
     if (l.kind == Kind.INT8) {
       int8Scales(op, l);
     } else if (l.kind == Kind.HYBRID) {
-      hybridScale(op, l);
+      hybridScales(op, l);
+      requireAsymmetricKnown(op);
     }
   }
 
@@ -108,20 +110,25 @@ final class FullyConnectedEmitter implements KernelEmitter {
     return m;
   }
 
-  private float hybridScale(Op op, Layout l) {
+  /** The hybrid weights' scales (one, or one per unit), checked symmetric. */
+  private float[] hybridScales(Op op, Layout l) {
     Quantization q = l.weights.quantization();
     float[] ws = NnSupport.weightScales(op, l.weights, "the weights", 0, l.units);
-    for (int u = 0; u < ws.length; u++) {
-      if (ws[u] != ws[0]) {
-        throw unsupported(op, "is a hybrid FULLY_CONNECTED (float input, int8 weights) with per-channel weight scales; "
-            + "Kiln compiles hybrid FULLY_CONNECTED with one weight scale only — convert with per-tensor weights or fully to int8");
-      }
+    for (int u = 0; u < q.count(); u++) {
       if (q.zeroPoint(u) != 0) {
         throw unsupported(op, "is a hybrid FULLY_CONNECTED whose int8 weights have zero point " + q.zeroPoint(u)
             + "; TFLite's hybrid kernels need symmetric weights (zero point 0)");
       }
     }
-    return ws[0];
+    return q.isPerChannel() ? ws : new float[] {ws[0]};
+  }
+
+  /**
+   * FullyConnectedOptions.asymmetric_quantize_inputs, which decides how a hybrid op quantizes its
+   * input rows (the TF 2.21 converter sets it for every dynamic-range FULLY_CONNECTED).
+   */
+  private boolean requireAsymmetricKnown(Op op) {
+    return op.options(Options.FullyConnected.class).asymmetricQuantizeInputs();
   }
 
   /** A positive finite double as {mantissa >> 32, mantissa low word, exponent}: M = mantissa * 2^exponent. */
@@ -167,7 +174,13 @@ final class FullyConnectedEmitter implements KernelEmitter {
       }
       default -> {
         float[] act = FixedPoint.activationRangeFloat(o.activation());
-        init.put("act_min_f", act[0]).put("act_max_f", act[1]).put("filter_scale", hybridScale(op, l));
+        float[] scales = hybridScales(op, l);
+        init.put("act_min_f", act[0]).put("act_max_f", act[1]).put("asymmetric", requireAsymmetricKnown(op) ? 1 : 0);
+        if (scales.length == 1) {
+          init.put("filter_scale", scales[0]);
+        } else {
+          init.raw("filter_scales", ctx.tableF32("fc_filter_scales", scales));
+        }
         String params = ctx.constant("kiln_fc_params", "fc", init.toString());
         call = NnSupport.format("kiln_fully_connected_hybrid_f32(&%s, %s, %s, %s, %s, %s);", params, ctx.data(l.in),
             ctx.data(l.weights), bias, ctx.data(l.out), ctx.scratch());

@@ -22,6 +22,8 @@ public final class Kernels {
     SOURCES.addAll(NnKernels.SOURCES);
     ElementwiseKernels.register(EMITTERS);
     SOURCES.addAll(ElementwiseKernels.SOURCES);
+    LayoutKernels.register(EMITTERS);
+    SOURCES.addAll(LayoutKernels.SOURCES);
   }
 
   private Kernels() {}

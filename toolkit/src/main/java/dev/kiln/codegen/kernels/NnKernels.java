@@ -9,7 +9,7 @@ import java.util.Map;
 final class NnKernels {
   static final List<String> SOURCES = List.of(
       "kiln_nn.h", "kiln_nn_util.h", "kiln_nn_conv.c", "kiln_nn_fc.c", "kiln_nn_pool.c", "kiln_nn_pad.c",
-      "kiln_nn_mean.c");
+      "kiln_nn_mean.c", "kiln_nn_quant.c");
 
   private NnKernels() {}
 

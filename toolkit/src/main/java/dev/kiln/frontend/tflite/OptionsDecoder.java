@@ -120,7 +120,7 @@ final class OptionsDecoder {
     }
     requireInput(op, 0, "input");
     requireInput(op, 1, "weights");
-    return new Options.FullyConnected(act, bool(o, 2, "keep_num_dims"));
+    return new Options.FullyConnected(act, bool(o, 2, "keep_num_dims"), bool(o, 3, "asymmetric_quantize_inputs"));
   }
 
   // SoftmaxOptions: beta. The schema default 0.0 would flatten every output; converters always write it.

@@ -5,8 +5,10 @@
  * Everything a kernel needs is computed at compile time by Kiln (Prepare in Java) and handed over
  * in a const parameter struct: shapes, strides, explicit padding, zero-point offsets, per-channel
  * requantization multipliers and shifts, clamp ranges. The kernels reproduce TensorFlow Lite 2.21's
- * reference kernels: bit-exact for int8, same operation order for float32 (see
- * tflite-numerics.md; the section is named next to each function).
+ * reference kernels (BUILTIN_REF): bit-exact for int8, and for float32 every sum is accumulated
+ * in the reference order with the bias added after it (see tflite-numerics.md; the section is
+ * named next to each function). No kernel allocates, prints or needs libm; pointers to inputs,
+ * weights and parameters are const, and outputs never alias inputs.
  *
  * Layout is NHWC; conv filters OHWI [out_c, filter_h, filter_w, in_c / groups]; depthwise filters
  * [1, filter_h, filter_w, out_c]; fully-connected weights [units, depth]. Padding taps are skipped.
@@ -54,8 +56,9 @@ void kiln_conv_f32(const kiln_conv_params *p, const float *input, const float *f
                    const float *bias, float *output);
 
 /*
- * Hybrid: float32 input/output, int8 symmetric per-tensor filter. Each batch image is quantized
- * on the fly into scratch (in_h * in_w * in_c bytes, any alignment). Section 9.
+ * Hybrid: float32 input/output, int8 symmetric filter with one scale (p->filter_scale). Each
+ * batch image is quantized symmetrically on the fly into scratch (in_h * in_w * in_c bytes, any
+ * alignment); out = (float)acc * (image scale * filter scale) + bias. Section 9.
  */
 void kiln_conv_hybrid_f32(const kiln_conv_params *p, const float *input, const int8_t *filter,
                           const float *bias, float *output, void *scratch);
@@ -63,8 +66,8 @@ void kiln_conv_hybrid_f32(const kiln_conv_params *p, const float *input, const i
 /*
  * Hybrid with per-channel filter scales (p->filter_scales): TFLite's HybridConvPerChannel. Each
  * batch image is quantized asymmetrically (TFLite's AsymmetricQuantizeFloats, a per-image zero
- * point) into scratch (in_h * in_w * in_c bytes); out = (float)acc * filter_scale[oc] * scale
- * + bias. TFLite's reference ignores the dilation on this path; the compiler passes 1.
+ * point) into scratch (in_h * in_w * in_c bytes); out = (float)acc * filter_scales[oc] * image
+ * scale + bias.
  */
 void kiln_conv_hybrid_per_channel_f32(const kiln_conv_params *p, const float *input,
                                       const int8_t *filter, const float *bias, float *output,
@@ -104,7 +107,9 @@ typedef struct {
   const int32_t *out_scale;          /* KILN_F64_WORDS words per entry */
   /* float32 output (float and hybrid) */
   float act_min_f, act_max_f;
-  float filter_scale;                /* hybrid kernel: per-tensor filter scale */
+  int32_t asymmetric;                /* hybrid: asymmetric_quantize_inputs (per-row zero point) */
+  float filter_scale;                /* hybrid: per-tensor weight scale (filter_scales NULL) */
+  const float *filter_scales;        /* hybrid: [units] per-channel weight scales, or NULL */
 } kiln_fc_params;
 
 /* Section 3.3 (double requantization). bias int32 or NULL. */
@@ -115,8 +120,10 @@ void kiln_fully_connected_f32(const kiln_fc_params *p, const float *input, const
                               const float *bias, float *output);
 
 /*
- * Hybrid: float32 input/output, int8 symmetric per-tensor weights, each input row quantized
- * symmetrically on the fly into scratch (depth bytes, any alignment).
+ * Hybrid: float32 input/output, int8 symmetric weights (per-tensor or per-channel scales); each
+ * input row is quantized on the fly into scratch (depth bytes, any alignment), symmetrically or
+ * with a per-row zero point (asymmetric_quantize_inputs, the TF 2.21 converter's default);
+ * out = bias + (float)dot * (row scale * weight scale[u]).
  */
 void kiln_fully_connected_hybrid_f32(const kiln_fc_params *p, const float *input,
                                      const int8_t *filter, const float *bias, float *output,
@@ -182,7 +189,7 @@ typedef struct {
   int32_t reduced_size[KILN_MEAN_MAX_DIMS];
   int32_t reduced_stride[KILN_MEAN_MAX_DIMS];
   int32_t count;                     /* reduced elements per output element */
-  /* int8: out = clamp(MBQM(sum - count * input_zero_point, multiplier, shift) + output_zero_point) */
+  /* int8: out = clamp(MBQM(sum - count * input_zero_point, multiplier, shift) + output z.p.) */
   int32_t input_zero_point;
   int32_t output_zero_point;
   int32_t multiplier;

@@ -2,8 +2,6 @@
  * FULLY_CONNECTED: int8 (TF 2.21 reference: double-precision rescale), float32, hybrid.
  * tflite-numerics.md section 3.3.
  */
-#include <math.h>
-
 #include "kiln_fixedpoint.h"
 #include "kiln_nn.h"
 #include "kiln_nn_util.h"
@@ -22,24 +20,25 @@ static int kiln_bit_length_u64(uint64_t x) {
 
 /*
  * round(double(acc) * M) where M = mantissa * 2^exponent ({mantissa >> 32, mantissa & 0xffffffff,
- * exponent}), without floating point:
- * 1. P = |acc| * mantissa exactly (at most 32 + 53 bits, held as hi:lo);
- * 2. P rounded to 53 significant bits, ties to even — what the IEEE double product does;
- * 3. the result q * 2^e rounded to an integer, ties away from zero (C round), sign restored;
- * 4. saturated to int32 (the C conversion of an out-of-range double is undefined).
+ * exponent}), without floating point.
+ *
+ * Exact path: P = |acc| * mantissa exactly (at most 32 + 53 bits, held as hi:lo); P rounded to 53
+ * significant bits, ties to even, as the IEEE double product is; the result q * 2^e rounded to an
+ * integer, ties away from zero (C round); sign restored; saturated to int32 (converting an
+ * out-of-range double is undefined in C).
+ *
+ * Fast path (almost every call): with the mantissa's top 32 bits only, q = |acc| * (mantissa >>
+ * 21) brackets the exact value V (in units of 2^-s, s = -(exponent + 21)): q <= V < q + |acc|. The
+ * double product moves V by at most half an ulp, below 2^-22 for |V| < 2^31. Unless V lies that
+ * close to a half-integer, rounding q gives the same integer; otherwise the exact path decides.
  */
-int32_t kiln_f64_rescale(int32_t acc, const int32_t *multiplier) {
-  const uint64_t mantissa =
-      ((uint64_t)(uint32_t)multiplier[0] << 32) | (uint64_t)(uint32_t)multiplier[1];
-  const int negative = acc < 0;
-  const uint64_t magnitude = negative ? (uint64_t)0 - (uint64_t)(int64_t)acc : (uint64_t)acc;
+static int32_t kiln_f64_rescale_exact(uint64_t magnitude, int negative, uint64_t mantissa,
+                                      int exponent) {
   uint64_t lo;
   uint64_t hi;
   uint64_t q;
-  int exponent = multiplier[2];
   int length;
   uint64_t result;
-  if (magnitude == 0 || mantissa == 0) return 0;
   {
     const uint64_t low_part = magnitude * (mantissa & 0xffffffffu); /* < 2^64 */
     const uint64_t high_part = magnitude * (mantissa >> 32);        /* < 2^53 */
@@ -82,6 +81,56 @@ int32_t kiln_f64_rescale(int32_t acc, const int32_t *multiplier) {
   return (int32_t)result;
 }
 
+static inline int32_t kiln_f64_rescale_inline(int32_t acc, const int32_t *multiplier) {
+  const uint64_t mantissa =
+      ((uint64_t)(uint32_t)multiplier[0] << 32) | (uint64_t)(uint32_t)multiplier[1];
+  const int exponent = multiplier[2];
+  const int negative = acc < 0;
+  const uint64_t magnitude = negative ? (uint64_t)0 - (uint64_t)(int64_t)acc : (uint64_t)acc;
+  const int shift = -(exponent + 21);
+  if (magnitude == 0 || mantissa == 0) return 0;
+  if (mantissa >= ((uint64_t)1 << 52) && shift >= 24 && shift <= 62) {
+    const uint64_t q = magnitude * (mantissa >> 21); /* < 2^63 */
+    const uint64_t integer = q >> shift;
+    if (integer < ((uint64_t)1 << 30)) {
+      const uint64_t fraction = q & ((((uint64_t)1) << shift) - 1);
+      const uint64_t half = ((uint64_t)1) << (shift - 1);
+      const uint64_t margin = magnitude + (((uint64_t)1) << (shift - 22));
+      if (fraction + margin < half || fraction >= half + margin) {
+        const int32_t r = (int32_t)integer + (fraction >= half ? 1 : 0);
+        return negative ? -r : r;
+      }
+    }
+  }
+  return kiln_f64_rescale_exact(magnitude, negative, mantissa, exponent);
+}
+
+int32_t kiln_f64_rescale(int32_t acc, const int32_t *multiplier) {
+  return kiln_f64_rescale_inline(acc, multiplier);
+}
+
+/* int32 dot products of `units` (1..4) consecutive weight rows with (x + x_offset), into acc. */
+static void kiln_fc_rows_s8(const int8_t *filter, int32_t depth, const int8_t *x, int32_t x_offset,
+                            int32_t units, int32_t *acc) {
+  acc[0] = 0;
+  acc[1] = 0;
+  acc[2] = 0;
+  acc[3] = 0;
+  if (units == 4) {
+    kiln_dot4_s8(filter, (size_t)depth, x, depth, x_offset, acc);
+  } else {
+    int32_t j;
+    for (j = 0; j < units; ++j) {
+      acc[j] = kiln_dot_s8(filter + (size_t)j * depth, x, depth, x_offset);
+    }
+  }
+}
+
+/*
+ * acc = sum_d (w + filter_offset) * (x + input_offset) + bias, computed as
+ * sum_d w * (x + input_offset) + filter_offset * sum_d (x + input_offset) (exact integers), so the
+ * inner loop is the plain int8 dot product; four units share each pass over the input row.
+ */
 void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const int8_t *filter,
                              const int32_t *bias, int8_t *output) {
   const int32_t depth = p->depth;
@@ -94,21 +143,28 @@ void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const
   int32_t b;
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_row = input + (size_t)b * depth;
+    int32_t input_sum = 0;
     int32_t u;
-    for (u = 0; u < units; ++u) {
-      const int8_t *filter_row = filter + (size_t)u * depth;
-      const int32_t *scale = p->out_scale + (p->per_channel ? u : 0) * KILN_F64_WORDS;
-      int32_t acc = 0;
+    if (filter_offset != 0) {
       int32_t d;
-      int64_t y;
-      for (d = 0; d < depth; ++d) {
-        acc += ((int32_t)filter_row[d] + filter_offset) * ((int32_t)in_row[d] + input_offset);
+      for (d = 0; d < depth; ++d) input_sum += (int32_t)in_row[d] + input_offset;
+    }
+    for (u = 0; u < units; u += 4) {
+      const int32_t block = units - u < 4 ? units - u : 4;
+      int32_t acc[4];
+      int32_t j;
+      kiln_fc_rows_s8(filter + (size_t)u * depth, depth, in_row, input_offset, block, acc);
+      for (j = 0; j < block; ++j) {
+        const int32_t unit = u + j;
+        const int32_t *scale = p->out_scale + (p->per_channel ? unit : 0) * KILN_F64_WORDS;
+        int32_t a = acc[j] + filter_offset * input_sum;
+        int64_t y;
+        if (bias != NULL) a += bias[unit];
+        y = (int64_t)kiln_f64_rescale_inline(a, scale) + output_offset;
+        if (y < act_min) y = act_min;
+        if (y > act_max) y = act_max;
+        output[unit] = (int8_t)y;
       }
-      if (bias != NULL) acc += bias[u];
-      y = (int64_t)kiln_f64_rescale(acc, scale) + output_offset;
-      if (y < act_min) y = act_min;
-      if (y > act_max) y = act_max;
-      output[u] = (int8_t)y;
     }
     output += units;
   }
@@ -124,16 +180,23 @@ void kiln_fully_connected_f32(const kiln_fc_params *p, const float *input, const
   for (b = 0; b < p->batches; ++b) {
     const float *in_row = input + (size_t)b * depth;
     int32_t u;
-    for (u = 0; u < units; ++u) {
-      const float *filter_row = filter + (size_t)u * depth;
-      float total = 0.0f;
-      int32_t d;
-      for (d = 0; d < depth; ++d) {
-        const float product = in_row[d] * filter_row[d];
-        total += product;
+    for (u = 0; u < units; u += 4) {
+      const int32_t block = units - u < 4 ? units - u : 4;
+      const float *rows = filter + (size_t)u * depth;
+      float total[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+      int32_t j;
+      if (block == 4) {
+        kiln_dot4_f32(rows, (size_t)depth, in_row, depth, total);
+      } else {
+        for (j = 0; j < block; ++j) {
+          total[j] = kiln_dot_f32(rows + (size_t)j * depth, in_row, depth, 0.0f);
+        }
       }
-      if (bias != NULL) total += bias[u];
-      output[u] = kiln_clamp_f32(total, act_min, act_max);
+      for (j = 0; j < block; ++j) {
+        float value = total[j];
+        if (bias != NULL) value += bias[u + j];
+        output[u + j] = kiln_clamp_f32(value, act_min, act_max);
+      }
     }
     output += units;
   }
@@ -150,41 +213,28 @@ void kiln_fully_connected_hybrid_f32(const kiln_fc_params *p, const float *input
   int32_t b;
   for (b = 0; b < p->batches; ++b) {
     const float *in_row = input + (size_t)b * depth;
-    float min_value = in_row[0];
-    float max_value = in_row[0];
-    float abs_min;
-    float abs_max;
-    float range;
-    float scale = 0.0f;
-    int32_t d;
+    int32_t zero_point = 0;
+    float row_scale;
     int32_t u;
-    for (d = 1; d < depth; ++d) {
-      if (in_row[d] < min_value) min_value = in_row[d];
-      if (max_value < in_row[d]) max_value = in_row[d];
+    if (p->asymmetric) {
+      row_scale = kiln_quantize_asymmetric(in_row, depth, quantized, &zero_point);
+    } else {
+      row_scale = kiln_quantize_symmetric(in_row, depth, quantized);
     }
-    abs_min = min_value < 0.0f ? -min_value : min_value;
-    abs_max = max_value < 0.0f ? -max_value : max_value;
-    range = abs_min < abs_max ? abs_max : abs_min;
-    if (range != 0.0f) {
-      const float inverse = 127.0f / range;
-      for (d = 0; d < depth; ++d) {
-        const float scaled = in_row[d] * inverse;
-        quantized[d] = (int8_t)kiln_clamp_i32((int32_t)roundf(scaled), -127, 127);
+    for (u = 0; u < units; u += 4) {
+      const int32_t block = units - u < 4 ? units - u : 4;
+      int32_t acc[4];
+      int32_t j;
+      kiln_fc_rows_s8(filter + (size_t)u * depth, depth, quantized, -zero_point, block, acc);
+      for (j = 0; j < block; ++j) {
+        const int32_t unit = u + j;
+        const float weight_scale =
+            p->filter_scales != NULL ? p->filter_scales[unit] : p->filter_scale;
+        const float scale = row_scale * weight_scale;
+        float value = (float)acc[j] * scale;
+        if (bias != NULL) value += bias[unit];
+        output[unit] = kiln_clamp_f32(value, act_min, act_max);
       }
-      scale = range / 127.0f;
-      scale = scale * p->filter_scale;
-    }
-    for (u = 0; u < units; ++u) {
-      float value = bias != NULL ? bias[u] : 0.0f;
-      if (range != 0.0f) {
-        const int8_t *filter_row = filter + (size_t)u * depth;
-        int32_t acc = 0;
-        float product;
-        for (d = 0; d < depth; ++d) acc += (int32_t)filter_row[d] * (int32_t)quantized[d];
-        product = (float)acc * scale;
-        value += product;
-      }
-      output[u] = kiln_clamp_f32(value, act_min, act_max);
     }
     output += units;
   }

@@ -89,7 +89,7 @@ class NnKernelsTest {
    * for 4 million random and near-tie cases, and the Java encoder of M against the C one.
    */
   @Test void f64RescaleEqualsDoubleArithmetic(@TempDir Path work) throws Exception {
-    for (String f : List.of("kiln_nn.h", "kiln_nn_util.h", "kiln_fixedpoint.h", "kiln_nn_fc.c")) {
+    for (String f : List.of("kiln_nn.h", "kiln_nn_util.h", "kiln_fixedpoint.h", "kiln_nn_fc.c", "kiln_nn_quant.c")) {
       try (var in = NnKernelsTest.class.getResourceAsStream(KERNELS + f)) {
         Files.write(work.resolve(f), in.readAllBytes());
       }
@@ -154,7 +154,8 @@ class NnKernelsTest {
         }
         """.formatted(table, n);
     Files.writeString(work.resolve("t.c"), program);
-    run(work, "gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I.", "t.c", "kiln_nn_fc.c", "-lm", "-o", "t");
+    run(work, "gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I.", "t.c", "kiln_nn_fc.c", "kiln_nn_quant.c",
+        "-lm", "-o", "t");
     assertEquals("0", run(work, "./t").trim(), "mismatches between kiln_f64_rescale and round(double(acc) * M)");
   }
 
