@@ -1,0 +1,141 @@
+package dev.kiln.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The kernel driven by a real Jupyter client: {@code src/test/python/protocol_check.py}
+ * (jupyter_client and nbclient) starts it from a kernelspec, as Jupyter does, and checks every
+ * message type; each of its checks is one test here. The kernel runs from this module's classes;
+ * {@code -Dkiln.kernel.jar=kernel/target/kiln-kernel.jar} runs the same checks on the shaded jar.
+ *
+ * <p>Needs python3 with jupyter_client and nbclient ({@code kernel/install-kernelspec.sh} installs
+ * them from the local wheel index when missing).
+ */
+class JupyterProtocolTest {
+  private static final long SCRIPT_TIMEOUT_SECONDS = 110;
+
+  @TempDir Path temp;
+
+  @TestFactory
+  List<DynamicTest> aRealJupyterClientGetsEveryReplyItExpects() throws Exception {
+    String jar = System.getProperty("kiln.kernel.jar", "");
+    Path base = Path.of(System.getProperty("kiln.kernel.basedir", "."));
+    Path script = base.resolve("src/test/python/protocol_check.py");
+    Path model = Path.of(System.getProperty("kiln.shared", "../../shared"), "models/digits_cnn_int8/digits_cnn_int8.tflite")
+        .toAbsolutePath().normalize();
+    List<String> launch = new ArrayList<>();
+    if (!jar.isBlank()) {
+      assertTrue(Files.isRegularFile(Path.of(jar)), "kernel jar not found: " + jar);
+      launch.add("-jar");
+      launch.add(Path.of(jar).toAbsolutePath().toString());
+    } else {
+      Path classpathFile = Path.of(System.getProperty("kiln.kernel.classpathFile", "target/kernel-classpath.txt"));
+      String classes = System.getProperty("kiln.kernel.classes", "target/classes");
+      launch.add("-cp");
+      launch.add(classes + java.io.File.pathSeparator + Files.readString(classpathFile).strip());
+      launch.add("dev.kiln.kernel.Main");
+    }
+    requirePythonJupyter();
+
+    Path kernels = temp.resolve("jupyter/kernels/kiln-test");
+    Files.createDirectories(kernels);
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String repo = System.getProperty("kiln.m2", Path.of(System.getProperty("user.home"), ".m2", "repository").toString());
+    StringBuilder argv = new StringBuilder(quote(java) + ", \"-XX:+UseSerialGC\", \"-XX:TieredStopAtLevel=1\", "
+        + quote("-Dmaven.repo.local=" + repo));
+    for (String a : launch) argv.append(", ").append(quote(a));
+    Files.writeString(kernels.resolve("kernel.json"), "{\"argv\": [" + argv + ", \"{connection_file}\"], "
+        + "\"display_name\": \"Kiln (test)\", \"language\": \"java\", \"interrupt_mode\": \"message\"}\n");
+
+    Path report = temp.resolve("report.json");
+    ProcessBuilder pb = new ProcessBuilder("python3", script.toAbsolutePath().toString(), "--kernel", "kiln-test",
+        "--report", report.toString(), "--model", model.toString());
+    pb.environment().put("JUPYTER_PATH", temp.resolve("jupyter").toString());
+    pb.environment().put("JUPYTER_RUNTIME_DIR", temp.resolve("runtime").toString());
+    pb.environment().put("PYTHONUNBUFFERED", "1");
+    pb.directory(temp.toFile());
+    pb.redirectErrorStream(true);
+    Path log = temp.resolve("protocol_check.log");
+    pb.redirectOutput(log.toFile());
+    Process p = pb.start();
+    if (!p.waitFor(SCRIPT_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      fail("protocol_check.py still running after " + SCRIPT_TIMEOUT_SECONDS + " s:\n" + tail(log));
+    }
+    if (!Files.exists(report)) fail("protocol_check.py wrote no report (exit " + p.exitValue() + "):\n" + tail(log));
+
+    List<DynamicTest> tests = new ArrayList<>();
+    String json = Files.readString(report, StandardCharsets.UTF_8);
+    Matcher m = Pattern.compile("\\{\\s*\"name\": \"((?:[^\"\\\\]|\\\\.)*)\",\\s*\"ok\": (true|false),\\s*\"detail\": \"((?:[^\"\\\\]|\\\\.)*)\"")
+        .matcher(json);
+    while (m.find()) {
+      String name = unescape(m.group(1));
+      boolean ok = m.group(2).equals("true");
+      String detail = unescape(m.group(3));
+      tests.add(DynamicTest.dynamicTest(name, () -> {
+        if (!ok) fail(detail + "\n--- script output ---\n" + tail(log));
+      }));
+    }
+    if (tests.isEmpty()) fail("empty report:\n" + json + "\n" + tail(log));
+    return tests;
+  }
+
+  private static void requirePythonJupyter() throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("python3", "-c", "import jupyter_client, nbclient, nbformat").redirectErrorStream(true).start();
+    boolean done = p.waitFor(30, TimeUnit.SECONDS);
+    if (!done || p.exitValue() != 0) {
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      fail("python3 with jupyter_client, nbclient and nbformat is needed (kernel/install-kernelspec.sh installs them "
+          + "from the local wheel index):\n" + out);
+    }
+  }
+
+  private static String quote(String s) {
+    return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+
+  private static String unescape(String s) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c != '\\' || i + 1 == s.length()) {
+        sb.append(c);
+        continue;
+      }
+      char n = s.charAt(++i);
+      switch (n) {
+        case 'n' -> sb.append('\n');
+        case 't' -> sb.append('\t');
+        case 'u' -> {
+          sb.append((char) Integer.parseInt(s.substring(i + 1, i + 5), 16));
+          i += 4;
+        }
+        default -> sb.append(n);
+      }
+    }
+    return sb.toString();
+  }
+
+  private static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+}
