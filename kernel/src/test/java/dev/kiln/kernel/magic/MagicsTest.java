@@ -78,8 +78,10 @@ class MagicsTest {
 
   @Test
   void providedArtifactsAreReadFromPomPropertiesInJars() {
-    Map<String, String> provided = MavenMagics.providedArtifacts(System.getProperty("java.class.path"));
-    assertTrue(provided.containsKey("dev.kiln:kiln-toolkit"), provided.toString());
+    String classPath = System.getProperty("java.class.path");
+    Map<String, String> provided = MavenMagics.providedArtifacts(classPath);
+    // In a reactor build the toolkit is a class folder (no pom.properties); as a jar it must be found.
+    if (classPath.contains("kiln-toolkit-")) assertTrue(provided.containsKey("dev.kiln:kiln-toolkit"), provided.toString());
     assertTrue(provided.containsKey("com.fasterxml.jackson.core:jackson-databind"), provided.toString());
     assertTrue(provided.keySet().stream().noneMatch(k -> k.startsWith("com.google.code.gson:")), "gson is relocated");
   }
