@@ -147,4 +147,25 @@ class CommandLineTest {
     assertTrue(r.err().startsWith("kiln: error: no input named 'image'; the model's inputs are:"), r.err());
     assertTrue(r.err().contains("predict_images:0 (C: predict_images_0) [1,8,8,1] int8"), r.err());
   }
+
+  @Test
+  void everyBadModelIsOneSentenceOnStderrAndNoOutputFolder(@TempDir Path tmp) throws Exception {
+    String[][] cases = {
+        {"unsupported_op.tflite", "operator #0 EXP (builtin code 47) is not supported by Kiln"},
+        {"two_subgraphs.tflite", "the model has 3 subgraphs"},
+        {"extra_subgraph.tflite", "the model has 2 subgraphs"},
+        {"dynamic_shape.tflite", "has a dynamic dimension"},
+        {"truncated.tflite", "truncated or corrupt"},
+        {"bad_identifier.tflite", "not a TFLite model"}};
+    for (String[] c : cases) {
+      Path model = Path.of("src/test/resources/bad", c[0]);
+      Path out = tmp.resolve(c[0] + ".out");
+      Result r = kiln("compile", model.toString(), "--unpacked-api", "-o", out.toString());
+      assertEquals(1, r.status(), c[0]);
+      assertTrue(r.err().startsWith("kiln: error: " + model + ": "), r.err());
+      assertTrue(r.err().contains(c[1]), r.err());
+      assertEquals(1, r.err().lines().count(), r.err());
+      assertFalse(Files.exists(out), c[0] + ": no output folder");
+    }
+  }
 }
