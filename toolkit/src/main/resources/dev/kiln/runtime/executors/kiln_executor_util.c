@@ -216,6 +216,13 @@ int kiln_exec_install(kiln_runtime *rt, const char *fn, const kiln_module *modul
   return 0;
 }
 
+/* Appends as much of s as fits (keeping a NUL) at buf[used]; returns the new length. */
+static size_t append_bounded(char *buf, size_t cap, size_t used, const char *s) {
+  while (*s != '\0' && used + 1 < cap) buf[used++] = *s++;
+  buf[used] = '\0';
+  return used;
+}
+
 static int ends_with(const char *s, const char *suffix) {
   size_t n = strlen(s), k = strlen(suffix);
   return n >= k && strcmp(s + n - k, suffix) == 0;
@@ -254,8 +261,8 @@ const kiln_metadata *kiln_exec_call_metadata(kiln_runtime *rt, const char *fn, c
     for (i = 0; lib != NULL && lib->functions != NULL && i < lib->num_functions; ++i) {
       const char *name = lib->functions[i].name;
       if (name == NULL || !ends_with(name, METADATA_SUFFIX)) continue;
-      (void)snprintf(found + used, sizeof(found) - used, "%s%s", used == 0 ? "" : ", ", name);
-      used = strlen(found);
+      used = append_bounded(found, sizeof(found), used, used == 0 ? "" : ", ");
+      used = append_bounded(found, sizeof(found), used, name);
     }
     kiln_set_error(rt, "%s: the system library has no function %s (%s%s)", fn, getter,
                    used == 0 ? "it has no metadata getter" : "its metadata getters: ", found);
