@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Kiln Jupyter kernel for this user ("Kiln (Java)", kernel name `kiln`), idempotently:
-#   1. jupyter_client, nbclient, nbformat from the local wheel index when python3 lacks them;
+#   1. jupyter_client, nbclient, nbformat, nbconvert from the local wheel index when python3 lacks them;
 #   2. the kernelspec: kernel/target/kiln-kernel.jar (built when missing) and a kernel.json that runs
 #      this machine's JDK with fast start-up flags, via `jupyter kernelspec install --user --replace`;
 #   3. an AppCDS class archive made by one training session of the installed kernel (start-up about
@@ -15,12 +15,12 @@ jar="${KILN_KERNEL_JAR:-$here/target/kiln-kernel.jar}"
 say() { printf '[kernelspec] %s\n' "$*"; }
 
 # 1. The Jupyter client side. Only the local wheel index is reachable: name it, or pip retries for minutes.
-if ! python3 -c 'import jupyter_client, nbclient, nbformat' 2>/dev/null || ! command -v jupyter >/dev/null; then
+if ! python3 -c 'import jupyter_client, nbclient, nbformat, nbconvert' 2>/dev/null || ! command -v jupyter >/dev/null; then
   idx=$(pip config get global.extra-index-url 2>/dev/null || true)
   first=$(echo "$idx" | awk '{print $1}'); second=$(echo "$idx" | awk '{print $2}')
-  say "installing jupyter_client nbclient nbformat from ${first:-the default index}"
+  say "installing jupyter_client nbclient nbformat nbconvert from ${first:-the default index}"
   PIP_INDEX_URL="${first:-}" PIP_EXTRA_INDEX_URL="${second:-}" timeout 600 python3 -m pip install -q \
-    jupyter_client nbclient nbformat
+    jupyter_client nbclient nbformat nbconvert
 fi
 
 # 2. The jar and the kernelspec.

@@ -283,6 +283,50 @@ class Checks:
     def interrupt_busy_loop(self):
         return self._interrupt("long n = 0;\nwhile (!Thread.interrupted()) n++;")
 
+    def interrupt_device_loop(self):
+        if not self.model or not os.path.exists(self.model):
+            raise AssertionError("model file missing: %r" % self.model)
+        sample = os.path.join(os.path.dirname(self.model), "sample0_in0.npy")
+        setup = ('var loopBuild = Kiln.load("%s").build(Executor.aot());\n'
+                 'var loopImage = Tensor.load("%s");\n'
+                 'var loopDevice = loopBuild.flash(Device.host());\n'
+                 'var loopExecutor = loopDevice.executor().setInput("predict_images:0", loopImage);\n'
+                 'loopDevice.state()') % (self.model, sample)
+        reply, iopub = self.execute(setup, timeout=120)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        assert self.of_type(iopub, "execute_result")[0]["content"]["data"]["text/plain"] == "OPEN", iopub
+        msg_id = self.kc.execute("long loopRuns = 0;\nwhile (loopRuns >= 0) { loopExecutor.run(); loopRuns++; }")
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            msg = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_input":
+                break
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        self.km.interrupt_kernel()
+        reply = self.shell_reply(msg_id, timeout=10)
+        stopped_after = time.monotonic() - t0
+        self.iopub_until_idle(msg_id, timeout=10)
+        c = reply["content"]
+        assert c["status"] == "error" and c["ename"] == "Interrupted", c
+        # The hook closed the session, which ended the blocked device call (not a forced thread stop).
+        assert "KilnDeviceException" in c["evalue"], c["evalue"]
+
+        def value(code):
+            r, io = self.execute(code, timeout=60)
+            assert r["content"]["status"] == "ok", (code, r["content"])
+            return self.of_type(io, "execute_result")[0]["content"]["data"]["text/plain"]
+        assert value("loopRuns > 0") == "true", "the loop never ran"
+        assert value("loopDevice.state()") == "CLOSED"
+        assert value("ProcessHandle.of(loopDevice.devicePid().getAsLong()).map(ProcessHandle::isAlive).orElse(false)") == "false", \
+            "the device process outlived its session"
+        answer = value('var again = loopBuild.flash(Device.host());\n'
+                       'var answer = again.executor().setInput("predict_images:0", loopImage).run().getOutput(0).argmax();\n'
+                       'again.close();\nanswer')
+        assert answer == "7", answer
+        return "stopped %.2f s after interrupt_request: %s; session closed; a new session answers 7" % (
+            stopped_after, c["evalue"].splitlines()[0])
+
     def interrupt_reply(self):
         # interrupt_request straight on the control channel, to see its reply
         msg = self.kc.session.msg("interrupt_request", {})
@@ -385,6 +429,8 @@ class Checks:
             self.check("stdin: Scanner(System.in) reads from input_request", self.stdin)
             self.check("interrupt stops a cell in Thread.sleep and the next cell works", self.interrupt_sleep)
             self.check("interrupt stops a loop checking Thread.interrupted and the next cell works", self.interrupt_busy_loop)
+            self.check("interrupt stops a loop of executor.run(), closes its device session; a new session works",
+                       self.interrupt_device_loop)
             self.check("interrupt_reply has status ok", self.interrupt_reply)
             self.check("%classpath of a missing path is an error naming it", self.classpath_magic)
             self.check("%maven adds an artifact and keeps the kernel's own libraries", self.maven_magic)

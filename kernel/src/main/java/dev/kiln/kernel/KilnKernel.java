@@ -92,12 +92,26 @@ public final class KilnKernel extends BaseKernel {
         MavenMagics.providedArtifacts(System.getProperty("java.class.path"))).register(magics);
     TimeMagic.register(magics);
     Display.install(new IopubDisplay());
+    SessionInterrupts.install();
   }
 
   public JShellEvaluator evaluator() { return evaluator; }
 
-  /** Builds JShell and warms it up on a background thread; the first request waits for it. */
+  /**
+   * Builds JShell and warms it up on a background thread; the first request waits for it. The
+   * renderers (and the table library they use) load at the same time on another thread, so the
+   * first Kiln value shown does not pay for them.
+   */
   public void startInBackground() {
+    Thread renderers = new Thread(() -> {
+      try {
+        Renderers.registry();
+      } catch (RuntimeException | LinkageError e) {
+        LOG.log(Level.WARNING, "loading renderers failed; values will show as text", e);
+      }
+    }, "kiln-renderers-start");
+    renderers.setDaemon(true);
+    renderers.start();
     Thread t = new Thread(() -> {
       try {
         evaluator.start();
@@ -336,6 +350,10 @@ public final class KilnKernel extends BaseKernel {
       content.add("payload", new JsonArray());
     } catch (CellException e) {
       flushStreams();
+      // A Kiln error is the user's to fix: its display (problem, valid choices, fix) comes first.
+      if (!silent && e.userThrowable() instanceof dev.kiln.api.KilnException && !e.ename().equals("Interrupted")) {
+        env.publish(new PublishDisplayData(toDisplayData(e.userThrowable())));
+      }
       if (!silent) env.publish(new PublishError(e.ename(), e.evalue(), e.traceback()));
       if (store) history.add(count, code, null);
       content = error(e.ename(), e.evalue(), e.traceback());

@@ -1,6 +1,5 @@
 package dev.kiln.kernel;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
@@ -26,40 +25,18 @@ import org.junit.jupiter.api.io.TempDir;
  * them from the local wheel index when missing).
  */
 class JupyterProtocolTest {
-  private static final long SCRIPT_TIMEOUT_SECONDS = 110;
+  private static final long SCRIPT_TIMEOUT_SECONDS = 150;
 
   @TempDir Path temp;
 
   @TestFactory
   List<DynamicTest> aRealJupyterClientGetsEveryReplyItExpects() throws Exception {
-    String jar = System.getProperty("kiln.kernel.jar", "");
     Path base = Path.of(System.getProperty("kiln.kernel.basedir", "."));
     Path script = base.resolve("src/test/python/protocol_check.py");
     Path model = Path.of(System.getProperty("kiln.shared", "../../shared"), "models/digits_cnn_int8/digits_cnn_int8.tflite")
         .toAbsolutePath().normalize();
-    List<String> launch = new ArrayList<>();
-    if (!jar.isBlank()) {
-      assertTrue(Files.isRegularFile(Path.of(jar)), "kernel jar not found: " + jar);
-      launch.add("-jar");
-      launch.add(Path.of(jar).toAbsolutePath().toString());
-    } else {
-      Path classpathFile = Path.of(System.getProperty("kiln.kernel.classpathFile", "target/kernel-classpath.txt"));
-      String classes = System.getProperty("kiln.kernel.classes", "target/classes");
-      launch.add("-cp");
-      launch.add(classes + java.io.File.pathSeparator + Files.readString(classpathFile).strip());
-      launch.add("dev.kiln.kernel.Main");
-    }
-    requirePythonJupyter();
-
-    Path kernels = temp.resolve("jupyter/kernels/kiln-test");
-    Files.createDirectories(kernels);
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String repo = System.getProperty("kiln.m2", Path.of(System.getProperty("user.home"), ".m2", "repository").toString());
-    StringBuilder argv = new StringBuilder(quote(java) + ", \"-XX:+UseSerialGC\", \"-XX:TieredStopAtLevel=1\", "
-        + quote("-Dmaven.repo.local=" + repo));
-    for (String a : launch) argv.append(", ").append(quote(a));
-    Files.writeString(kernels.resolve("kernel.json"), "{\"argv\": [" + argv + ", \"{connection_file}\"], "
-        + "\"display_name\": \"Kiln (test)\", \"language\": \"java\", \"interrupt_mode\": \"message\"}\n");
+    TestKernelspec.requirePythonJupyter();
+    TestKernelspec.write(temp.resolve("jupyter"), "kiln-test");
 
     Path report = temp.resolve("report.json");
     ProcessBuilder pb = new ProcessBuilder("python3", script.toAbsolutePath().toString(), "--kernel", "kiln-test",
@@ -92,20 +69,6 @@ class JupyterProtocolTest {
     }
     if (tests.isEmpty()) fail("empty report:\n" + json + "\n" + tail(log));
     return tests;
-  }
-
-  private static void requirePythonJupyter() throws IOException, InterruptedException {
-    Process p = new ProcessBuilder("python3", "-c", "import jupyter_client, nbclient, nbformat").redirectErrorStream(true).start();
-    boolean done = p.waitFor(30, TimeUnit.SECONDS);
-    if (!done || p.exitValue() != 0) {
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      fail("python3 with jupyter_client, nbclient and nbformat is needed (kernel/install-kernelspec.sh installs them "
-          + "from the local wheel index):\n" + out);
-    }
-  }
-
-  private static String quote(String s) {
-    return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 
   private static String unescape(String s) {

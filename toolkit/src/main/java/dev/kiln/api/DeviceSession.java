@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * An open session with a device running a build: {@link #executor()} drives the model,
@@ -22,6 +24,13 @@ import java.util.List;
 public final class DeviceSession implements AutoCloseable {
   /** What a session is doing, for displays. */
   public enum State { OPEN, CLOSED, FAILED }
+
+  /** Undoes one {@link #onOpen} registration; closing twice is harmless. */
+  public interface Registration extends AutoCloseable {
+    @Override void close();
+  }
+
+  private static final List<Consumer<DeviceSession>> OPEN_LISTENERS = new CopyOnWriteArrayList<>();
 
   /** One device call; IOExceptions become KilnDeviceException. */
   interface Call<T> {
@@ -35,8 +44,8 @@ public final class DeviceSession implements AutoCloseable {
   private final long pid;
   private final List<String> logs;
   private ModelExecutor executor;
-  private State state = State.OPEN;
-  private String failure;
+  private volatile State state = State.OPEN;
+  private volatile String failure;
 
   private DeviceSession(Build build, Device device, Session session, String link, long pid, List<String> logs) {
     this.logs = logs;
@@ -58,10 +67,30 @@ public final class DeviceSession implements AutoCloseable {
       };
       String link = t.toString();
       long pid = t instanceof dev.kiln.transport.ProcessTransport p ? p.pid() : -1;
-      return new DeviceSession(build, device, Session.open(t, options), link, pid, logs);
+      DeviceSession opened = new DeviceSession(build, device, Session.open(t, options), link, pid, logs);
+      for (Consumer<DeviceSession> listener : OPEN_LISTENERS) {
+        try {
+          listener.accept(opened);
+        } catch (RuntimeException e) {
+          // A listener (e.g. a notebook's interrupt hook) must not keep the session from opening.
+          System.err.println("DeviceSession.onOpen listener " + listener + " failed: " + e);
+        }
+      }
+      return opened;
     } catch (IOException e) {
       throw new KilnDeviceException("could not open a session with " + device + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Calls {@code listener} with every session opened from now on (by {@code build.flash}), on the
+   * opening thread, until the returned registration is closed. For hosts that must be able to close
+   * what user code opened: the Jupyter kernel closes a cell's sessions when the cell is interrupted.
+   */
+  public static Registration onOpen(Consumer<DeviceSession> listener) {
+    if (listener == null) throw new NullPointerException("listener == null");
+    OPEN_LISTENERS.add(listener);
+    return () -> OPEN_LISTENERS.remove(listener);
   }
 
   public Build build() { return build; }
@@ -116,6 +145,11 @@ public final class DeviceSession implements AutoCloseable {
     } catch (RemoteException e) {
       throw new KilnDeviceException("the device refused " + what + ": " + e.deviceMessage(), e);
     } catch (IOException e) {
+      if (state == State.CLOSED) {
+        // close() from another thread (an interrupt hook) ended the call: the session is closed, not failed.
+        throw new KilnDeviceException(what + " stopped: the session was closed while it ran.\n"
+            + "Open a new one with build.flash(device).", e);
+      }
       state = State.FAILED;
       failure = e.getMessage();
       closeQuietly();
@@ -131,6 +165,7 @@ public final class DeviceSession implements AutoCloseable {
     }
   }
 
+  /** Closes the link (and ends a host device's process); safe from any thread, and twice. */
   @Override public void close() {
     if (state == State.OPEN) state = State.CLOSED;
     closeQuietly();

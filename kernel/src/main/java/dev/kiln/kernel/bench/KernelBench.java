@@ -26,12 +26,14 @@ import org.zeromq.ZMQ;
 /**
  * Prints how fast the installed kernel is, as a notebook feels it: from starting the process to
  * the kernel_info reply, to the first Kiln result ({@code Kiln.load} of a model), and the round
- * trip of a warm cell. Starts the kernel exactly as its kernel.json says, and talks to it over
- * ZeroMQ like any Jupyter client (signed messages). No assertions: figures only.
+ * trip of a warm cell; with {@code --notebooks DIR}, the time to execute each notebook there
+ * (every code cell in order, in a fresh kernel started in the notebook's folder, as nbclient does).
+ * Starts the kernel exactly as its kernel.json says, and talks to it over ZeroMQ like any Jupyter
+ * client (signed messages). No assertions: figures only.
  *
  * <pre>
  * java -cp kiln-kernel.jar dev.kiln.kernel.bench.KernelBench [--kernelspec DIR] [--model FILE.tflite]
- *     [--runs 3] [--cells 20]
+ *     [--runs 3] [--cells 20] [--notebooks notebooks/]
  * </pre>
  */
 public final class KernelBench {
@@ -46,15 +48,17 @@ public final class KernelBench {
     int runs = 3;
     int cells = 20;
     Path train = null;
+    Path notebooks = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
+        case "--notebooks" -> notebooks = Path.of(args[++i]);
         case "--train-cds" -> train = Path.of(args[++i]);
         case "--kernelspec" -> spec = Path.of(args[++i]);
         case "--model" -> model = Path.of(args[++i]);
         case "--runs" -> runs = Integer.parseInt(args[++i]);
         case "--cells" -> cells = Integer.parseInt(args[++i]);
         default -> {
-          System.err.println("usage: KernelBench [--kernelspec DIR] [--model FILE] [--runs N] [--cells N]");
+          System.err.println("usage: KernelBench [--kernelspec DIR] [--model FILE] [--runs N] [--cells N] [--notebooks DIR]");
           System.exit(2);
         }
       }
@@ -85,6 +89,97 @@ public final class KernelBench {
     }
     System.out.printf(Locale.ROOT, "%-4s %12.3f %14.3f %14.3f %14.1f %14.1f%n", "med", median(info), median(first),
         median(sum(info, first)), median(warm), median(warmKiln));
+    if (notebooks != null) notebooks(spec, argvTemplate, notebooks, runs);
+  }
+
+  /** The notebooks Kiln ships, in the order a newcomer meets them. */
+  static final List<String> NOTEBOOKS = List.of("quickstart.ipynb", "seed-graph-vs-aot.ipynb", "int8-vs-float.ipynb");
+
+  private static void notebooks(Path spec, List<String> template, Path dir, int runs) throws Exception {
+    System.out.println();
+    System.out.println("notebooks  " + dir.toAbsolutePath().normalize() + " (kernel start to the last cell's idle; median of " + runs + ")");
+    System.out.printf(Locale.ROOT, "%-26s %6s %12s %12s %12s%n", "notebook", "cells", "info_reply_s", "cells_s", "total_s");
+    for (String name : NOTEBOOKS) {
+      Path nb = dir.resolve(name);
+      if (!Files.exists(nb)) continue;
+      List<String[]> cells = codeCells(nb);
+      double[] info = new double[runs];
+      double[] work = new double[runs];
+      for (int r = 0; r < runs; r++) {
+        double[] f = oneNotebook(spec, template, nb, cells);
+        info[r] = f[0];
+        work[r] = f[1];
+      }
+      System.out.printf(Locale.ROOT, "%-26s %6d %12.3f %12.3f %12.3f%n", name, cells.size(), median(info), median(work),
+          median(sum(info, work)));
+    }
+  }
+
+  /** Each code cell's source and whether it is meant to raise ("raises-exception" tag): {source, "raises"|""}. */
+  private static List<String[]> codeCells(Path notebook) throws IOException {
+    List<String[]> out = new ArrayList<>();
+    for (JsonElement e : parseJson(Files.readString(notebook)).getAsJsonObject().getAsJsonArray("cells")) {
+      JsonObject c = e.getAsJsonObject();
+      if (!c.get("cell_type").getAsString().equals("code")) continue;
+      JsonElement src = c.get("source");
+      StringBuilder sb = new StringBuilder();
+      if (src.isJsonArray()) src.getAsJsonArray().forEach(l -> sb.append(l.getAsString()));
+      else sb.append(src.getAsString());
+      boolean raises = false;
+      JsonObject meta = c.has("metadata") ? c.getAsJsonObject("metadata") : new JsonObject();
+      if (meta.has("tags")) for (JsonElement t : meta.getAsJsonArray("tags")) raises |= t.getAsString().equals("raises-exception");
+      out.add(new String[] {sb.toString(), raises ? "raises" : ""});
+    }
+    return out;
+  }
+
+  /** {seconds to kernel_info_reply, seconds from then to the last cell's idle}. */
+  private static double[] oneNotebook(Path spec, List<String> template, Path notebook, List<String[]> cells) throws Exception {
+    Path dir = Files.createTempDirectory("kiln-bench-nb");
+    Path connection = dir.resolve("connection.json");
+    String key = UUID.randomUUID().toString();
+    Files.writeString(connection, connectionJson(freePorts(5), key));
+    int[] ports = readPorts(connection);
+    List<String> argv = new ArrayList<>();
+    for (String a : template) {
+      argv.add(a.replace("{connection_file}", connection.toString()).replace("{resource_dir}", spec.toAbsolutePath().toString()));
+    }
+    try (ZContext ctx = new ZContext(); Client c = new Client(ctx, ports, key)) {
+      long t0 = System.nanoTime();
+      Process kernel = new ProcessBuilder(argv).directory(notebook.toAbsolutePath().getParent().toFile()).redirectErrorStream(true)
+          .redirectOutput(dir.resolve("kernel.log").toFile()).start();
+      try {
+        c.awaitReply(c.send("kernel_info_request", new JsonObject()));
+        long tInfo = System.nanoTime();
+        for (String[] cell : cells) c.execute(cell[0], cell[1].isEmpty());
+        long tDone = System.nanoTime();
+        c.awaitControlReply(c.sendControl("shutdown_request", json("restart", false)));
+        return new double[] {(tInfo - t0) / 1e9, (tDone - tInfo) / 1e9};
+      } finally {
+        if (!kernel.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) kernel.destroyForcibly();
+        deleteTree(dir);
+      }
+    }
+  }
+
+  private static String connectionJson(int[] ports, String key) {
+    JsonObject conn = new JsonObject();
+    conn.addProperty("transport", "tcp");
+    conn.addProperty("ip", "127.0.0.1");
+    conn.addProperty("shell_port", ports[0]);
+    conn.addProperty("iopub_port", ports[1]);
+    conn.addProperty("stdin_port", ports[2]);
+    conn.addProperty("control_port", ports[3]);
+    conn.addProperty("hb_port", ports[4]);
+    conn.addProperty("signature_scheme", "hmac-sha256");
+    conn.addProperty("key", key);
+    return GSON.toJson(conn);
+  }
+
+  private static int[] readPorts(Path connection) throws IOException {
+    JsonObject o = parseJson(Files.readString(connection)).getAsJsonObject();
+    return new int[] {o.get("shell_port").getAsInt(), o.get("iopub_port").getAsInt(), o.get("stdin_port").getAsInt(),
+        o.get("control_port").getAsInt(), o.get("hb_port").getAsInt()};
   }
 
   /** {seconds to kernel_info_reply, seconds from then to the first Kiln result, warm cell ms (median), warm Kiln.load ms}. */

@@ -16,6 +16,7 @@ import java.util.ServiceLoader;
 public final class Renderers {
   private static final RendererRegistry REGISTRY = new RendererRegistry();
   private static volatile boolean providersLoaded;
+  private static boolean loading;
 
   private Renderers() {}
 
@@ -31,15 +32,23 @@ public final class Renderers {
   /** The bundle the kernel would show for {@code value}. */
   public static MimeBundle render(Object value) { return registry().render(value); }
 
+  /**
+   * Other threads wait here until every provider has registered (the kernel loads them on a thread
+   * of their own at start-up); a provider that calls back into the registry returns at once.
+   */
   private static synchronized void loadProviders() {
-    if (providersLoaded) return;
-    providersLoaded = true;
-    for (RendererProvider p : ServiceLoader.load(RendererProvider.class, Renderers.class.getClassLoader())) {
-      try {
-        p.register(REGISTRY);
-      } catch (RuntimeException | LinkageError e) {
-        System.err.println("renderer provider " + p.getClass().getName() + " failed: " + e);
+    if (providersLoaded || loading) return;
+    loading = true;
+    try {
+      for (RendererProvider p : ServiceLoader.load(RendererProvider.class, Renderers.class.getClassLoader())) {
+        try {
+          p.register(REGISTRY);
+        } catch (RuntimeException | LinkageError e) {
+          System.err.println("renderer provider " + p.getClass().getName() + " failed: " + e);
+        }
       }
+    } finally {
+      providersLoaded = true;
     }
   }
 }

@@ -37,6 +37,7 @@ public final class JShellEvaluator implements AutoCloseable {
       "import java.nio.file.*;",
       "import dev.kiln.kernel.KernelInterrupts;",
       "import dev.kiln.kernel.display.*;",
+      "import dev.kiln.kernel.render.Show;",
       "import static dev.kiln.kernel.display.Display.display;",
       "import static dev.kiln.kernel.display.Display.updateDisplay;");
 
