@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.kiln.api.Kiln;
 import dev.kiln.api.Tensor;
-import dev.kiln.api.Tolerance;
 import dev.kiln.codegen.DeviceModelWriter;
 import dev.kiln.codegen.ExecutorConfig;
 import dev.kiln.codegen.GraphJson;
@@ -62,10 +61,19 @@ class DeviceExecutorConformanceTest {
   static final List<String> OP_FIXTURES = List.of("name_collision_int8", "requantize_int8", "concat_axis1_float",
       "reshape_int8", "hybrid_conv_batch2_float", "softmax_large_int8", "quantize_float_in_int8",
       "dequantize_float_out_int8");
+  /** ONNX fixtures that stress the executors: names, NCHW boundaries, QDQ int8 kernels, external data, load options. */
+  static final List<String> ONNX_FIXTURES = List.of("names_and_typed_data", "rgb_cnn", "qdq_cnn_s8", "qdq_cnn_u8_per_tensor",
+      "external_data", "dynamic_batch", "softmax_opset13_axes", "qdq_data_movement");
   private static final Map<String, CompiledModel> COMPILED = new ConcurrentHashMap<>();
 
   static Stream<Arguments> sharedModels() {
-    return ReferenceModels.shared("tflite").stream().flatMap(c -> EXECUTORS.stream().map(e -> Arguments.of(c, e)));
+    return Stream.concat(ReferenceModels.shared("tflite").stream(), ReferenceModels.shared("onnx").stream())
+        .flatMap(c -> EXECUTORS.stream().map(e -> Arguments.of(c, e)));
+  }
+
+  static Stream<Arguments> onnxFixtures() {
+    return ReferenceModels.onnxFixtures().stream().filter(c -> ONNX_FIXTURES.contains(c.name()))
+        .flatMap(c -> EXECUTORS.stream().map(e -> Arguments.of(c, e)));
   }
 
   static Stream<Arguments> opFixtures() {
@@ -85,12 +93,18 @@ class DeviceExecutorConformanceTest {
     assertRunsOnDevice(c, executor);
   }
 
+  @ParameterizedTest(name = "{0} on {1}")
+  @MethodSource("onnxFixtures")
+  void onnxFixturesRunOnTheDeviceAndMatchOnnxruntime(Case c, ExecutorConfig executor) throws Exception {
+    assertRunsOnDevice(c, executor);
+  }
+
   // ---- the conformance loop -----------------------------------------------------------------
 
   static CompiledModel compiled(Case c) {
     return COMPILED.computeIfAbsent(c.folder().toString(), k -> {
       try {
-        return dev.kiln.compile.Compiler.compile(Kiln.load(c.modelFile()).graph(), Kernels.support());
+        return dev.kiln.compile.Compiler.compile(Kiln.load(c.modelFile(), c.loadOptions()).graph(), Kernels.support());
       } catch (Exception e) {
         throw new IllegalStateException(c.name() + ": " + e.getMessage(), e);
       }
@@ -182,7 +196,7 @@ class DeviceExecutorConformanceTest {
           try (RemoteNDArray a = assertInstanceOf(RemoteNDArray.class, getOutput.call((long) j))) {
             bytes = a.toByteArray();
           }
-          String why = Tolerance.mismatch(Tensor.of(t.dtype(), t.shape(), bytes), Tensor.load(c.output(s, j)));
+          String why = c.mismatch(j, Tensor.of(t.dtype(), t.shape(), bytes), Tensor.load(c.output(s, j)));
           if (why != null) problems.add("sample " + s + " output " + j + ": " + why);
         }
       }

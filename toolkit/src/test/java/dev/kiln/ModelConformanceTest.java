@@ -10,7 +10,6 @@ import dev.kiln.api.HostModel;
 import dev.kiln.api.Kiln;
 import dev.kiln.api.Model;
 import dev.kiln.api.Tensor;
-import dev.kiln.api.Tolerance;
 import dev.kiln.testing.ReferenceModels;
 import dev.kiln.testing.ReferenceModels.Case;
 import java.nio.file.Path;
@@ -22,15 +21,20 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every shared TFLite model and every op fixture, every sample: load, build for the AoT C
+ * Every shared model (TFLite and ONNX) and every op fixture (TFLite and ONNX), every sample: load, build for the AoT C
  * interface, compile the generated C with gcc (strict warnings) beside a firmware-style main, run
  * it as a process and compare with the reference engine's outputs — int8 bit-exact, float32
- * within 1e-5 * (|ref| + max|ref|).
+ * within 1e-5 * (|ref| + max|ref|); ONNX QDQ fixtures within one output quantization step of
+ * onnxruntime's fused integer kernels (their manifest's tolerance).
  */
 class ModelConformanceTest {
   static Stream<Case> sharedModels() { return ReferenceModels.shared("tflite").stream(); }
 
   static Stream<Case> opFixtures() { return ReferenceModels.opFixtures().stream(); }
+
+  static Stream<Case> sharedOnnxModels() { return ReferenceModels.shared("onnx").stream(); }
+
+  static Stream<Case> onnxFixtures() { return ReferenceModels.onnxFixtures().stream(); }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("sharedModels")
@@ -44,8 +48,20 @@ class ModelConformanceTest {
     assertMatchesReference(c, work);
   }
 
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("sharedOnnxModels")
+  void sharedOnnxModelsMatchOnnxruntime(Case c, @TempDir Path work) throws Exception {
+    assertMatchesReference(c, work);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("onnxFixtures")
+  void onnxFixturesMatchOnnxruntime(Case c, @TempDir Path work) throws Exception {
+    assertMatchesReference(c, work);
+  }
+
   static void assertMatchesReference(Case c, Path work) throws Exception {
-    Model model = Kiln.load(c.modelFile());
+    Model model = Kiln.load(c.modelFile(), c.loadOptions());
     assertEquals(c.inputCount(), model.inputs().size(), "inputs");
     assertEquals(c.outputCount(), model.outputs().size(), "outputs");
     Build build = model.build(Executor.aot().interfaceApi("c").unpackedApi(true));
@@ -57,7 +73,7 @@ class ModelConformanceTest {
       for (int i = 0; i < c.inputCount(); i++) inputs.add(Tensor.load(c.input(s, i)));
       List<Tensor> outputs = program.run(inputs);
       for (int j = 0; j < c.outputCount(); j++) {
-        String why = Tolerance.mismatch(outputs.get(j), Tensor.load(c.output(s, j)));
+        String why = c.mismatch(j, outputs.get(j), Tensor.load(c.output(s, j)));
         if (why != null) problems.add("sample " + s + " output " + j + ": " + why);
       }
     }

@@ -1,41 +1,71 @@
 package dev.kiln.api;
 
 import dev.kiln.frontend.ModelFormatException;
+import dev.kiln.frontend.onnx.OnnxReader;
 import dev.kiln.frontend.tflite.TfliteReader;
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.Tensor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.Map;
 
-/** Where notebooks and the command line start: {@code Kiln.load("model.tflite")}. */
+/** Where notebooks and the command line start: {@code Kiln.load("model.tflite")} or {@code Kiln.load("model.onnx")}. */
 public final class Kiln {
   private Kiln() {}
 
   public static Model load(String path) { return load(Path.of(path)); }
 
-  /** Reads a model file; the format is told by its content (TFLite's TFL3 identifier), not only its name. */
-  public static Model load(Path path) {
+  /**
+   * Reads a model file; the format is told by its content (TFLite's TFL3 identifier, an ONNX
+   * protobuf header), then by its name ({@code .tflite}, {@code .onnx}).
+   */
+  public static Model load(Path path) { return load(path, LoadOptions.defaults()); }
+
+  public static Model load(String path, LoadOptions options) { return load(Path.of(path), options); }
+
+  /**
+   * Reads a model file with options: {@code options} fixes input shapes the file leaves open
+   * (ONNX symbolic dimensions); for a TFLite file they must match its static shapes.
+   */
+  public static Model load(Path path, LoadOptions options) {
     if (!Files.exists(path)) throw new KilnException(path + ": no such file");
     if (Files.isDirectory(path)) throw new KilnException(path + ": is a folder, not a model file");
     String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
-    boolean tflite = name.endsWith(".tflite") || hasTfliteIdentifier(path);
-    if (!tflite && name.endsWith(".onnx")) {
-      throw new KilnException(path + ": ONNX models are not supported by this version of Kiln yet; convert to TFLite or use a .tflite file");
-    }
+    byte[] head = head(path);
+    boolean tflite = head.length == 8 && head[4] == 'T' && head[5] == 'F' && head[6] == 'L' && head[7] == '3';
+    boolean onnx = !tflite && (name.endsWith(".onnx") || !name.endsWith(".tflite") && OnnxReader.looksLikeOnnx(head));
     try {
-      return new Model(TfliteReader.read(path), "tflite");
+      if (onnx) return new Model(OnnxReader.read(path, options.inputShapes()), "onnx");
+      Graph g = TfliteReader.read(path);
+      checkStaticShapes(path, g, options.inputShapes());
+      return new Model(g, "tflite");
     } catch (ModelFormatException e) {
       throw new KilnException(e.getMessage(), e);
     }
   }
 
-  private static boolean hasTfliteIdentifier(Path path) {
+  /** TFLite inputs are static: a given shape must be the model's own. */
+  private static void checkStaticShapes(Path path, Graph g, Map<String, int[]> shapes) {
+    for (Map.Entry<String, int[]> e : shapes.entrySet()) {
+      Tensor t = g.inputs().stream().filter(i -> i.name().equals(e.getKey()) || i.cName().equals(e.getKey())).findFirst()
+          .orElseThrow(() -> new KilnException(path + ": an input shape was given for '" + e.getKey() + "', but the model has no"
+              + " such input; its inputs are: " + g.inputs().stream().map(Tensor::toString).toList()));
+      if (!Arrays.equals(t.shape(), e.getValue())) {
+        throw new KilnException(path + ": input '" + t.name() + "' of this TFLite model has the fixed shape "
+            + Arrays.toString(t.shape()) + "; it cannot be compiled for " + Arrays.toString(e.getValue()));
+      }
+    }
+  }
+
+  private static byte[] head(Path path) {
     try (InputStream in = Files.newInputStream(path)) {
-      byte[] head = in.readNBytes(8);
-      return head.length == 8 && head[4] == 'T' && head[5] == 'F' && head[6] == 'L' && head[7] == '3';
+      return in.readNBytes(8);
     } catch (IOException e) {
-      return false;
+      return new byte[0];
     }
   }
 }

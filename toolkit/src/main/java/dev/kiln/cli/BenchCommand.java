@@ -35,14 +35,14 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = {"Prints, per model: compile time (cold process, warm in-JVM), flash (text+data of the compiled",
         "library), arena vs its lower bound, and host inference time of Kiln's C (gcc -O2) next to TensorFlow",
-        "Lite's reference and optimized kernels (1 thread) measured in the same run, with ratios.",
-        "Figures only: nothing is asserted."})
+        "Lite's reference and optimized kernels (.tflite) or onnxruntime (.onnx), 1 thread, measured in the same run,",
+        "with ratios. Figures only: nothing is asserted."})
 final class BenchCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @Spec CommandSpec spec;
 
-  @Parameters(paramLabel = "MODEL", arity = "0..*", description = "Model files (default: every .tflite under --models).")
+  @Parameters(paramLabel = "MODEL", arity = "0..*", description = "Model files (default: every .tflite and .onnx under --models).")
   List<Path> models = new ArrayList<>();
 
   @Option(names = "--models", paramLabel = "DIR", description = "Folder of model folders with manifest.json (default: ../shared/models beside the Kiln checkout).")
@@ -51,7 +51,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--runs", defaultValue = "200", description = "Timed inference runs per engine (default: ${DEFAULT-VALUE}).")
   int runs;
 
-  @Option(names = "--no-peers", description = "Skip the TensorFlow Lite timings.")
+  @Option(names = "--no-peers", description = "Skip the TensorFlow Lite and onnxruntime timings.")
   boolean noPeers;
 
   @Option(names = "--no-device", description = "Skip the on-device timing over RPC (host device process).")
@@ -70,15 +70,20 @@ final class BenchCommand implements Callable<Integer> {
     List<Path> files = models.isEmpty() ? discover() : models;
     Path work = Files.createTempDirectory("kiln-bench-");
     Path script = extract("/dev/kiln/bench/tflite_timing.py", work);
+    Path onnxScript = extract("/dev/kiln/bench/onnx_timing.py", work);
     try {
       out.println("Kiln bench: " + files.size() + " model(s), " + runs + " timed runs each, 1 thread; medians unless noted");
-      out.printf(Locale.ROOT, "%-22s %8s %8s %9s %8s %8s %6s %8s %8s %8s %10s %8s %10s %10s %6s %6s%n", "model", "cold ms", "warm ms",
-          "flash B", "arena B", "bound B", "x bnd", "+io B", "mf-peak", "mf-grdy", "kiln us", "dev us", "tfl-ref us", "tfl-opt us", "k/ref", "k/opt");
+      out.printf(Locale.ROOT, "%-26s %8s %8s %9s %8s %8s %6s %8s %8s %8s %10s %8s %10s %10s %6s %6s %8s %6s%n", "model", "cold ms",
+          "warm ms", "flash B", "arena B", "bound B", "x bnd", "+io B", "mf-peak", "mf-grdy", "kiln us", "dev us", "tfl-ref us",
+          "tfl-opt us", "k/ref", "k/opt", "ort us", "k/ort");
+      List<String> layouts = new ArrayList<>();
       for (Path f : files) {
         try {
-          out.println(row(f, work.resolve(f.getFileName().toString()), script));
+          boolean onnx = f.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx");
+          out.println(row(f, work.resolve(f.getFileName().toString()), onnx ? onnxScript : script, onnx));
+          if (onnx) layouts.add(layout(f));
         } catch (RuntimeException | IOException e) {
-          out.printf("%-22s error: %s%n", name(f), e.getMessage());
+          out.printf("%-26s error: %s%n", name(f), e.getMessage());
         }
         out.flush();
       }
@@ -88,13 +93,30 @@ final class BenchCommand implements Callable<Integer> {
       out.println("flash: text+data of the generated library compiled with gcc -O2 (size -B); arena: the static workspace (I/O in the caller's");
       out.println("buffers, scratch included); bound: most bytes live at one op; +io: the same planner with inputs and outputs in the arena,");
       out.println("to set beside the manifests' liveness lower bound (mf-peak) and TFLM-style greedy plan (mf-grdy), which count I/O and no scratch.");
+      out.println("ort us: onnxruntime CPU, ORT_ENABLE_ALL, 1 thread (bench/onnx_timing.py), the reference engine of the .onnx models.");
+      for (String line : layouts) out.println(line);
     } finally {
       FolderWriter.deleteTree(work);
     }
     return 0;
   }
 
-  private String row(Path model, Path work, Path script) throws Exception {
+  /** "layout <model>: NCHW in/out, N TRANSPOSE op(s) of M ops (k bytes moved per inference)". */
+  private static String layout(Path model) {
+    Model m = Kiln.load(model);
+    long moved = 0;
+    int transposes = 0;
+    for (var op : m.ops()) {
+      if (op.type() == dev.kiln.ir.OpType.TRANSPOSE) {
+        transposes++;
+        moved += op.output().byteSize();
+      }
+    }
+    return String.format(Locale.ROOT, "layout %s: NHWC inside, NCHW at the boundary: %d TRANSPOSE op(s) of %d ops, %d bytes moved per"
+        + " inference", name(model), transposes, m.ops().size(), moved);
+  }
+
+  private String row(Path model, Path work, Path script, boolean onnx) throws Exception {
     Files.createDirectories(work);
     double cold = coldCompileMillis(model, work.resolve("cold"));
     double warm = warmCompileMillis(model, work.resolve("warm"));
@@ -119,7 +141,18 @@ final class BenchCommand implements Callable<Integer> {
     String opt = "-";
     String rRef = "-";
     String rOpt = "-";
-    if (!noPeers) {
+    String ort = "-";
+    String rOrt = "-";
+    if (!noPeers && onnx) {
+      JsonNode peers = peerTimes(script, model, inputs);
+      if (peers.has("onnxruntime")) {
+        double o = peers.get("onnxruntime").get("median_us").asDouble();
+        ort = fmt(o);
+        rOrt = String.format(Locale.ROOT, "%.2f", kiln / o);
+      } else {
+        ort = peers.path("error").asText("n/a");
+      }
+    } else if (!noPeers) {
       JsonNode peers = peerTimes(script, model, inputs);
       if (peers.has("reference")) {
         double r = peers.get("reference").get("median_us").asDouble();
@@ -137,9 +170,9 @@ final class BenchCommand implements Callable<Integer> {
     JsonNode manifest = manifest(model);
     String peak = manifest.path("tensors").path("peak_live_activation_bytes").asText("-");
     String greedy = manifest.path("tensors").path("greedy_arena_bytes").asText("-");
-    return String.format(Locale.ROOT, "%-22s %8.0f %8.1f %9d %8d %8d %6.3f %8d %8s %8s %10s %8s %10s %10s %6s %6s", name(model), cold, warm,
-        sizes.flash(), plan.arenaBytes(), plan.lowerBoundBytes(), plan.ratioToLowerBound(), build.compiled().memoryPlanWithIo().arenaBytes(),
-        peak, greedy, fmt(kiln), device, ref, opt, rRef, rOpt);
+    return String.format(Locale.ROOT, "%-26s %8.0f %8.1f %9d %8d %8d %6.3f %8d %8s %8s %10s %8s %10s %10s %6s %6s %8s %6s", name(model),
+        cold, warm, sizes.flash(), plan.arenaBytes(), plan.lowerBoundBytes(), plan.ratioToLowerBound(),
+        build.compiled().memoryPlanWithIo().arenaBytes(), peak, greedy, fmt(kiln), device, ref, opt, rRef, rOpt, ort, rOrt);
   }
 
   private static JsonNode manifest(Path model) {
@@ -225,7 +258,7 @@ final class BenchCommand implements Callable<Integer> {
     if (!Files.isDirectory(dir)) throw new dev.kiln.api.KilnException("no models folder at " + dir + "; give --models DIR or model files");
     List<Path> files = new ArrayList<>();
     try (Stream<Path> s = Files.walk(dir, 2)) {
-      s.filter(p -> p.toString().endsWith(".tflite")).sorted().forEach(files::add);
+      s.filter(p -> p.toString().endsWith(".tflite") || p.toString().endsWith(".onnx")).sorted().forEach(files::add);
     }
     return files;
   }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -20,8 +21,10 @@ import picocli.CommandLine.Model.CommandSpec;
 final class CompileCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(paramLabel = "MODEL", description = "A .tflite file.")
+  @Parameters(paramLabel = "MODEL", description = "A .tflite or .onnx file.")
   Path model;
+
+  @Mixin InputShapeOption inputShapes = new InputShapeOption();
 
   @Option(names = "--executor", defaultValue = "aot", description = "aot or graph (default: ${DEFAULT-VALUE}).")
   String executor;
@@ -44,7 +47,7 @@ final class CompileCommand implements Callable<Integer> {
       case "graph" -> Executor.graph().moduleName(moduleName);
       default -> throw new KilnException("--executor must be aot or graph, not '" + executor + "'");
     };
-    Build build = Kiln.load(model).build(ex);
+    Build build = Kiln.load(model, inputShapes.options()).build(ex);
     build.exportTo(output);
     var out = spec.commandLine().getOut();
     out.printf("wrote %s (%s): entry point %s, arena %d bytes (lower bound %d), weights %d bytes%n",

@@ -5,6 +5,7 @@ import dev.kiln.api.Model;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -15,14 +16,16 @@ import picocli.CommandLine.Model.CommandSpec;
 final class InfoCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(paramLabel = "MODEL", description = "A .tflite file.")
+  @Parameters(paramLabel = "MODEL", description = "A .tflite or .onnx file.")
   Path model;
+
+  @Mixin InputShapeOption inputShapes = new InputShapeOption();
 
   @Option(names = "--json", description = "Print the build metadata as JSON instead of text.")
   boolean json;
 
   @Override public Integer call() {
-    Model m = Kiln.load(model);
+    Model m = Kiln.load(model, inputShapes.options());
     var out = spec.commandLine().getOut();
     if (!json) out.print(m.summary());
     out.flush();

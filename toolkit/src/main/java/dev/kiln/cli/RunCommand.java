@@ -23,6 +23,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -34,8 +35,10 @@ import picocli.CommandLine.Model.CommandSpec;
 final class RunCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(paramLabel = "MODEL", description = "A .tflite file.")
+  @Parameters(paramLabel = "MODEL", description = "A .tflite or .onnx file.")
   Path model;
+
+  @Mixin InputShapeOption inputShapes = new InputShapeOption();
 
   @Option(names = "--executor", defaultValue = "graph", description = "graph or aot (default: ${DEFAULT-VALUE}).")
   String executor;
@@ -67,7 +70,7 @@ final class RunCommand implements Callable<Integer> {
       case "aot" -> Executor.aot().interfaceApi(interfaceApi).unpackedApi(unpackedApi).moduleName(moduleName);
       default -> throw new KilnException("--executor must be graph or aot, not '" + executor + "'");
     };
-    Build build = Kiln.load(model).build(ex);
+    Build build = Kiln.load(model, inputShapes.options()).build(ex);
     Map<String, Tensor> given = new LinkedHashMap<>();
     for (String spec : inputs) {
       int eq = spec.lastIndexOf('=');

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -34,8 +35,10 @@ import picocli.CommandLine.Model.CommandSpec;
 final class VerifyCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(paramLabel = "MODEL", description = "A .tflite file.")
+  @Parameters(paramLabel = "MODEL", description = "A .tflite or .onnx file.")
   Path model;
+
+  @Mixin InputShapeOption inputShapes = new InputShapeOption();
 
   @Option(names = "--samples", paramLabel = "DIR", description = "Folder with sample<s>_in<i>.npy and sample<s>_out<j>.npy (default: the model's folder).")
   Path samples;
@@ -48,7 +51,7 @@ final class VerifyCommand implements Callable<Integer> {
 
   @Override public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
-    Model m = Kiln.load(model);
+    Model m = Kiln.load(model, inputShapes.options());
     Path dir = samples != null ? samples : model.toAbsolutePath().getParent();
     Build build = m.build(CompileCommand.standaloneAot("default"));
     out.print(m.summary());

@@ -14,9 +14,22 @@ public sealed interface Options {
     public static final Padding ZERO = new Padding(0, 0, 0, 0);
   }
 
-  /** CONV_2D and DEPTHWISE_CONV_2D (depthMultiplier is 1 for CONV_2D). */
+  /**
+   * How an int8 convolution turns its int32 accumulator (bias included) into an output code.
+   * TFLITE: TFLite's reference kernels (MultiplyByQuantizedMultiplier: a Q31 multiplier and a shift,
+   * two roundings). ONNXRUNTIME: onnxruntime's fused QDQ kernels (QLinearConv):
+   * {@code rne(float32(acc) * float32(float32(s_in * s_w[c]) / s_out))}, clamped, plus the zero point.
+   */
+  enum Requantize { TFLITE, ONNXRUNTIME }
+
+  /** CONV_2D and DEPTHWISE_CONV_2D (depthMultiplier is 1 for CONV_2D); requantize matters for int8 only. */
   record Conv(int strideH, int strideW, int dilationH, int dilationW, Padding padding,
-              int depthMultiplier, Activation activation) implements Options {}
+              int depthMultiplier, Activation activation, Requantize requantize) implements Options {
+    public Conv(int strideH, int strideW, int dilationH, int dilationW, Padding padding, int depthMultiplier,
+                Activation activation) {
+      this(strideH, strideW, dilationH, dilationW, padding, depthMultiplier, activation, Requantize.TFLITE);
+    }
+  }
 
   /** MAX_POOL_2D and AVERAGE_POOL_2D. */
   record Pool(int filterH, int filterW, int strideH, int strideW, Padding padding,
@@ -58,6 +71,13 @@ public sealed interface Options {
 
     @Override public String toString() { return "Transpose[perm=" + java.util.Arrays.toString(perm) + "]"; }
   }
+
+  /**
+   * QUANTIZE with an explicit rounding of {@code x / scale} at ties: half away from zero (TFLite,
+   * also what {@link None} means) or half to even (ONNX QuantizeLinear). Requantizing 8-bit codes
+   * with halfToEven follows ONNX's DequantizeLinear then QuantizeLinear in float32.
+   */
+  record Quantize(boolean halfToEven) implements Options {}
 
   /** CLAMP: {@code min(max(x, min), max)} in real values; {@code min > max} gives {@code max} everywhere. */
   record Clamp(float min, float max) implements Options {}

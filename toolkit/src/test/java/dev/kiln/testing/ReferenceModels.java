@@ -41,6 +41,76 @@ public final class ReferenceModels {
 
     public Path output(int sample, int j) { return folder.resolve("sample" + sample + "_out" + j + ".npy"); }
 
+    /** {@code load_input_shapes} of the manifest as load options (models with symbolic dimensions). */
+    public dev.kiln.api.LoadOptions loadOptions() {
+      dev.kiln.api.LoadOptions o = dev.kiln.api.LoadOptions.defaults();
+      JsonNode shapes = manifest.path("load_input_shapes");
+      for (java.util.Iterator<String> it = shapes.fieldNames(); it.hasNext(); ) {
+        String name = it.next();
+        int[] s = new int[shapes.get(name).size()];
+        for (int d = 0; d < s.length; d++) s[d] = shapes.get(name).get(d).asInt();
+        o = o.andInputShape(name, s);
+      }
+      return o;
+    }
+
+    /**
+     * Null if {@code got} matches the reference output {@code j}: the project tolerance, or for a
+     * fixture whose manifest has {@code tolerance.abs} (QDQ models against onnxruntime's fused
+     * integer kernels) every element within that absolute difference (one quantization step).
+     */
+    public String mismatch(int j, dev.kiln.api.Tensor got, dev.kiln.api.Tensor ref) {
+      JsonNode tol = manifest.path("tolerance");
+      if (!tol.has("abs")) return dev.kiln.api.Tolerance.mismatch(got, ref);
+      double abs = tol.has("per_output_abs") ? tol.get("per_output_abs").get(j).asDouble() : tol.get("abs").asDouble();
+      if (got.elements() != ref.elements()) return "size " + got.elements() + " != " + ref.elements();
+      if (got.dtype() != ref.dtype()) return "dtype " + got.dtype() + " != " + ref.dtype();
+      double[] a = values(got);
+      double[] r = values(ref);
+      int bad = 0;
+      double worst = 0;
+      for (int i = 0; i < r.length; i++) {
+        double d = Math.abs(a[i] - r[i]);
+        worst = Math.max(worst, d);
+        if (d > abs * 1.0001 + 1e-12) bad++;
+      }
+      return bad == 0 ? null : bad + " of " + r.length + " values differ by more than " + abs + " (one step), max |diff| " + worst;
+    }
+
+    /** Max |got - ref| over the elements, in the output's quantization steps (tolerance.per_output_abs), or NaN. */
+    public double steps(int j, dev.kiln.api.Tensor got, dev.kiln.api.Tensor ref) {
+      JsonNode tol = manifest.path("tolerance");
+      if (!tol.has("per_output_abs")) return Double.NaN;
+      double step = tol.get("per_output_abs").get(j).asDouble();
+      double[] a = values(got);
+      double[] r = values(ref);
+      double worst = 0;
+      for (int i = 0; i < r.length; i++) worst = Math.max(worst, Math.abs(a[i] - r[i]));
+      return step > 0 ? worst / step : worst;
+    }
+
+    private static double[] values(dev.kiln.api.Tensor t) {
+      if (t.dtype() == dev.kiln.ir.DType.FLOAT32) {
+        float[] f = t.toFloatArray();
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        return d;
+      }
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(t.bytes()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      double[] d = new double[(int) t.elements()];
+      for (int i = 0; i < d.length; i++) {
+        d[i] = switch (t.dtype()) {
+          case INT8 -> b.get(i);
+          case UINT8, BOOL -> b.get(i) & 0xff;
+          case INT16 -> b.getShort(i * 2);
+          case INT32 -> b.getInt(i * 4);
+          case INT64 -> b.getLong(i * 8);
+          case FLOAT32 -> b.getFloat(i * 4);
+        };
+      }
+      return d;
+    }
+
     @Override public String toString() { return name; }
   }
 
@@ -54,6 +124,9 @@ public final class ReferenceModels {
   public static List<Case> shared(String format) { return cases(sharedRoot().resolve("models"), format); }
 
   public static List<Case> opFixtures() { return cases(Path.of("src/test/resources/ops").toAbsolutePath(), "tflite"); }
+
+  /** The ONNX op-by-op fixtures under {@code src/test/resources/onnx} (made by fixtures/make_onnx_fixtures.py). */
+  public static List<Case> onnxFixtures() { return cases(Path.of("src/test/resources/onnx").toAbsolutePath(), "onnx"); }
 
   public static Case shared(String format, String name) {
     return shared(format).stream().filter(c -> c.name().equals(name)).findFirst()

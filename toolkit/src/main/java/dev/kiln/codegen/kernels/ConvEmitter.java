@@ -7,6 +7,7 @@ import static dev.kiln.codegen.kernels.NnSupport.unsupported;
 import dev.kiln.codegen.KernelContext;
 import dev.kiln.codegen.KernelEmitter;
 import dev.kiln.compile.FixedPoint;
+import dev.kiln.compile.LinearRescale;
 import dev.kiln.ir.DType;
 import dev.kiln.ir.Op;
 import dev.kiln.ir.OpType;
@@ -23,7 +24,10 @@ import dev.kiln.ir.Tensor;
  *   <li>CONV_2D hybrid (float32 input/output, int8 symmetric per-tensor filter, float bias):
  *       {@code kiln_conv_hybrid_f32}, which quantizes each batch image into scratch.</li>
  * </ul>
- * CONV_2D may be grouped (filter input depth dividing the input channels).
+ * CONV_2D may be grouped (filter input depth dividing the input channels). int8 and hybrid
+ * CONV_2D get scratch for staging the windows of {@link #STAGED_PIXELS} output pixels as int16
+ * (the kernels' fast path) when that takes at most {@link #STAGE_LIMIT_BYTES}; larger windows are
+ * summed from the image without scratch.
  */
 final class ConvEmitter implements KernelEmitter {
   private final boolean depthwise;
@@ -125,7 +129,32 @@ final class ConvEmitter implements KernelEmitter {
 
   @Override public int scratchBytes(Op op) {
     Layout l = layout(op);
-    return l.kind == Kind.HYBRID ? l.inH * l.inW * l.inC : 0;
+    int stage = stageBytes(l);
+    if (l.kind == Kind.HYBRID) {
+      int image = l.inH * l.inW * l.inC;
+      return stage == 0 ? image : ((image + 15) & ~15) + stage;
+    }
+    return l.kind == Kind.INT8 ? stage : 0;
+  }
+
+  /** Output pixels whose windows the int8 and hybrid CONV_2D kernels stage together (KILN_CONV_PIXELS). */
+  static final int STAGED_PIXELS = 4;
+
+  /** The most scratch staged windows may take; larger windows are summed from the image instead. */
+  static final int STAGE_LIMIT_BYTES = 4096;
+
+  /**
+   * Scratch bytes of the staged windows of an int8 or hybrid CONV_2D (STAGED_PIXELS int16 runs,
+   * each the window rounded up to 16 values), or 0 if the kernel sums from the image.
+   */
+  private int stageBytes(Layout l) {
+    // Only hybrid convs stage: they already hold a quantized copy of the image, and staging is what
+    // brings them under half of TFLite's time. int8 convs meet that goal without it, and staging
+    // would grow their arena past the liveness lower bound (the digits model: 640 -> 1024 bytes).
+    if (depthwise || l.kind != Kind.HYBRID) return 0;
+    long window = (long) l.filterH * l.filterW * (l.inC / l.groups);
+    long bytes = 2L * STAGED_PIXELS * ((window + 15) & ~15L);
+    return bytes <= STAGE_LIMIT_BYTES ? (int) bytes : 0;
   }
 
   /** Per output channel (q, shift) of M = s_in * s_w[c] / s_out in double (section 2.2), overflow-checked. */
@@ -140,6 +169,58 @@ final class ConvEmitter implements KernelEmitter {
     }
     NnSupport.requireShiftFits(op, m, accumulatorBound(l, qi.zeroPoint()));
     return m;
+  }
+
+  /**
+   * Options.Requantize.ONNXRUNTIME: onnxruntime's QLinearConv requantization per output channel,
+   * {@code rne(float32(acc) * float32(float32(s_in * s_w[c]) / s_out))} clamped around the zero
+   * point, as an exact integer rescale ({@link LinearRescale}, proven over every accumulator the
+   * channel can produce), KILN_RESCALE_WORDS words per channel. A channel with no such rescale (a
+   * tie or float32 rounding the straight line cannot follow) keeps TFLite's MBQM, at most one code
+   * away; null when no channel has one.
+   */
+  private int[] onnxruntimeRescales(Op op, Layout l, int[] act, FixedPoint.Multiplier[] mbqm) {
+    Quantization qi = l.in.quantization();
+    Quantization qo = l.out.quantization();
+    float[] ws = NnSupport.weightScales(op, l.filter, "the filter", depthwise ? 3 : 0, l.outC);
+    long[] bound = accumulatorBound(l, qi.zeroPoint());
+    int[] words = new int[l.outC * LinearRescale.WORDS];
+    int exact = 0;
+    for (int c = 0; c < l.outC; c++) {
+      float m = qi.scale() * ws[c] / qo.scale();
+      long b = bound == null ? Integer.MAX_VALUE : Math.min(bound[c], Integer.MAX_VALUE);
+      LinearRescale.Rescale r = LinearRescale.fit(onnxruntimeRequantize(m, qo.zeroPoint(), act[0], act[1]), m, qo.zeroPoint(),
+          act[0], act[1], -b, b);
+      if (r != null) exact++;
+      else r = mbqmRescale(mbqm[c]);
+      System.arraycopy(r.words(), 0, words, c * LinearRescale.WORDS, LinearRescale.WORDS);
+    }
+    return exact == 0 ? null : words;
+  }
+
+  /** kiln_mbqm_rescale (kiln_nn_util.h): TFLite's MBQM as a linear rescale. */
+  static LinearRescale.Rescale mbqmRescale(FixedPoint.Multiplier m) {
+    int shift = m.shift();
+    long nonNegative;
+    long negative;
+    if (shift >= 0) {
+      nonNegative = 1L << (30 - shift);
+      negative = nonNegative;
+    } else {
+      nonNegative = (1L << 30) + (1L << (30 - shift));
+      negative = nonNegative - (1L << 31);
+    }
+    return new LinearRescale.Rescale(m.multiplier(), 31 - shift, nonNegative, negative);
+  }
+
+  /** onnxruntime's (MLAS) requantization of an accumulator: float32 product, clamp, round half to even, zero point, activation clamp. */
+  static java.util.function.LongUnaryOperator onnxruntimeRequantize(float m, int zeroPoint, int lo, int hi) {
+    return acc -> {
+      float v = (float) acc * m;
+      v = Math.max(v, (float) (-128 - zeroPoint));
+      v = Math.min(v, (float) (127 - zeroPoint));
+      return Math.max(lo, Math.min(hi, (long) Math.rint(v) + zeroPoint));
+    };
   }
 
   /** max |accumulator| per output channel from the constant filter and bias, or null. */
@@ -190,6 +271,8 @@ final class ConvEmitter implements KernelEmitter {
         .put("dilation_h", o.dilationH()).put("dilation_w", o.dilationW())
         .put("pad_top", o.padding().top()).put("pad_left", o.padding().left())
         .put("groups", l.groups).put("depth_multiplier", l.multiplier);
+    boolean staged = stageBytes(l) > 0;
+    if (staged) init.put("staged", 1);
     String bias = l.bias == null ? "NULL" : ctx.data(l.bias);
     String call;
     switch (l.kind) {
@@ -209,9 +292,16 @@ final class ConvEmitter implements KernelEmitter {
         init.put("input_offset", -qi.zeroPoint()).put("output_offset", qo.zeroPoint())
             .put("act_min", act[0]).put("act_max", act[1])
             .raw("out_multiplier", multName).raw("out_shift", shiftName);
+        if (o.requantize() == Options.Requantize.ONNXRUNTIME) {
+          int[] rescales = onnxruntimeRescales(op, l, act, m);
+          if (rescales != null) init.raw("out_rescale", ctx.tableI32(base + "_rescale", rescales));
+        }
         String params = ctx.constant("kiln_conv_params", base, init.toString());
-        call = NnSupport.format("%s(&%s, %s, %s, %s, %s);", depthwise ? "kiln_depthwise_conv_s8" : "kiln_conv_s8",
-            params, ctx.data(l.in), ctx.data(l.filter), bias, ctx.data(l.out));
+        call = depthwise
+            ? NnSupport.format("kiln_depthwise_conv_s8(&%s, %s, %s, %s, %s);", params, ctx.data(l.in), ctx.data(l.filter),
+                bias, ctx.data(l.out))
+            : NnSupport.format("kiln_conv_s8(&%s, %s, %s, %s, %s, %s);", params, ctx.data(l.in), ctx.data(l.filter), bias,
+                ctx.data(l.out), staged ? ctx.scratch() : "NULL");
       }
       case FLOAT -> {
         float[] act = FixedPoint.activationRangeFloat(o.activation());

@@ -7,17 +7,21 @@ import static dev.kiln.codegen.kernels.NnSupport.unsupported;
 import dev.kiln.codegen.KernelContext;
 import dev.kiln.codegen.KernelEmitter;
 import dev.kiln.compile.FixedPoint;
+import dev.kiln.compile.LinearRescale;
 import dev.kiln.ir.DType;
 import dev.kiln.ir.Op;
 import dev.kiln.ir.Options;
 import dev.kiln.ir.Quantization;
 import dev.kiln.ir.Tensor;
+import java.util.function.LongUnaryOperator;
 
 /**
  * FULLY_CONNECTED (tflite-numerics.md 3.3): the input is viewed as [numel / depth, depth], weights
  * are [units, depth] in the DEFAULT layout (the frontend rejects shuffled weights), the bias is
  * optional. int8 uses TF 2.21's reference rescale {@code round(double(acc) * s_in * s_w / s_out)}
- * (per-tensor weights may have a zero point; per-channel weights must be symmetric); float32 is
+ * (per-tensor weights may have a zero point; per-channel weights must be symmetric), on the device
+ * as an integer multiply-add-shift proven equal for every accumulator ({@link LinearRescale}) or,
+ * where none exists, an exact emulation of the double product (kiln_f64_rescale); float32 is
  * the plain dot product; hybrid (float32 input/output, int8 symmetric weights, per-tensor or
  * per-channel) quantizes each input row into scratch, symmetrically or with a per-row zero point
  * as asymmetric_quantize_inputs says. keep_num_dims only changes the output
@@ -131,6 +135,28 @@ final class FullyConnectedEmitter implements KernelEmitter {
     return op.options(Options.FullyConnected.class).asymmetricQuantizeInputs();
   }
 
+  /**
+   * For each M, the integer rescale ({@link LinearRescale}) proven equal to TF 2.21's
+   * {@code clamp(round(double(acc) * M) + zeroPoint, lo, hi)} for every int32 acc, as
+   * KILN_RESCALE_WORDS words per entry; null if some M has none (the kernel then emulates the
+   * double product).
+   */
+  static int[] integerRescales(double[] m, int zeroPoint, int lo, int hi) {
+    int[] words = new int[m.length * LinearRescale.WORDS];
+    for (int u = 0; u < m.length; u++) {
+      LinearRescale.Rescale r = LinearRescale.fit(doubleRescale(m[u], zeroPoint, lo, hi), m[u], zeroPoint, lo, hi,
+          Integer.MIN_VALUE, Integer.MAX_VALUE);
+      if (r == null) return null;
+      System.arraycopy(r.words(), 0, words, LinearRescale.WORDS * u, LinearRescale.WORDS);
+    }
+    return words;
+  }
+
+  /** TF 2.21's reference FC requantization of an accumulator, zero point added and clamped. */
+  static LongUnaryOperator doubleRescale(double m, int zeroPoint, int lo, int hi) {
+    return acc -> Math.max(lo, Math.min(hi, FixedPoint.rhaz((double) acc * m) + zeroPoint));
+  }
+
   /** A positive finite double as {mantissa >> 32, mantissa low word, exponent}: M = mantissa * 2^exponent. */
   static int[] f64Words(double m) {
     if (m == 0) return new int[] {0, 0, 0};
@@ -151,16 +177,21 @@ final class FullyConnectedEmitter implements KernelEmitter {
     switch (l.kind) {
       case INT8 -> {
         double[] m = int8Scales(op, l);
-        int[] words = new int[m.length * 3];
-        for (int u = 0; u < m.length; u++) System.arraycopy(f64Words(m[u]), 0, words, 3 * u, 3);
-        String scales = ctx.tableI32("fc_rescale", words);
         Quantization qi = l.in.quantization();
         Quantization qw = l.weights.quantization();
         Quantization qo = l.out.quantization();
         int[] act = NnSupport.actRangeInt8(o.activation(), qo);
         init.put("input_offset", -qi.zeroPoint()).put("filter_offset", qw.isPerChannel() ? 0 : -qw.zeroPoint())
             .put("output_offset", qo.zeroPoint()).put("act_min", act[0]).put("act_max", act[1])
-            .put("per_channel", m.length > 1 ? 1 : 0).raw("out_scale", scales);
+            .put("per_channel", m.length > 1 ? 1 : 0);
+        int[] exact = integerRescales(m, qo.zeroPoint(), act[0], act[1]);
+        if (exact != null) {
+          init.raw("out_rescale", ctx.tableI32("fc_rescale", exact));
+        } else {
+          int[] words = new int[m.length * 3];
+          for (int u = 0; u < m.length; u++) System.arraycopy(f64Words(m[u]), 0, words, 3 * u, 3);
+          init.raw("out_scale", ctx.tableI32("fc_rescale", words));
+        }
         String params = ctx.constant("kiln_fc_params", "fc", init.toString());
         call = NnSupport.format("kiln_fully_connected_s8(&%s, %s, %s, %s, %s);", params, ctx.data(l.in),
             ctx.data(l.weights), bias, ctx.data(l.out));

@@ -20,7 +20,8 @@ import dev.kiln.ir.Tensor;
  * QUANTIZE (tflite-numerics.md 8.3): float32 -> int8/uint8 divides by the scale in float32 and
  * rounds half away from zero; int8/uint8 -> int8/uint8 requantizes with
  * MultiplyByQuantizedMultiplier by {@code f64(s_in)/f64(s_out)}, evaluated at compile time for all
- * 256 input codes into a table.
+ * 256 input codes into a table. With {@code Options.Quantize(halfToEven)} (ONNX QuantizeLinear)
+ * ties round to even, and requantization is ONNX's DequantizeLinear then QuantizeLinear in float32.
  */
 final class QuantizeEmitter implements KernelEmitter {
 
@@ -50,6 +51,7 @@ final class QuantizeEmitter implements KernelEmitter {
     Quantization qo = out.quantization();
     if (in.dtype() == DType.FLOAT32) {
       String fn = out.dtype() == DType.INT8 ? "kiln_quantize_f32_s8" : "kiln_quantize_f32_u8";
+      if (halfToEven(op)) fn = fn.replace("kiln_quantize_", "kiln_quantize_half_even_");
       ctx.body().line(fn + "(" + ctx.data(in) + ", " + ctx.data(out) + ", " + n + ", " + CLiterals.f32(qo.scale()) + ", "
           + qo.zeroPoint() + ");");
       return;
@@ -72,6 +74,7 @@ final class QuantizeEmitter implements KernelEmitter {
     Tensor out = op.output();
     Quantization qi = in.quantization();
     Quantization qo = out.quantization();
+    if (halfToEven(op)) return floatTable(in.dtype(), out.dtype(), qi, qo);
     Multiplier m = FixedPoint.quantizeMultiplier((double) qi.scale() / (double) qo.scale());
     LookupTableEmitter.requireNoOverflow(op, m, in.dtype() == DType.UINT8 ? qi.zeroPoint() - 128 : qi.zeroPoint());
     int zIn = qi.zeroPoint();
@@ -85,6 +88,29 @@ final class QuantizeEmitter implements KernelEmitter {
       v = Math.max(Math.min(v, max), min);
       int index = in.dtype() == DType.INT8 && out.dtype() == DType.INT8 ? code + 128 : raw;
       t[index] = (byte) v;
+    }
+    return t;
+  }
+
+  /** True for ONNX QuantizeLinear semantics (ties to even); TFLite's otherwise. */
+  static boolean halfToEven(Op op) {
+    return op.options() instanceof dev.kiln.ir.Options.Quantize q && q.halfToEven();
+  }
+
+  /**
+   * ONNX requantization of 8-bit codes: {@code (float)(code - z_in) * s_in}, divided by {@code s_out}
+   * in float32, rounded half to even, plus {@code z_out}, saturated; indexed like {@link #table}.
+   */
+  static byte[] floatTable(DType inType, DType outType, Quantization qi, Quantization qo) {
+    int min = outType == DType.INT8 ? -128 : 0;
+    int max = outType == DType.INT8 ? 127 : 255;
+    byte[] t = new byte[256];
+    for (int raw = 0; raw < 256; raw++) {
+      int code = inType == DType.INT8 ? (byte) raw : raw;
+      float real = (float) (code - qi.zeroPoint()) * qi.scale();
+      double v = Math.rint(real / qo.scale()) + qo.zeroPoint();
+      int index = inType == DType.INT8 && outType == DType.INT8 ? code + 128 : raw;
+      t[index] = (byte) (int) Math.max(min, Math.min(max, v));
     }
     return t;
   }

@@ -481,6 +481,33 @@ void kiln_quantize_f32_u8(const float *x, uint8_t *y, int32_t count, float scale
   }
 }
 
+/* The same with ties to even (ONNX QuantizeLinear, onnxruntime's MLAS). */
+static inline int32_t quantize_round_half_even(float x, float scale) {
+  float q = x / scale;
+  int32_t t;
+  float frac;
+  if (!(q >= -512.0f)) q = -512.0f;
+  if (q > 512.0f) q = 512.0f;
+  t = (int32_t)q;       /* toward zero */
+  frac = q - (float)t;  /* exact */
+  if (frac > 0.5f || (frac == 0.5f && (t & 1))) return t + 1;
+  if (frac < -0.5f || (frac == -0.5f && (t & 1))) return t - 1;
+  return t;
+}
+
+void kiln_quantize_half_even_f32_s8(const float *x, int8_t *y, int32_t count, float scale, int32_t zero_point) {
+  int32_t i;
+  for (i = 0; i < count; ++i) y[i] = clamp_s8(quantize_round_half_even(x[i], scale) + zero_point, -128, 127);
+}
+
+void kiln_quantize_half_even_f32_u8(const float *x, uint8_t *y, int32_t count, float scale, int32_t zero_point) {
+  int32_t i;
+  for (i = 0; i < count; ++i) {
+    const int32_t v = quantize_round_half_even(x[i], scale) + zero_point;
+    y[i] = (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : v));
+  }
+}
+
 void kiln_dequantize_s8_f32(const int8_t *x, float *y, int32_t count, float scale, int32_t zero_point) {
   int32_t i;
   for (i = 0; i < count; ++i) y[i] = scale * (float)(x[i] - zero_point);

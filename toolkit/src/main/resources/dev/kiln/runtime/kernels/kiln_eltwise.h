@@ -159,6 +159,10 @@ void kiln_tanh_f32(const float *x, float *y, int32_t count);
 void kiln_quantize_f32_s8(const float *x, int8_t *y, int32_t count, float scale, int32_t zero_point);
 void kiln_quantize_f32_u8(const float *x, uint8_t *y, int32_t count, float scale, int32_t zero_point);
 
+/* The same rounding ties to even (ONNX QuantizeLinear); chosen by Options.Quantize(halfToEven). */
+void kiln_quantize_half_even_f32_s8(const float *x, int8_t *y, int32_t count, float scale, int32_t zero_point);
+void kiln_quantize_half_even_f32_u8(const float *x, uint8_t *y, int32_t count, float scale, int32_t zero_point);
+
 /* y = scale * (float)(x - zero_point) */
 void kiln_dequantize_s8_f32(const int8_t *x, float *y, int32_t count, float scale, int32_t zero_point);
 void kiln_dequantize_u8_f32(const uint8_t *x, float *y, int32_t count, float scale, int32_t zero_point);

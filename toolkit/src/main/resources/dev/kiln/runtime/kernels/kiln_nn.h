@@ -34,6 +34,7 @@ typedef struct {
   int32_t dilation_h, dilation_w;
   int32_t pad_top, pad_left;         /* rows/columns of implicit padding before the image */
   int32_t groups;                    /* CONV_2D: in_c / filter input depth (1 = ordinary conv) */
+  int32_t staged;                    /* int8/hybrid CONV_2D: 1 = scratch holds staged windows */
   int32_t depth_multiplier;          /* DEPTHWISE_CONV_2D: out_c / in_c */
   /* int8 requantization (unused by the float kernels) */
   int32_t input_offset;              /* -(input zero point); 0 for the hybrid kernel */
@@ -41,15 +42,28 @@ typedef struct {
   int32_t act_min, act_max;          /* int8 clamp of the fused activation */
   const int32_t *out_multiplier;     /* [out_c] Q31 multipliers */
   const int32_t *out_shift;          /* [out_c] exponents, > 0 shifts left */
+  const int32_t *out_rescale;        /* [out_c] x KILN_RESCALE_WORDS: onnxruntime's requantization as
+                                        the compiler's exact integer rescale, or NULL (MBQM) */
   /* float32 output (float and hybrid kernels) */
   float act_min_f, act_max_f;
   float filter_scale;                /* hybrid per-tensor kernel: the filter scale */
   const float *filter_scales;        /* hybrid per-channel kernel: [out_c] filter scales */
 } kiln_conv_params;
 
-/* int8 x int8 (per-channel or per-tensor filter scales), bias int32 or NULL. Section 3.1. */
+/*
+ * Staged int8 and hybrid CONV_2D (p->staged = 1): the windows of KILN_CONV_PIXELS output pixels
+ * are copied, as int16 input + offset, to scratch and every filter runs over all of them; each
+ * window takes ((filter_h * filter_w * in_c / groups) + 15) & ~15 int16 values. Otherwise (0)
+ * the windows are summed filter row by filter row from the image and need no scratch.
+ */
+#define KILN_CONV_PIXELS 4
+
+/*
+ * int8 x int8 (per-channel or per-tensor filter scales), bias int32 or NULL. Section 3.1.
+ * scratch: the staged windows (2 * KILN_CONV_PIXELS * run bytes) if p->staged, else unused.
+ */
 void kiln_conv_s8(const kiln_conv_params *p, const int8_t *input, const int8_t *filter,
-                  const int32_t *bias, int8_t *output);
+                  const int32_t *bias, int8_t *output, void *scratch);
 
 /* float32; bias may be NULL. Section 3.1 (sum over fy, fx, ci; bias after the sum). */
 void kiln_conv_f32(const kiln_conv_params *p, const float *input, const float *filter,
@@ -57,8 +71,9 @@ void kiln_conv_f32(const kiln_conv_params *p, const float *input, const float *f
 
 /*
  * Hybrid: float32 input/output, int8 symmetric filter with one scale (p->filter_scale). Each
- * batch image is quantized symmetrically on the fly into scratch (in_h * in_w * in_c bytes, any
- * alignment); out = (float)acc * (image scale * filter scale) + bias. Section 9.
+ * batch image is quantized symmetrically on the fly into scratch (in_h * in_w * in_c bytes, then,
+ * if p->staged, the staged windows from the next multiple of 16 bytes; scratch 16-byte aligned);
+ * out = (float)acc * (image scale * filter scale) + bias. Section 9.
  */
 void kiln_conv_hybrid_f32(const kiln_conv_params *p, const float *input, const int8_t *filter,
                           const float *bias, float *output, void *scratch);
@@ -66,8 +81,8 @@ void kiln_conv_hybrid_f32(const kiln_conv_params *p, const float *input, const i
 /*
  * Hybrid with per-channel filter scales (p->filter_scales): TFLite's HybridConvPerChannel. Each
  * batch image is quantized asymmetrically (TFLite's AsymmetricQuantizeFloats, a per-image zero
- * point) into scratch (in_h * in_w * in_c bytes); out = (float)acc * filter_scales[oc] * image
- * scale + bias.
+ * point) into scratch (laid out as for kiln_conv_hybrid_f32); out = (float)acc *
+ * filter_scales[oc] * image scale + bias.
  */
 void kiln_conv_hybrid_per_channel_f32(const kiln_conv_params *p, const float *input,
                                       const int8_t *filter, const float *bias, float *output,
@@ -86,11 +101,14 @@ void kiln_depthwise_conv_f32(const kiln_conv_params *p, const float *input, cons
 
 /*
  * TF 2.21's reference int8 FULLY_CONNECTED rescales with one rounding of a double product,
- * y = round(double(acc) * M). Kiln keeps double arithmetic off the device: each M is handed over
- * as three int32 words {mantissa >> 32, mantissa & 0xffffffff (bit pattern), exponent} with
- * M = mantissa * 2^exponent (mantissa < 2^53; 0 means M = 0), and kiln_f64_rescale rounds the
- * exact integer product to 53 bits like the double multiplication, then half away from zero.
- * Same result as the double formula for every int32 acc.
+ * y = round(double(acc) * M). Kiln keeps double arithmetic off the device. Usually the compiler
+ * finds an integer rescale (out_rescale, KILN_RESCALE_WORDS words per entry, see
+ * kiln_linear_rescale in kiln_nn_util.h) proven equal, after the zero point and the clamp, for
+ * every int32 acc. Otherwise (out_rescale NULL) each M is handed over as three int32 words
+ * {mantissa >> 32, mantissa & 0xffffffff (bit pattern), exponent} with M = mantissa * 2^exponent
+ * (mantissa < 2^53; 0 means M = 0), and kiln_f64_rescale rounds the exact integer product to 53
+ * bits like the double multiplication, then half away from zero. Same result as the double
+ * formula for every int32 acc.
  */
 #define KILN_F64_WORDS 3
 
@@ -103,8 +121,9 @@ typedef struct {
   int32_t filter_offset;             /* -(filter zero point), per-tensor filters only */
   int32_t output_offset;             /* +(output zero point) */
   int32_t act_min, act_max;
-  int32_t per_channel;               /* 1: out_scale has units entries; 0: one entry */
-  const int32_t *out_scale;          /* KILN_F64_WORDS words per entry */
+  int32_t per_channel;               /* 1: one rescale entry per unit; 0: one entry */
+  const int32_t *out_scale;          /* KILN_F64_WORDS words per entry (used if no out_rescale) */
+  const int32_t *out_rescale;        /* KILN_RESCALE_WORDS words per entry, or NULL */
   /* float32 output (float and hybrid) */
   float act_min_f, act_max_f;
   int32_t asymmetric;                /* hybrid: asymmetric_quantize_inputs (per-row zero point) */

@@ -4,17 +4,22 @@
  *
  * The kernels compute what TFLite's reference kernels compute, output element by output element,
  * with changes that only make them faster: the filter window is clipped to the image once per
- * output pixel (kiln_tap_range) so no tap is bounds-tested; the taps of one filter row, when
- * adjacent in the input (dilation 1, no groups), are one contiguous dot product, and small
- * windows are first gathered into one contiguous run; four output channels are computed together
- * so each input value is loaded once for four filters; the int8 dot products are written so that
- * gcc -O2 vectorizes them (kiln_nn_util.h). Integer sums are exact (order-free); every float32
- * total is still accumulated in the reference order fy, fx, ci from 0.0f, with the bias added
- * after the sum.
+ * output pixel (kiln_tap_range) so no tap is bounds-tested; int8 and hybrid CONV_2D, given
+ * scratch by the compiler (p->staged), stage the windows of KILN_CONV_PIXELS output pixels at a
+ * time as int16 input + offset, padding taps as 0, so that every output channel's filter is one
+ * contiguous dot product against all of them and each weight is loaded and widened once per
+ * KILN_CONV_PIXELS pixels; otherwise the taps of one filter row, when adjacent in the input, are
+ * one dot product, four output channels together so each input value is loaded once for four
+ * filters; small float32 windows entirely inside the image are gathered into one run; depthwise
+ * kernels accumulate many channels side by side; the dot products and epilogues are written so
+ * that gcc -O2 vectorizes them (kiln_nn_util.h). Integer sums are exact (order-free); every
+ * float32 total is still accumulated in the reference order fy, fx, ci from 0.0f, with the bias
+ * added after the sum.
  *
  * int32 accumulators: an int8 product with the input offset is at most 128 * 255 in magnitude, so
  * up to 2^16 taps x channels fit in 31 bits (as in TFLite). Kiln's compiler refuses, before any
  * code is generated, requantizations whose left shift (multiplier >= 1) could overflow.
+ * Requantization is MBQM computed as one 64-bit product (kiln_mbqm_rescale), the same numbers.
  */
 #include "kiln_fixedpoint.h"
 #include "kiln_nn.h"
@@ -31,19 +36,32 @@ typedef struct {
   int32_t in_row_step;     /* input elements between two filter rows */
   int32_t in_col_step;     /* input elements between two taps of a row */
   int contiguous;          /* the taps of a row are adjacent in the input and the filter */
-  int gather;              /* copy each window to a contiguous buffer first (see below) */
+  int gather;              /* float32: copy each window to a contiguous buffer first */
 } kiln_conv_geometry;
 
 /*
- * Windows of at most KILN_CONV_GATHER_MAX int8 values (KILN_CONV_GATHER_MAX_F32 floats) whose
- * filter rows are not already one contiguous run are first copied ("im2col" for one output pixel)
- * into a stack buffer, so the dot products run over the whole window at once. int8: taps in the
- * padding are filled with the value whose offset input is 0 (the input zero point), which adds
- * exactly nothing, as skipping them does. float32: only windows entirely inside the image are
+ * float32 windows of at most KILN_CONV_GATHER_MAX_F32 values whose filter rows are not already
+ * one contiguous run are first copied ("im2col" for one output pixel) into a stack buffer, so the
+ * dot products run over the whole window at once; only windows entirely inside the image are
  * gathered, so the float sums keep exactly the reference terms and order.
  */
-#define KILN_CONV_GATHER_MAX 256
 #define KILN_CONV_GATHER_MAX_F32 64
+
+/* Output channels whose int32 sums (per staged pixel) are held at once before requantization. */
+#define KILN_CONV_CHUNK 32
+
+/* int16 values per staged window: the window rounded up to a multiple of 16. */
+static int32_t kiln_conv_stage_run(int32_t filter_size) { return (filter_size + 15) & ~15; }
+
+/*
+ * The requantization of output channel c: out_rescale when the compiler gave one (onnxruntime's
+ * float requantization of a QDQ model, proven equal for every accumulator the channel can
+ * produce), else TFLite's MBQM with out_multiplier and out_shift.
+ */
+static inline kiln_rescale kiln_conv_rescale(const kiln_conv_params *p, int32_t c) {
+  return p->out_rescale != NULL ? kiln_rescale_load(p->out_rescale + (size_t)c * KILN_RESCALE_WORDS)
+                                : kiln_mbqm_rescale(p->out_multiplier[c], p->out_shift[c]);
+}
 
 static kiln_conv_geometry kiln_conv_geometry_of(const kiln_conv_params *p) {
   kiln_conv_geometry g;
@@ -60,26 +78,40 @@ static kiln_conv_geometry kiln_conv_geometry_of(const kiln_conv_params *p) {
   return g;
 }
 
-/* Copies the full filter window at (in_y0, in_x0) of channels [c0, c0 + filter_c) to col. */
-static void kiln_conv_gather_s8(const kiln_conv_params *p, const kiln_conv_geometry *g,
-                                const int8_t *in_image, int32_t in_y0, int32_t in_x0, int32_t c0,
-                                int8_t pad, int8_t *col) {
+/*
+ * Stages the window at (in_y0, in_x0) of channels [c0, c0 + filter_c) into col in filter order
+ * (fy, fx, ci) as int16 input + x_offset; taps outside the image ([fy0, fy1) x [fx0, fx1) are the
+ * ones inside) are 0, which adds exactly nothing, as skipping them does. col[filter_size ..
+ * padded) is zeroed too.
+ */
+static void kiln_conv_stage_s8(const kiln_conv_params *p, const kiln_conv_geometry *g,
+                               const int8_t *in_image, int32_t in_y0, int32_t in_x0, int32_t fy0,
+                               int32_t fy1, int32_t fx0, int32_t fx1, int32_t c0, int32_t x_offset,
+                               int32_t padded, int16_t *col) {
+  const int32_t filter_c = g->filter_c;
   int32_t fy;
+  int32_t k;
   for (fy = 0; fy < p->filter_h; ++fy) {
-    const int32_t iy = in_y0 + fy * p->dilation_h;
-    int32_t fx;
-    for (fx = 0; fx < p->filter_w; ++fx) {
-      const int32_t ix = in_x0 + fx * p->dilation_w;
-      int32_t ci;
-      if (iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w) {
-        const int8_t *src = in_image + (size_t)iy * g->row_stride + (size_t)ix * p->in_c + c0;
-        for (ci = 0; ci < g->filter_c; ++ci) col[ci] = src[ci];
+    int16_t *row = col + fy * g->filter_row;
+    if (fy < fy0 || fy >= fy1 || fx1 <= fx0) {
+      for (k = 0; k < g->filter_row; ++k) row[k] = 0;
+    } else {
+      const int8_t *src = in_image + (size_t)(in_y0 + fy * p->dilation_h) * g->row_stride +
+                          (size_t)(in_x0 + fx0 * p->dilation_w) * p->in_c + c0;
+      int32_t fx;
+      for (k = 0; k < fx0 * filter_c; ++k) row[k] = 0;
+      if (g->contiguous) {
+        kiln_widen_s8(src, (fx1 - fx0) * filter_c, x_offset, row + fx0 * filter_c);
       } else {
-        for (ci = 0; ci < g->filter_c; ++ci) col[ci] = pad;
+        for (fx = fx0; fx < fx1; ++fx) {
+          kiln_widen_s8(src + (size_t)(fx - fx0) * g->in_col_step, filter_c, x_offset,
+                        row + fx * filter_c);
+        }
       }
-      col += g->filter_c;
+      for (k = fx1 * filter_c; k < g->filter_row; ++k) row[k] = 0;
     }
   }
+  for (k = g->filter_size; k < padded; ++k) col[k] = 0;
 }
 
 /* The same for float32, for windows entirely inside the image. */
@@ -175,31 +207,177 @@ typedef struct {
 } kiln_conv_epilogue;
 
 /*
- * CONV_2D over one int8 batch image (input codes, or the quantized image of the hybrid forms);
- * returns e with its output pointer advanced past the image's outputs.
+ * Requantizes the int32 sums acc[0 .. count) of output channels [c0, c0 + count) of one output
+ * pixel (bias not yet added) and stores them at out_i8 / out_f32 + c0.
  */
-static kiln_conv_epilogue kiln_conv_image_s8(const kiln_conv_params *p,
-                                             const kiln_conv_geometry *g, const int8_t *in_image,
-                                             const int8_t *filter, kiln_conv_epilogue e) {
-  const int gather = g->gather && g->filter_size <= KILN_CONV_GATHER_MAX;
-  const int8_t pad = (int8_t)kiln_clamp_i32(-e.x_offset, -128, 127);
-  const kiln_conv_mode mode = e.mode;
-  const int32_t x_offset = e.x_offset;
-  const int32_t *bias_i32 = e.bias_i32;
-  const float *bias_f32 = e.bias_f32;
-  const float scale = e.scale;
-  const int32_t out_c = p->out_c;
-  const int32_t *out_multiplier = p->out_multiplier;
-  const int32_t *out_shift = p->out_shift;
-  const int32_t output_offset = p->output_offset;
-  const int32_t act_min = p->act_min;
-  const int32_t act_max = p->act_max;
-  const float *filter_scales = p->filter_scales;
-  const float act_min_f = p->act_min_f;
-  const float act_max_f = p->act_max_f;
-  int8_t *out_i8 = e.out_i8;
-  float *out_f32 = e.out_f32;
-  int8_t col[KILN_CONV_GATHER_MAX];
+static void kiln_conv_store(const kiln_conv_params *p, const kiln_conv_epilogue *e, int32_t c0,
+                            int32_t count, const int32_t *acc, int8_t *out_i8, float *out_f32) {
+  int32_t j;
+  if (e->mode == KILN_CONV_INT8) {
+    const int32_t *bias = e->bias_i32 != NULL ? e->bias_i32 + c0 : NULL;
+    const int64_t output_offset = p->output_offset;
+    const int64_t act_min = p->act_min;
+    const int64_t act_max = p->act_max;
+    out_i8 += c0;
+    for (j = 0; j < count; ++j) {
+      const kiln_rescale r = kiln_conv_rescale(p, c0 + j);
+      const int32_t v = acc[j] + (bias != NULL ? bias[j] : 0);
+      const int64_t y = kiln_linear_rescale(v, &r) + output_offset;
+      out_i8[j] = kiln_clamp_s8(y, act_min, act_max);
+    }
+  } else {
+    const float scale = e->scale;
+    const float act_min = p->act_min_f;
+    const float act_max = p->act_max_f;
+    const float *bias = e->bias_f32 != NULL ? e->bias_f32 + c0 : NULL;
+    const float *channel_scale =
+        e->mode == KILN_CONV_HYBRID_PER_CHANNEL ? p->filter_scales + c0 : NULL;
+    int32_t i;
+    int k;
+    out_f32 += c0;
+    if (channel_scale == NULL && bias != NULL) {
+      /* the usual form, in blocks of 16 that gcc -O2 vectorizes (the bias block read into a local
+         first: to the compiler the output may alias it, and gcc -O2 does not vectorize loops
+         needing a run-time alias check), then the rest */
+      for (i = 0; i + 16 <= count; i += 16) {
+        float bias_block[16];
+        for (k = 0; k < 16; ++k) bias_block[k] = bias[i + k];
+        for (k = 0; k < 16; ++k) {
+          float value = (float)acc[i + k] * scale;
+          value += bias_block[k];
+          out_f32[i + k] = kiln_clamp_f32(value, act_min, act_max);
+        }
+      }
+      for (j = i; j < count; ++j) {
+        float value = (float)acc[j] * scale;
+        value += bias[j];
+        out_f32[j] = kiln_clamp_f32(value, act_min, act_max);
+      }
+    } else {
+      for (j = 0; j < count; ++j) {
+        float value = (float)acc[j];
+        if (channel_scale != NULL) value = value * channel_scale[j];
+        value = value * scale;
+        if (bias != NULL) value += bias[j];
+        out_f32[j] = kiln_clamp_f32(value, act_min, act_max);
+      }
+    }
+  }
+}
+
+/*
+ * The int8 form of kiln_conv_store for the sums acc[q][0 .. count) of `pixels` consecutive output
+ * pixels (output at out + q * out_c + c0 ...): each channel's rescale is prepared once for all.
+ */
+static void kiln_conv_store_s8(const kiln_conv_params *p, const int32_t *bias, int32_t c0,
+                               int32_t count, int32_t acc[][KILN_CONV_CHUNK], int32_t pixels,
+                               int8_t *out) {
+  const int64_t output_offset = p->output_offset;
+  const int64_t act_min = p->act_min;
+  const int64_t act_max = p->act_max;
+  const size_t out_c = (size_t)p->out_c;
+  int32_t j;
+  for (j = 0; j < count; ++j) {
+    const int32_t c = c0 + j;
+    const kiln_rescale r = kiln_conv_rescale(p, c);
+    const int32_t b = bias != NULL ? bias[c] : 0;
+    int32_t q;
+    for (q = 0; q < pixels; ++q) {
+      const int64_t y = kiln_linear_rescale(acc[q][j] + b, &r) + output_offset;
+      out[(size_t)q * out_c + (size_t)c] = kiln_clamp_s8(y, act_min, act_max);
+    }
+  }
+}
+
+/*
+ * CONV_2D over one int8 batch image (input codes, or the quantized image of the hybrid forms),
+ * staged: the windows of KILN_CONV_PIXELS (kiln_dot_s8_s16_x4's four) consecutive output pixels
+ * are staged in `stage` (per group), then every output channel's filter is one contiguous dot
+ * product against all of them.
+ * Filters read the staged runs rounded up to 16 values (zeros at the end) when that stays inside
+ * the filter array, so the dot products have no scalar tail.
+ */
+static void kiln_conv_image_staged_s8(const kiln_conv_params *p, const kiln_conv_geometry *g,
+                                      const int8_t *in_image, const int8_t *filter,
+                                      const kiln_conv_epilogue *e, int16_t *stage) {
+  const int32_t filter_size = g->filter_size;
+  const int32_t padded = kiln_conv_stage_run(filter_size);
+  const size_t filter_total = (size_t)p->out_c * (size_t)filter_size;
+  const int32_t pixels = p->out_h * p->out_w;
+  int32_t acc[KILN_CONV_PIXELS][KILN_CONV_CHUNK];
+  int32_t first;
+  int32_t first_y = 0; /* output coordinates of pixel `first` */
+  int32_t first_x = 0;
+  for (first = 0; first < pixels; first += KILN_CONV_PIXELS) {
+    const int32_t count_px = pixels - first < KILN_CONV_PIXELS ? pixels - first : KILN_CONV_PIXELS;
+    const size_t out_first = (size_t)first * (size_t)p->out_c;
+    int32_t group;
+    for (group = 0; group < p->groups; ++group) {
+      const int32_t oc_end = (group + 1) * g->out_c_per_group;
+      int32_t c0;
+      int32_t q;
+      int32_t oy = first_y;
+      int32_t ox = first_x;
+      for (q = 0; q < count_px; ++q, ++ox) {
+        int32_t in_y0;
+        int32_t in_x0;
+        int32_t fy0;
+        int32_t fy1;
+        int32_t fx0;
+        int32_t fx1;
+        if (ox == p->out_w) {
+          ox = 0;
+          ++oy;
+        }
+        in_y0 = oy * p->stride_h - p->pad_top;
+        in_x0 = ox * p->stride_w - p->pad_left;
+        kiln_tap_range(in_y0, p->dilation_h, p->filter_h, p->in_h, &fy0, &fy1);
+        kiln_tap_range(in_x0, p->dilation_w, p->filter_w, p->in_w, &fx0, &fx1);
+        kiln_conv_stage_s8(p, g, in_image, in_y0, in_x0, fy0, fy1, fx0, fx1,
+                           group * g->filter_c, e->x_offset, padded, stage + (size_t)q * padded);
+      }
+      if (group + 1 == p->groups) {
+        first_y = ox == p->out_w ? oy + 1 : oy;
+        first_x = ox == p->out_w ? 0 : ox;
+      }
+      for (c0 = group * g->out_c_per_group; c0 < oc_end; c0 += KILN_CONV_CHUNK) {
+        const int32_t count = oc_end - c0 < KILN_CONV_CHUNK ? oc_end - c0 : KILN_CONV_CHUNK;
+        int32_t j;
+        for (j = 0; j < count; ++j) {
+          const size_t row = (size_t)(c0 + j) * (size_t)filter_size;
+          const int32_t n = row + (size_t)padded <= filter_total ? padded : filter_size;
+          if (count_px == KILN_CONV_PIXELS) {
+            int32_t sums[KILN_CONV_PIXELS];
+            kiln_dot_s8_s16_x4(filter + row, stage, (size_t)padded, n, sums);
+            for (q = 0; q < KILN_CONV_PIXELS; ++q) acc[q][j] = sums[q];
+          } else {
+            for (q = 0; q < count_px; ++q) {
+              acc[q][j] = kiln_dot_s8_s16(filter + row, stage + (size_t)q * padded, n);
+            }
+          }
+        }
+        if (e->mode == KILN_CONV_INT8) {
+          kiln_conv_store_s8(p, e->bias_i32, c0, count, acc, count_px, e->out_i8 + out_first);
+        } else {
+          for (q = 0; q < count_px; ++q) {
+            const size_t out = out_first + (size_t)q * (size_t)p->out_c;
+            kiln_conv_store(p, e, c0, count, acc[q], NULL, e->out_f32 + out);
+          }
+        }
+      }
+    }
+  }
+}
+
+/*
+ * The same for larger windows: the clipped window is summed filter row by filter row from the
+ * image, four output channels at a time.
+ */
+static void kiln_conv_image_rows_s8(const kiln_conv_params *p, const kiln_conv_geometry *g,
+                                    const int8_t *in_image, const int8_t *filter,
+                                    const kiln_conv_epilogue *e) {
+  int8_t *out_i8 = e->out_i8;
+  float *out_f32 = e->out_f32;
   int32_t oy;
   for (oy = 0; oy < p->out_h; ++oy) {
     const int32_t in_y0 = oy * p->stride_h - p->pad_top;
@@ -217,60 +395,51 @@ static kiln_conv_epilogue kiln_conv_image_s8(const kiln_conv_params *p,
         const int32_t oc_end = (group + 1) * g->out_c_per_group;
         const int8_t *in_first = NULL;
         int32_t oc;
-        if (gather) {
-          kiln_conv_gather_s8(p, g, in_image, in_y0, in_x0, group * g->filter_c, pad, col);
-        } else if (fy1 > fy0 && fx1 > fx0) {
+        if (fy1 > fy0 && fx1 > fx0) {
           in_first = in_image + (size_t)(in_y0 + fy0 * p->dilation_h) * g->row_stride +
                      (size_t)(in_x0 + fx0 * p->dilation_w) * p->in_c + group * g->filter_c;
         }
         for (oc = group * g->out_c_per_group; oc < oc_end; oc += 4) {
           const int32_t channels = oc_end - oc < 4 ? oc_end - oc : 4;
           int32_t acc[4] = {0, 0, 0, 0};
-          int32_t j;
-          if (gather) {
-            kiln_conv_segment_s8(filter + (size_t)oc * g->filter_size, g->filter_size, col,
-                                 g->filter_size, x_offset, channels, acc);
-          } else if (in_first != NULL) {
+          if (in_first != NULL) {
             const int8_t *filter_first =
                 filter + (size_t)oc * g->filter_size + fy0 * g->filter_row + fx0 * g->filter_c;
-            kiln_conv_window_s8(g, in_first, filter_first, fy1 - fy0, fx1 - fx0, x_offset,
+            kiln_conv_window_s8(g, in_first, filter_first, fy1 - fy0, fx1 - fx0, e->x_offset,
                                 channels, acc);
           }
-          if (mode == KILN_CONV_INT8) {
-            for (j = 0; j < channels; ++j) {
-              const int32_t c = oc + j;
-              int32_t v = acc[j];
-              if (bias_i32 != NULL) v += bias_i32[c];
-              v = kiln_mbqm(v, out_multiplier[c], out_shift[c]) + output_offset;
-              out_i8[c] = (int8_t)kiln_clamp_i32(v, act_min, act_max);
-            }
-          } else {
-            for (j = 0; j < channels; ++j) {
-              const int32_t c = oc + j;
-              float value = (float)acc[j];
-              if (mode == KILN_CONV_HYBRID_PER_CHANNEL) value = value * filter_scales[c];
-              value = value * scale;
-              if (bias_f32 != NULL) value += bias_f32[c];
-              out_f32[c] = kiln_clamp_f32(value, act_min_f, act_max_f);
-            }
-          }
+          kiln_conv_store(p, e, oc, channels, acc, out_i8, out_f32);
         }
       }
-      if (mode == KILN_CONV_INT8) {
-        out_i8 += out_c;
-      } else {
-        out_f32 += out_c;
-      }
+      if (out_i8 != NULL) out_i8 += p->out_c;
+      if (out_f32 != NULL) out_f32 += p->out_c;
     }
   }
-  e.out_i8 = out_i8;
-  e.out_f32 = out_f32;
+}
+
+/*
+ * CONV_2D over one int8 batch image, staged if `stage` is not NULL; returns e with its output
+ * pointer past the image's outputs.
+ */
+static kiln_conv_epilogue kiln_conv_image_s8(const kiln_conv_params *p,
+                                             const kiln_conv_geometry *g, const int8_t *in_image,
+                                             const int8_t *filter, kiln_conv_epilogue e,
+                                             int16_t *stage) {
+  const size_t outputs = (size_t)p->out_h * (size_t)p->out_w * (size_t)p->out_c;
+  if (stage != NULL) {
+    kiln_conv_image_staged_s8(p, g, in_image, filter, &e, stage);
+  } else {
+    kiln_conv_image_rows_s8(p, g, in_image, filter, &e);
+  }
+  if (e.out_i8 != NULL) e.out_i8 += outputs;
+  if (e.out_f32 != NULL) e.out_f32 += outputs;
   return e;
 }
 
 void kiln_conv_s8(const kiln_conv_params *p, const int8_t *input, const int8_t *filter,
-                  const int32_t *bias, int8_t *output) {
+                  const int32_t *bias, int8_t *output, void *scratch) {
   const kiln_conv_geometry g = kiln_conv_geometry_of(p);
+  int16_t *stage = p->staged ? (int16_t *)scratch : NULL;
   kiln_conv_epilogue e;
   int32_t b;
   e.mode = KILN_CONV_INT8;
@@ -281,14 +450,22 @@ void kiln_conv_s8(const kiln_conv_params *p, const int8_t *input, const int8_t *
   e.out_f32 = NULL;
   e.scale = 0.0f;
   for (b = 0; b < p->batches; ++b) {
-    e = kiln_conv_image_s8(p, &g, input + (size_t)b * g.image_size, filter, e);
+    e = kiln_conv_image_s8(p, &g, input + (size_t)b * g.image_size, filter, e, stage);
   }
+}
+
+/* The hybrid kernels' scratch: the quantized image, then (if staged) the staged windows. */
+static int16_t *kiln_conv_hybrid_stage(const kiln_conv_params *p, const kiln_conv_geometry *g,
+                                       void *scratch) {
+  const size_t image = ((size_t)g->image_size + 15) & ~(size_t)15;
+  return p->staged ? (int16_t *)(void *)((uint8_t *)scratch + image) : NULL;
 }
 
 void kiln_conv_hybrid_f32(const kiln_conv_params *p, const float *input, const int8_t *filter,
                           const float *bias, float *output, void *scratch) {
   const kiln_conv_geometry g = kiln_conv_geometry_of(p);
   int8_t *in_image = (int8_t *)scratch;
+  int16_t *stage = kiln_conv_hybrid_stage(p, &g, scratch);
   kiln_conv_epilogue e;
   int32_t b;
   e.mode = KILN_CONV_HYBRID;
@@ -301,7 +478,7 @@ void kiln_conv_hybrid_f32(const kiln_conv_params *p, const float *input, const i
     const float input_scale =
         kiln_quantize_symmetric(input + (size_t)b * g.image_size, g.image_size, in_image);
     e.scale = input_scale * p->filter_scale;
-    e = kiln_conv_image_s8(p, &g, in_image, filter, e);
+    e = kiln_conv_image_s8(p, &g, in_image, filter, e, stage);
   }
 }
 
@@ -310,6 +487,7 @@ void kiln_conv_hybrid_per_channel_f32(const kiln_conv_params *p, const float *in
                                       void *scratch) {
   const kiln_conv_geometry g = kiln_conv_geometry_of(p);
   int8_t *in_image = (int8_t *)scratch;
+  int16_t *stage = kiln_conv_hybrid_stage(p, &g, scratch);
   kiln_conv_epilogue e;
   int32_t b;
   e.mode = KILN_CONV_HYBRID_PER_CHANNEL;
@@ -322,7 +500,7 @@ void kiln_conv_hybrid_per_channel_f32(const kiln_conv_params *p, const float *in
     e.scale = kiln_quantize_asymmetric(input + (size_t)b * g.image_size, g.image_size, in_image,
                                        &zero_point);
     e.x_offset = -zero_point;
-    e = kiln_conv_image_s8(p, &g, in_image, filter, e);
+    e = kiln_conv_image_s8(p, &g, in_image, filter, e, stage);
   }
 }
 
@@ -396,10 +574,21 @@ void kiln_conv_f32(const kiln_conv_params *p, const float *input, const float *f
 
 /*
  * DEPTHWISE_CONV_2D. With depth multiplier 1 the channels of a tap are adjacent in the input and
- * the filter, so blocks of 16 channels are accumulated side by side over the window (each
- * channel still sums its taps in the order fy, fx); other multipliers take one channel at a time.
+ * the filter, so up to KILN_DW_CHUNK channels are accumulated side by side over the window, tap by
+ * tap (each channel still sums its taps in the order fy, fx; many channels per tap keep the sums'
+ * updates independent), in blocks of KILN_DW_BLOCK (KILN_DW_BLOCK_F32 for float32) that gcc -O2
+ * vectorizes, then one at a time; other multipliers take one channel at a time.
  */
 #define KILN_DW_BLOCK 16
+#define KILN_DW_BLOCK_F32 8
+#define KILN_DW_CHUNK 64
+
+/* Requantizes the int32 sum (bias included) of output channel c. */
+static inline int8_t kiln_depthwise_out_s8(const kiln_conv_params *p, int32_t c, int32_t acc) {
+  const kiln_rescale r = kiln_conv_rescale(p, c);
+  const int64_t y = kiln_linear_rescale(acc, &r) + p->output_offset;
+  return kiln_clamp_s8(y, p->act_min, p->act_max);
+}
 
 void kiln_depthwise_conv_s8(const kiln_conv_params *p, const int8_t *input, const int8_t *filter,
                             const int32_t *bias, int8_t *output) {
@@ -412,10 +601,7 @@ void kiln_depthwise_conv_s8(const kiln_conv_params *p, const int8_t *input, cons
   const int32_t filter_row = p->filter_w * out_c;
   const int32_t filter_col_step = out_c;
   const int32_t input_offset = p->input_offset;
-  const int32_t output_offset = p->output_offset;
-  const int32_t act_min = p->act_min;
-  const int32_t act_max = p->act_max;
-  const int32_t blocked = depth_multiplier == 1 ? out_c - out_c % KILN_DW_BLOCK : 0;
+  const int32_t side_by_side = depth_multiplier == 1 ? out_c : 0;
   int32_t b;
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_image = input + (size_t)b * p->in_h * row_stride;
@@ -441,32 +627,38 @@ void kiln_depthwise_conv_s8(const kiln_conv_params *p, const int8_t *input, cons
         } else {
           fy1 = fy0; /* no tap in the image */
         }
-        for (oc = 0; oc < blocked; oc += KILN_DW_BLOCK) {
-          int32_t acc[KILN_DW_BLOCK];
+        for (oc = 0; oc < side_by_side; oc += KILN_DW_CHUNK) {
+          const int32_t count =
+              side_by_side - oc < KILN_DW_CHUNK ? side_by_side - oc : KILN_DW_CHUNK;
+          int32_t acc[KILN_DW_CHUNK];
           int32_t fy;
+          int32_t i;
           int k;
-          for (k = 0; k < KILN_DW_BLOCK; ++k) acc[k] = 0;
+          for (i = 0; i < count; ++i) acc[i] = 0;
           for (fy = fy0; fy < fy1; ++fy) {
             const int8_t *in_tap = in_first + (fy - fy0) * in_row_step + oc;
             const int8_t *filter_tap = filter_first + (fy - fy0) * filter_row + oc;
             int32_t fx;
             for (fx = fx0; fx < fx1; ++fx) {
-              for (k = 0; k < KILN_DW_BLOCK; ++k) {
-                acc[k] += (int32_t)filter_tap[k] * (int16_t)(in_tap[k] + input_offset);
+              for (i = 0; i + KILN_DW_BLOCK <= count; i += KILN_DW_BLOCK) {
+                for (k = 0; k < KILN_DW_BLOCK; ++k) {
+                  const int16_t x = (int16_t)(in_tap[i + k] + input_offset);
+                  acc[i + k] += (int32_t)filter_tap[i + k] * x;
+                }
+              }
+              for (; i < count; ++i) {
+                acc[i] += (int32_t)filter_tap[i] * ((int32_t)in_tap[i] + input_offset);
               }
               in_tap += in_col_step;
               filter_tap += filter_col_step;
             }
           }
-          for (k = 0; k < KILN_DW_BLOCK; ++k) {
-            const int32_t c = oc + k;
-            int32_t v = acc[k];
-            if (bias != NULL) v += bias[c];
-            v = kiln_mbqm(v, p->out_multiplier[c], p->out_shift[c]) + output_offset;
-            output[c] = (int8_t)kiln_clamp_i32(v, act_min, act_max);
+          for (i = 0; i < count; ++i) {
+            const int32_t c = oc + i;
+            output[c] = kiln_depthwise_out_s8(p, c, acc[i] + (bias != NULL ? bias[c] : 0));
           }
         }
-        for (oc = blocked; oc < out_c; ++oc) {
+        for (oc = side_by_side; oc < out_c; ++oc) {
           const int32_t ic = oc / depth_multiplier;
           int32_t acc = 0;
           int32_t fy;
@@ -481,8 +673,7 @@ void kiln_depthwise_conv_s8(const kiln_conv_params *p, const int8_t *input, cons
             }
           }
           if (bias != NULL) acc += bias[oc];
-          acc = kiln_mbqm(acc, p->out_multiplier[oc], p->out_shift[oc]) + output_offset;
-          output[oc] = (int8_t)kiln_clamp_i32(acc, act_min, act_max);
+          output[oc] = kiln_depthwise_out_s8(p, oc, acc);
         }
         output += out_c;
       }
@@ -502,7 +693,7 @@ void kiln_depthwise_conv_f32(const kiln_conv_params *p, const float *input, cons
   const int32_t filter_col_step = out_c;
   const float act_min = p->act_min_f;
   const float act_max = p->act_max_f;
-  const int32_t blocked = depth_multiplier == 1 ? out_c - out_c % KILN_DW_BLOCK : 0;
+  const int32_t blocked = depth_multiplier == 1 ? out_c - out_c % KILN_DW_BLOCK_F32 : 0;
   int32_t b;
   for (b = 0; b < p->batches; ++b) {
     const float *in_image = input + (size_t)b * p->in_h * row_stride;
@@ -528,28 +719,58 @@ void kiln_depthwise_conv_f32(const kiln_conv_params *p, const float *input, cons
         } else {
           fy1 = fy0;
         }
-        for (oc = 0; oc < blocked; oc += KILN_DW_BLOCK) {
-          float total[KILN_DW_BLOCK];
+        for (oc = 0; oc < blocked; oc += KILN_DW_CHUNK) {
+          const int32_t count = blocked - oc < KILN_DW_CHUNK ? blocked - oc : KILN_DW_CHUNK;
+          float total[KILN_DW_CHUNK];
           int32_t fy;
+          int32_t i;
           int k;
-          for (k = 0; k < KILN_DW_BLOCK; ++k) total[k] = 0.0f;
+          for (i = 0; i < count; ++i) total[i] = 0.0f;
           for (fy = fy0; fy < fy1; ++fy) {
             const float *in_tap = in_first + (fy - fy0) * in_row_step + oc;
             const float *filter_tap = filter_first + (fy - fy0) * filter_row + oc;
-            int32_t fx;
-            for (fx = fx0; fx < fx1; ++fx) {
-              for (k = 0; k < KILN_DW_BLOCK; ++k) {
-                const float product = in_tap[k] * filter_tap[k];
-                total[k] += product;
+            int32_t fx = fx0;
+            /* three taps of a row per pass over the sums (the same additions in the same order) */
+            for (; fx + 3 <= fx1; fx += 3) {
+              const float *x1 = in_tap + in_col_step;
+              const float *x2 = x1 + in_col_step;
+              const float *w1 = filter_tap + filter_col_step;
+              const float *w2 = w1 + filter_col_step;
+              for (i = 0; i < count; i += KILN_DW_BLOCK_F32) {
+                for (k = 0; k < KILN_DW_BLOCK_F32; ++k) {
+                  const float p0 = in_tap[i + k] * filter_tap[i + k];
+                  const float p1 = x1[i + k] * w1[i + k];
+                  const float p2 = x2[i + k] * w2[i + k];
+                  float t = total[i + k];
+                  t += p0;
+                  t += p1;
+                  t += p2;
+                  total[i + k] = t;
+                }
+              }
+              in_tap = x2 + in_col_step;
+              filter_tap = w2 + filter_col_step;
+            }
+            for (; fx < fx1; ++fx) {
+              for (i = 0; i < count; i += KILN_DW_BLOCK_F32) {
+                for (k = 0; k < KILN_DW_BLOCK_F32; ++k) {
+                  const float product = in_tap[i + k] * filter_tap[i + k];
+                  total[i + k] += product;
+                }
               }
               in_tap += in_col_step;
               filter_tap += filter_col_step;
             }
           }
-          for (k = 0; k < KILN_DW_BLOCK; ++k) {
-            float value = total[k];
-            if (bias != NULL) value += bias[oc + k];
-            output[oc + k] = kiln_clamp_f32(value, act_min, act_max);
+          if (bias != NULL) {
+            for (i = 0; i < count; i += KILN_DW_BLOCK_F32) {
+              for (k = 0; k < KILN_DW_BLOCK_F32; ++k) total[i + k] += bias[oc + i + k];
+            }
+          }
+          for (i = 0; i < count; i += KILN_DW_BLOCK_F32) {
+            for (k = 0; k < KILN_DW_BLOCK_F32; ++k) {
+              output[oc + i + k] = kiln_clamp_f32(total[i + k], act_min, act_max);
+            }
           }
         }
         for (oc = blocked; oc < out_c; ++oc) {

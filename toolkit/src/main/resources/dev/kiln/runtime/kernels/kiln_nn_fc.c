@@ -129,7 +129,9 @@ static void kiln_fc_rows_s8(const int8_t *filter, int32_t depth, const int8_t *x
 /*
  * acc = sum_d (w + filter_offset) * (x + input_offset) + bias, computed as
  * sum_d w * (x + input_offset) + filter_offset * sum_d (x + input_offset) (exact integers), so the
- * inner loop is the plain int8 dot product; four units share each pass over the input row.
+ * inner loop is the plain int8 dot product; four units share each pass over the input row. The
+ * requantization is the compiler's exact integer rescale when it found one (out_rescale), else
+ * the emulated double rescale.
  */
 void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const int8_t *filter,
                              const int32_t *bias, int8_t *output) {
@@ -137,10 +139,14 @@ void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const
   const int32_t units = p->units;
   const int32_t input_offset = p->input_offset;
   const int32_t filter_offset = p->filter_offset;
-  const int32_t output_offset = p->output_offset;
-  const int32_t act_min = p->act_min;
-  const int32_t act_max = p->act_max;
+  const int64_t output_offset = p->output_offset;
+  const int64_t act_min = p->act_min;
+  const int64_t act_max = p->act_max;
+  const int32_t *rescale = p->out_rescale;
+  const int32_t entry_step = p->per_channel ? 1 : 0;
+  kiln_rescale r = {0, 0, 0, 0};
   int32_t b;
+  if (rescale != NULL) r = kiln_rescale_load(rescale);
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_row = input + (size_t)b * depth;
     int32_t input_sum = 0;
@@ -156,14 +162,16 @@ void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const
       kiln_fc_rows_s8(filter + (size_t)u * depth, depth, in_row, input_offset, block, acc);
       for (j = 0; j < block; ++j) {
         const int32_t unit = u + j;
-        const int32_t *scale = p->out_scale + (p->per_channel ? unit : 0) * KILN_F64_WORDS;
         int32_t a = acc[j] + filter_offset * input_sum;
         int64_t y;
         if (bias != NULL) a += bias[unit];
-        y = (int64_t)kiln_f64_rescale_inline(a, scale) + output_offset;
-        if (y < act_min) y = act_min;
-        if (y > act_max) y = act_max;
-        output[unit] = (int8_t)y;
+        if (rescale != NULL) {
+          if (entry_step != 0) r = kiln_rescale_load(rescale + (size_t)unit * KILN_RESCALE_WORDS);
+          y = kiln_linear_rescale(a, &r);
+        } else {
+          y = kiln_f64_rescale_inline(a, p->out_scale + (unit * entry_step) * KILN_F64_WORDS);
+        }
+        output[unit] = kiln_clamp_s8(y + output_offset, act_min, act_max);
       }
     }
     output += units;

@@ -69,7 +69,18 @@ float kiln_quantize_symmetric(const float *values, int32_t size, int8_t *quantiz
     return 1.0f;
   }
   inverse = 127.0f / range;
-  for (i = 0; i < size; ++i) {
+  /* blocks of 16 (loops gcc -O2 vectorizes: each block is written to a local first, as to the
+     compiler an int8 store may alias the input), then the rest; the same arithmetic per value */
+  for (i = 0; i + 16 <= size; i += 16) {
+    int8_t block[16];
+    int k;
+    for (k = 0; k < 16; ++k) {
+      const float scaled = values[i + k] * inverse;
+      block[k] = (int8_t)kiln_clamp_i32(kiln_round_f32(scaled), -127, 127);
+    }
+    for (k = 0; k < 16; ++k) quantized[i + k] = block[k];
+  }
+  for (; i < size; ++i) {
     const float scaled = values[i] * inverse;
     quantized[i] = (int8_t)kiln_clamp_i32(kiln_round_f32(scaled), -127, 127);
   }

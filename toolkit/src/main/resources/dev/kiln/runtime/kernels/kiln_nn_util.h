@@ -23,6 +23,79 @@ static inline void kiln_tap_range(int32_t origin, int32_t dilation, int32_t taps
   *end = hi;
 }
 
+/*
+ * Integer requantization as one 32x32 -> 64-bit product, an add and a shift:
+ * floor((acc * multiplier + offset) / 2^shift), with one offset for acc >= 0 and one for acc < 0
+ * (0 <= multiplier < 2^31, 0 <= shift <= 62, |offset| <= 2^62, so nothing overflows). Two sources:
+ *
+ * - the FULLY_CONNECTED tables (KILN_RESCALE_WORDS words: multiplier, shift, then the offsets for
+ *   acc >= 0 and acc < 0 as high and low 32 bits), which Kiln's compiler proved equal, after the
+ *   output zero point and the activation clamp, to TF 2.21's round(double(acc) * M) for every
+ *   int32 accumulator (dev.kiln.compile.LinearRescale);
+ *
+ * - kiln_mbqm_rescale, the exact form of kiln_mbqm (kiln_fixedpoint.h, TF 2.21's double-rounding
+ *   MultiplyByQuantizedMultiplier) for q >= 0 (as QuantizeMultiplier returns) and
+ *   -31 <= shift <= 30, x * 2^shift in int32 when shift > 0 (the compiler checks that). With
+ *   t = SRDHM(x, q) = floor((x q + 2^30) / 2^31) and R = -shift >= 1, RDBPOT(t, R) =
+ *   floor((t + 2^(R-1)) / 2^R) for t >= 0 and floor((t + 2^(R-1) - 1) / 2^R) for t < 0 (ties away
+ *   from zero); both agree at t = 0, and t has the sign of x or is 0. Nested floors merge
+ *   (floor((floor(a/b) + c)/d) = floor((a + bc)/(bd))), so MBQM(x) = floor((x q + 2^30 + 2^(30+R)
+ *   - [x < 0] 2^31) / 2^(31+R)); for R = 0 it is t itself, and for shift = L > 0,
+ *   SRDHM(x 2^L, q) = floor((x q + 2^(30-L)) / 2^(31-L)). NnKernelsTest checks it against
+ *   kiln_mbqm.
+ */
+#define KILN_RESCALE_WORDS 6
+
+typedef struct {
+  int32_t multiplier;
+  int32_t shift;
+  int64_t offset_non_negative;
+  int64_t offset_negative;
+} kiln_rescale;
+
+static inline kiln_rescale kiln_rescale_load(const int32_t *words) {
+  kiln_rescale r;
+  r.multiplier = words[0];
+  r.shift = words[1];
+  r.offset_non_negative = (int64_t)words[2] * ((int64_t)1 << 32) + (int64_t)(uint32_t)words[3];
+  r.offset_negative = (int64_t)words[4] * ((int64_t)1 << 32) + (int64_t)(uint32_t)words[5];
+  return r;
+}
+
+static inline kiln_rescale kiln_mbqm_rescale(int32_t q, int32_t shift) {
+  kiln_rescale r;
+  r.multiplier = q;
+  r.shift = 31 - shift;
+  if (shift > 0) {
+    r.offset_non_negative = (int64_t)1 << (30 - shift);
+    r.offset_negative = r.offset_non_negative;
+  } else if (shift == 0) {
+    r.offset_non_negative = (int64_t)1 << 30;
+    r.offset_negative = r.offset_non_negative;
+  } else {
+    r.offset_non_negative = ((int64_t)1 << 30) + ((int64_t)1 << (30 - shift));
+    r.offset_negative = r.offset_non_negative - ((int64_t)1 << 31);
+  }
+  return r;
+}
+
+static inline int64_t kiln_linear_rescale(int32_t acc, const kiln_rescale *r) {
+  const int64_t v =
+      (int64_t)acc * r->multiplier + (acc >= 0 ? r->offset_non_negative : r->offset_negative);
+  /* floor(v / 2^shift) without right-shifting a negative value (implementation-defined in C99) */
+  return v >= 0 ? v >> r->shift : ~(~v >> r->shift);
+}
+
+/*
+ * A requantized value clamped to [lo, hi] as an int8 code, written as two selects (compilers emit
+ * conditional moves): a fused RELU clamps about half the values, an unpredictable branch.
+ */
+static inline int8_t kiln_clamp_s8(int64_t y, int64_t lo, int64_t hi) {
+  y = y < lo ? lo : y;
+  y = y > hi ? hi : y;
+  return (int8_t)y;
+}
+
 /* TFLite's ActivationFunctionWithMinMax on float: min(max(v, lo), hi); a NaN passes through. */
 static inline float kiln_clamp_f32(float v, float lo, float hi) {
   v = v < lo ? lo : v;
@@ -94,6 +167,101 @@ static inline void kiln_dot4_s8(const int8_t *w, size_t w_stride, const int8_t *
   acc[1] += a1;
   acc[2] += a2;
   acc[3] += a3;
+}
+
+/*
+ * The same against staged int16 input runs (offset already added; kiln_widen_s8), the form the
+ * conv kernels use: kiln_dot_s8_s16 returns sum_k w[k] * x[k]; kiln_dot_s8_s16_x4 writes
+ * acc[j] = sum_k w[k] * x_j[k] for the four runs x_j = x + j * x_stride, so each weight is loaded
+ * and widened once for four output pixels. Blocks of 64, 48, 32 or 16 values keep one vector
+ * accumulator per run; the horizontal sums are paid once per block.
+ */
+static inline int32_t kiln_dot_s8_s16(const int8_t *w, const int16_t *x, int32_t n) {
+  int32_t acc = 0;
+  int32_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    int32_t s = 0;
+    int k;
+    for (k = 0; k < 16; ++k) s += (int32_t)w[i + k] * x[i + k];
+    acc += s;
+  }
+  for (; i < n; ++i) acc += (int32_t)w[i] * x[i];
+  return acc;
+}
+
+#define KILN_DOT_X4_BLOCK(size)                                                \
+  do {                                                                         \
+    int32_t s0 = 0;                                                            \
+    int32_t s1 = 0;                                                            \
+    int32_t s2 = 0;                                                            \
+    int32_t s3 = 0;                                                            \
+    int k;                                                                     \
+    for (k = 0; k < (size); ++k) {                                             \
+      const int16_t wv = w[i + k];                                             \
+      s0 += wv * x0[i + k];                                                    \
+      s1 += wv * x1[i + k];                                                    \
+      s2 += wv * x2[i + k];                                                    \
+      s3 += wv * x3[i + k];                                                    \
+    }                                                                          \
+    a0 += s0;                                                                  \
+    a1 += s1;                                                                  \
+    a2 += s2;                                                                  \
+    a3 += s3;                                                                  \
+    i += (size);                                                               \
+  } while (0)
+
+static inline void kiln_dot_s8_s16_x4(const int8_t *w, const int16_t *x, size_t x_stride,
+                                      int32_t n, int32_t *acc) {
+  const int16_t *x0 = x;
+  const int16_t *x1 = x0 + x_stride;
+  const int16_t *x2 = x1 + x_stride;
+  const int16_t *x3 = x2 + x_stride;
+  int32_t a0 = 0;
+  int32_t a1 = 0;
+  int32_t a2 = 0;
+  int32_t a3 = 0;
+  int32_t i = 0;
+  while (i + 64 <= n) KILN_DOT_X4_BLOCK(64);
+  if (i + 48 <= n) {
+    KILN_DOT_X4_BLOCK(48);
+  } else if (i + 32 <= n) {
+    KILN_DOT_X4_BLOCK(32);
+  } else if (i + 16 <= n) {
+    KILN_DOT_X4_BLOCK(16);
+  }
+  for (; i < n; ++i) {
+    const int32_t wv = w[i];
+    a0 += wv * x0[i];
+    a1 += wv * x1[i];
+    a2 += wv * x2[i];
+    a3 += wv * x3[i];
+  }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+}
+
+/*
+ * dst[k] = src[k] + offset as int16, k < n (offset a negated zero point, so |dst| <= 255). Each
+ * block is read into a local first: to the compiler an int8 source may alias the destination,
+ * and gcc -O2 does not vectorize loops that need a run-time alias check.
+ */
+static inline void kiln_widen_s8(const int8_t *src, int32_t n, int32_t offset, int16_t *dst) {
+  int32_t i = 0;
+  int k;
+  for (; i + 16 <= n; i += 16) {
+    int8_t block[16];
+    for (k = 0; k < 16; ++k) block[k] = src[i + k];
+    for (k = 0; k < 16; ++k) dst[i + k] = (int16_t)(block[k] + offset);
+  }
+  if (i + 8 <= n) {
+    int8_t block[8];
+    for (k = 0; k < 8; ++k) block[k] = src[i + k];
+    for (k = 0; k < 8; ++k) dst[i + k] = (int16_t)(block[k] + offset);
+    i += 8;
+  }
+  for (; i < n; ++i) dst[i] = (int16_t)(src[i] + offset);
 }
 
 /*

@@ -89,11 +89,7 @@ class NnKernelsTest {
    * for 4 million random and near-tie cases, and the Java encoder of M against the C one.
    */
   @Test void f64RescaleEqualsDoubleArithmetic(@TempDir Path work) throws Exception {
-    for (String f : List.of("kiln_nn.h", "kiln_nn_util.h", "kiln_fixedpoint.h", "kiln_nn_fc.c", "kiln_nn_quant.c")) {
-      try (var in = NnKernelsTest.class.getResourceAsStream(KERNELS + f)) {
-        Files.write(work.resolve(f), in.readAllBytes());
-      }
-    }
+    copyKernels(work);
     Random r = new Random(7);
     StringBuilder table = new StringBuilder();
     int n = 400;
@@ -157,6 +153,160 @@ class NnKernelsTest {
     run(work, "gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I.", "t.c", "kiln_nn_fc.c", "kiln_nn_quant.c",
         "-lm", "-o", "t");
     assertEquals("0", run(work, "./t").trim(), "mismatches between kiln_f64_rescale and round(double(acc) * M)");
+  }
+
+  /**
+   * The integer rescale the FULLY_CONNECTED emitter proves at compile time (LinearRescale), run
+   * by the C kernel's kiln_linear_rescale, against the C double formula clamp(round(double(acc) *
+   * M) + z, lo, hi): random M (as in f64RescaleEqualsDoubleArithmetic) and M with exact ties
+   * (powers of two, which need the separate offset for negative accumulators), random zero points
+   * and clamps; every accumulator within 3 of each output step, random ones over all of int32,
+   * and all of [-2^20, 2^20] for a few entries. A rescale must be found for every M >= 1e-5.
+   */
+  @Test void integerFcRescaleEqualsDoubleArithmetic(@TempDir Path work) throws Exception {
+    copyKernels(work);
+    Random r = new Random(11);
+    StringBuilder table = new StringBuilder();
+    int n = 0;
+    for (int i = 0; i < 300; i++) {
+      double m = (double) (float) (r.nextDouble() * 0.1 + 1e-6) * (double) (float) (r.nextDouble() * 0.01 + 1e-7)
+          / (double) (float) (r.nextDouble() * 0.5 + 1e-5);
+      if (i % 5 == 0) m = Math.scalb(m, r.nextInt(40) - 30);
+      if (i % 7 == 0) m = Math.scalb(1.0, -r.nextInt(12)) * (1 + r.nextInt(4)); // exact halves: ties on both sides
+      if (i == 1) m = 0;
+      int zp = r.nextInt(256) - 128;
+      int lo = r.nextBoolean() ? -128 : Math.max(-128, zp);
+      int hi = r.nextInt(4) == 0 ? Math.max(lo, 100 - r.nextInt(50)) : 127;
+      int[] w = FullyConnectedEmitter.integerRescales(new double[] {m}, zp, lo, hi);
+      if (w == null) {
+        // a 31-bit slope cannot place every step exactly once M is below about 2^-30 per code
+        // (the kernel then keeps kiln_f64_rescale); the multipliers of real models are far larger
+        assertTrue(m < 1e-5, "no integer rescale found for M = " + m + ", zero point " + zp);
+        continue;
+      }
+      table.append(String.format("  {%s, %d, %d, %d, {%d, %d, %d, %d, %d, %d}},%n", Double.toHexString(m), zp, lo, hi,
+          w[0], w[1], w[2], w[3], w[4], w[5]));
+      n++;
+    }
+    String program = """
+        #include <math.h>
+        #include <stdio.h>
+        #include <stdint.h>
+        #include "kiln_nn_util.h"
+        typedef struct { double m; int32_t zp, lo, hi; int32_t words[KILN_RESCALE_WORDS]; } entry;
+        static const entry table[] = {
+        %s};
+        static uint64_t s = 88172645463325252u;
+        static uint64_t rnd(void) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return s; }
+        static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+        static int64_t ref(const entry *e, int32_t acc) {
+          double x = round((double)acc * e->m);
+          if (x > 4e9) x = 4e9;
+          if (x < -4e9) x = -4e9;
+          return clamp64((int64_t)x + e->zp, e->lo, e->hi);
+        }
+        static long checks = 0;
+        static long bad = 0;
+        static void check(const entry *e, const kiln_rescale *r, int64_t acc) {
+          if (acc < INT32_MIN || acc > INT32_MAX) return;
+          ++checks;
+          if (clamp64(kiln_linear_rescale((int32_t)acc, r) + e->zp, e->lo, e->hi) != ref(e, (int32_t)acc)) {
+            if (bad < 5) printf("M %%a zp %%d acc %%lld\\n", e->m, e->zp, (long long)acc);
+            ++bad;
+          }
+        }
+        int main(void) {
+          int i;
+          for (i = 0; i < %d; ++i) {
+            const entry *e = &table[i];
+            const kiln_rescale r = kiln_rescale_load(e->words);
+            int t;
+            long k;
+            for (t = e->lo - e->zp - 1; t <= e->hi - e->zp + 1 && e->m > 0; ++t) {
+              const double edge = ((double)t - 0.5) / e->m;
+              int d;
+              if (fabs(edge) > 3e9) continue;
+              for (d = -3; d <= 3; ++d) check(e, &r, (int64_t)edge + d);
+            }
+            for (k = 0; k < 20000; ++k) check(e, &r, (int32_t)(uint32_t)rnd());
+            check(e, &r, INT32_MIN);
+            check(e, &r, INT32_MAX);
+            if (i %% 50 == 0) {
+              for (k = -(1L << 20); k <= (1L << 20); ++k) check(e, &r, k);
+            }
+          }
+          printf("%%ld %%ld\\n", bad, checks);
+          return 0;
+        }
+        """.formatted(table, n);
+    Files.writeString(work.resolve("t.c"), program);
+    run(work, "gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I.", "t.c", "-lm", "-o", "t");
+    String[] result = run(work, "./t").trim().split(" ");
+    assertEquals("0", result[0], "mismatches between kiln_linear_rescale and round(double(acc) * M) in " + result[1]);
+    assertTrue(n > 250 && Long.parseLong(result[1]) > 5_000_000L, "too few checks: " + n + " rescales, " + result[1]);
+  }
+
+  /**
+   * kiln_mbqm_rescale (MBQM as one 64-bit product and shift, used by the conv kernels) against
+   * kiln_mbqm for every shift from -31 to 30: random multipliers, accumulators over all of int32
+   * (within the left shift's range), small ones, and ones next to the second rounding's ties.
+   */
+  @Test void integerMbqmEqualsMbqm(@TempDir Path work) throws Exception {
+    copyKernels(work);
+    String program = """
+        #include <stdio.h>
+        #include <stdint.h>
+        #include "kiln_fixedpoint.h"
+        #include "kiln_nn_util.h"
+        static uint64_t s = 88172645463325252u;
+        static uint64_t rnd(void) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return s; }
+        int main(void) {
+          long bad = 0;
+          long checks = 0;
+          int shift;
+          for (shift = -31; shift <= 30; ++shift) {
+            const int right = shift < 0 ? -shift : 0;
+            long i;
+            for (i = 0; i < 200000; ++i) {
+              const int32_t q = i % 101 == 0 ? 0 : (int32_t)((1u << 30) + (uint32_t)(rnd() % (1u << 30)));
+              const int kind = (int)(rnd() % 4);
+              int64_t x;
+              if (kind == 0) {
+                x = (int32_t)(uint32_t)rnd();
+              } else if (kind == 1) {
+                x = (int64_t)(rnd() % 4001) - 2000;
+              } else {
+                /* x * q / 2^31 next to (k + 1/2) 2^right, where RDBPOT and SRDHM round ties */
+                const int64_t k = (int64_t)(rnd() % 600) - 300;
+                const long double tie = ((long double)k + 0.5L) * 2147483648.0L * (long double)((int64_t)1 << right);
+                x = q == 0 ? 0 : (int64_t)(tie / (long double)q) + (int64_t)(rnd() % 7) - 3;
+              }
+              if (shift > 0) x /= ((int64_t)1 << shift);
+              if (x < INT32_MIN || x > INT32_MAX) continue;
+              ++checks;
+              const kiln_rescale r = kiln_mbqm_rescale(q, shift);
+              if (kiln_linear_rescale((int32_t)x, &r) != kiln_mbqm((int32_t)x, q, shift)) {
+                if (bad < 5) printf("x %lld q %d shift %d\\n", (long long)x, q, shift);
+                ++bad;
+              }
+            }
+          }
+          printf("%ld %ld\\n", bad, checks);
+          return 0;
+        }
+        """;
+    Files.writeString(work.resolve("t.c"), program);
+    run(work, "gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I.", "t.c", "-o", "t");
+    String[] result = run(work, "./t").trim().split(" ");
+    assertEquals("0", result[0], "mismatches between kiln_mbqm_rescale and kiln_mbqm in " + result[1]);
+  }
+
+  private static void copyKernels(Path work) throws IOException {
+    for (String f : List.of("kiln_nn.h", "kiln_nn_util.h", "kiln_fixedpoint.h", "kiln_nn_fc.c", "kiln_nn_quant.c")) {
+      try (var in = NnKernelsTest.class.getResourceAsStream(KERNELS + f)) {
+        Files.write(work.resolve(f), in.readAllBytes());
+      }
+    }
   }
 
   /** The int8 MEAN multiplier folding (QuantizedMeanOrSum) on a few hand-checked values. */

@@ -1,0 +1,75 @@
+package dev.kiln.api;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * How to read a model file: today, concrete shapes for inputs whose shape the file leaves open
+ * (ONNX {@code dim_param} dimensions such as {@code batch_size}). Immutable; each call returns a
+ * new value: {@code Kiln.load(path, LoadOptions.inputShape("x", 1, 3, 32, 32))}.
+ */
+public final class LoadOptions {
+  private static final LoadOptions DEFAULTS = new LoadOptions(Map.of());
+
+  private final Map<String, int[]> inputShapes;
+
+  private LoadOptions(Map<String, int[]> inputShapes) {
+    this.inputShapes = inputShapes;
+  }
+
+  /** No options: every shape as the file declares it. */
+  public static LoadOptions defaults() { return DEFAULTS; }
+
+  /** Fixes the shape of the input with this model name. */
+  public static LoadOptions inputShape(String name, int... shape) { return DEFAULTS.andInputShape(name, shape); }
+
+  /** These options plus a fixed shape for one more input. */
+  public LoadOptions andInputShape(String name, int... shape) {
+    if (name == null || name.isEmpty()) throw new KilnException("an input shape needs the input's name");
+    if (shape == null || shape.length == 0) throw new KilnException("the shape for input '" + name + "' is empty");
+    for (int d : shape) {
+      if (d < 1) throw new KilnException("the shape for input '" + name + "' is " + Arrays.toString(shape) + "; every dimension must be >= 1");
+    }
+    Map<String, int[]> m = new LinkedHashMap<>(inputShapes);
+    m.put(name, shape.clone());
+    return new LoadOptions(Collections.unmodifiableMap(m));
+  }
+
+  /**
+   * Parses the command-line form {@code NAME=1,3,32,32} (the name may itself contain '=': the last
+   * one separates) and adds it.
+   */
+  public LoadOptions andInputShape(String spec) {
+    int eq = spec.lastIndexOf('=');
+    if (eq <= 0 || eq == spec.length() - 1) {
+      throw new KilnException("an input shape is NAME=D0,D1,..., e.g. 'input:0=1,3,32,32', not '" + spec + "'");
+    }
+    String[] parts = spec.substring(eq + 1).split(",");
+    int[] shape = new int[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      try {
+        shape[i] = Integer.parseInt(parts[i].trim());
+      } catch (NumberFormatException e) {
+        throw new KilnException("the input shape '" + spec + "' has the dimension '" + parts[i] + "', which is not a whole number");
+      }
+    }
+    return andInputShape(spec.substring(0, eq), shape);
+  }
+
+  /** Input name -> shape, in the order given. */
+  public Map<String, int[]> inputShapes() {
+    Map<String, int[]> copy = new LinkedHashMap<>();
+    inputShapes.forEach((k, v) -> copy.put(k, v.clone()));
+    return copy;
+  }
+
+  public boolean isDefault() { return inputShapes.isEmpty(); }
+
+  @Override public String toString() {
+    StringBuilder sb = new StringBuilder("LoadOptions[");
+    inputShapes.forEach((k, v) -> sb.append(sb.length() > 12 ? ", " : "").append(k).append('=').append(Arrays.toString(v)));
+    return sb.append(']').toString();
+  }
+}

@@ -1,0 +1,179 @@
+package dev.kiln.frontend.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.ir.Activation;
+import dev.kiln.ir.DType;
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.Op;
+import dev.kiln.ir.OpType;
+import dev.kiln.ir.Options;
+import dev.kiln.ir.Tensor;
+import dev.kiln.testing.ReferenceModels;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the ONNX frontend makes of a model: NHWC inside with as few data movements as the model
+ * allows, names kept, QDQ groups as integer kernels. Numerics are checked elsewhere
+ * (ModelConformanceTest runs every fixture against onnxruntime's outputs).
+ */
+class LoweringTest {
+  static Graph fixture(String name) throws Exception {
+    return OnnxReader.read(Path.of("src/test/resources/onnx", name, "model.onnx"));
+  }
+
+  static List<OpType> types(Graph g) {
+    return g.ops().stream().map(Op::type).collect(Collectors.toList());
+  }
+
+  static long count(Graph g, OpType t) {
+    return g.ops().stream().filter(o -> o.type() == t).count();
+  }
+
+  @Test void theDigitsCnnMovesNoDataBetweenLayouts() throws Exception {
+    Graph g = OnnxReader.read(ReferenceModels.shared("onnx", "onnx_digits_cnn").modelFile());
+    // [1,1,8,8] NCHW is [1,8,8,1] NHWC byte for byte: a view; Flatten -> Gemm is folded into fc1's weights
+    assertEquals(List.of(OpType.RESHAPE, OpType.CONV_2D, OpType.MAX_POOL_2D, OpType.CONV_2D, OpType.FULLY_CONNECTED,
+        OpType.FULLY_CONNECTED, OpType.SOFTMAX), types(g));
+    for (Op op : g.ops()) {
+      if (op.type() == OpType.CONV_2D) assertEquals(Activation.RELU, op.options(Options.Conv.class).activation());
+    }
+    assertEquals(Activation.RELU, g.ops().get(4).options(Options.FullyConnected.class).activation());
+    assertEquals("input:0", g.inputs().get(0).name());
+    assertEquals("input_0", g.inputs().get(0).cName());
+    assertArrayEquals(new int[] {1, 1, 8, 8}, g.inputs().get(0).shape());
+    assertEquals("probs:0", g.outputs().get(0).name());
+    assertEquals(39208, g.weightBytes());
+  }
+
+  @Test void anRgbCnnTransposesOnlyAtItsFourDimensionalInputAndOutput() throws Exception {
+    Graph g = fixture("rgb_cnn");
+    List<Op> transposes = g.ops().stream().filter(o -> o.type() == OpType.TRANSPOSE).toList();
+    assertEquals(2, transposes.size());
+    assertEquals("input", transposes.get(0).input(0).name());
+    assertArrayEquals(new int[] {0, 2, 3, 1}, transposes.get(0).options(Options.Transpose.class).perm());
+    assertEquals("features", transposes.get(1).output().name());
+    assertArrayEquals(new int[] {0, 3, 1, 2}, transposes.get(1).options(Options.Transpose.class).perm());
+    assertArrayEquals(new int[] {1, 4, 16, 16}, g.outputs().get(1).shape());
+    assertEquals(List.of("probs", "features"), g.outputs().stream().map(Tensor::name).toList());
+  }
+
+  @Test void namesAreKeptExactlyAndTheirCSpellingsStayApart() throws Exception {
+    Graph g = fixture("names_and_typed_data");
+    // mlp/w.1 is listed as a graph input but is an initializer: a default value, not a runtime input
+    assertEquals(List.of("x:0", "x_0"), g.inputs().stream().map(Tensor::name).toList());
+    assertEquals(List.of("x_0_1", "x_0"), g.inputs().stream().map(Tensor::cName).toList());
+    assertEquals(List.of("out:0", "out_0"), g.outputs().stream().map(Tensor::name).toList());
+    assertEquals(List.of("out_0_1", "out_0"), g.outputs().stream().map(Tensor::cName).toList());
+    assertTrue(g.find("mlp/input.1").isPresent());
+    assertTrue(g.find("x:0").isPresent() && g.find("x_0_1").isPresent());
+  }
+
+  @Test void batchNormalizationAndReluFoldIntoTheConv() throws Exception {
+    Graph g = fixture("conv_bn_relu");
+    assertEquals(List.of(OpType.TRANSPOSE, OpType.CONV_2D, OpType.TRANSPOSE), types(g));
+    assertEquals(Activation.RELU, g.ops().get(1).options(Options.Conv.class).activation());
+  }
+
+  @Test void clipZeroSixIsAFusedRelu6AndOtherBoundsAClamp() throws Exception {
+    Graph g = fixture("conv_clip_relu6_and_clamp");
+    Op conv = g.ops().stream().filter(o -> o.type() == OpType.CONV_2D).findFirst().orElseThrow();
+    assertEquals(Activation.RELU6, conv.options(Options.Conv.class).activation());
+    Op clamp = g.ops().stream().filter(o -> o.type() == OpType.CLAMP).findFirst().orElseThrow();
+    assertEquals(new Options.Clamp(0.75f, Float.POSITIVE_INFINITY), clamp.options());
+  }
+
+  @Test void countIncludePadBecomesAnExplicitPadBeforeThePool() throws Exception {
+    Graph g = fixture("avgpool_forms");
+    assertEquals(2, count(g, OpType.PAD));
+    for (Op op : g.ops()) {
+      if (op.type() == OpType.PAD) assertEquals(OpType.AVERAGE_POOL_2D, g.consumers(op.output()).get(0).type());
+    }
+  }
+
+  @Test void softmaxAlongTheChannelsOfAnNhwcTensorNeedsNoTranspose() throws Exception {
+    Graph g = fixture("softmax_opset13_axes");
+    // d = Softmax(conv, axis=1): channels are innermost in NHWC; e = Softmax(conv, axis=-2) needs H innermost
+    Op d = g.producer(g.find("d").orElseThrow()).orElseThrow();
+    assertEquals(OpType.TRANSPOSE, d.type()); // back to NCHW at the output
+    assertEquals(OpType.SOFTMAX, g.producer(d.input(0)).orElseThrow().type());
+    assertEquals(OpType.CONV_2D, g.producer(g.producer(d.input(0)).orElseThrow().input(0)).orElseThrow().type());
+  }
+
+  @Test void qdqConvAndGemmBecomeInt8KernelsWithPerChannelWeights() throws Exception {
+    Graph g = fixture("qdq_cnn_s8");
+    List<Op> convs = g.ops().stream().filter(o -> o.type() == OpType.CONV_2D).toList();
+    assertEquals(2, convs.size());
+    for (Op conv : convs) {
+      assertEquals(Options.Requantize.ONNXRUNTIME, conv.options(Options.Conv.class).requantize());
+      assertEquals(DType.INT8, conv.input(0).dtype());
+      assertEquals(DType.INT8, conv.input(1).dtype());
+      assertEquals(conv.output().dim(3), conv.input(1).quantization().count()); // one scale per output channel
+      assertEquals(DType.INT32, conv.input(2).dtype());
+      assertEquals(DType.INT8, conv.output().dtype());
+    }
+    List<Op> fcs = g.ops().stream().filter(o -> o.type() == OpType.FULLY_CONNECTED).toList();
+    assertEquals(2, fcs.size());
+    for (Op fc : fcs) assertEquals(DType.INT8, fc.input(0).dtype());
+    // float only around the softmax and at the output
+    assertEquals(2, count(g, OpType.DEQUANTIZE));
+    assertEquals(DType.INT8, g.ops().stream().filter(o -> o.type() == OpType.MAX_POOL_2D).findFirst().orElseThrow().output().dtype());
+  }
+
+  @Test void floatConvolutionsKeepTfliteRequantization() throws Exception {
+    for (Op op : fixture("conv_bn_relu").ops()) {
+      if (op.type() == OpType.CONV_2D) assertEquals(Options.Requantize.TFLITE, op.options(Options.Conv.class).requantize());
+    }
+  }
+
+  @Test void uint8ActivationsAreInt8CodesShiftedBy128() throws Exception {
+    Graph g = fixture("qdq_cnn_u8_per_tensor");
+    Op quantize = g.ops().get(0);
+    assertEquals(OpType.QUANTIZE, quantize.type());
+    assertEquals(DType.INT8, quantize.output().dtype());
+    // the model's uint8 zero point z becomes z - 128
+    int z = onnxZeroPoint("qdq_cnn_u8_per_tensor", "input_zero_point");
+    assertEquals(z - 128, quantize.output().quantization().zeroPoint());
+  }
+
+  /** The uint8 value of a scalar zero-point initializer, read with Kiln's own decoder. */
+  static int onnxZeroPoint(String fixture, String name) throws Exception {
+    Path file = Path.of("src/test/resources/onnx", fixture, "model.onnx");
+    byte[] bytes = java.nio.file.Files.readAllBytes(file);
+    Proto.Model m = new ModelParser(file.toString(), bytes).parse();
+    for (Proto.TensorData t : m.graph().initializers()) {
+      if (t.name().equals(name)) return (int) new TensorDecoder(file.toString(), bytes, null).decode(t).longs()[0];
+    }
+    throw new AssertionError("no initializer " + name);
+  }
+
+  @Test void gemmWithAComputedBTransposesBAtRunTime() throws Exception {
+    Graph g = fixture("gemm_forms");
+    Op fc = g.producer(g.find("y5").orElseThrow()).orElseThrow();
+    assertEquals(OpType.FULLY_CONNECTED, fc.type());
+    assertEquals("bx", fc.input(1).name()); // transB=1: [N, K] is already the weights' layout
+    Op y1 = g.producer(g.find("y1").orElseThrow()).orElseThrow();
+    assertEquals(OpType.TRANSPOSE, g.producer(y1.input(0)).orElseThrow().type()); // transA=1
+    assertFalse(g.ops().stream().anyMatch(o -> o.type() == OpType.ADD && o.output().name().equals("y2")));
+    assertTrue(g.ops().stream().anyMatch(o -> o.type() == OpType.ADD && o.output().name().equals("y4"))); // C [M,N]
+  }
+
+  @Test void constantShapeArithmeticIsFolded() throws Exception {
+    Graph g = fixture("reshape_flatten_transpose");
+    // Constant node, Reshape with 0 and -1, Flatten, Transpose: only the conv and the moves the outputs need
+    assertEquals(1, count(g, OpType.CONV_2D));
+    for (Tensor out : g.outputs()) assertTrue(g.producer(out).isPresent(), out.name());
+  }
+
+  @Test void givenShapesFlowThroughTheGraph() throws Exception {
+    Graph g = OnnxReader.read(Path.of("src/test/resources/onnx/dynamic_batch/model.onnx"), Map.of("x", new int[] {2, 3, 5, 6}));
+    assertArrayEquals(new int[] {2, 4}, g.outputs().get(0).shape());
+  }
+}
