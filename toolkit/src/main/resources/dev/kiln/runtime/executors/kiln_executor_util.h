@@ -28,6 +28,8 @@ kiln_packed_fn kiln_exec_find_function(const kiln_module *m, const char *name);
 
 /* Checks min <= num <= max; else the error "<fn> expects <usage>, got N arguments". */
 int kiln_exec_check_count(kiln_runtime *rt, const char *fn, int num, int min, int max, const char *usage);
+/* A getter taking no arguments that answers the integer n (get_num_inputs, get_num_outputs). */
+int kiln_exec_return_count(kiln_runtime *rt, const char *fn, int num, int64_t n, kiln_value *ret, int *ret_code);
 
 /* Parses a TVM dtype string ((int|uint|float|bfloat)<bits>[x<lanes>] or bool) of len bytes. 0 on success. */
 int kiln_exec_parse_dtype(const char *s, size_t len, kiln_dl_datatype *out);

@@ -234,26 +234,18 @@ static int run(kiln_value *args, int *codes, int num, kiln_value *ret, int *ret_
   return 0;
 }
 
-static int count(kiln_runtime *rt, const char *fn, int num, int64_t n, kiln_value *ret, int *ret_code) {
-  int status = kiln_exec_check_count(rt, fn, num, 0, 0, "no arguments");
-  if (status != 0) return status;
-  ret->v_int64 = n;
-  *ret_code = KILN_TC_INT;
-  return 0;
-}
-
 static int get_num_inputs(kiln_value *args, int *codes, int num, kiln_value *ret, int *ret_code, void *res) {
   kiln_runtime *rt = (kiln_runtime *)res;
   (void)args;
   (void)codes;
-  return count(rt, "get_num_inputs", num, state(rt)->graph->num_arg_nodes, ret, ret_code);
+  return kiln_exec_return_count(rt, "get_num_inputs", num, state(rt)->graph->num_arg_nodes, ret, ret_code);
 }
 
 static int get_num_outputs(kiln_value *args, int *codes, int num, kiln_value *ret, int *ret_code, void *res) {
   kiln_runtime *rt = (kiln_runtime *)res;
   (void)args;
   (void)codes;
-  return count(rt, "get_num_outputs", num, state(rt)->graph->num_heads, ret, ret_code);
+  return kiln_exec_return_count(rt, "get_num_outputs", num, state(rt)->graph->num_heads, ret, ret_code);
 }
 
 static int get_input_index(kiln_value *args, int *codes, int num, kiln_value *ret, int *ret_code, void *res) {
