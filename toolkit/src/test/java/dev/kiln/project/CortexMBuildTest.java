@@ -74,7 +74,7 @@ class CortexMBuildTest {
   /** Copies the device runtime's C sources out of the class path (they ship as resources). */
   private static Path runtimeSources(Path dir) throws IOException {
     for (String sub : List.of("crt", "executors")) {
-      Path from = Path.of("src/main/resources/dev/kiln/runtime", sub);
+      Path from = Path.of("src/main/c", sub);
       Path to = Files.createDirectories(dir.resolve(sub));
       try (Stream<Path> s = Files.list(from)) {
         for (Path f : (Iterable<Path>) s::iterator) Files.copy(f, to.resolve(f.getFileName()));
