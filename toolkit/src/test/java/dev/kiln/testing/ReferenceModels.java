@@ -123,7 +123,23 @@ public final class ReferenceModels {
 
   public static List<Case> shared(String format) { return cases(sharedRoot().resolve("models"), format); }
 
-  public static List<Case> opFixtures() { return cases(Path.of("src/test/resources/ops").toAbsolutePath(), "tflite"); }
+  /**
+   * The TFLite op-by-op fixtures: every folder {@code src/test/resources/ops} and
+   * {@code src/test/resources/ops-<family>} (one per operator family, each with its own script and README).
+   */
+  public static List<Case> opFixtures() {
+    List<Case> out = new ArrayList<>();
+    Path resources = Path.of("src/test/resources").toAbsolutePath();
+    try (Stream<Path> dirs = Files.list(resources)) {
+      for (Path d : (Iterable<Path>) dirs.sorted()::iterator) {
+        String n = d.getFileName().toString();
+        if (Files.isDirectory(d) && (n.equals("ops") || n.startsWith("ops-"))) out.addAll(cases(d, "tflite"));
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return out;
+  }
 
   /** The ONNX op-by-op fixtures under {@code src/test/resources/onnx} (made by fixtures/make_onnx_fixtures.py). */
   public static List<Case> onnxFixtures() { return cases(Path.of("src/test/resources/onnx").toAbsolutePath(), "onnx"); }
