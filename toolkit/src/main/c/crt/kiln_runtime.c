@@ -123,6 +123,33 @@ void kiln_abort(kiln_runtime *rt, int32_t code, const char *reason) {
 
 uint64_t kiln_time_us(kiln_runtime *rt) { return kiln_platform_time_us(rt->platform); }
 
+/* ---- stack high-water ---- */
+
+static int stack_high_water(kiln_value *args, int *codes, int num, kiln_value *ret, int *ret_code, void *res) {
+  kiln_runtime *rt = (kiln_runtime *)res;
+  size_t i = 0;
+  (void)args;
+  (void)codes;
+  if (num != 0) {
+    kiln_set_error(rt, "kiln.runtime.StackHighWater takes no arguments, got %d", num);
+    return KILN_ERR_NUM_ARGUMENTS;
+  }
+  if (rt->stack_low == NULL) {
+    kiln_set_error(rt, "kiln.runtime.StackHighWater: this platform does not paint its stack");
+    return KILN_ERR_INVALID_ARG;
+  }
+  while (i < rt->stack_bytes && rt->stack_low[i] == KILN_STACK_PAINT) ++i;
+  ret->v_int64 = (int64_t)(rt->stack_bytes - i);
+  *ret_code = KILN_TC_INT;
+  return 0;
+}
+
+int kiln_stack_watch(kiln_runtime *rt, const volatile uint8_t *low, size_t bytes) {
+  rt->stack_low = low;
+  rt->stack_bytes = bytes;
+  return kiln_register_global(rt, "kiln.runtime.StackHighWater", stack_high_water);
+}
+
 void *kiln_module_state(kiln_runtime *rt) {
   return rt->calling_module != NULL ? rt->calling_module->state : NULL;
 }

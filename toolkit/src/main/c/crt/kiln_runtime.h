@@ -97,6 +97,10 @@ typedef struct kiln_runtime {
   int num_allocations;
   kiln_ndarray ndarrays[KILN_MAX_NDARRAYS];
   uint64_t random_state;
+
+  /* stack high-water: the painted region a platform watches (kiln_stack_watch), or NULL */
+  const volatile uint8_t *stack_low;
+  size_t stack_bytes;
   union {
     uint64_t align_u64;
     double align_double;
@@ -154,6 +158,15 @@ kiln_ndarray *kiln_ndarray_view(kiln_runtime *rt, void *data, int32_t ndim, cons
 void kiln_ndarray_release(kiln_runtime *rt, kiln_ndarray *array);
 /* Bytes of a compact tensor: product of shape times ceil(bits * lanes / 8). */
 uint64_t kiln_tensor_bytes(const kiln_dltensor *t);
+
+/* ---- stack high-water (optional, for platforms that paint their stack) ----
+ *
+ * A platform fills a region at the far end of its stack with KILN_STACK_PAINT before serving and
+ * calls kiln_stack_watch(rt, low, bytes) (lowest address, size; stacks grow down). That registers the
+ * global "kiln.runtime.StackHighWater" [] -> Int: bytes of the region ever written, found as the
+ * lowest byte that no longer holds the paint. Returns KILN_OK or KILN_ERR_REGISTRY_FULL. */
+#define KILN_STACK_PAINT 0xA5u
+int kiln_stack_watch(kiln_runtime *rt, const volatile uint8_t *low, size_t bytes);
 
 /* Text prefixes of the kLog messages the host interprets (all other logs are just shown). */
 #define KILN_LOG_ABORT_PREFIX "kiln abort "

@@ -27,7 +27,17 @@ typedef struct {
   kiln_value *values;
   int *codes;
   int64_t *shapes; /* KILN_MAX_NDIM per tensor */
+  void *profile_block; /* run_individual's last result (kiln_alloc), freed by the next call */
+  kiln_byte_array profile_bytes;
 } aot_executor;
+
+/* What the generated entry's operator hook updates during run_individual. */
+typedef struct {
+  kiln_runtime *rt;
+  double *op_us;
+  int32_t count;
+  uint64_t last;
+} op_clock;
 
 static aot_executor *state(kiln_runtime *rt) { return (aot_executor *)kiln_module_state(rt); }
 
@@ -199,6 +209,47 @@ static int run(kiln_value *args, int *codes, int num, kiln_value *ret, int *ret_
   return status;
 }
 
+/* The operator hook: operator i took the time since the previous operator ended (or the run began). */
+static void op_done(void *context, int32_t op_index) {
+  op_clock *c = (op_clock *)context;
+  uint64_t now = kiln_time_us(c->rt);
+  if (op_index >= 0 && op_index < c->count) c->op_us[op_index] += (double)(now - c->last);
+  c->last = now;
+}
+
+/* One run for run_individual, through the hook the generated entry calls after each operator. */
+static int run_timed(kiln_runtime *rt, void *self, double *op_us) {
+  aot_executor *ex = (aot_executor *)self;
+  kiln_value unused;
+  int unused_code = KILN_TC_NULLPTR;
+  op_clock clock;
+  int status;
+  clock.rt = rt;
+  clock.op_us = op_us;
+  clock.count = ex->md->num_ops;
+  clock.last = kiln_time_us(rt);
+  unused.v_handle = NULL;
+  ex->md->set_op_hook(op_done, &clock);
+  status = ex->run(ex->values, ex->codes, ex->num_inputs + ex->num_outputs, &unused, &unused_code, rt);
+  ex->md->set_op_hook(NULL, NULL);
+  if (status != 0 && rt->last_error[0] == '\0') {
+    kiln_set_error(rt, "run_individual: %s failed with status %d (0x%04x)", ex->run_name, status, (unsigned)status);
+  }
+  return status;
+}
+
+static int run_individual(kiln_value *args, int *codes, int num, kiln_value *ret, int *ret_code, void *res) {
+  kiln_runtime *rt = (kiln_runtime *)res;
+  aot_executor *ex = state(rt);
+  if (ex->md->kiln_magic != KILN_METADATA_MAGIC || ex->md->kiln_version < 2 || ex->md->set_op_hook == NULL) {
+    kiln_set_error(rt, "run_individual: %s has no operator hook (its metadata predates Kiln metadata version 2); "
+                   "rebuild the model with this Kiln", ex->md->mod_name);
+    return KILN_ERR_NAME_NOT_FOUND;
+  }
+  return kiln_exec_run_individual(rt, args, codes, num, ex->md->num_ops, run_timed, ex, &ex->profile_block,
+                                  &ex->profile_bytes, ret, ret_code);
+}
+
 static const kiln_function kAotFunctions[] = {
     {"get_input", get_input},
     {"get_input_index", get_input_index},
@@ -209,6 +260,7 @@ static const kiln_function kAotFunctions[] = {
     {"set_input", set_input},
     {"get_input_name", get_input_name},
     {"get_output_name", get_output_name},
+    {"run_individual", run_individual},
 };
 
 static size_t align16(size_t n) { return (n + 15u) & ~(size_t)15u; }

@@ -337,3 +337,95 @@ int kiln_exec_return_count(kiln_runtime *rt, const char *fn, int num, int64_t n,
   *ret_code = KILN_TC_INT;
   return 0;
 }
+
+/* ---- run_individual ---- */
+
+int kiln_exec_run_individual(kiln_runtime *rt, kiln_value *args, int *codes, int num, int32_t count,
+                             kiln_exec_profiled_run run_once, void *self, void **block, kiln_byte_array *bytes,
+                             kiln_value *ret, int *ret_code) {
+  int64_t number, repeat, min_repeat_ms, limit_zero = 100, r;
+  size_t result_bytes, total;
+  double *values, *op_us;
+  uint8_t *out;
+  int32_t k;
+  int a, status = kiln_exec_check_count(rt, "run_individual", num, 3, 6,
+                                        "3 to 6 Int arguments (number, repeat, min_repeat_ms, limit_zero_time_iterations, "
+                                        "cooldown_interval_ms, repeats_to_cooldown)");
+  if (status != 0) return status;
+  for (a = 0; a < num; ++a) {
+    if (!kiln_exec_is_int(codes[a])) {
+      kiln_set_error(rt, "run_individual: argument %d must be an Int, got type code %d", a, codes[a]);
+      return KILN_ERR_WRONG_ARG_TYPE;
+    }
+  }
+  number = args[0].v_int64;
+  repeat = args[1].v_int64;
+  min_repeat_ms = args[2].v_int64;
+  if (num > 3) limit_zero = args[3].v_int64;
+  if (number < 1 || repeat < 1 || repeat > KILN_MAX_TIME_REPEATS || min_repeat_ms < 0) {
+    kiln_set_error(rt, "run_individual: number %lld, repeat %lld, min_repeat_ms %lld; need number >= 1, "
+                   "1 <= repeat <= %d, min_repeat_ms >= 0", (long long)number, (long long)repeat,
+                   (long long)min_repeat_ms, KILN_MAX_TIME_REPEATS);
+    return KILN_ERR_INVALID_ARG;
+  }
+  result_bytes = 8u + (size_t)(count + 1) * (size_t)repeat * 8u;
+  if (result_bytes + 64u > (size_t)KILN_MAX_PACKET_BYTES) {
+    kiln_set_error(rt, "run_individual: %ld operators x %lld repeats make a %lu-byte reply, more than one %d-byte "
+                   "packet holds; use repeat 1", (long)count, (long long)repeat, (unsigned long)result_bytes,
+                   KILN_MAX_PACKET_BYTES);
+    return KILN_ERR_INVALID_ARG;
+  }
+  if (*block != NULL) {
+    (void)kiln_free(rt, *block);
+    *block = NULL;
+  }
+  total = result_bytes + (size_t)count * sizeof(double) + sizeof(double);
+  *block = kiln_alloc(rt, total);
+  if (*block == NULL) {
+    kiln_set_error(rt, "run_individual: no room for %lu bytes of results in device memory", (unsigned long)total);
+    return KILN_ERR_NO_MEMORY;
+  }
+  out = (uint8_t *)*block;
+  values = (double *)(void *)(out + 8); /* kiln_alloc aligns to KILN_ARENA_ALIGN: 8 + 8k stays aligned */
+  op_us = values + (size_t)(count + 1) * (size_t)repeat;
+  status = run_once(rt, self, op_us); /* warm-up */
+  for (r = 0; r < repeat && status == 0; ++r) {
+    int64_t n = number, zero_readings = 0;
+    uint64_t elapsed_us = 0;
+    for (;;) {
+      int64_t i;
+      uint64_t start;
+      for (k = 0; k < count; ++k) op_us[k] = 0.0;
+      start = kiln_time_us(rt);
+      for (i = 0; i < n && status == 0; ++i) status = run_once(rt, self, op_us);
+      elapsed_us = kiln_time_us(rt) - start;
+      if (status != 0) break;
+      if (elapsed_us == 0 && zero_readings < limit_zero) {
+        zero_readings++;
+        n *= 2;
+        continue;
+      }
+      if (min_repeat_ms <= 0 || elapsed_us >= (uint64_t)min_repeat_ms * 1000u || elapsed_us == 0) break;
+      {
+        int64_t grown = (int64_t)((double)n * 1.618);
+        int64_t needed = (int64_t)((double)min_repeat_ms * 1000.0 / ((double)elapsed_us / (double)n)) + 1;
+        n = grown > needed ? grown : needed;
+      }
+    }
+    for (k = 0; k < count; ++k) values[(size_t)k * (size_t)repeat + (size_t)r] = op_us[k] / 1e6 / (double)n;
+    values[(size_t)count * (size_t)repeat + (size_t)r] = (double)elapsed_us / 1e6 / (double)n;
+  }
+  if (status != 0) return status;
+  /* to little-endian bytes in place: each double becomes its own 8 bytes */
+  kiln_put_u64(out, (uint64_t)count);
+  for (k = 0; k < (count + 1) * (int32_t)repeat; ++k) {
+    uint64_t bits;
+    memcpy(&bits, &values[k], sizeof(bits));
+    kiln_put_u64(out + 8 + 8 * (size_t)k, bits);
+  }
+  bytes->data = (const char *)out;
+  bytes->size = result_bytes;
+  ret->v_handle = bytes;
+  *ret_code = KILN_TC_BYTES;
+  return 0;
+}

@@ -76,4 +76,22 @@ int kiln_exec_md_find(const kiln_metadata *md, int outputs, const char *name);
  * the Kiln extension). */
 const char *kiln_exec_md_name(const kiln_metadata *md, int outputs, int64_t i, int64_t kind);
 
+/* ---- run_individual: per-operator time on the device (microTVM's debug executor) ----
+ *
+ * run_individual [Int number, Int repeat, Int min_repeat_ms(, Int limit_zero_time_iterations,
+ * Int cooldown_interval_ms, Int repeats_to_cooldown)] -> Bytes: i64 count, then count x repeat LE
+ * doubles (seconds per operator, operator-major, as TVM's GraphExecutorDebug::RunIndividual), then
+ * Kiln's addition TVM's reader ignores: repeat doubles, seconds per whole run measured around the
+ * same runs (so the operators sum to at most the run). One warm-up run; each repeat runs `number`
+ * times, grown like runtime.RPCTimeEvaluator until it lasts min_repeat_ms. Cooldown is ignored. */
+
+/* Runs the model once, adding each operator's microseconds to op_us[0 .. count-1]. */
+typedef int (*kiln_exec_profiled_run)(kiln_runtime *rt, void *self, double *op_us);
+
+/* The whole of run_individual for an executor with `count` operators (graph: nodes). The result
+ * block is *block (kiln_alloc, freed at the next call); *bytes points into it. */
+int kiln_exec_run_individual(kiln_runtime *rt, kiln_value *args, int *codes, int num, int32_t count,
+                             kiln_exec_profiled_run run_once, void *self, void **block, kiln_byte_array *bytes,
+                             kiln_value *ret, int *ret_code);
+
 #endif /* KILN_EXECUTOR_UTIL_H */

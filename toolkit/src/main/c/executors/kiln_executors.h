@@ -21,6 +21,8 @@
  *                    [Int, Int kind] kind 0: C name, 1: model name
  *   get_output_name  [Int] -> Str model name; [Int, Int kind] as above
  *   load_params      [Bytes]  graph only: a TVM params blob (Kiln's is empty: constants are linked)
+ *   run_individual   [Int number, Int repeat, Int min_repeat_ms(, 3 more Ints)] -> Bytes: per-operator
+ *                    seconds in microTVM's debug-executor layout (kiln_executor_util.h)
  * Errors (unknown name, index out of range, wrong argument types) return non-zero with
  * kiln_set_error text; nothing data-dependent aborts.
  */

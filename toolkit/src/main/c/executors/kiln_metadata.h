@@ -19,7 +19,10 @@
 
 #define KILN_TVM_METADATA_VERSION 1
 #define KILN_METADATA_MAGIC 0x4E4C494Bu /* "KILN" in little-endian bytes */
-#define KILN_METADATA_VERSION 1
+#define KILN_METADATA_VERSION 2
+
+/* Called by an AoT entry after operator op_index (0 .. num_ops-1, views included) when profiling. */
+typedef void (*kiln_op_hook_fn)(void *context, int32_t op_index);
 
 /* TVMTensorInfo: name is the C name (microTVM: the sanitized name). */
 typedef struct {
@@ -74,6 +77,9 @@ typedef struct {
   int64_t scratch_bytes;    /* static scratch of the packed operator functions */
   int64_t constants_bytes;  /* linked weights */
   int64_t io_bytes;         /* all inputs and outputs */
+  /* version 2: AoT only (NULL for graph): installs a hook <prefix>_run calls after every operator
+   * (NULL turns it off), for run_individual; the generated code keeps the hook in two statics. */
+  void (*set_op_hook)(kiln_op_hook_fn op_done, void *context);
 } kiln_metadata;
 
 #endif /* KILN_METADATA_H */

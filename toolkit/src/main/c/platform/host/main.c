@@ -24,12 +24,15 @@
 #include "kiln_syslib.h"
 
 #define HOST_OUT_BYTES 65536
+/* Stack below main painted for kiln.runtime.StackHighWater (more than any call path needs). */
+#define HOST_STACK_PAINT_BYTES (256u * 1024u)
 
 typedef struct {
   int in_fd;
   int out_fd;
   size_t out_len;
   uint8_t out[HOST_OUT_BYTES];
+  uintptr_t stack_low; /* the painted region below main's frame */
 } host_platform;
 
 static int write_all(int fd, const uint8_t *bytes, size_t n) {
@@ -88,6 +91,17 @@ void kiln_platform_abort(void *platform, int32_t code, const char *reason) {
   exit(3);
 }
 
+/* Paints the stack just below main's frame: the region this frame occupies is where every later
+ * call from main runs. Called through a volatile pointer so that it is never inlined into main. */
+static void paint_stack(host_platform *p) {
+  volatile uint8_t area[HOST_STACK_PAINT_BYTES];
+  size_t i;
+  for (i = 0; i < sizeof(area); ++i) area[i] = (uint8_t)KILN_STACK_PAINT;
+  p->stack_low = (uintptr_t)&area[0];
+}
+
+static void (*const volatile stack_painter)(host_platform *) = paint_stack;
+
 static uint8_t default_random_byte(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -113,6 +127,8 @@ int main(int argc, char **argv) {
   platform.out_fd = 1;
   kiln_runtime_init(&runtime, &platform, kiln_system_lib(), random_byte);
   (void)kiln_executors_register(&runtime); /* tvm.aot_executor.create, tvm.graph_executor.create */
+  stack_painter(&platform);
+  (void)kiln_stack_watch(&runtime, (const volatile uint8_t *)platform.stack_low, HOST_STACK_PAINT_BYTES);
   status = kiln_runtime_serve(&runtime);
   if (status == KILN_ERR_SHUTDOWN) return 0;
   fprintf(stderr, "kiln host device: stdin closed, exiting\n");

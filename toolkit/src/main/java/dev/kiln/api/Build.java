@@ -76,17 +76,61 @@ public final class Build {
    */
   public DeviceSession flash(Device target) {
     Path program = null;
-    if (target.kind() == Device.Kind.HOST) {
-      try {
-        program = DeviceProgram.build(device).executable();
-      } catch (IOException e) {
-        throw new KilnException("building the device program for " + model.name() + " failed: " + e.getMessage(), e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new KilnException("interrupted while building the device program", e);
-      }
-    }
+    if (target.kind() == Device.Kind.HOST) program = deviceProgram().executable();
     return DeviceSession.open(this, target, program);
+  }
+
+  /**
+   * The host device program of this build (platform/host: a process speaking the protocol on
+   * stdin/stdout), built with gcc and cached by content; run it behind a pseudo-terminal to stand in
+   * for a board on a serial line.
+   */
+  public DeviceProgram deviceProgram() {
+    try {
+      return DeviceProgram.build(device);
+    } catch (IOException e) {
+      throw new KilnException("building the device program for " + model.name() + " failed: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KilnException("interrupted while building the device program", e);
+    }
+  }
+
+  /**
+   * A device's operator times as a {@link Profile} of this build's operators: graph executors time
+   * every node (inputs first, then one node per operator), AoT executors every operator.
+   */
+  Profile profileOf(dev.kiln.micro.OperatorTimes times, String deviceName, java.util.OptionalDouble instructionsPerMicro) {
+    List<dev.kiln.ir.Op> ops = compiled.graph().ops();
+    int first = executor.kind() == Executor.Kind.GRAPH ? compiled.graph().inputs().size() : 0;
+    if (times.count() != first + ops.size()) {
+      throw new KilnDeviceException("the device timed " + times.count() + " operators, but " + model.name() + " for "
+          + executor + " has " + (first + ops.size()) + (first > 0 ? " graph nodes" : " operators")
+          + ": is the device running this build?");
+    }
+    double total = times.meanTotalSeconds() * 1e6;
+    List<Profile.Entry> entries = new java.util.ArrayList<>();
+    for (dev.kiln.ir.Op op : ops) {
+      double us = times.meanSeconds(first + op.index()) * 1e6;
+      String fn = device.operatorFunctions().getOrDefault(op, "inline");
+      java.util.OptionalLong instr = instructionsPerMicro.isPresent()
+          ? java.util.OptionalLong.of(Math.round(us * instructionsPerMicro.getAsDouble())) : java.util.OptionalLong.empty();
+      entries.add(new Profile.Entry(op.index(), op.type().name(), op.output().name(), fn, us, total > 0 ? us / total : 0, instr));
+    }
+    return new Profile(model.name(), executor.toString(), deviceName, times.number(), times.totalSeconds().length, entries,
+        total, instructionsPerMicro);
+  }
+
+  /**
+   * Flash and RAM of this build's host device program, read from its ELF: code (model and runtime),
+   * weights, operator parameters, data, bss and the arena. Builds the program if needed (cached).
+   */
+  public dev.kiln.project.ProgramMemory deviceMemory() {
+    try {
+      return deviceProgram().memory(device.prefix());
+    } catch (IOException e) {
+      throw new KilnException("reading the memory of " + model.name() + "'s device program failed: " + e.getMessage(), e);
+    }
   }
 
   public Model model() { return model; }

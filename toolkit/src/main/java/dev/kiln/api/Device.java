@@ -1,6 +1,7 @@
 package dev.kiln.api;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -26,7 +27,21 @@ public final class Device {
 
   public static Device host() { return new Device(Kind.HOST, "localhost", 0, Duration.ofSeconds(20)); }
 
-  public static Device serial(String path) { return new Device(Kind.SERIAL, Objects.requireNonNull(path), 115200, Duration.ofSeconds(20)); }
+  /**
+   * A board on a serial line at 115200 baud: a port path ({@code /dev/ttyACM0}, {@code COM3}), or a
+   * port served over the network: {@code rfc2217://host:port} (a telnet COM-port server such as
+   * ser2net; the baud rate is set on the far port) or {@code tcp://host:port} (raw bytes).
+   */
+  public static Device serial(String path) { return serial(path, 115200); }
+
+  /** As {@link #serial(String)} at {@code baudRate} (8N1, no flow control). */
+  public static Device serial(String path, int baudRate) {
+    if (baudRate <= 0) throw new KilnException("baud rate must be positive: " + baudRate);
+    return new Device(Kind.SERIAL, Objects.requireNonNull(path), baudRate, Duration.ofSeconds(20));
+  }
+
+  /** The serial ports this machine has (pseudo-terminals are not listed: open them by path). */
+  public static List<SerialPortInfo> ports() { return SerialPortInfo.list(); }
 
   public static Device tcp(String host, int port) { return new Device(Kind.TCP, Objects.requireNonNull(host), port, Duration.ofSeconds(20)); }
 

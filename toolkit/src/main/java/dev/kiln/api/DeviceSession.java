@@ -62,7 +62,7 @@ public final class DeviceSession implements AutoCloseable {
     try {
       Transport t = switch (device.kind()) {
         case HOST -> Transport.process(List.of(program.toString()));
-        case SERIAL -> Transport.serial(device.address(), device.port());
+        case SERIAL -> Transport.serialLink(device.address(), device.port(), device.timeout());
         case TCP -> Transport.tcp(device.address(), device.port(), device.timeout());
       };
       String link = t.toString();
@@ -127,6 +127,41 @@ public final class DeviceSession implements AutoCloseable {
       executor = new ModelExecutor(this, build, device);
     }
     return executor;
+  }
+
+  /**
+   * The device clock's instructions per microsecond where the platform counts instructions rather
+   * than time (QEMU with {@code -icount shift=0} runs one instruction per virtual nanosecond: 1000);
+   * empty for every wall clock, which is every device kind so far.
+   */
+  java.util.OptionalDouble instructionsPerMicrosecond() { return java.util.OptionalDouble.empty(); }
+
+  /**
+   * The deepest the device's stack has reached since it started, in bytes, measured by the device
+   * (its platform paints the stack; {@code kiln.runtime.StackHighWater}); empty if its platform does not.
+   */
+  public java.util.OptionalLong stackHighWater() {
+    return call("stack high-water", () -> {
+      try {
+        return java.util.OptionalLong.of(session.rpc().getGlobalFunction("kiln.runtime.StackHighWater").callLong());
+      } catch (dev.kiln.rpc.NoSuchFunctionException e) {
+        return java.util.OptionalLong.empty();
+      }
+    });
+  }
+
+  /**
+   * Flash and RAM of the program this session runs, from its ELF, with the stack high-water the
+   * device measured so far (run the model first to include its deepest call).
+   */
+  public dev.kiln.project.ProgramMemory memory() {
+    if (device.kind() != Device.Kind.HOST) {
+      throw new KilnException("the firmware on " + device + " was built outside Kiln, so its ELF is unknown; "
+          + "build.deviceMemory() gives the host device program's figures, session.stackHighWater() the board's stack");
+    }
+    dev.kiln.project.ProgramMemory m = build.deviceMemory();
+    java.util.OptionalLong stack = stackHighWater();
+    return stack.isPresent() ? m.withStackHighWater(stack.getAsLong()) : m;
   }
 
   /** Times {@code run} on the device with its own clock. */

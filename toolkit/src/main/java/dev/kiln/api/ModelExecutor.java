@@ -65,18 +65,45 @@ public final class ModelExecutor {
 
   /** Runs the model once on the device; every input must have been set. */
   public ModelExecutor run() {
-    List<String> missing = new ArrayList<>();
-    for (int i = 0; i < inputSet.length; i++) if (!inputSet[i]) missing.add(inputs().get(i).describe());
-    if (!missing.isEmpty()) {
-      throw new KilnException("run() before every input was set; still missing: " + String.join("; ", missing)
-          + ". Call setInput(name, tensor) for each first.");
-    }
+    requireInputs("run()");
     session.call("run()", () -> {
       device.run();
       return null;
     });
     ran = true;
     return this;
+  }
+
+  private void requireInputs(String what) {
+    List<String> missing = new ArrayList<>();
+    for (int i = 0; i < inputSet.length; i++) if (!inputSet[i]) missing.add(inputs().get(i).describe());
+    if (!missing.isEmpty()) {
+      throw new KilnException(what + " before every input was set; still missing: " + String.join("; ", missing)
+          + ". Call setInput(name, tensor) for each first.");
+    }
+  }
+
+  /**
+   * Each operator's time, measured on the device by its own clock with the inputs set: one warm-up
+   * run, then at least 10 runs and at least 100 ms of them (a microsecond clock needs many runs of a
+   * small model). The outputs of those runs can be read after.
+   */
+  public Profile profile() { return profile(10, 1, 100); }
+
+  /**
+   * Each operator's time over {@code rounds} rounds of {@code number} runs (grown until a round lasts
+   * {@code minRoundMillis}), measured on the device by its executor's {@code run_individual}, as
+   * microTVM's debug executor does.
+   */
+  public Profile profile(int number, int rounds, int minRoundMillis) {
+    if (number < 1) throw new KilnException("profile: number must be at least 1, not " + number);
+    if (rounds < 1) throw new KilnException("profile: rounds must be at least 1, not " + rounds);
+    if (minRoundMillis < 0) throw new KilnException("profile: minRoundMillis must be at least 0, not " + minRoundMillis);
+    requireInputs("profile()");
+    dev.kiln.micro.OperatorTimes times = session.call("profile()",
+        () -> dev.kiln.micro.OperatorTimes.measure(device.module(), number, rounds, minRoundMillis));
+    ran = true;
+    return build.profileOf(times, session.device().toString(), session.instructionsPerMicrosecond());
   }
 
   public Tensor getOutput(int index) {

@@ -60,6 +60,9 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--link", description = "Also print the RPC link figures: stdio throughput copying 1 MiB each way, empty-call latency, session open time.")
   boolean link;
 
+  /** One line per model: the host device program's flash and RAM from its ELF, with the stack high-water. */
+  private final List<String> memories = new ArrayList<>();
+
   @Override public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     if (link) {
@@ -95,6 +98,7 @@ final class BenchCommand implements Callable<Integer> {
       out.println("to set beside the manifests' liveness lower bound (mf-peak) and TFLM-style greedy plan (mf-grdy), which count I/O and no scratch.");
       out.println("ort us: onnxruntime CPU, ORT_ENABLE_ALL, 1 thread (bench/onnx_timing.py), the reference engine of the .onnx models.");
       for (String line : layouts) out.println(line);
+      for (String line : memories) out.println(line);
     } finally {
       FolderWriter.deleteTree(work);
     }
@@ -135,6 +139,7 @@ final class BenchCommand implements Callable<Integer> {
         ModelExecutor ex = session.executor();
         for (int i = 0; i < values.size(); i++) ex.setInput(i, values.get(i));
         device = fmt(session.timeEvaluator().number(Math.max(1, runs / 10)).repeat(10).measure().medianMicros());
+        memories.add("memory " + name(model) + " (host device program, AoT): " + session.memory().summary());
       }
     }
     String ref = "-";

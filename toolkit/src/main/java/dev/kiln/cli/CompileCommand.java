@@ -41,6 +41,9 @@ final class CompileCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "Output folder (replaced only when complete).")
   Path output;
 
+  @Option(names = "--memory", description = "Also build the host device program (gcc, cached) and print its flash and RAM from the ELF.")
+  boolean memory;
+
   @Override public Integer call() {
     Executor ex = switch (executor.toLowerCase(Locale.ROOT)) {
       case "aot" -> Executor.aot().interfaceApi(interfaceApi).unpackedApi(unpackedApi).moduleName(moduleName);
@@ -52,6 +55,7 @@ final class CompileCommand implements Callable<Integer> {
     var out = spec.commandLine().getOut();
     out.printf("wrote %s (%s): entry point %s, arena %d bytes (lower bound %d), weights %d bytes%n",
         output, ex, build.entryPoint(), build.arenaBytes(), build.memoryPlan().lowerBoundBytes(), build.model().weightBytes());
+    if (memory) out.print(build.deviceMemory());
     return 0;
   }
 

@@ -61,6 +61,9 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--timeout", defaultValue = "20", description = "Seconds any one device call may take (default: ${DEFAULT-VALUE}).")
   int timeoutSeconds;
 
+  @Option(names = "--profile", description = "Also time every operator on the device (its own clock) and print the table.")
+  boolean profile;
+
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUTDIR", description = "Folder for output<j>.npy and outputs.json.")
   Path output;
 
@@ -107,6 +110,7 @@ final class RunCommand implements Callable<Integer> {
         out.printf("output %d %s -> %s: %s%n", info.index(), info.names(), file, Values.preview(t));
       }
       json.writeValue(output.resolve("outputs.json").toFile(), doc);
+      if (profile) out.print(exec.profile().toString());
     }
     return 0;
   }
@@ -116,7 +120,7 @@ final class RunCommand implements Callable<Integer> {
     if (spec.startsWith("serial:")) {
       String rest = spec.substring(7);
       int at = rest.lastIndexOf('@');
-      return at < 0 ? Device.serial(rest) : Device.serial(rest.substring(0, at));
+      return at < 0 ? Device.serial(rest) : Device.serial(rest.substring(0, at), Integer.parseInt(rest.substring(at + 1)));
     }
     if (spec.startsWith("tcp:")) {
       String rest = spec.substring(4);

@@ -68,7 +68,8 @@ final class DeviceMetadata {
     w.linef("%d, /* workspace bytes: the static arena */", config.isGraph() ? 0 : model.arenaBytes());
     w.linef("%d, /* scratch bytes of the packed operator functions */", scratchBytes);
     w.linef("%d, /* constants bytes */", g.weightBytes());
-    w.linef("%d /* input and output bytes */", io);
+    w.linef("%d, /* input and output bytes */", io);
+    w.linef("%s /* the per-operator hook of run_individual */", config.isGraph() ? "NULL" : prefix + "_set_op_hook");
     w.end(";").line("");
     w.comment("Returns the model's metadata as an opaque handle (type code 3); takes no arguments.");
     w.begin("int " + prefix + "_get_c_metadata(" + DeviceModelWriter.PACKED_PARAMS + ")");

@@ -168,6 +168,7 @@ public final class DeviceModelWriter {
       if (!config.cInterface()) {
         w.comment("The entry the AoT executor calls: inputs then outputs as DLTensors; extra arguments are ignored.");
         w.line("int " + prefix + "_run(" + PACKED_PARAMS + ");");
+        ModelWriter.opHookDeclaration(w, prefix);
       } else {
         w.comment(prefix + "_run is the C function of " + prefix + ".h; the system library registers a packed wrapper under that name.");
       }
@@ -233,6 +234,7 @@ public final class DeviceModelWriter {
       w.line("double align_f64;");
       w.end(" " + prefix + "_arena;").line("");
     }
+    if (!config.isGraph()) ModelWriter.opHook(w, prefix);
     if (config.isGraph() && scratchBytes > 0) {
       w.comment("Scratch memory of the operators that need some (one runs at a time).");
       w.begin("static union");
@@ -350,6 +352,7 @@ public final class DeviceModelWriter {
       body.comment("op " + op.index() + ": " + op.type() + " " + op.output().describeNames());
       if (op.type().isView()) {
         views(op, body, usesArena);
+        ModelWriter.opDone(body, prefix, op);
         continue;
       }
       List<Tensor> args = opArgs(op);
@@ -363,6 +366,7 @@ public final class DeviceModelWriter {
       }
       body.linef("status = %s(v, c, %d, out_value, out_type_code, resource_handle);", opFunctions.get(op), args.size());
       body.line("if (status != 0) return status;");
+      ModelWriter.opDone(body, prefix, op);
     }
     outputCopies(body, usesArena);
     int n = graph.inputs().size() + graph.outputs().size();
@@ -410,6 +414,7 @@ public final class DeviceModelWriter {
       body.comment("op " + op.index() + ": " + op.type() + " " + op.output().describeNames());
       if (op.type().isView()) {
         views(op, body, usesArena);
+        ModelWriter.opDone(body, prefix, op);
         continue;
       }
       Function<Tensor, String> pointer = t -> {
@@ -421,6 +426,7 @@ public final class DeviceModelWriter {
         return "((void *)(arena + " + model.scratchOffset(op) + "))";
       });
       Kernels.emitter(op.type()).orElseThrow().emit(op, ctx);
+      ModelWriter.opDone(body, prefix, op);
     }
     outputCopies(body, usesArena);
     functions.comment("The model with raw pointers: inputs then outputs (unpacked-api=true).");

@@ -113,6 +113,7 @@ public final class ModelWriter {
     if (cRun) {
       w.comment("Runs the model once. Returns 0 on success, -1 if a buffer pointer is NULL.");
       w.linef("int32_t %s_run(struct %s_inputs *inputs, struct %s_outputs *outputs);", prefix, prefix, prefix);
+      opHookDeclaration(w, prefix);
     } else {
       w.comment(prefix + "_run is a packed function here (interface-api=packed): see " + prefix + "_packed.h.");
     }
@@ -198,11 +199,13 @@ public final class ModelWriter {
       body.comment("op " + op.index() + ": " + op.type() + " " + op.output().describeNames());
       if (op.type().isView()) {
         emitView(op, body);
+        opDone(body, prefix, op);
         continue;
       }
       OpContext ctx = new OpContext(op, globals, body, names, this::pointer,
           () -> "((void *)(arena + " + model.scratchOffset(op) + "))");
       Kernels.emitter(op.type()).orElseThrow().emit(op, ctx);
+      opDone(body, prefix, op);
     }
     for (int j = 0; j < graph.outputs().size(); j++) {
       Tensor t = graph.outputs().get(j);
@@ -230,6 +233,7 @@ public final class ModelWriter {
       w.line("double align_f64;");
       w.end(" " + prefix + "_arena;").line("");
     }
+    opHook(w, prefix);
     w.append(globals).line("");
     w.begin("int32_t " + prefix + "_run(struct " + prefix + "_inputs *inputs, struct " + prefix + "_outputs *outputs)");
     w.line(model.arenaBytes() > 0 ? "uint8_t *arena = " + prefix + "_arena.bytes;" : "");
@@ -241,6 +245,33 @@ public final class ModelWriter {
     w.line("return 0;");
     w.end();
     return w.toString();
+  }
+
+  /**
+   * The per-operator hook of an AoT entry (TFLM's profiler, microTVM's debug executor): two statics,
+   * NULL unless {@code <prefix>_set_op_hook} installed a function, which the entry calls after each
+   * operator with its index. Firmware may time operators with its own timer through it; the device
+   * runtime's run_individual does (kiln_metadata.set_op_hook).
+   */
+  static void opHook(CodeWriter w, String prefix) {
+    w.comment("Per-operator hook: called after each operator with its index while set (" + prefix + "_set_op_hook).");
+    w.line("static void (*" + prefix + "_op_done)(void *context, int32_t op_index);");
+    w.line("static void *" + prefix + "_op_context;").line("");
+    w.begin("void " + prefix + "_set_op_hook(void (*op_done)(void *context, int32_t op_index), void *context)");
+    w.line(prefix + "_op_done = op_done;");
+    w.line(prefix + "_op_context = context;");
+    w.end().line("");
+  }
+
+  /** The hook call after {@code op} in an AoT entry. */
+  static void opDone(CodeWriter body, String prefix, Op op) {
+    body.linef("if (%s_op_done != NULL) %s_op_done(%s_op_context, %d);", prefix, prefix, prefix, op.index());
+  }
+
+  /** Declaration of {@code <prefix>_set_op_hook} for headers. */
+  static void opHookDeclaration(CodeWriter w, String prefix) {
+    w.comment("Profiling: op_done(context, i) runs after operator i (0-based, " + "in model order) while set; NULL turns it off.");
+    w.line("void " + prefix + "_set_op_hook(void (*op_done)(void *context, int32_t op_index), void *context);");
   }
 
   private void emitView(Op op, CodeWriter body) {

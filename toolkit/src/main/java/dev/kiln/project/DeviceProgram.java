@@ -324,6 +324,15 @@ public final class DeviceProgram {
 
   public Sizes sizes() { return sizes; }
 
+  /**
+   * Flash and RAM of this program from its ELF and object files; {@code prefix} names the model's
+   * symbols ({@code tvmgen_default}).
+   */
+  public ProgramMemory memory(String prefix) throws IOException {
+    if (commands.isEmpty()) throw new IOException(directory + "/build.txt is missing: the link command is unknown");
+    return ProgramMemory.read(executable, commands.get(commands.size() - 1), ProgramMemory.units(directory), prefix);
+  }
+
   @Override public String toString() {
     return "DeviceProgram(" + executable + (reused ? ", reused" : ", built in " + buildTime.toMillis() + " ms") + ")";
   }

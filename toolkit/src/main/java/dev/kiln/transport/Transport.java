@@ -61,6 +61,33 @@ public interface Transport extends Closeable {
     return SocketTransport.connect(new InetSocketAddress(host, port), connectTimeout);
   }
 
+  /**
+   * A serial line by address: {@code rfc2217://HOST:PORT} (a telnet COM-port server such as ser2net;
+   * the far port is set to {@code baudRate} 8N1), {@code tcp://HOST:PORT} (raw bytes, e.g. ser2net's
+   * raw accepter; the baud rate is the server's), otherwise a port path opened with jSerialComm.
+   * {@code connectTimeout} bounds connecting and the RFC 2217 negotiation.
+   */
+  static Transport serialLink(String address, int baudRate, Duration connectTimeout) throws IOException {
+    for (String scheme : List.of("rfc2217://", "tcp://")) {
+      if (!address.startsWith(scheme)) continue;
+      String rest = address.substring(scheme.length());
+      int colon = rest.lastIndexOf(':');
+      int port = -1;
+      try {
+        if (colon > 0) port = Integer.parseInt(rest.substring(colon + 1).replaceAll("/+$", ""));
+      } catch (NumberFormatException e) {
+        port = -1;
+      }
+      if (port <= 0 || port > 65535) {
+        throw new LinkClosedException("'" + address + "' is not " + scheme + "HOST:PORT (a port number 1..65535)");
+      }
+      String host = rest.substring(0, colon);
+      return scheme.startsWith("rfc2217") ? Rfc2217Transport.connect(host, port, baudRate, connectTimeout)
+          : tcp(host, port, connectTimeout);
+    }
+    return serial(address, baudRate);
+  }
+
   /** Opens a serial port or pseudo-terminal by path, 8N1, no flow control, through jSerialComm. */
   static Transport serial(String path, int baudRate) throws IOException {
     return SerialTransport.open(path, baudRate);

@@ -1,0 +1,65 @@
+package dev.kiln.cli;
+
+import static dev.kiln.cli.CommandLineTest.kiln;
+import static dev.kiln.cli.CommandLineTest.seed;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.api.Device;
+import dev.kiln.api.SerialPortInfo;
+import dev.kiln.cli.CommandLineTest.Result;
+import dev.kiln.testing.ReferenceModels;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code kiln run --profile}, {@code kiln compile --memory} and {@code kiln ports} as a shell calls them. */
+class DeviceToolsCommandLineTest {
+  @Test
+  void runWithProfilePrintsEveryOperatorTimedOnTheDevice(@TempDir Path tmp) {
+    var seedCase = ReferenceModels.shared("tflite", "digits_cnn_int8");
+    for (String executor : new String[] {"graph", "aot"}) {
+      Result r = kiln("run", seed().toString(), "--executor", executor, "--profile", "--input",
+          "predict_images:0=" + seedCase.input(0, 0), "-o", tmp.resolve(executor).toString());
+      assertEquals(0, r.status(), r.err());
+      assertTrue(r.out().contains("per-operator time"), r.out());
+      List<String> rows = r.out().lines().filter(l -> l.matches("\\s+\\d+  [A-Z_0-9]+ .*%")).toList();
+      assertEquals(7, rows.size(), "one row per operator of the compiled digits model:\n" + r.out());
+      assertTrue(rows.get(0).contains("CONV_2D") && rows.get(6).contains("SOFTMAX"), r.out());
+      assertTrue(r.out().contains("us per run (") && r.out().contains("on host (local process)"), r.out());
+    }
+  }
+
+  @Test
+  void compileWithMemoryPrintsFlashAndRamFromTheElf(@TempDir Path tmp) {
+    Result r = kiln("compile", seed().toString(), "--executor", "aot", "--interface-api", "packed", "--memory", "-o",
+        tmp.resolve("o").toString());
+    assertEquals(0, r.status(), r.err());
+    for (String part : new String[] {"flash", "weights", "operator parameters", "model arena", "RAM (static)", "64-bit ELF"}) {
+      assertTrue(r.out().contains(part), part + " in\n" + r.out());
+    }
+  }
+
+  @Test
+  void portsPrintsOneLinePerPortOrSaysThereAreNone() {
+    Result r = kiln("ports");
+    assertEquals(0, r.status(), r.err());
+    List<SerialPortInfo> ports = Device.ports();
+    if (ports.isEmpty()) {
+      assertEquals("no serial ports found (plug a board in; pseudo-terminals are not listed, open them by path)\n", r.out());
+    } else {
+      assertEquals(ports.size(), r.out().lines().count(), r.out());
+      for (SerialPortInfo p : ports) assertTrue(r.out().contains(p.path() + "  " + p.description()), r.out());
+    }
+  }
+
+  @Test
+  void aSerialDeviceThatIsNotThereIsOneSentence(@TempDir Path tmp) {
+    var seedCase = ReferenceModels.shared("tflite", "digits_cnn_int8");
+    Result r = kiln("run", seed().toString(), "--device", "serial:/dev/kiln-no-such-port@9600", "--input",
+        "0=" + seedCase.input(0, 0), "-o", tmp.resolve("o").toString());
+    assertEquals(1, r.status());
+    assertTrue(r.err().startsWith("kiln: error: could not open a session with serial /dev/kiln-no-such-port @9600"), r.err());
+  }
+}
