@@ -27,6 +27,8 @@ public final class KilnRenderers implements RendererProvider {
     registry.register(Tensor.class, TensorView::render);
     registry.register(DeviceSession.class, SessionView::render);
     registry.register(Timing.Result.class, TimingView::render);
+    registry.register(dev.kiln.api.Profile.class, ProfileView::render);
+    registry.register(dev.kiln.project.ProgramMemory.class, ProgramMemoryView::render);
     registry.register(KilnException.class, ErrorView::render);
     registry.register(JsonNode.class, Show::render);
     registry.register(Show.Rows.class, Show::render);
