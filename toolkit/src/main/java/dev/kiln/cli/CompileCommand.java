@@ -55,7 +55,10 @@ final class CompileCommand implements Callable<Integer> {
     var out = spec.commandLine().getOut();
     out.printf("wrote %s (%s): entry point %s, arena %d bytes (lower bound %d), weights %d bytes%n",
         output, ex, build.entryPoint(), build.arenaBytes(), build.memoryPlan().lowerBoundBytes(), build.model().weightBytes());
-    if (memory) out.print(build.deviceMemory());
+    if (memory) {
+      out.print(build.deviceMemory());
+      out.flush();
+    }
     return 0;
   }
 

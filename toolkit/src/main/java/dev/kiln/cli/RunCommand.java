@@ -110,7 +110,10 @@ final class RunCommand implements Callable<Integer> {
         out.printf("output %d %s -> %s: %s%n", info.index(), info.names(), file, Values.preview(t));
       }
       json.writeValue(output.resolve("outputs.json").toFile(), doc);
-      if (profile) out.print(exec.profile().toString());
+      if (profile) {
+        out.print(exec.profile().toString());
+        out.flush();
+      }
     }
     return 0;
   }
