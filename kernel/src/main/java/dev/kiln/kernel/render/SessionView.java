@@ -20,6 +20,8 @@ public final class SessionView {
     StringBuilder sb = new StringBuilder();
     sb.append("<div style=\"").append(Html.FONT).append("\"><b>Device session</b> ").append(Html.badge(state, color)).append("</div>");
     sb.append(Html.table(table(s)));
+    dev.kiln.project.ProgramMemory memory = memory(s);
+    if (memory != null) sb.append(Html.details("device program memory: " + memory.summary(), ProgramMemoryView.html(memory)));
     List<String> logs = s.deviceLogs();
     if (!logs.isEmpty()) sb.append(Html.details("device log (" + logs.size() + " lines)", Html.pre(String.join("\n", logs))));
     return MimeBundle.html(Html.root("session", sb.toString())).withText(s.toString()
@@ -39,6 +41,19 @@ public final class SessionView {
     add(key, value, "call timeout", s.device().timeout().toMillis() + " ms");
     if (s.failure() != null) add(key, value, "failure", s.failure());
     return Table.create("", key, value);
+  }
+
+  /**
+   * Flash and RAM of the program a host session runs (from its cached ELF: no device call, so the
+   * stack high-water is left to {@code session.memory()}); null for boards, whose ELF Kiln does not have.
+   */
+  static dev.kiln.project.ProgramMemory memory(DeviceSession s) {
+    if (s.device().kind() != dev.kiln.api.Device.Kind.HOST) return null;
+    try {
+      return s.build().deviceMemory();
+    } catch (RuntimeException e) {
+      return null; // a display never fails over an optional part
+    }
   }
 
   private static void add(StringColumn key, StringColumn value, String k, String v) {

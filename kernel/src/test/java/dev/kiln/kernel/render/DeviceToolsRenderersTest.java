@@ -21,6 +21,8 @@ import org.junit.jupiter.api.Test;
  * always with text/plain.
  */
 class DeviceToolsRenderersTest {
+  @org.junit.jupiter.api.BeforeAll static void load() { KilnRenderersTest.load(); }
+
   static Profile profile(OptionalDouble rate) {
     List<Profile.Entry> entries = List.of(
         new Profile.Entry(0, "CONV_2D", "conv<1>&out", "tvmgen_default_fused_conv_2d", 6.0, 0.6,
@@ -47,6 +49,14 @@ class DeviceToolsRenderersTest {
     String html = html(rendered(profile(OptionalDouble.of(1000)), "profile"));
     assertTrue(html.contains(">instructions<") && html.contains(">6,000<"), html);
     assertTrue(profile(OptionalDouble.of(1000)).table().contains("instructions"));
+  }
+
+  @Test void aHostSessionShowsItsProgramsFlashAndRam() {
+    try (dev.kiln.api.DeviceSession s = KilnRenderersTest.graph.flash(dev.kiln.api.Device.host())) {
+      String html = html(rendered(s, "session"));
+      assertTrue(html.contains("device program memory: flash ") && html.contains("class=\"kiln-memory\""), html);
+      assertTrue(html.contains(">weights<"), html);
+    }
   }
 
   @Test void programMemoryIsATableOfFlashAndRamPartsWithBars() {
