@@ -132,6 +132,17 @@ class NetworkSerialTest {
     }
   }
 
+  @Test void aModelRunsOnABoardOnASerialLineGivenByPathAndBaudRate() throws Exception {
+    requireTool("socat");
+    Path link = tmp.resolve("ttyACM0");
+    socat = new ProcessBuilder("socat", "PTY,link=" + link + ",raw,echo=0", "EXEC:" + build.deviceProgram().executable())
+        .redirectErrorStream(true).redirectOutput(tmp.resolve("socat.log").toFile()).start();
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!Files.exists(link) && System.nanoTime() < end) Thread.sleep(10);
+    assertTrue(Files.exists(link), "socat did not create " + link + " within 5 s");
+    runsTheModel(Device.serial(link.toString(), 115200));
+  }
+
   @Test void aModelRunsOnABoardBehindAnRfc2217Server() throws Exception {
     int[] ports = startBoardBehindSer2net();
     runsTheModel(Device.serial("rfc2217://127.0.0.1:" + ports[0], 115200));
