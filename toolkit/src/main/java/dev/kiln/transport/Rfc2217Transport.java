@@ -223,16 +223,20 @@ final class Rfc2217Transport implements Transport {
   }
 
   @Override public void write(byte[] src, int off, int len) throws IOException {
-    // escape 0xFF as IAC IAC, in runs to keep writes large
-    int start = off;
-    for (int i = off; i < off + len; i++) {
-      if ((src[i] & 0xFF) == IAC) {
-        link.write(src, start, i + 1 - start);
-        link.write(new byte[] {(byte) IAC});
-        start = i + 1;
-      }
+    // escape 0xFF as IAC IAC into one buffer: one socket write per call, not one per 0xFF
+    int iacs = 0;
+    for (int i = off; i < off + len; i++) if ((src[i] & 0xFF) == IAC) iacs++;
+    if (iacs == 0) {
+      link.write(src, off, len);
+      return;
     }
-    if (start < off + len) link.write(src, start, off + len - start);
+    byte[] escaped = new byte[len + iacs];
+    int k = 0;
+    for (int i = off; i < off + len; i++) {
+      escaped[k++] = src[i];
+      if ((src[i] & 0xFF) == IAC) escaped[k++] = (byte) IAC;
+    }
+    link.write(escaped, 0, escaped.length);
   }
 
   @Override public void flush() throws IOException { link.flush(); }

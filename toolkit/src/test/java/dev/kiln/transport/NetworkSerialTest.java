@@ -88,7 +88,7 @@ class NetworkSerialTest {
     int raw = freePort();
     String pts = link.toRealPath().toString();
     String yaml = "connection: &rfc2217\n"
-        + "  accepter: telnet(rfc2217),tcp,127.0.0.1," + rfc + "\n"
+        + "  accepter: telnet(rfc2217),tcp(nodelay=true),127.0.0.1," + rfc + "\n"
         + "  connector: serialdev," + pts + ",115200n81,local\n"
         + "connection: &raw\n"
         + "  accepter: tcp(nodelay=true),127.0.0.1," + raw + "\n"
@@ -191,7 +191,7 @@ class NetworkSerialTest {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (!Files.exists(link) && System.nanoTime() < end) Thread.sleep(10);
     int port = freePort();
-    Files.writeString(tmp.resolve("e.yaml"), "connection: &echo\n  accepter: telnet(rfc2217),tcp,127.0.0.1," + port
+    Files.writeString(tmp.resolve("e.yaml"), "connection: &echo\n  accepter: telnet(rfc2217),tcp(nodelay=true),127.0.0.1," + port
         + "\n  connector: serialdev," + link.toRealPath() + ",115200n81,local\n", StandardCharsets.UTF_8);
     ser2net = new ProcessBuilder("ser2net", "-n", "-P", tmp.resolve("p").toString(), "-c", tmp.resolve("e.yaml").toString())
         .redirectErrorStream(true).redirectOutput(tmp.resolve("ser2net.log").toFile()).start();
