@@ -194,10 +194,14 @@ public final class DeviceSession implements AutoCloseable {
         throw new KilnDeviceException(what + " stopped: the session was closed while it ran.\n"
             + "Open a new one with build.flash(device).", e);
       }
+      String message = e.getMessage();
+      if (e instanceof dev.kiln.transport.LinkCorruptedException && !message.contains("reply to the previous request")) {
+        message += session.rpc().strayHint(); // a reply that fits no request: name the request it most likely answers
+      }
       state = State.FAILED;
-      failure = e.getMessage();
+      failure = message;
       closeQuietly();
-      throw new KilnDeviceException(what + " failed: " + e.getMessage() + "\nThe session is closed; the host is fine: open a new one with build.flash(device).", e);
+      throw new KilnDeviceException(what + " failed: " + message + "\nThe session is closed; the host is fine: open a new one with build.flash(device).", e);
     }
   }
 

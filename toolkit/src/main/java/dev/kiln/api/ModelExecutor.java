@@ -21,8 +21,12 @@ public final class ModelExecutor {
   private final DeviceExecutor device;
   /** Who set each input (null: not set); guarded by the session's lock. */
   private final Thread[] inputSetBy;
-  /** Who made the last run() whose outputs are on the device, or null; guarded by the session's lock. */
+  /** Who made the last run(), or null; guarded by the session's lock. */
   private Thread ranBy;
+  /** Whether the device's outputs are those of that run (no input set since); guarded by the session's lock. */
+  private boolean outputsCurrent;
+  /** Who set an input after the last run(), or null. */
+  private Thread changedBy;
 
   ModelExecutor(DeviceSession session, Build build, DeviceExecutor device) {
     this.session = session;
@@ -66,7 +70,8 @@ public final class ModelExecutor {
         return null;
       });
       inputSetBy[info.index()] = Thread.currentThread();
-      ranBy = null;
+      if (outputsCurrent) changedBy = Thread.currentThread();
+      outputsCurrent = false;
       return null;
     });
     return this;
@@ -99,6 +104,8 @@ public final class ModelExecutor {
         return null;
       });
       ranBy = Thread.currentThread();
+      outputsCurrent = true;
+      changedBy = null;
       return null;
     });
     return this;
@@ -141,8 +148,14 @@ public final class ModelExecutor {
   private Tensor getOutput(TensorInfo info) {
     return session.locked(() -> {
       session.ensureOpen("getOutput(" + info.name() + ")");
-      if (ranBy == null) throw new KilnException("output " + info.names() + " read before run(): set the inputs, call run(), then getOutput");
-      if (ranBy != Thread.currentThread() && ranBy.isAlive()) {
+      Thread me = Thread.currentThread();
+      if (!outputsCurrent && changedBy != null && changedBy != me && changedBy.isAlive()) {
+        throw new KilnException("getOutput(" + info.name() + ") on thread '" + me.getName() + "': since the last run(), thread '"
+            + changedBy.getName() + "' (still running) set an input, so the device no longer holds your results. One executor"
+            + " serves one caller at a time: use executor.infer(inputs) or one session per thread.");
+      }
+      if (!outputsCurrent) throw new KilnException("output " + info.names() + " read before run(): set the inputs, call run(), then getOutput");
+      if (ranBy != me && ranBy.isAlive()) {
         throw new KilnException("getOutput(" + info.name() + ") on thread '" + Thread.currentThread().getName() + "': the last run() was made"
             + " by thread '" + ranBy.getName() + "', which is still running, so these outputs are its results, not yours. One"
             + " executor serves one caller at a time: use executor.infer(inputs) or one session per thread.");

@@ -38,8 +38,9 @@ public final class RpcClient implements Closeable {
   private RemoteModule systemLib;
   private IOException failure;
   private boolean closed;
-  /** The request answered last: a reply that does not fit the current call most likely belongs to it. */
-  private String previousCall;
+  /** The request answered last, and the one before it: a reply that does not fit a call most likely belongs to the one before. */
+  private String lastCall;
+  private String priorCall;
 
   private RpcClient(Session session, RpcOptions options) {
     this.session = session;
@@ -364,10 +365,15 @@ public final class RpcClient implements Closeable {
     throw new LinkCorruptedException(call + ": unexpected reply code " + r.code() + " (" + RpcCode.name(r.code()) + ")" + strayHint());
   }
 
-  /** Names the request a stray reply most likely answers: the one before (a duplicated or late frame). */
-  private String strayHint() {
-    return previousCall == null ? "" : "; it is most likely a second or late reply to the previous request, "
-        + previousCall + " (the link duplicated or delayed a frame)";
+  /**
+   * For a reply that does not fit the request it came back to: names the request before, which it
+   * most likely answers (a duplicated or late frame), or "" if there was none.
+   */
+  public String strayHint() { return hint(priorCall); }
+
+  private static String hint(String call) {
+    return call == null ? "" : "; it is most likely a second or late reply to the previous request, "
+        + call + " (the link duplicated or delayed a frame)";
   }
 
   /** Sends one packet and waits for its reply; a link failure closes this client. */
@@ -379,11 +385,12 @@ public final class RpcClient implements Closeable {
     try {
       String stray = session.strayReply();
       if (stray != null) {
-        throw new LinkCorruptedException(call + ": before it was sent, " + stray + " arrived" + strayHint());
+        throw new LinkCorruptedException(call + ": before it was sent, " + stray + " arrived" + hint(lastCall));
       }
       session.send(packet);
       Reply reply = Reply.parse(call, session.receive(call, options.replyTimeout()));
-      previousCall = call;
+      priorCall = lastCall;
+      lastCall = call;
       return reply;
     } catch (LinkException e) {
       failure = e;
