@@ -153,9 +153,11 @@ public final class OnnxReader {
 
       List<String> outputs = new ArrayList<>();
       List<int[]> declared = new ArrayList<>();
+      List<Integer> declaredTypes = new ArrayList<>();
       for (Proto.ValueInfo o : graph.outputs()) {
         outputs.add(o.name());
         declared.add(declaredShape(o));
+        declaredTypes.add(o.elemType());
         l.markGraphOutput(o.name());
       }
       if (outputs.isEmpty()) throw error("the graph has no outputs, so there is nothing to compute");
@@ -175,7 +177,7 @@ public final class OnnxReader {
         if (!live[n.index()] || l.isTaken(n)) continue;
         Operators.lower(l, n); // folds the node when its inputs are constants and the operator can be folded
       }
-      int[] out = l.finishOutputs(outputs, declared);
+      int[] out = l.finishOutputs(outputs, declared, declaredTypes);
       return l.build(in, out);
     }
 
@@ -366,12 +368,17 @@ public final class OnnxReader {
       return sb.append(']').toString();
     }
 
-    private static int[] declaredShape(Proto.ValueInfo v) {
+    /** The output's declared shape, -1 for a symbolic dimension; a dimension no tensor can have is refused. */
+    private int[] declaredShape(Proto.ValueInfo v) throws ModelFormatException {
       if (v.dims() == null) return null;
       int[] s = new int[v.dims().size()];
       for (int i = 0; i < s.length; i++) {
         Proto.Dim d = v.dims().get(i);
-        s[i] = d.isStatic() && d.value() >= 0 && d.value() <= Integer.MAX_VALUE ? (int) (long) d.value() : -1;
+        if (d.isStatic() && (d.value() < 0 || d.value() > Integer.MAX_VALUE)) {
+          throw error("the model declares output '" + v.name() + "' with dimension " + i + " = " + d.value() + "; a dimension is 0 to "
+              + Integer.MAX_VALUE + ": fix the output's declared shape");
+        }
+        s[i] = d.isStatic() ? (int) (long) d.value() : -1;
       }
       return s;
     }
