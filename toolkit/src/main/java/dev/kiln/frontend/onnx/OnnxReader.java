@@ -75,7 +75,9 @@ public final class OnnxReader {
   private static Graph decode(String file, String graphName, byte[] bytes, Path dir, Map<String, int[]> inputShapes)
       throws ModelFormatException {
     try {
-      return new OnnxReader.Decoder(file, graphName, bytes, dir, inputShapes == null ? Map.of() : inputShapes).decode();
+      Graph g = new OnnxReader.Decoder(file, graphName, bytes, dir, inputShapes == null ? Map.of() : inputShapes).decode();
+      dev.kiln.frontend.ModelLimits.checkGraph(file, g);
+      return g;
     } catch (ModelFormatException e) {
       throw e;
     } catch (RuntimeException | StackOverflowError e) {
@@ -88,11 +90,7 @@ public final class OnnxReader {
     String shown = file.toString();
     try {
       if (Files.isDirectory(file)) throw new ModelFormatException(shown, "is a directory, not a model file");
-      long size = Files.size(file);
-      if (size > Integer.MAX_VALUE - 8) {
-        throw new ModelFormatException(shown, "the file is " + size + " bytes; protobuf (and so ONNX) files are limited to 2 GiB:"
-            + " keep large weights in external data files");
-      }
+      dev.kiln.frontend.ModelLimits.checkFileSize(shown, "model file", Files.size(file)); // before reading any of it
       return Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
       throw new ModelFormatException(shown, "cannot read the model: no such file (looked for " + file.toAbsolutePath() + ")");
@@ -170,7 +168,10 @@ public final class OnnxReader {
       int[] in = new int[runtime.size()];
       for (int i = 0; i < runtime.size(); i++) {
         Proto.ValueInfo v = runtime.get(i);
-        Value value = l.addInput(v.name(), inputShape(v), inputType(v));
+        int[] shape = inputShape(v);
+        DType type = inputType(v);
+        dev.kiln.frontend.ModelLimits.checkTensor(file, "input '" + v.name() + "'", shape, type.byteSize());
+        Value value = l.addInput(v.name(), shape, type);
         in[i] = value.phys.index();
       }
       for (Proto.Node n : graph.nodes()) {

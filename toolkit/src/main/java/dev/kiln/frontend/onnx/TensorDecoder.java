@@ -144,6 +144,10 @@ final class TensorDecoder {
     Map<String, String> keys = t.externalData();
     String location = keys.get("location");
     String described = what + " keeps its data in an external file (external_data " + keys + ")";
+    if (need > dev.kiln.frontend.ModelLimits.MAX_TENSOR_BYTES) { // refused before any of it is read
+      throw new ModelFormatException(file, described + " of " + need + " bytes; Kiln takes models whose tensors need at most "
+          + dev.kiln.frontend.ModelLimits.MAX_TENSOR_BYTES + " bytes in all (ModelLimits.MAX_TENSOR_BYTES)");
+    }
     if (location == null || location.isEmpty()) {
       throw new ModelFormatException(file, described + " without the required 'location' key");
     }
