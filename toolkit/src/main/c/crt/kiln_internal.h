@@ -12,7 +12,7 @@
 #define KILN_MSG_NORMAL 0x10u
 
 /* kiln_memory.c */
-int kiln_memory_range_valid(kiln_runtime *rt, const uint8_t *p, uint64_t n);
+int kiln_memory_range_valid(kiln_runtime *rt, const void *data, uint64_t byte_offset, uint64_t n);
 uint64_t kiln_memory_free_bytes(kiln_runtime *rt);
 
 /* kiln_runtime.c: sending */

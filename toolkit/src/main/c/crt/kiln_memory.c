@@ -102,26 +102,34 @@ void kiln_ndarray_release(kiln_runtime *rt, kiln_ndarray *array) {
   array->in_use = 0;
 }
 
-/* Whether [p, p + n) lies in one allocation or one live array's data (used to check host copies). */
-int kiln_memory_range_valid(kiln_runtime *rt, const uint8_t *p, uint64_t n) {
-  uint8_t *base = arena_base(rt);
+/* Whether [data + byte_offset, + n) lies in one allocation or one live array's data (used to check
+ * host copies). Every quantity comes from the host, so the check is done on integers: no pointer is
+ * formed (data + byte_offset could overflow, or be NULL + 0) and no two unrelated pointers are
+ * compared, both undefined behaviour in C. */
+int kiln_memory_range_valid(kiln_runtime *rt, const void *data, uint64_t byte_offset, uint64_t n) {
+  uintptr_t base = (uintptr_t)arena_base(rt);
+  uintptr_t start;
+  uint64_t p;
   int i;
-  if (p >= base && p < base + KILN_ARENA_BYTES) {
+  if (data == NULL) return 0;
+  start = (uintptr_t)data;
+  if (byte_offset > (uint64_t)(UINTPTR_MAX - start)) return 0;
+  p = (uint64_t)start + byte_offset;
+  if (p >= base && p - base < KILN_ARENA_BYTES) {
     for (i = 0; i < rt->num_allocations; ++i) {
-      const uint8_t *a = base + rt->allocations[i].offset;
-      if (p >= a && p < a + rt->allocations[i].size) {
-        return n <= (uint64_t)(a + rt->allocations[i].size - p);
-      }
+      uint64_t a = (uint64_t)base + rt->allocations[i].offset;
+      if (p >= a && p - a < rt->allocations[i].size) return n <= rt->allocations[i].size - (p - a);
     }
     return 0;
   }
   for (i = 0; i < KILN_MAX_NDARRAYS; ++i) {
     const kiln_ndarray *nd = &rt->ndarrays[i];
-    const uint8_t *d = (const uint8_t *)nd->tensor.data;
+    uint64_t d;
     uint64_t size;
-    if (!nd->in_use || d == NULL) continue;
+    if (!nd->in_use || nd->tensor.data == NULL) continue;
+    d = (uint64_t)(uintptr_t)nd->tensor.data;
     size = kiln_tensor_bytes(&nd->tensor);
-    if (p >= d && (uint64_t)(p - d) < size) return n <= size - (uint64_t)(p - d);
+    if (p >= d && p - d < size) return n <= size - (p - d);
   }
   return 0;
 }

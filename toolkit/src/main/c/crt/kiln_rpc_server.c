@@ -448,8 +448,8 @@ static int device_ok(kiln_runtime *rt, const char *what, kiln_dl_device d) {
 }
 
 static int tensor_range_ok(kiln_runtime *rt, const char *what, const kiln_dltensor *t, uint64_t nbytes) {
-  const uint8_t *p = (const uint8_t *)t->data + t->byte_offset;
-  if (t->data != NULL && kiln_memory_range_valid(rt, p, nbytes)) return 1;
+  /* checked before any pointer is formed from the host's address and offset */
+  if (kiln_memory_range_valid(rt, t->data, t->byte_offset, nbytes)) return 1;
   (void)snprintf(rt->text, sizeof(rt->text),
                  "%s: %llu bytes at 0x%llx + %llu are not memory from DevAllocData or a live NDArray", what,
                  (unsigned long long)nbytes, (unsigned long long)(uintptr_t)t->data,

@@ -151,7 +151,7 @@ static int check_array(kiln_runtime *rt, const char *what, int32_t ndim, const i
                    (unsigned long long)got, want_t, want_s, (unsigned long long)want);
     return KILN_ERR_INVALID_ARG;
   }
-  if (!kiln_memory_range_valid(rt, (const uint8_t *)given->data + given->byte_offset, want)) {
+  if (!kiln_memory_range_valid(rt, given->data, given->byte_offset, want)) {
     kiln_set_error(rt, "%s: the array's %llu bytes at 0x%llx + %llu are not device memory from DevAllocData or a live "
                    "NDArray", what, (unsigned long long)want, (unsigned long long)(uintptr_t)given->data,
                    (unsigned long long)given->byte_offset);

@@ -16,7 +16,6 @@ import dev.kiln.compile.MemoryPlan;
 import dev.kiln.project.DeviceProgram;
 import dev.kiln.project.FolderWriter;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,6 +74,7 @@ public final class Build {
    * program is built with gcc (cached by content) and run as a local process.
    */
   public DeviceSession flash(Device target) {
+    Args.notNull(target, "target", "flash(target)", "a device: Device.host(), Device.serial(\"/dev/ttyACM0\") or Device.tcp(host, port)");
     Path program = null;
     if (target.kind() == Device.Kind.HOST) program = deviceProgram().executable();
     return DeviceSession.open(this, target, program);
@@ -219,6 +219,10 @@ public final class Build {
    * {@code metadata.json}. All or nothing: on failure the destination is left as it was.
    */
   public Path exportTo(Path dir) {
+    Args.notNull(dir, "dir", "exportTo(dir)", "the folder to write, e.g. Path.of(\"out/model\")");
+    if (java.nio.file.Files.exists(dir) && !java.nio.file.Files.isDirectory(dir)) {
+      throw new KilnException("exportTo(" + dir + "): " + dir + " is a file, not a folder; pass a new or existing folder path (its contents are replaced)");
+    }
     Map<String, String> out = new LinkedHashMap<>();
     for (GeneratedFile f : files) out.put("codegen/host/" + f.path(), f.text());
     device.graphJson().ifPresent(g -> out.put("executor-config/graph/" + executor.moduleName() + ".graph", g.text()));
@@ -226,7 +230,7 @@ public final class Build {
       out.put("metadata.json", JSON.writeValueAsString(mlfMetadata()) + "\n");
       FolderWriter.write(dir, out);
     } catch (IOException e) {
-      throw new UncheckedIOException("could not write " + dir + ": " + e.getMessage(), e);
+      throw new KilnException("exportTo(" + dir + "): could not write it: " + e.getMessage() + "; pass a writable folder path", e);
     }
     return dir;
   }
@@ -236,6 +240,7 @@ public final class Build {
    * through the C interface (for checking outputs and timing on the host).
    */
   public HostModel compileForHost(Path work) {
+    Args.notNull(work, "work", "compileForHost(work)", "a folder for the build, e.g. Files.createTempDirectory(\"kiln\")");
     if (!isStandalone()) {
       throw new KilnException("compileForHost drives the AoT C interface; build with Executor.aot().interfaceApi(\"c\").unpackedApi(true), "
           + "or run " + executor + " builds with flash(Device.host())");

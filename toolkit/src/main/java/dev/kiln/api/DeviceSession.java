@@ -9,6 +9,7 @@ import dev.kiln.rpc.RpcOptions;
 import dev.kiln.transport.Transport;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -30,6 +31,8 @@ public final class DeviceSession implements AutoCloseable {
     @Override void close();
   }
 
+  /** The handshake waits at most this long (or the device's timeout, if shorter). */
+  private static final Duration HANDSHAKE = Duration.ofSeconds(5);
   private static final List<Consumer<DeviceSession>> OPEN_LISTENERS = new CopyOnWriteArrayList<>();
 
   /** One device call; IOExceptions become KilnDeviceException. */
@@ -44,6 +47,8 @@ public final class DeviceSession implements AutoCloseable {
   private final long pid;
   private final List<String> logs;
   private ModelExecutor executor;
+  /** Serializes device calls: one request and its reply at a time, whatever the number of threads. */
+  private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
   private volatile State state = State.OPEN;
   private volatile String failure;
 
@@ -58,13 +63,14 @@ public final class DeviceSession implements AutoCloseable {
 
   static DeviceSession open(Build build, Device device, Path program) {
     List<String> logs = Collections.synchronizedList(new ArrayList<>());
-    RpcOptions options = RpcOptions.builder().replyTimeout(device.timeout()).logListener(logs::add).build();
+    Duration handshake = device.timeout().compareTo(HANDSHAKE) < 0 ? device.timeout() : HANDSHAKE;
+    RpcOptions options = RpcOptions.builder().replyTimeout(device.timeout()).handshakeTimeout(handshake).logListener(logs::add).build();
     try {
-      Transport t = switch (device.kind()) {
+      Transport t = device.wrap(switch (device.kind()) {
         case HOST -> Transport.process(List.of(program.toString()));
         case SERIAL -> Transport.serialLink(device.address(), device.port(), device.timeout());
         case TCP -> Transport.tcp(device.address(), device.port(), device.timeout());
-      };
+      });
       String link = t.toString();
       long pid = t instanceof dev.kiln.transport.ProcessTransport p ? p.pid() : -1;
       DeviceSession opened = new DeviceSession(build, device, Session.open(t, options), link, pid, logs);
@@ -88,7 +94,7 @@ public final class DeviceSession implements AutoCloseable {
    * what user code opened: the Jupyter kernel closes a cell's sessions when the cell is interrupted.
    */
   public static Registration onOpen(Consumer<DeviceSession> listener) {
-    if (listener == null) throw new NullPointerException("listener == null");
+    Args.notNull(listener, "listener", "DeviceSession.onOpen(listener)", "a Consumer<DeviceSession>, e.g. s -> sessions.add(s)");
     OPEN_LISTENERS.add(listener);
     return () -> OPEN_LISTENERS.remove(listener);
   }
@@ -119,14 +125,17 @@ public final class DeviceSession implements AutoCloseable {
 
   /** The model's executor on the device, created on first use. */
   public ModelExecutor executor() {
-    if (executor == null) {
-      DeviceExecutor device = call("create " + build.executor(), () -> switch (build.executor().kind()) {
-        case GRAPH -> GraphExecutor.create(session, build.graphJson(), build.model().inputs().stream().map(TensorInfo::name).toList());
-        case AOT -> AotExecutor.create(session, build.executor().moduleName());
-      });
-      executor = new ModelExecutor(this, build, device);
-    }
-    return executor;
+    return locked(() -> {
+      ensureOpen("executor()");
+      if (executor == null) {
+        DeviceExecutor device = call("create " + build.executor(), () -> switch (build.executor().kind()) {
+          case GRAPH -> GraphExecutor.create(session, build.graphJson(), build.model().inputs().stream().map(TensorInfo::name).toList());
+          case AOT -> AotExecutor.create(session, build.executor().moduleName());
+        });
+        executor = new ModelExecutor(this, build, device);
+      }
+      return executor;
+    });
   }
 
   /**
@@ -166,15 +175,50 @@ public final class DeviceSession implements AutoCloseable {
 
   /** Times {@code run} on the device with its own clock. */
   public Timing timeEvaluator() {
+    ensureOpen("timeEvaluator()");
     ModelExecutor ex = executor();
     return new Timing(this, session.timeEvaluator(ex.device().module(), "run"));
   }
 
-  <T> T call(String what, Call<T> call) {
-    if (state != State.OPEN) {
-      throw new KilnDeviceException("the session with " + device + " is " + state.name().toLowerCase(java.util.Locale.ROOT)
-          + (failure != null ? " (" + failure + ")" : "") + "; open a new one with build.flash(device)");
+  /** Throws unless the session is open, saying why it is not (closed by the user, or failed and why). */
+  void ensureOpen(String what) {
+    if (state == State.OPEN) return;
+    if (state == State.FAILED) {
+      throw new KilnDeviceException(what + ": the session failed (" + failure + "), so it has nothing to give;"
+          + " open a new one with build.flash(device)");
     }
+    throw new KilnDeviceException(what + ": the session with " + device + " is closed; open a new one with build.flash(device)");
+  }
+
+  /**
+   * Runs {@code body} holding this session's lock, so the device calls inside it are not interleaved
+   * with another thread's; waits at most ten device timeouts for the lock.
+   */
+  <T> T locked(java.util.function.Supplier<T> body) {
+    boolean got;
+    try {
+      got = lock.tryLock(device.timeout().toMillis() * 10, java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KilnDeviceException("interrupted while waiting for another thread's call on this session", e);
+    }
+    if (!got) {
+      throw new KilnDeviceException("the session with " + device + " is busy: another thread's calls held it for over "
+          + dev.kiln.transport.Timeout.format(device.timeout().multipliedBy(10)) + "; use one session per thread");
+    }
+    try {
+      return body.get();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  <T> T call(String what, Call<T> call) {
+    return locked(() -> callLocked(what, call));
+  }
+
+  private <T> T callLocked(String what, Call<T> call) {
+    ensureOpen(what);
     try {
       return call.run();
     } catch (RemoteException e) {
@@ -185,10 +229,14 @@ public final class DeviceSession implements AutoCloseable {
         throw new KilnDeviceException(what + " stopped: the session was closed while it ran.\n"
             + "Open a new one with build.flash(device).", e);
       }
+      String message = e.getMessage();
+      if (e instanceof dev.kiln.transport.LinkCorruptedException && !message.contains("reply to the previous request")) {
+        message += session.rpc().strayHint(); // a reply that fits no request: name the request it most likely answers
+      }
       state = State.FAILED;
-      failure = e.getMessage();
+      failure = message;
       closeQuietly();
-      throw new KilnDeviceException(what + " failed: " + e.getMessage() + "\nThe session is closed; the host is fine: open a new one with build.flash(device).", e);
+      throw new KilnDeviceException(what + " failed: " + message + "\nThe session is closed; the host is fine: open a new one with build.flash(device).", e);
     }
   }
 

@@ -29,7 +29,7 @@ public final class Executor {
 
   /** "c" (a plain C function with input/output structs) or "packed" (TVM packed calling convention). */
   public Executor interfaceApi(String api) {
-    String a = Objects.requireNonNull(api, "api").toLowerCase(Locale.ROOT);
+    String a = Args.notNull(api, "api", "interfaceApi(api)", "\"c\" or \"packed\"").toLowerCase(Locale.ROOT);
     if (!a.equals("c") && !a.equals("packed")) {
       throw new KilnException("interface-api must be \"c\" or \"packed\", not \"" + api + "\"");
     }
@@ -41,6 +41,7 @@ public final class Executor {
 
   /** The module name in generated symbols: {@code tvmgen_<name>_run}. */
   public Executor moduleName(String name) {
+    Args.notNull(name, "name", "moduleName(name)", "a C identifier such as \"default\" (symbols become tvmgen_<name>_run)");
     if (!dev.kiln.ir.CNames.isIdentifierPart(name)) {
       throw new KilnException("module name must be a C identifier (letters, digits, _; not starting with a digit): \"" + name + "\"");
     }

@@ -30,6 +30,7 @@ public final class HostModel {
 
   /** Runs once; inputs and outputs in the model's order, inputs checked against the model first. */
   public List<Tensor> run(List<Tensor> inputs) {
+    Args.notNull(inputs, "inputs", "run(inputs)", "one Tensor per model input, in model order");
     try {
       return toTensors(program.run(checked(inputs), work.resolve("run")));
     } catch (IOException e) {
@@ -42,6 +43,8 @@ public final class HostModel {
 
   /** Per-call times in nanoseconds of {@code repeat} calls in one process (after one warm-up call). */
   public long[] time(List<Tensor> inputs, int repeat) {
+    Args.notNull(inputs, "inputs", "time(inputs, repeat)", "one Tensor per model input, in model order");
+    if (repeat < 1) throw new KilnException("time(inputs, repeat): repeat must be at least 1, not " + repeat);
     try {
       long[] t = program.timedRun(checked(inputs), repeat + 1, work.resolve("time")).callNanos();
       return Arrays.copyOfRange(t, 1, t.length);
@@ -61,7 +64,7 @@ public final class HostModel {
     List<byte[]> raw = new ArrayList<>();
     for (int i = 0; i < infos.size(); i++) {
       TensorInfo info = infos.get(i);
-      Tensor t = inputs.get(i);
+      Tensor t = Args.notNull(inputs.get(i), "inputs[" + i + "]", "run(inputs)", "a Tensor for " + info.describe());
       if (!t.dtype().numpyName().equals(info.dtype())) {
         throw new KilnException("input " + i + " " + info.names() + " is " + info.dtype() + ", got " + t.dtype());
       }

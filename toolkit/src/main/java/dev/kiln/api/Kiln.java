@@ -17,21 +17,37 @@ import java.util.Map;
 public final class Kiln {
   private Kiln() {}
 
-  public static Model load(String path) { return load(Path.of(path)); }
+  public static Model load(String path) {
+    return load(toPath(path, "Kiln.load(path)"));
+  }
+
+  private static Path toPath(String path, String call) {
+    Args.notNull(path, "path", call, "the model file's path, e.g. \"models/digits_cnn_int8.tflite\"");
+    try {
+      return Path.of(path);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new KilnException(call + ": '" + path + "' is not a valid path: " + e.getMessage(), e);
+    }
+  }
 
   /**
    * Reads a model file; the format is told by its content (TFLite's TFL3 identifier, an ONNX
    * protobuf header), then by its name ({@code .tflite}, {@code .onnx}).
    */
-  public static Model load(Path path) { return load(path, LoadOptions.defaults()); }
+  public static Model load(Path path) {
+    Args.notNull(path, "path", "Kiln.load(path)", "the model file's path, e.g. Path.of(\"models/digits_cnn_int8.tflite\")");
+    return load(path, LoadOptions.defaults());
+  }
 
-  public static Model load(String path, LoadOptions options) { return load(Path.of(path), options); }
+  public static Model load(String path, LoadOptions options) { return load(toPath(path, "Kiln.load(path, options)"), options); }
 
   /**
    * Reads a model file with options: {@code options} fixes input shapes the file leaves open
    * (ONNX symbolic dimensions); for a TFLite file they must match its static shapes.
    */
   public static Model load(Path path, LoadOptions options) {
+    Args.notNull(path, "path", "Kiln.load(path, options)", "the model file's path, e.g. Path.of(\"models/digits_cnn_int8.tflite\")");
+    Args.notNull(options, "options", "Kiln.load(path, options)", "LoadOptions.defaults() or LoadOptions.inputShape(name, dims...)");
     if (!Files.exists(path)) throw new KilnException(path + ": no such file");
     if (Files.isDirectory(path)) throw new KilnException(path + ": is a folder, not a model file");
     String name = path.getFileName().toString().toLowerCase(Locale.ROOT);

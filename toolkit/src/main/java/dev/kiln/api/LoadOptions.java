@@ -42,6 +42,7 @@ public final class LoadOptions {
    * one separates) and adds it.
    */
   public LoadOptions andInputShape(String spec) {
+    Args.notNull(spec, "spec", "andInputShape(spec)", "NAME=D0,D1,..., e.g. \"input:0=1,3,32,32\"");
     int eq = spec.lastIndexOf('=');
     if (eq <= 0 || eq == spec.length() - 1) {
       throw new KilnException("an input shape is NAME=D0,D1,..., e.g. 'input:0=1,3,32,32', not '" + spec + "'");

@@ -39,14 +39,24 @@ public final class Model {
   public long weightBytes() { return graph.weightBytes(); }
 
   /** Compiles the model for {@code executor}; the result can be exported, inspected and (later) flashed. */
-  public Build build(Executor executor) { return Build.of(this, executor); }
+  public Build build(Executor executor) {
+    Args.notNull(executor, "executor", "build(executor)", "Executor.graph() or Executor.aot() (with .interfaceApi(\"c\").unpackedApi(true) for firmware)");
+    return Build.of(this, executor);
+  }
 
   /** Finds an input by model name, C name or alias, with an error that lists every input. */
   public TensorInfo input(String anyName) { return find(anyName, graph.inputs(), "input"); }
 
   public TensorInfo output(String anyName) { return find(anyName, graph.outputs(), "output"); }
 
+  private static String choices(List<Tensor> list) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < list.size(); i++) sb.append("\n  ").append(i).append(": ").append(TensorInfo.of(i, list.get(i)).describe());
+    return sb.toString();
+  }
+
   private static TensorInfo find(String anyName, List<Tensor> list, String kind) {
+    Args.notNull(anyName, "name", kind + "(name)", "one of the model's " + kind + " names (model or C name):" + choices(list));
     for (String pass : new String[] {"name", "c", "alias"}) {
       for (int i = 0; i < list.size(); i++) {
         Tensor t = list.get(i);

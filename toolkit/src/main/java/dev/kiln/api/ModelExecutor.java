@@ -19,14 +19,20 @@ public final class ModelExecutor {
   private final DeviceSession session;
   private final Build build;
   private final DeviceExecutor device;
-  private final boolean[] inputSet;
-  private boolean ran;
+  /** Who set each input (null: not set); guarded by the session's lock. */
+  private final Thread[] inputSetBy;
+  /** Who made the last run(), or null; guarded by the session's lock. */
+  private Thread ranBy;
+  /** Whether the device's outputs are those of that run (no input set since); guarded by the session's lock. */
+  private boolean outputsCurrent;
+  /** Who set an input after the last run(), or null. */
+  private Thread changedBy;
 
   ModelExecutor(DeviceSession session, Build build, DeviceExecutor device) {
     this.session = session;
     this.build = build;
     this.device = device;
-    this.inputSet = new boolean[build.model().inputs().size()];
+    this.inputSetBy = new Thread[build.model().inputs().size()];
   }
 
   public List<TensorInfo> inputs() { return build.model().inputs(); }
@@ -41,6 +47,9 @@ public final class ModelExecutor {
 
   /** Sets input {@code name} (model name, C name or alias). */
   public ModelExecutor setInput(String name, Tensor value) {
+    Args.notNull(name, "name", "setInput(name, value)", "an input's model name or C name, or use setInput(index, value); the inputs are:"
+        + list(inputs()));
+    Args.notNull(value, "value", "setInput(\"" + name + "\", value)", "a Tensor, e.g. Tensor.load(\"input.npy\")");
     return setInput(build.model().input(name), value);
   }
 
@@ -49,34 +58,62 @@ public final class ModelExecutor {
     if (index < 0 || index >= ins.size()) {
       throw new KilnException("input index " + index + " is out of range: the model has " + ins.size() + " input(s):" + list(ins));
     }
+    Args.notNull(value, "value", "setInput(" + index + ", value)", "a Tensor, e.g. Tensor.load(\"input.npy\")");
     return setInput(ins.get(index), value);
   }
 
   private ModelExecutor setInput(TensorInfo info, Tensor value) {
     check(info, value);
-    session.call("setInput(" + info.name() + ")", () -> {
-      device.setInput(info.index(), value.bytes());
+    session.locked(() -> {
+      session.call("setInput(" + info.name() + ")", () -> {
+        device.setInput(info.index(), value.bytes());
+        return null;
+      });
+      inputSetBy[info.index()] = Thread.currentThread();
+      if (outputsCurrent) changedBy = Thread.currentThread();
+      outputsCurrent = false;
       return null;
     });
-    inputSet[info.index()] = true;
-    ran = false;
     return this;
   }
 
-  /** Runs the model once on the device; every input must have been set. */
+  /**
+   * Runs the model once on the device; every input must have been set. Thread-safe with the other
+   * calls of this session (they are serialized); an input another live thread set since is refused,
+   * so no caller runs on another caller's inputs.
+   */
   public ModelExecutor run() {
-    requireInputs("run()");
-    session.call("run()", () -> {
-      device.run();
+    session.locked(() -> {
+      session.ensureOpen("run()");
+      List<String> missing = new ArrayList<>();
+      for (int i = 0; i < inputSetBy.length; i++) if (inputSetBy[i] == null) missing.add(inputs().get(i).describe());
+      if (!missing.isEmpty()) {
+        throw new KilnException("run() before every input was set; still missing: " + String.join("; ", missing)
+            + ". Call setInput(name, tensor) for each first.");
+      }
+      for (int i = 0; i < inputSetBy.length; i++) {
+        Thread other = inputSetBy[i];
+        if (other != Thread.currentThread() && other.isAlive()) {
+          throw new KilnException("run() on thread '" + Thread.currentThread().getName() + "': input " + inputs().get(i).names()
+              + " was last set by thread '" + other.getName() + "', which is still running; one executor serves one caller at"
+              + " a time. Use executor.infer(inputs) (sets, runs and reads as one call) or one session per thread.");
+        }
+      }
+      session.call("run()", () -> {
+        device.run();
+        return null;
+      });
+      ranBy = Thread.currentThread();
+      outputsCurrent = true;
+      changedBy = null;
       return null;
     });
-    ran = true;
     return this;
   }
 
   private void requireInputs(String what) {
     List<String> missing = new ArrayList<>();
-    for (int i = 0; i < inputSet.length; i++) if (!inputSet[i]) missing.add(inputs().get(i).describe());
+    for (int i = 0; i < inputSetBy.length; i++) if (inputSetBy[i] == null) missing.add(inputs().get(i).describe());
     if (!missing.isEmpty()) {
       throw new KilnException(what + " before every input was set; still missing: " + String.join("; ", missing)
           + ". Call setInput(name, tensor) for each first.");
@@ -99,11 +136,37 @@ public final class ModelExecutor {
     if (number < 1) throw new KilnException("profile: number must be at least 1, not " + number);
     if (rounds < 1) throw new KilnException("profile: rounds must be at least 1, not " + rounds);
     if (minRoundMillis < 0) throw new KilnException("profile: minRoundMillis must be at least 0, not " + minRoundMillis);
-    requireInputs("profile()");
-    dev.kiln.micro.OperatorTimes times = session.call("profile()",
-        () -> dev.kiln.micro.OperatorTimes.measure(device.module(), number, rounds, minRoundMillis));
-    ran = true;
-    return build.profileOf(times, session.device().toString(), session.instructionsPerMicrosecond());
+    return session.locked(() -> {
+      session.ensureOpen("profile()");
+      requireInputs("profile()");
+      dev.kiln.micro.OperatorTimes times = session.call("profile()",
+          () -> dev.kiln.micro.OperatorTimes.measure(device.module(), number, rounds, minRoundMillis));
+      ranBy = Thread.currentThread();
+      outputsCurrent = true;
+      changedBy = null;
+      return build.profileOf(times, session.device().toString(), session.instructionsPerMicrosecond());
+    });
+  }
+
+  /**
+   * Sets every input (model order), runs once and reads every output, as one call: safe to use
+   * from many threads at once on one session (the calls are serialized, each caller gets its own
+   * outputs).
+   */
+  public List<Tensor> infer(List<Tensor> inputs) {
+    Args.notNull(inputs, "inputs", "infer(inputs)", "one Tensor per model input, in model order");
+    if (inputs.size() != inputs().size()) {
+      throw new KilnException("infer(inputs): the model takes " + inputs().size() + " input(s), got " + inputs.size() + ":" + list(inputs()));
+    }
+    for (int i = 0; i < inputs.size(); i++) {
+      Args.notNull(inputs.get(i), "inputs[" + i + "]", "infer(inputs)", "a Tensor for " + inputs().get(i).describe());
+      check(inputs().get(i), inputs.get(i));
+    }
+    return session.locked(() -> {
+      for (int i = 0; i < inputs.size(); i++) setInput(i, inputs.get(i));
+      run();
+      return getOutputs();
+    });
   }
 
   public Tensor getOutput(int index) {
@@ -114,19 +177,38 @@ public final class ModelExecutor {
     return getOutput(outs.get(index));
   }
 
-  public Tensor getOutput(String name) { return getOutput(build.model().output(name)); }
+  public Tensor getOutput(String name) {
+    Args.notNull(name, "name", "getOutput(name)", "an output's model name or C name, or use getOutput(index); the outputs are:" + list(outputs()));
+    return getOutput(build.model().output(name));
+  }
 
   private Tensor getOutput(TensorInfo info) {
-    if (!ran) throw new KilnException("output " + info.names() + " read before run(): set the inputs, call run(), then getOutput");
-    byte[] bytes = session.call("getOutput(" + info.index() + ")", () -> device.getOutput(info.index()));
-    return Tensor.of(HostModel.dtype(info.dtype()), info.shape(), bytes);
+    return session.locked(() -> {
+      session.ensureOpen("getOutput(" + info.name() + ")");
+      Thread me = Thread.currentThread();
+      if (!outputsCurrent && changedBy != null && changedBy != me && changedBy.isAlive()) {
+        throw new KilnException("getOutput(" + info.name() + ") on thread '" + me.getName() + "': since the last run(), thread '"
+            + changedBy.getName() + "' (still running) set an input, so the device no longer holds your results. One executor"
+            + " serves one caller at a time: use executor.infer(inputs) or one session per thread.");
+      }
+      if (!outputsCurrent) throw new KilnException("output " + info.names() + " read before run(): set the inputs, call run(), then getOutput");
+      if (ranBy != me && ranBy.isAlive()) {
+        throw new KilnException("getOutput(" + info.name() + ") on thread '" + Thread.currentThread().getName() + "': the last run() was made"
+            + " by thread '" + ranBy.getName() + "', which is still running, so these outputs are its results, not yours. One"
+            + " executor serves one caller at a time: use executor.infer(inputs) or one session per thread.");
+      }
+      byte[] bytes = session.call("getOutput(" + info.name() + ")", () -> device.getOutput(info.index()));
+      return Tensor.of(HostModel.dtype(info.dtype()), info.shape(), bytes);
+    });
   }
 
   /** All outputs in the model's order. */
   public List<Tensor> getOutputs() {
-    List<Tensor> out = new ArrayList<>();
-    for (int j = 0; j < outputs().size(); j++) out.add(getOutput(j));
-    return out;
+    return session.locked(() -> {
+      List<Tensor> out = new ArrayList<>();
+      for (int j = 0; j < outputs().size(); j++) out.add(getOutput(j));
+      return out;
+    });
   }
 
   static void check(TensorInfo info, Tensor value) {

@@ -30,7 +30,7 @@ public final class Tensor {
   private final byte[] data;
 
   private Tensor(int[] shape, DType dtype, byte[] data) {
-    long need = Shape.elements(shape) * dtype.byteSize();
+    long need = byteSize(shape, dtype);
     if (need != data.length) {
       throw new KilnException("shape " + Shape.toString(shape) + " of " + dtype + " needs " + need + " bytes, got " + data.length);
     }
@@ -39,22 +39,65 @@ public final class Tensor {
     this.data = data;
   }
 
+  /**
+   * Bytes of {@code shape} elements of {@code dtype}, after checking the shape: every dimension
+   * >= 0 and a total that fits a Java array. The message names the bad dimension.
+   */
+  private static long byteSize(int[] shape, DType dtype) {
+    Args.notNull(shape, "shape", "Tensor", "the dimensions, e.g. new int[] {1, 28, 28, 1}");
+    Args.notNull(dtype, "dtype", "Tensor", "a DType such as DType.FLOAT32 or DType.INT8");
+    long n = dtype.byteSize();
+    for (int i = 0; i < shape.length; i++) {
+      if (shape[i] < 0) {
+        throw new KilnException("shape " + Shape.toString(shape) + " has dimension " + i + " = " + shape[i]
+            + "; every dimension must be 0 or more");
+      }
+      n = shape[i] == 0 ? 0 : n > (Integer.MAX_VALUE - 16) / shape[i] ? -1 : n * shape[i];
+      if (n < 0) {
+        throw new KilnException("shape " + Shape.toString(shape) + " of " + dtype + " needs more than " + (Integer.MAX_VALUE - 16)
+            + " bytes, the most a host tensor holds");
+      }
+    }
+    return n;
+  }
+
   public static Tensor of(DType dtype, int[] shape, byte[] littleEndianBytes) {
+    Args.notNull(dtype, "dtype", "Tensor.of(dtype, shape, bytes)", "a DType such as DType.FLOAT32 or DType.INT8");
+    Args.notNull(shape, "shape", "Tensor.of(dtype, shape, bytes)", "the dimensions, e.g. new int[] {1, 28, 28, 1}");
+    Args.notNull(littleEndianBytes, "bytes", "Tensor.of(dtype, shape, bytes)", "the little-endian element bytes");
     return new Tensor(shape, dtype, littleEndianBytes.clone());
   }
 
   public static Tensor ofFloats(int[] shape, float... values) {
+    Args.notNull(shape, "shape", "Tensor.ofFloats(shape, values)", "the dimensions, e.g. new int[] {1, 10}");
+    Args.notNull(values, "values", "Tensor.ofFloats(shape, values)", "the float values in row-major order");
+    long need = byteSize(shape, DType.FLOAT32) / 4;
+    if (need != values.length) {
+      throw new KilnException("Tensor.ofFloats: shape " + Shape.toString(shape) + " holds " + need + " values, got " + values.length);
+    }
     ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (float v : values) b.putFloat(v);
     return new Tensor(shape, DType.FLOAT32, b.array());
   }
 
-  public static Tensor ofInt8(int[] shape, byte... values) { return new Tensor(shape, DType.INT8, values.clone()); }
+  public static Tensor ofInt8(int[] shape, byte... values) {
+    Args.notNull(shape, "shape", "Tensor.ofInt8(shape, values)", "the dimensions, e.g. new int[] {1, 10}");
+    Args.notNull(values, "values", "Tensor.ofInt8(shape, values)", "the int8 values in row-major order");
+    long need = byteSize(shape, DType.INT8);
+    if (need != values.length) {
+      throw new KilnException("Tensor.ofInt8: shape " + Shape.toString(shape) + " holds " + need + " values, got " + values.length);
+    }
+    return new Tensor(shape, DType.INT8, values.clone());
+  }
 
   /** Reads a {@code .npy} file; the error names the file and what is wrong with it. */
-  public static Tensor load(String path) { return load(Path.of(path)); }
+  public static Tensor load(String path) {
+    Args.notNull(path, "path", "Tensor.load(path)", "the .npy file's path, e.g. \"sample0_in0.npy\"");
+    return load(Path.of(path));
+  }
 
   public static Tensor load(Path path) {
+    Args.notNull(path, "path", "Tensor.load(path)", "the .npy file's path, e.g. Path.of(\"sample0_in0.npy\")");
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(path);
@@ -98,9 +141,22 @@ public final class Tensor {
       throw new KilnException(name + ": " + e.getMessage());
     }
     List<Integer> dims = new ArrayList<>();
-    for (String part : s.group(1).split(",")) if (!part.isBlank()) dims.add(Integer.parseInt(part.trim()));
+    for (String part : s.group(1).split(",")) {
+      if (part.isBlank()) continue;
+      try {
+        dims.add(Integer.parseInt(part.trim()));
+      } catch (NumberFormatException e) {
+        throw new KilnException(name + ": .npy shape (" + s.group(1) + ") has the dimension '" + part.trim() + "', not a whole number up to "
+            + Integer.MAX_VALUE);
+      }
+    }
     int[] shape = dims.stream().mapToInt(Integer::intValue).toArray();
-    long need = Shape.elements(shape) * dtype.byteSize();
+    long need;
+    try {
+      need = byteSize(shape, dtype);
+    } catch (KilnException e) {
+      throw new KilnException(name + ": " + e.getMessage(), e);
+    }
     int dataStart = start + headerLen;
     if (bytes.length - dataStart != need) {
       throw new KilnException(name + ": shape " + Shape.toString(shape) + " of " + dtype + " needs " + need
@@ -110,9 +166,13 @@ public final class Tensor {
   }
 
   /** Writes a version-1 {@code .npy} file numpy reads back unchanged. */
-  public Path save(String path) { return save(Path.of(path)); }
+  public Path save(String path) {
+    Args.notNull(path, "path", "save(path)", "the .npy file to write, e.g. \"out.npy\"");
+    return save(Path.of(path));
+  }
 
   public Path save(Path path) {
+    Args.notNull(path, "path", "save(path)", "the .npy file to write, e.g. Path.of(\"out.npy\")");
     try {
       Path parent = path.toAbsolutePath().getParent();
       if (parent != null) Files.createDirectories(parent);
@@ -139,6 +199,8 @@ public final class Tensor {
 
   /** The same bytes under another shape with as many elements. */
   public Tensor reshape(int... newShape) {
+    Args.notNull(newShape, "newShape", "reshape(newShape)", "the new dimensions, e.g. reshape(1, 64)");
+    byteSize(newShape, dtype);
     if (Shape.elements(newShape) != elements()) {
       throw new KilnException("cannot reshape " + Shape.toString(shape) + " (" + elements() + " elements) to " + Shape.toString(newShape));
     }
@@ -162,6 +224,7 @@ public final class Tensor {
 
   /** Quantizes with an input's own scale and zero point. */
   public Tensor quantize(TensorInfo like) {
+    Args.notNull(like, "like", "quantize(like)", "the input to quantize for, e.g. executor.inputs().get(0)");
     if (!like.isQuantized()) throw new KilnException(like.names() + " is not quantized (" + like.dtype() + "): no scale to quantize with");
     return quantize(like.scale(), like.zeroPoint());
   }
@@ -176,6 +239,7 @@ public final class Tensor {
 
   /** Dequantizes with an output's (or input's) own scale and zero point. */
   public Tensor dequantize(TensorInfo like) {
+    Args.notNull(like, "like", "dequantize(like)", "the output to dequantize with, e.g. executor.outputs().get(0)");
     if (!like.isQuantized()) throw new KilnException(like.names() + " is not quantized (" + like.dtype() + "): no scale to dequantize with");
     return dequantize(like.scale(), like.zeroPoint());
   }

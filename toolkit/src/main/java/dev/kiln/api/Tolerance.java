@@ -11,6 +11,8 @@ public final class Tolerance {
 
   /** Null if {@code got} matches {@code ref}, else a sentence saying where and by how much it differs. */
   public static String mismatch(Tensor got, Tensor ref) {
+    Args.notNull(got, "got", "Tolerance.mismatch(got, ref)", "the tensor to check");
+    Args.notNull(ref, "ref", "Tolerance.mismatch(got, ref)", "the reference tensor");
     if (got.elements() != ref.elements()) return "size " + got.elements() + " != " + ref.elements();
     if (got.dtype() != ref.dtype()) return "dtype " + got.dtype() + " != " + ref.dtype();
     if (ref.dtype() == DType.FLOAT32) {

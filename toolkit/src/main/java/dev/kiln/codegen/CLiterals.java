@@ -10,8 +10,9 @@ public final class CLiterals {
   public static String f32(float v) {
     if (Float.isNaN(v)) return "(0.0f/0.0f)";
     if (Float.isInfinite(v)) return v > 0 ? "(1.0f/0.0f)" : "(-1.0f/0.0f)";
-    if (v == Float.MAX_VALUE) return "FLT_MAX";
-    if (v == -Float.MAX_VALUE) return "(-FLT_MAX)";
+    // +-FLT_MAX as a hex literal: exact, and needs no <float.h> in the file that holds it.
+    if (v == Float.MAX_VALUE) return "0x1.fffffep+127f";
+    if (v == -Float.MAX_VALUE) return "(-0x1.fffffep+127f)";
     String s = Float.toString(v);
     if (Float.parseFloat(s) != v) s = Float.toHexString(v);
     return s.replace("E", "e") + "f";

@@ -38,6 +38,9 @@ public final class RpcClient implements Closeable {
   private RemoteModule systemLib;
   private IOException failure;
   private boolean closed;
+  /** The request answered last, and the one before it: a reply that does not fit a call most likely belongs to the one before. */
+  private String lastCall;
+  private String priorCall;
 
   private RpcClient(Session session, RpcOptions options) {
     this.session = session;
@@ -269,6 +272,9 @@ public final class RpcClient implements Closeable {
           .tensor(t.withByteOffset(t.byteOffset() + off)).u64(n).bytes(data, (int) off, n);
       Reply r = exchange(call, w.finish());
       if (r.code() != RpcCode.RETURN) throw unexpected(call, r);
+      if (r.values().size() != 1 || r.values().get(0).code() != TypeCode.NULLPTR) {
+        throw new LinkCorruptedException(call + ": reply " + r.values() + " is not the copy's [null]" + strayHint());
+      }
       if (data.length == 0) break;
     }
   }
@@ -287,7 +293,7 @@ public final class RpcClient implements Closeable {
       if (r.code() != RpcCode.COPY_ACK) throw unexpected(call, r);
       if (r.copyData().length != n) {
         throw new LinkCorruptedException(call + ": asked for " + n + " bytes at offset " + off + ", got "
-            + r.copyData().length);
+            + r.copyData().length + strayHint());
       }
       System.arraycopy(r.copyData(), 0, out, (int) off, n);
     }
@@ -341,7 +347,7 @@ public final class RpcClient implements Closeable {
     checkFits(call, packet);
     Reply r = exchange(call, packet);
     if (r.code() != RpcCode.RETURN) throw unexpected(call, r);
-    if (r.values().size() != 1) throw new LinkCorruptedException(call + ": reply " + r.values() + " is not one value");
+    if (r.values().size() != 1) throw new LinkCorruptedException(call + ": reply " + r.values() + " is not one value" + strayHint());
     return r.values().get(0);
   }
 
@@ -356,7 +362,18 @@ public final class RpcClient implements Closeable {
 
   private RuntimeException unexpected(String call, Reply r) throws LinkCorruptedException {
     if (r.code() == RpcCode.EXCEPTION) return new RemoteException(call, r.exceptionMessage(), session.callLogs());
-    throw new LinkCorruptedException(call + ": unexpected reply code " + r.code());
+    throw new LinkCorruptedException(call + ": unexpected reply code " + r.code() + " (" + RpcCode.name(r.code()) + ")" + strayHint());
+  }
+
+  /**
+   * For a reply that does not fit the request it came back to: names the request before, which it
+   * most likely answers (a duplicated or late frame), or "" if there was none.
+   */
+  public String strayHint() { return hint(priorCall); }
+
+  private static String hint(String call) {
+    return call == null ? "" : "; it is most likely a second or late reply to the previous request, "
+        + call + " (the link duplicated or delayed a frame)";
   }
 
   /** Sends one packet and waits for its reply; a link failure closes this client. */
@@ -366,8 +383,15 @@ public final class RpcClient implements Closeable {
           failure);
     }
     try {
+      String stray = session.strayReply();
+      if (stray != null) {
+        throw new LinkCorruptedException(call + ": before it was sent, " + stray + " arrived" + hint(lastCall));
+      }
       session.send(packet);
-      return Reply.parse(call, session.receive(call, options.replyTimeout()));
+      Reply reply = Reply.parse(call, session.receive(call, options.replyTimeout()));
+      priorCall = lastCall;
+      lastCall = call;
+      return reply;
     } catch (LinkException e) {
       failure = e;
       close();

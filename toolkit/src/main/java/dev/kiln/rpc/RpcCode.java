@@ -25,4 +25,16 @@ public final class RpcCode {
   public static final int DEV_FREE_STREAM = 19;
   public static final int DEV_SET_STREAM = 20;
   public static final int DEV_GET_CURRENT_STREAM = 21;
+
+  /** The code's name for messages ("RETURN", "COPY_ACK", ...), or "unknown". */
+  static String name(int code) {
+    for (java.lang.reflect.Field f : RpcCode.class.getDeclaredFields()) {
+      try {
+        if (f.getType() == int.class && java.lang.reflect.Modifier.isStatic(f.getModifiers()) && f.getInt(null) == code) return f.getName();
+      } catch (IllegalAccessException e) {
+        return "unknown";
+      }
+    }
+    return "unknown";
+  }
 }

@@ -185,6 +185,25 @@ public final class Session implements Closeable {
     transport.flush();
   }
 
+  /**
+   * A reply of this session already received but never asked for (a duplicated or late frame),
+   * described, or null. Only looks at what was read; never waits.
+   */
+  String strayReply() {
+    byte[] p;
+    while ((p = unframer.poll()) != null) {
+      if (p.length < 3) continue;
+      int sid = (p[0] & 0xFF) | (p[1] & 0xFF) << 8;
+      int type = p[2] & 0xFF;
+      if (type == TYPE_NORMAL && sid == sessionId) {
+        int code = p.length >= 15 ? (p[11] & 0xFF) | (p[12] & 0xFF) << 8 | (p[13] & 0xFF) << 16 | (p[14] & 0xFF) << 24 : -1;
+        return "a reply nobody asked for (" + (p.length - 3) + " bytes, code " + code + ")";
+      }
+      if (type == TYPE_LOG && (sid == 0 || sid == sessionId)) log(p);
+    }
+    return null;
+  }
+
   /** Log lines received since the last {@link #receive}. */
   List<String> callLogs() { return new ArrayList<>(callLogs); }
 

@@ -136,7 +136,7 @@ class DeviceSessionTest {
       assertTrue(e.getMessage().contains("open a new one with build.flash(device)"), e.getMessage());
       assertEquals(DeviceSession.State.FAILED, dev.state());
       KilnDeviceException after = assertThrows(KilnDeviceException.class, () -> dev.executor().run());
-      assertTrue(after.getMessage().contains("is failed"), after.getMessage());
+      assertTrue(after.getMessage().contains("the session failed"), after.getMessage());
     }
     assertNewSessionWorks(build);
   }

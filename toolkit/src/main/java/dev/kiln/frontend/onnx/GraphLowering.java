@@ -342,7 +342,7 @@ final class GraphLowering {
    * Gives each model output an ir tensor with its exact ONNX name, in logical (NCHW) order and its
    * ONNX dtype; renames or copies where the value lives under another name.
    */
-  int[] finishOutputs(List<String> names, List<int[]> declaredShapes) throws ModelFormatException {
+  int[] finishOutputs(List<String> names, List<int[]> declaredShapes, List<Integer> declaredTypes) throws ModelFormatException {
     int[] out = new int[names.size()];
     Set<Integer> used = new HashSet<>();
     Set<Integer> inputs = new HashSet<>();
@@ -368,6 +368,7 @@ final class GraphLowering {
       } else {
         t = layout(v, null);
       }
+      checkDeclaredType(name, declaredTypes.get(j), t.dtype());
       boolean needsCopy = used.contains(t.index()) || inputs.contains(t.index()) || isConstantTensor(t);
       if (needsCopy) {
         TensorRef copy = newTensor(name + "#copy", false, t.shape(), t.dtype(), t.quantization());
@@ -398,6 +399,19 @@ final class GraphLowering {
     g.tensor(t.index()).name(name).cName(null);
     tensorNames.set(t.index(), name);
     irNames.add(name);
+  }
+
+  /** A declared element type must be the one the graph computes (a model meaning a conversion says Cast). */
+  private void checkDeclaredType(String name, int declared, DType actual) throws ModelFormatException {
+    if (declared == Proto.NO_ELEM_TYPE || TensorDecoder.dtype(declared) == actual) return;
+    throw new ModelFormatException(file, "the model declares output '" + name + "' as " + TensorDecoder.typeName(declared)
+        + " but its graph computes " + actual.numpyName() + " there; declare it as " + onnxTypeName(actual)
+        + ", or add a Cast node if a conversion is meant");
+  }
+
+  private static String onnxTypeName(DType t) {
+    for (int code = 0; code < 32; code++) if (TensorDecoder.dtype(code) == t) return TensorDecoder.typeName(code);
+    return t.numpyName();
   }
 
   private void checkDeclared(String name, int[] declared, int[] actual) throws ModelFormatException {

@@ -211,7 +211,7 @@ final class ModelParser {
 
   private Proto.ValueInfo valueInfo(Wire r) throws ModelFormatException {
     String name = "";
-    int elem = 0;
+    int elem = Proto.NO_ELEM_TYPE; // told apart from an explicit 0 (UNDEFINED), which a declaration may not say
     List<Proto.Dim> dims = null;
     String kind = "tensor";
     while (r.next()) {

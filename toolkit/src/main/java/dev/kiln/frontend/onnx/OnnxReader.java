@@ -75,7 +75,9 @@ public final class OnnxReader {
   private static Graph decode(String file, String graphName, byte[] bytes, Path dir, Map<String, int[]> inputShapes)
       throws ModelFormatException {
     try {
-      return new OnnxReader.Decoder(file, graphName, bytes, dir, inputShapes == null ? Map.of() : inputShapes).decode();
+      Graph g = new OnnxReader.Decoder(file, graphName, bytes, dir, inputShapes == null ? Map.of() : inputShapes).decode();
+      dev.kiln.frontend.ModelLimits.checkGraph(file, g);
+      return g;
     } catch (ModelFormatException e) {
       throw e;
     } catch (RuntimeException | StackOverflowError e) {
@@ -88,11 +90,7 @@ public final class OnnxReader {
     String shown = file.toString();
     try {
       if (Files.isDirectory(file)) throw new ModelFormatException(shown, "is a directory, not a model file");
-      long size = Files.size(file);
-      if (size > Integer.MAX_VALUE - 8) {
-        throw new ModelFormatException(shown, "the file is " + size + " bytes; protobuf (and so ONNX) files are limited to 2 GiB:"
-            + " keep large weights in external data files");
-      }
+      dev.kiln.frontend.ModelLimits.checkFileSize(shown, "model file", Files.size(file)); // before reading any of it
       return Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
       throw new ModelFormatException(shown, "cannot read the model: no such file (looked for " + file.toAbsolutePath() + ")");
@@ -153,9 +151,11 @@ public final class OnnxReader {
 
       List<String> outputs = new ArrayList<>();
       List<int[]> declared = new ArrayList<>();
+      List<Integer> declaredTypes = new ArrayList<>();
       for (Proto.ValueInfo o : graph.outputs()) {
         outputs.add(o.name());
         declared.add(declaredShape(o));
+        declaredTypes.add(o.elemType());
         l.markGraphOutput(o.name());
       }
       if (outputs.isEmpty()) throw error("the graph has no outputs, so there is nothing to compute");
@@ -168,14 +168,17 @@ public final class OnnxReader {
       int[] in = new int[runtime.size()];
       for (int i = 0; i < runtime.size(); i++) {
         Proto.ValueInfo v = runtime.get(i);
-        Value value = l.addInput(v.name(), inputShape(v), inputType(v));
+        int[] shape = inputShape(v);
+        DType type = inputType(v);
+        dev.kiln.frontend.ModelLimits.checkTensor(file, "input '" + v.name() + "'", shape, type.byteSize());
+        Value value = l.addInput(v.name(), shape, type);
         in[i] = value.phys.index();
       }
       for (Proto.Node n : graph.nodes()) {
         if (!live[n.index()] || l.isTaken(n)) continue;
         Operators.lower(l, n); // folds the node when its inputs are constants and the operator can be folded
       }
-      int[] out = l.finishOutputs(outputs, declared);
+      int[] out = l.finishOutputs(outputs, declared, declaredTypes);
       return l.build(in, out);
     }
 
@@ -366,12 +369,17 @@ public final class OnnxReader {
       return sb.append(']').toString();
     }
 
-    private static int[] declaredShape(Proto.ValueInfo v) {
+    /** The output's declared shape, -1 for a symbolic dimension; a dimension no tensor can have is refused. */
+    private int[] declaredShape(Proto.ValueInfo v) throws ModelFormatException {
       if (v.dims() == null) return null;
       int[] s = new int[v.dims().size()];
       for (int i = 0; i < s.length; i++) {
         Proto.Dim d = v.dims().get(i);
-        s[i] = d.isStatic() && d.value() >= 0 && d.value() <= Integer.MAX_VALUE ? (int) (long) d.value() : -1;
+        if (d.isStatic() && (d.value() < 0 || d.value() > Integer.MAX_VALUE)) {
+          throw error("the model declares output '" + v.name() + "' with dimension " + i + " = " + d.value() + "; a dimension is 0 to "
+              + Integer.MAX_VALUE + ": fix the output's declared shape");
+        }
+        s[i] = d.isStatic() ? (int) (long) d.value() : -1;
       }
       return s;
     }

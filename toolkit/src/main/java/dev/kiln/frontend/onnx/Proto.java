@@ -87,6 +87,9 @@ final class Proto {
   /** ValueInfoProto of a tensor: element type (0 if unknown or not a tensor) and dims (null = unknown rank). */
   record ValueInfo(String name, int elemType, List<Dim> dims, String kind) {}
 
+  /** ValueInfo.elemType when the declaration gives no elem_type field at all. */
+  static final int NO_ELEM_TYPE = -1;
+
   /**
    * TensorProto: dims, data type and where its elements are. Raw bytes stay in the file buffer
    * ({@code rawStart}/{@code rawEnd}, -1 when absent) until decoded; typed fields are kept as lists.

@@ -44,6 +44,7 @@ final class TensorDecoder {
   }
 
   static String typeName(int onnxType) {
+    if (onnxType == Proto.NO_ELEM_TYPE) return "none (no elem_type)";
     String[] names = {"UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16", "INT16", "INT32", "INT64", "STRING", "BOOL", "FLOAT16",
         "DOUBLE", "UINT32", "UINT64", "COMPLEX64", "COMPLEX128", "BFLOAT16", "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2",
         "FLOAT8E5M2FNUZ", "UINT4", "INT4", "FLOAT4E2M1", "FLOAT8E8M0", "UINT2", "INT2", "FLOAT6E2M3", "FLOAT6E3M2"};
@@ -143,6 +144,10 @@ final class TensorDecoder {
     Map<String, String> keys = t.externalData();
     String location = keys.get("location");
     String described = what + " keeps its data in an external file (external_data " + keys + ")";
+    if (need > dev.kiln.frontend.ModelLimits.MAX_TENSOR_BYTES) { // refused before any of it is read
+      throw new ModelFormatException(file, described + " of " + need + " bytes; Kiln takes models whose tensors need at most "
+          + dev.kiln.frontend.ModelLimits.MAX_TENSOR_BYTES + " bytes in all (ModelLimits.MAX_TENSOR_BYTES)");
+    }
     if (location == null || location.isEmpty()) {
       throw new ModelFormatException(file, described + " without the required 'location' key");
     }

@@ -45,7 +45,9 @@ public final class TfliteReader {
 
   private static Graph decode(String file, String graphName, byte[] bytes) throws ModelFormatException {
     try {
-      return new ModelDecoder(file, graphName, bytes).decode();
+      dev.kiln.ir.Graph g = new ModelDecoder(file, graphName, bytes).decode();
+      dev.kiln.frontend.ModelLimits.checkGraph(file, g);
+      return g;
     } catch (ModelFormatException e) {
       throw e;
     } catch (RuntimeException | StackOverflowError e) {
@@ -58,10 +60,7 @@ public final class TfliteReader {
     String shown = file.toString();
     try {
       if (Files.isDirectory(file)) throw new ModelFormatException(shown, "is a directory, not a model file");
-      long size = Files.size(file);
-      if (size > Integer.MAX_VALUE - 8) {
-        throw new ModelFormatException(shown, "the file is " + size + " bytes; Kiln reads .tflite files up to 2 GiB");
-      }
+      dev.kiln.frontend.ModelLimits.checkFileSize(shown, "model file", Files.size(file)); // before reading any of it
       return Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
       throw new ModelFormatException(shown, "cannot read the model: no such file (looked for " + file.toAbsolutePath() + ")");

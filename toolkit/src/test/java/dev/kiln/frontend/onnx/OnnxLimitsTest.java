@@ -1,0 +1,69 @@
+package dev.kiln.frontend.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.kiln.api.Kiln;
+import dev.kiln.api.KilnException;
+import dev.kiln.frontend.ModelFormatException;
+import dev.kiln.testing.ReferenceModels;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The stated limits (ModelLimits) on ONNX files: a file over 256 MiB is refused from its size before
+ * it is read; an input, a constant about to be folded, or a whole model needing over 1 GiB of
+ * tensors is refused from its shapes, before anything that big is allocated.
+ */
+class OnnxLimitsTest {
+  static final int FLOAT = 1;
+  @TempDir Path tmp;
+
+  @Test
+  void aModelFileOverTheLimitIsRefusedFromItsSize() throws Exception {
+    Path big = tmp.resolve("padded.onnx");
+    Files.copy(ReferenceModels.shared("onnx", "onnx_digits_cnn").modelFile(), big);
+    try (RandomAccessFile f = new RandomAccessFile(big.toFile(), "rw")) {
+      f.setLength(600L << 20);
+    }
+    KilnException e = assertThrows(KilnException.class, () -> Kiln.load(big));
+    assertEquals(big + ": the model file is 629145600 bytes (600 MiB); Kiln reads files up to 256 MiB (ModelLimits.MAX_FILE_BYTES),"
+        + " far above any microcontroller model: is this the right file?", e.getMessage());
+  }
+
+  @Test
+  void anInputNeedingMoreThanTheLimitIsRefused() {
+    ProtoWriter graph = new ProtoWriter()
+        .message(1, ProtoWriter.node("Relu", new String[] {"x"}, new String[] {"y"}))
+        .string(2, "g")
+        .message(11, ProtoWriter.valueInfo("x", FLOAT, 65536, 65536))
+        .message(12, ProtoWriter.valueInfo("y", FLOAT, 65536, 65536));
+    String m = assertThrows(ModelFormatException.class,
+        () -> OnnxReader.read("m.onnx", ProtoWriter.model(13, graph).bytes(), Map.of())).getMessage();
+    assertEquals("m.onnx: input 'x' has shape [65536,65536], 17179869184 bytes (16384 MiB); Kiln takes models whose tensors need at"
+        + " most 1024 MiB in all (ModelLimits.MAX_TENSOR_BYTES)", m);
+  }
+
+  /** Two small constants whose broadcast sum has 2^30 elements: once an OutOfMemoryError, now refused first. */
+  @Test
+  void aFoldedConstantNeedingMoreThanTheLimitIsRefused() {
+    ProtoWriter row = new ProtoWriter().varint(1, 1).varint(1, 32768).varint(2, FLOAT).string(8, "a").bytes(9, new byte[4 * 32768]);
+    ProtoWriter col = new ProtoWriter().varint(1, 32768).varint(1, 1).varint(2, FLOAT).string(8, "b").bytes(9, new byte[4 * 32768]);
+    ProtoWriter graph = new ProtoWriter()
+        .message(1, ProtoWriter.node("Add", new String[] {"a", "b"}, new String[] {"c"}))
+        .message(1, ProtoWriter.node("Add", new String[] {"x", "c"}, new String[] {"y"}))
+        .string(2, "g")
+        .message(5, row)
+        .message(5, col)
+        .message(11, ProtoWriter.valueInfo("x", FLOAT, 1, 1))
+        .message(12, ProtoWriter.valueInfo("y", FLOAT, 32768, 32768));
+    String m = assertThrows(ModelFormatException.class,
+        () -> OnnxReader.read("m.onnx", ProtoWriter.model(13, graph).bytes(), Map.of())).getMessage();
+    assertEquals(true, m.contains("the folded constant has shape [32768,32768], 8589934592 bytes (8192 MiB); Kiln takes models whose"
+        + " tensors need at most 1024 MiB in all (ModelLimits.MAX_TENSOR_BYTES)"), m);
+  }
+}
