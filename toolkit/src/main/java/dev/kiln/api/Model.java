@@ -93,6 +93,10 @@ public final class Model {
     }
     sb.append(String.format(Locale.ROOT, "weights: %d bytes in %d constant tensors%n", weightBytes(),
         graph.tensors().stream().filter(Tensor::isConstant).count()));
+    if (!graph.notes().isEmpty()) {
+      sb.append("interpreted:\n");
+      for (String note : graph.notes()) sb.append("  ").append(note).append('\n');
+    }
     return sb.toString();
   }
 

@@ -81,7 +81,8 @@ public final class GraphJson {
         entryNode.put(entries.size(), node);
         entries.add(t);
       }
-      nodes.append(",\n    {\"op\": \"tvm_op\", \"name\": ").append(quote(op.output().name()))
+      // (the first node is an op's when the model has no run-time inputs)
+      nodes.append(node == 0 ? "" : ",\n").append("    {\"op\": \"tvm_op\", \"name\": ").append(quote(op.output().name()))
           .append(", \"attrs\": {\"func_name\": ").append(quote(fn)).append(", \"num_inputs\": \"").append(in.size())
           .append("\", \"num_outputs\": \"").append(op.outputs().size()).append("\", \"flatten_data\": \"0\"}, \"inputs\": [")
           .append(inputs).append("]}");

@@ -28,6 +28,8 @@ import java.util.Set;
  */
 public final class ModelWriter {
   private static final String KERNEL_RESOURCES = "/dev/kiln/runtime/kernels/";
+  /** The member of an I/O struct of a model without inputs (or outputs): C99 has no empty struct. */
+  private static final String UNUSED_FIELD = "void *unused; /* the model has none: C99 forbids an empty struct; never read */";
 
   private final CompiledModel model;
   private final Graph graph;
@@ -90,10 +92,12 @@ public final class ModelWriter {
     w.comment("Input buffers, one pointer per model input in the model's order.");
     w.begin("struct " + prefix + "_inputs");
     for (Tensor t : graph.inputs()) w.line("void *" + t.cName() + ";");
+    if (graph.inputs().isEmpty()) w.line(UNUSED_FIELD);
     w.end(";").line("");
     w.comment("Output buffers, one pointer per model output in the model's order.");
     w.begin("struct " + prefix + "_outputs");
     for (Tensor t : graph.outputs()) w.line("void *" + t.cName() + ";");
+    if (graph.outputs().isEmpty()) w.line(UNUSED_FIELD);
     w.end(";").line("");
     w.comment("Description of one input or output, for firmware that wants to check or print it.");
     w.begin("struct " + prefix + "_tensor_info");

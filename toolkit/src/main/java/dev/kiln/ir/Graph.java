@@ -22,8 +22,11 @@ public final class Graph {
   private final List<Op> ops;
   private final List<Tensor> inputs;
   private final List<Tensor> outputs;
+  private final List<String> notes;
 
-  private Graph(String name, String source, List<Tensor> tensors, List<Op> ops, List<Tensor> inputs, List<Tensor> outputs) {
+  private Graph(String name, String source, List<Tensor> tensors, List<Op> ops, List<Tensor> inputs, List<Tensor> outputs,
+                List<String> notes) {
+    this.notes = List.copyOf(notes);
     this.name = name;
     this.source = source;
     this.tensors = List.copyOf(tensors);
@@ -48,11 +51,17 @@ public final class Graph {
 
   public List<Tensor> outputs() { return outputs; }
 
+  /**
+   * What the frontend interpreted rather than read literally (a quirk of the file that TFLite
+   * Micro accepts, e.g. a bias quantized along a dimension it does not have), one sentence each.
+   */
+  public List<String> notes() { return notes; }
+
   /** The same graph with another op list (a pass's result); ops are renumbered in order. */
   public Graph withOps(List<Op> newOps) {
     List<Op> renumbered = new ArrayList<>();
     for (int i = 0; i < newOps.size(); i++) renumbered.add(newOps.get(i).withIndex(i));
-    Graph g = new Graph(name, source, tensors, renumbered, inputs, outputs);
+    Graph g = new Graph(name, source, tensors, renumbered, inputs, outputs, notes);
     g.verify();
     return g;
   }
@@ -129,6 +138,7 @@ public final class Graph {
     private final Map<Integer, List<String>> aliases = new HashMap<>();
     private int[] inputs = new int[0];
     private int[] outputs = new int[0];
+    private final List<String> notes = new ArrayList<>();
 
     private Builder(String name, String source) {
       this.name = name;
@@ -154,6 +164,12 @@ public final class Graph {
     public Builder inputs(int... idx) { this.inputs = idx.clone(); return this; }
 
     public Builder outputs(int... idx) { this.outputs = idx.clone(); return this; }
+
+    /** Records something the frontend interpreted (see {@link Graph#notes()}). */
+    public Builder note(String sentence) {
+      notes.add(sentence);
+      return this;
+    }
 
     public Builder alias(int tensor, String alias) {
       aliases.computeIfAbsent(tensor, k -> new ArrayList<>()).add(alias);
@@ -186,7 +202,7 @@ public final class Graph {
       for (int i : inputs) in.add(built[i]);
       List<Tensor> out = new ArrayList<>();
       for (int i : outputs) out.add(built[i]);
-      Graph g = new Graph(name, source, List.of(built), builtOps, in, out);
+      Graph g = new Graph(name, source, List.of(built), builtOps, in, out, notes);
       g.verify();
       return g;
     }

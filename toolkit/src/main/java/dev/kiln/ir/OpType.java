@@ -7,7 +7,12 @@ public enum OpType {
   /** A permutation of the axes (ONNX Transpose; layout changes at the model boundary). */
   TRANSPOSE,
   /** min(max(x, min), max) with arbitrary bounds (ONNX Clip that is not a RELU or RELU6). */
-  CLAMP;
+  CLAMP,
+  // family: heavy NN operators (ops-nn2)
+  /** TFLite TRANSPOSE_CONV: inputs (output shape, filter [Cout, KH, KW, Cin], input, optional bias). */
+  TRANSPOSE_CONV,
+  /** TFLite BATCH_MATMUL: a matrix product over the last two axes, batch axes broadcast. */
+  BATCH_MATMUL;
 
   /** True for ops whose output is only a new view of the input's bytes. */
   public boolean isView() { return this == RESHAPE; }

@@ -81,4 +81,14 @@ public sealed interface Options {
 
   /** CLAMP: {@code min(max(x, min), max)} in real values; {@code min > max} gives {@code max} everywhere. */
   record Clamp(float min, float max) implements Options {}
+
+  // family: heavy NN operators (ops-nn2)
+  /**
+   * TRANSPOSE_CONV: padding is what TFLite derives from the op's output size (the odd pixel after);
+   * the kernel skips output rows/columns before the padding.
+   */
+  record TransposeConv(int strideH, int strideW, Padding padding, Activation activation) implements Options {}
+
+  /** BATCH_MATMUL: {@code out[..., i, j] = sum_k x'[..., i, k] * y'[..., k, j]}, x' = adjX ? x^T : x (same for y). */
+  record BatchMatMul(boolean adjX, boolean adjY) implements Options {}
 }

@@ -95,8 +95,8 @@ public final class HostProgram {
     c.append("/* Firmware-style driver written by Kiln: uses only the documented C interface. */\n");
     c.append("#define _POSIX_C_SOURCE 199309L\n");
     c.append("#include <stdio.h>\n#include <stdlib.h>\n#include <stdint.h>\n#include <time.h>\n#include \"").append(prefix).append(".h\"\n\n");
-    for (int i = 0; i < inFields.size(); i++) c.append("static double in").append(i).append("[(").append(inBytes.get(i)).append(" + 7) / 8];\n");
-    for (int j = 0; j < outFields.size(); j++) c.append("static double out").append(j).append("[(").append(outBytes.get(j)).append(" + 7) / 8];\n");
+    for (int i = 0; i < inFields.size(); i++) c.append("static double in").append(i).append("[(").append(Math.max(1, inBytes.get(i))).append(" + 7) / 8];\n");
+    for (int j = 0; j < outFields.size(); j++) c.append("static double out").append(j).append("[(").append(Math.max(1, outBytes.get(j))).append(" + 7) / 8];\n");
     c.append("\nint main(int argc, char **argv) {\n");
     c.append("  struct ").append(prefix).append("_inputs inputs;\n  struct ").append(prefix).append("_outputs outputs;\n");
     c.append("  long repeat, r;\n");

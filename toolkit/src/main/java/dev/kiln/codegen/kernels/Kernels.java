@@ -24,6 +24,9 @@ public final class Kernels {
     SOURCES.addAll(ElementwiseKernels.SOURCES);
     LayoutKernels.register(EMITTERS);
     SOURCES.addAll(LayoutKernels.SOURCES);
+    // family: heavy NN operators (ops-nn2); after NnKernels, whose CONV_2D/DEPTHWISE_CONV_2D/FULLY_CONNECTED it extends to 16x8
+    Nn2Kernels.register(EMITTERS);
+    SOURCES.addAll(Nn2Kernels.SOURCES);
   }
 
   private Kernels() {}

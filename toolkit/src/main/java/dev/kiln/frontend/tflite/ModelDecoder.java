@@ -83,6 +83,7 @@ final class ModelDecoder {
       OpType type = SupportedOperators.opType(op.code());
       graph.addOp(type, op.inputs(), op.outputs(), options.decode(op, type));
     }
+    for (String note : tensorDecoder.notes()) graph.note(note);
     graph.inputs(inputs).outputs(outputs);
     Signatures.addAliases(fb, model.tables(SIGNATURE_DEFS, "signature_defs", "SignatureDef"), names, graph);
     return graph.build();

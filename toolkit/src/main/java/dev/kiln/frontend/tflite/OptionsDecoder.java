@@ -29,6 +29,9 @@ final class OptionsDecoder {
   private static final int MUL_OPTIONS = 21;
   private static final int REDUCER_OPTIONS = 27;
   private static final int SUB_OPTIONS = 28;
+  // family: heavy NN operators (ops-nn2)
+  private static final int TRANSPOSE_CONV_OPTIONS = 49;
+  private static final int BATCH_MATMUL_OPTIONS = 101;
   // Operator slots.
   private static final int BUILTIN_OPTIONS_TYPE = 3;
   private static final int BUILTIN_OPTIONS = 4;
@@ -55,6 +58,9 @@ final class OptionsDecoder {
       case CONCATENATION: return concat(op, options(op, CONCATENATION_OPTIONS, "ConcatenationOptions"));
       case PAD: return pad(op);
       case MEAN: return mean(op, options(op, REDUCER_OPTIONS, "ReducerOptions"));
+      // family: heavy NN operators (ops-nn2)
+      case TRANSPOSE_CONV: return transposeConv(op, options(op, TRANSPOSE_CONV_OPTIONS, "TransposeConvOptions"));
+      case BATCH_MATMUL: return batchMatMul(op, options(op, BATCH_MATMUL_OPTIONS, "BatchMatMulOptions"));
       case RESHAPE: // the output tensor's shape is authoritative; ReshapeOptions.new_shape is ignored
       case QUANTIZE:
       case DEQUANTIZE:
@@ -195,6 +201,45 @@ final class OptionsDecoder {
       axes[i] = (int) a;
     }
     return new Options.Mean(Arrays.stream(axes).sorted().distinct().toArray(), bool(o, 0, "keep_dims"));
+  }
+
+  // family: heavy NN operators (ops-nn2)
+  // TransposeConvOptions: padding, stride_w, stride_h, fused_activation_function (quantized_bias_type is implied
+  // by the bias tensor's type). Inputs: output shape (constant), filter [Cout, KH, KW, Cin], input, optional bias.
+  // TFLite derives the padding from the OUTPUT size as if it were a forward conv's input
+  // (ComputePaddingHeightWidth(stride, 1, out_h, out_w, KH, KW)), whatever the input size is.
+  private Options transposeConv(Operator op, Table o) throws ModelFormatException {
+    int padding = paddingEnum(op, int8(o, 0, "padding", WindowPadding.SAME));
+    int strideW = positive(op, "stride_w", int32(o, 1, "stride_w", 0));
+    int strideH = positive(op, "stride_h", int32(o, 2, "stride_h", 0));
+    Activation act = activation(op, int8(o, 3, "fused_activation_function", 0));
+    TensorInfo shape = constantIntegers(op, requireInput(op, 0, "output shape"), "output shape");
+    TensorInfo filter = rank4(op, requireInput(op, 1, "filter"));
+    rank4(op, requireInput(op, 2, "input"));
+    TensorInfo output = rank4(op, output(op));
+    long[] declared = integers(shape);
+    if (declared.length != 4 || declared[0] != output.shape()[0] || declared[1] != output.shape()[1]
+        || declared[2] != output.shape()[2] || declared[3] != output.shape()[3]) {
+      throw error(op, "has output shape input " + Arrays.toString(declared) + " but its output tensor has shape "
+          + Shape.toString(output.shape()) + "; Kiln needs them equal (static shapes)");
+    }
+    int top = transposePad(op, padding, output.shape()[1], filter.shape()[1], strideH);
+    int left = transposePad(op, padding, output.shape()[2], filter.shape()[2], strideW);
+    return new Options.TransposeConv(strideH, strideW, new Options.Padding(top, left, 0, 0), act);
+  }
+
+  private int transposePad(Operator op, int padding, int out, int kernel, int stride) throws ModelFormatException {
+    if (kernel <= 0) throw error(op, "has a filter of size " + kernel);
+    long convOut = WindowPadding.expectedOut(padding, out, kernel, stride, 1);
+    long total = Math.max(0, (convOut - 1) * stride + kernel - out);
+    return (int) (total / 2);
+  }
+
+  // BatchMatMulOptions: adj_x, adj_y, asymmetric_quantize_inputs (hybrid only).
+  private Options batchMatMul(Operator op, Table o) throws ModelFormatException {
+    requireInput(op, 0, "x");
+    requireInput(op, 1, "y");
+    return new Options.BatchMatMul(bool(o, 0, "adj_x"), bool(o, 1, "adj_y"));
   }
 
   private Options.Padding padding(Operator op, int padding, TensorInfo input, TensorInfo output, int kernelH, int kernelW,

@@ -33,7 +33,10 @@ final class SupportedOperators {
       Map.entry(34, OpType.PAD),
       Map.entry(40, OpType.MEAN),
       Map.entry(41, OpType.SUB),
-      Map.entry(114, OpType.QUANTIZE));
+      Map.entry(114, OpType.QUANTIZE),
+      // family: heavy NN operators (ops-nn2)
+      Map.entry(67, OpType.TRANSPOSE_CONV),
+      Map.entry(126, OpType.BATCH_MATMUL));
 
   private SupportedOperators() {}
 

@@ -31,11 +31,15 @@ final class TensorDecoder {
 
   private final FlatBuffer fb;
   private final Buffers buffers;
+  private final java.util.List<String> notes = new java.util.ArrayList<>();
 
   TensorDecoder(FlatBuffer fb, Buffers buffers) {
     this.fb = fb;
     this.buffers = buffers;
   }
+
+  /** What was interpreted rather than read literally, for {@code Graph.notes()}. */
+  java.util.List<String> notes() { return java.util.List.copyOf(notes); }
 
   /**
    * The tensor's name; an unnamed tensor (legal, never written by the converter) gets
@@ -133,6 +137,14 @@ final class TensorDecoder {
     }
     if (scales.length == 1) return Quantization.perTensor(scales[0], zeroPoints[0]);
     int axis = q.int32(QUANTIZED_DIMENSION, "quantized_dimension", 0);
+    if (shape.length == 1 && shape[0] == scales.length && axis != 0) {
+      // person_detect (TFLite Micro's example) writes its conv biases this way: TFLM never validates
+      // quantized_dimension (its kernels read a bias's scales, if at all, by output channel), so
+      // the only meaning a per-channel rank-1 tensor can have is along its one dimension.
+      notes.add(what + " is quantized per channel along dimension " + axis + ", but it has rank 1 (shape "
+          + Shape.toString(shape) + "); read as dimension 0, as TFLite Micro does");
+      axis = 0;
+    }
     if (axis < 0 || axis >= shape.length) {
       throw error(what + " is quantized along dimension " + axis + ", but its shape " + Shape.toString(shape) + " has rank " + shape.length);
     }

@@ -1,0 +1,255 @@
+/*
+ * Heavy NN kernels of family nn2; see kiln_nn2.h for what each computes and where it comes from.
+ */
+#include "kiln_nn2.h"
+
+#include "kiln_fixedpoint.h"
+#include "kiln_nn.h"
+#include "kiln_nn_util.h"
+
+/* The input rows (or columns) a transposed-conv output coordinate gathers from: iy in [*first, *end)
+ * with 0 <= o + pad - iy * stride < taps and 0 <= iy < size. */
+static void kiln_tconv_range(int32_t o, int32_t pad, int32_t stride, int32_t taps, int32_t size,
+                             int32_t *first, int32_t *end) {
+  const int32_t top = o + pad;             /* >= 0: pad >= 0 */
+  const int32_t low = top - taps + 1;      /* smallest iy * stride allowed */
+  int32_t lo = low <= 0 ? 0 : (low + stride - 1) / stride;
+  int32_t hi = top / stride + 1;
+  if (hi > size) hi = size;
+  if (lo > hi) lo = hi;
+  *first = lo;
+  *end = hi;
+}
+
+void kiln_transpose_conv_f32(const kiln_tconv_params *p, const float *input, const float *filter,
+                             const float *bias, float *output) {
+  int32_t b, oy, ox, oc, iy, ix, ic;
+  for (b = 0; b < p->batches; ++b) {
+    for (oy = 0; oy < p->out_h; ++oy) {
+      int32_t y0, y1;
+      kiln_tconv_range(oy, p->pad_top, p->stride_h, p->filter_h, p->in_h, &y0, &y1);
+      for (ox = 0; ox < p->out_w; ++ox) {
+        int32_t x0, x1;
+        kiln_tconv_range(ox, p->pad_left, p->stride_w, p->filter_w, p->in_w, &x0, &x1);
+        for (oc = 0; oc < p->out_c; ++oc) {
+          float total = 0.0f;
+          for (iy = y0; iy < y1; ++iy) {
+            const int32_t fy = oy + p->pad_top - iy * p->stride_h;
+            for (ix = x0; ix < x1; ++ix) {
+              const int32_t fx = ox + p->pad_left - ix * p->stride_w;
+              const float *in = input + ((b * p->in_h + iy) * p->in_w + ix) * p->in_c;
+              const float *w = filter + ((oc * p->filter_h + fy) * p->filter_w + fx) * p->in_c;
+              for (ic = 0; ic < p->in_c; ++ic) total += in[ic] * w[ic];
+            }
+          }
+          if (bias != NULL) total += bias[oc];
+          output[((b * p->out_h + oy) * p->out_w + ox) * p->out_c + oc] =
+              kiln_clamp_f32(total, p->act_min_f, p->act_max_f);
+        }
+      }
+    }
+  }
+}
+
+void kiln_transpose_conv_s8(const kiln_tconv_params *p, const int8_t *input, const int8_t *filter,
+                            const int32_t *bias, int8_t *output) {
+  int32_t b, oy, ox, oc, iy, ix, ic;
+  for (b = 0; b < p->batches; ++b) {
+    for (oy = 0; oy < p->out_h; ++oy) {
+      int32_t y0, y1;
+      kiln_tconv_range(oy, p->pad_top, p->stride_h, p->filter_h, p->in_h, &y0, &y1);
+      for (ox = 0; ox < p->out_w; ++ox) {
+        int32_t x0, x1;
+        kiln_tconv_range(ox, p->pad_left, p->stride_w, p->filter_w, p->in_w, &x0, &x1);
+        for (oc = 0; oc < p->out_c; ++oc) {
+          /* int32 as in the reference; the compiler bounds |acc| below 2^31 */
+          int32_t acc = 0;
+          int32_t y;
+          for (iy = y0; iy < y1; ++iy) {
+            const int32_t fy = oy + p->pad_top - iy * p->stride_h;
+            for (ix = x0; ix < x1; ++ix) {
+              const int32_t fx = ox + p->pad_left - ix * p->stride_w;
+              const int8_t *in = input + ((b * p->in_h + iy) * p->in_w + ix) * p->in_c;
+              const int8_t *w = filter + ((oc * p->filter_h + fy) * p->filter_w + fx) * p->in_c;
+              for (ic = 0; ic < p->in_c; ++ic) acc += ((int32_t)in[ic] + p->input_offset) * w[ic];
+            }
+          }
+          if (bias != NULL) acc += bias[oc];
+          y = kiln_mbqm(acc, p->out_multiplier[oc], p->out_shift[oc]) + p->output_offset;
+          output[((b * p->out_h + oy) * p->out_w + ox) * p->out_c + oc] =
+              (int8_t)kiln_clamp_i32(y, p->act_min, p->act_max);
+        }
+      }
+    }
+  }
+}
+
+void kiln_transpose_conv_s16(const kiln_tconv_params *p, const int16_t *input,
+                             const int8_t *filter, const int64_t *bias, int16_t *output) {
+  int32_t b, oy, ox, oc, iy, ix, ic;
+  for (b = 0; b < p->batches; ++b) {
+    for (oy = 0; oy < p->out_h; ++oy) {
+      int32_t y0, y1;
+      kiln_tconv_range(oy, p->pad_top, p->stride_h, p->filter_h, p->in_h, &y0, &y1);
+      for (ox = 0; ox < p->out_w; ++ox) {
+        int32_t x0, x1;
+        kiln_tconv_range(ox, p->pad_left, p->stride_w, p->filter_w, p->in_w, &x0, &x1);
+        for (oc = 0; oc < p->out_c; ++oc) {
+          int64_t acc = 0;
+          int64_t y;
+          for (iy = y0; iy < y1; ++iy) {
+            const int32_t fy = oy + p->pad_top - iy * p->stride_h;
+            for (ix = x0; ix < x1; ++ix) {
+              const int32_t fx = ox + p->pad_left - ix * p->stride_w;
+              const int16_t *in = input + ((b * p->in_h + iy) * p->in_w + ix) * p->in_c;
+              const int8_t *w = filter + ((oc * p->filter_h + fy) * p->filter_w + fx) * p->in_c;
+              for (ic = 0; ic < p->in_c; ++ic) acc += (int32_t)in[ic] * w[ic];
+            }
+          }
+          if (bias != NULL) acc += bias[oc];
+          y = kiln_mbqm64(acc, p->out_multiplier[oc], p->out_shift[oc]);
+          y = y < p->act_min ? p->act_min : y;
+          y = y > p->act_max ? p->act_max : y;
+          output[((b * p->out_h + oy) * p->out_w + ox) * p->out_c + oc] = (int16_t)y;
+        }
+      }
+    }
+  }
+}
+
+void kiln_batch_matmul_f32(const kiln_bmm_params *p, const float *x, const float *y, float *output) {
+  int32_t b, i, j, k;
+  for (b = 0; b < p->batches; ++b) {
+    const float *xb = x + p->x_base[b];
+    const float *yb = y + p->y_base[b];
+    float *out = output + b * p->rows * p->cols;
+    for (i = 0; i < p->rows; ++i) {
+      for (j = 0; j < p->cols; ++j) {
+        float total = 0.0f;
+        for (k = 0; k < p->depth; ++k) {
+          total += xb[i * p->x_row_stride + k * p->x_depth_stride] * yb[j * p->y_col_stride + k * p->y_depth_stride];
+        }
+        out[i * p->cols + j] = total;
+      }
+    }
+  }
+}
+
+void kiln_batch_matmul_s8(const kiln_bmm_params *p, const int8_t *x, const int8_t *y, int8_t *output) {
+  int32_t b, i, j, k;
+  for (b = 0; b < p->batches; ++b) {
+    const int8_t *xb = x + p->x_base[b];
+    const int8_t *yb = y + p->y_base[b];
+    int8_t *out = output + b * p->rows * p->cols;
+    for (i = 0; i < p->rows; ++i) {
+      for (j = 0; j < p->cols; ++j) {
+        int32_t total = 0;
+        int32_t v;
+        for (k = 0; k < p->depth; ++k) {
+          total += ((int32_t)xb[i * p->x_row_stride + k * p->x_depth_stride] + p->x_offset) *
+                   ((int32_t)yb[j * p->y_col_stride + k * p->y_depth_stride] + p->y_offset);
+        }
+        v = kiln_mbqm(total, p->out_multiplier, p->out_shift) + p->output_offset;
+        out[i * p->cols + j] = (int8_t)kiln_clamp_i32(v, p->act_min, p->act_max);
+      }
+    }
+  }
+}
+
+static int16_t kiln_requantize_s16(int64_t acc, const kiln_conv16_params *p, int32_t c) {
+  int64_t y = kiln_mbqm64(acc, p->out_multiplier[c], p->out_shift[c]);
+  y = y < p->act_min ? p->act_min : y;
+  y = y > p->act_max ? p->act_max : y;
+  return (int16_t)y;
+}
+
+void kiln_conv_s16(const kiln_conv16_params *p, const int16_t *input, const int8_t *filter,
+                   const int64_t *bias, int16_t *output) {
+  const int32_t filter_c = p->in_c / p->groups;
+  const int32_t per_group = p->out_c / p->groups;
+  int32_t b, oy, ox, oc, fy, fx, ic;
+  for (b = 0; b < p->batches; ++b) {
+    for (oy = 0; oy < p->out_h; ++oy) {
+      const int32_t y_origin = oy * p->stride_h - p->pad_top;
+      int32_t fy0, fy1;
+      kiln_tap_range(y_origin, p->dilation_h, p->filter_h, p->in_h, &fy0, &fy1);
+      for (ox = 0; ox < p->out_w; ++ox) {
+        const int32_t x_origin = ox * p->stride_w - p->pad_left;
+        int32_t fx0, fx1;
+        kiln_tap_range(x_origin, p->dilation_w, p->filter_w, p->in_w, &fx0, &fx1);
+        for (oc = 0; oc < p->out_c; ++oc) {
+          const int32_t c0 = (oc / per_group) * filter_c;
+          int64_t acc = 0;
+          for (fy = fy0; fy < fy1; ++fy) {
+            const int32_t iy = y_origin + fy * p->dilation_h;
+            for (fx = fx0; fx < fx1; ++fx) {
+              const int32_t ix = x_origin + fx * p->dilation_w;
+              const int16_t *in = input + ((b * p->in_h + iy) * p->in_w + ix) * p->in_c + c0;
+              const int8_t *w = filter + ((oc * p->filter_h + fy) * p->filter_w + fx) * filter_c;
+              for (ic = 0; ic < filter_c; ++ic) acc += (int32_t)in[ic] * w[ic];
+            }
+          }
+          if (bias != NULL) acc += bias[oc];
+          output[((b * p->out_h + oy) * p->out_w + ox) * p->out_c + oc] = kiln_requantize_s16(acc, p, oc);
+        }
+      }
+    }
+  }
+}
+
+void kiln_depthwise_conv_s16(const kiln_conv16_params *p, const int16_t *input,
+                             const int8_t *filter, const int64_t *bias, int16_t *output) {
+  int32_t b, oy, ox, oc, fy, fx;
+  for (b = 0; b < p->batches; ++b) {
+    for (oy = 0; oy < p->out_h; ++oy) {
+      const int32_t y_origin = oy * p->stride_h - p->pad_top;
+      int32_t fy0, fy1;
+      kiln_tap_range(y_origin, p->dilation_h, p->filter_h, p->in_h, &fy0, &fy1);
+      for (ox = 0; ox < p->out_w; ++ox) {
+        const int32_t x_origin = ox * p->stride_w - p->pad_left;
+        int32_t fx0, fx1;
+        kiln_tap_range(x_origin, p->dilation_w, p->filter_w, p->in_w, &fx0, &fx1);
+        for (oc = 0; oc < p->out_c; ++oc) {
+          const int32_t ic = oc / p->depth_multiplier;
+          int64_t acc = 0;
+          for (fy = fy0; fy < fy1; ++fy) {
+            const int32_t iy = y_origin + fy * p->dilation_h;
+            for (fx = fx0; fx < fx1; ++fx) {
+              const int32_t ix = x_origin + fx * p->dilation_w;
+              acc += (int32_t)input[((b * p->in_h + iy) * p->in_w + ix) * p->in_c + ic] *
+                     filter[(fy * p->filter_w + fx) * p->out_c + oc];
+            }
+          }
+          if (bias != NULL) acc += bias[oc];
+          output[((b * p->out_h + oy) * p->out_w + ox) * p->out_c + oc] = kiln_requantize_s16(acc, p, oc);
+        }
+      }
+    }
+  }
+}
+
+void kiln_fully_connected_s16(const kiln_fc16_params *p, const int16_t *input, const int8_t *filter,
+                              const int64_t *bias, int16_t *output) {
+  int32_t b, u, d;
+  for (b = 0; b < p->batches; ++b) {
+    const int16_t *x = input + b * p->depth;
+    for (u = 0; u < p->units; ++u) {
+      const int8_t *w = filter + u * p->depth;
+      const int32_t entry = p->per_channel ? u : 0;
+      int64_t acc = 0;
+      int64_t y;
+      for (d = 0; d < p->depth; ++d) acc += (int32_t)x[d] * w[d];
+      if (bias != NULL) acc += bias[u];
+      /* the compiler proved |acc| < 2^31 */
+      if (p->out_rescale != NULL) {
+        const kiln_rescale r = kiln_rescale_load(p->out_rescale + entry * KILN_RESCALE_WORDS);
+        y = kiln_linear_rescale((int32_t)acc, &r);
+      } else {
+        y = kiln_f64_rescale((int32_t)acc, p->out_scale + entry * KILN_F64_WORDS);
+      }
+      y = y < p->act_min ? p->act_min : y;
+      y = y > p->act_max ? p->act_max : y;
+      output[b * p->units + u] = (int16_t)y;
+    }
+  }
+}
