@@ -15,6 +15,7 @@ import dev.kiln.compile.Compiler;
 import dev.kiln.compile.MemoryPlan;
 import dev.kiln.project.DeviceProgram;
 import dev.kiln.project.FolderWriter;
+import dev.kiln.project.Platform;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -75,18 +76,28 @@ public final class Build {
    * program is built with gcc (cached by content) and run as a local process.
    */
   public DeviceSession flash(Device target) {
-    Path program = null;
-    if (target.kind() == Device.Kind.HOST) {
-      try {
-        program = DeviceProgram.build(device).executable();
-      } catch (IOException e) {
-        throw new KilnException("building the device program for " + model.name() + " failed: " + e.getMessage(), e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new KilnException("interrupted while building the device program", e);
-      }
-    }
+    DeviceProgram program = null;
+    if (target.kind() == Device.Kind.HOST || target.kind() == Device.Kind.QEMU) program = deviceProgram(target);
     return DeviceSession.open(this, target, program);
+  }
+
+  /**
+   * The device program of this build for {@code target}'s platform (gcc for the host, the board's
+   * cross compiler for a QEMU board), built or reused from the cache. A firmware that does not fit
+   * the board is refused here, with its sizes.
+   */
+  public DeviceProgram deviceProgram(Device target) {
+    try {
+      Platform platform = Platform.named(target.platformName());
+      return DeviceProgram.build(device, platform);
+    } catch (dev.kiln.project.ProgramTooLargeException e) {
+      throw new KilnException(model.name() + " (" + executor + "): " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new KilnException("building the device program of " + model.name() + " for " + target + " failed: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KilnException("interrupted while building the device program", e);
+    }
   }
 
   public Model model() { return model; }

@@ -6,9 +6,11 @@ import dev.kiln.micro.GraphExecutor;
 import dev.kiln.micro.Session;
 import dev.kiln.rpc.RemoteException;
 import dev.kiln.rpc.RpcOptions;
+import dev.kiln.project.DeviceProgram;
+import dev.kiln.transport.QemuTransport;
 import dev.kiln.transport.Transport;
+import java.time.Duration;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -39,6 +41,7 @@ public final class DeviceSession implements AutoCloseable {
 
   private final Build build;
   private final Device device;
+  private final DeviceProgram program;
   private final Session session;
   private final String link;
   private final long pid;
@@ -47,8 +50,10 @@ public final class DeviceSession implements AutoCloseable {
   private volatile State state = State.OPEN;
   private volatile String failure;
 
-  private DeviceSession(Build build, Device device, Session session, String link, long pid, List<String> logs) {
+  private DeviceSession(Build build, Device device, DeviceProgram program, Session session, String link, long pid,
+                        List<String> logs) {
     this.logs = logs;
+    this.program = program;
     this.build = build;
     this.device = device;
     this.session = session;
@@ -56,18 +61,24 @@ public final class DeviceSession implements AutoCloseable {
     this.pid = pid;
   }
 
-  static DeviceSession open(Build build, Device device, Path program) {
+  static DeviceSession open(Build build, Device device, DeviceProgram program) {
     List<String> logs = Collections.synchronizedList(new ArrayList<>());
-    RpcOptions options = RpcOptions.builder().replyTimeout(device.timeout()).logListener(logs::add).build();
+    RpcOptions.Builder ob = RpcOptions.builder().replyTimeout(device.timeout()).logListener(logs::add);
+    if (device.kind() == Device.Kind.QEMU) {
+      // qemu-cortex-m.md §8: no boot banner to wait for; ping until the firmware answers
+      ob.handshakeTimeout(Duration.ofSeconds(15)).handshakeRetry(Duration.ofMillis(100));
+    }
+    RpcOptions options = ob.build();
     try {
       Transport t = switch (device.kind()) {
-        case HOST -> Transport.process(List.of(program.toString()));
+        case HOST -> Transport.process(List.of(program.executable().toString()));
         case SERIAL -> Transport.serial(device.address(), device.port());
         case TCP -> Transport.tcp(device.address(), device.port(), device.timeout());
+        case QEMU -> QemuTransport.start(qemuCommand(program, device), device.isTcp() ? QemuTransport.Link.TCP : QemuTransport.Link.PTY);
       };
       String link = t.toString();
-      long pid = t instanceof dev.kiln.transport.ProcessTransport p ? p.pid() : -1;
-      DeviceSession opened = new DeviceSession(build, device, Session.open(t, options), link, pid, logs);
+      long pid = t instanceof dev.kiln.transport.ProcessTransport p ? p.pid() : t instanceof QemuTransport q ? q.pid() : -1;
+      DeviceSession opened = new DeviceSession(build, device, program, Session.open(t, options), link, pid, logs);
       for (Consumer<DeviceSession> listener : OPEN_LISTENERS) {
         try {
           listener.accept(opened);
@@ -80,6 +91,15 @@ public final class DeviceSession implements AutoCloseable {
     } catch (IOException e) {
       throw new KilnDeviceException("could not open a session with " + device + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The QEMU command line for a firmware: the board's machine, the ELF, semihosting (for exits) and -icount. */
+  static List<String> qemuCommand(DeviceProgram program, Device device) {
+    List<String> cmd = new ArrayList<>(program.platform().qemu());
+    cmd.addAll(List.of("-kernel", program.executable().toString()));
+    if (program.platform().architecture().equals("cortex-m")) cmd.addAll(List.of("-semihosting-config", "enable=on,target=native"));
+    cmd.addAll(List.of("-icount", "shift=" + device.icountShift() + ",sleep=off"));
+    return cmd;
   }
 
   /**
@@ -111,6 +131,12 @@ public final class DeviceSession implements AutoCloseable {
   /** Why the session failed, or null. */
   public String failure() { return failure; }
 
+  /** The device program this session runs (built by Kiln), or null for a board flashed beforehand. */
+  public DeviceProgram program() { return program; }
+
+  /** True when the graph JSON is linked into the device program (it does not fit one packet of the board). */
+  public boolean graphJsonLinked() { return program != null && program.graphJsonLinked(); }
+
   /** The low-level session (RPC client, system library). */
   public Session session() { return session; }
 
@@ -121,7 +147,8 @@ public final class DeviceSession implements AutoCloseable {
   public ModelExecutor executor() {
     if (executor == null) {
       DeviceExecutor device = call("create " + build.executor(), () -> switch (build.executor().kind()) {
-        case GRAPH -> GraphExecutor.create(session, build.graphJson(), build.model().inputs().stream().map(TensorInfo::name).toList());
+        case GRAPH -> GraphExecutor.create(session, graphJsonLinked() ? "" : build.graphJson(),
+            build.model().inputs().stream().map(TensorInfo::name).toList());
         case AOT -> AotExecutor.create(session, build.executor().moduleName());
       });
       executor = new ModelExecutor(this, build, device);
@@ -172,6 +199,10 @@ public final class DeviceSession implements AutoCloseable {
   }
 
   @Override public String toString() {
-    return build.model().name() + " (" + build.executor() + ") on " + device + " over " + link + ": " + state.name().toLowerCase(java.util.Locale.ROOT);
+    String graph = build.executor().kind() != Executor.Kind.GRAPH ? ""
+        : graphJsonLinked() ? "; graph JSON linked into the program (it does not fit one " + program.sizes().packetBytes() + "-byte packet)"
+        : "; graph JSON sent in the create call";
+    return build.model().name() + " (" + build.executor() + ") on " + device + " over " + link + graph + ": "
+        + state.name().toLowerCase(java.util.Locale.ROOT);
   }
 }
