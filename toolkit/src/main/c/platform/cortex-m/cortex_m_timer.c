@@ -9,10 +9,22 @@
 #include "cortex_m.h"
 
 /* Written by the SysTick handler, read by time_ns: the one piece of state an interrupt needs. */
-static volatile uint32_t wraps;
+volatile uint32_t kiln_cortex_m_wraps;
 static uint32_t ns_per_tick_x16;
 
-void kiln_cortex_m_systick(void) { wraps = wraps + 1u; }
+/* Exactly KILN_SYSTICK_HANDLER_INSTRUCTIONS instructions (on every Cortex-M profile), so that under
+ * QEMU -icount their cost can be taken out of measured intervals: counts stay exact and the same
+ * whether or not a wrap falls inside the interval. */
+#define KILN_SYSTICK_HANDLER_INSTRUCTIONS 5u
+__attribute__((naked)) void kiln_cortex_m_systick(void) {
+  __asm__ volatile(
+      "ldr r0, =kiln_cortex_m_wraps\n\t"
+      "ldr r1, [r0]\n\t"
+      "adds r1, r1, #1\n\t"
+      "str r1, [r0]\n\t"
+      "bx lr\n\t"
+      ".ltorg");
+}
 
 void kiln_cortex_m_timer_start(uint32_t cpu_hz) {
   ns_per_tick_x16 = (uint32_t)(16000000000ull / cpu_hz); /* 25 MHz: 640; 16 MHz: 1000; 20 MHz: 800 */
@@ -25,15 +37,21 @@ void kiln_cortex_m_timer_start(uint32_t cpu_hz) {
 uint64_t kiln_cortex_m_time_ns(void) {
   uint32_t w1, w2, v;
   do {
-    w1 = wraps;
+    w1 = kiln_cortex_m_wraps;
     v = SYST_CVR;
-    w2 = wraps;
+    w2 = kiln_cortex_m_wraps;
   } while (w1 != w2);
   /* A wrap between the two reads of `wraps` is taken at once (the CVR read ends QEMU's
    * translation block), so equal reads bracket a consistent (wraps, CVR) pair. */
   {
     uint64_t ticks = ((uint64_t)w1 << 24) + (uint64_t)(0x00FFFFFFu - v);
-    return (ticks * ns_per_tick_x16) >> 4;
+    uint64_t ns = (ticks * ns_per_tick_x16) >> 4;
+#if defined(KILN_QEMU_ICOUNT_SHIFT)
+    /* QEMU -icount: every instruction is 2^shift ns; the wrap handlers' instructions are not the
+     * program's. (The build for a QEMU board passes the shift it runs with.) */
+    ns -= ((uint64_t)w1 * KILN_SYSTICK_HANDLER_INSTRUCTIONS) << KILN_QEMU_ICOUNT_SHIFT;
+#endif
+    return ns;
   }
 }
 

@@ -89,7 +89,8 @@ public final class Build {
   public DeviceProgram deviceProgram(Device target) {
     try {
       Platform platform = Platform.named(target.platformName());
-      return DeviceProgram.build(device, platform);
+      List<String> defines = target.kind() == Device.Kind.QEMU ? List.of("KILN_QEMU_ICOUNT_SHIFT=" + target.icountShift()) : List.of();
+      return DeviceProgram.build(device, platform, defines, DeviceProgram.defaultCache());
     } catch (dev.kiln.project.ProgramTooLargeException e) {
       throw new KilnException(model.name() + " (" + executor + "): " + e.getMessage(), e);
     } catch (IOException e) {

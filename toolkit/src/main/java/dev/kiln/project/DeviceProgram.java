@@ -167,13 +167,19 @@ public final class DeviceProgram {
    */
   public static DeviceProgram build(DeviceModelWriter writer, Platform platform, Path cache)
       throws IOException, InterruptedException {
+    return build(writer, platform, List.of(), cache);
+  }
+
+  /** As {@link #build(DeviceModelWriter, Platform, Path)} with extra -D defines (e.g. KILN_QEMU_ICOUNT_SHIFT=7). */
+  public static DeviceProgram build(DeviceModelWriter writer, Platform platform, List<String> defines, Path cache)
+      throws IOException, InterruptedException {
     Sizes sizes = Sizes.of(writer, platform);
     List<GeneratedFile> files = new ArrayList<>(writer.files());
     String json = writer.graphJson().map(GraphJson::text).orElse("");
     if (!json.isEmpty() && json.getBytes(StandardCharsets.UTF_8).length + CREATE_OVERHEAD > sizes.packetBytes()) {
       files.add(linkedGraph(json));
     }
-    return build(files, sizes, platform, List.of(), cache);
+    return build(files, sizes, platform, defines, cache);
   }
 
   /** Bytes of a tvm.graph_executor.create request besides the JSON (RPC header, the other arguments), with margin. */
