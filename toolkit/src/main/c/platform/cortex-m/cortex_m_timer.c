@@ -20,7 +20,7 @@ __attribute__((naked)) void kiln_cortex_m_systick(void) {
   __asm__ volatile(
       "ldr r0, =kiln_cortex_m_wraps\n\t"
       "ldr r1, [r0]\n\t"
-      "adds r1, r1, #1\n\t"
+      "add r1, r1, #1\n\t" /* valid in the divided syntax GCC uses for Thumb-1 inline asm and in unified syntax */
       "str r1, [r0]\n\t"
       "bx lr\n\t"
       ".ltorg");

@@ -77,7 +77,9 @@ public final class Build {
    */
   public DeviceSession flash(Device target) {
     DeviceProgram program = null;
-    if (target.kind() == Device.Kind.HOST || target.kind() == Device.Kind.QEMU) program = deviceProgram(target);
+    if (target.kind() == Device.Kind.HOST || (target.kind() == Device.Kind.QEMU && target.firmware() == null)) {
+      program = deviceProgram(target);
+    }
     return DeviceSession.open(this, target, program);
   }
 
@@ -98,6 +100,21 @@ public final class Build {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new KilnException("interrupted while building the device program", e);
+    }
+  }
+
+  /**
+   * Writes a self-contained firmware project for a board of {@code architecture} ("cortex-m" or
+   * "riscv32"): this build's device library, the runtime, the platform hooks to fill, QEMU examples,
+   * Makefile, CMakeLists.txt and README.md. All or nothing.
+   */
+  public Path firmwareProject(Path dir, String architecture) {
+    try {
+      return dev.kiln.project.FirmwareProject.write(device, architecture, dir);
+    } catch (IllegalArgumentException e) {
+      throw new KilnException(e.getMessage(), e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not write " + dir + ": " + e.getMessage(), e);
     }
   }
 

@@ -30,8 +30,14 @@ public final class Device {
   private final Duration timeout;
   private final boolean tcp;
   private final int icountShift;
+  private final java.nio.file.Path firmware;
 
   private Device(Kind kind, String address, int port, Duration timeout, boolean tcp, int icountShift) {
+    this(kind, address, port, timeout, tcp, icountShift, null);
+  }
+
+  private Device(Kind kind, String address, int port, Duration timeout, boolean tcp, int icountShift, java.nio.file.Path firmware) {
+    this.firmware = firmware;
     this.kind = kind;
     this.address = address;
     this.port = port;
@@ -63,27 +69,41 @@ public final class Device {
   /** The longest any single device call may take before it fails with a timeout naming it. */
   public Device timeout(Duration t) {
     if (t.isNegative() || t.isZero()) throw new KilnException("timeout must be positive: " + t);
-    return new Device(kind, address, port, t, tcp, icountShift);
+    return new Device(kind, address, port, t, tcp, icountShift, firmware);
   }
 
   /** QEMU boards: reach the UART over a TCP socket ({@code -serial tcp:...,nodelay=on}) instead of a pseudo-terminal. */
   public Device overTcp() {
     requireQemu("overTcp");
-    return new Device(kind, address, port, timeout, true, icountShift);
+    return new Device(kind, address, port, timeout, true, icountShift, firmware);
   }
 
   /** QEMU boards: reach the UART over QEMU's pseudo-terminal, opened with jSerialComm (the default). */
   public Device overPty() {
     requireQemu("overPty");
-    return new Device(kind, address, port, timeout, false, icountShift);
+    return new Device(kind, address, port, timeout, false, icountShift, firmware);
   }
 
   /** QEMU boards: the {@code -icount shift} (0..10); instruction counts are exact from 6 up on the 25 MHz boards. */
   public Device icount(int shift) {
     requireQemu("icount");
     if (shift < 0 || shift > 10) throw new KilnException("icount shift must be 0..10: " + shift);
-    return new Device(kind, address, port, timeout, tcp, shift);
+    return new Device(kind, address, port, timeout, tcp, shift, firmware);
   }
+
+  /**
+   * QEMU boards: boot this firmware ELF (e.g. one built from a {@code kiln project} folder with make)
+   * instead of building the session's own. Build it with {@code -DKILN_QEMU_ICOUNT_SHIFT} equal to
+   * {@link #icountShift()} for exact instruction counts (the project's QEMU examples do).
+   */
+  public Device firmware(java.nio.file.Path elf) {
+    requireQemu("firmware");
+    if (!java.nio.file.Files.isRegularFile(elf)) throw new KilnException("no firmware at " + elf);
+    return new Device(kind, address, port, timeout, tcp, icountShift, elf.toAbsolutePath());
+  }
+
+  /** QEMU boards: the firmware given with {@link #firmware}, or null when the session builds its own. */
+  public java.nio.file.Path firmware() { return firmware; }
 
   private void requireQemu(String what) {
     if (kind != Kind.QEMU) throw new KilnException(what + "() applies to Device.qemu(...) only, not to " + this);
@@ -119,14 +139,15 @@ public final class Device {
       case HOST -> "host (local process)";
       case SERIAL -> "serial " + address + " @" + port;
       case TCP -> "tcp " + address + ":" + port;
-      case QEMU -> "qemu:" + address + " (" + (tcp ? "tcp" : "pty") + ", icount shift " + icountShift + ")";
+      case QEMU -> "qemu:" + address + " (" + (tcp ? "tcp" : "pty") + ", icount shift " + icountShift
+          + (firmware != null ? ", firmware " + firmware : "") + ")";
     };
   }
 
   @Override public boolean equals(Object o) {
     return o instanceof Device d && d.kind == kind && d.address.equals(address) && d.port == port && d.timeout.equals(timeout)
-        && d.tcp == tcp && d.icountShift == icountShift;
+        && d.tcp == tcp && d.icountShift == icountShift && Objects.equals(d.firmware, firmware);
   }
 
-  @Override public int hashCode() { return Objects.hash(kind, address, port, timeout, tcp, icountShift); }
+  @Override public int hashCode() { return Objects.hash(kind, address, port, timeout, tcp, icountShift, firmware); }
 }

@@ -94,10 +94,11 @@ public final class DeviceSession implements AutoCloseable {
   }
 
   /** The QEMU command line for a firmware: the board's machine, the ELF, semihosting (for exits) and -icount. */
-  static List<String> qemuCommand(DeviceProgram program, Device device) {
-    List<String> cmd = new ArrayList<>(program.platform().qemu());
-    cmd.addAll(List.of("-kernel", program.executable().toString()));
-    if (program.platform().architecture().equals("cortex-m")) cmd.addAll(List.of("-semihosting-config", "enable=on,target=native"));
+  static List<String> qemuCommand(DeviceProgram program, Device device) throws IOException {
+    dev.kiln.project.Platform platform = program != null ? program.platform() : dev.kiln.project.Platform.named(device.platformName());
+    List<String> cmd = new ArrayList<>(platform.qemu());
+    cmd.addAll(List.of("-kernel", (program != null ? program.executable() : device.firmware()).toString()));
+    if (platform.architecture().equals("cortex-m")) cmd.addAll(List.of("-semihosting-config", "enable=on,target=native"));
     cmd.addAll(List.of("-icount", "shift=" + device.icountShift() + ",sleep=off"));
     return cmd;
   }
@@ -134,8 +135,23 @@ public final class DeviceSession implements AutoCloseable {
   /** The device program this session runs (built by Kiln), or null for a board flashed beforehand. */
   public DeviceProgram program() { return program; }
 
-  /** True when the graph JSON is linked into the device program (it does not fit one packet of the board). */
-  public boolean graphJsonLinked() { return program != null && program.graphJsonLinked(); }
+  /**
+   * True when the graph JSON is linked into the device program (it does not fit one packet of the
+   * board). For a program Kiln did not build (a flashed board, a given firmware) the same rule is
+   * applied to the device's packet size, as {@code kiln project} applied it when it wrote the program.
+   */
+  public boolean graphJsonLinked() {
+    if (program != null) return program.graphJsonLinked();
+    if (build.executor().kind() != Executor.Kind.GRAPH) return false;
+    if (linkedByRule == null) {
+      long packet = call("GetCRTMaxPacketSize", () -> session.rpc().getGlobalFunction(dev.kiln.rpc.RpcClient.MAX_PACKET_FUNCTION)
+          .callLong()) + 11;
+      linkedByRule = DeviceProgram.linksGraphJson(build.graphJson(), (int) packet);
+    }
+    return linkedByRule;
+  }
+
+  private Boolean linkedByRule;
 
   /** The low-level session (RPC client, system library). */
   public Session session() { return session; }
@@ -200,7 +216,8 @@ public final class DeviceSession implements AutoCloseable {
 
   @Override public String toString() {
     String graph = build.executor().kind() != Executor.Kind.GRAPH ? ""
-        : graphJsonLinked() ? "; graph JSON linked into the program (it does not fit one " + program.sizes().packetBytes() + "-byte packet)"
+        : state == State.OPEN && graphJsonLinked() ? "; graph JSON linked into the program (it does not fit one "
+            + (program != null ? program.sizes().packetBytes() + "-byte " : "") + "packet)"
         : "; graph JSON sent in the create call";
     return build.model().name() + " (" + build.executor() + ") on " + device + " over " + link + graph + ": "
         + state.name().toLowerCase(java.util.Locale.ROOT);

@@ -16,7 +16,7 @@ import java.util.Properties;
  */
 public record Platform(String name, String description, String architecture, String compiler, List<String> cflags,
                        List<String> ldflags, String linkerScript, List<String> sources, List<String> libs, long flashBytes,
-                       long ramBytes, long stackBytes, int packetBytes, List<String> qemu) {
+                       long ramBytes, long stackBytes, int packetBytes, long minDeviceMemoryBytes, List<String> qemu) {
   /** The emulated boards Kiln ships, in the order {@code kiln} lists them. */
   public static final List<String> QEMU_BOARDS = List.of("mps2-an385", "mps2-an386", "mps2-an505", "microbit", "riscv32-virt");
 
@@ -52,6 +52,7 @@ public record Platform(String name, String description, String architecture, Str
         p.getProperty("compiler", "gcc"), words(p, "cflags"), words(p, "ldflags"), p.getProperty("linker_script", "").trim(),
         words(p, "sources"), words(p, "libs"), Long.parseLong(p.getProperty("flash_bytes", "0").trim()),
         Long.parseLong(p.getProperty("ram_bytes", "0").trim()), Long.parseLong(p.getProperty("stack_bytes", "0").trim()), Integer.parseInt(p.getProperty("packet_bytes", "0").trim()),
+        Long.parseLong(p.getProperty("min_device_memory_bytes", "0").trim()),
         words(p, "qemu"));
   }
 
