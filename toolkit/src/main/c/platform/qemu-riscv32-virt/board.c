@@ -20,6 +20,12 @@
 #define LSR_DR 0x01u
 #define LSR_THRE 0x20u
 #define TEST_DEVICE (*(volatile uint32_t *)0x00100000u)
+#define CLINT_MTIMECMP_LO (*(volatile uint32_t *)0x02004000u)
+#define CLINT_MTIMECMP_HI (*(volatile uint32_t *)0x02004004u)
+#define CLINT_MTIME_LO (*(volatile uint32_t *)0x0200BFF8u)
+#define CLINT_MTIME_HI (*(volatile uint32_t *)0x0200BFFCu)
+/* 1 ms of the CLINT's 10 MHz timebase */
+#define WAKE_TICKS 10000u
 
 extern uint32_t __kiln_data_load, __kiln_data_start, __kiln_data_end, __kiln_bss_start, __kiln_bss_end;
 int main(void);
@@ -90,8 +96,35 @@ void kiln_board_uart_write(uint8_t byte) {
   UART_THR = byte;
 }
 
+/*
+ * Under -icount QEMU runs the CPU until the next virtual-clock deadline before its main loop looks at
+ * the UART's host side; with no timer armed that can be never (the MPS2 boards have their SysTick
+ * interrupt). So while waiting for input, keep a CLINT compare armed 1 ms ahead: its deadline (no
+ * interrupt is enabled, nothing runs) hands QEMU's main loop a turn. Not done while computing, so
+ * measured intervals execute no extra instructions.
+ */
+static void arm_wake(void) {
+  uint32_t hi, lo;
+  uint64_t at;
+  do {
+    hi = CLINT_MTIME_HI;
+    lo = CLINT_MTIME_LO;
+  } while (hi != CLINT_MTIME_HI);
+  at = (((uint64_t)hi << 32) | lo) + WAKE_TICKS;
+  CLINT_MTIMECMP_HI = 0xFFFFFFFFu; /* no early match while the low word changes */
+  CLINT_MTIMECMP_LO = (uint32_t)at;
+  CLINT_MTIMECMP_HI = (uint32_t)(at >> 32);
+}
+
 uint8_t kiln_board_uart_read(void) {
+  uint32_t armed_at = CLINT_MTIME_LO;
+  arm_wake();
   while ((UART_LSR & LSR_DR) == 0) {
+    uint32_t now = CLINT_MTIME_LO;
+    if (now - armed_at >= WAKE_TICKS) {
+      armed_at = now;
+      arm_wake();
+    }
   }
   return UART_RBR;
 }

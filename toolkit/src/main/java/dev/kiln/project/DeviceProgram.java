@@ -300,7 +300,19 @@ public final class DeviceProgram {
       for (Path o : objectFiles) link.add(o.toString());
       link.addAll(platform.libs());
       link.addAll(List.of("-o", exe.toString()));
-      HostProgram.exec(link, staging, 300);
+      try {
+        HostProgram.exec(link, staging, 300);
+      } catch (IOException e) {
+        if (platform.isMicrocontroller() && String.valueOf(e.getMessage()).contains("overflowed by")) {
+          // the linker only says "region overflowed": link once more keeping the output, to report every size
+          List<String> keep = new ArrayList<>(link);
+          keep.set(keep.size() - 1, exe + ".too-large");
+          keep.add(keep.size() - 2, "-Wl,--noinhibit-exec");
+          HostProgram.exec(keep, staging, 300);
+          FirmwareSize.measure(Path.of(exe + ".too-large"), platform).requireFits();
+        }
+        throw e;
+      }
       if (platform.isMicrocontroller()) FirmwareSize.measure(exe, platform).requireFits();
       List<List<String>> ordered = new ArrayList<>(commands);
       ordered.sort((a, b) -> String.join(" ", a).compareTo(String.join(" ", b)));

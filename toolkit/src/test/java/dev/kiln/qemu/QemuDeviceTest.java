@@ -144,10 +144,10 @@ class QemuDeviceTest {
     Model digits = model(c);
     String onHost;
     try (DeviceSession dev = digits.build(Executor.graph()).flash(Device.host())) {
-      onHost = assertThrows(KilnException.class, () -> dev.executor().setInput("images", Tensor.load(c.input(0, 0)))).getMessage();
+      onHost = assertThrows(KilnException.class, () -> dev.executor().setInput("predict_image", Tensor.load(c.input(0, 0)))).getMessage();
     }
     try (DeviceSession dev = digits.build(Executor.graph()).flash(AN386)) {
-      assertEquals(onHost, assertThrows(KilnException.class, () -> dev.executor().setInput("images", Tensor.load(c.input(0, 0))))
+      assertEquals(onHost, assertThrows(KilnException.class, () -> dev.executor().setInput("predict_image", Tensor.load(c.input(0, 0))))
           .getMessage());
       assertTrue(dev.toString().contains("graph JSON linked into the program (it does not fit one 2048-byte packet)"), dev.toString());
       // still usable afterwards
