@@ -197,6 +197,17 @@ def check_seed(nb):
         return err[0].evalue.splitlines()[0]
     check(name + "a wrong name is a Kiln error listing both names, shown with its fix and no stack trace", wrong_name)
 
+    def board():
+        c = cell(nb, 'Device.qemu("mps2-an386")')
+        out = stdout(c)
+        assert "host == board:      true" in out and "board == reference: true" in out, out
+        m = re.search(r"instructions per inference on the board: (\d+)", out)
+        assert m and 100000 < int(m.group(1)) < 5000000, out
+        html = data(c, "text/html")
+        assert count(html, 'aria-label="bar chart: top 10 of 10 classes') == 2, "want the host's and the board's bar charts"
+        return out.strip().replace("\n", "; ")
+    check(name + "the same model on Device.host() and Device.qemu(\"mps2-an386\"): equal outputs, an instruction count", board)
+
     def timings():
         c = cell(nb, "timeEvaluator()")
         html = data(c, "text/html")

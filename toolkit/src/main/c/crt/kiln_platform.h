@@ -25,8 +25,12 @@ int kiln_platform_write(void *platform, const uint8_t *bytes, size_t n, int flus
  */
 size_t kiln_platform_read(void *platform, uint8_t *buffer, size_t capacity);
 
-/* Microseconds from an arbitrary origin, monotonic, wrapping at 2^64. */
-uint64_t kiln_platform_time_us(void *platform);
+/*
+ * Nanoseconds from an arbitrary origin, monotonic, wrapping at 2^64, at the resolution the board's
+ * clock has (a 25 MHz tick is 40 ns). On QEMU with -icount shift=S this is the virtual clock, which
+ * advances exactly 2^S ns per executed instruction: the host turns it into instruction counts.
+ */
+uint64_t kiln_platform_time_ns(void *platform);
 
 /*
  * Stops the device for good. Called by kiln_abort() after the reason went to the host as a kLog

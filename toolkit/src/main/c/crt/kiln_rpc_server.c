@@ -851,12 +851,12 @@ static void run_time_evaluator(kiln_runtime *rt, unsigned slot, int num) {
   for (r = 0; r < ev->repeat; ++r) {
     int64_t number = ev->number;
     int64_t zero_readings = 0;
-    uint64_t elapsed_us;
+    uint64_t elapsed_ns;
     double seconds;
     uint64_t bits;
     for (;;) {
       int64_t i;
-      uint64_t start = kiln_time_us(rt);
+      uint64_t start = kiln_time_ns(rt);
       for (i = 0; i < number; ++i) {
         if (ev->fn(rt->arg_values, rt->arg_codes, num, &ret, &ret_code, rt) != 0) {
           rt->calling_module = NULL;
@@ -864,20 +864,20 @@ static void run_time_evaluator(kiln_runtime *rt, unsigned slot, int num) {
           return;
         }
       }
-      elapsed_us = kiln_time_us(rt) - start;
-      if (elapsed_us == 0 && zero_readings < ev->limit_zero_time_iterations) {
+      elapsed_ns = kiln_time_ns(rt) - start;
+      if (elapsed_ns == 0 && zero_readings < ev->limit_zero_time_iterations) {
         zero_readings++;
         number *= 2;
         continue;
       }
-      if (ev->min_repeat_ms <= 0 || elapsed_us >= (uint64_t)ev->min_repeat_ms * 1000u || elapsed_us == 0) break;
+      if (ev->min_repeat_ms <= 0 || elapsed_ns >= (uint64_t)ev->min_repeat_ms * 1000000u || elapsed_ns == 0) break;
       {
         int64_t grown = (int64_t)((double)number * 1.618);
-        int64_t needed = (int64_t)((double)ev->min_repeat_ms * 1000.0 / ((double)elapsed_us / (double)number)) + 1;
+        int64_t needed = (int64_t)((double)ev->min_repeat_ms * 1e6 / ((double)elapsed_ns / (double)number)) + 1;
         number = grown > needed ? grown : needed;
       }
     }
-    seconds = (double)elapsed_us / 1e6 / (double)number;
+    seconds = (double)elapsed_ns / 1e9 / (double)number;
     memcpy(&bits, &seconds, sizeof(bits));
     kiln_put_u64(rt->timing_bytes + 8 * r, bits);
   }

@@ -121,7 +121,9 @@ void kiln_abort(kiln_runtime *rt, int32_t code, const char *reason) {
   kiln_platform_abort(rt->platform, code, reason != NULL ? reason : "");
 }
 
-uint64_t kiln_time_us(kiln_runtime *rt) { return kiln_platform_time_us(rt->platform); }
+uint64_t kiln_time_ns(kiln_runtime *rt) { return kiln_platform_time_ns(rt->platform); }
+
+uint64_t kiln_time_us(kiln_runtime *rt) { return kiln_platform_time_ns(rt->platform) / 1000u; }
 
 /* ---- stack high-water ---- */
 

@@ -141,6 +141,8 @@ void kiln_log(kiln_runtime *rt, const char *format, ...);
 /* Sends "kiln abort 0x<code>: <reason>" as a kLog, then calls kiln_platform_abort. Never returns. */
 void kiln_abort(kiln_runtime *rt, int32_t code, const char *reason);
 uint64_t kiln_time_us(kiln_runtime *rt);
+/* The platform's clock in nanoseconds (kiln_platform_time_ns): what the time evaluator measures with. */
+uint64_t kiln_time_ns(kiln_runtime *rt);
 /* State of the module whose function is being called (kiln_module.state), else NULL. */
 void *kiln_module_state(kiln_runtime *rt);
 

@@ -40,4 +40,9 @@ int kiln_aot_executor_create(kiln_value *args, int *type_codes, int num_args, ki
 int kiln_graph_executor_create(kiln_value *args, int *type_codes, int num_args, kiln_value *ret, int *ret_code,
                                void *resource_handle);
 
+/* The graph JSON linked into the program (NUL-terminated; empty when none is). A board whose packet
+ * cannot carry the JSON gets it here, and the host calls tvm.graph_executor.create with an empty
+ * string: the device program builder (dev.kiln.project.DeviceProgram) generates this definition. */
+extern const char kiln_linked_graph_json[];
+
 #endif /* KILN_EXECUTORS_H */

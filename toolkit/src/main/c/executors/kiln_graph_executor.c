@@ -551,6 +551,7 @@ int kiln_graph_executor_create(kiln_value *args, int *codes, int num, kiln_value
   size_t total, at;
   uint64_t pool_bytes;
   int32_t n, e, num_args = 0, num_pools;
+  const char *json;
   int status = kiln_exec_check_count(rt, CREATE, num, 4, 4,
                                      "4 arguments (Str graph_json, Module system_lib, Int device_type, Int device_id)");
   if (status != 0) return status;
@@ -574,7 +575,16 @@ int kiln_graph_executor_create(kiln_value *args, int *codes, int num, kiln_value
   }
   status = kiln_exec_require_free_slot(rt, CREATE);
   if (status != 0) return status;
-  status = kiln_graph_parse(rt, CREATE, args[0].v_str, strlen(args[0].v_str), &g);
+  json = args[0].v_str;
+  if (json[0] == '\0') {
+    /* an empty string asks for the graph linked into the program (it did not fit one packet) */
+    json = kiln_linked_graph_json;
+    if (json[0] == '\0') {
+      kiln_set_error(rt, CREATE ": the graph JSON is empty and none is linked into this device program");
+      return KILN_ERR_INVALID_ARG;
+    }
+  }
+  status = kiln_graph_parse(rt, CREATE, json, strlen(json), &g);
   if (status != 0) return status;
   for (n = 0; n < g->num_nodes; ++n) {
     if (g->nodes[n].is_op) num_args += g->nodes[n].num_inputs + g->nodes[n].num_outputs;

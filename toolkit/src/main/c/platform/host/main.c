@@ -78,11 +78,11 @@ size_t kiln_platform_read(void *platform, uint8_t *buffer, size_t capacity) {
   }
 }
 
-uint64_t kiln_platform_time_us(void *platform) {
+uint64_t kiln_platform_time_ns(void *platform) {
   struct timespec ts;
   (void)platform;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 void kiln_platform_abort(void *platform, int32_t code, const char *reason) {

@@ -15,6 +15,7 @@ import dev.kiln.compile.Compiler;
 import dev.kiln.compile.MemoryPlan;
 import dev.kiln.project.DeviceProgram;
 import dev.kiln.project.FolderWriter;
+import dev.kiln.project.Platform;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -74,9 +75,11 @@ public final class Build {
    * program is built with gcc (cached by content) and run as a local process.
    */
   public DeviceSession flash(Device target) {
-    Args.notNull(target, "target", "flash(target)", "a device: Device.host(), Device.serial(\"/dev/ttyACM0\") or Device.tcp(host, port)");
-    Path program = null;
-    if (target.kind() == Device.Kind.HOST) program = deviceProgram().executable();
+    Args.notNull(target, "target", "flash(target)", "a device: Device.host(), Device.qemu(\"mps2-an386\"), Device.serial(\"/dev/ttyACM0\") or Device.tcp(host, port)");
+    DeviceProgram program = null;
+    if (target.kind() == Device.Kind.HOST || (target.kind() == Device.Kind.QEMU && target.firmware() == null)) {
+      program = deviceProgram(target);
+    }
     return DeviceSession.open(this, target, program);
   }
 
@@ -85,11 +88,22 @@ public final class Build {
    * stdin/stdout), built with gcc and cached by content; run it behind a pseudo-terminal to stand in
    * for a board on a serial line.
    */
-  public DeviceProgram deviceProgram() {
+  public DeviceProgram deviceProgram() { return deviceProgram(Device.host()); }
+
+  /**
+   * The device program of this build for {@code target}'s platform (gcc for the host, the board's
+   * cross compiler for a QEMU board), built or reused from the cache. A firmware that does not fit
+   * the board is refused here, with its sizes.
+   */
+  public DeviceProgram deviceProgram(Device target) {
     try {
-      return DeviceProgram.build(device);
+      Platform platform = Platform.named(target.platformName());
+      List<String> defines = target.kind() == Device.Kind.QEMU ? List.of("KILN_QEMU_ICOUNT_SHIFT=" + target.icountShift()) : List.of();
+      return DeviceProgram.build(device, platform, defines, DeviceProgram.defaultCache());
+    } catch (dev.kiln.project.ProgramTooLargeException e) {
+      throw new KilnException(model.name() + " (" + executor + "): " + e.getMessage(), e);
     } catch (IOException e) {
-      throw new KilnException("building the device program for " + model.name() + " failed: " + e.getMessage(), e);
+      throw new KilnException("building the device program of " + model.name() + " for " + target + " failed: " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new KilnException("interrupted while building the device program", e);
@@ -125,11 +139,31 @@ public final class Build {
    * Flash and RAM of this build's host device program, read from its ELF: code (model and runtime),
    * weights, operator parameters, data, bss and the arena. Builds the program if needed (cached).
    */
-  public dev.kiln.project.ProgramMemory deviceMemory() {
+  public dev.kiln.project.ProgramMemory deviceMemory() { return memoryOf(deviceProgram()); }
+
+  /** Flash and RAM of {@code program} (this build's device program for some platform), read from its ELF. */
+  dev.kiln.project.ProgramMemory memoryOf(DeviceProgram program) {
     try {
-      return deviceProgram().memory(device.prefix());
+      return program.memory(device.prefix());
     } catch (IOException e) {
       throw new KilnException("reading the memory of " + model.name() + "'s device program failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Writes a self-contained firmware project for a board of {@code architecture} ("cortex-m" or
+   * "riscv32"): this build's device library, the runtime, the platform hooks to fill, QEMU examples,
+   * Makefile, CMakeLists.txt and README.md. All or nothing.
+   */
+  public Path firmwareProject(Path dir, String architecture) {
+    Args.notNull(dir, "dir", "firmwareProject(dir, architecture)", "the folder to write, e.g. Path.of(\"firmware\")");
+    Args.notNull(architecture, "architecture", "firmwareProject(dir, architecture)", "\"cortex-m\" or \"riscv32\"");
+    try {
+      return dev.kiln.project.FirmwareProject.write(device, architecture, dir);
+    } catch (IllegalArgumentException e) {
+      throw new KilnException(e.getMessage(), e);
+    } catch (IOException e) {
+      throw new KilnException("could not write the firmware project " + dir + ": " + e.getMessage(), e);
     }
   }
 

@@ -6,10 +6,12 @@ import dev.kiln.micro.GraphExecutor;
 import dev.kiln.micro.Session;
 import dev.kiln.rpc.RemoteException;
 import dev.kiln.rpc.RpcOptions;
+import dev.kiln.project.DeviceProgram;
+import dev.kiln.transport.QemuTransport;
 import dev.kiln.transport.Transport;
+import java.time.Duration;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -42,6 +44,7 @@ public final class DeviceSession implements AutoCloseable {
 
   private final Build build;
   private final Device device;
+  private final DeviceProgram program;
   private final Session session;
   private final String link;
   private final long pid;
@@ -52,8 +55,10 @@ public final class DeviceSession implements AutoCloseable {
   private volatile State state = State.OPEN;
   private volatile String failure;
 
-  private DeviceSession(Build build, Device device, Session session, String link, long pid, List<String> logs) {
+  private DeviceSession(Build build, Device device, DeviceProgram program, Session session, String link, long pid,
+                        List<String> logs) {
     this.logs = logs;
+    this.program = program;
     this.build = build;
     this.device = device;
     this.session = session;
@@ -61,19 +66,25 @@ public final class DeviceSession implements AutoCloseable {
     this.pid = pid;
   }
 
-  static DeviceSession open(Build build, Device device, Path program) {
+  static DeviceSession open(Build build, Device device, DeviceProgram program) {
     List<String> logs = Collections.synchronizedList(new ArrayList<>());
     Duration handshake = device.timeout().compareTo(HANDSHAKE) < 0 ? device.timeout() : HANDSHAKE;
-    RpcOptions options = RpcOptions.builder().replyTimeout(device.timeout()).handshakeTimeout(handshake).logListener(logs::add).build();
+    RpcOptions.Builder ob = RpcOptions.builder().replyTimeout(device.timeout()).handshakeTimeout(handshake).logListener(logs::add);
+    if (device.kind() == Device.Kind.QEMU) {
+      // qemu-cortex-m.md §8: no boot banner to wait for; ping until the firmware answers
+      ob.handshakeTimeout(Duration.ofSeconds(15)).handshakeRetry(Duration.ofMillis(100));
+    }
+    RpcOptions options = ob.build();
     try {
       Transport t = device.wrap(switch (device.kind()) {
-        case HOST -> Transport.process(List.of(program.toString()));
+        case HOST -> Transport.process(List.of(program.executable().toString()));
         case SERIAL -> Transport.serialLink(device.address(), device.port(), device.timeout());
         case TCP -> Transport.tcp(device.address(), device.port(), device.timeout());
+        case QEMU -> QemuTransport.start(qemuCommand(program, device), device.isTcp() ? QemuTransport.Link.TCP : QemuTransport.Link.PTY);
       });
       String link = t.toString();
-      long pid = t instanceof dev.kiln.transport.ProcessTransport p ? p.pid() : -1;
-      DeviceSession opened = new DeviceSession(build, device, Session.open(t, options), link, pid, logs);
+      long pid = t instanceof dev.kiln.transport.ProcessTransport p ? p.pid() : t instanceof QemuTransport q ? q.pid() : -1;
+      DeviceSession opened = new DeviceSession(build, device, program, Session.open(t, options), link, pid, logs);
       for (Consumer<DeviceSession> listener : OPEN_LISTENERS) {
         try {
           listener.accept(opened);
@@ -86,6 +97,16 @@ public final class DeviceSession implements AutoCloseable {
     } catch (IOException e) {
       throw new KilnDeviceException("could not open a session with " + device + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The QEMU command line for a firmware: the board's machine, the ELF, semihosting (for exits) and -icount. */
+  static List<String> qemuCommand(DeviceProgram program, Device device) throws IOException {
+    dev.kiln.project.Platform platform = program != null ? program.platform() : dev.kiln.project.Platform.named(device.platformName());
+    List<String> cmd = new ArrayList<>(platform.qemu());
+    cmd.addAll(List.of("-kernel", (program != null ? program.executable() : device.firmware()).toString()));
+    if (platform.architecture().equals("cortex-m")) cmd.addAll(List.of("-semihosting-config", "enable=on,target=native"));
+    cmd.addAll(List.of("-icount", "shift=" + device.icountShift() + ",sleep=off"));
+    return cmd;
   }
 
   /**
@@ -117,6 +138,27 @@ public final class DeviceSession implements AutoCloseable {
   /** Why the session failed, or null. */
   public String failure() { return failure; }
 
+  /** The device program this session runs (built by Kiln), or null for a board flashed beforehand. */
+  public DeviceProgram program() { return program; }
+
+  /**
+   * True when the graph JSON is linked into the device program (it does not fit one packet of the
+   * board). For a program Kiln did not build (a flashed board, a given firmware) the same rule is
+   * applied to the device's packet size, as {@code kiln project} applied it when it wrote the program.
+   */
+  public boolean graphJsonLinked() {
+    if (program != null) return program.graphJsonLinked();
+    if (build.executor().kind() != Executor.Kind.GRAPH) return false;
+    if (linkedByRule == null) {
+      long packet = call("GetCRTMaxPacketSize", () -> session.rpc().getGlobalFunction(dev.kiln.rpc.RpcClient.MAX_PACKET_FUNCTION)
+          .callLong()) + 11;
+      linkedByRule = DeviceProgram.linksGraphJson(build.graphJson(), (int) packet);
+    }
+    return linkedByRule;
+  }
+
+  private Boolean linkedByRule;
+
   /** The low-level session (RPC client, system library). */
   public Session session() { return session; }
 
@@ -129,7 +171,8 @@ public final class DeviceSession implements AutoCloseable {
       ensureOpen("executor()");
       if (executor == null) {
         DeviceExecutor device = call("create " + build.executor(), () -> switch (build.executor().kind()) {
-          case GRAPH -> GraphExecutor.create(session, build.graphJson(), build.model().inputs().stream().map(TensorInfo::name).toList());
+          case GRAPH -> GraphExecutor.create(session, graphJsonLinked() ? "" : build.graphJson(),
+              build.model().inputs().stream().map(TensorInfo::name).toList());
           case AOT -> AotExecutor.create(session, build.executor().moduleName());
         });
         executor = new ModelExecutor(this, build, device);
@@ -140,10 +183,13 @@ public final class DeviceSession implements AutoCloseable {
 
   /**
    * The device clock's instructions per microsecond where the platform counts instructions rather
-   * than time (QEMU with {@code -icount shift=0} runs one instruction per virtual nanosecond: 1000);
-   * empty for every wall clock, which is every device kind so far.
+   * than time: QEMU with {@code -icount shift=N} runs one instruction per 2^N virtual nanoseconds;
+   * empty for every wall clock.
    */
-  java.util.OptionalDouble instructionsPerMicrosecond() { return java.util.OptionalDouble.empty(); }
+  java.util.OptionalDouble instructionsPerMicrosecond() {
+    return device.kind() == Device.Kind.QEMU && device.icountShift() >= 0
+        ? java.util.OptionalDouble.of(1000.0 / (1L << device.icountShift())) : java.util.OptionalDouble.empty();
+  }
 
   /**
    * The deepest the device's stack has reached since it started, in bytes, measured by the device
@@ -164,11 +210,11 @@ public final class DeviceSession implements AutoCloseable {
    * device measured so far (run the model first to include its deepest call).
    */
   public dev.kiln.project.ProgramMemory memory() {
-    if (device.kind() != Device.Kind.HOST) {
+    if (program == null) {
       throw new KilnException("the firmware on " + device + " was built outside Kiln, so its ELF is unknown; "
           + "build.deviceMemory() gives the host device program's figures, session.stackHighWater() the board's stack");
     }
-    dev.kiln.project.ProgramMemory m = build.deviceMemory();
+    dev.kiln.project.ProgramMemory m = build.memoryOf(program);
     java.util.OptionalLong stack = stackHighWater();
     return stack.isPresent() ? m.withStackHighWater(stack.getAsLong()) : m;
   }
@@ -255,6 +301,11 @@ public final class DeviceSession implements AutoCloseable {
   }
 
   @Override public String toString() {
-    return build.model().name() + " (" + build.executor() + ") on " + device + " over " + link + ": " + state.name().toLowerCase(java.util.Locale.ROOT);
+    String graph = build.executor().kind() != Executor.Kind.GRAPH ? ""
+        : state == State.OPEN && graphJsonLinked() ? "; graph JSON linked into the program (it does not fit one "
+            + (program != null ? program.sizes().packetBytes() + "-byte " : "") + "packet)"
+        : "; graph JSON sent in the create call";
+    return build.model().name() + " (" + build.executor() + ") on " + device + " over " + link + graph + ": "
+        + state.name().toLowerCase(java.util.Locale.ROOT);
   }
 }

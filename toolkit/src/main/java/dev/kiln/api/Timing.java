@@ -25,11 +25,58 @@ public final class Timing {
 
   public Result measure() {
     double[] s = session.call("time_evaluator(run)", evaluator::measure);
-    return new Result(session.build().executor().toString(), evaluator.number(), s);
+    return new Result(session.build().executor().toString(), evaluator.number(), s, session.device().icountShift());
+  }
+
+  /**
+   * Instructions of one {@code run} on a QEMU board, exact and deterministic: QEMU's {@code -icount}
+   * makes the board's clock an instruction counter (2^shift ns per instruction), each round is
+   * rounded to whole instructions, and the evaluator's own cost (timer reads, loop, call) is
+   * calibrated away by measuring 1 and 2 calls per round: the count is T(2) - T(1). Two rounds of
+   * each must agree, else this fails saying so.
+   */
+  public long instructions() {
+    if (session.device().icountShift() < 0) {
+      throw new KilnException("instruction counts need a QEMU board (its -icount clock); " + session.device()
+          + " measures time: use measure()");
+    }
+    Result one = number(1).repeat(2).measure();
+    Result two = number(2).repeat(2).measure();
+    long[] a = one.instructionsPerRound();
+    long[] b = two.instructionsPerRound();
+    if (a[0] != a[1] || b[0] != b[1]) {
+      throw new KilnException("instruction counts differ between rounds (" + java.util.Arrays.toString(a) + ", "
+          + java.util.Arrays.toString(b) + "): is QEMU running with -icount?");
+    }
+    return b[0] - a[0];
   }
 
   /** Mean seconds per call of each round; medians and spread derived. */
-  public record Result(String executor, int number, double[] secondsPerCall) {
+  public record Result(String executor, int number, double[] secondsPerCall, int icountShift) {
+    public Result(String executor, int number, double[] secondsPerCall) { this(executor, number, secondsPerCall, -1); }
+
+    /**
+     * QEMU boards: instructions executed in each round (all {@code number} calls, plus the
+     * evaluator's fixed cost of a few dozen instructions), exact: the -icount clock advances 2^shift ns
+     * per instruction and its 40 ns ticks are finer than that from shift 6 up, so rounding recovers
+     * the count. Empty for other devices.
+     */
+    public long[] instructionsPerRound() {
+      if (icountShift < 0) return new long[0];
+      long[] out = new long[secondsPerCall.length];
+      for (int i = 0; i < out.length; i++) out[i] = Math.round(secondsPerCall[i] * number * 1e9 / (1L << icountShift));
+      return out;
+    }
+
+    /** QEMU boards: the median round's instructions divided by {@code number} (see {@link #instructionsPerRound()}); NaN elsewhere. */
+    public double instructionsPerCall() {
+      long[] r = instructionsPerRound();
+      if (r.length == 0) return Double.NaN;
+      long[] v = r.clone();
+      Arrays.sort(v);
+      return (double) v[v.length / 2] / number;
+    }
+
     public double medianMicros() {
       double[] v = secondsPerCall.clone();
       Arrays.sort(v);
@@ -42,6 +89,10 @@ public final class Timing {
     public double maxMicros() { return Arrays.stream(secondsPerCall).max().orElse(Double.NaN) * 1e6; }
 
     @Override public String toString() {
+      if (icountShift >= 0) {
+        return String.format(Locale.ROOT, "%s: %,.0f instructions per run (QEMU -icount shift %d; %d rounds of %d: %s)", executor,
+            instructionsPerCall(), icountShift, secondsPerCall.length, number, Arrays.toString(instructionsPerRound()));
+      }
       return String.format(Locale.ROOT, "%s: median %.2f us per run (min %.2f, max %.2f; %d rounds of %d)", executor, medianMicros(),
           minMicros(), maxMicros(), secondsPerCall.length, number);
     }

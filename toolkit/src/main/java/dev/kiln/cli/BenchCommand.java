@@ -57,6 +57,11 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--no-device", description = "Skip the on-device timing over RPC (host device process).")
   boolean noDevice;
 
+  @Option(names = "--device", defaultValue = "host", paramLabel = "DEVICE", description = "host (the table above), or "
+      + "qemu:BOARD[,tcp] (e.g. qemu:mps2-an386): per model the firmware's flash and RAM, instructions per inference "
+      + "(QEMU -icount, exact), and the UART link's throughput both ways (default: ${DEFAULT-VALUE}).")
+  String device;
+
   @Option(names = "--link", description = "Also print the RPC link figures: stdio throughput copying 1 MiB each way, empty-call latency, session open time.")
   boolean link;
 
@@ -65,6 +70,7 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    if (!device.equals("host")) return boardBench(out, RunCommand.parseDevice(device));
     if (link) {
       out.flush();
       dev.kiln.rpc.RpcBench.main(new String[] {"5000"});
@@ -103,6 +109,70 @@ final class BenchCommand implements Callable<Integer> {
       FolderWriter.deleteTree(work);
     }
     return 0;
+  }
+
+  /**
+   * Per model on a QEMU board: firmware flash and RAM (AoT executor), instructions per inference
+   * for the AoT and graph executors (Timing.instructions(): exact, calibrated), and the link
+   * measured with 16 KiB copies to and from a device array.
+   */
+  private Integer boardBench(PrintWriter out, Device board) throws IOException, InterruptedException {
+    if (board.kind() != Device.Kind.QEMU) throw new dev.kiln.api.KilnException("kiln bench --device takes host or qemu:BOARD, not " + device);
+    List<Path> files = models.isEmpty() ? discover() : models;
+    out.println("Kiln bench on " + board + ": " + files.size() + " model(s); instructions are QEMU -icount counts per inference");
+    out.printf(Locale.ROOT, "%-20s %11s %10s %13s %13s %12s %12s%n", "model", "flash B", "RAM B", "aot instr", "graph instr",
+        "up KiB/s", "down KiB/s");
+    for (Path f : files) {
+      try {
+        Model m = Kiln.load(f);
+        List<Tensor> values = new ArrayList<>();
+        for (Path p : sampleInputs(f, m)) values.add(Tensor.load(p));
+        long[] instr = new long[2];
+        double[] link = {Double.NaN, Double.NaN};
+        String flash = "-";
+        String ram = "-";
+        int k = 0;
+        for (Executor ex : List.of(Executor.aot(), Executor.graph())) {
+          Build b = m.build(ex);
+          try (DeviceSession session = b.flash(board)) {
+            if (k == 0) {
+              var size = session.program().size();
+              flash = Long.toString(size.flash());
+              ram = Long.toString(size.ram());
+            }
+            ModelExecutor exec = session.executor();
+            for (int i = 0; i < values.size(); i++) exec.setInput(i, values.get(i));
+            instr[k] = session.timeEvaluator().instructions();
+            if (k == 0) link = linkKiBps(session);
+          }
+          k++;
+        }
+        out.printf(Locale.ROOT, "%-20s %11s %10s %,13d %,13d %12.1f %12.1f%n", name(f), flash, ram, instr[0], instr[1], link[0], link[1]);
+      } catch (RuntimeException e) {
+        out.printf("%-20s error: %s%n", name(f), e.getMessage());
+      }
+      out.flush();
+    }
+    out.println("flash: text+data of the firmware ELF (runtime, executors, model, platform, libc); RAM: data+bss (the runtime's");
+    out.println("buffers and device memory, the model's arena; the stack is extra). instr: Timing.instructions(), run() of the executor");
+    out.println("as the host calls it, the same number in every boot. up/down: 16 KiB copied to/from a device array over the UART");
+    out.println("(RPC framing included; the raw CMSDK UART moves 11-28 KiB/s up and 230-1050 KiB/s down: shared/docs/qemu-cortex-m.md §7).");
+    return 0;
+  }
+
+  private static double[] linkKiBps(DeviceSession session) throws IOException {
+    byte[] data = new byte[16 << 10];
+    new java.util.Random(1).nextBytes(data);
+    var rpc = session.session().rpc();
+    try (var a = rpc.empty(new long[] {data.length}, dev.kiln.rpc.DataType.UINT8)) {
+      long t0 = System.nanoTime();
+      a.copyFrom(data);
+      long t1 = System.nanoTime();
+      byte[] back = a.toByteArray();
+      long t2 = System.nanoTime();
+      if (!Arrays.equals(back, data)) throw new IOException("the 16 KiB copy came back different");
+      return new double[] {data.length / 1024.0 / ((t1 - t0) / 1e9), data.length / 1024.0 / ((t2 - t1) / 1e9)};
+    }
   }
 
   /** "layout <model>: NCHW in/out, N TRANSPOSE op(s) of M ops (k bytes moved per inference)". */

@@ -52,7 +52,9 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--module-name", defaultValue = "default", description = "Symbol prefix tvmgen_<name>_ (default: ${DEFAULT-VALUE}).")
   String moduleName;
 
-  @Option(names = "--device", defaultValue = "host", description = "host (a local device process), serial:PATH[@BAUD] or tcp:HOST:PORT (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--device", defaultValue = "host", description = "host (a local device process), qemu:BOARD[,tcp] (mps2-an385, mps2-an386, mps2-an505, microbit, riscv32-virt: "
+      + "the firmware is built and QEMU started; UART over its pseudo-terminal, or TCP), serial:PATH[@BAUD] or tcp:HOST:PORT "
+      + "(default: ${DEFAULT-VALUE}).")
   String device;
 
   @Option(names = "--input", paramLabel = "NAME=FILE.npy", description = "An input by model name, C name or index; repeat for each input.")
@@ -120,6 +122,16 @@ final class RunCommand implements Callable<Integer> {
 
   static Device parseDevice(String spec) {
     if (spec.equals("host")) return Device.host();
+    if (spec.startsWith("qemu:")) {
+      String[] parts = spec.substring(5).split(",");
+      Device d = Device.qemu(parts[0]);
+      for (int i = 1; i < parts.length; i++) {
+        if (parts[i].equals("tcp")) d = d.overTcp();
+        else if (parts[i].equals("pty")) d = d.overPty();
+        else throw new KilnException("--device qemu:BOARD[,tcp|,pty], not '" + spec + "'");
+      }
+      return d;
+    }
     if (spec.startsWith("serial:")) {
       String rest = spec.substring(7);
       int at = rest.lastIndexOf('@');
@@ -131,6 +143,6 @@ final class RunCommand implements Callable<Integer> {
       if (colon < 0) throw new KilnException("--device tcp:HOST:PORT, not '" + spec + "'");
       return Device.tcp(rest.substring(0, colon), Integer.parseInt(rest.substring(colon + 1)));
     }
-    throw new KilnException("--device must be host, serial:PATH or tcp:HOST:PORT, not '" + spec + "'");
+    throw new KilnException("--device must be host, qemu:BOARD[,tcp], serial:PATH or tcp:HOST:PORT, not '" + spec + "'");
   }
 }

@@ -1,7 +1,6 @@
 package dev.kiln.cli;
 
 import dev.kiln.api.Build;
-import dev.kiln.api.Device;
 import dev.kiln.api.DeviceSession;
 import dev.kiln.api.Executor;
 import dev.kiln.api.ModelExecutor;
@@ -30,7 +29,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "verify", mixinStandardHelpOptions = true,
     description = {"Runs a model on sample<s>_in<i>.npy and compares with sample<s>_out<j>.npy (int8 bit-exact; float32",
         "within 1e-5*(|ref|+max|ref|)) three ways: the AoT C interface built with gcc into a firmware-style host program,",
-        "and over microTVM RPC on the host device with the graph executor and the AoT executor, setting each input by",
+        "and over microTVM RPC on the device (--device: the host process, or a QEMU board) with the graph executor and the",
+        "AoT executor, setting each input by",
         "its model name. Exit status 0 only if every output of every way matches."})
 final class VerifyCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -48,6 +48,10 @@ final class VerifyCommand implements Callable<Integer> {
 
   @Option(names = "--no-rpc", description = "Only the standalone C interface; skip the executors over RPC.")
   boolean noRpc;
+
+  @Option(names = "--device", defaultValue = "host", description = "Where the executors run over RPC: host, qemu:BOARD[,tcp] "
+      + "(e.g. qemu:mps2-an386), serial:PATH or tcp:HOST:PORT (default: ${DEFAULT-VALUE}).")
+  String device;
 
   @Override public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
@@ -78,7 +82,7 @@ final class VerifyCommand implements Callable<Integer> {
     }
     if (!noRpc) {
       for (Executor ex : List.of(Executor.graph(), Executor.aot())) {
-        try (DeviceSession dev = m.build(ex).flash(Device.host())) {
+        try (DeviceSession dev = m.build(ex).flash(RunCommand.parseDevice(device))) {
           out.println("\n== " + ex + " executor over RPC on " + dev.transport() + ", inputs set by model name");
           ModelExecutor exec = dev.executor();
           for (int s = 0; s < inputs.size(); s++) {

@@ -37,10 +37,12 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The host device program of a model: a POSIX process speaking microTVM's protocol on stdin/stdout
- * (platform/host/main.c), built with gcc from the generated system library and kernel library
- * ({@link DeviceModelWriter}), the device runtime ({@code runtime/crt/*.c}) and the executors
- * ({@code runtime/executors/*.c}). Start it as a process and open an RPC session over its pipes.
+ * The one builder of device programs: the generated system library and kernel library ({@link
+ * DeviceModelWriter}), the device runtime ({@code runtime/crt/*.c}), the executors ({@code
+ * runtime/executors/*.c}) and a {@link Platform}'s folders, compiled and linked with the platform's
+ * compiler. For {@link Platform#host()} the result is a POSIX process speaking microTVM's protocol on
+ * stdin/stdout; for a microcontroller it is an ELF firmware (checked against the board's flash and
+ * RAM: a program that does not fit is refused here, with the sizes), run under QEMU or flashed.
  *
  * <p>Builds are cached by content under a cache folder: every translation unit is compiled once per
  * (its text, the headers it includes, the flags), so the runtime, the executors and the kernels are
@@ -53,8 +55,9 @@ import java.util.stream.Stream;
 public final class DeviceProgram {
   /** Warnings every file of a device program passes cleanly. */
   public static final List<String> FLAGS = List.of("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic");
-  private static final String RUNTIME = "/dev/kiln/runtime/";
+  static final String RUNTIME = "/dev/kiln/runtime/";
   private static final String EXECUTABLE = "kiln-device";
+  private static final String FIRMWARE = "kiln-device.elf";
   /** The cache keeps the most recently used programs and objects, dropping the oldest beyond these counts. */
   static final int KEEP_PROGRAMS = 200;
   static final int KEEP_OBJECTS = 2000;
@@ -71,8 +74,8 @@ public final class DeviceProgram {
 
     public Sizes {
       if (packetBytes < 256) throw new IllegalArgumentException("packetBytes < 256: " + packetBytes);
-      if (arenaBytes < 64 * 1024 || arenaBytes > 0xFFFF_0000L) {
-        throw new IllegalArgumentException("arenaBytes out of 64 KiB..4 GiB: " + arenaBytes);
+      if (arenaBytes < 1024 || arenaBytes > 0xFFFF_0000L) {
+        throw new IllegalArgumentException("arenaBytes out of 1 KiB..4 GiB: " + arenaBytes);
       }
     }
 
@@ -82,6 +85,21 @@ public final class DeviceProgram {
      * again for arrays the host allocates, plus the executor's tables.
      */
     public static Sizes of(DeviceModelWriter writer) {
+      return of(writer, Platform.host());
+    }
+
+    /**
+     * For a microcontroller the packet is the board's (microTVM's 2048: a graph JSON that does not
+     * fit is linked into the firmware instead) and the device memory is what the model needs plus
+     * 1 KiB, rounded to 1 KiB, so that small boards keep their RAM (at least the platform's
+     * min_device_memory_bytes, room for arrays the host allocates).
+     */
+    public static Sizes of(DeviceModelWriter writer, Platform platform) {
+      if (platform.isMicrocontroller()) {
+        long json = writer.graphJson().map(g -> (long) g.text().getBytes(StandardCharsets.UTF_8).length).orElse(0L);
+        long need = 2 * writer.ioBytes() + writer.graphJson().map(GraphJson::totalPoolBytes).orElse(0L) + 2 * json + 1024;
+        return new Sizes(platform.packetBytes(), Math.max(platform.minDeviceMemoryBytes(), (need + 1023) / 1024 * 1024));
+      }
       long ioBytes = writer.ioBytes();
       long json = writer.graphJson().map(g -> (long) g.text().getBytes(StandardCharsets.UTF_8).length).orElse(0L);
       long packetNeed = json == 0 ? 0 : json + 1024;
@@ -107,11 +125,15 @@ public final class DeviceProgram {
   private final boolean reused;
   private final Duration buildTime;
   private final Sizes sizes;
+  private final Platform platform;
+  private final boolean graphJsonLinked;
 
   private DeviceProgram(Path directory, List<List<String>> commands, String hash, boolean reused, Duration buildTime,
-                        Sizes sizes) {
+                        Sizes sizes, Platform platform, boolean graphJsonLinked) {
     this.directory = directory;
-    this.executable = directory.resolve(EXECUTABLE);
+    this.graphJsonLinked = graphJsonLinked;
+    this.platform = platform;
+    this.executable = directory.resolve(platform.isHost() ? EXECUTABLE : FIRMWARE);
     this.commands = commands;
     this.hash = hash;
     this.reused = reused;
@@ -134,28 +156,112 @@ public final class DeviceProgram {
     return build(writer.files(), Sizes.of(writer), cache);
   }
 
+  /** Builds (or reuses) the program of {@code writer}'s model for {@code platform} in the default cache. */
+  public static DeviceProgram build(DeviceModelWriter writer, Platform platform) throws IOException, InterruptedException {
+    return build(writer, platform, defaultCache());
+  }
+
+  /**
+   * Builds (or reuses) the program of {@code writer}'s model for {@code platform} in {@code cache}.
+   * A graph JSON that does not fit one packet of the platform (microTVM's 2 KiB on boards) is linked
+   * into the program; the host then creates the executor with an empty JSON ({@link #graphJsonLinked()}).
+   */
+  public static DeviceProgram build(DeviceModelWriter writer, Platform platform, Path cache)
+      throws IOException, InterruptedException {
+    return build(writer, platform, List.of(), cache);
+  }
+
+  /** As {@link #build(DeviceModelWriter, Platform, Path)} with extra -D defines (e.g. KILN_QEMU_ICOUNT_SHIFT=7). */
+  public static DeviceProgram build(DeviceModelWriter writer, Platform platform, List<String> defines, Path cache)
+      throws IOException, InterruptedException {
+    Sizes sizes = Sizes.of(writer, platform);
+    List<GeneratedFile> files = new ArrayList<>(writer.files());
+    String json = writer.graphJson().map(GraphJson::text).orElse("");
+    if (linksGraphJson(json, sizes.packetBytes())) files.add(linkedGraph(json));
+    return build(files, sizes, platform, defines, cache);
+  }
+
+  /** Bytes of a tvm.graph_executor.create request besides the JSON (RPC header, the other arguments), with margin. */
+  static final int CREATE_OVERHEAD = 128;
+
+  /**
+   * The rule both the builder and the host apply: a graph JSON is linked into the device program
+   * when it and the create call's other bytes exceed one packet of the device.
+   */
+  public static boolean linksGraphJson(String json, int packetBytes) {
+    return !json.isEmpty() && json.getBytes(StandardCharsets.UTF_8).length + CREATE_OVERHEAD > packetBytes;
+  }
+
+  static GeneratedFile noLinkedGraph() {
+    return new GeneratedFile(LINKED_GRAPH, "/* Generated by Kiln: no graph JSON is linked; the host sends it. */\n"
+        + "#include \"kiln_executors.h\"\n\nconst char kiln_linked_graph_json[] = \"\";\n");
+  }
+  private static final String LINKED_GRAPH = "src/kiln_linked_graph.c";
+
+  /** The definition of kiln_linked_graph_json (runtime/executors/kiln_executors.h): bytes, as C99 limits string literals to 4095. */
+  static GeneratedFile linkedGraph(String json) {
+    StringBuilder c = new StringBuilder("/* Generated by Kiln: the graph JSON, linked because it does not fit one packet. */\n"
+        + "#include \"kiln_executors.h\"\n\nconst char kiln_linked_graph_json[] = {");
+    byte[] b = json.getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i < b.length; i++) {
+      c.append(i % 24 == 0 ? "\n  " : " ").append(b[i] & 0xFF).append(',');
+    }
+    c.append("\n  0};\n");
+    return new GeneratedFile(LINKED_GRAPH, c.toString());
+  }
+
+  /** True when the graph JSON is linked into this program (it did not fit one packet). */
+  public boolean graphJsonLinked() { return graphJsonLinked; }
+
+  /** As {@link #build(List, Sizes, Platform, List, Path)} for the host platform. */
+  public static DeviceProgram build(List<GeneratedFile> generated, Sizes sizes, Path cache)
+      throws IOException, InterruptedException {
+    return build(generated, sizes, Platform.host(), List.of(), cache);
+  }
+
   /**
    * Builds (or reuses) a program from generated files (paths relative to {@code codegen/host}:
    * {@code include/...}, {@code src/...}; one of them defines {@code kiln_system_lib()}).
    */
-  public static DeviceProgram build(List<GeneratedFile> generated, Sizes sizes, Path cache)
-      throws IOException, InterruptedException {
+  public static DeviceProgram build(List<GeneratedFile> generated, Sizes sizes, Platform platform, List<String> defines,
+                                    Path cache) throws IOException, InterruptedException {
     long start = System.nanoTime();
     Map<String, String> files = new TreeMap<>();
     for (GeneratedFile f : generated) files.put("codegen/host/" + f.path(), f.text());
+    boolean linked = files.containsKey("codegen/host/" + LINKED_GRAPH);
+    if (!linked) files.put("codegen/host/" + noLinkedGraph().path(), noLinkedGraph().text());
     for (String dir : List.of("crt", "executors")) {
       for (String name : listResources(RUNTIME + dir + "/")) {
         if (name.equals("kiln_syslib_empty.c") || !(name.endsWith(".c") || name.endsWith(".h"))) continue;
         files.put("runtime/" + dir + "/" + name, resource(RUNTIME + dir + "/" + name));
       }
     }
-    files.put("runtime/platform/host/main.c", resource(RUNTIME + "platform/host/main.c"));
+    if (generated.stream().noneMatch(f -> f.path().endsWith(".c"))) {
+      files.put("runtime/crt/kiln_syslib_empty.c", resource(RUNTIME + "crt/kiln_syslib_empty.c"));
+    }
+    List<String> platformDirs = new ArrayList<>();
+    for (String dir : platform.sources()) {
+      platformDirs.add("runtime/platform/" + dir);
+      for (String name : listResources(RUNTIME + "platform/" + dir + "/")) {
+        if (name.endsWith(".c") || name.endsWith(".h") || name.endsWith(".ld")) {
+          files.put("runtime/platform/" + dir + "/" + name, resource(RUNTIME + "platform/" + dir + "/" + name));
+        }
+      }
+    }
+    String script = platform.linkerScript().isEmpty() ? null : "runtime/platform/" + platform.linkerScript();
+    if (script != null) files.put(script, resource(RUNTIME + "platform/" + platform.linkerScript()));
     List<String> flags = new ArrayList<>(FLAGS);
+    flags.addAll(platform.cflags());
     flags.addAll(sizes.defines());
-    String compiler = HostProgram.compiler();
+    for (String d : defines) flags.add("-D" + d);
+    String compiler = platform.isHost() ? HostProgram.compiler() : platform.compiler();
+    String output = platform.isHost() ? EXECUTABLE : FIRMWARE;
 
     MessageDigest all = sha256();
     update(all, compiler);
+    update(all, platform.toString());
+    for (String f : platform.ldflags()) update(all, f);
+    for (String f : platform.libs()) update(all, f);
     for (String f : flags) update(all, f);
     files.forEach((k, v) -> {
       update(all, k);
@@ -164,10 +270,10 @@ public final class DeviceProgram {
     String hash = HexFormat.of().formatHex(all.digest()).substring(0, 24);
     Path programs = cache.resolve("programs");
     Path dir = programs.resolve(hash);
-    if (Files.isRegularFile(dir.resolve(EXECUTABLE))) {
+    if (Files.isRegularFile(dir.resolve(output))) {
       touch(dir);
       List<List<String>> commands = readCommands(dir.resolve("build.txt"));
-      return new DeviceProgram(dir, commands, hash, true, Duration.ofNanos(System.nanoTime() - start), sizes);
+      return new DeviceProgram(dir, commands, hash, true, Duration.ofNanos(System.nanoTime() - start), sizes, platform, linked);
     }
     Files.createDirectories(programs);
     Path objects = cache.resolve("objects");
@@ -179,16 +285,35 @@ public final class DeviceProgram {
         Files.createDirectories(p.getParent());
         Files.writeString(p, e.getValue(), StandardCharsets.UTF_8);
       }
-      List<String> includeDirs = List.of("codegen/host/include", "runtime/crt", "runtime/executors");
+      List<String> includeDirs = new ArrayList<>(List.of("codegen/host/include", "runtime/crt", "runtime/executors"));
+      includeDirs.addAll(platformDirs);
       List<String> units = new ArrayList<>();
       for (String path : files.keySet()) if (path.endsWith(".c")) units.add(path);
       List<List<String>> commands = Collections.synchronizedList(new ArrayList<>());
       List<Path> objectFiles = compileAll(compiler, flags, includeDirs, units, files, staging, objects, commands);
-      Path exe = staging.resolve(EXECUTABLE);
+      Path exe = staging.resolve(output);
       List<String> link = new ArrayList<>(List.of(compiler));
+      link.addAll(platform.cflags());
+      link.addAll(platform.ldflags());
+      for (String d : platformDirs) link.add("-L" + staging.resolve(d));
+      if (script != null) link.addAll(List.of("-T", staging.resolve(script).toString()));
       for (Path o : objectFiles) link.add(o.toString());
-      link.addAll(List.of("-lm", "-o", exe.toString()));
-      HostProgram.exec(link, staging, 300);
+      link.addAll(platform.libs());
+      link.addAll(List.of("-o", exe.toString()));
+      try {
+        HostProgram.exec(link, staging, 300);
+      } catch (IOException e) {
+        if (platform.isMicrocontroller() && String.valueOf(e.getMessage()).contains("overflowed by")) {
+          // the linker only says "region overflowed": link once more keeping the output, to report every size
+          List<String> keep = new ArrayList<>(link);
+          keep.set(keep.size() - 1, exe + ".too-large");
+          keep.add(keep.size() - 2, "-Wl,--noinhibit-exec");
+          HostProgram.exec(keep, staging, 300);
+          FirmwareSize.measure(Path.of(exe + ".too-large"), platform).requireFits();
+        }
+        throw e;
+      }
+      if (platform.isMicrocontroller()) FirmwareSize.measure(exe, platform).requireFits();
       List<List<String>> ordered = new ArrayList<>(commands);
       ordered.sort((a, b) -> String.join(" ", a).compareTo(String.join(" ", b)));
       ordered.add(link);
@@ -200,13 +325,13 @@ public final class DeviceProgram {
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(staging, dir);
       } catch (IOException e) {
-        if (!Files.isRegularFile(dir.resolve(EXECUTABLE))) throw e; // another build finished first: use it
+        if (!Files.isRegularFile(dir.resolve(output))) throw e; // another build finished first: use it
         deleteTree(staging);
       }
       prune(programs, KEEP_PROGRAMS);
       prune(objects, KEEP_OBJECTS);
       return new DeviceProgram(dir, readCommands(dir.resolve("build.txt")), hash, false,
-          Duration.ofNanos(System.nanoTime() - start), sizes);
+          Duration.ofNanos(System.nanoTime() - start), sizes, platform, linked);
     } catch (IOException | InterruptedException | RuntimeException e) {
       deleteTree(staging);
       throw e;
@@ -304,8 +429,13 @@ public final class DeviceProgram {
     return out;
   }
 
-  /** The program; run it with no arguments, stdin/stdout are the link. */
+  /** The program (host: run it with no arguments, stdin/stdout are the link) or the firmware ELF. */
   public Path executable() { return executable; }
+
+  public Platform platform() { return platform; }
+
+  /** Flash and RAM of a firmware (from its ELF); for the host program, its sections as the linker laid them out. */
+  public FirmwareSize size() throws IOException, InterruptedException { return FirmwareSize.measure(executable, platform); }
 
   /** The folder with the sources ({@code codegen/host}, {@code runtime}), {@code build.txt} and the program. */
   public Path directory() { return directory; }
@@ -334,7 +464,7 @@ public final class DeviceProgram {
   }
 
   @Override public String toString() {
-    return "DeviceProgram(" + executable + (reused ? ", reused" : ", built in " + buildTime.toMillis() + " ms") + ")";
+    return "DeviceProgram(" + platform.name() + ", " + executable + (graphJsonLinked ? ", graph JSON linked into the program" : "") + (reused ? ", reused" : ", built in " + buildTime.toMillis() + " ms") + ")";
   }
 
   // ---- helpers ------------------------------------------------------------------------------

@@ -131,7 +131,10 @@ public final class HostProgram {
     try {
       proc = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     } catch (IOException e) {
-      throw new IOException("cannot start " + cmd.get(0) + " (" + e.getMessage() + "); is it installed? (apt-get install gcc)", e);
+      String pkg = cmd.get(0).startsWith("arm-none-eabi") ? "gcc-arm-none-eabi libnewlib-arm-none-eabi"
+          : cmd.get(0).startsWith("riscv64-unknown-elf") ? "gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf" : "gcc";
+      throw new IOException("cannot start " + cmd.get(0) + " (" + e.getMessage() + "); is it installed? (./install, or "
+          + "apt-get install --no-install-recommends " + pkg + ")", e);
     }
     if (!proc.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
       proc.destroyForcibly();

@@ -1,5 +1,7 @@
 package dev.kiln.rpc;
 
+import dev.kiln.project.DeviceProgram;
+import dev.kiln.project.Platform;
 import dev.kiln.transport.Transport;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,8 +24,8 @@ public final class RpcBench {
     int calls = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
     Path dir = Files.createTempDirectory("kiln-rpc-bench");
     for (int packet : new int[] {2048, 65536}) {
-      Path program = HostDeviceBuild.build(dir.resolve("p" + packet), null,
-          List.of("KILN_MAX_PACKET_BYTES=" + packet, "KILN_READ_CHUNK_BYTES=4096"));
+      Path program = DeviceProgram.build(List.of(), new DeviceProgram.Sizes(packet, 2L << 20), Platform.host(),
+          List.of("KILN_READ_CHUNK_BYTES=4096"), dir).executable();
       System.out.printf(Locale.ROOT, "== host device, stdio pipes, KILN_MAX_PACKET_BYTES=%d ==%n", packet);
       bench(program, calls);
     }

@@ -24,7 +24,7 @@ import java.util.OptionalLong;
  * a new transport after a link failure. Not thread-safe.
  */
 public final class RpcClient implements Closeable {
-  static final String MAX_PACKET_FUNCTION = "tvm.rpc.server.GetCRTMaxPacketSize";
+  public static final String MAX_PACKET_FUNCTION = "tvm.rpc.server.GetCRTMaxPacketSize";
   static final String LIST_FUNCTIONS = "kiln.rpc.ListFunctions";
   static final String MODULE_GET_FUNCTION = "tvm.rpc.server.ModuleGetFunction";
   /** Packets up to this size are sent without first asking the device for its packet limit. */

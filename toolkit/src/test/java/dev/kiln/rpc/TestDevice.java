@@ -1,9 +1,10 @@
 package dev.kiln.rpc;
 
+import dev.kiln.codegen.GeneratedFile;
+import dev.kiln.project.DeviceProgram;
 import dev.kiln.transport.Transport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -17,10 +18,18 @@ final class TestDevice {
   static synchronized Path program() {
     if (program == null) {
       try {
-        Path dir = Files.createTempDirectory("kiln-rpc-device");
-        program = HostDeviceBuild.build(dir, TEST_SYSLIB, List.of());
+        String syslib;
+        try (var in = TestDevice.class.getResourceAsStream(TEST_SYSLIB)) {
+          syslib = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        program = DeviceProgram.build(List.of(new GeneratedFile("src/kiln_test_syslib.c", syslib)),
+            new DeviceProgram.Sizes(2048, 2L << 20), Path.of(System.getProperty("java.io.tmpdir"), "kiln-device-test-cache"))
+            .executable();
       } catch (IOException e) {
         throw new UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
       }
     }
     return program;

@@ -28,7 +28,12 @@ public final class TimingView {
     StringColumn max = StringColumn.create("max us", new String[] {us(r.maxMicros())});
     IntColumn rounds = IntColumn.create("rounds", new int[] {r.secondsPerCall().length});
     IntColumn number = IntColumn.create("runs per round", new int[] {r.number()});
-    return Table.create("", executor, median, min, max, rounds, number);
+    Table t = Table.create("", executor, median, min, max, rounds, number);
+    if (r.icountShift() >= 0) {
+      // a QEMU board: its clock counts instructions (-icount), so the count is the figure; the us are virtual time
+      t.addColumns(StringColumn.create("instructions per run", new String[] {String.format(Locale.ROOT, "%,.0f", r.instructionsPerCall())}));
+    }
+    return t;
   }
 
   static String strip(Timing.Result r) {

@@ -1,0 +1,62 @@
+/*
+ * The microcontroller platform: the Kiln runtime served over one UART, for every board that
+ * implements kiln_board.h (platform/<board>/). Blocking, single-threaded: the main loop reads a
+ * byte, feeds it, and every reply is written before the next byte is read (the UART back-pressures
+ * the host). The runtime instance is the one static the design allows.
+ */
+#include "kiln_board.h"
+#include "kiln_executors.h"
+#include "kiln_mcu.h"
+#include "kiln_platform.h"
+#include "kiln_runtime.h"
+#include "kiln_syslib.h"
+
+static kiln_runtime runtime;
+
+int kiln_platform_write(void *platform, const uint8_t *bytes, size_t n, int flush) {
+  size_t i;
+  (void)platform;
+  (void)flush;
+  for (i = 0; i < n; ++i) kiln_board_uart_write(bytes[i]);
+  return 0;
+}
+
+size_t kiln_platform_read(void *platform, uint8_t *buffer, size_t capacity) {
+  (void)platform;
+  if (capacity == 0) return 0;
+  buffer[0] = kiln_board_uart_read();
+  return 1;
+}
+
+uint64_t kiln_platform_time_ns(void *platform) {
+  (void)platform;
+  return kiln_board_time_ns();
+}
+
+void kiln_platform_abort(void *platform, int32_t code, const char *reason) {
+  (void)platform;
+  kiln_board_stop(code, reason);
+  for (;;) {
+  }
+}
+
+void kiln_mcu_fault(const char *reason) {
+  /* A CPU fault: tell the host why (as kiln_abort does), then stop. */
+  kiln_abort(&runtime, KILN_ERR_CHECK_FAILURE, reason);
+}
+
+int main(void) {
+  uint64_t t;
+  kiln_board_init();
+  t = kiln_board_time_ns();
+  kiln_runtime_init(&runtime, &runtime, kiln_system_lib(), (uint8_t)(t ^ (t >> 8) ^ (t >> 16)));
+  (void)kiln_executors_register(&runtime);
+  for (;;) {
+    if (kiln_runtime_serve(&runtime) == KILN_ERR_SHUTDOWN) {
+      /* After the host's shutdown the device waits for the next session (a host opening a new one
+       * starts with a handshake, which the runtime answers again after re-initialising). */
+      kiln_runtime_init(&runtime, &runtime, kiln_system_lib(), (uint8_t)(kiln_board_time_ns() >> 3));
+      (void)kiln_executors_register(&runtime);
+    }
+  }
+}

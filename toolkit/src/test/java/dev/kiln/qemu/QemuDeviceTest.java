@@ -1,0 +1,192 @@
+package dev.kiln.qemu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.kiln.api.Device;
+import dev.kiln.api.DeviceSession;
+import dev.kiln.api.Executor;
+import dev.kiln.api.Kiln;
+import dev.kiln.api.KilnDeviceException;
+import dev.kiln.api.KilnException;
+import dev.kiln.api.Model;
+import dev.kiln.api.ModelExecutor;
+import dev.kiln.api.Tensor;
+import dev.kiln.api.TensorInfo;
+import dev.kiln.api.Timing;
+import dev.kiln.testing.ReferenceModels;
+import dev.kiln.testing.ReferenceModels.Case;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Models run on emulated boards through the public API, exactly as on {@code Device.host()}: the
+ * firmware (runtime + executors + the model's device library + platform/qemu-*) is built with the
+ * board's cross compiler, QEMU boots it, and the host drives it over the UART — QEMU's
+ * pseudo-terminal opened with jSerialComm, or a TCP socket. Outputs are compared with TFLite's
+ * reference kernels / onnxruntime: int8 bit-exact, float32 within 1e-5 * (|ref| + max|ref|).
+ */
+class QemuDeviceTest {
+  static final Device AN386 = Device.qemu("mps2-an386");
+  static final List<Executor> EXECUTORS = List.of(Executor.graph(), Executor.aot(), Executor.aot().interfaceApi("c").unpackedApi(true));
+  private static final Map<Path, Model> MODELS = new ConcurrentHashMap<>();
+
+  @BeforeAll static void needsQemu() {
+    assumeTrue(onPath("qemu-system-arm") && onPath("arm-none-eabi-gcc"),
+        "qemu-system-arm or arm-none-eabi-gcc is not installed (./install adds qemu-system-arm and gcc-arm-none-eabi)");
+  }
+
+  static Model model(Case c) {
+    return MODELS.computeIfAbsent(c.modelFile(), f -> Kiln.load(f, c.loadOptions()));
+  }
+
+  /** Every shared model x graph / AoT packed / AoT C unpacked; the link and the input names alternate. */
+  static Stream<Arguments> sharedModels() {
+    List<Arguments> out = new ArrayList<>();
+    List<Case> cases = new ArrayList<>(ReferenceModels.shared("tflite"));
+    cases.addAll(ReferenceModels.shared("onnx"));
+    int k = 0;
+    for (Case c : cases) {
+      for (Executor e : EXECUTORS) out.add(Arguments.of(c, e, (k++ % 2 == 0) ? "pty" : "tcp"));
+    }
+    return out.stream();
+  }
+
+  @ParameterizedTest(name = "{0} on mps2-an386, {1}, over {2}")
+  @MethodSource("sharedModels")
+  void everySharedModelRunsOnMps2An386AndMatchesTheReference(Case c, Executor executor, String link) {
+    Device device = link.equals("tcp") ? AN386.overTcp() : AN386;
+    assertRunsOnBoard(c, executor, device);
+  }
+
+  @ParameterizedTest(name = "digits_cnn_int8 on {0}")
+  @ValueSource(strings = {"mps2-an385", "mps2-an505", "microbit", "riscv32-virt"})
+  void theOtherBoardsRunAModel(String board) {
+    assumeTrue(!board.equals("riscv32-virt") || (onPath("qemu-system-riscv32") && onPath("riscv64-unknown-elf-gcc")),
+        "qemu-system-riscv32 / riscv64-unknown-elf-gcc not installed");
+    assertRunsOnBoard(ReferenceModels.shared("tflite", "digits_cnn_int8"), Executor.aot(), Device.qemu(board));
+  }
+
+  @Test void floatModelsRunOnTheCortexM33AndRiscV() {
+    assumeTrue(onPath("qemu-system-riscv32") && onPath("riscv64-unknown-elf-gcc"), "RISC-V tools not installed");
+    Case c = ReferenceModels.shared("tflite", "mlperf_kws_float");
+    assertRunsOnBoard(c, Executor.graph(), Device.qemu("mps2-an505").overTcp());
+    assertRunsOnBoard(c, Executor.aot().interfaceApi("c").unpackedApi(true), Device.qemu("riscv32-virt"));
+  }
+
+  @Test void theMicrobitRefusesAModelTooBigAtBuildTimeWithTheSizes() {
+    Model vww = model(ReferenceModels.shared("tflite", "mlperf_vww_int8"));
+    KilnException e = assertThrows(KilnException.class, () -> vww.build(Executor.aot()).flash(Device.qemu("microbit")));
+    String m = e.getMessage();
+    assertTrue(m.contains("does not fit qemu-microbit") && m.contains("of 262,144") && m.contains("of 16,384")
+        && m.matches("(?s).*flash [\\d,]+ bytes \\(code and constants [\\d,]+.*RAM [\\d,]+ bytes \\(data [\\d,]+ \\+ bss [\\d,]+.*"), m);
+  }
+
+  static void assertRunsOnBoard(Case c, Executor executor, Device device) {
+    Model model = model(c);
+    List<String> problems = new ArrayList<>();
+    try (DeviceSession dev = model.build(executor).flash(device)) {
+      ModelExecutor ex = dev.executor();
+      for (int s : c.samples()) {
+        for (int i = 0; i < model.inputs().size(); i++) {
+          TensorInfo in = model.inputs().get(i);
+          // inputs by the model's own name and by the C name, alternately
+          ex.setInput((s + i) % 2 == 0 ? in.name() : in.cName(), Tensor.load(c.input(s, i)));
+        }
+        ex.run();
+        for (int j = 0; j < model.outputs().size(); j++) {
+          String why = c.mismatch(j, ex.getOutput(j), Tensor.load(c.output(s, j)));
+          if (why != null) problems.add("sample " + s + " output " + j + ": " + why);
+        }
+      }
+      if (!problems.isEmpty()) fail(c.name() + " (" + executor + ") on " + dev + ":\n  " + String.join("\n  ", problems));
+    }
+  }
+
+  @Test void instructionCountsAreExactAndTheSameInEveryBoot() {
+    Model digits = model(ReferenceModels.shared("tflite", "digits_cnn_int8"));
+    long[] counts = new long[2];
+    for (int boot = 0; boot < 2; boot++) {
+      try (DeviceSession dev = digits.build(Executor.aot()).flash(AN386.overTcp())) {
+        dev.executor().setInput(0, Tensor.load(ReferenceModels.shared("tflite", "digits_cnn_int8").input(0, 0))).run();
+        counts[boot] = dev.timeEvaluator().instructions();
+        Timing.Result r = dev.timeEvaluator().number(3).repeat(3).measure();
+        long[] rounds = r.instructionsPerRound();
+        assertEquals(rounds[0], rounds[1], r.toString());
+        assertEquals(rounds[0], rounds[2], r.toString());
+        // three calls and the evaluator's fixed cost: the calibrated count times three plus that cost
+        long overhead = rounds[0] - 3 * counts[boot];
+        assertTrue(overhead >= 0 && overhead < 200, "evaluator cost " + overhead + " instructions: " + r);
+      }
+    }
+    assertEquals(counts[0], counts[1], "instructions per inference in two boots");
+    assertTrue(counts[0] > 100_000 && counts[0] < 1_000_000, "digits_cnn_int8: " + counts[0] + " instructions");
+  }
+
+  @Test void hostSideErrorsAreTheSameAsOnTheHostDevice() {
+    Case c = ReferenceModels.shared("tflite", "digits_cnn_int8");
+    Model digits = model(c);
+    String onHost;
+    try (DeviceSession dev = digits.build(Executor.graph()).flash(Device.host())) {
+      onHost = assertThrows(KilnException.class, () -> dev.executor().setInput("predict_image", Tensor.load(c.input(0, 0)))).getMessage();
+    }
+    try (DeviceSession dev = digits.build(Executor.graph()).flash(AN386)) {
+      assertEquals(onHost, assertThrows(KilnException.class, () -> dev.executor().setInput("predict_image", Tensor.load(c.input(0, 0))))
+          .getMessage());
+      assertTrue(dev.toString().contains("graph JSON linked into the program (it does not fit one 2048-byte packet)"), dev.toString());
+      // still usable afterwards
+      dev.executor().setInput("predict_images:0", Tensor.load(c.input(0, 0))).run();
+      assertNull(c.mismatch(0, dev.executor().getOutput(0), Tensor.load(c.output(0, 0))));
+    }
+  }
+
+  @Test void aBoardKilledMidTransferIsAClearErrorWithinTheTimeoutAndANewSessionWorks() throws Exception {
+    Case c = ReferenceModels.shared("tflite", "mlperf_vww_float"); // 110 KiB input: seconds over the UART
+    Model vww = model(c);
+    Device device = AN386.timeout(Duration.ofSeconds(20));
+    Tensor input = Tensor.load(c.input(0, 0));
+    try (DeviceSession dev = vww.build(Executor.aot()).flash(device)) {
+      long pid = dev.devicePid().orElseThrow();
+      ModelExecutor ex = dev.executor();
+      Thread killer = new Thread(() -> {
+        try {
+          Thread.sleep(700);
+          ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      killer.start();
+      long t0 = System.nanoTime();
+      KilnDeviceException e = assertThrows(KilnDeviceException.class, () -> ex.setInput(0, input));
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      killer.join();
+      assertTrue(seconds < 20, "failed after " + seconds + " s");
+      assertTrue(e.getMessage().contains("QEMU (pid " + pid + ") exited with status"), e.getMessage());
+      assertEquals(DeviceSession.State.FAILED, dev.state());
+    }
+    Case digits = ReferenceModels.shared("tflite", "digits_cnn_int8");
+    assertRunsOnBoard(digits, Executor.aot(), device);
+  }
+
+  static boolean onPath(String tool) {
+    for (String d : System.getenv().getOrDefault("PATH", "").split(":")) if (Files.isExecutable(Path.of(d, tool))) return true;
+    return false;
+  }
+}
