@@ -7,7 +7,19 @@ public enum OpType {
   /** A permutation of the axes (ONNX Transpose; layout changes at the model boundary). */
   TRANSPOSE,
   /** min(max(x, min), max) with arbitrary bounds (ONNX Clip that is not a RELU or RELU6). */
-  CLAMP;
+  CLAMP,
+  // family: elementwise math (ops-eltwise)
+  ABS, NEG, SQRT, RSQRT, SQUARE, EXP, LOG, SIN, COS, CEIL, FLOOR, ROUND,
+  DIV, FLOOR_DIV, FLOOR_MOD, POW, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM,
+  EQUAL, NOT_EQUAL, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL, LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT,
+  /** cond ? x1 : x2 with broadcasting of all three inputs. */
+  SELECT_V2, CAST, ELU, LEAKY_RELU, HARD_SWISH, PRELU, GELU, RELU_N1_TO_1, LOG_SOFTMAX,
+  /** Sum of any number of same-shape inputs. */
+  ADD_N,
+  /** Zeros of the input's shape and type. */
+  ZEROS_LIKE,
+  /** The output (whose shape is the constant dims input 0) filled with the scalar input 1. */
+  FILL;
 
   /** True for ops whose output is only a new view of the input's bytes. */
   public boolean isView() { return this == RESHAPE; }

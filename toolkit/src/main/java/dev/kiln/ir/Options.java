@@ -81,4 +81,11 @@ public sealed interface Options {
 
   /** CLAMP: {@code min(max(x, min), max)} in real values; {@code min > max} gives {@code max} everywhere. */
   record Clamp(float min, float max) implements Options {}
+
+  // family: elementwise math (ops-eltwise)
+  /** LEAKY_RELU: {@code x > 0 ? x : alpha * x}. */
+  record LeakyRelu(float alpha) implements Options {}
+
+  /** GELU: exact (erf) or the tanh approximation. */
+  record Gelu(boolean approximate) implements Options {}
 }

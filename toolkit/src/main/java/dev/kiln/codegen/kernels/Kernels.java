@@ -24,6 +24,9 @@ public final class Kernels {
     SOURCES.addAll(ElementwiseKernels.SOURCES);
     LayoutKernels.register(EMITTERS);
     SOURCES.addAll(LayoutKernels.SOURCES);
+    // family: elementwise math (ops-eltwise)
+    MathKernels.register(EMITTERS);
+    SOURCES.addAll(MathKernels.SOURCES);
   }
 
   private Kernels() {}
