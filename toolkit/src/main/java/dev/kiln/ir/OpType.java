@@ -12,7 +12,19 @@ public enum OpType {
   /** TFLite TRANSPOSE_CONV: inputs (output shape, filter [Cout, KH, KW, Cin], input, optional bias). */
   TRANSPOSE_CONV,
   /** TFLite BATCH_MATMUL: a matrix product over the last two axes, batch axes broadcast. */
-  BATCH_MATMUL;
+  BATCH_MATMUL,
+  // family: elementwise math (ops-eltwise)
+  ABS, NEG, SQRT, RSQRT, SQUARE, EXP, LOG, SIN, COS, CEIL, FLOOR, ROUND,
+  DIV, FLOOR_DIV, FLOOR_MOD, POW, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM,
+  EQUAL, NOT_EQUAL, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL, LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT,
+  /** cond ? x1 : x2 with broadcasting of all three inputs. */
+  SELECT_V2, CAST, ELU, LEAKY_RELU, HARD_SWISH, PRELU, GELU, RELU_N1_TO_1, LOG_SOFTMAX,
+  /** Sum of any number of same-shape inputs. */
+  ADD_N,
+  /** Zeros of the input's shape and type. */
+  ZEROS_LIKE,
+  /** The output (whose shape is the constant dims input 0) filled with the scalar input 1. */
+  FILL;
 
   /** True for ops whose output is only a new view of the input's bytes. */
   public boolean isView() { return this == RESHAPE; }

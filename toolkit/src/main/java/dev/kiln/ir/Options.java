@@ -91,4 +91,10 @@ public sealed interface Options {
 
   /** BATCH_MATMUL: {@code out[..., i, j] = sum_k x'[..., i, k] * y'[..., k, j]}, x' = adjX ? x^T : x (same for y). */
   record BatchMatMul(boolean adjX, boolean adjY) implements Options {}
+  // family: elementwise math (ops-eltwise)
+  /** LEAKY_RELU: {@code x > 0 ? x : alpha * x}. */
+  record LeakyRelu(float alpha) implements Options {}
+
+  /** GELU: exact (erf) or the tanh approximation. */
+  record Gelu(boolean approximate) implements Options {}
 }

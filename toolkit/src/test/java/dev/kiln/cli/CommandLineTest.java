@@ -151,7 +151,7 @@ class CommandLineTest {
   @Test
   void everyBadModelIsOneSentenceOnStderrAndNoOutputFolder(@TempDir Path tmp) throws Exception {
     String[][] cases = {
-        {"unsupported_op.tflite", "operator #0 EXP (builtin code 47) is not supported by Kiln"},
+        {"unsupported_op.tflite", "operator #0 BUCKETIZE (builtin code 147) is not supported by Kiln"},
         {"two_subgraphs.tflite", "the model has 3 subgraphs"},
         {"extra_subgraph.tflite", "the model has 2 subgraphs"},
         {"dynamic_shape.tflite", "has a dynamic dimension"},

@@ -27,6 +27,9 @@ public final class Kernels {
     // family: heavy NN operators (ops-nn2); after NnKernels, whose CONV_2D/DEPTHWISE_CONV_2D/FULLY_CONNECTED it extends to 16x8
     Nn2Kernels.register(EMITTERS);
     SOURCES.addAll(Nn2Kernels.SOURCES);
+    // family: elementwise math (ops-eltwise)
+    MathKernels.register(EMITTERS);
+    SOURCES.addAll(MathKernels.SOURCES);
   }
 
   private Kernels() {}

@@ -32,6 +32,10 @@ final class OptionsDecoder {
   // family: heavy NN operators (ops-nn2)
   private static final int TRANSPOSE_CONV_OPTIONS = 49;
   private static final int BATCH_MATMUL_OPTIONS = 101;
+  // family: elementwise math (ops-eltwise)
+  private static final int DIV_OPTIONS = 29;
+  private static final int LEAKY_RELU_OPTIONS = 75;
+  private static final int GELU_OPTIONS = 116;
   // Operator slots.
   private static final int BUILTIN_OPTIONS_TYPE = 3;
   private static final int BUILTIN_OPTIONS = 4;
@@ -69,6 +73,38 @@ final class OptionsDecoder {
       case RELU:
       case RELU6:
         requireInput(op, 0, "input");
+        return new Options.None();
+      // family: elementwise math (ops-eltwise): DIV has a fused activation, LEAKY_RELU an alpha, GELU a flag;
+      // the others have no options that matter (CastOptions repeats the tensor types, the tensors decide).
+      case DIV: return elementwise(op, options(op, DIV_OPTIONS, "DivOptions"));
+      case LEAKY_RELU: {
+        requireInput(op, 0, "input");
+        Table o = options(op, LEAKY_RELU_OPTIONS, "LeakyReluOptions");
+        return new Options.LeakyRelu(o == null ? 0f : o.float32(0, "alpha", 0f));
+      }
+      case GELU: {
+        requireInput(op, 0, "input");
+        return new Options.Gelu(bool(options(op, GELU_OPTIONS, "GeluOptions"), 0, "approximate"));
+      }
+      case ABS: case NEG: case SQRT: case RSQRT: case SQUARE: case EXP: case LOG: case SIN: case COS: case CEIL:
+      case FLOOR: case ROUND: case LOGICAL_NOT: case CAST: case ELU: case HARD_SWISH: case RELU_N1_TO_1:
+      case LOG_SOFTMAX: case ZEROS_LIKE: case ADD_N:
+        requireInput(op, 0, "input");
+        return new Options.None();
+      case FLOOR_DIV: case FLOOR_MOD: case POW: case SQUARED_DIFFERENCE: case MAXIMUM: case MINIMUM: case EQUAL:
+      case NOT_EQUAL: case GREATER: case GREATER_EQUAL: case LESS: case LESS_EQUAL: case LOGICAL_AND: case LOGICAL_OR:
+      case PRELU:
+        requireInput(op, 0, "first input");
+        requireInput(op, 1, "second input");
+        return new Options.None();
+      case FILL:
+        requireInput(op, 0, "dims");
+        requireInput(op, 1, "value");
+        return new Options.None();
+      case SELECT_V2:
+        requireInput(op, 0, "condition");
+        requireInput(op, 1, "x");
+        requireInput(op, 2, "y");
         return new Options.None();
       default:
         throw new IllegalStateException("no options decoder for " + type);

@@ -36,7 +36,20 @@ final class SupportedOperators {
       Map.entry(114, OpType.QUANTIZE),
       // family: heavy NN operators (ops-nn2)
       Map.entry(67, OpType.TRANSPOSE_CONV),
-      Map.entry(126, OpType.BATCH_MATMUL));
+      Map.entry(126, OpType.BATCH_MATMUL),
+      // family: elementwise math (ops-eltwise)
+      Map.entry(101, OpType.ABS), Map.entry(59, OpType.NEG), Map.entry(75, OpType.SQRT), Map.entry(76, OpType.RSQRT),
+      Map.entry(92, OpType.SQUARE), Map.entry(47, OpType.EXP), Map.entry(73, OpType.LOG), Map.entry(66, OpType.SIN),
+      Map.entry(108, OpType.COS), Map.entry(104, OpType.CEIL), Map.entry(8, OpType.FLOOR), Map.entry(116, OpType.ROUND),
+      Map.entry(42, OpType.DIV), Map.entry(90, OpType.FLOOR_DIV), Map.entry(95, OpType.FLOOR_MOD), Map.entry(78, OpType.POW),
+      Map.entry(99, OpType.SQUARED_DIFFERENCE), Map.entry(55, OpType.MAXIMUM), Map.entry(57, OpType.MINIMUM),
+      Map.entry(71, OpType.EQUAL), Map.entry(72, OpType.NOT_EQUAL), Map.entry(61, OpType.GREATER),
+      Map.entry(62, OpType.GREATER_EQUAL), Map.entry(58, OpType.LESS), Map.entry(63, OpType.LESS_EQUAL),
+      Map.entry(86, OpType.LOGICAL_AND), Map.entry(84, OpType.LOGICAL_OR), Map.entry(87, OpType.LOGICAL_NOT),
+      Map.entry(123, OpType.SELECT_V2), Map.entry(53, OpType.CAST), Map.entry(111, OpType.ELU),
+      Map.entry(98, OpType.LEAKY_RELU), Map.entry(117, OpType.HARD_SWISH), Map.entry(54, OpType.PRELU),
+      Map.entry(150, OpType.GELU), Map.entry(20, OpType.RELU_N1_TO_1), Map.entry(50, OpType.LOG_SOFTMAX),
+      Map.entry(106, OpType.ADD_N), Map.entry(93, OpType.ZEROS_LIKE), Map.entry(94, OpType.FILL));
 
   private SupportedOperators() {}
 

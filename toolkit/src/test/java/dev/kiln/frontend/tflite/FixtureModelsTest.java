@@ -220,12 +220,12 @@ class FixtureModelsTest {
   }
 
   @Test
-  void bad_unsupported_op_names_exp() {
+  void bad_unsupported_op_names_bucketize() {
     Path path = resources("bad").resolve("unsupported_op.tflite");
     UnsupportedOperatorException e = assertThrows(UnsupportedOperatorException.class, () -> TfliteReader.read(path));
-    assertEquals(path + ": operator #0 EXP (builtin code 47) is not supported by Kiln: inputs ['x'] -> outputs ['Identity']."
+    assertEquals(path + ": operator #0 BUCKETIZE (builtin code 147) is not supported by Kiln: inputs ['x'] -> outputs ['Identity']."
         + " Supported operators: " + OperatorMappingTest.SUPPORTED + ".", e.getMessage());
-    assertEquals("EXP", e.operator());
+    assertEquals("BUCKETIZE", e.operator());
   }
 
   @Test

@@ -1,0 +1,431 @@
+/*
+ * Kiln kernel library: elementwise math, comparisons, logic, selection and
+ * casts. See kiln_eltwise_math.h for the API.
+ */
+#include "kiln_eltwise_math.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kiln_fixedpoint.h"
+
+/* ====================================================================== */
+/* Unary                                                                  */
+/* ====================================================================== */
+
+#define KILN_UNARY(name, T, TO, expr)                    \
+  void name(const T *x, TO *y, int32_t count) {          \
+    int32_t i;                                           \
+    for (i = 0; i < count; ++i) {                        \
+      const T v = x[i];                                  \
+      y[i] = (TO)(expr);                                 \
+    }                                                    \
+  }
+
+/* TFLite's RoundToNearest: halves go to the even neighbour. */
+static float round_half_even(float v) {
+  const float floor_v = floorf(v);
+  const float diff = v - floor_v;
+  if (diff < 0.5f || (diff == 0.5f && fmodf(floor_v, 2.0f) == 0.0f)) return floor_v;
+  return floor_v + 1.0f;
+}
+
+static float gelu_tanh(float v) {
+  const float sqrt_2_over_pi = 0.7978845608028654f;
+  return 0.5f * v * (1.0f + tanhf(sqrt_2_over_pi * (v + 0.044715f * v * v * v)));
+}
+
+KILN_UNARY(kiln_abs_f32, float, float, fabsf(v))
+KILN_UNARY(kiln_neg_f32, float, float, -v)
+KILN_UNARY(kiln_sqrt_f32, float, float, sqrtf(v))
+KILN_UNARY(kiln_rsqrt_f32, float, float, 1.0f / sqrtf(v))
+KILN_UNARY(kiln_square_f32, float, float, v * v)
+KILN_UNARY(kiln_exp_f32, float, float, expf(v))
+KILN_UNARY(kiln_log_f32, float, float, logf(v))
+KILN_UNARY(kiln_sin_f32, float, float, sinf(v))
+KILN_UNARY(kiln_cos_f32, float, float, cosf(v))
+KILN_UNARY(kiln_ceil_f32, float, float, ceilf(v))
+KILN_UNARY(kiln_floor_f32, float, float, floorf(v))
+KILN_UNARY(kiln_round_f32, float, float, round_half_even(v))
+KILN_UNARY(kiln_elu_f32, float, float, v < 0.0f ? expm1f(v) : v)
+KILN_UNARY(kiln_hard_swish_f32, float, float, v * fminf(6.0f, fmaxf(0.0f, v + 3.0f)) / 6.0f)
+KILN_UNARY(kiln_gelu_f32, float, float, 0.5f * v * (1.0f + erff(v * 0.70710678118654752f)))
+KILN_UNARY(kiln_gelu_tanh_f32, float, float, gelu_tanh(v))
+/* |INT32_MIN| wraps to itself, as std::abs does on two's complement machines */
+KILN_UNARY(kiln_abs_i32, int32_t, int32_t, v < 0 ? (int32_t)(0u - (uint32_t)v) : v)
+KILN_UNARY(kiln_neg_i32, int32_t, int32_t, (int32_t)(0u - (uint32_t)v))
+KILN_UNARY(kiln_neg_i64, int64_t, int64_t, (int64_t)(0u - (uint64_t)v))
+KILN_UNARY(kiln_logical_not_b, uint8_t, uint8_t, v == 0)
+
+void kiln_leaky_relu_f32(const float *x, float *y, int32_t count, float alpha) {
+  int32_t i;
+  for (i = 0; i < count; ++i) y[i] = x[i] > 0.0f ? x[i] : x[i] * alpha;
+}
+
+void kiln_zero_bytes(void *y, int32_t bytes) {
+  uint8_t *out = (uint8_t *)y;
+  int32_t i;
+  for (i = 0; i < bytes; ++i) out[i] = 0;
+}
+
+void kiln_fill_bytes(const void *value, void *y, int32_t count, int32_t element_bytes) {
+  const uint8_t *v = (const uint8_t *)value;
+  uint8_t *out = (uint8_t *)y;
+  int32_t i;
+  int32_t k;
+  for (i = 0; i < count; ++i) {
+    for (k = 0; k < element_bytes; ++k) out[(ptrdiff_t)i * element_bytes + k] = v[k];
+  }
+}
+
+void kiln_log_softmax_f32(const float *x, float *y, int32_t rows, int32_t depth) {
+  int32_t r;
+  for (r = 0; r < rows; ++r) {
+    const float *xr = x + (ptrdiff_t)r * depth;
+    float *yr = y + (ptrdiff_t)r * depth;
+    float max = xr[0];
+    float sum = 0.0f;
+    float log_sum;
+    int32_t c;
+    for (c = 1; c < depth; ++c) max = xr[c] > max ? xr[c] : max;
+    for (c = 0; c < depth; ++c) sum += expf(xr[c] - max);
+    log_sum = logf(sum);
+    for (c = 0; c < depth; ++c) yr[c] = xr[c] - max - log_sum;
+  }
+}
+
+void kiln_add_n_f32(const float *const *x, int32_t inputs, float *y, int32_t count) {
+  int32_t i;
+  int32_t k;
+  for (i = 0; i < count; ++i) {
+    float sum = x[0][i];
+    for (k = 1; k < inputs; ++k) sum += x[k][i];
+    y[i] = sum;
+  }
+}
+
+void kiln_add_n_i32(const int32_t *const *x, int32_t inputs, int32_t *y, int32_t count) {
+  int32_t i;
+  int32_t k;
+  for (i = 0; i < count; ++i) {
+    uint32_t sum = (uint32_t)x[0][i];
+    for (k = 1; k < inputs; ++k) sum += (uint32_t)x[k][i];
+    y[i] = (int32_t)sum;
+  }
+}
+
+/* ====================================================================== */
+/* Broadcast iteration: rows of the innermost dimension (as kiln_eltwise.c) */
+/* ====================================================================== */
+
+typedef struct {
+  int32_t index[KILN_BCAST_RANK - 1];
+  int32_t off1;
+  int32_t off2;
+} bcast_iter;
+
+static int32_t bcast_rows(const kiln_bcast *b) {
+  int32_t rows = 1;
+  int d;
+  for (d = 0; d < KILN_BCAST_RANK - 1; ++d) rows *= b->shape[d];
+  return rows;
+}
+
+static void bcast_start(bcast_iter *it) {
+  int d;
+  for (d = 0; d < KILN_BCAST_RANK - 1; ++d) it->index[d] = 0;
+  it->off1 = 0;
+  it->off2 = 0;
+}
+
+static void bcast_next(const kiln_bcast *b, bcast_iter *it) {
+  int d;
+  for (d = KILN_BCAST_RANK - 2; d >= 0; --d) {
+    it->off1 += b->stride1[d];
+    it->off2 += b->stride2[d];
+    if (++it->index[d] < b->shape[d]) return;
+    it->off1 -= b->stride1[d] * b->shape[d];
+    it->off2 -= b->stride2[d] * b->shape[d];
+    it->index[d] = 0;
+  }
+}
+
+/* One function per op and type: expr reads a (from x1), b (from x2) and p. */
+#define KILN_BINARY(name, P, T1, T2, TO, expr)                                        \
+  void name(const P *p, const T1 *x1, const T2 *x2, TO *y) {                          \
+    const kiln_bcast *bc = &p->bc;                                                    \
+    const int32_t n = bc->shape[KILN_BCAST_RANK - 1];                                 \
+    const ptrdiff_t s1 = bc->stride1[KILN_BCAST_RANK - 1];                            \
+    const ptrdiff_t s2 = bc->stride2[KILN_BCAST_RANK - 1];                            \
+    const int32_t rows = bcast_rows(bc);                                              \
+    bcast_iter it;                                                                    \
+    int32_t r;                                                                        \
+    int32_t i;                                                                        \
+    (void)p;                                                                          \
+    bcast_start(&it);                                                                 \
+    for (r = 0; r < rows; ++r) {                                                      \
+      const T1 *row1 = x1 + it.off1;                                                  \
+      const T2 *row2 = x2 + it.off2;                                                  \
+      TO *out = y + (ptrdiff_t)r * n;                                                 \
+      for (i = 0; i < n; ++i) {                                                       \
+        const T1 a = row1[i * s1];                                                    \
+        const T2 b = row2[i * s2];                                                    \
+        out[i] = (TO)(expr);                                                          \
+      }                                                                               \
+      bcast_next(bc, &it);                                                            \
+    }                                                                                 \
+  }
+
+/* ---- float32 ---------------------------------------------------------- */
+
+static inline float clamp_f32(float v, float lo, float hi) {
+  v = lo > v ? lo : v;
+  return hi < v ? hi : v;
+}
+
+/* std::fmod with the sign adjusted to the divisor's (TFLite FloorMod). */
+static inline float floor_mod_f32(float x, float y) {
+  const float trunc_mod = fmodf(x, y);
+  return (trunc_mod != 0.0f) && ((y < 0.0f) != (trunc_mod < 0.0f)) ? trunc_mod + y : trunc_mod;
+}
+
+KILN_BINARY(kiln_div_f32, kiln_arith_f32_params, float, float, float, clamp_f32(a / b, p->act_min, p->act_max))
+KILN_BINARY(kiln_floor_div_f32, kiln_binary_params, float, float, float, floorf(a / b))
+KILN_BINARY(kiln_floor_mod_f32, kiln_binary_params, float, float, float, floor_mod_f32(a, b))
+KILN_BINARY(kiln_pow_f32, kiln_binary_params, float, float, float, powf(a, b))
+KILN_BINARY(kiln_squared_difference_f32, kiln_binary_params, float, float, float, (a - b) * (a - b))
+/* std::max / std::min argument order: a NaN in x1 passes through */
+KILN_BINARY(kiln_maximum_f32, kiln_binary_params, float, float, float, a < b ? b : a)
+KILN_BINARY(kiln_minimum_f32, kiln_binary_params, float, float, float, b < a ? b : a)
+KILN_BINARY(kiln_prelu_f32, kiln_binary_params, float, float, float, a >= 0.0f ? a : a * b)
+
+/* ---- int32 / int64 ---------------------------------------------------- */
+
+static inline int32_t clamp_i32(int32_t v, int32_t lo, int32_t hi) {
+  v = v < lo ? lo : v;
+  return v > hi ? hi : v;
+}
+
+static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi) {
+  v = v < lo ? lo : v;
+  return v > hi ? hi : v;
+}
+
+/* C division truncates toward zero like C++'s; zero divisors give 0, INT_MIN / -1 wraps. */
+static inline int32_t div_i32(int32_t a, int32_t b) {
+  if (b == 0) return 0;
+  if (b == -1) return (int32_t)(0u - (uint32_t)a);
+  return a / b;
+}
+
+static inline int32_t mod_i32(int32_t a, int32_t b) {
+  if (b == 0 || b == -1) return 0;
+  return a % b;
+}
+
+static inline int64_t mod_i64(int64_t a, int64_t b) {
+  if (b == 0 || b == -1) return 0;
+  return a % b;
+}
+
+/* floor(a / b) as TFLite computes it (through double, exact for int32). */
+static inline int32_t floor_div_i32(int32_t a, int32_t b) {
+  const int32_t q = div_i32(a, b);
+  return (b != 0 && mod_i32(a, b) != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+static inline int32_t floor_mod_i32(int32_t a, int32_t b) {
+  const int32_t m = mod_i32(a, b);
+  return (m != 0 && ((b < 0) != (m < 0))) ? (int32_t)((uint32_t)m + (uint32_t)b) : m;
+}
+
+static inline int64_t floor_mod_i64(int64_t a, int64_t b) {
+  const int64_t m = mod_i64(a, b);
+  return (m != 0 && ((b < 0) != (m < 0))) ? (int64_t)((uint64_t)m + (uint64_t)b) : m;
+}
+
+/* TFLite's IntegerPow: square and multiply, wrapping; negative exponents (an error in TFLite) give 1. */
+static inline int32_t pow_i32(int32_t base, int32_t exponent) {
+  uint32_t result = 1u;
+  uint32_t b = (uint32_t)base;
+  while (exponent > 0) {
+    if (exponent & 1) result *= b;
+    exponent >>= 1;
+    b *= b;
+  }
+  return (int32_t)result;
+}
+
+#define WRAP32(expr) ((int32_t)(uint32_t)(expr))
+#define WRAP64(expr) ((int64_t)(uint64_t)(expr))
+
+KILN_BINARY(kiln_add_i32, kiln_arith_i32_params, int32_t, int32_t, int32_t,
+            clamp_i32(WRAP32((uint32_t)a + (uint32_t)b), p->act_min, p->act_max))
+KILN_BINARY(kiln_sub_i32, kiln_arith_i32_params, int32_t, int32_t, int32_t,
+            clamp_i32(WRAP32((uint32_t)a - (uint32_t)b), p->act_min, p->act_max))
+KILN_BINARY(kiln_mul_i32, kiln_arith_i32_params, int32_t, int32_t, int32_t,
+            clamp_i32(WRAP32((uint32_t)a * (uint32_t)b), p->act_min, p->act_max))
+KILN_BINARY(kiln_div_i32, kiln_arith_i32_params, int32_t, int32_t, int32_t, clamp_i32(div_i32(a, b), p->act_min, p->act_max))
+KILN_BINARY(kiln_floor_div_i32, kiln_binary_params, int32_t, int32_t, int32_t, floor_div_i32(a, b))
+KILN_BINARY(kiln_floor_mod_i32, kiln_binary_params, int32_t, int32_t, int32_t, floor_mod_i32(a, b))
+KILN_BINARY(kiln_pow_i32, kiln_binary_params, int32_t, int32_t, int32_t, pow_i32(a, b))
+KILN_BINARY(kiln_squared_difference_i32, kiln_binary_params, int32_t, int32_t, int32_t,
+            WRAP32(((uint32_t)a - (uint32_t)b) * ((uint32_t)a - (uint32_t)b)))
+KILN_BINARY(kiln_maximum_i32, kiln_binary_params, int32_t, int32_t, int32_t, a < b ? b : a)
+KILN_BINARY(kiln_minimum_i32, kiln_binary_params, int32_t, int32_t, int32_t, b < a ? b : a)
+
+KILN_BINARY(kiln_add_i64, kiln_arith_i64_params, int64_t, int64_t, int64_t,
+            clamp_i64(WRAP64((uint64_t)a + (uint64_t)b), p->act_min, p->act_max))
+KILN_BINARY(kiln_sub_i64, kiln_arith_i64_params, int64_t, int64_t, int64_t,
+            clamp_i64(WRAP64((uint64_t)a - (uint64_t)b), p->act_min, p->act_max))
+KILN_BINARY(kiln_mul_i64, kiln_arith_i64_params, int64_t, int64_t, int64_t,
+            clamp_i64(WRAP64((uint64_t)a * (uint64_t)b), p->act_min, p->act_max))
+KILN_BINARY(kiln_floor_mod_i64, kiln_binary_params, int64_t, int64_t, int64_t, floor_mod_i64(a, b))
+KILN_BINARY(kiln_maximum_i64, kiln_binary_params, int64_t, int64_t, int64_t, a < b ? b : a)
+KILN_BINARY(kiln_minimum_i64, kiln_binary_params, int64_t, int64_t, int64_t, b < a ? b : a)
+
+KILN_BINARY(kiln_maximum_s8, kiln_binary_params, int8_t, int8_t, int8_t, a < b ? b : a)
+KILN_BINARY(kiln_minimum_s8, kiln_binary_params, int8_t, int8_t, int8_t, b < a ? b : a)
+
+KILN_BINARY(kiln_logical_and_b, kiln_binary_params, uint8_t, uint8_t, uint8_t, a != 0 && b != 0)
+KILN_BINARY(kiln_logical_or_b, kiln_binary_params, uint8_t, uint8_t, uint8_t, a != 0 || b != 0)
+
+#define KILN_COMPARISONS(suffix, T)                                                   \
+  KILN_BINARY(kiln_equal_##suffix, kiln_binary_params, T, T, uint8_t, a == b)         \
+  KILN_BINARY(kiln_not_equal_##suffix, kiln_binary_params, T, T, uint8_t, a != b)     \
+  KILN_BINARY(kiln_greater_##suffix, kiln_binary_params, T, T, uint8_t, a > b)        \
+  KILN_BINARY(kiln_greater_equal_##suffix, kiln_binary_params, T, T, uint8_t, a >= b) \
+  KILN_BINARY(kiln_less_##suffix, kiln_binary_params, T, T, uint8_t, a < b)           \
+  KILN_BINARY(kiln_less_equal_##suffix, kiln_binary_params, T, T, uint8_t, a <= b)
+
+KILN_COMPARISONS(f32, float)
+KILN_COMPARISONS(i32, int32_t)
+KILN_COMPARISONS(i64, int64_t)
+KILN_COMPARISONS(b, uint8_t)
+
+/* ---- int8, quantized -------------------------------------------------- */
+
+/* MultiplyByQuantizedMultiplierSmallerThanOneExp: RDBPOT(SRDHM(x, q), right_shift). */
+static inline int32_t rescale_down(int32_t x, int32_t multiplier, int32_t right_shift) {
+  return kiln_rdbpot(kiln_srdhm(x, multiplier), right_shift);
+}
+
+static inline int32_t compare_side1(const kiln_compare_s8_params *p, int8_t x) {
+  return rescale_down((x + p->input1_offset) * 256, p->input1_multiplier, p->input1_right_shift);
+}
+
+static inline int32_t compare_side2(const kiln_compare_s8_params *p, int8_t x) {
+  return rescale_down((x + p->input2_offset) * 256, p->input2_multiplier, p->input2_right_shift);
+}
+
+KILN_BINARY(kiln_equal_s8, kiln_compare_s8_params, int8_t, int8_t, uint8_t, compare_side1(p, a) == compare_side2(p, b))
+KILN_BINARY(kiln_not_equal_s8, kiln_compare_s8_params, int8_t, int8_t, uint8_t, compare_side1(p, a) != compare_side2(p, b))
+KILN_BINARY(kiln_greater_s8, kiln_compare_s8_params, int8_t, int8_t, uint8_t, compare_side1(p, a) > compare_side2(p, b))
+KILN_BINARY(kiln_greater_equal_s8, kiln_compare_s8_params, int8_t, int8_t, uint8_t, compare_side1(p, a) >= compare_side2(p, b))
+KILN_BINARY(kiln_less_s8, kiln_compare_s8_params, int8_t, int8_t, uint8_t, compare_side1(p, a) < compare_side2(p, b))
+KILN_BINARY(kiln_less_equal_s8, kiln_compare_s8_params, int8_t, int8_t, uint8_t, compare_side1(p, a) <= compare_side2(p, b))
+
+static inline int8_t squared_difference_s8(const kiln_squared_difference_s8_params *p, int8_t x1, int8_t x2) {
+  const int32_t v1 = rescale_down((x1 + p->input1_offset) * 128, p->input1_multiplier, p->input1_right_shift);
+  const int32_t v2 = rescale_down((x2 + p->input2_offset) * 128, p->input2_multiplier, p->input2_right_shift);
+  const int32_t d = v1 - v2; /* |d| < 2^15: d * d fits */
+  const int32_t out = kiln_mbqm(d * d, p->output_multiplier, p->output_shift) + p->output_offset;
+  return (int8_t)clamp_i32(out, p->act_min, p->act_max);
+}
+
+KILN_BINARY(kiln_squared_difference_s8, kiln_squared_difference_s8_params, int8_t, int8_t, int8_t, squared_difference_s8(p, a, b))
+
+static inline int8_t prelu_s8(const kiln_prelu_s8_params *p, int8_t x, int8_t alpha) {
+  const int32_t v = x + p->input_offset;
+  const int32_t out = v >= 0 ? kiln_mbqm(v, p->multiplier_pos, p->shift_pos)
+                             : kiln_mbqm(v * (alpha + p->alpha_offset), p->multiplier_neg, p->shift_neg);
+  return (int8_t)clamp_i32(out + p->output_offset, -128, 127);
+}
+
+KILN_BINARY(kiln_prelu_s8, kiln_prelu_s8_params, int8_t, int8_t, int8_t, prelu_s8(p, a, b))
+
+/* ====================================================================== */
+/* SELECT_V2                                                              */
+/* ====================================================================== */
+
+void kiln_select(const kiln_select_params *p, const uint8_t *cond, const void *x1, const void *x2, void *y) {
+  const uint8_t *a = (const uint8_t *)x1;
+  const uint8_t *b = (const uint8_t *)x2;
+  uint8_t *out = (uint8_t *)y;
+  const int32_t size = p->element_bytes;
+  int32_t idx[KILN_BCAST_RANK] = {0, 0, 0, 0, 0, 0};
+  int32_t total = 1;
+  int32_t i;
+  int d;
+  for (d = 0; d < KILN_BCAST_RANK; ++d) total *= p->shape[d];
+  for (i = 0; i < total; ++i) {
+    ptrdiff_t oc = 0;
+    ptrdiff_t o1 = 0;
+    ptrdiff_t o2 = 0;
+    int32_t k;
+    for (d = 0; d < KILN_BCAST_RANK; ++d) {
+      oc += (ptrdiff_t)idx[d] * p->stride_cond[d];
+      o1 += (ptrdiff_t)idx[d] * p->stride1[d];
+      o2 += (ptrdiff_t)idx[d] * p->stride2[d];
+    }
+    for (k = 0; k < size; ++k) {
+      out[(ptrdiff_t)i * size + k] = cond[oc] ? a[o1 * size + k] : b[o2 * size + k];
+    }
+    for (d = KILN_BCAST_RANK - 1; d >= 0; --d) {
+      if (++idx[d] < p->shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+/* ====================================================================== */
+/* CAST                                                                   */
+/* ====================================================================== */
+
+/* Floats go through int64 first so every in-range conversion is defined; a
+ * negative float to uint8 gives 0, as the TF 2.21 x86 wheel does (C leaves it
+ * undefined). */
+#define KILN_DEFINE_CAST(a, ta, b, tb)                              \
+  void kiln_cast_##a##_##b(const ta *x, tb *y, int32_t count) {     \
+    int32_t i;                                                      \
+    for (i = 0; i < count; ++i) y[i] = (tb)(x[i]);                  \
+  }
+
+#define KILN_DEFINE_CAST_FROM_FLOAT(a, ta, b, tb)                   \
+  void kiln_cast_##a##_##b(const ta *x, tb *y, int32_t count) {     \
+    int32_t i;                                                      \
+    for (i = 0; i < count; ++i) y[i] = (tb)(int64_t)(x[i]);         \
+  }
+
+void kiln_cast_f32_f32(const float *x, float *y, int32_t count) {
+  int32_t i;
+  for (i = 0; i < count; ++i) y[i] = x[i];
+}
+KILN_DEFINE_CAST_FROM_FLOAT(f32, float, s8, int8_t)
+void kiln_cast_f32_u8(const float *x, uint8_t *y, int32_t count) {
+  int32_t i;
+  for (i = 0; i < count; ++i) y[i] = x[i] < 0.0f ? 0 : (uint8_t)(int64_t)x[i];
+}
+KILN_DEFINE_CAST_FROM_FLOAT(f32, float, i16, int16_t)
+KILN_DEFINE_CAST_FROM_FLOAT(f32, float, i32, int32_t)
+KILN_DEFINE_CAST(f32, float, i64, int64_t)
+KILN_CAST_TYPES(KILN_DEFINE_CAST, s8, int8_t)
+KILN_CAST_TYPES(KILN_DEFINE_CAST, u8, uint8_t)
+KILN_CAST_TYPES(KILN_DEFINE_CAST, i16, int16_t)
+KILN_CAST_TYPES(KILN_DEFINE_CAST, i32, int32_t)
+KILN_CAST_TYPES(KILN_DEFINE_CAST, i64, int64_t)
+KILN_CAST_TYPES(KILN_DEFINE_CAST, b, uint8_t)
+
+#define KILN_DEFINE_CAST_TO_BOOL(a, ta)                             \
+  void kiln_cast_##a##_b(const ta *x, uint8_t *y, int32_t count) {  \
+    int32_t i;                                                      \
+    for (i = 0; i < count; ++i) y[i] = x[i] != 0;                   \
+  }
+
+KILN_DEFINE_CAST_TO_BOOL(f32, float)
+KILN_DEFINE_CAST_TO_BOOL(s8, int8_t)
+KILN_DEFINE_CAST_TO_BOOL(u8, uint8_t)
+KILN_DEFINE_CAST_TO_BOOL(i16, int16_t)
+KILN_DEFINE_CAST_TO_BOOL(i32, int32_t)
+KILN_DEFINE_CAST_TO_BOOL(i64, int64_t)
