@@ -98,7 +98,7 @@ class QemuDeviceTest {
     Case c = ReferenceModels.shared(name.startsWith("onnx") ? "onnx" : "tflite", name);
     Device microbit = Device.qemu("microbit");
     if (name.contains("digits")) {
-      assertRunsOnBoard(c, name.equals("digits_cnn_float") ? Executor.graph() : Executor.aot(), microbit);
+      assertRunsOnBoard(c, name.equals("digits_cnn_float") ? Executor.aot().interfaceApi("c").unpackedApi(true) : Executor.aot(), microbit);
       return;
     }
     KilnException e = assertThrows(KilnException.class, () -> model(c).build(Executor.aot()).flash(microbit));
