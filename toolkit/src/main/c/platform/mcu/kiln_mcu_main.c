@@ -46,6 +46,12 @@ void kiln_mcu_fault(const char *reason) {
   kiln_abort(&runtime, KILN_ERR_CHECK_FAILURE, reason);
 }
 
+void kiln_mcu_linger(void) {
+  volatile uint32_t i;
+  for (i = 0; i < 4000000u; i = i + 1u) {
+  }
+}
+
 int main(void) {
   uint64_t t;
   kiln_board_init();
