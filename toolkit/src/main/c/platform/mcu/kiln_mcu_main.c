@@ -2,7 +2,8 @@
  * The microcontroller platform: the Kiln runtime served over one UART, for every board that
  * implements kiln_board.h (platform/<board>/). Blocking, single-threaded: the main loop reads a
  * byte, feeds it, and every reply is written before the next byte is read (the UART back-pressures
- * the host). The runtime instance is the one static the design allows.
+ * the host). The runtime instance is the one static the design allows; the board keeps its own
+ * state, so the platform pointer the runtime passes back is unused (NULL).
  */
 #include "kiln_board.h"
 #include "kiln_executors.h"
@@ -45,17 +46,23 @@ void kiln_mcu_fault(const char *reason) {
   kiln_abort(&runtime, KILN_ERR_CHECK_FAILURE, reason);
 }
 
+void kiln_mcu_linger(void) {
+  volatile uint32_t i;
+  for (i = 0; i < 4000000u; i = i + 1u) {
+  }
+}
+
 int main(void) {
   uint64_t t;
   kiln_board_init();
   t = kiln_board_time_ns();
-  kiln_runtime_init(&runtime, &runtime, kiln_system_lib(), (uint8_t)(t ^ (t >> 8) ^ (t >> 16)));
+  kiln_runtime_init(&runtime, NULL, kiln_system_lib(), (uint8_t)(t ^ (t >> 8) ^ (t >> 16)));
   (void)kiln_executors_register(&runtime);
   for (;;) {
     if (kiln_runtime_serve(&runtime) == KILN_ERR_SHUTDOWN) {
       /* After the host's shutdown the device waits for the next session (a host opening a new one
        * starts with a handshake, which the runtime answers again after re-initialising). */
-      kiln_runtime_init(&runtime, &runtime, kiln_system_lib(), (uint8_t)(kiln_board_time_ns() >> 3));
+      kiln_runtime_init(&runtime, NULL, kiln_system_lib(), (uint8_t)(kiln_board_time_ns() >> 3));
       (void)kiln_executors_register(&runtime);
     }
   }

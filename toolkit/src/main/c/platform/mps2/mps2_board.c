@@ -9,6 +9,7 @@
 #include "cmsdk_uart.h"
 #include "cortex_m.h"
 #include "kiln_board.h"
+#include "kiln_mcu.h"
 
 #ifndef KILN_MPS2_UART0
 #error "define KILN_MPS2_UART0 (UART0 base address) in the board's cflags"
@@ -38,5 +39,6 @@ void kiln_board_stop(int32_t code, const char *reason) {
   (void)code;
   (void)reason;
   kiln_cmsdk_uart_drain(KILN_MPS2_UART0);
+  kiln_mcu_linger();
   kiln_cortex_m_semihost_exit(3u);
 }

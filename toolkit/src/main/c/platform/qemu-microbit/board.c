@@ -8,6 +8,7 @@
 
 #include "cortex_m.h"
 #include "kiln_board.h"
+#include "kiln_mcu.h"
 
 #define UART_BASE 0x40002000u
 #define UART_STARTRX KILN_REG(UART_BASE + 0x000u)
@@ -61,5 +62,6 @@ void kiln_board_stop(int32_t code, const char *reason) {
     while (UART_TXDRDY == 0) {
     }
   }
+  kiln_mcu_linger();
   kiln_cortex_m_semihost_exit(3u);
 }

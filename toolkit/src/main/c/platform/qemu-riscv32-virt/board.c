@@ -144,5 +144,6 @@ void kiln_board_stop(int32_t code, const char *reason) {
   (void)reason;
   while ((UART_LSR & LSR_THRE) == 0) {
   }
+  kiln_mcu_linger();
   TEST_DEVICE = (3u << 16) | 0x3333u; /* QEMU exits with status 3 */
 }

@@ -259,6 +259,11 @@ public final class Build {
     }
     Map<String, String> out = new LinkedHashMap<>();
     for (GeneratedFile f : files) out.put("codegen/host/" + f.path(), f.text());
+    if (!isStandalone()) {
+      // the executors reference kiln_linked_graph_json; an exported library links none (the host sends the JSON)
+      GeneratedFile none = DeviceProgram.noLinkedGraph();
+      out.put("codegen/host/" + none.path(), none.text());
+    }
     device.graphJson().ifPresent(g -> out.put("executor-config/graph/" + executor.moduleName() + ".graph", g.text()));
     try {
       out.put("metadata.json", JSON.writeValueAsString(mlfMetadata()) + "\n");
@@ -316,7 +321,20 @@ public final class Build {
     return root;
   }
 
+  /**
+   * How the graph JSON reaches a device with microTVM's 2 KiB packets (the QEMU boards'): sent in
+   * the create call when it fits one packet, else linked into the firmware. Empty for AoT builds.
+   */
+  public String graphJsonTransfer() {
+    if (executor.kind() != Executor.Kind.GRAPH) return "";
+    String json = graphJson();
+    int bytes = json.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    return "graph JSON " + bytes + " bytes: " + (DeviceProgram.linksGraphJson(json, 2048)
+        ? "linked into board firmware (over one 2 KiB packet)" : "sent in the create call (fits one 2 KiB packet)");
+  }
+
   @Override public String toString() {
-    return model.name() + " for " + executor + ": " + memoryPlan();
+    String graph = graphJsonTransfer();
+    return model.name() + " for " + executor + ": " + memoryPlan() + (graph.isEmpty() ? "" : "; " + graph);
   }
 }

@@ -59,12 +59,13 @@ public final class BuildView {
     Executor e = b.executor();
     StringColumn key = StringColumn.create("option");
     StringColumn value = StringColumn.create("value");
-    List<String[]> rows = List.of(
+    List<String[]> rows = new java.util.ArrayList<>(List.of(
         new String[] {"executor", e.kind().name().toLowerCase(Locale.ROOT)},
         new String[] {"interface-api", e.interfaceApi()},
         new String[] {"unpacked-api", Boolean.toString(e.unpackedApi())},
         new String[] {"module name", e.moduleName()},
-        new String[] {"entry point", b.entryPoint()});
+        new String[] {"entry point", b.entryPoint()}));
+    if (!b.graphJsonTransfer().isEmpty()) rows.add(new String[] {"graph JSON on boards", b.graphJsonTransfer()});
     for (String[] r : rows) {
       key.append(r[0]);
       value.append(r[1]);
