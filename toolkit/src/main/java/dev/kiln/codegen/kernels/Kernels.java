@@ -24,6 +24,9 @@ public final class Kernels {
     SOURCES.addAll(ElementwiseKernels.SOURCES);
     LayoutKernels.register(EMITTERS);
     SOURCES.addAll(LayoutKernels.SOURCES);
+    // family: data movement (ops-movement)
+    MovementKernels.register(EMITTERS);
+    SOURCES.addAll(MovementKernels.SOURCES);
   }
 
   private Kernels() {}

@@ -33,7 +33,26 @@ final class SupportedOperators {
       Map.entry(34, OpType.PAD),
       Map.entry(40, OpType.MEAN),
       Map.entry(41, OpType.SUB),
-      Map.entry(114, OpType.QUANTIZE));
+      Map.entry(114, OpType.QUANTIZE),
+      // family: data movement (ops-movement)
+      Map.entry(7, OpType.EMBEDDING_LOOKUP),
+      Map.entry(36, OpType.GATHER),
+      Map.entry(39, OpType.TRANSPOSE),
+      Map.entry(43, OpType.SQUEEZE),
+      Map.entry(45, OpType.STRIDED_SLICE),
+      Map.entry(49, OpType.SPLIT),
+      Map.entry(65, OpType.SLICE),
+      Map.entry(69, OpType.TILE),
+      Map.entry(70, OpType.EXPAND_DIMS),
+      Map.entry(77, OpType.SHAPE),
+      Map.entry(83, OpType.PACK),
+      Map.entry(88, OpType.UNPACK),
+      Map.entry(102, OpType.SPLIT_V),
+      Map.entry(105, OpType.REVERSE_V2),
+      Map.entry(107, OpType.GATHER_ND),
+      Map.entry(130, OpType.BROADCAST_TO),
+      Map.entry(145, OpType.BROADCAST_ARGS),
+      Map.entry(151, OpType.DYNAMIC_UPDATE_SLICE));
 
   private SupportedOperators() {}
 
