@@ -92,7 +92,9 @@ public final class ConstantFolding {
         case DYNAMIC_UPDATE_SLICE: return new byte[][] {dynamicUpdateSlice(c)};
         case BROADCAST_ARGS: return new byte[][] {broadcastArgs(c)};
         case ADD: case SUB: case MUL: return new byte[][] {arithmetic(c)};
-        default: return null;
+        default:
+          // CAST's OpType belongs to another operator family; matched by name so this pass needs no change when it lands.
+          return op.type().name().equals("CAST") ? new byte[][] {cast(c)} : null;
       }
     } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
       return null; // not foldable as written: the device kernel's check gives the user the reason
@@ -239,6 +241,42 @@ public final class ConstantFolding {
       }
     }
     return out;
+  }
+
+  /**
+   * CAST between unquantized float32, int8, int16, int32, int64 and bool as TFLite does it
+   * (static_cast: float to int truncates toward zero; to bool is != 0; bool is 0 or 1).
+   */
+  private static byte[] cast(Op op) {
+    Tensor in = op.input(0);
+    Tensor out = op.output();
+    if (in.quantization().isQuantized() || out.quantization().isQuantized() || in.elements() != out.elements()) {
+      throw new IllegalArgumentException("not a plain cast");
+    }
+    ByteBuffer x = ByteBuffer.wrap(in.data()).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer r = ByteBuffer.allocate(out.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < in.elements(); i++) {
+      double v;
+      long n;
+      switch (in.dtype()) {
+        case FLOAT32: v = x.getFloat(i * 4); n = (long) v; break;
+        case INT8: n = x.get(i); v = n; break;
+        case BOOL: case UINT8: n = x.get(i) & 0xff; v = n; break;
+        case INT16: n = x.getShort(i * 2); v = n; break;
+        case INT32: n = x.getInt(i * 4); v = n; break;
+        default: n = x.getLong(i * 8); v = n;
+      }
+      boolean isFloat = in.dtype() == DType.FLOAT32;
+      switch (out.dtype()) {
+        case FLOAT32: r.putFloat(i * 4, isFloat ? (float) v : (float) n); break;
+        case BOOL: r.put(i, (byte) ((isFloat ? v != 0 : n != 0) ? 1 : 0)); break;
+        case INT8: case UINT8: r.put(i, (byte) (isFloat ? (int) v : n)); break;
+        case INT16: r.putShort(i * 2, (short) (isFloat ? (int) v : n)); break;
+        case INT32: r.putInt(i * 4, isFloat ? (int) v : (int) n); break;
+        default: r.putLong(i * 8, n);
+      }
+    }
+    return r.array();
   }
 
   // ---- arithmetic -----------------------------------------------------------------------------------
