@@ -86,8 +86,10 @@ final class BenchCommand implements Callable<Integer> {
           "warm ms", "flash B", "arena B", "bound B", "x bnd", "+io B", "mf-peak", "mf-grdy", "kiln us", "dev us", "tfl-ref us",
           "tfl-opt us", "k/ref", "k/opt", "ort us", "k/ort");
       List<String> layouts = new ArrayList<>();
+      List<String> folding = new ArrayList<>();
       for (Path f : files) {
         try {
+          folding.add(folding(f));
           boolean onnx = f.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx");
           out.println(row(f, work.resolve(f.getFileName().toString()), onnx ? onnxScript : script, onnx));
           if (onnx) layouts.add(layout(f));
@@ -103,6 +105,7 @@ final class BenchCommand implements Callable<Integer> {
       out.println("buffers, scratch included); bound: most bytes live at one op; +io: the same planner with inputs and outputs in the arena,");
       out.println("to set beside the manifests' liveness lower bound (mf-peak) and TFLM-style greedy plan (mf-grdy), which count I/O and no scratch.");
       out.println("ort us: onnxruntime CPU, ORT_ENABLE_ALL, 1 thread (bench/onnx_timing.py), the reference engine of the .onnx models.");
+      for (String line : folding) out.println(line);
       for (String line : layouts) out.println(line);
       for (String line : memories) out.println(line);
     } finally {
@@ -173,6 +176,13 @@ final class BenchCommand implements Callable<Integer> {
       if (!Arrays.equals(back, data)) throw new IOException("the 16 KiB copy came back different");
       return new double[] {data.length / 1024.0 / ((t1 - t0) / 1e9), data.length / 1024.0 / ((t2 - t1) / 1e9)};
     }
+  }
+
+  /** "ops <model>: N operators, K folded at compile time, M run on the device". */
+  private static String folding(Path model) {
+    var c = Kiln.load(model).build(CompileCommand.standaloneAot("default")).compiled();
+    return String.format(Locale.ROOT, "ops %s: %d operators, %d folded at compile time, %d run on the device", name(model),
+        c.sourceOps(), c.foldedOps(), c.graph().ops().size());
   }
 
   /** "layout <model>: NCHW in/out, N TRANSPOSE op(s) of M ops (k bytes moved per inference)". */

@@ -34,6 +34,9 @@ final class InfoCommand implements Callable<Integer> {
       out.println(build.metadata().toPrettyString());
       return 0;
     }
+    var compiled = build.compiled();
+    out.printf("folded at compile time: %d of %d ops (constant inputs or static shapes); %d ops left for the device%n",
+        compiled.foldedOps(), compiled.sourceOps(), compiled.graph().ops().size());
     var plan = build.memoryPlan();
     var withIo = build.compiled().memoryPlanWithIo();
     out.printf("arena: %d bytes (lower bound %d, greedy %d); with inputs and outputs: %d (lower bound %d)%n",

@@ -16,9 +16,13 @@ public final class CompiledModel {
   private final MemoryPlan plan;
   private final MemoryPlan planWithIo;
   private final long compileNanos;
+  private final int sourceOps;
+  private final int foldedOps;
 
   CompiledModel(Graph graph, Map<Tensor, Storage> storage, Map<Op, Integer> scratchOffsets, MemoryPlan plan,
-                MemoryPlan planWithIo, long compileNanos) {
+                MemoryPlan planWithIo, long compileNanos, int sourceOps, int foldedOps) {
+    this.sourceOps = sourceOps;
+    this.foldedOps = foldedOps;
     this.planWithIo = planWithIo;
     this.graph = graph;
     this.storage = Map.copyOf(storage);
@@ -53,4 +57,10 @@ public final class CompiledModel {
   public int arenaBytes() { return plan.arenaBytes(); }
 
   public long compileNanos() { return compileNanos; }
+
+  /** Ops in the model as loaded, before compile-time folding. */
+  public int sourceOps() { return sourceOps; }
+
+  /** Ops evaluated at compile time ({@link ConstantFolding}); {@link #graph()} holds the rest. */
+  public int foldedOps() { return foldedOps; }
 }

@@ -10,7 +10,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The compile pipeline, top to bottom: verify the graph, check every op against its kernel (so
+ * The compile pipeline, top to bottom: verify the graph, fold what is constant at compile time
+ * ({@link ConstantFolding}), check every op against its kernel (so
  * nothing is written for a model that cannot be built), resolve storage (views alias their
  * source), measure lifetimes and plan the arena.
  */
@@ -20,6 +21,9 @@ public final class Compiler {
   public static CompiledModel compile(Graph graph, OpSupport kernels) throws CompileException {
     long start = System.nanoTime();
     graph.verify();
+    int sourceOps = graph.ops().size();
+    ConstantFolding.Result folding = ConstantFolding.fold(graph);
+    graph = folding.graph();
     checkOps(graph, kernels);
     Map<Tensor, Storage> storage = new HashMap<>();
     Map<Tensor, Tensor> root = resolveRoots(graph, storage);
@@ -36,7 +40,7 @@ public final class Compiler {
       if (e.getKey() != e.getValue()) storage.put(e.getKey(), storage.get(e.getValue()));
     }
     MemoryPlan withIo = MemoryPlan.plan(withInputsAndOutputs(graph, root, buffers));
-    return new CompiledModel(graph, storage, scratch, plan, withIo, System.nanoTime() - start);
+    return new CompiledModel(graph, storage, scratch, plan, withIo, System.nanoTime() - start, sourceOps, folding.folded());
   }
 
   private static void checkOps(Graph graph, OpSupport kernels) throws CompileException {

@@ -66,6 +66,35 @@ public final class Graph {
     return g;
   }
 
+  /**
+   * The same graph with some activations turned into constants holding {@code values} (compile-time
+   * folding) and {@code newOps} as its op list; every reference to a folded tensor now sees the
+   * constant. Tensors keep their ids and C names; ops are renumbered in order.
+   */
+  public Graph withConstants(Map<Tensor, byte[]> values, List<Op> newOps) {
+    Map<Tensor, Tensor> replaced = new HashMap<>();
+    List<Tensor> newTensors = new ArrayList<>(tensors.size());
+    for (Tensor t : tensors) {
+      byte[] v = values.get(t);
+      Tensor n = v == null ? t : t.toBuilder().data(v.clone()).build();
+      replaced.put(t, n);
+      newTensors.add(n);
+    }
+    java.util.function.Function<List<Tensor>, List<Tensor>> map = list -> {
+      List<Tensor> out = new ArrayList<>(list.size());
+      for (Tensor t : list) out.add(t == null ? null : replaced.getOrDefault(t, t));
+      return out;
+    };
+    List<Op> renumbered = new ArrayList<>();
+    for (int i = 0; i < newOps.size(); i++) {
+      Op op = newOps.get(i);
+      renumbered.add(new Op(i, op.type(), map.apply(op.inputs()), map.apply(op.outputs()), op.options()));
+    }
+    Graph g = new Graph(name, source, newTensors, renumbered, map.apply(inputs), map.apply(outputs), notes);
+    g.verify();
+    return g;
+  }
+
   /** Finds a tensor by exact model name first, then C name, then alias. */
   public Optional<Tensor> find(String anyName) {
     for (Tensor t : tensors) if (t.name().equals(anyName)) return Optional.of(t);

@@ -24,8 +24,11 @@ public enum OpType {
   /** Zeros of the input's shape and type. */
   ZEROS_LIKE,
   /** The output (whose shape is the constant dims input 0) filled with the scalar input 1. */
-  FILL;
+  FILL,
+  // family: data movement (ops-movement)
+  SLICE, STRIDED_SLICE, SPLIT, SPLIT_V, PACK, UNPACK, GATHER, GATHER_ND, TILE, BROADCAST_TO, BROADCAST_ARGS,
+  REVERSE_V2, EXPAND_DIMS, SQUEEZE, SHAPE, DYNAMIC_UPDATE_SLICE, EMBEDDING_LOOKUP;
 
   /** True for ops whose output is only a new view of the input's bytes. */
-  public boolean isView() { return this == RESHAPE; }
+  public boolean isView() { return this == RESHAPE || this == EXPAND_DIMS || this == SQUEEZE; }
 }

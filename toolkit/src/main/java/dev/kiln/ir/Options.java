@@ -97,4 +97,18 @@ public sealed interface Options {
 
   /** GELU: exact (erf) or the tanh approximation. */
   record Gelu(boolean approximate) implements Options {}
+  // family: data movement (ops-movement)
+
+  /**
+   * STRIDED_SLICE's masks (bit i is axis i of the begin/end/strides vectors); {@code offset} makes
+   * end relative to begin. Begin, end and strides stay constant inputs 1..3.
+   */
+  record StridedSlice(int beginMask, int endMask, int ellipsisMask, int newAxisMask, int shrinkAxisMask,
+                      boolean offset) implements Options {}
+
+  /** PACK, UNPACK, SPLIT, SPLIT_V: the non-negative axis they stack along or cut. */
+  record Axis(int axis) implements Options {}
+
+  /** GATHER: the non-negative axis of the params that the indices select along, and leading batch dims. */
+  record Gather(int axis, int batchDims) implements Options {}
 }

@@ -30,6 +30,9 @@ public final class Kernels {
     // family: elementwise math (ops-eltwise)
     MathKernels.register(EMITTERS);
     SOURCES.addAll(MathKernels.SOURCES);
+    // family: data movement (ops-movement)
+    MovementKernels.register(EMITTERS);
+    SOURCES.addAll(MovementKernels.SOURCES);
   }
 
   private Kernels() {}

@@ -82,7 +82,8 @@ final class TransposeEmitter implements KernelEmitter {
   }
 
   @Override public void check(Op op) {
-    requireArity(op, 1);
+    // ONNX Transpose has one input; TFLite's TRANSPOSE keeps its constant perm (already in the options) as input 1.
+    requireArity(op, op.inputs().size() == 2 && op.input(1) != null && op.input(1).isConstant() ? 2 : 1);
     Tensor in = op.input(0);
     Tensor out = op.output();
     int[] perm = op.options(Options.Transpose.class).perm();

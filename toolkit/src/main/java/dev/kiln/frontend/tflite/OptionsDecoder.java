@@ -105,6 +105,28 @@ final class OptionsDecoder {
         requireInput(op, 0, "condition");
         requireInput(op, 1, "x");
         requireInput(op, 2, "y");
+      // family: data movement (ops-movement): index and size inputs stay inputs; the compiler reads
+      // them after constant folding (SHAPE -> STRIDED_SLICE -> PACK chains become constants there).
+      case STRIDED_SLICE: return stridedSlice(op, options(op, 32, "StridedSliceOptions"));
+      case PACK: return new Options.Axis(axisIn(op, int32(options(op, 59, "PackOptions"), 1, "axis", 0), output(op).rank()));
+      case UNPACK: return new Options.Axis(axisIn(op, int32(options(op, 64, "UnpackOptions"), 1, "axis", 0), requireInput(op, 0, "input").rank()));
+      case GATHER: {
+        Table o = options(op, 23, "GatherOptions");
+        TensorInfo params = requireInput(op, 0, "params");
+        requireInput(op, 1, "indices");
+        return new Options.Gather(axisIn(op, int32(o, 0, "axis", 0), params.rank()), int32(o, 1, "batch_dims", 0));
+      }
+      case TRANSPOSE: {
+        TensorInfo in = requireInput(op, 0, "input");
+        long[] perm = integers(constantIntegers(op, requireInput(op, 1, "perm"), "perm"));
+        int[] p = new int[perm.length];
+        for (int i = 0; i < p.length; i++) p[i] = (int) (perm[i] < 0 ? perm[i] + in.rank() : perm[i]);
+        return new Options.Transpose(p);
+      }
+      case SLICE: case SPLIT: case SPLIT_V: case GATHER_ND: case TILE: case BROADCAST_TO: case BROADCAST_ARGS:
+      case REVERSE_V2: case EXPAND_DIMS: case SQUEEZE: case SHAPE: case DYNAMIC_UPDATE_SLICE: case EMBEDDING_LOOKUP:
+        requireInput(op, 0, "input");
+        output(op);
         return new Options.None();
       default:
         throw new IllegalStateException("no options decoder for " + type);
@@ -276,6 +298,23 @@ final class OptionsDecoder {
     requireInput(op, 0, "x");
     requireInput(op, 1, "y");
     return new Options.BatchMatMul(bool(o, 0, "adj_x"), bool(o, 1, "adj_y"));
+  }
+
+  // family: data movement (ops-movement)
+  // StridedSliceOptions: begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask, offset.
+  private Options stridedSlice(Operator op, Table o) throws ModelFormatException {
+    requireInput(op, 0, "input");
+    requireInput(op, 1, "begin");
+    requireInput(op, 2, "end");
+    return new Options.StridedSlice(int32(o, 0, "begin_mask", 0), int32(o, 1, "end_mask", 0), int32(o, 2, "ellipsis_mask", 0),
+        int32(o, 3, "new_axis_mask", 0), int32(o, 4, "shrink_axis_mask", 0), bool(o, 5, "offset"));
+  }
+
+  /** An axis in [-rank, rank) made non-negative. */
+  private int axisIn(Operator op, int axis, int rank) throws ModelFormatException {
+    int a = axis < 0 ? axis + rank : axis;
+    if (a < 0 || a >= Math.max(rank, 1)) throw error(op, "has axis " + axis + ", outside rank " + rank);
+    return a;
   }
 
   private Options.Padding padding(Operator op, int padding, TensorInfo input, TensorInfo output, int kernelH, int kernelW,

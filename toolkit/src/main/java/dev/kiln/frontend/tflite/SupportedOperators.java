@@ -49,7 +49,26 @@ final class SupportedOperators {
       Map.entry(123, OpType.SELECT_V2), Map.entry(53, OpType.CAST), Map.entry(111, OpType.ELU),
       Map.entry(98, OpType.LEAKY_RELU), Map.entry(117, OpType.HARD_SWISH), Map.entry(54, OpType.PRELU),
       Map.entry(150, OpType.GELU), Map.entry(20, OpType.RELU_N1_TO_1), Map.entry(50, OpType.LOG_SOFTMAX),
-      Map.entry(106, OpType.ADD_N), Map.entry(93, OpType.ZEROS_LIKE), Map.entry(94, OpType.FILL));
+      Map.entry(106, OpType.ADD_N), Map.entry(93, OpType.ZEROS_LIKE), Map.entry(94, OpType.FILL),
+      // family: data movement (ops-movement)
+      Map.entry(7, OpType.EMBEDDING_LOOKUP),
+      Map.entry(36, OpType.GATHER),
+      Map.entry(39, OpType.TRANSPOSE),
+      Map.entry(43, OpType.SQUEEZE),
+      Map.entry(45, OpType.STRIDED_SLICE),
+      Map.entry(49, OpType.SPLIT),
+      Map.entry(65, OpType.SLICE),
+      Map.entry(69, OpType.TILE),
+      Map.entry(70, OpType.EXPAND_DIMS),
+      Map.entry(77, OpType.SHAPE),
+      Map.entry(83, OpType.PACK),
+      Map.entry(88, OpType.UNPACK),
+      Map.entry(102, OpType.SPLIT_V),
+      Map.entry(105, OpType.REVERSE_V2),
+      Map.entry(107, OpType.GATHER_ND),
+      Map.entry(130, OpType.BROADCAST_TO),
+      Map.entry(145, OpType.BROADCAST_ARGS),
+      Map.entry(151, OpType.DYNAMIC_UPDATE_SLICE));
 
   private SupportedOperators() {}
 
