@@ -24,6 +24,9 @@ public final class Kernels {
     SOURCES.addAll(ElementwiseKernels.SOURCES);
     LayoutKernels.register(EMITTERS);
     SOURCES.addAll(LayoutKernels.SOURCES);
+    // family: reductions, resampling, spatial (ops-reduce); after NnKernels, whose PAD, MEAN and pools it extends to int16
+    ReduceKernels.register(EMITTERS);
+    SOURCES.addAll(ReduceKernels.SOURCES);
   }
 
   private Kernels() {}
