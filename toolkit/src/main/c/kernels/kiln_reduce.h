@@ -141,6 +141,10 @@ void kiln_resize_bilinear_s16(const kiln_resize_params *p, const int32_t *y0, co
 /* L2_NORMALIZATION over the last axis: x / max(sqrt(sum x^2), 1e-6). */
 void kiln_l2_normalization_f32(int32_t outer, int32_t depth, const float *input, float *output);
 
+/* int8 (reference_integer_ops::L2Normalization): output scale 1/128, zero point 0. */
+void kiln_l2_normalization_s8(int32_t outer, int32_t depth, int32_t input_zero_point, const int8_t *input,
+                              int8_t *output);
+
 typedef struct {
   int32_t outer, depth, radius;
   float bias, alpha, beta;

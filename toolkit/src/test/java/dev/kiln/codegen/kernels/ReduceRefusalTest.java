@@ -55,10 +55,17 @@ class ReduceRefusalTest {
         refusal(OpType.SUM, new Options.Mean(new int[] {0}, false), t("x", DType.INT8, Q, 2, 3), t("y", DType.INT8, Q, 3)));
   }
 
-  @Test void int8L2NormalizationIsRefused() {
-    assertEquals("op #0 L2_NORMALIZATION (x int8 -> y int8) cannot be compiled: L2_NORMALIZATION op #0 (output 'y'): dtypes "
-        + "(int8) -> int8 are not supported; Kiln compiles L2_NORMALIZATION for float32 only (keep this op in float, e.g. "
-        + "convert with a float fallback)",
+  @Test void int8LocalResponseNormalizationIsRefused() {
+    assertEquals("op #0 LOCAL_RESPONSE_NORMALIZATION (x int8 -> y int8) cannot be compiled: LOCAL_RESPONSE_NORMALIZATION op #0 "
+        + "(output 'y'): dtypes (int8) -> int8 are not supported; Kiln compiles LOCAL_RESPONSE_NORMALIZATION for float32 only "
+        + "(keep this op in float)",
+        refusal(OpType.LOCAL_RESPONSE_NORMALIZATION, new Options.Lrn(2, 1f, 1f, 0.5f), t("x", DType.INT8, Q, 2, 4),
+            t("y", DType.INT8, Q, 2, 4)));
+  }
+
+  @Test void int8L2NormalizationOutsideTheOneOver128ScaleIsRefused() {
+    assertEquals("op #0 L2_NORMALIZATION (x int8 -> y int8) cannot be compiled: L2_NORMALIZATION op #0 (output 'y'): the output "
+        + "'y' has " + Q + "; TFLite's int8 L2_NORMALIZATION needs scale 1/128 (0.0078125) and zero point 0",
         refusal(OpType.L2_NORMALIZATION, new Options.L2Norm(Activation.NONE), t("x", DType.INT8, Q, 2, 4),
             t("y", DType.INT8, Q, 2, 4)));
   }
