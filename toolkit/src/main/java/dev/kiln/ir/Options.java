@@ -111,4 +111,34 @@ public sealed interface Options {
 
   /** GATHER: the non-negative axis of the params that the indices select along, and leading batch dims. */
   record Gather(int axis, int batchDims) implements Options {}
+  // family: reductions, resampling, spatial (ops-reduce). SUM, REDUCE_MAX, REDUCE_MIN and REDUCE_ALL
+  // use {@link Mean} (axes and keep_dims); PADV2 uses {@link Pad} (its value stays input 2);
+  // L2_POOL_2D uses {@link Pool}.
+
+  /** ARG_MAX / ARG_MIN over one non-negative axis. */
+  record ArgMinMax(int axis) implements Options {}
+
+  /** CUMSUM along one non-negative axis. */
+  record Cumsum(int axis, boolean exclusive, boolean reverse) implements Options {}
+
+  /** RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR (the output size is the output tensor's). */
+  record Resize(boolean alignCorners, boolean halfPixelCenters) implements Options {}
+
+  /** DEPTH_TO_SPACE and SPACE_TO_DEPTH. */
+  record BlockSize(int block) implements Options {}
+
+  /**
+   * SPACE_TO_BATCH_ND (before/after = paddings) and BATCH_TO_SPACE_ND (before/after = crops), one
+   * entry per spatial dimension.
+   */
+  record SpaceBatch(int[] block, int[] before, int[] after) implements Options {}
+
+  /** MIRROR_PAD: counts before and after per dimension; symmetric copies the edge, reflect does not. */
+  record MirrorPad(int[] before, int[] after, boolean symmetric) implements Options {}
+
+  /** L2_NORMALIZATION over the last axis. */
+  record L2Norm(Activation activation) implements Options {}
+
+  /** LOCAL_RESPONSE_NORMALIZATION over the last axis. */
+  record Lrn(int radius, float bias, float alpha, float beta) implements Options {}
 }

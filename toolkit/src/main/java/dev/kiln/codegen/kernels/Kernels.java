@@ -33,6 +33,9 @@ public final class Kernels {
     // family: data movement (ops-movement)
     MovementKernels.register(EMITTERS);
     SOURCES.addAll(MovementKernels.SOURCES);
+    // family: reductions, resampling, spatial (ops-reduce); after NnKernels, whose PAD, MEAN and pools it extends to int16
+    ReduceKernels.register(EMITTERS);
+    SOURCES.addAll(ReduceKernels.SOURCES);
   }
 
   private Kernels() {}

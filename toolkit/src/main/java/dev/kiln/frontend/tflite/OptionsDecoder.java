@@ -65,6 +65,29 @@ final class OptionsDecoder {
       // family: heavy NN operators (ops-nn2)
       case TRANSPOSE_CONV: return transposeConv(op, options(op, TRANSPOSE_CONV_OPTIONS, "TransposeConvOptions"));
       case BATCH_MATMUL: return batchMatMul(op, options(op, BATCH_MATMUL_OPTIONS, "BatchMatMulOptions"));
+      // family: reductions, resampling, spatial (ops-reduce)
+      case SUM:
+      case REDUCE_MAX:
+      case REDUCE_MIN:
+      case REDUCE_ALL: return mean(op, options(op, REDUCER_OPTIONS, "ReducerOptions"));
+      case ARG_MAX:
+      case ARG_MIN: return argMinMax(op);
+      case CUMSUM: return cumsum(op, options(op, 102, "CumsumOptions"));
+      case RESIZE_BILINEAR: return resize(op, options(op, 15, "ResizeBilinearOptions"), 2);
+      case RESIZE_NEAREST_NEIGHBOR: return resize(op, options(op, 74, "ResizeNearestNeighborOptions"), 0);
+      case DEPTH_TO_SPACE: return blockSize(op, options(op, 94, "DepthToSpaceOptions"));
+      case SPACE_TO_DEPTH: return blockSize(op, options(op, 19, "SpaceToDepthOptions"));
+      case SPACE_TO_BATCH_ND: return spaceBatch(op, "paddings");
+      case BATCH_TO_SPACE_ND: return spaceBatch(op, "crops");
+      case MIRROR_PAD: return mirrorPad(op, options(op, 77, "MirrorPadOptions"));
+      case PADV2:
+        requireInput(op, 2, "constant_values");
+        return pad(op);
+      case L2_NORMALIZATION:
+        requireInput(op, 0, "input");
+        return new Options.L2Norm(activation(op, int8(options(op, 12, "L2NormOptions"), 0, "fused_activation_function", 0)));
+      case L2_POOL_2D: return pool(op, options(op, POOL_2D_OPTIONS, "Pool2DOptions"));
+      case LOCAL_RESPONSE_NORMALIZATION: return lrn(op, options(op, 13, "LocalResponseNormalizationOptions"));
       case RESHAPE: // the output tensor's shape is authoritative; ReshapeOptions.new_shape is ignored
       case QUANTIZE:
       case DEQUANTIZE:
@@ -315,6 +338,103 @@ final class OptionsDecoder {
     int a = axis < 0 ? axis + rank : axis;
     if (a < 0 || a >= Math.max(rank, 1)) throw error(op, "has axis " + axis + ", outside rank " + rank);
     return a;
+  }
+
+  // family: reductions, resampling, spatial (ops-reduce)
+
+  /** One axis from the constant scalar (or 1-element) input 1, made non-negative against the input's rank. */
+  private int constantAxis(Operator op, String role) throws ModelFormatException {
+    TensorInfo input = requireInput(op, 0, "input");
+    TensorInfo axisTensor = constantIntegers(op, requireInput(op, 1, role), role);
+    long[] raw = integers(axisTensor);
+    if (raw.length != 1) {
+      throw error(op, "has " + role + " of shape " + Shape.toString(axisTensor.shape()) + "; expected a single axis");
+    }
+    long a = raw[0] < 0 ? raw[0] + input.rank() : raw[0];
+    if (a < 0 || a >= input.rank()) throw error(op, "has " + role + " " + raw[0] + ", outside the input's rank " + input.rank());
+    return (int) a;
+  }
+
+  // ArgMaxOptions / ArgMinOptions hold only output_type, which the output tensor's dtype already says.
+  private Options argMinMax(Operator op) throws ModelFormatException {
+    return new Options.ArgMinMax(constantAxis(op, "axis"));
+  }
+
+  // CumsumOptions: exclusive, reverse.
+  private Options cumsum(Operator op, Table o) throws ModelFormatException {
+    return new Options.Cumsum(constantAxis(op, "axis"), bool(o, 0, "exclusive"), bool(o, 1, "reverse"));
+  }
+
+  // ResizeBilinearOptions: new_height, new_width (deprecated), align_corners, half_pixel_centers;
+  // ResizeNearestNeighborOptions: align_corners, half_pixel_centers. The size input must agree with the output.
+  private Options resize(Operator op, Table o, int firstSlot) throws ModelFormatException {
+    TensorInfo input = rank4(op, requireInput(op, 0, "input"));
+    TensorInfo size = requireInput(op, 1, "size");
+    TensorInfo output = rank4(op, output(op));
+    if (size.isConstant()) {
+      long[] hw = integers(constantIntegers(op, size, "size"));
+      if (hw.length != 2 || hw[0] != output.shape()[1] || hw[1] != output.shape()[2]) {
+        throw error(op, "has size " + Arrays.toString(hw) + " but output shape " + Shape.toString(output.shape()));
+      }
+    }
+    if (input.shape()[0] != output.shape()[0] || input.shape()[3] != output.shape()[3]) {
+      throw error(op, "output " + Shape.toString(output.shape()) + " must keep the batch and channels of " + Shape.toString(input.shape()));
+    }
+    boolean align = bool(o, firstSlot, "align_corners");
+    boolean half = bool(o, firstSlot + 1, "half_pixel_centers");
+    if (align && half) throw error(op, "sets both align_corners and half_pixel_centers, which TFLite rejects");
+    return new Options.Resize(align, half);
+  }
+
+  // DepthToSpaceOptions / SpaceToDepthOptions: block_size.
+  private Options blockSize(Operator op, Table o) throws ModelFormatException {
+    rank4(op, requireInput(op, 0, "input"));
+    rank4(op, output(op));
+    return new Options.BlockSize(positive(op, "block_size", int32(o, 0, "block_size", 0)));
+  }
+
+  /** SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND: constant block_shape [M] and paddings or crops [M, 2]. */
+  private Options spaceBatch(Operator op, String role) throws ModelFormatException {
+    TensorInfo input = requireInput(op, 0, "input");
+    long[] block = integers(constantIntegers(op, requireInput(op, 1, "block_shape"), "block_shape"));
+    TensorInfo pads = constantIntegers(op, requireInput(op, 2, role), role);
+    int m = block.length;
+    if (!Arrays.equals(pads.shape(), new int[] {m, 2})) {
+      throw error(op, "has " + role + " of shape " + Shape.toString(pads.shape()) + "; block_shape has " + m
+          + " entries, so they must be [" + m + ",2]");
+    }
+    if (m < 1 || m + 2 > input.rank()) {
+      throw error(op, "has " + m + " block dimensions for an input of rank " + input.rank());
+    }
+    long[] p = integers(pads);
+    int[] b = new int[m];
+    int[] before = new int[m];
+    int[] after = new int[m];
+    for (int i = 0; i < m; i++) {
+      if (block[i] < 1) throw error(op, "has block_shape " + Arrays.toString(block) + "; every entry must be >= 1");
+      if (p[2 * i] < 0 || p[2 * i + 1] < 0) throw error(op, "has a negative " + role + " entry " + Arrays.toString(p));
+      b[i] = (int) block[i];
+      before[i] = (int) p[2 * i];
+      after[i] = (int) p[2 * i + 1];
+    }
+    return new Options.SpaceBatch(b, before, after);
+  }
+
+  // MirrorPadOptions: mode (0 REFLECT, 1 SYMMETRIC); paddings as for PAD.
+  private Options mirrorPad(Operator op, Table o) throws ModelFormatException {
+    int mode = int8(o, 0, "mode", 0);
+    if (mode != 0 && mode != 1) throw error(op, "has mirror pad mode " + mode + ", expected 0 (REFLECT) or 1 (SYMMETRIC)");
+    Options.Pad p = (Options.Pad) pad(op);
+    return new Options.MirrorPad(p.before(), p.after(), mode == 1);
+  }
+
+  // LocalResponseNormalizationOptions: radius, bias, alpha, beta.
+  private Options lrn(Operator op, Table o) throws ModelFormatException {
+    requireInput(op, 0, "input");
+    int radius = int32(o, 0, "radius", 0);
+    if (radius < 0) throw error(op, "has radius " + radius + " (must be >= 0)");
+    return new Options.Lrn(radius, o == null ? 0f : o.float32(1, "bias", 0f), o == null ? 0f : o.float32(2, "alpha", 0f),
+        o == null ? 0f : o.float32(3, "beta", 0f));
   }
 
   private Options.Padding padding(Operator op, int padding, TensorInfo input, TensorInfo output, int kernelH, int kernelW,

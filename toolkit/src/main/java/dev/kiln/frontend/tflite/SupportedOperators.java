@@ -68,7 +68,26 @@ final class SupportedOperators {
       Map.entry(107, OpType.GATHER_ND),
       Map.entry(130, OpType.BROADCAST_TO),
       Map.entry(145, OpType.BROADCAST_ARGS),
-      Map.entry(151, OpType.DYNAMIC_UPDATE_SLICE));
+      Map.entry(151, OpType.DYNAMIC_UPDATE_SLICE),
+      // family: reductions, resampling, spatial (ops-reduce)
+      Map.entry(74, OpType.SUM),
+      Map.entry(82, OpType.REDUCE_MAX),
+      Map.entry(89, OpType.REDUCE_MIN),
+      Map.entry(140, OpType.REDUCE_ALL),
+      Map.entry(56, OpType.ARG_MAX),
+      Map.entry(79, OpType.ARG_MIN),
+      Map.entry(128, OpType.CUMSUM),
+      Map.entry(23, OpType.RESIZE_BILINEAR),
+      Map.entry(97, OpType.RESIZE_NEAREST_NEIGHBOR),
+      Map.entry(5, OpType.DEPTH_TO_SPACE),
+      Map.entry(26, OpType.SPACE_TO_DEPTH),
+      Map.entry(37, OpType.BATCH_TO_SPACE_ND),
+      Map.entry(38, OpType.SPACE_TO_BATCH_ND),
+      Map.entry(100, OpType.MIRROR_PAD),
+      Map.entry(60, OpType.PADV2),
+      Map.entry(11, OpType.L2_NORMALIZATION),
+      Map.entry(12, OpType.L2_POOL_2D),
+      Map.entry(13, OpType.LOCAL_RESPONSE_NORMALIZATION));
 
   private SupportedOperators() {}
 
