@@ -52,7 +52,13 @@ import java.util.stream.Stream;
  */
 public final class DeviceProgram {
   /** Warnings every file of a device program passes cleanly. */
-  public static final List<String> FLAGS = List.of("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic");
+  public static final List<String> FLAGS = withOptimization(CWarnings.STRICT);
+
+  private static List<String> withOptimization(List<String> warnings) {
+    List<String> f = new ArrayList<>(warnings);
+    f.add(1, "-O2");
+    return List.copyOf(f);
+  }
   private static final String RUNTIME = "/dev/kiln/runtime/";
   private static final String EXECUTABLE = "kiln-device";
   /** The cache keeps the most recently used programs and objects, dropping the oldest beyond these counts. */
@@ -140,6 +146,15 @@ public final class DeviceProgram {
    */
   public static DeviceProgram build(List<GeneratedFile> generated, Sizes sizes, Path cache)
       throws IOException, InterruptedException {
+    return build(generated, sizes, cache, List.of());
+  }
+
+  /**
+   * As {@link #build(List, Sizes, Path)}, with {@code extraFlags} added to every compile and the link
+   * (e.g. {@code -fsanitize=address,undefined}); they are part of the cache key.
+   */
+  public static DeviceProgram build(List<GeneratedFile> generated, Sizes sizes, Path cache, List<String> extraFlags)
+      throws IOException, InterruptedException {
     long start = System.nanoTime();
     Map<String, String> files = new TreeMap<>();
     for (GeneratedFile f : generated) files.put("codegen/host/" + f.path(), f.text());
@@ -151,6 +166,7 @@ public final class DeviceProgram {
     }
     files.put("runtime/platform/host/main.c", resource(RUNTIME + "platform/host/main.c"));
     List<String> flags = new ArrayList<>(FLAGS);
+    flags.addAll(extraFlags);
     flags.addAll(sizes.defines());
     String compiler = HostProgram.compiler();
 
@@ -187,6 +203,7 @@ public final class DeviceProgram {
       Path exe = staging.resolve(EXECUTABLE);
       List<String> link = new ArrayList<>(List.of(compiler));
       for (Path o : objectFiles) link.add(o.toString());
+      link.addAll(extraFlags);
       link.addAll(List.of("-lm", "-o", exe.toString()));
       HostProgram.exec(link, staging, 300);
       List<List<String>> ordered = new ArrayList<>(commands);

@@ -27,7 +27,7 @@ final class HostDeviceBuild {
       "kiln_metadata.h", "kiln_generated.h");
   static final List<String> EXECUTOR_SOURCES = List.of("kiln_executors.c", "kiln_executor_util.c", "kiln_graph_json.c",
       "kiln_graph_executor.c", "kiln_aot_executor.c");
-  static final List<String> WARNINGS = List.of("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic");
+  static final List<String> WARNINGS = dev.kiln.project.DeviceProgram.FLAGS;
 
   private HostDeviceBuild() {}
 
