@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The TFLite and ONNX readers (and the compiler and C writers behind them) under Jazzer, seeded
  * with the shared models and the op fixtures. Every run replays the committed regression corpus
  * ({@code src/test/resources/fuzz/<format>-reader/}) in process, then fuzzes each format for
- * {@code kiln.fuzz.seconds} (30) in a child JVM running Jazzer's driver. A mutant may be refused
+ * {@code kiln.fuzz.seconds} (25) in a child JVM running Jazzer's driver. A mutant may be refused
  * only with Kiln's own exceptions (see {@code ModelFuzzing}); anything else fails the test with
  * the reproducer Jazzer saved. The long campaign, merging new coverage into the corpus:
  * <pre>
@@ -32,7 +32,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * </pre>
  */
 class ModelReaderFuzzTest {
-  static final int SECONDS = Integer.getInteger("kiln.fuzz.seconds", 30);
+  static final int SECONDS = Integer.getInteger("kiln.fuzz.seconds", 25);
   static final boolean MERGE = Boolean.getBoolean("kiln.fuzz.merge");
   /** Committed corpus inputs stay small; the seeds (models up to 1 MiB) are found again from ../shared. */
   static final long MAX_CORPUS_FILE = 64 << 10;
@@ -69,7 +69,8 @@ class ModelReaderFuzzTest {
   @ValueSource(strings = {"tflite", "onnx"})
   void theRegressionCorpusAndTheSeedsAreReadOrRefusedCleanly(String format) throws Exception {
     List<Path> inputs = new ArrayList<>();
-    for (Path dir : List.of(corpus(format), seeds(format, tmp.resolve("seeds")))) {
+    // the shared models over 64 KiB are read by the conformance tests; here the corpus and the small seeds
+    for (Path dir : List.of(corpus(format), seeds(format, tmp.resolve("seeds"), MAX_CORPUS_FILE))) {
       if (!Files.isDirectory(dir)) continue;
       try (Stream<Path> s = Files.list(dir)) {
         s.sorted().forEach(inputs::add);
