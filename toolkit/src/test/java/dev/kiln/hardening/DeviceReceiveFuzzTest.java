@@ -200,7 +200,9 @@ class DeviceReceiveFuzzTest {
       }
     }
     files.put("fuzz/kiln_receive_fuzzer.c", Files.readString(HARNESS));
-    List<String> cmd = new ArrayList<>(List.of("clang", "-std=c99", "-g", "-O1", "-fsanitize=fuzzer,address,undefined",
+    List<String> cmd = new ArrayList<>(List.of("clang"));
+    cmd.addAll(dev.kiln.project.CWarnings.STRICT);
+    cmd.addAll(List.of("-g", "-O1", "-fsanitize=fuzzer,address,undefined",
         "-fno-sanitize-recover=all", "-Icodegen/host/include", "-Icrt", "-Iexecutors",
         "-DKILN_MAX_PACKET_BYTES=" + sizes.packetBytes(), "-DKILN_ARENA_BYTES=" + sizes.arenaBytes() + "u"));
     MessageDigest md = MessageDigest.getInstance("SHA-256");
