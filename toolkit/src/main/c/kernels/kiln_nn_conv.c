@@ -96,15 +96,15 @@ static void kiln_conv_stage_s8(const kiln_conv_params *p, const kiln_conv_geomet
     if (fy < fy0 || fy >= fy1 || fx1 <= fx0) {
       for (k = 0; k < g->filter_row; ++k) row[k] = 0;
     } else {
-      const int8_t *src = in_image + (size_t)(in_y0 + fy * p->dilation_h) * g->row_stride +
-                          (size_t)(in_x0 + fx0 * p->dilation_w) * p->in_c + c0;
+      const int8_t *src = in_image + (size_t)(in_y0 + fy * p->dilation_h) * (size_t)g->row_stride +
+                          (size_t)(in_x0 + fx0 * p->dilation_w) * (size_t)p->in_c + c0;
       int32_t fx;
       for (k = 0; k < fx0 * filter_c; ++k) row[k] = 0;
       if (g->contiguous) {
         kiln_widen_s8(src, (fx1 - fx0) * filter_c, x_offset, row + fx0 * filter_c);
       } else {
         for (fx = fx0; fx < fx1; ++fx) {
-          kiln_widen_s8(src + (size_t)(fx - fx0) * g->in_col_step, filter_c, x_offset,
+          kiln_widen_s8(src + (size_t)(fx - fx0) * (size_t)g->in_col_step, filter_c, x_offset,
                         row + fx * filter_c);
         }
       }
@@ -120,8 +120,8 @@ static void kiln_conv_gather_f32(const kiln_conv_params *p, const kiln_conv_geom
                                  float *col) {
   int32_t fy;
   for (fy = 0; fy < p->filter_h; ++fy) {
-    const float *src = in_image + (size_t)(in_y0 + fy * p->dilation_h) * g->row_stride +
-                       (size_t)in_x0 * p->in_c + c0;
+    const float *src = in_image + (size_t)(in_y0 + fy * p->dilation_h) * (size_t)g->row_stride +
+                       (size_t)in_x0 * (size_t)p->in_c + c0;
     int32_t fx;
     for (fx = 0; fx < p->filter_w; ++fx) {
       int32_t ci;
@@ -140,7 +140,7 @@ static void kiln_conv_segment_s8(const int8_t *filter, int32_t filter_size, cons
   } else {
     int32_t j;
     for (j = 0; j < channels; ++j) {
-      acc[j] += kiln_dot_s8(filter + (size_t)j * filter_size, in, n, x_offset);
+      acc[j] += kiln_dot_s8(filter + (size_t)j * (size_t)filter_size, in, n, x_offset);
     }
   }
 }
@@ -184,7 +184,7 @@ static void kiln_conv_window_f32(const kiln_conv_geometry *g, const float *in, c
       } else {
         int32_t j;
         for (j = 0; j < channels; ++j) {
-          total[j] = kiln_dot_f32(f + (size_t)j * g->filter_size, x, n, total[j]);
+          total[j] = kiln_dot_f32(f + (size_t)j * (size_t)g->filter_size, x, n, total[j]);
         }
       }
     }
@@ -334,7 +334,7 @@ static void kiln_conv_image_staged_s8(const kiln_conv_params *p, const kiln_conv
         kiln_tap_range(in_y0, p->dilation_h, p->filter_h, p->in_h, &fy0, &fy1);
         kiln_tap_range(in_x0, p->dilation_w, p->filter_w, p->in_w, &fx0, &fx1);
         kiln_conv_stage_s8(p, g, in_image, in_y0, in_x0, fy0, fy1, fx0, fx1,
-                           group * g->filter_c, e->x_offset, padded, stage + (size_t)q * padded);
+                           group * g->filter_c, e->x_offset, padded, stage + (size_t)q * (size_t)padded);
       }
       if (group + 1 == p->groups) {
         first_y = ox == p->out_w ? oy + 1 : oy;
@@ -352,7 +352,7 @@ static void kiln_conv_image_staged_s8(const kiln_conv_params *p, const kiln_conv
             for (q = 0; q < KILN_CONV_PIXELS; ++q) acc[q][j] = sums[q];
           } else {
             for (q = 0; q < count_px; ++q) {
-              acc[q][j] = kiln_dot_s8_s16(filter + row, stage + (size_t)q * padded, n);
+              acc[q][j] = kiln_dot_s8_s16(filter + row, stage + (size_t)q * (size_t)padded, n);
             }
           }
         }
@@ -396,15 +396,15 @@ static void kiln_conv_image_rows_s8(const kiln_conv_params *p, const kiln_conv_g
         const int8_t *in_first = NULL;
         int32_t oc;
         if (fy1 > fy0 && fx1 > fx0) {
-          in_first = in_image + (size_t)(in_y0 + fy0 * p->dilation_h) * g->row_stride +
-                     (size_t)(in_x0 + fx0 * p->dilation_w) * p->in_c + group * g->filter_c;
+          in_first = in_image + (size_t)(in_y0 + fy0 * p->dilation_h) * (size_t)g->row_stride +
+                     (size_t)(in_x0 + fx0 * p->dilation_w) * (size_t)p->in_c + group * g->filter_c;
         }
         for (oc = group * g->out_c_per_group; oc < oc_end; oc += 4) {
           const int32_t channels = oc_end - oc < 4 ? oc_end - oc : 4;
           int32_t acc[4] = {0, 0, 0, 0};
           if (in_first != NULL) {
             const int8_t *filter_first =
-                filter + (size_t)oc * g->filter_size + fy0 * g->filter_row + fx0 * g->filter_c;
+                filter + (size_t)oc * (size_t)g->filter_size + fy0 * g->filter_row + fx0 * g->filter_c;
             kiln_conv_window_s8(g, in_first, filter_first, fy1 - fy0, fx1 - fx0, e->x_offset,
                                 channels, acc);
           }
@@ -450,7 +450,7 @@ void kiln_conv_s8(const kiln_conv_params *p, const int8_t *input, const int8_t *
   e.out_f32 = NULL;
   e.scale = 0.0f;
   for (b = 0; b < p->batches; ++b) {
-    e = kiln_conv_image_s8(p, &g, input + (size_t)b * g.image_size, filter, e, stage);
+    e = kiln_conv_image_s8(p, &g, input + (size_t)b * (size_t)g.image_size, filter, e, stage);
   }
 }
 
@@ -476,7 +476,7 @@ void kiln_conv_hybrid_f32(const kiln_conv_params *p, const float *input, const i
   e.out_f32 = output;
   for (b = 0; b < p->batches; ++b) {
     const float input_scale =
-        kiln_quantize_symmetric(input + (size_t)b * g.image_size, g.image_size, in_image);
+        kiln_quantize_symmetric(input + (size_t)b * (size_t)g.image_size, g.image_size, in_image);
     e.scale = input_scale * p->filter_scale;
     e = kiln_conv_image_s8(p, &g, in_image, filter, e, stage);
   }
@@ -497,7 +497,7 @@ void kiln_conv_hybrid_per_channel_f32(const kiln_conv_params *p, const float *in
   e.out_f32 = output;
   for (b = 0; b < p->batches; ++b) {
     int32_t zero_point;
-    e.scale = kiln_quantize_asymmetric(input + (size_t)b * g.image_size, g.image_size, in_image,
+    e.scale = kiln_quantize_asymmetric(input + (size_t)b * (size_t)g.image_size, g.image_size, in_image,
                                        &zero_point);
     e.x_offset = -zero_point;
     e = kiln_conv_image_s8(p, &g, in_image, filter, e, stage);
@@ -513,7 +513,7 @@ void kiln_conv_f32(const kiln_conv_params *p, const float *input, const float *f
   float col[KILN_CONV_GATHER_MAX_F32];
   int32_t b;
   for (b = 0; b < p->batches; ++b) {
-    const float *in_image = input + (size_t)b * g.image_size;
+    const float *in_image = input + (size_t)b * (size_t)g.image_size;
     int32_t oy;
     for (oy = 0; oy < p->out_h; ++oy) {
       const int32_t in_y0 = oy * p->stride_h - p->pad_top;
@@ -537,25 +537,25 @@ void kiln_conv_f32(const kiln_conv_params *p, const float *input, const float *f
           if (gathered) {
             kiln_conv_gather_f32(p, &g, in_image, in_y0, in_x0, group * g.filter_c, col);
           } else if (fy1 > fy0 && fx1 > fx0) {
-            in_first = in_image + (size_t)(in_y0 + fy0 * p->dilation_h) * g.row_stride +
-                       (size_t)(in_x0 + fx0 * p->dilation_w) * p->in_c + group * g.filter_c;
+            in_first = in_image + (size_t)(in_y0 + fy0 * p->dilation_h) * (size_t)g.row_stride +
+                       (size_t)(in_x0 + fx0 * p->dilation_w) * (size_t)p->in_c + group * g.filter_c;
           }
           for (oc = group * g.out_c_per_group; oc < oc_end; oc += 4) {
             const int32_t channels = oc_end - oc < 4 ? oc_end - oc : 4;
             float total[4] = {0.0f, 0.0f, 0.0f, 0.0f};
             int32_t j;
             if (gathered) {
-              const float *f = filter + (size_t)oc * g.filter_size;
+              const float *f = filter + (size_t)oc * (size_t)g.filter_size;
               if (channels == 4) {
                 kiln_dot4_f32(f, (size_t)g.filter_size, col, g.filter_size, total);
               } else {
                 for (j = 0; j < channels; ++j) {
-                  total[j] = kiln_dot_f32(f + (size_t)j * g.filter_size, col, g.filter_size, 0.0f);
+                  total[j] = kiln_dot_f32(f + (size_t)j * (size_t)g.filter_size, col, g.filter_size, 0.0f);
                 }
               }
             } else if (in_first != NULL) {
               const float *filter_first =
-                  filter + (size_t)oc * g.filter_size + fy0 * g.filter_row + fx0 * g.filter_c;
+                  filter + (size_t)oc * (size_t)g.filter_size + fy0 * g.filter_row + fx0 * g.filter_c;
               kiln_conv_window_f32(&g, in_first, filter_first, fy1 - fy0, fx1 - fx0, channels,
                                    total);
             }
@@ -604,7 +604,7 @@ void kiln_depthwise_conv_s8(const kiln_conv_params *p, const int8_t *input, cons
   const int32_t side_by_side = depth_multiplier == 1 ? out_c : 0;
   int32_t b;
   for (b = 0; b < p->batches; ++b) {
-    const int8_t *in_image = input + (size_t)b * p->in_h * row_stride;
+    const int8_t *in_image = input + (size_t)b * (size_t)p->in_h * (size_t)row_stride;
     int32_t oy;
     for (oy = 0; oy < p->out_h; ++oy) {
       const int32_t in_y0 = oy * p->stride_h - p->pad_top;
@@ -621,8 +621,8 @@ void kiln_depthwise_conv_s8(const kiln_conv_params *p, const int8_t *input, cons
         int32_t oc;
         kiln_tap_range(in_x0, p->dilation_w, p->filter_w, p->in_w, &fx0, &fx1);
         if (fy1 > fy0 && fx1 > fx0) {
-          in_first = in_image + (size_t)(in_y0 + fy0 * p->dilation_h) * row_stride +
-                     (size_t)(in_x0 + fx0 * p->dilation_w) * in_c;
+          in_first = in_image + (size_t)(in_y0 + fy0 * p->dilation_h) * (size_t)row_stride +
+                     (size_t)(in_x0 + fx0 * p->dilation_w) * (size_t)in_c;
           filter_first = filter + fy0 * filter_row + fx0 * out_c;
         } else {
           fy1 = fy0; /* no tap in the image */
@@ -696,7 +696,7 @@ void kiln_depthwise_conv_f32(const kiln_conv_params *p, const float *input, cons
   const int32_t blocked = depth_multiplier == 1 ? out_c - out_c % KILN_DW_BLOCK_F32 : 0;
   int32_t b;
   for (b = 0; b < p->batches; ++b) {
-    const float *in_image = input + (size_t)b * p->in_h * row_stride;
+    const float *in_image = input + (size_t)b * (size_t)p->in_h * (size_t)row_stride;
     int32_t oy;
     for (oy = 0; oy < p->out_h; ++oy) {
       const int32_t in_y0 = oy * p->stride_h - p->pad_top;
@@ -713,8 +713,8 @@ void kiln_depthwise_conv_f32(const kiln_conv_params *p, const float *input, cons
         int32_t oc;
         kiln_tap_range(in_x0, p->dilation_w, p->filter_w, p->in_w, &fx0, &fx1);
         if (fy1 > fy0 && fx1 > fx0) {
-          in_first = in_image + (size_t)(in_y0 + fy0 * p->dilation_h) * row_stride +
-                     (size_t)(in_x0 + fx0 * p->dilation_w) * in_c;
+          in_first = in_image + (size_t)(in_y0 + fy0 * p->dilation_h) * (size_t)row_stride +
+                     (size_t)(in_x0 + fx0 * p->dilation_w) * (size_t)in_c;
           filter_first = filter + fy0 * filter_row + fx0 * out_c;
         } else {
           fy1 = fy0;

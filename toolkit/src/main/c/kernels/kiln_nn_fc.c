@@ -121,7 +121,7 @@ static void kiln_fc_rows_s8(const int8_t *filter, int32_t depth, const int8_t *x
   } else {
     int32_t j;
     for (j = 0; j < units; ++j) {
-      acc[j] = kiln_dot_s8(filter + (size_t)j * depth, x, depth, x_offset);
+      acc[j] = kiln_dot_s8(filter + (size_t)j * (size_t)depth, x, depth, x_offset);
     }
   }
 }
@@ -148,7 +148,7 @@ void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const
   int32_t b;
   if (rescale != NULL) r = kiln_rescale_load(rescale);
   for (b = 0; b < p->batches; ++b) {
-    const int8_t *in_row = input + (size_t)b * depth;
+    const int8_t *in_row = input + (size_t)b * (size_t)depth;
     int32_t input_sum = 0;
     int32_t u;
     if (filter_offset != 0) {
@@ -159,7 +159,7 @@ void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const
       const int32_t block = units - u < 4 ? units - u : 4;
       int32_t acc[4];
       int32_t j;
-      kiln_fc_rows_s8(filter + (size_t)u * depth, depth, in_row, input_offset, block, acc);
+      kiln_fc_rows_s8(filter + (size_t)u * (size_t)depth, depth, in_row, input_offset, block, acc);
       for (j = 0; j < block; ++j) {
         const int32_t unit = u + j;
         int32_t a = acc[j] + filter_offset * input_sum;
@@ -186,18 +186,18 @@ void kiln_fully_connected_f32(const kiln_fc_params *p, const float *input, const
   const float act_max = p->act_max_f;
   int32_t b;
   for (b = 0; b < p->batches; ++b) {
-    const float *in_row = input + (size_t)b * depth;
+    const float *in_row = input + (size_t)b * (size_t)depth;
     int32_t u;
     for (u = 0; u < units; u += 4) {
       const int32_t block = units - u < 4 ? units - u : 4;
-      const float *rows = filter + (size_t)u * depth;
+      const float *rows = filter + (size_t)u * (size_t)depth;
       float total[4] = {0.0f, 0.0f, 0.0f, 0.0f};
       int32_t j;
       if (block == 4) {
         kiln_dot4_f32(rows, (size_t)depth, in_row, depth, total);
       } else {
         for (j = 0; j < block; ++j) {
-          total[j] = kiln_dot_f32(rows + (size_t)j * depth, in_row, depth, 0.0f);
+          total[j] = kiln_dot_f32(rows + (size_t)j * (size_t)depth, in_row, depth, 0.0f);
         }
       }
       for (j = 0; j < block; ++j) {
@@ -220,7 +220,7 @@ void kiln_fully_connected_hybrid_f32(const kiln_fc_params *p, const float *input
   int8_t *quantized = (int8_t *)scratch;
   int32_t b;
   for (b = 0; b < p->batches; ++b) {
-    const float *in_row = input + (size_t)b * depth;
+    const float *in_row = input + (size_t)b * (size_t)depth;
     int32_t zero_point = 0;
     float row_scale;
     int32_t u;
@@ -233,7 +233,7 @@ void kiln_fully_connected_hybrid_f32(const kiln_fc_params *p, const float *input
       const int32_t block = units - u < 4 ? units - u : 4;
       int32_t acc[4];
       int32_t j;
-      kiln_fc_rows_s8(filter + (size_t)u * depth, depth, quantized, -zero_point, block, acc);
+      kiln_fc_rows_s8(filter + (size_t)u * (size_t)depth, depth, quantized, -zero_point, block, acc);
       for (j = 0; j < block; ++j) {
         const int32_t unit = u + j;
         const float weight_scale =

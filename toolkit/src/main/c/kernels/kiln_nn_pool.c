@@ -12,7 +12,7 @@ void kiln_max_pool_s8(const kiln_pool_params *p, const int8_t *input, int8_t *ou
   const int32_t row_stride = p->in_w * channels;
   int32_t b;
   for (b = 0; b < p->batches; ++b) {
-    const int8_t *in_image = input + (size_t)b * p->in_h * row_stride;
+    const int8_t *in_image = input + (size_t)b * (size_t)p->in_h * (size_t)row_stride;
     int32_t oy;
     for (oy = 0; oy < p->out_h; ++oy) {
       const int32_t in_y0 = oy * p->stride_h - p->pad_top;
@@ -31,8 +31,8 @@ void kiln_max_pool_s8(const kiln_pool_params *p, const int8_t *input, int8_t *ou
         /* the output pixel is the running maximum, channels innermost */
         for (c = 0; c < channels; ++c) output[c] = -128;
         for (fy = fy0; fy < fy1; ++fy) {
-          const int8_t *in_tap = in_image + (size_t)(in_y0 + fy) * row_stride +
-                                 (size_t)(in_x0 + fx0) * channels;
+          const int8_t *in_tap = in_image + (size_t)(in_y0 + fy) * (size_t)row_stride +
+                                 (size_t)(in_x0 + fx0) * (size_t)channels;
           int32_t fx;
           for (fx = fx0; fx < fx1; ++fx) {
             for (c = 0; c < channels; ++c) {
@@ -55,7 +55,7 @@ void kiln_max_pool_f32(const kiln_pool_params *p, const float *input, float *out
   const int32_t row_stride = p->in_w * channels;
   int32_t b;
   for (b = 0; b < p->batches; ++b) {
-    const float *in_image = input + (size_t)b * p->in_h * row_stride;
+    const float *in_image = input + (size_t)b * (size_t)p->in_h * (size_t)row_stride;
     int32_t oy;
     for (oy = 0; oy < p->out_h; ++oy) {
       const int32_t in_y0 = oy * p->stride_h - p->pad_top;
@@ -73,8 +73,8 @@ void kiln_max_pool_f32(const kiln_pool_params *p, const float *input, float *out
         if (fx1 == fx0) fy1 = fy0; /* no tap in the image: visit nothing */
         for (c = 0; c < channels; ++c) output[c] = -FLT_MAX;
         for (fy = fy0; fy < fy1; ++fy) {
-          const float *in_tap = in_image + (size_t)(in_y0 + fy) * row_stride +
-                                (size_t)(in_x0 + fx0) * channels;
+          const float *in_tap = in_image + (size_t)(in_y0 + fy) * (size_t)row_stride +
+                                (size_t)(in_x0 + fx0) * (size_t)channels;
           int32_t fx;
           for (fx = fx0; fx < fx1; ++fx) {
             for (c = 0; c < channels; ++c) {
@@ -98,7 +98,7 @@ void kiln_avg_pool_s8(const kiln_pool_params *p, const int8_t *input, int8_t *ou
   const int32_t row_stride = p->in_w * channels;
   int32_t b;
   for (b = 0; b < p->batches; ++b) {
-    const int8_t *in_image = input + (size_t)b * p->in_h * row_stride;
+    const int8_t *in_image = input + (size_t)b * (size_t)p->in_h * (size_t)row_stride;
     int32_t oy;
     for (oy = 0; oy < p->out_h; ++oy) {
       const int32_t in_y0 = oy * p->stride_h - p->pad_top;
@@ -121,7 +121,7 @@ void kiln_avg_pool_s8(const kiln_pool_params *p, const int8_t *input, int8_t *ou
           int32_t average;
           int32_t fy;
           if (count > 0) {
-            in_row += (size_t)(in_y0 + fy0) * row_stride + (size_t)(in_x0 + fx0) * channels;
+            in_row += (size_t)(in_y0 + fy0) * (size_t)row_stride + (size_t)(in_x0 + fx0) * (size_t)channels;
           }
           for (fy = fy0; fy < fy1; ++fy) {
             const int8_t *in_tap = in_row;
@@ -151,7 +151,7 @@ void kiln_avg_pool_f32(const kiln_pool_params *p, const float *input, float *out
   const int32_t row_stride = p->in_w * channels;
   int32_t b;
   for (b = 0; b < p->batches; ++b) {
-    const float *in_image = input + (size_t)b * p->in_h * row_stride;
+    const float *in_image = input + (size_t)b * (size_t)p->in_h * (size_t)row_stride;
     int32_t oy;
     for (oy = 0; oy < p->out_h; ++oy) {
       const int32_t in_y0 = oy * p->stride_h - p->pad_top;
@@ -172,8 +172,8 @@ void kiln_avg_pool_f32(const kiln_pool_params *p, const float *input, float *out
         /* per channel the sum runs over fy (outer) then fx, as in TFLite */
         for (c = 0; c < channels; ++c) output[c] = 0.0f;
         for (fy = fy0; fy < fy1; ++fy) {
-          const float *in_tap = in_image + (size_t)(in_y0 + fy) * row_stride +
-                                (size_t)(in_x0 + fx0) * channels;
+          const float *in_tap = in_image + (size_t)(in_y0 + fy) * (size_t)row_stride +
+                                (size_t)(in_x0 + fx0) * (size_t)channels;
           int32_t fx;
           for (fx = fx0; fx < fx1; ++fx) {
             for (c = 0; c < channels; ++c) output[c] += in_tap[c];

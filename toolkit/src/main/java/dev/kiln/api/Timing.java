@@ -17,11 +17,22 @@ public final class Timing {
     this.evaluator = evaluator;
   }
 
-  public Timing repeat(int n) { return new Timing(session, evaluator.repeat(n)); }
+  /** Timed rounds, at least 1. */
+  public Timing repeat(int n) {
+    if (n < 1) throw new KilnException("repeat(n): n is the number of timed rounds, at least 1, not " + n);
+    return new Timing(session, evaluator.repeat(n));
+  }
 
-  public Timing number(int n) { return new Timing(session, evaluator.number(n)); }
+  /** Calls per timed round, at least 1. */
+  public Timing number(int n) {
+    if (n < 1) throw new KilnException("number(n): n is the number of calls per round, at least 1, not " + n);
+    return new Timing(session, evaluator.number(n));
+  }
 
-  public Timing minRepeatMillis(int ms) { return new Timing(session, evaluator.minRepeatMillis(ms)); }
+  public Timing minRepeatMillis(int ms) {
+    if (ms < 0) throw new KilnException("minRepeatMillis(ms): ms must be 0 or more, not " + ms);
+    return new Timing(session, evaluator.minRepeatMillis(ms));
+  }
 
   public Result measure() {
     double[] s = session.call("time_evaluator(run)", evaluator::measure);

@@ -54,7 +54,13 @@ import java.util.stream.Stream;
  */
 public final class DeviceProgram {
   /** Warnings every file of a device program passes cleanly. */
-  public static final List<String> FLAGS = List.of("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic");
+  public static final List<String> FLAGS = withOptimization(CWarnings.STRICT);
+
+  private static List<String> withOptimization(List<String> warnings) {
+    List<String> f = new ArrayList<>(warnings);
+    f.add(1, "-O2");
+    return List.copyOf(f);
+  }
   static final String RUNTIME = "/dev/kiln/runtime/";
   private static final String EXECUTABLE = "kiln-device";
   private static final String FIRMWARE = "kiln-device.elf";
@@ -226,6 +232,21 @@ public final class DeviceProgram {
    */
   public static DeviceProgram build(List<GeneratedFile> generated, Sizes sizes, Platform platform, List<String> defines,
                                     Path cache) throws IOException, InterruptedException {
+    return build(generated, sizes, platform, defines, cache, List.of());
+  }
+
+  /**
+   * A host program as {@link #build(List, Sizes, Path)}, with {@code extraFlags} added to every compile
+   * and the link (e.g. {@code -fsanitize=address,undefined}); they are part of the cache key.
+   */
+  public static DeviceProgram build(List<GeneratedFile> generated, Sizes sizes, Path cache, List<String> extraFlags)
+      throws IOException, InterruptedException {
+    return build(generated, sizes, Platform.host(), List.of(), cache, extraFlags);
+  }
+
+  /** The builder itself: {@code extraFlags} go to every compile and the link. */
+  public static DeviceProgram build(List<GeneratedFile> generated, Sizes sizes, Platform platform, List<String> defines,
+                                    Path cache, List<String> extraFlags) throws IOException, InterruptedException {
     long start = System.nanoTime();
     Map<String, String> files = new TreeMap<>();
     for (GeneratedFile f : generated) files.put("codegen/host/" + f.path(), f.text());
@@ -253,6 +274,7 @@ public final class DeviceProgram {
     if (script != null) files.put(script, resource(RUNTIME + "platform/" + platform.linkerScript()));
     List<String> flags = new ArrayList<>(FLAGS);
     flags.addAll(platform.cflags());
+    flags.addAll(extraFlags);
     flags.addAll(sizes.defines());
     for (String d : defines) flags.add("-D" + d);
     String compiler = platform.isHost() ? HostProgram.compiler() : platform.compiler();
@@ -299,6 +321,7 @@ public final class DeviceProgram {
       for (String d : platformDirs) link.add("-L" + staging.resolve(d));
       if (script != null) link.addAll(List.of("-T", staging.resolve(script).toString()));
       for (Path o : objectFiles) link.add(o.toString());
+      link.addAll(extraFlags);
       link.addAll(platform.libs());
       link.addAll(List.of("-o", exe.toString()));
       try {

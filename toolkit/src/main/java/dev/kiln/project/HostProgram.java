@@ -16,7 +16,7 @@ import java.util.stream.Stream;
  */
 public final class HostProgram {
   /** Warnings the generated code must pass cleanly. */
-  public static final List<String> STRICT = List.of("-Wall", "-Wextra", "-Werror", "-pedantic");
+  public static final List<String> STRICT = CWarnings.STRICT;
 
   private final Path executable;
   private final List<String> command;
@@ -42,7 +42,7 @@ public final class HostProgram {
     Path main = work.resolve("main.c");
     Files.writeString(main, firmwareMain(prefix, inputFields, inputBytes, outputFields, outputBytes));
     Path exe = work.resolve("model");
-    List<String> cmd = new ArrayList<>(List.of(compiler(), "-std=c99", "-O2"));
+    List<String> cmd = new ArrayList<>(List.of(compiler(), "-O2"));
     cmd.addAll(STRICT);
     cmd.addAll(List.of("-I", library.resolve("codegen/host/include").toString()));
     try (Stream<Path> s = Files.list(library.resolve("codegen/host/src"))) {

@@ -135,6 +135,14 @@ class ApiArgumentsTest {
   }
 
   @Test
+  void timingCountsMustBePositive() {
+    KilnException e = assertThrows(KilnException.class, () -> session.timeEvaluator().repeat(0));
+    assertEquals("repeat(n): n is the number of timed rounds, at least 1, not 0", e.getMessage());
+    assertThrows(KilnException.class, () -> session.timeEvaluator().number(-1));
+    assertThrows(KilnException.class, () -> session.timeEvaluator().minRepeatMillis(-1));
+  }
+
+  @Test
   void timeoutsMustBePositive() {
     KilnException e = assertThrows(KilnException.class, () -> Device.host().timeout(Duration.ZERO));
     assertEquals("timeout must be positive: PT0S", e.getMessage());

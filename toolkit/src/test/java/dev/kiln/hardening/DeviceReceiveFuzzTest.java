@@ -49,7 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the digits model (recorded here through {@link FaultyTransport} without a fault), crafted
  * packets, and the committed corpus {@code src/test/resources/fuzz/device-receive/}.
  *
- * <p>Every run replays the regression inputs, then fuzzes for {@code kiln.fuzz.seconds} (30).
+ * <p>Every run replays the regression inputs, then fuzzes for {@code kiln.fuzz.seconds} (25).
  * The long campaign, merging what it finds into the committed corpus:
  * <pre>
  * mvn -o test -pl toolkit -Dtest=DeviceReceiveFuzzTest -Dkiln.fuzz.seconds=3600 -Dkiln.fuzz.merge=true
@@ -59,7 +59,7 @@ class DeviceReceiveFuzzTest {
   static final Path CORPUS = Path.of("src/test/resources/fuzz/device-receive").toAbsolutePath();
   static final Path HARNESS = Path.of("src/test/c/fuzz/kiln_receive_fuzzer.c").toAbsolutePath();
   static final Path RUNTIME = Path.of("src/main/c").toAbsolutePath();
-  static final int SECONDS = Integer.getInteger("kiln.fuzz.seconds", 30);
+  static final int SECONDS = Integer.getInteger("kiln.fuzz.seconds", 25);
   static final boolean MERGE = Boolean.getBoolean("kiln.fuzz.merge");
   /** The harness pins the device's nonce seed to this (FUZZ_RANDOM_BYTE) so transcripts replay. */
   static final int RANDOM_BYTE = 0x5A;
@@ -200,7 +200,9 @@ class DeviceReceiveFuzzTest {
       }
     }
     files.put("fuzz/kiln_receive_fuzzer.c", Files.readString(HARNESS));
-    List<String> cmd = new ArrayList<>(List.of("clang", "-std=c99", "-g", "-O1", "-fsanitize=fuzzer,address,undefined",
+    List<String> cmd = new ArrayList<>(List.of("clang"));
+    cmd.addAll(dev.kiln.project.CWarnings.STRICT);
+    cmd.addAll(List.of("-g", "-O1", "-fsanitize=fuzzer,address,undefined",
         "-fno-sanitize-recover=all", "-Icodegen/host/include", "-Icrt", "-Iexecutors",
         "-DKILN_MAX_PACKET_BYTES=" + sizes.packetBytes(), "-DKILN_ARENA_BYTES=" + sizes.arenaBytes() + "u"));
     MessageDigest md = MessageDigest.getInstance("SHA-256");

@@ -25,8 +25,15 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the graph and AoT executors together with runtime/crt and runtime/executors.
  */
 class CortexMBuildTest {
-  static final List<String> CORTEX_M4 = List.of("arm-none-eabi-gcc", "-std=c99", "-O2", "-mcpu=cortex-m4", "-mthumb",
-      "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-Wall", "-Wextra", "-Werror", "-pedantic", "-c");
+  static final List<String> CORTEX_M4 = cortexM4();
+
+  private static List<String> cortexM4() {
+    List<String> cmd = new java.util.ArrayList<>(List.of("arm-none-eabi-gcc", "-O2", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard",
+        "-mfpu=fpv4-sp-d16"));
+    cmd.addAll(CWarnings.STRICT);
+    cmd.add("-c");
+    return List.copyOf(cmd);
+  }
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"digits_cnn_int8", "mlperf_kws_float", "mlperf_vww_int8"})

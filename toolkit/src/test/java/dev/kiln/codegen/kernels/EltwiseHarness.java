@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * to stdout, and runs it. Programs are compiled once and can be run on many inputs.
  */
 final class EltwiseHarness {
-  static final String CFLAGS = "-std=c99 -O2 -Wall -Wextra -Werror -pedantic -ffp-contract=off";
+  static final String CFLAGS = dev.kiln.project.CWarnings.strictText() + " -O2 -ffp-contract=off";
   private static final String[] LIBRARY = {"kiln_fixedpoint.h", "kiln_eltwise.h", "kiln_eltwise.c"};
   private static Path libDir;
   private static int counter;

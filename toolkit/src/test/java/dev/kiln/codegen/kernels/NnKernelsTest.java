@@ -150,8 +150,7 @@ class NnKernelsTest {
         }
         """.formatted(table, n);
     Files.writeString(work.resolve("t.c"), program);
-    run(work, "gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I.", "t.c", "kiln_nn_fc.c", "kiln_nn_quant.c",
-        "-lm", "-o", "t");
+    run(work, gcc("-I.", "t.c", "kiln_nn_fc.c", "kiln_nn_quant.c", "-lm", "-o", "t"));
     assertEquals("0", run(work, "./t").trim(), "mismatches between kiln_f64_rescale and round(double(acc) * M)");
   }
 
@@ -240,7 +239,7 @@ class NnKernelsTest {
         }
         """.formatted(table, n);
     Files.writeString(work.resolve("t.c"), program);
-    run(work, "gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I.", "t.c", "-lm", "-o", "t");
+    run(work, gcc("-I.", "t.c", "-lm", "-o", "t"));
     String[] result = run(work, "./t").trim().split(" ");
     assertEquals("0", result[0], "mismatches between kiln_linear_rescale and round(double(acc) * M) in " + result[1]);
     assertTrue(n > 250 && Long.parseLong(result[1]) > 5_000_000L, "too few checks: " + n + " rescales, " + result[1]);
@@ -296,7 +295,7 @@ class NnKernelsTest {
         }
         """;
     Files.writeString(work.resolve("t.c"), program);
-    run(work, "gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I.", "t.c", "-o", "t");
+    run(work, gcc("-I.", "t.c", "-o", "t"));
     String[] result = run(work, "./t").trim().split(" ");
     assertEquals("0", result[0], "mismatches between kiln_mbqm_rescale and kiln_mbqm in " + result[1]);
   }
@@ -385,6 +384,14 @@ class NnKernelsTest {
       UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> emitter.check(op));
       assertTrue(e.getMessage().contains(fragment), "message '" + e.getMessage() + "' should mention '" + fragment + "'");
     }
+  }
+
+  /** gcc with the project's strict warnings (CWarnings.STRICT), -O2 and {@code rest}. */
+  private static String[] gcc(String... rest) {
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("gcc", "-O2"));
+    cmd.addAll(dev.kiln.project.CWarnings.STRICT);
+    cmd.addAll(java.util.List.of(rest));
+    return cmd.toArray(String[]::new);
   }
 
   private static String run(Path dir, String... command) throws Exception {
