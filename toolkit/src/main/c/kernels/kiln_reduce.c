@@ -139,12 +139,12 @@ void kiln_reduce_mean_s16(const kiln_reduce_params *p, const int16_t *input, int
     int32_t i;                                                                         \
     for (outer = 0; outer < p->outer; ++outer) {                                       \
       for (inner = 0; inner < p->inner; ++inner) {                                     \
-        const T *in = input + (size_t)outer * p->axis * p->inner + inner;              \
-        const size_t out = (size_t)outer * p->inner + inner;                           \
+        const T *in = input + (size_t)outer * (size_t)p->axis * (size_t)p->inner + (size_t)inner;              \
+        const size_t out = (size_t)outer * (size_t)p->inner + (size_t)inner;                           \
         T best = in[0];                                                                \
         int32_t best_index = 0;                                                        \
         for (i = 1; i < p->axis; ++i) {                                                \
-          const T v = in[(size_t)i * p->inner];                                        \
+          const T v = in[(size_t)i * (size_t)p->inner];                                        \
           if (p->is_max ? v > best : v < best) {                                       \
             best = v;                                                                  \
             best_index = i;                                                            \
@@ -175,11 +175,11 @@ KILN_DEFINE_ARG(kiln_arg_s32, int32_t)
     int32_t i;                                                                         \
     for (outer = 0; outer < p->outer; ++outer) {                                       \
       for (inner = 0; inner < p->inner; ++inner) {                                     \
-        const size_t base = (size_t)outer * p->axis * p->inner + inner;                \
+        const size_t base = (size_t)outer * (size_t)p->axis * (size_t)p->inner + (size_t)inner;                \
         U acc = 0;                                                                     \
         for (i = 0; i < p->axis; ++i) {                                                \
           const int32_t k = p->reverse ? p->axis - 1 - i : i;                          \
-          const size_t at = base + (size_t)k * p->inner;                               \
+          const size_t at = base + (size_t)k * (size_t)p->inner;                               \
           if (p->exclusive) {                                                          \
             output[at] = (T)acc;                                                       \
             acc = (U)(acc + (U)input[at]);                                             \

@@ -65,7 +65,7 @@ void kiln_space_to_batch(const kiln_space_to_batch_params *p, const void *input,
           int32_t c;
           for (c = 0; c < p->depth; ++c) memcpy(out + (size_t)c * bytes, pad_value, bytes);
         } else {
-          memcpy(out, in + (((size_t)ib * p->in_h + (size_t)iy) * p->in_w + (size_t)ix) * pixel, pixel);
+          memcpy(out, in + (((size_t)ib * (size_t)p->in_h + (size_t)iy) * (size_t)p->in_w + (size_t)ix) * (size_t)pixel, pixel);
         }
         out += pixel;
       }
@@ -80,19 +80,19 @@ void kiln_resize_bilinear_f32(const kiln_resize_params *p, const int32_t *y0, co
   const int32_t c_n = p->channels;
   int32_t b;
   for (b = 0; b < p->batches; ++b) {
-    const float *image = input + (size_t)b * p->in_h * p->in_w * c_n;
+    const float *image = input + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)c_n;
     int32_t y;
     for (y = 0; y < p->out_h; ++y) {
       const float dy = wy[y];
-      const float *row0 = image + (size_t)y0[y] * p->in_w * c_n;
-      const float *row1 = image + (size_t)y1[y] * p->in_w * c_n;
+      const float *row0 = image + (size_t)y0[y] * (size_t)p->in_w * (size_t)c_n;
+      const float *row1 = image + (size_t)y1[y] * (size_t)p->in_w * (size_t)c_n;
       int32_t x;
       for (x = 0; x < p->out_w; ++x) {
         const float dx = wx[x];
-        const float *a = row0 + (size_t)x0[x] * c_n;
-        const float *bl = row1 + (size_t)x0[x] * c_n;
-        const float *c0 = row0 + (size_t)x1[x] * c_n;
-        const float *d = row1 + (size_t)x1[x] * c_n;
+        const float *a = row0 + (size_t)x0[x] * (size_t)c_n;
+        const float *bl = row1 + (size_t)x0[x] * (size_t)c_n;
+        const float *c0 = row0 + (size_t)x1[x] * (size_t)c_n;
+        const float *d = row1 + (size_t)x1[x] * (size_t)c_n;
         int32_t c;
         for (c = 0; c < c_n; ++c) {
           *output++ = a[c] * (1 - dy) * (1 - dx) + bl[c] * dy * (1 - dx) + c0[c] * (1 - dy) * dx + d[c] * dy * dx;
@@ -117,19 +117,19 @@ static int32_t kiln_bilinear_round(int64_t v) {
     const int32_t c_n = p->channels;                                                                     \
     int32_t b;                                                                                           \
     for (b = 0; b < p->batches; ++b) {                                                                   \
-      const T *image = input + (size_t)b * p->in_h * p->in_w * c_n;                                      \
+      const T *image = input + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)c_n;                                      \
       int32_t y;                                                                                         \
       for (y = 0; y < p->out_h; ++y) {                                                                   \
         const int64_t fy = wy[y];                                                                        \
-        const T *row0 = image + (size_t)y0[y] * p->in_w * c_n;                                           \
-        const T *row1 = image + (size_t)y1[y] * p->in_w * c_n;                                           \
+        const T *row0 = image + (size_t)y0[y] * (size_t)p->in_w * (size_t)c_n;                                           \
+        const T *row1 = image + (size_t)y1[y] * (size_t)p->in_w * (size_t)c_n;                                           \
         int32_t x;                                                                                       \
         for (x = 0; x < p->out_w; ++x) {                                                                 \
           const int64_t fx = wx[x];                                                                      \
-          const T *a = row0 + (size_t)x0[x] * c_n;                                                       \
-          const T *bl = row1 + (size_t)x0[x] * c_n;                                                      \
-          const T *c0 = row0 + (size_t)x1[x] * c_n;                                                      \
-          const T *d = row1 + (size_t)x1[x] * c_n;                                                       \
+          const T *a = row0 + (size_t)x0[x] * (size_t)c_n;                                                       \
+          const T *bl = row1 + (size_t)x0[x] * (size_t)c_n;                                                      \
+          const T *c0 = row0 + (size_t)x1[x] * (size_t)c_n;                                                      \
+          const T *d = row1 + (size_t)x1[x] * (size_t)c_n;                                                       \
           int32_t c;                                                                                     \
           for (c = 0; c < c_n; ++c) {                                                                    \
             const int64_t sum = (int64_t)a[c] * (1024 - fy) * (1024 - fx) + (int64_t)bl[c] * fy * (1024 - fx) + \
@@ -147,8 +147,8 @@ KILN_DEFINE_BILINEAR_INT(kiln_resize_bilinear_s16, int16_t)
 void kiln_l2_normalization_f32(int32_t outer, int32_t depth, const float *input, float *output) {
   int32_t i;
   for (i = 0; i < outer; ++i) {
-    const float *x = input + (size_t)i * depth;
-    float *y = output + (size_t)i * depth;
+    const float *x = input + (size_t)i * (size_t)depth;
+    float *y = output + (size_t)i * (size_t)depth;
     float squared = 0.0f;
     float norm;
     int32_t c;
@@ -212,8 +212,8 @@ void kiln_l2_normalization_s8(int32_t outer, int32_t depth, int32_t input_zero_p
                               int8_t *output) {
   int32_t i;
   for (i = 0; i < outer; ++i) {
-    const int8_t *x = input + (size_t)i * depth;
-    int8_t *y = output + (size_t)i * depth;
+    const int8_t *x = input + (size_t)i * (size_t)depth;
+    int8_t *y = output + (size_t)i * (size_t)depth;
     int32_t acc = 0;
     int32_t multiplier;
     int32_t shift;
@@ -233,8 +233,8 @@ void kiln_l2_normalization_s8(int32_t outer, int32_t depth, int32_t input_zero_p
 void kiln_lrn_f32(const kiln_lrn_params *p, const float *input, float *output) {
   int32_t i;
   for (i = 0; i < p->outer; ++i) {
-    const float *x = input + (size_t)i * p->depth;
-    float *y = output + (size_t)i * p->depth;
+    const float *x = input + (size_t)i * (size_t)p->depth;
+    float *y = output + (size_t)i * (size_t)p->depth;
     int32_t c;
     for (c = 0; c < p->depth; ++c) {
       const int32_t begin = c - p->radius < 0 ? 0 : c - p->radius;
@@ -273,7 +273,7 @@ void kiln_l2_pool_f32(const kiln_pool_params *p, const float *input, float *outp
             const int32_t iy = oy * p->stride_h - p->pad_top + fy;
             for (fx = fx0; fx < fx1; ++fx) {
               const int32_t ix = ox * p->stride_w - p->pad_left + fx;
-              const float v = input[(((size_t)b * p->in_h + iy) * p->in_w + ix) * p->channels + c];
+              const float v = input[(((size_t)b * (size_t)p->in_h + (size_t)iy) * (size_t)p->in_w + (size_t)ix) * (size_t)p->channels + (size_t)c];
               sum += v * v;
               ++count;
             }
@@ -301,7 +301,7 @@ void kiln_max_pool_s16(const kiln_pool_params *p, const int16_t *input, int16_t 
             const int32_t iy = oy * p->stride_h - p->pad_top + fy;
             for (fx = fx0; fx < fx1; ++fx) {
               const int32_t ix = ox * p->stride_w - p->pad_left + fx;
-              const int32_t v = input[(((size_t)b * p->in_h + iy) * p->in_w + ix) * p->channels + c];
+              const int32_t v = input[(((size_t)b * (size_t)p->in_h + (size_t)iy) * (size_t)p->in_w + (size_t)ix) * (size_t)p->channels + (size_t)c];
               if (v > max) max = v;
             }
           }
@@ -333,7 +333,7 @@ void kiln_avg_pool_s16(const kiln_pool_params *p, const int16_t *input, int16_t 
             const int32_t iy = oy * p->stride_h - p->pad_top + fy;
             for (fx = fx0; fx < fx1; ++fx) {
               const int32_t ix = ox * p->stride_w - p->pad_left + fx;
-              sum += input[(((size_t)b * p->in_h + iy) * p->in_w + ix) * p->channels + c];
+              sum += input[(((size_t)b * (size_t)p->in_h + (size_t)iy) * (size_t)p->in_w + (size_t)ix) * (size_t)p->channels + (size_t)c];
             }
           }
           if (count > 0) average = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
