@@ -12,7 +12,11 @@ public enum OpType {
   /** TFLite TRANSPOSE_CONV: inputs (output shape, filter [Cout, KH, KW, Cin], input, optional bias). */
   TRANSPOSE_CONV,
   /** TFLite BATCH_MATMUL: a matrix product over the last two axes, batch axes broadcast. */
-  BATCH_MATMUL;
+  BATCH_MATMUL,
+  /** TFLite SVDF: a rank-decomposed time filter over a state variable. */
+  SVDF,
+  /** TFLite UNIDIRECTIONAL_SEQUENCE_LSTM: an LSTM over a sequence, its h and c in state variables. */
+  UNIDIRECTIONAL_SEQUENCE_LSTM;
 
   /** True for ops whose output is only a new view of the input's bytes. */
   public boolean isView() { return this == RESHAPE; }

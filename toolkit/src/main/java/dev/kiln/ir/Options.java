@@ -91,4 +91,13 @@ public sealed interface Options {
 
   /** BATCH_MATMUL: {@code out[..., i, j] = sum_k x'[..., i, k] * y'[..., k, j]}, x' = adjX ? x^T : x (same for y). */
   record BatchMatMul(boolean adjX, boolean adjY) implements Options {}
+
+  /** SVDF: inputs (input, weights_feature, weights_time, optional bias, state variable); units = filters / rank. */
+  record Svdf(int rank, Activation activation) implements Options {}
+
+  /**
+   * UNIDIRECTIONAL_SEQUENCE_LSTM: TFLite's 24 inputs (absent optional ones null); activation is the
+   * cell activation (TANH in every converter's output); clips of 0 mean none.
+   */
+  record SequenceLstm(Activation activation, float cellClip, float projClip, boolean timeMajor) implements Options {}
 }

@@ -32,6 +32,8 @@ final class OptionsDecoder {
   // family: heavy NN operators (ops-nn2)
   private static final int TRANSPOSE_CONV_OPTIONS = 49;
   private static final int BATCH_MATMUL_OPTIONS = 101;
+  private static final int SVDF_OPTIONS = 6;
+  private static final int SEQUENCE_LSTM_OPTIONS = 71;
   // Operator slots.
   private static final int BUILTIN_OPTIONS_TYPE = 3;
   private static final int BUILTIN_OPTIONS = 4;
@@ -61,6 +63,9 @@ final class OptionsDecoder {
       // family: heavy NN operators (ops-nn2)
       case TRANSPOSE_CONV: return transposeConv(op, options(op, TRANSPOSE_CONV_OPTIONS, "TransposeConvOptions"));
       case BATCH_MATMUL: return batchMatMul(op, options(op, BATCH_MATMUL_OPTIONS, "BatchMatMulOptions"));
+      case SVDF: return svdf(op, options(op, SVDF_OPTIONS, "SVDFOptions"));
+      case UNIDIRECTIONAL_SEQUENCE_LSTM:
+        return sequenceLstm(op, options(op, SEQUENCE_LSTM_OPTIONS, "UnidirectionalSequenceLSTMOptions"));
       case RESHAPE: // the output tensor's shape is authoritative; ReshapeOptions.new_shape is ignored
       case QUANTIZE:
       case DEQUANTIZE:
@@ -233,6 +238,30 @@ final class OptionsDecoder {
     long convOut = WindowPadding.expectedOut(padding, out, kernel, stride, 1);
     long total = Math.max(0, (convOut - 1) * stride + kernel - out);
     return (int) (total / 2);
+  }
+
+  // SVDFOptions: rank, fused_activation_function, asymmetric_quantize_inputs (hybrid only).
+  private Options svdf(Operator op, Table o) throws ModelFormatException {
+    requireInput(op, 0, "input");
+    requireInput(op, 4, "activation state");
+    int rank = positive(op, "rank", int32(o, 0, "rank", 0));
+    return new Options.Svdf(rank, activation(op, int8(o, 1, "fused_activation_function", 0)));
+  }
+
+  // UnidirectionalSequenceLSTMOptions: fused_activation_function, cell_clip, proj_clip, time_major,
+  // asymmetric_quantize_inputs (hybrid only), diagonal_recurrent_tensors.
+  private Options sequenceLstm(Operator op, Table o) throws ModelFormatException {
+    requireInput(op, 0, "input");
+    if (op.inputs().length < 20) {
+      throw error(op, "has " + op.inputs().length + " inputs; a UNIDIRECTIONAL_SEQUENCE_LSTM has 20 or 24");
+    }
+    if (bool(o, 5, "diagonal_recurrent_tensors")) {
+      throw error(op, "uses diagonal_recurrent_tensors; Kiln compiles full recurrent weight matrices only");
+    }
+    float cellClip = o == null ? 0f : o.float32(1, "cell_clip", 0f);
+    float projClip = o == null ? 0f : o.float32(2, "proj_clip", 0f);
+    return new Options.SequenceLstm(activation(op, int8(o, 0, "fused_activation_function", 0)), cellClip, projClip,
+        bool(o, 3, "time_major"));
   }
 
   // BatchMatMulOptions: adj_x, adj_y, asymmetric_quantize_inputs (hybrid only).

@@ -36,7 +36,9 @@ final class SupportedOperators {
       Map.entry(114, OpType.QUANTIZE),
       // family: heavy NN operators (ops-nn2)
       Map.entry(67, OpType.TRANSPOSE_CONV),
-      Map.entry(126, OpType.BATCH_MATMUL));
+      Map.entry(126, OpType.BATCH_MATMUL),
+      Map.entry(27, OpType.SVDF),
+      Map.entry(44, OpType.UNIDIRECTIONAL_SEQUENCE_LSTM));
 
   private SupportedOperators() {}
 

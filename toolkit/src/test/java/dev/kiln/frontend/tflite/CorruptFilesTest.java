@@ -26,8 +26,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
 class CorruptFilesTest {
-  private static final String SUPPORTED = "ADD, AVERAGE_POOL_2D, CONCATENATION, CONV_2D, DEPTHWISE_CONV_2D, DEQUANTIZE,"
-      + " FULLY_CONNECTED, LOGISTIC, MAX_POOL_2D, MEAN, MUL, PAD, QUANTIZE, RELU, RELU6, RESHAPE, SOFTMAX, SUB, TANH";
+  private static final String SUPPORTED = OperatorMappingTest.SUPPORTED;
 
   /** Reads {@code bytes}; returns the graph, or null after checking the exception is an explicit one. */
   private static Graph readOrReject(String name, byte[] bytes) {

@@ -41,8 +41,9 @@ class OperatorMappingTest {
   private static final int GELU = 150;
   private static final int TOPK_V2 = 48;
 
-  static final String SUPPORTED = "ADD, AVERAGE_POOL_2D, CONCATENATION, CONV_2D, DEPTHWISE_CONV_2D, DEQUANTIZE,"
-      + " FULLY_CONNECTED, LOGISTIC, MAX_POOL_2D, MEAN, MUL, PAD, QUANTIZE, RELU, RELU6, RESHAPE, SOFTMAX, SUB, TANH";
+  static final String SUPPORTED = "ADD, AVERAGE_POOL_2D, BATCH_MATMUL, CONCATENATION, CONV_2D, DEPTHWISE_CONV_2D,"
+      + " DEQUANTIZE, FULLY_CONNECTED, LOGISTIC, MAX_POOL_2D, MEAN, MUL, PAD, QUANTIZE, RELU, RELU6, RESHAPE, SOFTMAX, SUB,"
+      + " SVDF, TANH, TRANSPOSE_CONV, UNIDIRECTIONAL_SEQUENCE_LSTM";
 
   static Graph read(TestModel m) throws ModelFormatException {
     return TfliteReader.read("m.tflite", m.bytes());
