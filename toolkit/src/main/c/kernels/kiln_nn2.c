@@ -344,3 +344,44 @@ void kiln_sequence_lstm_f32(const kiln_lstm_params *p, const float *input,
     }
   }
 }
+
+/* The int32 the reference's int32 sum holds after wrapping (its overflow wraps on every target TFLite
+ * runs on); computed in 64 bits, converted modulo 2^32 as gcc and clang define it. */
+static int32_t kiln_wrap_i32(int64_t v) { return (int32_t)(uint32_t)(uint64_t)v; }
+
+void kiln_svdf_s8(const kiln_svdf_s8_params *p, const int8_t *input, const int8_t *weights_feature,
+                  const int16_t *weights_time, const int32_t *bias, int16_t *state, int8_t *output,
+                  int32_t *scratch) {
+  const int32_t total = p->batches * p->filters * p->memory;
+  int32_t i, b, f, m, u, r;
+  for (i = 0; i + 1 < total; ++i) state[i] = state[i + 1];
+  for (b = 0; b < p->batches; ++b) {
+    const int8_t *x = input + b * p->input_size;
+    for (f = 0; f < p->filters; ++f) {
+      const int8_t *w = weights_feature + f * p->input_size;
+      int32_t dot = 0;
+      for (i = 0; i < p->input_size; ++i) dot += (int32_t)w[i] * ((int32_t)x[i] + p->input_offset);
+      state[(b * p->filters + f) * p->memory + p->memory - 1] =
+          (int16_t)kiln_clamp_i32(kiln_mbqm(dot, p->multiplier_1, p->shift_1), -32768, 32767);
+    }
+  }
+  for (b = 0; b < p->batches; ++b) {
+    for (f = 0; f < p->filters; ++f) {
+      const int16_t *w = weights_time + f * p->memory;
+      const int16_t *s = state + (b * p->filters + f) * p->memory;
+      int64_t dot = 0;
+      for (m = 0; m < p->memory; ++m) dot += (int32_t)w[m] * s[m];
+      scratch[b * p->filters + f] = kiln_wrap_i32(dot);
+    }
+  }
+  for (b = 0; b < p->batches; ++b) {
+    const int32_t *s = scratch + b * p->filters;
+    for (u = 0; u < p->units; ++u) {
+      int64_t sum = bias != NULL ? bias[u] : 0;
+      int32_t v;
+      for (r = 0; r < p->rank; ++r) sum += s[u * p->rank + r];
+      v = kiln_mbqm(kiln_wrap_i32(sum), p->multiplier_2, p->shift_2) + p->output_offset;
+      output[b * p->units + u] = (int8_t)kiln_clamp_i32(v, -128, 127);
+    }
+  }
+}

@@ -155,6 +155,26 @@ void kiln_svdf_f32(const kiln_svdf_params *p, const float *input, const float *w
                    float *scratch);
 
 /*
+ * SVDF full integer (TFLite's EvalIntegerSVDF): int8 input and weights_feature, int16 weights_time
+ * and state (zero point 0), int32 bias. Shift the state; each feature sum_i w[f, i] (x[b, i] -
+ * z_in) becomes MBQM(sum, scale 1) clamped to int16 in the last memory slot; scratch[b, f] =
+ * sum_m weights_time[f, m] * state[b, f, m] (int32); out = MBQM(bias[u] + the rank scratch values,
+ * scale 2) + z_out, clamped to int8 (the reference applies no fused activation here).
+ * scratch: batches * filters int32.
+ */
+typedef struct {
+  int32_t batches, input_size, filters, memory, rank, units;
+  int32_t input_offset;              /* -(input zero point) */
+  int32_t output_offset;             /* +(output zero point) */
+  int32_t multiplier_1, shift_1;     /* s_in * s_feature / s_state */
+  int32_t multiplier_2, shift_2;     /* s_state * s_time / s_out */
+} kiln_svdf_s8_params;
+
+void kiln_svdf_s8(const kiln_svdf_s8_params *p, const int8_t *input, const int8_t *weights_feature,
+                  const int16_t *weights_time, const int32_t *bias, int16_t *state, int8_t *output,
+                  int32_t *scratch);
+
+/*
  * UNIDIRECTIONAL_SEQUENCE_LSTM float32 without peephole, projection or layer norm (TFLite's
  * lstm_eval EvalFloat): per step, each gate = bias + dot(input weights, x) + dot(recurrent
  * weights, h) (each dot summed from 0.0f on its own), sigmoid (1 / (1 + expf(-v))) for the input,
