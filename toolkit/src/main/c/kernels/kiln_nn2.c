@@ -3,6 +3,8 @@
  */
 #include "kiln_nn2.h"
 
+#include <math.h>
+
 #include "kiln_fixedpoint.h"
 #include "kiln_nn.h"
 #include "kiln_nn_util.h"
@@ -250,6 +252,136 @@ void kiln_fully_connected_s16(const kiln_fc16_params *p, const int16_t *input, c
       y = y < p->act_min ? p->act_min : y;
       y = y > p->act_max ? p->act_max : y;
       output[b * p->units + u] = (int16_t)y;
+    }
+  }
+}
+
+void kiln_svdf_f32(const kiln_svdf_params *p, const float *input, const float *weights_feature,
+                   const float *weights_time, const float *bias, float *state, float *output,
+                   float *scratch) {
+  const int32_t total = p->batches * p->filters * p->memory;
+  int32_t i, b, f, m, u, r;
+  for (i = 0; i + 1 < total; ++i) state[i] = state[i + 1];
+  for (b = 0; b < p->batches; ++b) {
+    const float *x = input + b * p->input_size;
+    for (f = 0; f < p->filters; ++f) {
+      const float *w = weights_feature + f * p->input_size;
+      float dot = 0.0f;
+      for (i = 0; i < p->input_size; ++i) dot += w[i] * x[i];
+      state[(b * p->filters + f) * p->memory + p->memory - 1] = dot;
+    }
+  }
+  for (b = 0; b < p->batches; ++b) {
+    for (f = 0; f < p->filters; ++f) {
+      const float *w = weights_time + f * p->memory;
+      const float *s = state + (b * p->filters + f) * p->memory;
+      float dot = 0.0f;
+      for (m = 0; m < p->memory; ++m) dot += w[m] * s[m];
+      scratch[b * p->filters + f] = dot;
+    }
+  }
+  for (b = 0; b < p->batches; ++b) {
+    const float *s = scratch + b * p->filters;
+    for (u = 0; u < p->units; ++u) {
+      float v = bias != NULL ? bias[u] : 0.0f;
+      for (r = 0; r < p->rank; ++r) v += s[u * p->rank + r];
+      output[b * p->units + u] = kiln_clamp_f32(v, p->act_min_f, p->act_max_f);
+    }
+  }
+}
+
+/* gate[c] = bias[c] + dot(w[c], x) + dot(rw[c], h): the reference adds each dot, summed from 0.0f, in turn. */
+static void kiln_lstm_gate(const float *bias, const float *w, const float *x, int32_t inputs,
+                           const float *rw, const float *h, int32_t cells, float *gate) {
+  int32_t c, k;
+  for (c = 0; c < cells; ++c) {
+    float v = bias[c];
+    float dot = 0.0f;
+    for (k = 0; k < inputs; ++k) dot += w[c * inputs + k] * x[k];
+    v += dot;
+    dot = 0.0f;
+    for (k = 0; k < cells; ++k) dot += rw[c * cells + k] * h[k];
+    gate[c] = v + dot;
+  }
+}
+
+void kiln_sequence_lstm_f32(const kiln_lstm_params *p, const float *input,
+                            const float *const input_weights[4], const float *const recurrent_weights[4],
+                            const float *const biases[4], float *output_state, float *cell_state,
+                            float *output, float *scratch) {
+  const int32_t n = p->cells;
+  float *ig = scratch;
+  float *fg = scratch + n;
+  float *cg = scratch + 2 * n;
+  float *og = scratch + 3 * n;
+  int32_t b, t, c;
+  for (b = 0; b < p->batches; ++b) {
+    float *h = output_state + b * n;
+    float *cs = cell_state + b * n;
+    for (t = 0; t < p->steps; ++t) {
+      const int32_t row = p->time_major ? t * p->batches + b : b * p->steps + t;
+      const float *x = input + row * p->inputs;
+      float *out = output + row * n;
+      if (!p->cifg) kiln_lstm_gate(biases[0], input_weights[0], x, p->inputs, recurrent_weights[0], h, n, ig);
+      kiln_lstm_gate(biases[1], input_weights[1], x, p->inputs, recurrent_weights[1], h, n, fg);
+      kiln_lstm_gate(biases[2], input_weights[2], x, p->inputs, recurrent_weights[2], h, n, cg);
+      kiln_lstm_gate(biases[3], input_weights[3], x, p->inputs, recurrent_weights[3], h, n, og);
+      for (c = 0; c < n; ++c) {
+        const float f = 1.0f / (1.0f + expf(-fg[c]));
+        const float i = p->cifg ? 1.0f - f : 1.0f / (1.0f + expf(-ig[c]));
+        const float g = tanhf(cg[c]);
+        const float o = 1.0f / (1.0f + expf(-og[c]));
+        float cell = f * cs[c];
+        cell += g * i;
+        if (p->cell_clip > 0.0f) {
+          if (cell > p->cell_clip) cell = p->cell_clip;
+          if (cell < -p->cell_clip) cell = -p->cell_clip;
+        }
+        cs[c] = cell;
+        out[c] = o * tanhf(cell);
+      }
+      for (c = 0; c < n; ++c) h[c] = out[c];
+    }
+  }
+}
+
+/* The int32 the reference's int32 sum holds after wrapping (its overflow wraps on every target TFLite
+ * runs on); computed in 64 bits, converted modulo 2^32 as gcc and clang define it. */
+static int32_t kiln_wrap_i32(int64_t v) { return (int32_t)(uint32_t)(uint64_t)v; }
+
+void kiln_svdf_s8(const kiln_svdf_s8_params *p, const int8_t *input, const int8_t *weights_feature,
+                  const int16_t *weights_time, const int32_t *bias, int16_t *state, int8_t *output,
+                  int32_t *scratch) {
+  const int32_t total = p->batches * p->filters * p->memory;
+  int32_t i, b, f, m, u, r;
+  for (i = 0; i + 1 < total; ++i) state[i] = state[i + 1];
+  for (b = 0; b < p->batches; ++b) {
+    const int8_t *x = input + b * p->input_size;
+    for (f = 0; f < p->filters; ++f) {
+      const int8_t *w = weights_feature + f * p->input_size;
+      int32_t dot = 0;
+      for (i = 0; i < p->input_size; ++i) dot += (int32_t)w[i] * ((int32_t)x[i] + p->input_offset);
+      state[(b * p->filters + f) * p->memory + p->memory - 1] =
+          (int16_t)kiln_clamp_i32(kiln_mbqm(dot, p->multiplier_1, p->shift_1), -32768, 32767);
+    }
+  }
+  for (b = 0; b < p->batches; ++b) {
+    for (f = 0; f < p->filters; ++f) {
+      const int16_t *w = weights_time + f * p->memory;
+      const int16_t *s = state + (b * p->filters + f) * p->memory;
+      int64_t dot = 0;
+      for (m = 0; m < p->memory; ++m) dot += (int32_t)w[m] * s[m];
+      scratch[b * p->filters + f] = kiln_wrap_i32(dot);
+    }
+  }
+  for (b = 0; b < p->batches; ++b) {
+    const int32_t *s = scratch + b * p->filters;
+    for (u = 0; u < p->units; ++u) {
+      int64_t sum = bias != NULL ? bias[u] : 0;
+      int32_t v;
+      for (r = 0; r < p->rank; ++r) sum += s[u * p->rank + r];
+      v = kiln_mbqm(kiln_wrap_i32(sum), p->multiplier_2, p->shift_2) + p->output_offset;
+      output[b * p->units + u] = (int8_t)kiln_clamp_i32(v, -128, 127);
     }
   }
 }

@@ -133,4 +133,66 @@ typedef struct {
 void kiln_fully_connected_s16(const kiln_fc16_params *p, const int16_t *input, const int8_t *filter,
                               const int64_t *bias, int16_t *output);
 
+/* ---------------------------------------------------------------------------------------------
+ * Stateful kernels: the state is a variable tensor the caller keeps between runs (a static
+ * buffer, zero at start) and the kernel updates in place.
+ * ------------------------------------------------------------------------------------------- */
+
+/*
+ * SVDF float32 (TFLite's reference EvalFloat): shift the whole state [batch, filters, memory] left
+ * by one, write each filter's feature dot(weights_feature[f], input[b]) into its last memory slot,
+ * scratch[b, f] = dot(weights_time[f], state[b, f]), out[b, u] = bias[u] (or 0) + the rank
+ * scratch values of unit u, then the clamp of the fused activation.
+ * scratch: batches * filters floats.
+ */
+typedef struct {
+  int32_t batches, input_size, filters, memory, rank, units;
+  float act_min_f, act_max_f;
+} kiln_svdf_params;
+
+void kiln_svdf_f32(const kiln_svdf_params *p, const float *input, const float *weights_feature,
+                   const float *weights_time, const float *bias, float *state, float *output,
+                   float *scratch);
+
+/*
+ * SVDF full integer (TFLite's EvalIntegerSVDF): int8 input and weights_feature, int16 weights_time
+ * and state (zero point 0), int32 bias. Shift the state; each feature sum_i w[f, i] (x[b, i] -
+ * z_in) becomes MBQM(sum, scale 1) clamped to int16 in the last memory slot; scratch[b, f] =
+ * sum_m weights_time[f, m] * state[b, f, m] (int32); out = MBQM(bias[u] + the rank scratch values,
+ * scale 2) + z_out, clamped to int8 (the reference applies no fused activation here).
+ * scratch: batches * filters int32.
+ */
+typedef struct {
+  int32_t batches, input_size, filters, memory, rank, units;
+  int32_t input_offset;              /* -(input zero point) */
+  int32_t output_offset;             /* +(output zero point) */
+  int32_t multiplier_1, shift_1;     /* s_in * s_feature / s_state */
+  int32_t multiplier_2, shift_2;     /* s_state * s_time / s_out */
+} kiln_svdf_s8_params;
+
+void kiln_svdf_s8(const kiln_svdf_s8_params *p, const int8_t *input, const int8_t *weights_feature,
+                  const int16_t *weights_time, const int32_t *bias, int16_t *state, int8_t *output,
+                  int32_t *scratch);
+
+/*
+ * UNIDIRECTIONAL_SEQUENCE_LSTM float32 without peephole, projection or layer norm (TFLite's
+ * lstm_eval EvalFloat): per step, each gate = bias + dot(input weights, x) + dot(recurrent
+ * weights, h) (each dot summed from 0.0f on its own), sigmoid (1 / (1 + expf(-v))) for the input,
+ * forget and output gates and the cell activation (tanhf) for the cell gate; c = f * c + g * i
+ * (CIFG: i = 1 - f), clipped to +-cell_clip if cell_clip > 0; h = o * tanhf(c). h and c are the
+ * variable tensors. Weights [cells, inputs] and [cells, cells]; w[0] (input gate) NULL for CIFG.
+ * scratch: 4 * cells floats.
+ */
+typedef struct {
+  int32_t batches, steps, inputs, cells;
+  int32_t time_major;                /* 1: input [steps, batch, inputs]; 0: [batch, steps, inputs] */
+  int32_t cifg;                      /* 1: no input gate (i = 1 - f) */
+  float cell_clip;                   /* 0: none */
+} kiln_lstm_params;
+
+void kiln_sequence_lstm_f32(const kiln_lstm_params *p, const float *input,
+                            const float *const input_weights[4], const float *const recurrent_weights[4],
+                            const float *const biases[4], float *output_state, float *cell_state,
+                            float *output, float *scratch);
+
 #endif /* KILN_NN2_H */

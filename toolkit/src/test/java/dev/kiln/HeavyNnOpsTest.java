@@ -19,7 +19,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class HeavyNnOpsTest {
   static final List<String> ON_DEVICE = List.of("tconv_same_s2_bias_int8", "tconv_valid_s21_k23_16x8", "bmm_bcast_adjy_int8",
-      "bmm_const_rhs_float", "fc_16x8", "conv_bias_axis3_int8");
+      "bmm_const_rhs_float", "fc_16x8", "conv_bias_axis3_int8", "svdf_rank2_relu_float", "lstm_seq_float",
+      "lstm_cifg_time_major_clip_float", "svdf_full_integer_int8");
   static final List<ExecutorConfig> EXECUTORS = List.of(ExecutorConfig.graph("default"), ExecutorConfig.aot("packed", true, "default"));
 
   static Stream<Case> fixtures() {

@@ -68,10 +68,16 @@ class ModelConformanceTest {
     HostModel program = build.compileForHost(work);
     List<String> problems = new ArrayList<>();
     assertTrue(!c.samples().isEmpty(), "no samples in " + c.folder());
+    // every sample in one process, in order: a model with variables (state) carries it from one to the next
+    List<List<Tensor>> steps = new ArrayList<>();
     for (int s : c.samples()) {
       List<Tensor> inputs = new ArrayList<>();
       for (int i = 0; i < c.inputCount(); i++) inputs.add(Tensor.load(c.input(s, i)));
-      List<Tensor> outputs = program.run(inputs);
+      steps.add(inputs);
+    }
+    List<List<Tensor>> results = program.runSequence(steps);
+    for (int s : c.samples()) {
+      List<Tensor> outputs = results.get(s);
       for (int j = 0; j < c.outputCount(); j++) {
         String why = c.mismatch(j, outputs.get(j), Tensor.load(c.output(s, j)));
         if (why != null) problems.add("sample " + s + " output " + j + ": " + why);

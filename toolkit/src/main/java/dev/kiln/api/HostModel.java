@@ -41,6 +41,25 @@ public final class HostModel {
     }
   }
 
+  /**
+   * Runs once per input list, in order, in one process: a model with variables (SVDF, sequence
+   * LSTM) carries its state from one call to the next, as on a device.
+   */
+  public List<List<Tensor>> runSequence(List<List<Tensor>> steps) {
+    try {
+      List<List<byte[]>> raw = new ArrayList<>();
+      for (List<Tensor> inputs : steps) raw.add(checked(inputs));
+      List<List<Tensor>> out = new ArrayList<>();
+      for (List<byte[]> r : program.runSequence(raw, work.resolve("sequence"))) out.add(toTensors(r));
+      return out;
+    } catch (IOException e) {
+      throw new KilnException("running " + program.executable() + " failed: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KilnException("interrupted while running " + program.executable(), e);
+    }
+  }
+
   /** Per-call times in nanoseconds of {@code repeat} calls in one process (after one warm-up call). */
   public long[] time(List<Tensor> inputs, int repeat) {
     Args.notNull(inputs, "inputs", "time(inputs, repeat)", "one Tensor per model input, in model order");

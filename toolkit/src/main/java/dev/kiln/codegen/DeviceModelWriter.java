@@ -235,6 +235,7 @@ public final class DeviceModelWriter {
       w.end(" " + prefix + "_arena;").line("");
     }
     if (!config.isGraph()) ModelWriter.opHook(w, prefix);
+    base.variables(w);
     if (config.isGraph() && scratchBytes > 0) {
       w.comment("Scratch memory of the operators that need some (one runs at a time).");
       w.begin("static union");
@@ -290,6 +291,7 @@ public final class DeviceModelWriter {
     functions.line("if (" + String.join(" || ", nulls) + ") return KILN_ERR_WRONG_ARG_TYPE;");
     Function<Tensor, String> pointer = t -> {
       if (t.isConstant()) return base.constantName(t);
+      if (t.isVariable()) return base.variableName(t);
       int k = args.indexOf(t);
       if (k < 0) throw new IllegalStateException("op " + op + " uses " + t.describeNames() + ", which is not an argument");
       return "((" + t.dtype().cType() + " *)a" + k + ")";
@@ -318,6 +320,7 @@ public final class DeviceModelWriter {
     if (s instanceof Storage.Input in) return "in" + in.index();
     if (s instanceof Storage.Output out) return "out" + out.index();
     if (s instanceof Storage.Constant c) return base.constantName(graph.tensors().get(c.tensorId()));
+    if (s instanceof Storage.Variable v) return base.variableName(graph.tensors().get(v.tensorId()));
     usesArena[0] = true;
     return "(arena + " + ((Storage.Arena) s).offset() + ")";
   }

@@ -129,7 +129,8 @@ public final class GraphJson {
   static List<Tensor> activationInputs(Op op) {
     List<Tensor> in = new ArrayList<>();
     for (Tensor t : op.inputs()) {
-      if (t != null && !t.isConstant() && !in.contains(t)) in.add(t);
+      // constants and variables are linked into the op functions, not graph entries
+      if (t != null && !t.isConstant() && !t.isVariable() && !in.contains(t)) in.add(t);
     }
     return in;
   }

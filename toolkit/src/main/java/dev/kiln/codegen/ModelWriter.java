@@ -193,6 +193,27 @@ public final class ModelWriter {
 
   String constantName(Tensor t) { return prefix + "_c_" + t.cName(); }
 
+  /** Variable tensors some op reads (state kept between runs), in first-use order. */
+  List<Tensor> usedVariables() {
+    Set<Tensor> used = new LinkedHashSet<>();
+    for (Op op : graph.ops()) for (Tensor t : op.inputs()) if (t != null && t.isVariable()) used.add(t);
+    return new ArrayList<>(used);
+  }
+
+  String variableName(Tensor t) { return prefix + "_v_" + t.cName(); }
+
+  /** The zero-initialized static buffers of the variables, outside the arena so they persist between runs. */
+  void variables(CodeWriter w) {
+    List<Tensor> vars = usedVariables();
+    if (vars.isEmpty()) return;
+    w.comment("Variables: state the ops update in place, kept from one run to the next (zero at start).");
+    for (Tensor t : vars) {
+      w.linef("static %s %s[%d]; /* %s */", t.dtype().cType(), variableName(t), Math.max(1, (int) t.elements()),
+          t.describeNames().replace("*/", "* /"));
+    }
+    w.line("");
+  }
+
   // ---- operators and run (lib1) -------------------------------------------------------------
 
   String operators() {
@@ -238,6 +259,7 @@ public final class ModelWriter {
       w.end(" " + prefix + "_arena;").line("");
     }
     opHook(w, prefix);
+    variables(w);
     w.append(globals).line("");
     w.begin("int32_t " + prefix + "_run(struct " + prefix + "_inputs *inputs, struct " + prefix + "_outputs *outputs)");
     w.line(model.arenaBytes() > 0 ? "uint8_t *arena = " + prefix + "_arena.bytes;" : "");
@@ -296,6 +318,7 @@ public final class ModelWriter {
     if (s instanceof Storage.Input in) return "((" + type + " *)inputs->" + graph.inputs().get(in.index()).cName() + ")";
     if (s instanceof Storage.Output out) return "((" + type + " *)outputs->" + graph.outputs().get(out.index()).cName() + ")";
     if (s instanceof Storage.Constant c) return constantName(graph.tensors().get(c.tensorId()));
+    if (s instanceof Storage.Variable v) return variableName(graph.tensors().get(v.tensorId()));
     return "((" + type + " *)(arena + " + ((Storage.Arena) s).offset() + "))";
   }
 

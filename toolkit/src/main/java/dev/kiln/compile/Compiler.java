@@ -78,6 +78,7 @@ public final class Compiler {
     Map<Tensor, Tensor> root = new LinkedHashMap<>();
     for (Tensor t : graph.tensors()) {
       if (t.isConstant()) storage.put(t, new Storage.Constant(t.id()));
+      if (t.isVariable()) storage.put(t, new Storage.Variable(t.id()));
     }
     for (Op op : graph.ops()) {
       for (Tensor in : op.inputs()) if (in != null) root.putIfAbsent(in, in);
@@ -141,6 +142,6 @@ public final class Compiler {
   }
 
   private static boolean isArena(Tensor t, Graph graph) {
-    return !t.isConstant() && !graph.inputs().contains(t) && !graph.outputs().contains(t);
+    return !t.isConstant() && !t.isVariable() && !graph.inputs().contains(t) && !graph.outputs().contains(t);
   }
 }

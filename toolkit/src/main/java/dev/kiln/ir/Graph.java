@@ -134,7 +134,7 @@ public final class Graph {
    */
   public void verify() {
     Set<Tensor> ready = new HashSet<>(inputs);
-    for (Tensor t : tensors) if (t.isConstant()) ready.add(t);
+    for (Tensor t : tensors) if (t.isConstant() || t.isVariable()) ready.add(t);
     Set<Tensor> produced = new HashSet<>();
     for (Op op : ops) {
       for (Tensor t : op.inputs()) {

@@ -31,7 +31,11 @@ public enum OpType {
   // family: reductions, resampling, spatial (ops-reduce)
   SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_ALL, ARG_MAX, ARG_MIN, CUMSUM, RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR,
   DEPTH_TO_SPACE, SPACE_TO_DEPTH, BATCH_TO_SPACE_ND, SPACE_TO_BATCH_ND, MIRROR_PAD, PADV2, L2_NORMALIZATION,
-  L2_POOL_2D, LOCAL_RESPONSE_NORMALIZATION;
+  L2_POOL_2D, LOCAL_RESPONSE_NORMALIZATION,
+  /** TFLite SVDF: a rank-decomposed time filter over a state variable. */
+  SVDF,
+  /** TFLite UNIDIRECTIONAL_SEQUENCE_LSTM: an LSTM over a sequence, its h and c in state variables. */
+  UNIDIRECTIONAL_SEQUENCE_LSTM;
 
   /** True for ops whose output is only a new view of the input's bytes. */
   public boolean isView() { return this == RESHAPE || this == EXPAND_DIMS || this == SQUEEZE; }

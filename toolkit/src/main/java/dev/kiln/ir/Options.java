@@ -141,4 +141,13 @@ public sealed interface Options {
 
   /** LOCAL_RESPONSE_NORMALIZATION over the last axis. */
   record Lrn(int radius, float bias, float alpha, float beta) implements Options {}
+
+  /** SVDF: inputs (input, weights_feature, weights_time, optional bias, state variable); units = filters / rank. */
+  record Svdf(int rank, Activation activation) implements Options {}
+
+  /**
+   * UNIDIRECTIONAL_SEQUENCE_LSTM: TFLite's 24 inputs (absent optional ones null); activation is the
+   * cell activation (TANH in every converter's output); clips of 0 mean none.
+   */
+  record SequenceLstm(Activation activation, float cellClip, float projClip, boolean timeMajor) implements Options {}
 }

@@ -16,8 +16,10 @@ public final class Tensor {
   private final DType dtype;
   private final Quantization quantization;
   private final byte[] data;
+  private final boolean variable;
 
   private Tensor(Builder b) {
+    this.variable = b.variable;
     this.id = b.id;
     this.name = Objects.requireNonNull(b.name, "name");
     this.cName = Objects.requireNonNull(b.cName, "cName");
@@ -39,7 +41,7 @@ public final class Tensor {
 
   public Builder toBuilder() {
     return new Builder().id(id).name(name).cName(cName).aliases(aliases).shape(shape).dtype(dtype)
-        .quantization(quantization).data(data);
+        .quantization(quantization).data(data).variable(variable);
   }
 
   /** Position in {@link Graph#tensors()}. */
@@ -65,6 +67,13 @@ public final class Tensor {
   public Quantization quantization() { return quantization; }
 
   public boolean isConstant() { return data != null; }
+
+  /**
+   * A variable: state an op reads and updates in place, kept from one run to the next in a static
+   * buffer that starts at zero (TFLite's is_variable tensors of SVDF and sequence LSTMs). Never
+   * constant, never a model input or output, written by no op's output list.
+   */
+  public boolean isVariable() { return variable; }
 
   /** The constant's bytes (a copy), or null for activations. */
   public byte[] data() { return data == null ? null : data.clone(); }
@@ -95,6 +104,7 @@ public final class Tensor {
     private DType dtype;
     private Quantization quantization = Quantization.NONE;
     private byte[] data;
+    private boolean variable;
 
     public Builder id(int id) { this.id = id; return this; }
     public Builder name(String name) { this.name = name; return this; }
@@ -104,6 +114,7 @@ public final class Tensor {
     public Builder dtype(DType dtype) { this.dtype = dtype; return this; }
     public Builder quantization(Quantization q) { this.quantization = q == null ? Quantization.NONE : q; return this; }
     public Builder data(byte[] data) { this.data = data; return this; }
+    public Builder variable(boolean variable) { this.variable = variable; return this; }
 
     public Tensor build() {
       if (cName == null) cName = CNames.sanitize(name);

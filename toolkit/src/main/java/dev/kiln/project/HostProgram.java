@@ -69,6 +69,33 @@ public final class HostProgram {
     return timedRun(inputData, 1, work).outputs();
   }
 
+  /**
+   * Runs the model once per input set, in order, in one process (state kept in the model's
+   * variables carries from one call to the next); returns each call's raw outputs.
+   */
+  public List<List<byte[]>> runSequence(List<List<byte[]>> steps, Path work) throws IOException, InterruptedException {
+    Files.createDirectories(work);
+    List<String> cmd = new ArrayList<>(List.of(executable.toString(), "s" + steps.size()));
+    for (int s = 0; s < steps.size(); s++) {
+      List<byte[]> inputData = steps.get(s);
+      if (inputData.size() != inputs) throw new IllegalArgumentException("inputs of step " + s + ": " + inputData.size() + " != " + inputs);
+      for (int i = 0; i < inputs; i++) {
+        Path p = work.resolve("s" + s + "_in" + i + ".bin");
+        Files.write(p, inputData.get(i));
+        cmd.add(p.toString());
+      }
+      for (int j = 0; j < outputs; j++) cmd.add(work.resolve("s" + s + "_out" + j + ".bin").toString());
+    }
+    exec(cmd, work, 600);
+    List<List<byte[]>> all = new ArrayList<>();
+    for (int s = 0; s < steps.size(); s++) {
+      List<byte[]> out = new ArrayList<>();
+      for (int j = 0; j < outputs; j++) out.add(Files.readAllBytes(work.resolve("s" + s + "_out" + j + ".bin")));
+      all.add(out);
+    }
+    return all;
+  }
+
   /** Outputs plus the per-call times the program measured around its calls (nanoseconds). */
   public record Result(List<byte[]> outputs, long[] callNanos) {}
 
@@ -97,30 +124,38 @@ public final class HostProgram {
     c.append("#include <stdio.h>\n#include <stdlib.h>\n#include <stdint.h>\n#include <time.h>\n#include \"").append(prefix).append(".h\"\n\n");
     for (int i = 0; i < inFields.size(); i++) c.append("static double in").append(i).append("[(").append(Math.max(1, inBytes.get(i))).append(" + 7) / 8];\n");
     for (int j = 0; j < outFields.size(); j++) c.append("static double out").append(j).append("[(").append(Math.max(1, outBytes.get(j))).append(" + 7) / 8];\n");
+    // argv: REPEAT IN... OUT... (one input set, REPEAT timed calls), or sSTEPS followed by STEPS groups
+    // of IN... OUT... (one call per group, in order, in one process: how stateful models are checked)
+    int group = inFields.size() + outFields.size();
     c.append("\nint main(int argc, char **argv) {\n");
     c.append("  struct ").append(prefix).append("_inputs inputs;\n  struct ").append(prefix).append("_outputs outputs;\n");
-    c.append("  long repeat, r;\n");
-    c.append("  if (argc != ").append(inFields.size() + outFields.size() + 2).append(") { fprintf(stderr, \"usage: model REPEAT IN... OUT...\\n\"); return 2; }\n");
-    c.append("  repeat = strtol(argv[1], NULL, 10);\n");
+    c.append("  long repeat = 1, steps = 1, step, r;\n");
+    c.append("  if (argc < 2) { fprintf(stderr, \"usage: model REPEAT IN... OUT... | model sSTEPS (IN... OUT...)...\\n\"); return 2; }\n");
+    c.append("  if (argv[1][0] == 's') steps = strtol(argv[1] + 1, NULL, 10); else repeat = strtol(argv[1], NULL, 10);\n");
+    c.append("  if (argc != 2 + steps * ").append(group).append(") { fprintf(stderr, \"usage: model REPEAT IN... OUT... | model sSTEPS (IN... OUT...)...\\n\"); return 2; }\n");
+    c.append("  for (step = 0; step < steps; step++) {\n");
+    c.append("    char **files = argv + 2 + step * ").append(group).append(";\n");
+    c.append("    (void)files;\n");
     for (int i = 0; i < inFields.size(); i++) {
       int n = inBytes.get(i);
-      c.append("  { FILE *f = fopen(argv[").append(i + 2).append("], \"rb\"); if (!f || fread(in").append(i).append(", 1, ")
+      c.append("    { FILE *f = fopen(files[").append(i).append("], \"rb\"); if (!f || fread(in").append(i).append(", 1, ")
           .append(n).append(", f) != ").append(n).append(") { fprintf(stderr, \"cannot read input ").append(i).append("\\n\"); return 3; } fclose(f); }\n");
-      c.append("  inputs.").append(inFields.get(i)).append(" = in").append(i).append(";\n");
+      c.append("    inputs.").append(inFields.get(i)).append(" = in").append(i).append(";\n");
     }
-    for (int j = 0; j < outFields.size(); j++) c.append("  outputs.").append(outFields.get(j)).append(" = out").append(j).append(";\n");
-    c.append("  for (r = 0; r < repeat; r++) {\n");
-    c.append("    struct timespec t0, t1;\n    int32_t rc;\n");
-    c.append("    clock_gettime(CLOCK_MONOTONIC, &t0);\n");
-    c.append("    rc = ").append(prefix).append("_run(&inputs, &outputs);\n");
-    c.append("    clock_gettime(CLOCK_MONOTONIC, &t1);\n");
-    c.append("    if (rc != 0) { fprintf(stderr, \"").append(prefix).append("_run returned %d\\n\", (int)rc); return 4; }\n");
-    c.append("    if (repeat > 1) printf(\"ns %lld\\n\", (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));\n");
-    c.append("  }\n");
+    for (int j = 0; j < outFields.size(); j++) c.append("    outputs.").append(outFields.get(j)).append(" = out").append(j).append(";\n");
+    c.append("    for (r = 0; r < repeat; r++) {\n");
+    c.append("      struct timespec t0, t1;\n      int32_t rc;\n");
+    c.append("      clock_gettime(CLOCK_MONOTONIC, &t0);\n");
+    c.append("      rc = ").append(prefix).append("_run(&inputs, &outputs);\n");
+    c.append("      clock_gettime(CLOCK_MONOTONIC, &t1);\n");
+    c.append("      if (rc != 0) { fprintf(stderr, \"").append(prefix).append("_run returned %d\\n\", (int)rc); return 4; }\n");
+    c.append("      if (repeat > 1) printf(\"ns %lld\\n\", (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));\n");
+    c.append("    }\n");
     for (int j = 0; j < outFields.size(); j++) {
-      c.append("  { FILE *f = fopen(argv[").append(inFields.size() + j + 2).append("], \"wb\"); if (!f) return 5; fwrite(out").append(j)
+      c.append("    { FILE *f = fopen(files[").append(inFields.size() + j).append("], \"wb\"); if (!f) return 5; fwrite(out").append(j)
           .append(", 1, ").append(outBytes.get(j)).append(", f); fclose(f); }\n");
     }
+    c.append("  }\n");
     c.append("  return 0;\n}\n");
     return c.toString();
   }

@@ -11,7 +11,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Family nn2: TRANSPOSE_CONV, BATCH_MATMUL, and the 16x8 scheme of CONV_2D, DEPTHWISE_CONV_2D and
+ * Family nn2: TRANSPOSE_CONV, BATCH_MATMUL, SVDF and UNIDIRECTIONAL_SEQUENCE_LSTM (float32, state in
+ * variable tensors), and the 16x8 scheme of CONV_2D, DEPTHWISE_CONV_2D and
  * FULLY_CONNECTED, which goes to {@link Int16NnEmitter} while every other dtype keeps the emitter
  * registered before (so the int8/float kernels are untouched).
  */
@@ -23,6 +24,8 @@ final class Nn2Kernels {
   static void register(Map<OpType, KernelEmitter> emitters) {
     emitters.put(OpType.TRANSPOSE_CONV, new TransposeConvEmitter());
     emitters.put(OpType.BATCH_MATMUL, new BatchMatMulEmitter());
+    emitters.put(OpType.SVDF, new SvdfEmitter());
+    emitters.put(OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, new SequenceLstmEmitter());
     for (OpType t : List.of(OpType.CONV_2D, OpType.DEPTHWISE_CONV_2D, OpType.FULLY_CONNECTED)) {
       emitters.put(t, new Int16Dispatch(emitters.get(t), new Int16NnEmitter(t)));
     }

@@ -118,7 +118,7 @@ final class NnSupport {
     if (bias == null) return;
     if (bias.dtype() != DType.INT32) {
       throw unsupported(op, "the bias '" + bias.name() + "' is " + bias.dtype() + "; int8 kernels need an int32 bias "
-          + "(TFLite's int8 scheme; an int64 bias belongs to int16 activations, which Kiln does not compile)");
+          + "(TFLite's int8 scheme; an int64 bias belongs to the 16x8 scheme, whose input and output are int16)");
     }
     if (bias.elements() != channels) {
       throw unsupported(op, "the bias '" + bias.name() + "' has " + bias.elements() + " elements; expected " + channels);

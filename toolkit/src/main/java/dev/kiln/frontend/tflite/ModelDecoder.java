@@ -168,16 +168,28 @@ final class ModelDecoder {
       throws ModelFormatException {
     Set<Integer> modelInputs = new HashSet<>();
     for (int i : inputs) modelInputs.add(i);
+    Set<Integer> modelOutputs = new HashSet<>();
+    for (int i : outputs) modelOutputs.add(i);
+    for (int t = 0; t < tensors.size(); t++) {
+      if (!tensors.get(t).variable()) continue;
+      String role = modelInputs.contains(t) ? "a model input" : modelOutputs.contains(t) ? "a model output" : null;
+      if (role != null) {
+        throw error(tensors.get(t).describe() + " is a variable (state kept between runs) and " + role + "; Kiln keeps"
+            + " variables inside the model, where the stateful operators (SVDF, UNIDIRECTIONAL_SEQUENCE_LSTM) update them");
+      }
+    }
     Map<Integer, Operator> writer = new HashMap<>();
     for (Operator op : ops) {
       for (int t : op.inputs()) {
-        if (t < 0 || modelInputs.contains(t) || tensors.get(t).isConstant() || writer.containsKey(t)) continue;
+        if (t < 0 || modelInputs.contains(t) || tensors.get(t).isConstant() || tensors.get(t).variable()
+            || writer.containsKey(t)) continue;
         throw error(op.label() + " reads " + tensors.get(t).describe()
             + ", which is not a model input, not a constant and not written by an earlier operator");
       }
       for (int t : op.outputs()) {
         String problem = modelInputs.contains(t) ? "a model input"
             : tensors.get(t).isConstant() ? "a constant"
+            : tensors.get(t).variable() ? "a variable (only its stateful operator updates it, in place)"
             : writer.containsKey(t) ? "already written by " + writer.get(t).label() : null;
         if (problem != null) throw error(op.label() + " writes " + tensors.get(t).describe() + ", which is " + problem);
         writer.put(t, op);

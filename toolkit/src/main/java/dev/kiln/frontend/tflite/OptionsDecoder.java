@@ -36,6 +36,8 @@ final class OptionsDecoder {
   private static final int DIV_OPTIONS = 29;
   private static final int LEAKY_RELU_OPTIONS = 75;
   private static final int GELU_OPTIONS = 116;
+  private static final int SVDF_OPTIONS = 6;
+  private static final int SEQUENCE_LSTM_OPTIONS = 71;
   // Operator slots.
   private static final int BUILTIN_OPTIONS_TYPE = 3;
   private static final int BUILTIN_OPTIONS = 4;
@@ -88,6 +90,9 @@ final class OptionsDecoder {
         return new Options.L2Norm(activation(op, int8(options(op, 12, "L2NormOptions"), 0, "fused_activation_function", 0)));
       case L2_POOL_2D: return pool(op, options(op, POOL_2D_OPTIONS, "Pool2DOptions"));
       case LOCAL_RESPONSE_NORMALIZATION: return lrn(op, options(op, 13, "LocalResponseNormalizationOptions"));
+      case SVDF: return svdf(op, options(op, SVDF_OPTIONS, "SVDFOptions"));
+      case UNIDIRECTIONAL_SEQUENCE_LSTM:
+        return sequenceLstm(op, options(op, SEQUENCE_LSTM_OPTIONS, "UnidirectionalSequenceLSTMOptions"));
       case RESHAPE: // the output tensor's shape is authoritative; ReshapeOptions.new_shape is ignored
       case QUANTIZE:
       case DEQUANTIZE:
@@ -314,6 +319,30 @@ final class OptionsDecoder {
     long convOut = WindowPadding.expectedOut(padding, out, kernel, stride, 1);
     long total = Math.max(0, (convOut - 1) * stride + kernel - out);
     return (int) (total / 2);
+  }
+
+  // SVDFOptions: rank, fused_activation_function, asymmetric_quantize_inputs (hybrid only).
+  private Options svdf(Operator op, Table o) throws ModelFormatException {
+    requireInput(op, 0, "input");
+    requireInput(op, 4, "activation state");
+    int rank = positive(op, "rank", int32(o, 0, "rank", 0));
+    return new Options.Svdf(rank, activation(op, int8(o, 1, "fused_activation_function", 0)));
+  }
+
+  // UnidirectionalSequenceLSTMOptions: fused_activation_function, cell_clip, proj_clip, time_major,
+  // asymmetric_quantize_inputs (hybrid only), diagonal_recurrent_tensors.
+  private Options sequenceLstm(Operator op, Table o) throws ModelFormatException {
+    requireInput(op, 0, "input");
+    if (op.inputs().length < 20) {
+      throw error(op, "has " + op.inputs().length + " inputs; a UNIDIRECTIONAL_SEQUENCE_LSTM has 20 or 24");
+    }
+    if (bool(o, 5, "diagonal_recurrent_tensors")) {
+      throw error(op, "uses diagonal_recurrent_tensors; Kiln compiles full recurrent weight matrices only");
+    }
+    float cellClip = o == null ? 0f : o.float32(1, "cell_clip", 0f);
+    float projClip = o == null ? 0f : o.float32(2, "proj_clip", 0f);
+    return new Options.SequenceLstm(activation(op, int8(o, 0, "fused_activation_function", 0)), cellClip, projClip,
+        bool(o, 3, "time_major"));
   }
 
   // BatchMatMulOptions: adj_x, adj_y, asymmetric_quantize_inputs (hybrid only).

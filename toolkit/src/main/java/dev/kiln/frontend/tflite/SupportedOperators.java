@@ -87,7 +87,9 @@ final class SupportedOperators {
       Map.entry(60, OpType.PADV2),
       Map.entry(11, OpType.L2_NORMALIZATION),
       Map.entry(12, OpType.L2_POOL_2D),
-      Map.entry(13, OpType.LOCAL_RESPONSE_NORMALIZATION));
+      Map.entry(13, OpType.LOCAL_RESPONSE_NORMALIZATION),
+      Map.entry(27, OpType.SVDF),
+      Map.entry(44, OpType.UNIDIRECTIONAL_SEQUENCE_LSTM));
 
   private SupportedOperators() {}
 

@@ -55,9 +55,7 @@ final class TensorDecoder {
     String what = TensorInfo.describe(name, index);
     DType dtype = dtype(tensor, what);
     int[] shape = shape(tensor, what, dtype);
-    if (tensor.bool(IS_VARIABLE, "is_variable", false)) {
-      throw error(what + " is a variable (mutable state kept between runs, as in RNNs); Kiln compiles stateless models only");
-    }
+    boolean variable = tensor.bool(IS_VARIABLE, "is_variable", false);
     if (tensor.has(SPARSITY)) {
       throw error(what + " is a sparse constant; Kiln reads dense weights only (convert the model without sparsity)");
     }
@@ -74,6 +72,19 @@ final class TensorDecoder {
         throw error(what + " has " + data.length + " bytes of constant data, but shape " + Shape.toString(shape)
             + " of " + dtype + " needs " + needed);
       }
+    }
+    if (variable) {
+      // State kept between runs (SVDF, sequence LSTM): TFLite Micro starts it at zero whatever the
+      // buffer holds; Kiln keeps it in a zero-initialized static buffer and refuses other starts.
+      if (data != null) {
+        for (byte b : data) {
+          if (b != 0) {
+            throw error(what + " is a variable with a non-zero initial value; Kiln (like TFLite Micro) starts every variable "
+                + "at zero");
+          }
+        }
+      }
+      return new TensorInfo(index, name, shape, dtype, quantization, null, true);
     }
     return new TensorInfo(index, name, shape, dtype, quantization, data);
   }

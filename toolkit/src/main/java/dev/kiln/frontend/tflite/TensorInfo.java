@@ -8,7 +8,12 @@ import dev.kiln.ir.Tensor;
  * One decoded TFLite tensor, before the graph assigns it a C name. The op decoder reads shapes and
  * constant values from here; {@link #toBuilder()} hands it to {@code ir}.
  */
-record TensorInfo(int index, String name, int[] shape, DType dtype, Quantization quantization, byte[] data) {
+record TensorInfo(int index, String name, int[] shape, DType dtype, Quantization quantization, byte[] data,
+                  boolean variable) {
+
+  TensorInfo(int index, String name, int[] shape, DType dtype, Quantization quantization, byte[] data) {
+    this(index, name, shape, dtype, quantization, data, false);
+  }
 
   boolean isConstant() { return data != null; }
 
@@ -20,6 +25,6 @@ record TensorInfo(int index, String name, int[] shape, DType dtype, Quantization
   static String describe(String name, int index) { return "tensor '" + name + "' (index " + index + ")"; }
 
   Tensor.Builder toBuilder() {
-    return Tensor.builder(name).shape(shape).dtype(dtype).quantization(quantization).data(data);
+    return Tensor.builder(name).shape(shape).dtype(dtype).quantization(quantization).data(data).variable(variable);
   }
 }

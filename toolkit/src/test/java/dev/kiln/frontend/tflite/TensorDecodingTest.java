@@ -229,7 +229,7 @@ class TensorDecodingTest {
   }
 
   @Test
-  void sparse_external_and_variable_tensors_are_refused() {
+  void sparse_external_and_input_variable_tensors_are_refused() {
     TestModel sparse = withConstant(new byte[16]);
     sparse.tensorTable(1).obj(6, new Obj().ints(0, 0));
     assertEquals("m.tflite: tensor 'c' (index 1) is a sparse constant; Kiln reads dense weights only (convert the model"
@@ -242,8 +242,9 @@ class TensorDecodingTest {
 
     TestModel variable = relu(FLOAT32, 4);
     variable.tensorTable(0).bool(5, true);
-    assertEquals("m.tflite: tensor 'x' (index 0) is a variable (mutable state kept between runs, as in RNNs); Kiln"
-        + " compiles stateless models only", error(variable));
+    assertEquals("m.tflite: tensor 'x' (index 0) is a variable (state kept between runs) and a model input; Kiln keeps"
+        + " variables inside the model, where the stateful operators (SVDF, UNIDIRECTIONAL_SEQUENCE_LSTM) update them",
+        error(variable));
   }
 
   @Test
