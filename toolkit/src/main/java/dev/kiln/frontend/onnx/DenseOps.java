@@ -64,13 +64,19 @@ final class DenseOps {
         float[] v = c.constant.floats();
         for (int i = 0; i < v.length; i++) v[i] *= beta;
         post = Value.constant(c.name + "/scaled", Constant.ofFloats(c.shape, v));
+      } else if (beta != 1f) {
+        Value scale = Value.constant(c.name + "/beta", Constant.ofFloats(new int[0], new float[] {beta}));
+        post = MathOps.emitBinary(l, n, OpType.MUL, l.floatValue(c), scale, GraphLowering.output(n, 0) + "/beta_c", Activation.NONE);
       } else {
-        if (beta != 1f) throw l.error(n, "scales the computed C '" + c.name + "' by beta " + beta + "; Kiln needs beta = 1 for a computed C");
         post = c;
       }
     }
     if (!b.isConstant()) {
-      if (alpha != 1f) throw l.error(n, "has alpha " + alpha + " with a computed B; Kiln needs alpha = 1 there");
+      if (alpha != 1f) {
+        // alpha * (A B) = (alpha A) B: scale the rows before the product
+        Value scale = Value.constant(n.inputs().get(0) + "/alpha", Constant.ofFloats(new int[0], new float[] {alpha}));
+        a = MathOps.emitBinary(l, n, OpType.MUL, l.floatValue(a), scale, GraphLowering.output(n, 0) + "/alpha_a", Activation.NONE);
+      }
       TensorRef w = l.layout(l.floatValue(b), transB ? null : new int[] {1, 0});
       floatDense(l, n, a, w, bias, post, new int[] {m, units});
       return;
@@ -81,8 +87,68 @@ final class DenseOps {
   }
 
   static void matMul(GraphLowering l, Proto.Node n) throws ModelFormatException {
-    Value a = l.input(n, 0, "A");
-    Value b = l.input(n, 1, "B");
+    matMul(l, n, l.input(n, 0, "A"), l.input(n, 1, "B"));
+  }
+
+  /**
+   * Einsum in its matrix-product forms with a constant 2-D operand: {@code "...k,kn->...n"} (and
+   * {@code "...k,nk->...n"}), i.e. the subscripts of A in order with its last one contracted
+   * against B's. Other equations are refused in one line.
+   */
+  static void einsum(GraphLowering l, Proto.Node n) throws ModelFormatException {
+    String eq = l.attrs(n).s("equation", "").replace(" ", "");
+    String why = null;
+    int arrow = eq.indexOf("->");
+    String[] ops = (arrow < 0 ? eq : eq.substring(0, arrow)).split(",", -1);
+    String out = arrow < 0 ? null : eq.substring(arrow + 2);
+    if (ops.length != 2 || n.inputs().size() != 2) {
+      why = "has " + ops.length + " operands";
+    } else {
+      Value a = l.input(n, 0, "first operand");
+      Value b = l.input(n, 1, "second operand");
+      String sa = ops[0];
+      String sb = ops[1];
+      if (a.isConstant() && !b.isConstant()) {
+        why = "has a constant first operand";
+      } else if (!b.isConstant() || b.rank() != 2 || sb.length() != 2) {
+        why = "has a second operand that is not a constant matrix";
+      } else if (sa.isEmpty() || sa.contains(".") && !sa.startsWith("...")) {
+        why = "has the first operand '" + sa + "'";
+      } else {
+        char k = sa.charAt(sa.length() - 1);
+        char f = sb.charAt(0) == k ? sb.charAt(1) : sb.charAt(1) == k ? sb.charAt(0) : 0;
+        String want = sa.substring(0, sa.length() - 1) + f;
+        String body = sa.startsWith("...") ? sa.substring(3) : sa;
+        boolean distinct = body.chars().distinct().count() == body.length() && f != 0 && f != k && body.indexOf(f) < 0;
+        String implicit = null;
+        if (out == null) {
+          // implicit output: the subscripts seen once, sorted (an ellipsis first)
+          StringBuilder once = new StringBuilder();
+          String all = body + sb;
+          all.chars().sorted().distinct().filter(ch -> all.indexOf(ch) == all.lastIndexOf(ch)).forEach(ch -> once.append((char) ch));
+          implicit = (sa.startsWith("...") ? "..." : "") + once;
+        }
+        if (!distinct || !(out != null ? out : implicit).equals(want)) {
+          why = "is not a matrix product of the first operand's last axis with a constant matrix";
+        } else {
+          int depth = a.shape[a.rank() - 1];
+          Constant bc = b.constant;
+          if (sb.charAt(0) != k) bc = bc.transpose(new int[] {1, 0}); // [N, K] -> [K, N]
+          if (bc.shape()[0] != depth) throw l.error(n, "contracts " + depth + " with " + bc.shape()[0] + " values");
+          if (sa.startsWith("...") && a.rank() < body.length()) why = "has fewer axes than its subscripts";
+          else if (!sa.startsWith("...") && a.rank() != sa.length()) why = "has " + a.rank() + " axes for subscripts '" + sa + "'";
+          else {
+            matMul(l, n, a, Value.constant(n.inputs().get(1), bc));
+            return;
+          }
+        }
+      }
+    }
+    throw l.error(n, "has the equation '" + eq + "' and " + why + "; Kiln compiles Einsum's matrix-product forms with a constant"
+        + " matrix (e.g. 'bik,kn->bin' or 'ik,nk->in') as FULLY_CONNECTED (others need a BATCH_MATMUL kernel)");
+  }
+
+  private static void matMul(GraphLowering l, Proto.Node n, Value a, Value b) throws ModelFormatException {
     if (a.isConstant()) throw l.error(n, "has a constant A; Kiln does not fold MatMul (a constant A with a computed B is not compiled)");
     if (a.rank() == 0 || b.rank() == 0) throw l.error(n, "has a scalar operand; MatMul needs at least 1-D tensors");
     int k = a.shape[a.rank() - 1];
@@ -95,7 +161,7 @@ final class DenseOps {
     for (int d = 0; d < b.rank() - 2; d++) {
       if (b.shape[d] != 1) {
         throw l.error(n, "has B of shape " + GraphLowering.shape(b.shape) + ": a batched MatMul; Kiln compiles MatMul with a 1-D or"
-            + " 2-D B (batch dimensions of size 1 only)");
+            + " 2-D B (batch dimensions of size 1 only; a batched B needs a BATCH_MATMUL kernel)");
       }
     }
     // numpy.matmul: B's batch dimensions are all 1, so they only add leading 1s

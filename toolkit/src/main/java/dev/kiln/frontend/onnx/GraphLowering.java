@@ -20,8 +20,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Lowers an ONNX graph into an {@code ir.Graph}: values, tensors, layouts and names. Node order is
- * the model's (it is topologically sorted); each node is folded (all inputs constant) or lowered
+ * Lowers an ONNX graph into an {@code ir.Graph}: values, tensors, layouts and names. Nodes come in
+ * {@link NodeOrder}'s order (topological, constants first); each node is folded (all inputs constant) or lowered
  * by its {@link Operators} entry, which may also take over the nodes right after it (an epilogue:
  * BatchNormalization, Relu/Clip, QuantizeLinear) when it is their only reader.
  *
@@ -98,8 +98,7 @@ final class GraphLowering {
       values.put(name, v);
       return v;
     }
-    throw error(node, "reads '" + name + "', which is not a graph input, an initializer or the output of an earlier node"
-        + " (nodes must be topologically sorted)");
+    throw error(node, "reads '" + name + "', which is not a graph input, an initializer or the output of any node");
   }
 
   /** Decodes a tensor attribute (Constant's value). */
@@ -356,6 +355,11 @@ final class GraphLowering {
       }
       int[] declared = declaredShapes.get(j);
       if (declared != null) checkDeclared(name, declared, v.shape);
+      if (v.elements() == 0) {
+        // a zero-size C array is not C99 (issue 9, item 6)
+        throw new ModelFormatException(file, "model output '" + name + "' has shape " + Shape.toString(v.shape)
+            + ", no elements; Kiln compiles outputs of at least one element");
+      }
       TensorRef t;
       if (v.isDequantized()) {
         t = layout(floatValue(v), null);

@@ -200,7 +200,7 @@ final class MathOps {
       if (!v.isConstant()) {
         if (!strict) return null;
         throw l.error(n, "its " + (i == 1 ? "min" : "max") + " bound '" + v.name + "' is computed at run time; Kiln needs"
-            + " constant bounds");
+            + " constant bounds (run-time bounds need MAXIMUM/MINIMUM kernels)");
       }
       if (v.constant.elements() != 1) {
         throw l.error(n, "its " + (i == 1 ? "min" : "max") + " bound has shape " + GraphLowering.shape(v.shape)

@@ -28,7 +28,7 @@ final class NnOps {
    * Resolves {@code strides}, {@code dilations}, {@code pads} and {@code auto_pad} (onnx-format.md
    * section 5) for a window of {@code kh x kw} over {@code h x w}.
    */
-  static Window window(GraphLowering l, Proto.Node n, int h, int w, int kh, int kw, boolean pool, boolean ceil)
+  static Window window(GraphLowering l, Proto.Node n, int h, int w, int kh, int kw, boolean pool, boolean ceil, boolean oneD)
       throws ModelFormatException {
     Attrs a = l.attrs(n);
     int[] strides = a.ints("strides");
@@ -37,6 +37,12 @@ final class NnOps {
     String autoPad = a.s("auto_pad", "NOTSET");
     if (strides == null) strides = new int[] {1, 1};
     if (dilations == null) dilations = new int[] {1, 1};
+    if (oneD) {
+      // a 1-D window runs as 2-D over a height of 1
+      if (strides.length == 1) strides = new int[] {1, strides[0]};
+      if (dilations.length == 1) dilations = new int[] {1, dilations[0]};
+      if (pads != null && pads.length == 2) pads = new int[] {0, pads[0], 0, pads[1]};
+    }
     if (strides.length != 2 || dilations.length != 2 || pads != null && pads.length != 4) {
       throw l.error(n, "strides " + Arrays.toString(strides) + ", dilations " + Arrays.toString(dilations) + " and pads "
           + Arrays.toString(pads) + " must have 2, 2 and 4 entries for a 2-D window");
@@ -95,17 +101,43 @@ final class NnOps {
   static void requireRank4(GraphLowering l, Proto.Node n, Value x) throws ModelFormatException {
     if (x.isConstant()) throw l.error(n, "has a constant input; Kiln does not fold " + n.opType());
     if (x.rank() != 4) {
-      throw l.error(n, "has an input of shape " + GraphLowering.shape(x.shape) + "; Kiln compiles 2-D " + n.opType()
-          + " on 4-D NCHW tensors");
+      throw l.error(n, "has an input of shape " + GraphLowering.shape(x.shape) + "; Kiln compiles 1-D and 2-D " + n.opType()
+          + " (3-D or 5-D NCW/NCHW tensors)" + (x.rank() == 5 ? ", not 3-D (no 3-D kernel)" : ""));
     }
+  }
+
+  /** True for a 1-D window op: a rank-3 NCW input, lowered as 2-D over [N, C, 1, W]. */
+  private static boolean isOneD(Value x) { return x.rank() == 3 && !x.isConstant(); }
+
+  /** A rank-3 NCW value viewed as NCHW with H = 1 (free); else {@code x}. */
+  private static Value lift(boolean oneD, Value x) {
+    return oneD ? x.reshaped(x.name, new int[] {x.shape[0], x.shape[1], 1, x.shape[2]}) : x;
+  }
+
+  /** The 4-D result of a 1-D op seen as NCW again. */
+  private static Value drop(boolean oneD, Value v) {
+    return oneD ? v.reshaped(v.name, new int[] {v.shape[0], v.shape[1], v.shape[3]}) : v;
+  }
+
+  /** Weights [M, C/g, k] as [M, C/g, 1, k], keeping their integer codes. */
+  private static Constant liftWeights(Constant w) {
+    int[] s = w.shape();
+    int[] s4 = {s[0], s[1], 1, s[2]};
+    Constant.Quantized q = w.quantized();
+    Constant lifted = w.reshape(s4);
+    if (q == null) return lifted;
+    return lifted.withQuantized(new Constant.Quantized(q.codes().reshape(s4), q.scales(), q.zeroPoints(), q.axis()));
   }
 
   // ---- Conv -----------------------------------------------------------------------------------
 
   static void conv(GraphLowering l, Proto.Node n) throws ModelFormatException {
-    Value x = l.input(n, 0, "input");
+    Value x0 = l.input(n, 0, "input");
+    boolean oneD = isOneD(x0);
+    Value x = lift(oneD, x0);
     requireRank4(l, n, x);
     Constant w = l.constantInput(n, 1, "weights");
+    if (w.rank() == 3 && oneD) w = liftWeights(w);
     Constant b = n.input(2) == null ? null : l.constantInput(n, 2, "bias");
     String out = GraphLowering.output(n, 0);
     if (w.rank() != 4) throw l.error(n, "has weights of shape " + GraphLowering.shape(w.shape()) + "; expected [M, C/group, kH, kW]");
@@ -120,11 +152,12 @@ final class NnOps {
           + "; expected C = group * weights[1] and M divisible by group");
     }
     int[] ks = a.ints("kernel_shape");
+    if (ks != null && ks.length == 1 && oneD) ks = new int[] {1, ks[0]};
     if (ks != null && (ks.length != 2 || ks[0] != ws[2] || ks[1] != ws[3])) {
       throw l.error(n, "has kernel_shape " + Arrays.toString(ks) + " but weights " + GraphLowering.shape(ws));
     }
     if (b != null && b.elements() != m) throw l.error(n, "has a bias of " + b.elements() + " values for " + m + " output channels");
-    Window win = window(l, n, xs[2], xs[3], ws[2], ws[3], false, false);
+    Window win = window(l, n, xs[2], xs[3], ws[2], ws[3], false, false, oneD);
     int[] shape = {xs[0], m, win.outH, win.outW};
     int[] physShape = {xs[0], win.outH, win.outW, m};
     boolean depthwise = group == c && group > 1;
@@ -144,7 +177,7 @@ final class NnOps {
       List<Proto.Node> merged = new ArrayList<>(e.nodes());
       merged.add(e.quantize());
       l.take(merged);
-      l.define(n, name, Value.permuted(name, t, GraphLowering.NCHW, shape).asUint8(q.out.type() == DType.UINT8));
+      l.define(n, name, drop(oneD, Value.permuted(name, t, GraphLowering.NCHW, shape).asUint8(q.out.type() == DType.UINT8)));
       return;
     }
     Value xf = l.floatValue(x);
@@ -169,7 +202,7 @@ final class NnOps {
     l.op(depthwise ? OpType.DEPTHWISE_CONV_2D : OpType.CONV_2D, convOptions(win, depthwise ? m / c : 1, e.activation()), t, in,
         filter, bias);
     l.take(e.nodes());
-    l.define(n, name, Value.permuted(name, t, GraphLowering.NCHW, shape));
+    l.define(n, name, drop(oneD, Value.permuted(name, t, GraphLowering.NCHW, shape)));
   }
 
   private static Options.Conv convOptions(Window w, int multiplier, Activation act) {
@@ -329,6 +362,12 @@ final class NnOps {
 
   private static void pool(GraphLowering l, Proto.Node n, boolean max, boolean global) throws ModelFormatException {
     Value x = l.input(n, 0, "input");
+    if (global && !max && x.rank() != 4 && x.rank() >= 3 && !x.isConstant()) {
+      ReduceOps.globalMean(l, n, x);
+      return;
+    }
+    boolean oneD = isOneD(x);
+    x = lift(oneD, x);
     requireRank4(l, n, x);
     String out = GraphLowering.output(n, 0);
     if (GraphLowering.output(n, 1) != null && l.isUsed(GraphLowering.output(n, 1))) {
@@ -342,14 +381,16 @@ final class NnOps {
       win = new Window(1, 1, 1, 1, Options.Padding.ZERO, 1, 1);
     } else {
       int[] k = a.ints("kernel_shape");
+      if (k != null && k.length == 1 && oneD) k = new int[] {1, k[0]};
       if (k == null || k.length != 2 || k[0] < 1 || k[1] < 1) {
         throw l.error(n, "has kernel_shape " + Arrays.toString(k) + "; expected two sizes >= 1 (2-D pooling)");
       }
-      win = window(l, n, xs[2], xs[3], k[0], k[1], true, a.i("ceil_mode", 0) != 0);
+      win = window(l, n, xs[2], xs[3], k[0], k[1], true, a.i("ceil_mode", 0) != 0, oneD);
       includePad = !max && a.i("count_include_pad", 0) != 0;
     }
-    int kh = global ? xs[2] : a.ints("kernel_shape")[0];
-    int kw = global ? xs[3] : a.ints("kernel_shape")[1];
+    int[] ks = a.ints("kernel_shape");
+    int kh = global ? xs[2] : ks.length == 1 ? 1 : ks[0];
+    int kw = global ? xs[3] : ks[ks.length - 1];
     int[] shape = {xs[0], xs[1], win.outH, win.outW};
     int[] physShape = {xs[0], win.outH, win.outW, xs[1]};
     OpType type = max ? OpType.MAX_POOL_2D : OpType.AVERAGE_POOL_2D;
@@ -359,7 +400,7 @@ final class NnOps {
       TensorRef in = l.layout(src, GraphLowering.NHWC);
       TensorRef t = l.newTensor(out + "/quantized", false, physShape, DType.INT8, in.quantization());
       l.op(type, new Options.Pool(kh, kw, win.strideH, win.strideW, win.padding, Activation.NONE), t, in);
-      l.define(n, out, Value.dequantized(out, Value.permuted(t.name(), t, GraphLowering.NCHW, shape).asUint8(src.uint8)));
+      l.define(n, out, drop(oneD, Value.dequantized(out, Value.permuted(t.name(), t, GraphLowering.NCHW, shape).asUint8(src.uint8))));
       return;
     }
     Value xf = l.floatValue(x);
@@ -380,7 +421,7 @@ final class NnOps {
     TensorRef t = l.newTensor(name, true, physShape, DType.FLOAT32, Quantization.NONE);
     l.op(type, new Options.Pool(kh, kw, win.strideH, win.strideW, pad, e.activation()), t, in);
     l.take(e.nodes());
-    l.define(n, name, Value.permuted(name, t, GraphLowering.NCHW, shape));
+    l.define(n, name, drop(oneD, Value.permuted(name, t, GraphLowering.NCHW, shape)));
   }
 
   // ---- BatchNormalization -----------------------------------------------------------------------

@@ -19,7 +19,7 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Reads an ONNX model ({@code .onnx}, IR >= 3, ai.onnx opsets 7 to 21) into an {@link Graph}.
+ * Reads an ONNX model ({@code .onnx}, IR >= 3, ai.onnx opsets 7 to 28) into an {@link Graph}.
  *
  * <p>Promises: the file is read with a hand-written, bounds-checked protobuf reader (no generated
  * code, no dependency), so any file, however broken, yields a valid graph or a {@link
@@ -32,7 +32,7 @@ import java.util.TreeMap;
 public final class OnnxReader {
   /** The ai.onnx opsets whose operator semantics Kiln implements. */
   public static final int MIN_OPSET = 7;
-  public static final int MAX_OPSET = 21;
+  public static final int MAX_OPSET = 28;
 
   private static final Set<String> CONTROL_FLOW = Set.of("Loop", "If", "Scan", "SequenceMap");
 
@@ -146,6 +146,11 @@ public final class OnnxReader {
       List<Proto.ValueInfo> runtime = new ArrayList<>();
       for (Proto.ValueInfo v : graph.inputs()) if (!initializerNames.contains(v.name())) runtime.add(v);
       checkInputShapes(runtime);
+      if (runtime.isEmpty()) {
+        // the generated C would need an empty inputs struct, which C99 forbids (issue 9, item 6)
+        throw error("the model has no run-time inputs (every output is computed from constants, "
+            + graph.outputs().stream().map(Proto.ValueInfo::name).toList() + "); Kiln compiles models with at least one input");
+      }
       for (Proto.Node n : graph.nodes()) for (String o : n.outputs()) if (!o.isEmpty()) l.reserveName(o);
       for (Proto.ValueInfo v : runtime) l.reserveName(v.name());
 
@@ -159,8 +164,11 @@ public final class OnnxReader {
         l.markGraphOutput(o.name());
       }
       if (outputs.isEmpty()) throw error("the graph has no outputs, so there is nothing to compute");
-      boolean[] live = liveNodes(graph, outputs);
-      for (Proto.Node n : graph.nodes()) {
+      Set<String> available = new HashSet<>(initializerNames);
+      for (Proto.ValueInfo v : runtime) available.add(v.name());
+      List<Proto.Node> order = NodeOrder.sort(file, graph.nodes(), available, initializerNames);
+      boolean[] live = liveNodes(order, outputs);
+      for (Proto.Node n : order) {
         if (!live[n.index()]) continue;
         for (String in : n.inputs()) if (!in.isEmpty()) l.addConsumer(in, n);
       }
@@ -174,7 +182,7 @@ public final class OnnxReader {
         Value value = l.addInput(v.name(), shape, type);
         in[i] = value.phys.index();
       }
-      for (Proto.Node n : graph.nodes()) {
+      for (Proto.Node n : order) {
         if (!live[n.index()] || l.isTaken(n)) continue;
         Operators.lower(l, n); // folds the node when its inputs are constants and the operator can be folded
       }
@@ -279,18 +287,19 @@ public final class OnnxReader {
       return n.domain().isEmpty() || n.domain().equals("ai.onnx") ? n.opType() : n.domain() + "." + n.opType();
     }
 
-    private static boolean[] liveNodes(Proto.Graph graph, List<String> outputs) {
+    /** Nodes some output depends on, by index; {@code order} is topological. */
+    private static boolean[] liveNodes(List<Proto.Node> order, List<String> outputs) {
       Set<String> needed = new HashSet<>(outputs);
-      boolean[] live = new boolean[graph.nodes().size()];
-      for (int i = graph.nodes().size() - 1; i >= 0; i--) {
-        Proto.Node n = graph.nodes().get(i);
+      boolean[] live = new boolean[order.size()];
+      for (int i = order.size() - 1; i >= 0; i--) {
+        Proto.Node n = order.get(i);
         for (String o : n.outputs()) {
           if (!o.isEmpty() && needed.contains(o)) {
-            live[i] = true;
+            live[n.index()] = true;
             break;
           }
         }
-        if (live[i]) for (String in : n.inputs()) if (!in.isEmpty()) needed.add(in);
+        if (live[n.index()]) for (String in : n.inputs()) if (!in.isEmpty()) needed.add(in);
       }
       return live;
     }

@@ -10,7 +10,9 @@ import java.util.TreeSet;
 
 /**
  * The ai.onnx operators Kiln lowers, each to a function of its node: the table a reader of this
- * package starts from. Operators marked "constants only" are folded at import when every input is
+ * package starts from. Each was checked against the operator's ai.onnx versions through opset 28
+ * (onnx 1.23: {@code onnx.defs.get_schema(op, version)}); versions that only add data types need
+ * nothing, the others are read from {@link GraphLowering#opset}. Operators marked "constants only" are folded at import when every input is
  * known (shape arithmetic torch exports around Reshape) and refused otherwise.
  */
 final class Operators {
@@ -21,7 +23,8 @@ final class Operators {
 
   static final Map<String, Lowerer> LOWERERS = new LinkedHashMap<>();
   /** Operators that only work when folded at compile time. */
-  static final java.util.Set<String> CONSTANT_ONLY = new TreeSet<>(List.of("Cast", "Gather", "Shape"));
+  static final java.util.Set<String> CONSTANT_ONLY = new TreeSet<>(List.of("Cast", "ConstantOfShape", "Gather", "Range", "Shape",
+      "Slice"));
 
   static {
     LOWERERS.put("Conv", NnOps::conv);
@@ -55,6 +58,15 @@ final class Operators {
     LOWERERS.put("Cast", ShapeOps::cast);
     LOWERERS.put("QuantizeLinear", QuantOps::quantize);
     LOWERERS.put("DequantizeLinear", QuantOps::dequantize);
+    // onto existing kernels, and compile-time folding (issue 9, onnx-ops)
+    LOWERERS.put("Pad", PadOps::pad);
+    LOWERERS.put("ReduceMean", ReduceOps::reduceMean);
+    LOWERERS.put("Sum", ReduceOps::variadic);
+    LOWERERS.put("Mean", ReduceOps::variadic);
+    LOWERERS.put("ConstantOfShape", FoldOps::constantOfShape);
+    LOWERERS.put("Range", FoldOps::range);
+    LOWERERS.put("Slice", FoldOps::slice);
+    LOWERERS.put("Einsum", DenseOps::einsum);
   }
 
   private Operators() {}

@@ -46,6 +46,17 @@ final class QuantOps {
       if (lenient) return null;
       throw l.error(n, "uses blocked quantization (block_size " + a.i("block_size", 0) + "), which Kiln does not compile");
     }
+    // opset 23: QuantizeLinear's precision (of x / scale) and DequantizeLinear's output_dtype; Kiln computes in float32
+    int precision = a.int32("precision", 0);
+    if (n.opType().equals("QuantizeLinear") && precision != 0 && precision != 1) {
+      if (lenient) return null;
+      throw l.error(n, "asks for precision " + TensorDecoder.typeName(precision) + "; Kiln quantizes in float32 (precision 0 or FLOAT)");
+    }
+    int outType = a.int32("output_dtype", 0);
+    if (n.opType().equals("DequantizeLinear") && outType != 0 && outType != 1) {
+      if (lenient) return null;
+      throw l.error(n, "dequantizes to " + TensorDecoder.typeName(outType) + "; Kiln dequantizes to float32");
+    }
     float[] s = scale.constant.floats();
     if (scale.constant.dtype() != DType.FLOAT32) {
       if (lenient) return null;

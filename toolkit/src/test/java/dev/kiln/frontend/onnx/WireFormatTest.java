@@ -199,8 +199,41 @@ class WireFormatTest {
         .message(1, node("Relu", new String[] {"zz"}, new String[] {"y"}))
         .message(11, valueInfo("x", FLOAT, 2, 3))
         .message(12, valueInfo("y", FLOAT, 2, 3));
-    assertEquals("test.onnx: node 0 (Relu): reads 'zz', which is not a graph input, an initializer or the output of an earlier node"
-        + " (nodes must be topologically sorted)", error(model(13, graph)));
+    assertEquals("test.onnx: node 0 (Relu): reads 'zz', which is not a graph input, an initializer or the output of any node",
+        error(model(13, graph)));
+  }
+
+  @Test void aCycleIsOneErrorNamingItsNodes() {
+    ProtoWriter graph = new ProtoWriter()
+        .message(1, node("Add", new String[] {"x", "b"}, new String[] {"a"}))
+        .message(1, node("Relu", new String[] {"a"}, new String[] {"b"}))
+        .message(1, node("Relu", new String[] {"a"}, new String[] {"y"}))
+        .message(11, valueInfo("x", FLOAT, 2, 3))
+        .message(12, valueInfo("y", FLOAT, 2, 3));
+    assertEquals("test.onnx: the graph has a cycle: node 0 (Add), node 1 (Relu) wait on each other's outputs; an ONNX"
+        + " graph must be acyclic (loops belong in a Loop node)", error(model(13, graph)));
+  }
+
+  @Test void nodesOutOfOrderAreSortedAndAClipsLaterBoundsStillFuseIntoTheConv() throws Exception {
+    // torchvision's float MobileNetV2 as torch.onnx writes it: Conv, then the Clip's bound Constants, then the Clip
+    ProtoWriter w = new ProtoWriter().varint(1, 2).varint(1, 1).varint(1, 1).varint(1, 1).varint(2, FLOAT).string(8, "w")
+        .bytes(9, floats(1f, -1f));
+    ProtoWriter lo = new ProtoWriter().varint(2, FLOAT).string(8, "lo").bytes(9, floats(0f));
+    ProtoWriter hi = new ProtoWriter().varint(2, FLOAT).string(8, "hi").bytes(9, floats(6f));
+    ProtoWriter graph = new ProtoWriter()
+        .message(1, node("Relu", new String[] {"c"}, new String[] {"y"}))
+        .message(1, node("Conv", new String[] {"x", "w"}, new String[] {"conv"}))
+        .message(1, node("Constant", new String[0], new String[] {"min"}, new ProtoWriter().string(1, "value").varint(20, 4)
+            .message(5, lo)))
+        .message(1, node("Constant", new String[0], new String[] {"max"}, new ProtoWriter().string(1, "value").varint(20, 4)
+            .message(5, hi)))
+        .message(1, node("Clip", new String[] {"conv", "min", "max"}, new String[] {"c"}))
+        .message(5, w)
+        .message(11, valueInfo("x", FLOAT, 1, 1, 2, 2))
+        .message(12, valueInfo("y", FLOAT, 1, 2, 2, 2));
+    Graph g = read(model(13, graph));
+    Op conv = g.ops().stream().filter(o -> o.type() == OpType.CONV_2D).findFirst().orElseThrow();
+    assertEquals("RELU6", ((dev.kiln.ir.Options.Conv) conv.options()).activation().toString());
   }
 
   @Test void aConvWithAWrongGroupSaysWhatFits() {
