@@ -421,6 +421,9 @@ KILN_COMPARISONS(f32, float)
 KILN_COMPARISONS(i32, int32_t)
 KILN_COMPARISONS(i64, int64_t)
 KILN_COMPARISONS(b, uint8_t)
+KILN_COMPARISONS(i16, int16_t)
+KILN_BINARY(kiln_maximum_i16, kiln_binary_params, int16_t, int16_t, int16_t, a < b ? b : a)
+KILN_BINARY(kiln_minimum_i16, kiln_binary_params, int16_t, int16_t, int16_t, b < a ? b : a)
 
 /* ---- int8, quantized -------------------------------------------------- */
 
@@ -519,6 +522,16 @@ void kiln_dequantize_s16_f32(const int16_t *x, float *y, int32_t count, float sc
 KILN_REQUANTIZE(kiln_requantize_s16_s8, int16_t, int8_t, -128, 127)
 KILN_REQUANTIZE(kiln_requantize_s16_s16, int16_t, int16_t, -32768, 32767)
 KILN_REQUANTIZE(kiln_requantize_s8_s16, int8_t, int16_t, -32768, 32767)
+
+void kiln_abs_s16(const kiln_abs_s16_params *p, const int16_t *x, int16_t *y, int32_t count) {
+  int32_t i;
+  for (i = 0; i < count; ++i) {
+    const int32_t d = x[i] - p->input_zero_point;
+    const int32_t v = d < 0 ? -d : d;
+    const int32_t r = (p->multiplier != 0 ? kiln_mbqm(v, p->multiplier, p->shift) : v) + p->output_zero_point;
+    y[i] = p->clamp ? clamp_s16(r, -32768, 32767) : (int16_t)(uint16_t)(uint32_t)r;
+  }
+}
 
 void kiln_leaky_relu_s16(const kiln_leaky_relu_s16_params *p, const int16_t *x, int16_t *y, int32_t count) {
   int32_t i;

@@ -163,6 +163,9 @@ KILN_DECLARE_COMPARISONS(f32, float)
 KILN_DECLARE_COMPARISONS(i32, int32_t)
 KILN_DECLARE_COMPARISONS(i64, int64_t)
 KILN_DECLARE_COMPARISONS(b, uint8_t)
+KILN_DECLARE_COMPARISONS(i16, int16_t)
+KILN_DECLARE_BINARY(kiln_maximum_i16, kiln_binary_params, int16_t, int16_t, int16_t)
+KILN_DECLARE_BINARY(kiln_minimum_i16, kiln_binary_params, int16_t, int16_t, int16_t)
 
 /*
  * int8 comparisons of differently quantized inputs (TFLite's
@@ -327,6 +330,20 @@ typedef struct {
 void kiln_requantize_s16_s8(const kiln_requantize_params *p, const int16_t *x, int8_t *y, int32_t count);
 void kiln_requantize_s16_s16(const kiln_requantize_params *p, const int16_t *x, int16_t *y, int32_t count);
 void kiln_requantize_s8_s16(const kiln_requantize_params *p, const int8_t *x, int16_t *y, int32_t count);
+
+/*
+ * ABS int16: quantized, y = clamp(MBQM(|x - z_in|) + z_out) (no rescale when
+ * the scales are equal: multiplier 0); unquantized (clamp 0), |x| wrapping.
+ */
+typedef struct {
+  int32_t input_zero_point;
+  int32_t output_zero_point;
+  int32_t multiplier; /* 0: no rescale */
+  int32_t shift;
+  int32_t clamp;
+} kiln_abs_s16_params;
+
+void kiln_abs_s16(const kiln_abs_s16_params *p, const int16_t *x, int16_t *y, int32_t count);
 
 /* LEAKY_RELU int16: v = x - z_in; y = clamp(z_out + MBQM(v, v >= 0 ? identity : alpha)). */
 typedef struct {

@@ -32,6 +32,7 @@ final class BinaryMathEmitter implements KernelEmitter {
   private static final DType S8 = DType.INT8;
   private static final DType I32 = DType.INT32;
   private static final DType I64 = DType.INT64;
+  private static final DType I16 = DType.INT16;
   private static final DType B = DType.BOOL;
 
   private final OpType type;
@@ -43,8 +44,8 @@ final class BinaryMathEmitter implements KernelEmitter {
       case DIV, FLOOR_DIV, POW -> Set.of(F, I32);
       case FLOOR_MOD -> Set.of(F, I32, I64);
       case SQUARED_DIFFERENCE -> Set.of(F, I32, S8);
-      case MAXIMUM, MINIMUM, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL -> Set.of(F, I32, I64, S8);
-      case EQUAL, NOT_EQUAL -> Set.of(F, I32, I64, S8, B);
+      case MAXIMUM, MINIMUM, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL -> Set.of(F, I32, I64, S8, I16);
+      case EQUAL, NOT_EQUAL -> Set.of(F, I32, I64, S8, I16, B);
       case LOGICAL_AND, LOGICAL_OR -> Set.of(B);
       case PRELU -> Set.of(F, S8);
       case ADD, SUB, MUL -> Set.of(I32, I64);
