@@ -432,11 +432,12 @@ static inline int32_t rescale_down(int32_t x, int32_t multiplier, int32_t right_
   return kiln_rdbpot(kiln_srdhm(x, multiplier), right_shift);
 }
 
-static inline int32_t compare_side1(const kiln_compare_s8_params *p, int8_t x) {
+/* x is an int8 or uint8 code (|x + offset| <= 255, so the shifted value fits). */
+static inline int32_t compare_side1(const kiln_compare_s8_params *p, int32_t x) {
   return rescale_down((x + p->input1_offset) * 256, p->input1_multiplier, p->input1_right_shift);
 }
 
-static inline int32_t compare_side2(const kiln_compare_s8_params *p, int8_t x) {
+static inline int32_t compare_side2(const kiln_compare_s8_params *p, int32_t x) {
   return rescale_down((x + p->input2_offset) * 256, p->input2_multiplier, p->input2_right_shift);
 }
 
@@ -446,6 +447,12 @@ KILN_BINARY(kiln_greater_s8, kiln_compare_s8_params, int8_t, int8_t, uint8_t, co
 KILN_BINARY(kiln_greater_equal_s8, kiln_compare_s8_params, int8_t, int8_t, uint8_t, compare_side1(p, a) >= compare_side2(p, b))
 KILN_BINARY(kiln_less_s8, kiln_compare_s8_params, int8_t, int8_t, uint8_t, compare_side1(p, a) < compare_side2(p, b))
 KILN_BINARY(kiln_less_equal_s8, kiln_compare_s8_params, int8_t, int8_t, uint8_t, compare_side1(p, a) <= compare_side2(p, b))
+KILN_BINARY(kiln_equal_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t, compare_side1(p, a) == compare_side2(p, b))
+KILN_BINARY(kiln_not_equal_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t, compare_side1(p, a) != compare_side2(p, b))
+KILN_BINARY(kiln_greater_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t, compare_side1(p, a) > compare_side2(p, b))
+KILN_BINARY(kiln_greater_equal_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t, compare_side1(p, a) >= compare_side2(p, b))
+KILN_BINARY(kiln_less_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t, compare_side1(p, a) < compare_side2(p, b))
+KILN_BINARY(kiln_less_equal_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t, compare_side1(p, a) <= compare_side2(p, b))
 
 static inline int8_t squared_difference_s8(const kiln_squared_difference_s8_params *p, int8_t x1, int8_t x2) {
   const int32_t v1 = rescale_down((x1 + p->input1_offset) * 128, p->input1_multiplier, p->input1_right_shift);

@@ -189,6 +189,14 @@ KILN_DECLARE_BINARY(kiln_greater_equal_s8, kiln_compare_s8_params, int8_t, int8_
 KILN_DECLARE_BINARY(kiln_less_s8, kiln_compare_s8_params, int8_t, int8_t, uint8_t)
 KILN_DECLARE_BINARY(kiln_less_equal_s8, kiln_compare_s8_params, int8_t, int8_t, uint8_t)
 
+/* The same for uint8 inputs. */
+KILN_DECLARE_BINARY(kiln_equal_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t)
+KILN_DECLARE_BINARY(kiln_not_equal_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t)
+KILN_DECLARE_BINARY(kiln_greater_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t)
+KILN_DECLARE_BINARY(kiln_greater_equal_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t)
+KILN_DECLARE_BINARY(kiln_less_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t)
+KILN_DECLARE_BINARY(kiln_less_equal_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t)
+
 /*
  * SQUARED_DIFFERENCE int8: each side scaled by 2^7 and rescaled as in the
  * comparisons, then y = clamp(MBQM(d * d, output) + z_out), d = v1 - v2.
