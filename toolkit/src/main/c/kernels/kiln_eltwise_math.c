@@ -540,6 +540,51 @@ void kiln_abs_s16(const kiln_abs_s16_params *p, const int16_t *x, int16_t *y, in
   }
 }
 
+/* TFLite's lut_lookup for int16: 512 steps of 128, linear interpolation. */
+static int16_t lut16_lookup(int16_t value, const kiln_lut16 *lut) {
+  const int32_t index = 256 + (value >= 0 ? value / 128 : -((-value + 127) / 128)); /* floor(value / 128) */
+  const int32_t offset = value - (index - 256) * 128;                                /* value & 0x7f */
+  const int32_t base = lut->v[index];
+  const int32_t slope = lut->v[index + 1] - base;
+  const int32_t scaled = slope * offset + 64;
+  const int32_t delta = scaled >= 0 ? scaled / 128 : -((-scaled + 127) / 128); /* floor(scaled / 128) */
+  return (int16_t)(base + delta);
+}
+
+static int16_t softmax_s16_exp(const kiln_softmax_s16_params *p, int32_t diff) {
+  const int32_t scaled = kiln_mbqm(diff, p->input_multiplier, p->input_shift) + 32767;
+  return lut16_lookup((int16_t)clamp_i32(scaled, -32768, 32767), p->exp_lut);
+}
+
+void kiln_softmax_s16(const kiln_softmax_s16_params *p, const int16_t *x, int16_t *y) {
+  const int32_t depth = p->depth;
+  int32_t r;
+  for (r = 0; r < p->rows; ++r) {
+    const int16_t *xr = x + (ptrdiff_t)r * depth;
+    int16_t *yr = y + (ptrdiff_t)r * depth;
+    int32_t max = -32768;
+    int32_t sum = 0; /* Q16.15 */
+    int headroom_plus_one;
+    int32_t shifted_sum;
+    int16_t reciprocal;
+    int right_shift;
+    int32_t c;
+    for (c = 0; c < depth; ++c) max = xr[c] > max ? xr[c] : max;
+    for (c = 0; c < depth; ++c) sum += softmax_s16_exp(p, xr[c] - max);
+    headroom_plus_one = count_leading_zeros((uint32_t)sum);
+    shifted_sum = (int32_t)((((int64_t)sum * ((int64_t)1 << (headroom_plus_one - 1))) + (1 << 13)) / (1 << 14));
+    reciprocal = lut16_lookup((int16_t)clamp_i32(shifted_sum - ((1 << 15) + (1 << 16)), -32768, 32767),
+                              p->one_over_one_plus_x_lut);
+    right_shift = 31 - headroom_plus_one;
+    for (c = 0; c < depth; ++c) {
+      /* the exponentials are recomputed rather than kept: no scratch memory */
+      const int64_t prod = (int64_t)softmax_s16_exp(p, xr[c] - max) * reciprocal + ((int64_t)1 << (right_shift - 1));
+      const int32_t v = (int32_t)(prod >= 0 ? prod >> right_shift : -((-prod + ((int64_t)1 << right_shift) - 1) >> right_shift));
+      yr[c] = (int16_t)clamp_i32(v, 0, 32767);
+    }
+  }
+}
+
 void kiln_leaky_relu_s16(const kiln_leaky_relu_s16_params *p, const int16_t *x, int16_t *y, int32_t count) {
   int32_t i;
   for (i = 0; i < count; ++i) {

@@ -353,6 +353,26 @@ typedef struct {
 
 void kiln_abs_s16(const kiln_abs_s16_params *p, const int16_t *x, int16_t *y, int32_t count);
 
+/*
+ * SOFTMAX int16 (TFLite's SoftmaxInt16): output scale 1/32768. Both tables
+ * have 513 entries made at compile time: exp on [-10, 0] and 1 / (1 + x) on
+ * [0, 1], each read with linear interpolation.
+ */
+typedef struct {
+  int16_t v[513];
+} kiln_lut16;
+
+typedef struct {
+  int32_t rows;
+  int32_t depth;
+  int32_t input_multiplier;
+  int32_t input_shift; /* > 0: left */
+  const kiln_lut16 *exp_lut;
+  const kiln_lut16 *one_over_one_plus_x_lut;
+} kiln_softmax_s16_params;
+
+void kiln_softmax_s16(const kiln_softmax_s16_params *p, const int16_t *x, int16_t *y);
+
 /* LEAKY_RELU int16: v = x - z_in; y = clamp(z_out + MBQM(v, v >= 0 ? identity : alpha)). */
 typedef struct {
   int32_t input_offset;

@@ -194,9 +194,79 @@ final class Int16Emitter implements KernelEmitter {
         ctx.body().line("kiln_leaky_relu_s16(&" + p + ", " + ctx.data(in) + ", " + ctx.data(out) + ", "
             + ElementwiseKernels.count(op, in) + ");");
       }
+      case SOFTMAX -> {
+        requireArity(op, 1);
+        Tensor in = op.input(0);
+        Tensor out = op.output();
+        requireSameShape(op, in, out);
+        if (in.rank() < 1) throw unsupported(op, "the input is a scalar; SOFTMAX needs at least one dimension");
+        float sIn = int16(op, in, "input").scale();
+        float sOut = int16(op, out, "output").scale();
+        if (Math.abs(sOut - 1f / 32768) > 0.001f / 32768) {
+          throw unsupported(op, "the int16 output must have scale 1/32768 and zero point 0 (TFLite requires it), found "
+              + out.quantization() + "; convert the model with the TFLite converter's 16x8 mode");
+        }
+        float beta = op.options(Options.Softmax.class).beta();
+        double real = (double) (sIn * beta) / (10.0 / 65535.0);
+        if (!(real > 0) || Double.isInfinite(real)) throw unsupported(op, "beta * input scale = " + sIn * beta + " is not positive");
+        Multiplier m = FixedPoint.quantizeMultiplier(real);
+        if (m.shift() > 15) {
+          throw unsupported(op, "beta * input scale = " + sIn * beta + " needs a left shift of " + m.shift()
+              + ", which overflows 32-bit arithmetic on int16 differences; re-quantize the input");
+        }
+        int depth = in.dim(-1);
+        int rows = depth == 0 ? 0 : (int) (ElementwiseKernels.count(op, in) / depth);
+        if (ctx == null) return;
+        if (rows == 0) {
+          ctx.body().comment("SOFTMAX op #" + op.index() + ": empty tensor, nothing to do");
+          return;
+        }
+        String exp = ctx.constant("kiln_lut16", "softmax_exp_lut", lut16(genLut(Math::exp, -10.0, 0.0, -1.0, 1.0)));
+        String rec = ctx.constant("kiln_lut16", "softmax_one_over_one_plus_x_lut",
+            lut16(genLut(v -> 1.0 / (1.0 + v), 0.0, 1.0, -1.0, 1.0)));
+        String p = ctx.constant("kiln_softmax_s16_params", "softmax" + op.index(), ElementwiseKernels.initializer(
+            ".rows = " + rows + ", .depth = " + depth,
+            ".input_multiplier = " + CLiterals.i32(m.multiplier()) + ", .input_shift = " + m.shift(),
+            ".exp_lut = &" + exp + ", .one_over_one_plus_x_lut = &" + rec));
+        ctx.body().line("kiln_softmax_s16(&" + p + ", " + ctx.data(in) + ", " + ctx.data(out) + ");");
+      }
       default -> throw unsupported(op, "int16 tensors are not supported for " + type + "; Kiln's 16x8 scheme covers ADD,"
-          + " SUB, MUL, QUANTIZE, DEQUANTIZE and LEAKY_RELU");
+          + " SUB, MUL, QUANTIZE, DEQUANTIZE, LEAKY_RELU and SOFTMAX");
     }
+  }
+
+  /**
+   * TFLite's gen_lut for int16 tables (double arithmetic, TfLiteRound): 512 samples of {@code func} on
+   * [inputMin, inputMax] scaled to [outputMin, outputMax] -> int16, each biased by half the error of linear
+   * interpolation at the midpoint, plus the value at inputMax (entry 512).
+   */
+  static short[] genLut(java.util.function.DoubleUnaryOperator func, double inputMin, double inputMax, double outputMin,
+                        double outputMax) {
+    int steps = 512;
+    double step = (inputMax - inputMin) / steps;
+    double halfStep = step / 2;
+    double scale = 65536.0 / (outputMax - outputMin);
+    short[] lut = new short[steps + 1];
+    for (int i = 0; i < steps; i++) {
+      double val = func.applyAsDouble(inputMin + i * step);
+      double midpoint = func.applyAsDouble(inputMin + i * step + halfStep);
+      double next = func.applyAsDouble(inputMin + (i + 1) * step);
+      double sample = FixedPoint.rhaz(val * scale);
+      double interpolated = FixedPoint.rhaz((next * scale + FixedPoint.rhaz(val * scale)) / 2);
+      double midpointValue = FixedPoint.rhaz(midpoint * scale);
+      double bias = FixedPoint.rhaz((interpolated - midpointValue) / 2);
+      lut[i] = (short) Math.min(Math.max(sample - bias, -32768), 32767);
+    }
+    lut[steps] = (short) Math.min(Math.max(FixedPoint.rhaz(func.applyAsDouble(inputMax) * scale), -32768), 32767);
+    return lut;
+  }
+
+  private static String lut16(short[] v) {
+    StringBuilder sb = new StringBuilder("{{");
+    for (int i = 0; i < v.length; i++) {
+      sb.append(i == 0 ? "" : ",").append(i % 16 == 0 ? "\n  " : " ").append(v[i]);
+    }
+    return sb.append("}}").toString();
   }
 
   private static BroadcastPlan plan(Op op) {

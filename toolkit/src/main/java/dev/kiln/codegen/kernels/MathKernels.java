@@ -40,7 +40,8 @@ final class MathKernels {
       emitters.put(t, new ByInputType(Set.of(DType.INT32, DType.INT64), new BinaryMathEmitter(t), emitters.get(t)));
     }
     // The 16x8 scheme: ops with an int16 tensor go to Int16Emitter.
-    for (OpType t : List.of(OpType.ADD, OpType.SUB, OpType.MUL, OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.LEAKY_RELU)) {
+    for (OpType t : List.of(OpType.ADD, OpType.SUB, OpType.MUL, OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.LEAKY_RELU,
+        OpType.SOFTMAX)) {
       emitters.put(t, new ByPredicate(Int16Emitter::involvesInt16, new Int16Emitter(t), emitters.get(t)));
     }
     emitters.put(OpType.SELECT_V2, new SelectEmitter());
