@@ -528,7 +528,6 @@ void kiln_dequantize_s16_f32(const int16_t *x, float *y, int32_t count, float sc
 
 KILN_REQUANTIZE(kiln_requantize_s16_s8, int16_t, int8_t, -128, 127)
 KILN_REQUANTIZE(kiln_requantize_s16_s16, int16_t, int16_t, -32768, 32767)
-KILN_REQUANTIZE(kiln_requantize_s8_s16, int8_t, int16_t, -32768, 32767)
 
 void kiln_abs_s16(const kiln_abs_s16_params *p, const int16_t *x, int16_t *y, int32_t count) {
   int32_t i;

@@ -327,7 +327,7 @@ void kiln_quantize_f32_s16(const float *x, int16_t *y, int32_t count, float scal
 /* DEQUANTIZE int16 -> float32: scale * (float)(x - zero_point). */
 void kiln_dequantize_s16_f32(const int16_t *x, float *y, int32_t count, float scale, int32_t zero_point);
 
-/* Requantization int16 -> int8 / int16 -> int16 / int8 -> int16: clamp(MBQM(x - z_in) + z_out). */
+/* Requantization int16 -> int8 / int16 -> int16: clamp(MBQM(x - z_in) + z_out). */
 typedef struct {
   int32_t input_offset; /* -z_in */
   int32_t multiplier;
@@ -337,7 +337,6 @@ typedef struct {
 
 void kiln_requantize_s16_s8(const kiln_requantize_params *p, const int16_t *x, int8_t *y, int32_t count);
 void kiln_requantize_s16_s16(const kiln_requantize_params *p, const int16_t *x, int16_t *y, int32_t count);
-void kiln_requantize_s8_s16(const kiln_requantize_params *p, const int8_t *x, int16_t *y, int32_t count);
 
 /*
  * ABS int16: quantized, y = clamp(MBQM(|x - z_in|) + z_out) (no rescale when

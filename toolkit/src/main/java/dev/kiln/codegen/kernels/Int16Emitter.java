@@ -135,14 +135,18 @@ final class Int16Emitter implements KernelEmitter {
           return;
         }
         boolean fromInt16 = in.dtype() == DType.INT16;
-        Quantization qi = fromInt16 ? int16(op, in, "input") : ElementwiseKernels.perTensor(op, in, "input");
-        Quantization qo = out.dtype() == DType.INT16 ? int16(op, out, "output") : ElementwiseKernels.perTensor(op, out, "output");
-        if (!(fromInt16 && (out.dtype() == DType.INT8 || out.dtype() == DType.INT16) || in.dtype() == DType.INT8 && !fromInt16)) {
+        if (!fromInt16) {
           throw unsupported(op, "dtypes " + ElementwiseKernels.dtypes(op) + " are not supported; Kiln requantizes"
-              + " int16 -> int8, int16 -> int16 and int8 -> int16");
+              + " int16 -> int8 and int16 -> int16 (TFLite has no other int16 requantization)");
+        }
+        Quantization qi = int16(op, in, "input");
+        Quantization qo = out.dtype() == DType.INT16 ? int16(op, out, "output") : ElementwiseKernels.perTensor(op, out, "output");
+        if (!(fromInt16 && (out.dtype() == DType.INT8 || out.dtype() == DType.INT16))) {
+          throw unsupported(op, "dtypes " + ElementwiseKernels.dtypes(op) + " are not supported; Kiln requantizes"
+              + " int16 -> int8 and int16 -> int16 (TFLite has no other int16 requantization)");
         }
         Multiplier m = FixedPoint.quantizeMultiplier((double) qi.scale() / (double) qo.scale());
-        if (m.shift() > 0 && (fromInt16 ? 32768L : 256L) << m.shift() >= (1L << 31)) {
+        if (m.shift() > 0 && 32768L << m.shift() >= (1L << 31)) {
           throw unsupported(op, "the scale ratio s_in/s_out = " + (double) qi.scale() / qo.scale() + " overflows 32-bit"
               + " arithmetic (TFLite's result would be undefined); check the quantization parameters");
         }

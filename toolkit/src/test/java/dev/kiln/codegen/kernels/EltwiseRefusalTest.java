@@ -155,4 +155,15 @@ class EltwiseRefusalTest {
     assertEquals("op #0 SIN (x int8 -> y int8) cannot be compiled: SIN op #0 (output 'y'): input 'x' is int8; Kiln compiles"
         + " SIN on float32 (the types TFLite's reference kernel runs)", refusal(b.build()));
   }
+
+  @Test
+  void int8ToInt16RequantizationIsRefusedAsTfliteHasNone() {
+    Graph.Builder b = Graph.builder("m", "m.tflite");
+    int x = b.addTensor(t("x", DType.INT8, 4).quantization(Quantization.perTensor(0.5f, 0)));
+    int y = b.addTensor(t("y", DType.INT16, 4).quantization(Quantization.perTensor(1f / 4096, 0)));
+    b.addOp(OpType.QUANTIZE, new int[] {x}, new int[] {y}, new Options.None()).inputs(x).outputs(y);
+    assertEquals("op #0 QUANTIZE (x int8 -> y int16) cannot be compiled: QUANTIZE op #0 (output 'y'): dtypes (int8) -> int16"
+        + " are not supported; Kiln requantizes int16 -> int8 and int16 -> int16 (TFLite has no other int16 requantization)",
+        refusal(b.build()));
+  }
 }
