@@ -95,6 +95,106 @@ void kiln_log_softmax_f32(const float *x, float *y, int32_t rows, int32_t depth)
   }
 }
 
+static inline int32_t clamp_i32(int32_t v, int32_t lo, int32_t hi);
+
+/* gemmlowp SaturatingRoundingMultiplyByPOT with a run-time exponent. */
+static int32_t sat_rounding_mul_pot(int32_t x, int exponent) {
+  if (exponent > 0) {
+    const int64_t threshold = ((int64_t)1 << (31 - exponent)) - 1;
+    if (x > threshold) return INT32_MAX;
+    if (x < -threshold) return INT32_MIN;
+    return (int32_t)((int64_t)x * ((int64_t)1 << exponent));
+  }
+  return exponent < 0 ? kiln_rdbpot(x, -exponent) : x;
+}
+
+static int32_t saturate64(int64_t v) {
+  return v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : (int32_t)v);
+}
+
+static int count_leading_zeros(uint32_t x) {
+  int n = 0;
+  if (x == 0) return 32;
+  while ((x & 0x80000000u) == 0) {
+    x <<= 1;
+    ++n;
+  }
+  return n;
+}
+
+/*
+ * TFLite's log_x_for_x_greater_than_or_equal_to_1<5>(x) for x in Q12 (12
+ * integer bits): log(x) in Q5, through a rational approximation of log2 of
+ * the mantissa (accumulated in Q6).
+ */
+static int32_t log_q12_to_q5(int32_t x) {
+  const int32_t log_2 = 1488522236;
+  const int32_t sqrt_sqrt_half = 1805811301;
+  const int32_t sqrt_half = 1518500250;
+  const int32_t alpha_n = 117049297;
+  const int32_t alpha_d = 127690142;
+  const int32_t alpha_i = 1057819769;
+  const int32_t alpha_f = 638450708;
+  const int32_t shifted_quarter = kiln_rdbpot(536870912, 6); /* 1/4 in Q6 */
+  const int a_headroom_plus_1 = count_leading_zeros((uint32_t)x);
+  const int32_t r_a_tmp = sat_rounding_mul_pot(x, a_headroom_plus_1 - 1);
+  const int32_t r_a = sat_rounding_mul_pot(kiln_srdhm(r_a_tmp, sqrt_half), 1);
+  const int32_t a_pow_2_adj =
+      saturate64((int64_t)sat_rounding_mul_pot(12 - a_headroom_plus_1, 31 - 6) + shifted_quarter);
+  const int32_t z_b = kiln_srdhm(x, sqrt_half);
+  const int b_headroom = count_leading_zeros((uint32_t)z_b) - 1;
+  const int32_t r_b = sat_rounding_mul_pot(x, b_headroom);
+  const int32_t b_pow_2_adj = saturate64((int64_t)sat_rounding_mul_pot(12 - b_headroom, 31 - 6) - shifted_quarter);
+  const int32_t r = r_a < r_b ? r_a : r_b;
+  const int32_t pow_2_adj = a_pow_2_adj > b_pow_2_adj ? a_pow_2_adj : b_pow_2_adj;
+  const int64_t half_sum = (int64_t)r + sqrt_sqrt_half;
+  const int32_t p = (int32_t)((half_sum + (half_sum >= 0 ? 1 : -1)) / 2);
+  int32_t q = (int32_t)((uint32_t)r - (uint32_t)sqrt_sqrt_half);
+  int32_t common_sq;
+  int32_t num;
+  int32_t denom_minus_one;
+  int32_t recip_denom;
+  int32_t sum;
+  q = (int32_t)((uint32_t)q + (uint32_t)q);
+  common_sq = kiln_srdhm(q, q);
+  num = (int32_t)((uint32_t)kiln_srdhm(q, r) + (uint32_t)kiln_srdhm(kiln_srdhm(q, common_sq), alpha_n));
+  denom_minus_one = (int32_t)((uint32_t)kiln_srdhm(p, (int32_t)((uint32_t)alpha_i + (uint32_t)q
+                                                   + (uint32_t)kiln_srdhm(alpha_d, common_sq)))
+                              + (uint32_t)kiln_srdhm(alpha_f, q));
+  recip_denom = kiln_one_over_one_plus_x_for_x_in_0_1(denom_minus_one);
+  sum = (int32_t)((uint32_t)kiln_srdhm(pow_2_adj, log_2) + (uint32_t)kiln_srdhm(kiln_rdbpot(num, 6), recip_denom));
+  return sat_rounding_mul_pot(sum, 1); /* Q6 -> Q5 */
+}
+
+void kiln_log_softmax_s8(const kiln_log_softmax_s8_params *p, const int8_t *x, int8_t *y) {
+  const int32_t depth = p->depth;
+  int32_t r;
+  for (r = 0; r < p->rows; ++r) {
+    const int8_t *xr = x + (ptrdiff_t)r * depth;
+    int8_t *yr = y + (ptrdiff_t)r * depth;
+    int32_t max_code = -128;
+    int32_t sum_q12 = 0;
+    int32_t log_sum_q5;
+    int32_t adjusted_diff_min;
+    int32_t reverse;
+    int32_t c;
+    for (c = 0; c < depth; ++c) max_code = xr[c] > max_code ? xr[c] : max_code;
+    for (c = 0; c < depth; ++c) sum_q12 += p->exp_q12[max_code - xr[c]]; /* 0 below diff_min */
+    log_sum_q5 = log_q12_to_q5(sum_q12);
+    reverse = kiln_mbqm((int32_t)((uint32_t)log_sum_q5 + 0x80000000u), p->reverse_multiplier, -p->reverse_right_shift);
+    adjusted_diff_min = p->diff_min - 1 > reverse ? p->diff_min - 1 : reverse;
+    for (c = 0; c < depth; ++c) {
+      const int32_t diff = xr[c] - max_code;
+      if (diff > adjusted_diff_min) {
+        const int32_t out = kiln_rdbpot(p->diff_q5[-diff] - log_sum_q5, 31 - 5 - 4) + 127;
+        yr[c] = (int8_t)clamp_i32(out, -128, 127);
+      } else {
+        yr[c] = -128;
+      }
+    }
+  }
+}
+
 void kiln_add_n_f32(const float *const *x, int32_t inputs, float *y, int32_t count) {
   int32_t i;
   int32_t k;
@@ -151,30 +251,48 @@ static void bcast_next(const kiln_bcast *b, bcast_iter *it) {
   }
 }
 
-/* One function per op and type: expr reads a (from x1), b (from x2) and p. */
-#define KILN_BINARY(name, P, T1, T2, TO, expr)                                        \
-  void name(const P *p, const T1 *x1, const T2 *x2, TO *y) {                          \
-    const kiln_bcast *bc = &p->bc;                                                    \
-    const int32_t n = bc->shape[KILN_BCAST_RANK - 1];                                 \
-    const ptrdiff_t s1 = bc->stride1[KILN_BCAST_RANK - 1];                            \
-    const ptrdiff_t s2 = bc->stride2[KILN_BCAST_RANK - 1];                            \
-    const int32_t rows = bcast_rows(bc);                                              \
-    bcast_iter it;                                                                    \
-    int32_t r;                                                                        \
-    int32_t i;                                                                        \
-    (void)p;                                                                          \
-    bcast_start(&it);                                                                 \
-    for (r = 0; r < rows; ++r) {                                                      \
-      const T1 *row1 = x1 + it.off1;                                                  \
-      const T2 *row2 = x2 + it.off2;                                                  \
-      TO *out = y + (ptrdiff_t)r * n;                                                 \
-      for (i = 0; i < n; ++i) {                                                       \
-        const T1 a = row1[i * s1];                                                    \
-        const T2 b = row2[i * s2];                                                    \
-        out[i] = (TO)(expr);                                                          \
-      }                                                                               \
-      bcast_next(bc, &it);                                                            \
-    }                                                                                 \
+/*
+ * One broadcast walk for every binary op: it hands each output row to the
+ * op's row function (one short loop), which keeps the library small; the
+ * indirect call costs once per row, not per element.
+ */
+typedef void (*binary_row)(const void *p, const void *x1, ptrdiff_t s1, const void *x2, ptrdiff_t s2, void *y,
+                           int32_t n);
+
+static void bcast_run(const kiln_bcast *bc, const void *p, const void *x1, size_t size1, const void *x2, size_t size2,
+                      void *y, size_t size_out, binary_row row) {
+  const int32_t n = bc->shape[KILN_BCAST_RANK - 1];
+  const ptrdiff_t s1 = bc->stride1[KILN_BCAST_RANK - 1];
+  const ptrdiff_t s2 = bc->stride2[KILN_BCAST_RANK - 1];
+  const int32_t rows = bcast_rows(bc);
+  bcast_iter it;
+  int32_t r;
+  bcast_start(&it);
+  for (r = 0; r < rows; ++r) {
+    row(p, (const uint8_t *)x1 + (ptrdiff_t)it.off1 * (ptrdiff_t)size1, s1, (const uint8_t *)x2 + (ptrdiff_t)it.off2 * (ptrdiff_t)size2,
+        s2, (uint8_t *)y + (ptrdiff_t)r * n * (ptrdiff_t)size_out, n);
+    bcast_next(bc, &it);
+  }
+}
+
+/* One op and type: expr reads a (from x1), b (from x2) and p. */
+#define KILN_BINARY(name, P, T1, T2, TO, expr)                                                               \
+  static void name##_row(const void *pv, const void *x1v, ptrdiff_t s1, const void *x2v, ptrdiff_t s2,       \
+                         void *yv, int32_t n) {                                                              \
+    const P *p = (const P *)pv;                                                                              \
+    const T1 *x1 = (const T1 *)x1v;                                                                          \
+    const T2 *x2 = (const T2 *)x2v;                                                                          \
+    TO *y = (TO *)yv;                                                                                        \
+    int32_t i;                                                                                               \
+    (void)p;                                                                                                 \
+    for (i = 0; i < n; ++i) {                                                                                \
+      const T1 a = x1[i * s1];                                                                               \
+      const T2 b = x2[i * s2];                                                                               \
+      y[i] = (TO)(expr);                                                                                     \
+    }                                                                                                        \
+  }                                                                                                          \
+  void name(const P *p, const T1 *x1, const T2 *x2, TO *y) {                                                 \
+    bcast_run(&p->bc, p, x1, sizeof(T1), x2, sizeof(T2), y, sizeof(TO), name##_row);                         \
   }
 
 /* ---- float32 ---------------------------------------------------------- */
@@ -303,6 +421,9 @@ KILN_COMPARISONS(f32, float)
 KILN_COMPARISONS(i32, int32_t)
 KILN_COMPARISONS(i64, int64_t)
 KILN_COMPARISONS(b, uint8_t)
+KILN_COMPARISONS(i16, int16_t)
+KILN_BINARY(kiln_maximum_i16, kiln_binary_params, int16_t, int16_t, int16_t, a < b ? b : a)
+KILN_BINARY(kiln_minimum_i16, kiln_binary_params, int16_t, int16_t, int16_t, b < a ? b : a)
 
 /* ---- int8, quantized -------------------------------------------------- */
 
@@ -311,11 +432,12 @@ static inline int32_t rescale_down(int32_t x, int32_t multiplier, int32_t right_
   return kiln_rdbpot(kiln_srdhm(x, multiplier), right_shift);
 }
 
-static inline int32_t compare_side1(const kiln_compare_s8_params *p, int8_t x) {
+/* x is an int8 or uint8 code (|x + offset| <= 255, so the shifted value fits). */
+static inline int32_t compare_side1(const kiln_compare_s8_params *p, int32_t x) {
   return rescale_down((x + p->input1_offset) * 256, p->input1_multiplier, p->input1_right_shift);
 }
 
-static inline int32_t compare_side2(const kiln_compare_s8_params *p, int8_t x) {
+static inline int32_t compare_side2(const kiln_compare_s8_params *p, int32_t x) {
   return rescale_down((x + p->input2_offset) * 256, p->input2_multiplier, p->input2_right_shift);
 }
 
@@ -325,6 +447,12 @@ KILN_BINARY(kiln_greater_s8, kiln_compare_s8_params, int8_t, int8_t, uint8_t, co
 KILN_BINARY(kiln_greater_equal_s8, kiln_compare_s8_params, int8_t, int8_t, uint8_t, compare_side1(p, a) >= compare_side2(p, b))
 KILN_BINARY(kiln_less_s8, kiln_compare_s8_params, int8_t, int8_t, uint8_t, compare_side1(p, a) < compare_side2(p, b))
 KILN_BINARY(kiln_less_equal_s8, kiln_compare_s8_params, int8_t, int8_t, uint8_t, compare_side1(p, a) <= compare_side2(p, b))
+KILN_BINARY(kiln_equal_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t, compare_side1(p, a) == compare_side2(p, b))
+KILN_BINARY(kiln_not_equal_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t, compare_side1(p, a) != compare_side2(p, b))
+KILN_BINARY(kiln_greater_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t, compare_side1(p, a) > compare_side2(p, b))
+KILN_BINARY(kiln_greater_equal_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t, compare_side1(p, a) >= compare_side2(p, b))
+KILN_BINARY(kiln_less_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t, compare_side1(p, a) < compare_side2(p, b))
+KILN_BINARY(kiln_less_equal_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t, compare_side1(p, a) <= compare_side2(p, b))
 
 static inline int8_t squared_difference_s8(const kiln_squared_difference_s8_params *p, int8_t x1, int8_t x2) {
   const int32_t v1 = rescale_down((x1 + p->input1_offset) * 128, p->input1_multiplier, p->input1_right_shift);
@@ -344,6 +472,127 @@ static inline int8_t prelu_s8(const kiln_prelu_s8_params *p, int8_t x, int8_t al
 }
 
 KILN_BINARY(kiln_prelu_s8, kiln_prelu_s8_params, int8_t, int8_t, int8_t, prelu_s8(p, a, b))
+
+/* ---- int16 (16x8 scheme) --------------------------------------------- */
+
+static inline int16_t clamp_s16(int32_t v, int32_t lo, int32_t hi) { return (int16_t)clamp_i32(v, lo, hi); }
+
+/* (x + offset) * 2^15 stays below 2^31 for |x + offset| <= 65535 / 2 + 1: zero points are 0 here. */
+static inline int16_t add_s16(const kiln_add_s16_params *p, int16_t x1, int16_t x2, int32_t sign) {
+  const int32_t a = rescale_down((x1 + p->input1_offset) * 32768, p->input1_multiplier, p->input1_right_shift);
+  const int32_t b = rescale_down((x2 + p->input2_offset) * 32768, p->input2_multiplier, p->input2_right_shift);
+  const int32_t out = rescale_down(a + sign * b, p->output_multiplier, p->output_right_shift) + p->output_offset;
+  return clamp_s16(out, p->act_min, p->act_max);
+}
+
+KILN_BINARY(kiln_add_s16, kiln_add_s16_params, int16_t, int16_t, int16_t, add_s16(p, a, b, 1))
+KILN_BINARY(kiln_sub_s16, kiln_add_s16_params, int16_t, int16_t, int16_t, add_s16(p, a, b, -1))
+
+static inline int16_t mul_s16(const kiln_mul_s16_params *p, int16_t x1, int16_t x2) {
+  const int32_t prod = (x1 + p->input1_offset) * (x2 + p->input2_offset); /* <= 2^30 */
+  return clamp_s16(kiln_mbqm(prod, p->output_multiplier, p->output_shift) + p->output_offset, p->act_min, p->act_max);
+}
+
+KILN_BINARY(kiln_mul_s16, kiln_mul_s16_params, int16_t, int16_t, int16_t, mul_s16(p, a, b))
+
+/* roundf(x / scale) limited to [-65536, 65536] first (NaN to the minimum), rounding half away from zero. */
+static inline int32_t quantize_round16(float x, float scale) {
+  float q = x / scale;
+  int32_t t;
+  float frac;
+  if (!(q >= -65536.0f)) q = -65536.0f;
+  if (q > 65536.0f) q = 65536.0f;
+  t = (int32_t)q;
+  frac = q - (float)t;
+  return t + (frac >= 0.5f) - (frac <= -0.5f);
+}
+
+void kiln_quantize_f32_s16(const float *x, int16_t *y, int32_t count, float scale, int32_t zero_point) {
+  int32_t i;
+  for (i = 0; i < count; ++i) y[i] = clamp_s16(quantize_round16(x[i], scale) + zero_point, -32768, 32767);
+}
+
+void kiln_dequantize_s16_f32(const int16_t *x, float *y, int32_t count, float scale, int32_t zero_point) {
+  int32_t i;
+  for (i = 0; i < count; ++i) y[i] = scale * (float)(x[i] - zero_point);
+}
+
+#define KILN_REQUANTIZE(name, TI, TO, lo, hi)                                                        \
+  void name(const kiln_requantize_params *p, const TI *x, TO *y, int32_t count) {                   \
+    int32_t i;                                                                                      \
+    for (i = 0; i < count; ++i) {                                                                   \
+      const int32_t v = kiln_mbqm(x[i] + p->input_offset, p->multiplier, p->shift) + p->output_offset; \
+      y[i] = (TO)clamp_i32(v, lo, hi);                                                              \
+    }                                                                                               \
+  }
+
+KILN_REQUANTIZE(kiln_requantize_s16_s8, int16_t, int8_t, -128, 127)
+KILN_REQUANTIZE(kiln_requantize_s16_s16, int16_t, int16_t, -32768, 32767)
+
+void kiln_abs_s16(const kiln_abs_s16_params *p, const int16_t *x, int16_t *y, int32_t count) {
+  int32_t i;
+  for (i = 0; i < count; ++i) {
+    const int32_t d = x[i] - p->input_zero_point;
+    const int32_t v = d < 0 ? -d : d;
+    const int32_t r = (p->multiplier != 0 ? kiln_mbqm(v, p->multiplier, p->shift) : v) + p->output_zero_point;
+    y[i] = p->clamp ? clamp_s16(r, -32768, 32767) : (int16_t)(uint16_t)(uint32_t)r;
+  }
+}
+
+/* TFLite's lut_lookup for int16: 512 steps of 128, linear interpolation. */
+static int16_t lut16_lookup(int16_t value, const kiln_lut16 *lut) {
+  const int32_t index = 256 + (value >= 0 ? value / 128 : -((-value + 127) / 128)); /* floor(value / 128) */
+  const int32_t offset = value - (index - 256) * 128;                                /* value & 0x7f */
+  const int32_t base = lut->v[index];
+  const int32_t slope = lut->v[index + 1] - base;
+  const int32_t scaled = slope * offset + 64;
+  const int32_t delta = scaled >= 0 ? scaled / 128 : -((-scaled + 127) / 128); /* floor(scaled / 128) */
+  return (int16_t)(base + delta);
+}
+
+static int16_t softmax_s16_exp(const kiln_softmax_s16_params *p, int32_t diff) {
+  const int32_t scaled = kiln_mbqm(diff, p->input_multiplier, p->input_shift) + 32767;
+  return lut16_lookup((int16_t)clamp_i32(scaled, -32768, 32767), p->exp_lut);
+}
+
+void kiln_softmax_s16(const kiln_softmax_s16_params *p, const int16_t *x, int16_t *y) {
+  const int32_t depth = p->depth;
+  int32_t r;
+  for (r = 0; r < p->rows; ++r) {
+    const int16_t *xr = x + (ptrdiff_t)r * depth;
+    int16_t *yr = y + (ptrdiff_t)r * depth;
+    int32_t max = -32768;
+    int32_t sum = 0; /* Q16.15 */
+    int headroom_plus_one;
+    int32_t shifted_sum;
+    int16_t reciprocal;
+    int right_shift;
+    int32_t c;
+    for (c = 0; c < depth; ++c) max = xr[c] > max ? xr[c] : max;
+    for (c = 0; c < depth; ++c) sum += softmax_s16_exp(p, xr[c] - max);
+    headroom_plus_one = count_leading_zeros((uint32_t)sum);
+    shifted_sum = (int32_t)((((int64_t)sum * ((int64_t)1 << (headroom_plus_one - 1))) + (1 << 13)) / (1 << 14));
+    reciprocal = lut16_lookup((int16_t)clamp_i32(shifted_sum - ((1 << 15) + (1 << 16)), -32768, 32767),
+                              p->one_over_one_plus_x_lut);
+    right_shift = 31 - headroom_plus_one;
+    for (c = 0; c < depth; ++c) {
+      /* the exponentials are recomputed rather than kept: no scratch memory */
+      const int64_t prod = (int64_t)softmax_s16_exp(p, xr[c] - max) * reciprocal + ((int64_t)1 << (right_shift - 1));
+      const int32_t v = (int32_t)(prod >= 0 ? prod >> right_shift : -((-prod + ((int64_t)1 << right_shift) - 1) >> right_shift));
+      yr[c] = (int16_t)clamp_i32(v, 0, 32767);
+    }
+  }
+}
+
+void kiln_leaky_relu_s16(const kiln_leaky_relu_s16_params *p, const int16_t *x, int16_t *y, int32_t count) {
+  int32_t i;
+  for (i = 0; i < count; ++i) {
+    const int32_t v = x[i] + p->input_offset;
+    const int32_t r = v >= 0 ? kiln_mbqm(v, p->multiplier_identity, p->shift_identity)
+                             : kiln_mbqm(v, p->multiplier_alpha, p->shift_alpha);
+    y[i] = clamp_s16(r + p->output_offset, -32768, 32767);
+  }
+}
 
 /* ====================================================================== */
 /* SELECT_V2                                                              */

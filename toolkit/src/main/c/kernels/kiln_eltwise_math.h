@@ -64,6 +64,24 @@ void kiln_fill_bytes(const void *value, void *y, int32_t count, int32_t element_
 /* LOG_SOFTMAX over the last axis, float32: x - max - log(sum(exp(x - max))). */
 void kiln_log_softmax_f32(const float *x, float *y, int32_t rows, int32_t depth);
 
+/*
+ * LOG_SOFTMAX int8 (TFLite's reference_integer_ops::LogSoftmax): output scale
+ * 16/256, zero point 127. The per-difference constants come from the compiler:
+ * exp_q12[d] = Rescale<12>(exp(diff)) and diff_q5[d] = the Q5.26 scaled
+ * difference, for diff = -d (exp_q12 is 0 below diff_min).
+ */
+typedef struct {
+  int32_t rows;
+  int32_t depth;
+  int32_t diff_min;
+  int32_t reverse_multiplier;
+  int32_t reverse_right_shift;
+  const int32_t *exp_q12; /* [256] */
+  const int32_t *diff_q5; /* [256] */
+} kiln_log_softmax_s8_params;
+
+void kiln_log_softmax_s8(const kiln_log_softmax_s8_params *p, const int8_t *x, int8_t *y);
+
 /* ADD_N: y = x[0] + x[1] + ... (same shapes), summed in input order. */
 void kiln_add_n_f32(const float *const *x, int32_t inputs, float *y, int32_t count);
 void kiln_add_n_i32(const int32_t *const *x, int32_t inputs, int32_t *y, int32_t count);
@@ -145,6 +163,9 @@ KILN_DECLARE_COMPARISONS(f32, float)
 KILN_DECLARE_COMPARISONS(i32, int32_t)
 KILN_DECLARE_COMPARISONS(i64, int64_t)
 KILN_DECLARE_COMPARISONS(b, uint8_t)
+KILN_DECLARE_COMPARISONS(i16, int16_t)
+KILN_DECLARE_BINARY(kiln_maximum_i16, kiln_binary_params, int16_t, int16_t, int16_t)
+KILN_DECLARE_BINARY(kiln_minimum_i16, kiln_binary_params, int16_t, int16_t, int16_t)
 
 /*
  * int8 comparisons of differently quantized inputs (TFLite's
@@ -167,6 +188,14 @@ KILN_DECLARE_BINARY(kiln_greater_s8, kiln_compare_s8_params, int8_t, int8_t, uin
 KILN_DECLARE_BINARY(kiln_greater_equal_s8, kiln_compare_s8_params, int8_t, int8_t, uint8_t)
 KILN_DECLARE_BINARY(kiln_less_s8, kiln_compare_s8_params, int8_t, int8_t, uint8_t)
 KILN_DECLARE_BINARY(kiln_less_equal_s8, kiln_compare_s8_params, int8_t, int8_t, uint8_t)
+
+/* The same for uint8 inputs. */
+KILN_DECLARE_BINARY(kiln_equal_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t)
+KILN_DECLARE_BINARY(kiln_not_equal_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t)
+KILN_DECLARE_BINARY(kiln_greater_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t)
+KILN_DECLARE_BINARY(kiln_greater_equal_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t)
+KILN_DECLARE_BINARY(kiln_less_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t)
+KILN_DECLARE_BINARY(kiln_less_equal_u8, kiln_compare_s8_params, uint8_t, uint8_t, uint8_t)
 
 /*
  * SQUARED_DIFFERENCE int8: each side scaled by 2^7 and rescaled as in the
@@ -251,5 +280,108 @@ void kiln_cast_u8_b(const uint8_t *x, uint8_t *y, int32_t count);
 void kiln_cast_i16_b(const int16_t *x, uint8_t *y, int32_t count);
 void kiln_cast_i32_b(const int32_t *x, uint8_t *y, int32_t count);
 void kiln_cast_i64_b(const int64_t *x, uint8_t *y, int32_t count);
+
+/* ---------------------------------------------------------------------- */
+/* The 16x8 scheme: int16 activations with zero point 0.                  */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * ADD / SUB int16 with general scales (pot_scale_int16 false): TFLite's int8
+ * arithmetic with a left shift of 15 instead of 20 and the int16 range.
+ */
+typedef struct {
+  kiln_bcast bc;
+  int32_t input1_offset;
+  int32_t input1_multiplier;
+  int32_t input1_right_shift;
+  int32_t input2_offset;
+  int32_t input2_multiplier;
+  int32_t input2_right_shift;
+  int32_t output_multiplier;
+  int32_t output_right_shift;
+  int32_t output_offset;
+  int32_t act_min;
+  int32_t act_max;
+} kiln_add_s16_params;
+
+KILN_DECLARE_BINARY(kiln_add_s16, kiln_add_s16_params, int16_t, int16_t, int16_t)
+KILN_DECLARE_BINARY(kiln_sub_s16, kiln_add_s16_params, int16_t, int16_t, int16_t)
+
+/* MUL int16: y = clamp(MBQM((x1 - z1) * (x2 - z2)) + z_out). */
+typedef struct {
+  kiln_bcast bc;
+  int32_t input1_offset;
+  int32_t input2_offset;
+  int32_t output_multiplier;
+  int32_t output_shift; /* > 0: left */
+  int32_t output_offset;
+  int32_t act_min;
+  int32_t act_max;
+} kiln_mul_s16_params;
+
+KILN_DECLARE_BINARY(kiln_mul_s16, kiln_mul_s16_params, int16_t, int16_t, int16_t)
+
+/* QUANTIZE float32 -> int16: clamp(round_half_away(x / scale) + zero_point). */
+void kiln_quantize_f32_s16(const float *x, int16_t *y, int32_t count, float scale, int32_t zero_point);
+
+/* DEQUANTIZE int16 -> float32: scale * (float)(x - zero_point). */
+void kiln_dequantize_s16_f32(const int16_t *x, float *y, int32_t count, float scale, int32_t zero_point);
+
+/* Requantization int16 -> int8 / int16 -> int16: clamp(MBQM(x - z_in) + z_out). */
+typedef struct {
+  int32_t input_offset; /* -z_in */
+  int32_t multiplier;
+  int32_t shift;        /* > 0: left */
+  int32_t output_offset;
+} kiln_requantize_params;
+
+void kiln_requantize_s16_s8(const kiln_requantize_params *p, const int16_t *x, int8_t *y, int32_t count);
+void kiln_requantize_s16_s16(const kiln_requantize_params *p, const int16_t *x, int16_t *y, int32_t count);
+
+/*
+ * ABS int16: quantized, y = clamp(MBQM(|x - z_in|) + z_out) (no rescale when
+ * the scales are equal: multiplier 0); unquantized (clamp 0), |x| wrapping.
+ */
+typedef struct {
+  int32_t input_zero_point;
+  int32_t output_zero_point;
+  int32_t multiplier; /* 0: no rescale */
+  int32_t shift;
+  int32_t clamp;
+} kiln_abs_s16_params;
+
+void kiln_abs_s16(const kiln_abs_s16_params *p, const int16_t *x, int16_t *y, int32_t count);
+
+/*
+ * SOFTMAX int16 (TFLite's SoftmaxInt16): output scale 1/32768. Both tables
+ * have 513 entries made at compile time: exp on [-10, 0] and 1 / (1 + x) on
+ * [0, 1], each read with linear interpolation.
+ */
+typedef struct {
+  int16_t v[513];
+} kiln_lut16;
+
+typedef struct {
+  int32_t rows;
+  int32_t depth;
+  int32_t input_multiplier;
+  int32_t input_shift; /* > 0: left */
+  const kiln_lut16 *exp_lut;
+  const kiln_lut16 *one_over_one_plus_x_lut;
+} kiln_softmax_s16_params;
+
+void kiln_softmax_s16(const kiln_softmax_s16_params *p, const int16_t *x, int16_t *y);
+
+/* LEAKY_RELU int16: v = x - z_in; y = clamp(z_out + MBQM(v, v >= 0 ? identity : alpha)). */
+typedef struct {
+  int32_t input_offset;
+  int32_t output_offset;
+  int32_t multiplier_identity;
+  int32_t shift_identity;
+  int32_t multiplier_alpha;
+  int32_t shift_alpha;
+} kiln_leaky_relu_s16_params;
+
+void kiln_leaky_relu_s16(const kiln_leaky_relu_s16_params *p, const int16_t *x, int16_t *y, int32_t count);
 
 #endif /* KILN_ELTWISE_MATH_H */

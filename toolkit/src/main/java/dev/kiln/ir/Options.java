@@ -49,8 +49,15 @@ public sealed interface Options {
   /** SOFTMAX over the last axis of beta * x. */
   record Softmax(float beta) implements Options {}
 
-  /** ADD, SUB, MUL with numpy broadcasting. */
-  record Elementwise(Activation activation) implements Options {}
+  /**
+   * ADD, SUB, MUL (and DIV) with numpy broadcasting. potScaleInt16: TFLite's int16 ADD/SUB flag for
+   * power-of-two scales (another kernel); false for every other op and type.
+   */
+  record Elementwise(Activation activation, boolean potScaleInt16) implements Options {
+    public Elementwise(Activation activation) {
+      this(activation, false);
+    }
+  }
 
   /** CONCATENATION along a non-negative axis. */
   record Concat(int axis, Activation activation) implements Options {}

@@ -37,11 +37,9 @@ final class AddNEmitter implements KernelEmitter {
     Tensor out = op.output();
     String c = out.dtype().cType();
     String array = ctx.newName("add_n_inputs");
-    ctx.body().begin("");
     ctx.body().line("const " + c + " *const " + array + "[" + op.inputs().size() + "] = {"
         + op.inputs().stream().map(ctx::data).collect(Collectors.joining(", ")) + "};");
     ctx.body().line("kiln_add_n_" + MathKernels.suffix(out.dtype()) + "(" + array + ", " + op.inputs().size() + ", "
         + ctx.data(out) + ", " + ElementwiseKernels.count(op, out) + ");");
-    ctx.body().end();
   }
 }

@@ -32,6 +32,8 @@ final class BinaryMathEmitter implements KernelEmitter {
   private static final DType S8 = DType.INT8;
   private static final DType I32 = DType.INT32;
   private static final DType I64 = DType.INT64;
+  private static final DType I16 = DType.INT16;
+  private static final DType U8 = DType.UINT8;
   private static final DType B = DType.BOOL;
 
   private final OpType type;
@@ -43,8 +45,9 @@ final class BinaryMathEmitter implements KernelEmitter {
       case DIV, FLOOR_DIV, POW -> Set.of(F, I32);
       case FLOOR_MOD -> Set.of(F, I32, I64);
       case SQUARED_DIFFERENCE -> Set.of(F, I32, S8);
-      case MAXIMUM, MINIMUM, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL -> Set.of(F, I32, I64, S8);
-      case EQUAL, NOT_EQUAL -> Set.of(F, I32, I64, S8, B);
+      case MAXIMUM, MINIMUM -> Set.of(F, I32, I64, S8, I16);
+      case GREATER, GREATER_EQUAL, LESS, LESS_EQUAL -> Set.of(F, I32, I64, S8, U8, I16);
+      case EQUAL, NOT_EQUAL -> Set.of(F, I32, I64, S8, U8, I16, B);
       case LOGICAL_AND, LOGICAL_OR -> Set.of(B);
       case PRELU -> Set.of(F, S8);
       case ADD, SUB, MUL -> Set.of(I32, I64);
@@ -84,7 +87,7 @@ final class BinaryMathEmitter implements KernelEmitter {
       throw unsupported(op, e.getMessage());
     }
     ElementwiseKernels.count(op, out);
-    if (a.dtype() == S8 && type != OpType.MAXIMUM && type != OpType.MINIMUM) {
+    if ((a.dtype() == S8 || a.dtype() == U8) && type != OpType.MAXIMUM && type != OpType.MINIMUM) {
       perTensor(op, a, "input 1");
       perTensor(op, b, "input 2");
       if (!isComparison()) perTensor(op, out, "output");
@@ -125,7 +128,7 @@ final class BinaryMathEmitter implements KernelEmitter {
       return new String[] {"kiln_arith_i64_params", ElementwiseKernels.initializer(bc,
           ".act_min = " + i64(r[0]) + ", .act_max = " + i64(r[1]))};
     }
-    if (t == S8 && isComparison()) return compareParams(op, bc);
+    if ((t == S8 || t == U8) && isComparison()) return compareParams(op, bc);
     if (t == S8 && type == OpType.SQUARED_DIFFERENCE) return squaredDifferenceParams(op, bc);
     if (t == S8 && type == OpType.PRELU) return preluParams(op, bc);
     return new String[] {"kiln_binary_params", ElementwiseKernels.initializer(bc)};

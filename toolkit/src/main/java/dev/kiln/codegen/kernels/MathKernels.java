@@ -39,6 +39,11 @@ final class MathKernels {
     for (OpType t : List.of(OpType.ADD, OpType.SUB, OpType.MUL)) {
       emitters.put(t, new ByInputType(Set.of(DType.INT32, DType.INT64), new BinaryMathEmitter(t), emitters.get(t)));
     }
+    // The 16x8 scheme: ops with an int16 tensor go to Int16Emitter.
+    for (OpType t : List.of(OpType.ADD, OpType.SUB, OpType.MUL, OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.LEAKY_RELU,
+        OpType.SOFTMAX)) {
+      emitters.put(t, new ByPredicate(Int16Emitter::involvesInt16, new Int16Emitter(t), emitters.get(t)));
+    }
     emitters.put(OpType.SELECT_V2, new SelectEmitter());
     emitters.put(OpType.CAST, new CastEmitter());
     emitters.put(OpType.ADD_N, new AddNEmitter());
@@ -73,6 +78,18 @@ final class MathKernels {
       throw unsupported(op, roleA + " '" + a.name() + "' is " + a.dtype() + " but " + roleB + " '" + b.name() + "' is "
           + b.dtype() + "; " + op.type() + " needs both of one type");
     }
+  }
+
+  /** Sends ops matching {@code test} to {@code primary}, all others to {@code fallback}. */
+  record ByPredicate(java.util.function.Predicate<Op> test, KernelEmitter primary, KernelEmitter fallback)
+      implements KernelEmitter {
+    private KernelEmitter pick(Op op) { return test.test(op) ? primary : fallback; }
+
+    @Override public void check(Op op) { pick(op).check(op); }
+
+    @Override public void emit(Op op, KernelContext ctx) { pick(op).emit(op, ctx); }
+
+    @Override public int scratchBytes(Op op) { return pick(op).scratchBytes(op); }
   }
 
   /** Sends ops whose first input has one of {@code types} to {@code primary}, all others to {@code fallback}. */

@@ -31,8 +31,9 @@ final class SelectEmitter implements KernelEmitter {
     }
     requireSameDType(op, x, y, "input x", "input y");
     requireSameDType(op, x, out, "input x", "output");
-    if (x.dtype() == DType.INT8 && !(x.quantization().equals(out.quantization()) && y.quantization().equals(out.quantization()))) {
-      throw unsupported(op, "int8 inputs and output have different quantization (" + x.quantization() + ", "
+    boolean quantized = x.quantization().isQuantized() || y.quantization().isQuantized() || out.quantization().isQuantized();
+    if (quantized && !(x.quantization().equals(out.quantization()) && y.quantization().equals(out.quantization()))) {
+      throw unsupported(op, x.dtype() + " inputs and output have different quantization (" + x.quantization() + ", "
           + y.quantization() + " -> " + out.quantization() + "); SELECT_V2 copies codes, so all three must be equal");
     }
     ElementwiseKernels.count(op, out);

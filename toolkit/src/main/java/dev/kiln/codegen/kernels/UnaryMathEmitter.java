@@ -33,7 +33,7 @@ final class UnaryMathEmitter implements KernelEmitter {
   /** The element types TFLite's reference kernel of this op runs (and so Kiln compiles). */
   Set<DType> types() {
     return switch (type) {
-      case ABS -> Set.of(DType.FLOAT32, DType.INT8, DType.INT32);
+      case ABS -> Set.of(DType.FLOAT32, DType.INT8, DType.INT16, DType.INT32);
       case NEG -> Set.of(DType.FLOAT32, DType.INT8, DType.INT32, DType.INT64);
       case SQRT, RSQRT, LOG, EXP, ELU, GELU, LEAKY_RELU, HARD_SWISH, RELU_N1_TO_1 -> F32_S8;
       case LOGICAL_NOT -> Set.of(DType.BOOL);
@@ -50,6 +50,7 @@ final class UnaryMathEmitter implements KernelEmitter {
     ElementwiseKernels.count(op, in);
     requireDType(op, in, "input", types());
     requireSameDType(op, in, out, "input", "output");
+    if (in.dtype() == DType.INT16) abs16(op);
     if (in.dtype() == DType.INT8 && type != OpType.NEG) {
       perTensor(op, in, "input");
       perTensor(op, out, "output");
@@ -68,6 +69,11 @@ final class UnaryMathEmitter implements KernelEmitter {
       ctx.body().line("kiln_zero_bytes(" + y + ", " + out.byteSize() + ");");
       return;
     }
+    if (in.dtype() == DType.INT16) {
+      String p = ctx.constant("kiln_abs_s16_params", "abs" + op.index(), abs16(op));
+      ctx.body().line("kiln_abs_s16(&" + p + ", " + x + ", " + y + ", " + n + ");");
+      return;
+    }
     if (in.dtype() == DType.INT8) {
       String table = ctx.tableI8(type.name().toLowerCase(Locale.ROOT) + op.index() + "_lut", Int8UnaryTables.table(op));
       ctx.body().line("kiln_lut_s8(" + table + ", " + x + ", " + y + ", " + n + ");");
@@ -83,6 +89,28 @@ final class UnaryMathEmitter implements KernelEmitter {
           + args + ");");
       default -> ctx.body().line("kiln_" + name + "_" + MathKernels.suffix(in.dtype()) + "(" + args + ");");
     }
+  }
+
+  /**
+   * ABS int16 (elementwise.cc): quantized tensors (zero point 0) rescale by s_in/s_out (float32) unless
+   * the scales are equal; an unquantized int16 tensor takes |x| wrapping, as TFLite does.
+   */
+  private String abs16(Op op) {
+    Tensor in = op.input(0);
+    Tensor out = op.output();
+    if (!in.quantization().isQuantized() && !out.quantization().isQuantized()) {
+      return ElementwiseKernels.initializer(".input_zero_point = 0, .output_zero_point = 0", ".multiplier = 0, .shift = 0, .clamp = 0");
+    }
+    float sIn = Int16Emitter.int16(op, in, "input").scale();
+    float sOut = Int16Emitter.int16(op, out, "output").scale();
+    dev.kiln.compile.FixedPoint.Multiplier m = sIn == sOut ? new dev.kiln.compile.FixedPoint.Multiplier(0, 0)
+        : dev.kiln.compile.FixedPoint.quantizeMultiplier(sIn / sOut);
+    if (m.shift() > 15) {
+      throw ElementwiseKernels.unsupported(op, "the scale ratio s_in/s_out = " + sIn / sOut
+          + " needs a left shift over 15, which overflows 32-bit arithmetic; re-quantize the model");
+    }
+    return ElementwiseKernels.initializer(".input_zero_point = 0, .output_zero_point = 0",
+        ".multiplier = " + CLiterals.i32(m.multiplier()) + ", .shift = " + m.shift() + ", .clamp = 1");
   }
 
   @Override public String toString() { return "UnaryMathEmitter[" + type + "]"; }

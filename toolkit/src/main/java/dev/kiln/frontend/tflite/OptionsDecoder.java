@@ -58,8 +58,8 @@ final class OptionsDecoder {
       case AVERAGE_POOL_2D: return pool(op, options(op, POOL_2D_OPTIONS, "Pool2DOptions"));
       case FULLY_CONNECTED: return fullyConnected(op, options(op, FULLY_CONNECTED_OPTIONS, "FullyConnectedOptions"));
       case SOFTMAX: return softmax(op, options(op, SOFTMAX_OPTIONS, "SoftmaxOptions"));
-      case ADD: return elementwise(op, options(op, ADD_OPTIONS, "AddOptions"));
-      case SUB: return elementwise(op, options(op, SUB_OPTIONS, "SubOptions"));
+      case ADD: return addSub(op, options(op, ADD_OPTIONS, "AddOptions"));
+      case SUB: return addSub(op, options(op, SUB_OPTIONS, "SubOptions"));
       case MUL: return elementwise(op, options(op, MUL_OPTIONS, "MulOptions"));
       case CONCATENATION: return concat(op, options(op, CONCATENATION_OPTIONS, "ConcatenationOptions"));
       case PAD: return pad(op);
@@ -229,6 +229,13 @@ final class OptionsDecoder {
     requireInput(op, 0, "first input");
     requireInput(op, 1, "second input");
     return new Options.Elementwise(activation(op, int8(o, 0, "fused_activation_function", 0)));
+  }
+
+  // AddOptions / SubOptions: activation, pot_scale_int16 (schema default true; it matters for int16 only).
+  private Options addSub(Operator op, Table o) throws ModelFormatException {
+    Options.Elementwise e = (Options.Elementwise) elementwise(op, o);
+    boolean pot = o == null || o.bool(1, "pot_scale_int16", true);
+    return new Options.Elementwise(e.activation(), pot && output(op).dtype() == DType.INT16);
   }
 
   // ConcatenationOptions: axis (may be negative), activation.

@@ -65,14 +65,50 @@ class EltwiseRefusalTest {
   }
 
   @Test
-  void int8LogSoftmaxIsRefusedWithTheWayOut() {
+  void int8LogSoftmaxNeedsTfliteOutputQuantization() {
     Graph.Builder b = Graph.builder("m", "m.tflite");
     int x = b.addTensor(t("x", DType.INT8, 1, 8).quantization(Quantization.perTensor(0.1f, 0)));
-    int y = b.addTensor(t("y", DType.INT8, 1, 8).quantization(Quantization.perTensor(16f / 256, 127)));
+    int y = b.addTensor(t("y", DType.INT8, 1, 8).quantization(Quantization.perTensor(0.1f, 0)));
     b.addOp(OpType.LOG_SOFTMAX, new int[] {x}, new int[] {y}, new Options.None()).inputs(x).outputs(y);
-    assertEquals("op #0 LOG_SOFTMAX (x int8 -> y int8) cannot be compiled: LOG_SOFTMAX op #0 (output 'y'): dtypes (int8) -> int8"
-        + " are not supported; Kiln compiles LOG_SOFTMAX float32 -> float32 only (TFLite's int8 kernel is not ported yet):"
-        + " keep this op in float32 when converting", refusal(b.build()));
+    assertEquals("op #0 LOG_SOFTMAX (x int8 -> y int8) cannot be compiled: LOG_SOFTMAX op #0 (output 'y'): the int8 output"
+        + " must have scale 16/256 and zero point 127 (TFLite requires it), found scale=0.1 zero_point=0; convert the model"
+        + " with the TFLite converter's default LOG_SOFTMAX quantization", refusal(b.build()));
+  }
+
+  @Test
+  void int16AddWithPowerOfTwoScalesIsRefused() {
+    Graph.Builder b = Graph.builder("m", "m.tflite");
+    Quantization q = Quantization.perTensor(1f / 4096, 0);
+    int x = b.addTensor(t("x", DType.INT16, 4).quantization(q));
+    int y = b.addTensor(t("y", DType.INT16, 4).quantization(q));
+    int z = b.addTensor(t("z", DType.INT16, 4).quantization(q));
+    b.addOp(OpType.ADD, new int[] {x, y}, new int[] {z}, new Options.Elementwise(Activation.NONE, true)).inputs(x, y).outputs(z);
+    assertEquals("op #0 ADD (x int16, y int16 -> z int16) cannot be compiled: ADD op #0 (output 'z'): has pot_scale_int16 set"
+        + " (TFLite's power-of-two-scale int16 kernel), which Kiln does not compile; convert with the TFLite converter's 16x8"
+        + " mode, which writes pot_scale_int16 = false", refusal(b.build()));
+  }
+
+  @Test
+  void int16HardSwishIsRefusedAsTfliteHasNone() {
+    Graph.Builder b = Graph.builder("m", "m.tflite");
+    Quantization q = Quantization.perTensor(1f / 4096, 0);
+    int x = b.addTensor(t("x", DType.INT16, 4).quantization(q));
+    int y = b.addTensor(t("y", DType.INT16, 4).quantization(q));
+    b.addOp(OpType.HARD_SWISH, new int[] {x}, new int[] {y}, new Options.None()).inputs(x).outputs(y);
+    assertEquals("op #0 HARD_SWISH (x int16 -> y int16) cannot be compiled: HARD_SWISH op #0 (output 'y'): input 'x' is int16;"
+        + " Kiln compiles HARD_SWISH on float32, int8 (the types TFLite's reference kernel runs)", refusal(b.build()));
+  }
+
+  @Test
+  void int16MulWithNonZeroZeroPointIsRefused() {
+    Graph.Builder b = Graph.builder("m", "m.tflite");
+    int x = b.addTensor(t("x", DType.INT16, 4).quantization(Quantization.perTensor(1f / 4096, 3)));
+    int y = b.addTensor(t("y", DType.INT16, 4).quantization(Quantization.perTensor(1f / 4096, 0)));
+    int z = b.addTensor(t("z", DType.INT16, 4).quantization(Quantization.perTensor(1f / 1024, 0)));
+    b.addOp(OpType.MUL, new int[] {x, y}, new int[] {z}, new Options.Elementwise(Activation.NONE)).inputs(x, y).outputs(z);
+    assertEquals("op #0 MUL (x int16, y int16 -> z int16) cannot be compiled: MUL op #0 (output 'z'): input 1 'x' has"
+        + " quantization scale=2.4414062E-4 zero_point=3; int16 tensors need one finite positive scale and zero point 0"
+        + " (TFLite's 16x8 scheme)", refusal(b.build()));
   }
 
   @Test
@@ -118,5 +154,16 @@ class EltwiseRefusalTest {
     b.addOp(OpType.SIN, new int[] {x}, new int[] {y}, new Options.None()).inputs(x).outputs(y);
     assertEquals("op #0 SIN (x int8 -> y int8) cannot be compiled: SIN op #0 (output 'y'): input 'x' is int8; Kiln compiles"
         + " SIN on float32 (the types TFLite's reference kernel runs)", refusal(b.build()));
+  }
+
+  @Test
+  void int8ToInt16RequantizationIsRefusedAsTfliteHasNone() {
+    Graph.Builder b = Graph.builder("m", "m.tflite");
+    int x = b.addTensor(t("x", DType.INT8, 4).quantization(Quantization.perTensor(0.5f, 0)));
+    int y = b.addTensor(t("y", DType.INT16, 4).quantization(Quantization.perTensor(1f / 4096, 0)));
+    b.addOp(OpType.QUANTIZE, new int[] {x}, new int[] {y}, new Options.None()).inputs(x).outputs(y);
+    assertEquals("op #0 QUANTIZE (x int8 -> y int16) cannot be compiled: QUANTIZE op #0 (output 'y'): dtypes (int8) -> int16"
+        + " are not supported; Kiln requantizes int16 -> int8 and int16 -> int16 (TFLite has no other int16 requantization)",
+        refusal(b.build()));
   }
 }

@@ -73,7 +73,7 @@ class QuantizeKernelTest {
   @Test void rejectsUnsupportedTypes() {
     var e = EltwiseHarness.emitter(OpType.QUANTIZE);
     assertThrows(UnsupportedOperationException.class, () -> e.check(op(OpType.QUANTIZE, new Options.None(),
-        List.of(tensor("x", DType.FLOAT32, 4)), tensor("y", DType.INT16, new int[] {4}, 0.1f, 0))));
+        List.of(tensor("x", DType.FLOAT32, 4)), tensor("y", DType.INT32, new int[] {4}, 0.1f, 0))));
     assertThrows(UnsupportedOperationException.class, () -> e.check(op(OpType.QUANTIZE, new Options.None(),
         List.of(tensor("x", DType.FLOAT32, 4)), tensor("y", DType.INT8, 4))));
   }
