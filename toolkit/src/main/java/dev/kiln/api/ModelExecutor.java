@@ -139,8 +139,15 @@ public final class ModelExecutor {
     return session.locked(() -> {
       session.ensureOpen("profile()");
       requireInputs("profile()");
-      dev.kiln.micro.OperatorTimes times = session.call("profile()",
-          () -> dev.kiln.micro.OperatorTimes.measure(device.module(), number, rounds, minRoundMillis));
+      dev.kiln.micro.OperatorTimes times = session.call("profile()", () -> {
+        try {
+          return dev.kiln.micro.OperatorTimes.measure(device.module(), number, rounds, minRoundMillis);
+        } catch (dev.kiln.rpc.NoSuchFunctionException e) {
+          throw new KilnDeviceException("profile() needs the executor's run_individual, which this device's " + build.executor()
+              + " does not have (a microTVM CRT device, or firmware built by an older Kiln): " + e.getMessage()
+              + ". Flash a program built by this Kiln, or time the whole run with session.timeEvaluator().", e);
+        }
+      });
       ranBy = Thread.currentThread();
       outputsCurrent = true;
       changedBy = null;

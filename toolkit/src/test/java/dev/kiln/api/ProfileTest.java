@@ -73,6 +73,50 @@ class ProfileTest {
     }
   }
 
+  @Test void firmwareCanTimeOperatorsThroughTheCInterfacesHook(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+      throws Exception {
+    // the standalone C interface carries the same hook: firmware installs it and gets every operator, in order
+    Build build = model.build(Executor.aot().interfaceApi("c").unpackedApi(true));
+    java.nio.file.Path lib = build.exportTo(tmp.resolve("lib"));
+    String app = String.join("\n",
+        "#include <stdio.h>",
+        "#include \"tvmgen_default.h\"",
+        "static int seen[64];",
+        "static int count;",
+        "static void op_done(void *context, int32_t op_index) { (void)context; if (count < 64) seen[count++] = op_index; }",
+        "int main(void) {",
+        "  static signed char in[64], out[10];",
+        "  struct tvmgen_default_inputs i = {in};",
+        "  struct tvmgen_default_outputs o = {out};",
+        "  int k;",
+        "  tvmgen_default_set_op_hook(op_done, NULL);",
+        "  if (tvmgen_default_run(&i, &o) != 0) return 1;",
+        "  tvmgen_default_set_op_hook(NULL, NULL);",
+        "  if (tvmgen_default_run(&i, &o) != 0) return 1;",
+        "  for (k = 0; k < count; ++k) printf(\"%d \", seen[k]);",
+        "  return 0;",
+        "}", "");
+    java.nio.file.Files.writeString(tmp.resolve("app.c"), app);
+    List<String> cmd = new java.util.ArrayList<>(List.of("gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic",
+        "-I", lib.resolve("codegen/host/include").toString(), tmp.resolve("app.c").toString()));
+    try (var srcs = java.nio.file.Files.list(lib.resolve("codegen/host/src"))) {
+      srcs.filter(f -> f.toString().endsWith(".c")).sorted().forEach(f -> cmd.add(f.toString()));
+    }
+    cmd.addAll(List.of("-lm", "-o", tmp.resolve("app").toString()));
+    assertEquals("", run(cmd));
+    StringBuilder want = new StringBuilder();
+    for (int i = 0; i < build.compiled().graph().ops().size(); i++) want.append(i).append(' ');
+    assertEquals(want.toString(), run(List.of(tmp.resolve("app").toString())), "one call per operator, once, in order");
+  }
+
+  private static String run(List<String> cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "timed out: " + cmd);
+    assertEquals(0, p.exitValue(), cmd + "\n" + out);
+    return out;
+  }
+
   @Test void profileBeforeTheInputsAreSetSaysWhichAreMissing() {
     try (DeviceSession dev = model.build(Executor.aot()).flash(Device.host())) {
       KilnException e = assertThrows(KilnException.class, () -> dev.executor().profile());
