@@ -130,8 +130,8 @@ static int kiln_sleep_ms(kiln_value *args, int *codes, int num, kiln_value *ret,
   uint64_t end;
   UNUSED_ARGS;
   if (!want(res, "kiln_sleep_ms", num, 1)) return -1;
-  end = kiln_time_us(RT(res)) + (uint64_t)args[0].v_int64 * 1000u;
-  while (kiln_time_us(RT(res)) < end) {
+  end = kiln_time_ns(RT(res)) + (uint64_t)args[0].v_int64 * 1000000u;
+  while (kiln_time_ns(RT(res)) < end) {
   }
   return 0;
 }
