@@ -176,4 +176,55 @@ class LoweringTest {
     Graph g = OnnxReader.read(Path.of("src/test/resources/onnx/dynamic_batch/model.onnx"), Map.of("x", new int[] {2, 3, 5, 6}));
     assertArrayEquals(new int[] {2, 4}, g.outputs().get(0).shape());
   }
+
+  // ---- issue 9: exporter node order, folding, operators onto existing kernels ---------------------
+
+  @Test void torchMobileNetV2ClipsFuseIntoTheirConvsThoughTheirBoundsComeLater() throws Exception {
+    Graph g = fixture("torch_mobilenetv2_blocks");
+    // every ReLU6 (a Clip whose bound Constants follow the Conv in the file) is the Conv's fused activation
+    long relu6 = g.ops().stream().filter(o -> o.type() == OpType.CONV_2D || o.type() == OpType.DEPTHWISE_CONV_2D)
+        .filter(o -> o.options(Options.Conv.class).activation() == Activation.RELU6).count();
+    assertEquals(8, relu6);
+    assertFalse(types(g).contains(OpType.CLAMP));
+    assertFalse(types(g).contains(OpType.RELU6));
+  }
+
+  @Test void exporterShapeArithmeticIsFoldedAtImport() throws Exception {
+    // Shape, Gather, Mul, Div, Unsqueeze, Concat, ConstantOfShape, Range, Cast, Slice: all constants
+    Graph g = fixture("shape_arithmetic_folded");
+    assertEquals(List.of(OpType.ADD, OpType.ADD), types(g).stream().filter(t -> t != OpType.RESHAPE).toList());
+  }
+
+  @Test void aTorchFlattenWithADynamicBatchFoldsOnceTheBatchIsGiven() throws Exception {
+    Graph g = OnnxReader.read(Path.of("src/test/resources/onnx/torch_conv1d_dynamic_batch/model.onnx"),
+        Map.of("audio", new int[] {2, 4, 32}));
+    assertEquals(List.of(OpType.TRANSPOSE, OpType.CONV_2D, OpType.DEPTHWISE_CONV_2D, OpType.MAX_POOL_2D, OpType.FULLY_CONNECTED,
+        OpType.SOFTMAX), types(g).stream().filter(t -> t != OpType.RESHAPE).toList());
+    assertEquals(Activation.RELU6, g.ops().stream().filter(o -> o.type() == OpType.DEPTHWISE_CONV_2D).findFirst().orElseThrow()
+        .options(Options.Conv.class).activation());
+  }
+
+  @Test void padAndReduceMeanWorkOnTheNhwcBytesWithoutATranspose() throws Exception {
+    Graph pad = fixture("pad_forms");
+    Op first = pad.ops().stream().filter(o -> o.type() == OpType.PAD).findFirst().orElseThrow();
+    // pads [0,0,1,2] / [0,0,2,1] of an NCHW value whose bytes are NHWC: H and W are physical axes 1 and 2
+    assertArrayEquals(new int[] {0, 1, 2, 0}, first.options(Options.Pad.class).before());
+    assertArrayEquals(new int[] {0, 2, 1, 0}, first.options(Options.Pad.class).after());
+    Graph mean = fixture("reduce_mean_forms");
+    Op channels = mean.ops().stream().filter(o -> o.type() == OpType.MEAN).findFirst().orElseThrow();
+    assertArrayEquals(new int[] {3}, channels.options(Options.Mean.class).axes());
+    assertTrue(count(mean, OpType.TRANSPOSE) <= 1, "only the model input x enters NCHW -> NHWC");
+  }
+
+  @Test void oneDimensionalConvolutionsAndPoolsRunAsTwoDimensionalOnesOverAHeightOfOne() throws Exception {
+    Graph g = fixture("conv_pool_1d");
+    Op conv = g.ops().stream().filter(o -> o.type() == OpType.CONV_2D).findFirst().orElseThrow();
+    Options.Conv o = conv.options(Options.Conv.class);
+    assertEquals(1, o.strideH());
+    assertEquals(2, o.strideW());
+    assertEquals(2, o.dilationW());
+    assertEquals(new Options.Padding(0, 1, 0, 2), o.padding());
+    assertEquals(Activation.RELU, o.activation());
+    assertArrayEquals(new int[] {4, 1, 3, 3}, conv.input(1).shape());
+  }
 }
