@@ -111,7 +111,10 @@ public final class Device {
     return new Device(kind, address, port, timeout, false, icountShift, firmware, link);
   }
 
-  /** QEMU boards: the {@code -icount shift} (0..10); instruction counts are exact from 6 up on the 25 MHz boards. */
+  /**
+   * QEMU boards: the {@code -icount shift} (0..10). Instruction counts need 7 or more (an instruction
+   * must last two ticks of the board's timer); lower shifts run the same, timed in virtual time only.
+   */
   public Device icount(int shift) {
     requireQemu("icount");
     if (shift < 0 || shift > 10) throw new KilnException("icount shift must be 0..10: " + shift);

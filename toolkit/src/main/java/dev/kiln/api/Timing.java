@@ -51,6 +51,11 @@ public final class Timing {
       throw new KilnException("instruction counts need a QEMU board (its -icount clock); " + session.device()
           + " measures time: use measure()");
     }
+    if (session.device().icountShift() < 7) {
+      throw new KilnException("instruction counts are exact from -icount shift 7 up (an instruction must last two ticks of the board timer, "
+          + "40-62.5 ns); " + session.device() + " runs at shift " + session.device().icountShift()
+          + ": use Device.qemu(...) with its default shift " + Device.DEFAULT_ICOUNT_SHIFT + ", or measure()");
+    }
     Result one = number(1).repeat(2).measure();
     Result two = number(2).repeat(2).measure();
     long[] a = one.instructionsPerRound();
@@ -69,11 +74,11 @@ public final class Timing {
     /**
      * QEMU boards: instructions executed in each round (all {@code number} calls, plus the
      * evaluator's fixed cost of a few dozen instructions), exact: the -icount clock advances 2^shift ns
-     * per instruction and its 40 ns ticks are finer than that from shift 6 up, so rounding recovers
-     * the count. Empty for other devices.
+     * per instruction, and from shift 7 up an instruction lasts at least two ticks of the boards'
+     * timers (40 to 62.5 ns), so rounding recovers the count. Empty for other devices and lower shifts.
      */
     public long[] instructionsPerRound() {
-      if (icountShift < 0) return new long[0];
+      if (icountShift < 7) return new long[0]; // below shift 7 an instruction lasts less than two timer ticks
       long[] out = new long[secondsPerCall.length];
       for (int i = 0; i < out.length; i++) out[i] = Math.round(secondsPerCall[i] * number * 1e9 / (1L << icountShift));
       return out;
@@ -100,7 +105,7 @@ public final class Timing {
     public double maxMicros() { return Arrays.stream(secondsPerCall).max().orElse(Double.NaN) * 1e6; }
 
     @Override public String toString() {
-      if (icountShift >= 0) {
+      if (icountShift >= 7) {
         return String.format(Locale.ROOT, "%s: %,.0f instructions per run (QEMU -icount shift %d; %d rounds of %d: %s)", executor,
             instructionsPerCall(), icountShift, secondsPerCall.length, number, Arrays.toString(instructionsPerRound()));
       }

@@ -185,6 +185,8 @@ class QemuDeviceTest {
     String onHost;
     try (DeviceSession dev = digits.build(Executor.graph()).flash(Device.host())) {
       onHost = assertThrows(KilnException.class, () -> dev.executor().setInput("predict_image", Tensor.load(c.input(0, 0)))).getMessage();
+      assertTrue(assertThrows(KilnException.class, () -> dev.timeEvaluator().instructions()).getMessage()
+          .startsWith("instruction counts need a QEMU board (its -icount clock)"));
     }
     try (DeviceSession dev = digits.build(Executor.graph()).flash(AN386)) {
       assertEquals(onHost, assertThrows(KilnException.class, () -> dev.executor().setInput("predict_image", Tensor.load(c.input(0, 0))))

@@ -29,7 +29,7 @@ public final class TimingView {
     IntColumn rounds = IntColumn.create("rounds", new int[] {r.secondsPerCall().length});
     IntColumn number = IntColumn.create("runs per round", new int[] {r.number()});
     Table t = Table.create("", executor, median, min, max, rounds, number);
-    if (r.icountShift() >= 0) {
+    if (r.icountShift() >= 7) {
       // a QEMU board: its clock counts instructions (-icount), so the count is the figure; the us are virtual time
       t.addColumns(StringColumn.create("instructions per run", new String[] {String.format(Locale.ROOT, "%,.0f", r.instructionsPerCall())}));
     }
