@@ -142,13 +142,20 @@ final class GraphLowering {
 
   // ---- epilogues ------------------------------------------------------------------------------
 
-  /** The only node reading {@code value}, if exactly one node reads it exactly once and it is not a model output. */
+  /**
+   * The only node reading {@code value}, if exactly one node reads it exactly once, it is not a
+   * model output, and the node's other inputs are already known (constants come first in {@link
+   * NodeOrder}; a bound computed later from a run-time shape just prevents the merge).
+   */
   Proto.Node soleConsumer(String value) {
     if (graphOutputs.contains(value)) return null;
     List<Proto.Node> readers = consumers.getOrDefault(value, List.of());
     if (readers.size() != 1) return null;
     Proto.Node n = readers.get(0);
     if (taken.contains(n.index())) return null;
+    for (String in : n.inputs()) {
+      if (!in.isEmpty() && !in.equals(value) && !values.containsKey(in) && !initializers.containsKey(in)) return null;
+    }
     return n;
   }
 

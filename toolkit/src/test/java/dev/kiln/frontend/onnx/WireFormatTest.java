@@ -236,6 +236,27 @@ class WireFormatTest {
     assertEquals("RELU6", ((dev.kiln.ir.Options.Conv) conv.options()).activation().toString());
   }
 
+  @Test void aClipBoundComputedFromAShapeAfterTheConvIsFoldedThoughNotFused() throws Exception {
+    // max = Cast(Gather(Shape(x), 3)) = 2.0, computed by nodes that follow the Conv and read a run-time shape
+    ProtoWriter w = new ProtoWriter().varint(1, 1).varint(1, 1).varint(1, 1).varint(1, 1).varint(2, FLOAT).string(8, "w")
+        .bytes(9, floats(3f));
+    ProtoWriter three = new ProtoWriter().varint(2, 7).string(8, "three").bytes(9, new byte[] {3, 0, 0, 0, 0, 0, 0, 0});
+    ProtoWriter graph = new ProtoWriter()
+        .message(1, node("Conv", new String[] {"x", "w"}, new String[] {"conv"}))
+        .message(1, node("Shape", new String[] {"x"}, new String[] {"s"}))
+        .message(1, node("Gather", new String[] {"s", "three"}, new String[] {"g"}))
+        .message(1, node("Cast", new String[] {"g"}, new String[] {"max"}, intAttribute("to", FLOAT)))
+        .message(1, node("Clip", new String[] {"conv", "", "max"}, new String[] {"y"}))
+        .message(5, w)
+        .message(5, three)
+        .message(11, valueInfo("x", FLOAT, 1, 1, 2, 2))
+        .message(12, valueInfo("y", FLOAT, 1, 1, 2, 2));
+    Graph g = read(model(13, graph));
+    assertEquals(java.util.List.of(OpType.CONV_2D, OpType.CLAMP), g.ops().stream().map(Op::type).filter(t -> t != OpType.RESHAPE).toList());
+    Op clamp = g.ops().stream().filter(o -> o.type() == OpType.CLAMP).findFirst().orElseThrow();
+    assertEquals(2f, ((dev.kiln.ir.Options.Clamp) clamp.options()).max());
+  }
+
   @Test void aConvWithAWrongGroupSaysWhatFits() {
     ProtoWriter w = new ProtoWriter().varint(1, 4).varint(1, 2).varint(1, 1).varint(1, 1).varint(2, FLOAT).string(8, "w")
         .bytes(9, floats(new float[8]));
