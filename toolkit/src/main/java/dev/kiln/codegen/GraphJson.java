@@ -57,8 +57,8 @@ public final class GraphJson {
       rowPtr.add(entries.size());
       if (!entryOf.containsKey(t)) entryOf.put(t, entries.size());
       entries.add(t);
-      nodes.append(node == 0 ? "" : ",\n").append("    {\"op\": \"null\", \"name\": ").append(quote(t.name()))
-          .append(", \"inputs\": []}");
+      nodes.append(node == 0 ? "" : ",").append("{\"op\":\"null\",\"name\":").append(quote(t.name()))
+          .append(",\"inputs\":[]}");
       node++;
     }
     Map<Integer, Integer> entryNode = new HashMap<>();
@@ -72,8 +72,8 @@ public final class GraphJson {
         Integer e = entryOf.get(t);
         if (e == null) throw new IllegalStateException("op " + op + " reads " + t.describeNames() + " before it is written");
         int producer = entryNode.get(e);
-        inputs.append(inputs.length() == 0 ? "" : ", ").append('[').append(producer).append(", ")
-            .append(e - rowPtr.get(producer)).append(", 0]");
+        inputs.append(inputs.length() == 0 ? "" : ",").append('[').append(producer).append(",")
+            .append(e - rowPtr.get(producer)).append(",0]");
       }
       rowPtr.add(entries.size());
       for (Tensor t : op.outputs()) {
@@ -82,9 +82,9 @@ public final class GraphJson {
         entries.add(t);
       }
       // (the first node is an op's when the model has no run-time inputs)
-      nodes.append(node == 0 ? "" : ",\n").append("    {\"op\": \"tvm_op\", \"name\": ").append(quote(op.output().name()))
-          .append(", \"attrs\": {\"func_name\": ").append(quote(fn)).append(", \"num_inputs\": \"").append(in.size())
-          .append("\", \"num_outputs\": \"").append(op.outputs().size()).append("\", \"flatten_data\": \"0\"}, \"inputs\": [")
+      nodes.append(node == 0 ? "" : ",").append("{\"op\":\"tvm_op\",\"name\":").append(quote(op.output().name()))
+          .append(",\"attrs\":{\"func_name\":").append(quote(fn)).append(",\"num_inputs\":\"").append(in.size())
+          .append("\",\"num_outputs\":\"").append(op.outputs().size()).append("\",\"flatten_data\":\"0\"},\"inputs\":[")
           .append(inputs).append("]}");
       node++;
     }
@@ -97,8 +97,8 @@ public final class GraphJson {
             + "needs every output to be written by an op or to be a model input");
       }
       int producer = entryNode.get(e);
-      heads.append(heads.length() == 0 ? "" : ", ").append('[').append(producer).append(", ")
-          .append(e - rowPtr.get(producer)).append(", 0]");
+      heads.append(heads.length() == 0 ? "" : ",").append('[').append(producer).append(",")
+          .append(e - rowPtr.get(producer)).append(",0]");
     }
     int[] storage = planStorage(model, entries, entryOf);
     long[] pools = new long[0];
@@ -106,22 +106,22 @@ public final class GraphJson {
       if (storage[e] >= pools.length) pools = java.util.Arrays.copyOf(pools, storage[e] + 1);
       pools[storage[e]] = Math.max(pools[storage[e]], entries.get(e).byteSize());
     }
-    StringBuilder s = new StringBuilder("{\n  \"nodes\": [\n").append(nodes).append("\n  ],\n  \"arg_nodes\": [");
-    for (int i = 0; i < g.inputs().size(); i++) s.append(i == 0 ? "" : ", ").append(i);
-    s.append("],\n  \"heads\": [").append(heads).append("],\n  \"attrs\": {\n    \"dltype\": [\"list_str\", [");
-    for (int e = 0; e < entries.size(); e++) s.append(e == 0 ? "" : ", ").append(quote(entries.get(e).dtype().numpyName()));
-    s.append("]],\n    \"storage_id\": [\"list_int\", [");
-    for (int e = 0; e < entries.size(); e++) s.append(e == 0 ? "" : ", ").append(storage[e]);
-    s.append("]],\n    \"shape\": [\"list_shape\", [");
+    StringBuilder s = new StringBuilder("{\"nodes\":[").append(nodes).append("],\"arg_nodes\":[");
+    for (int i = 0; i < g.inputs().size(); i++) s.append(i == 0 ? "" : ",").append(i);
+    s.append("],\"heads\":[").append(heads).append("],\"attrs\":{\"dltype\":[\"list_str\",[");
+    for (int e = 0; e < entries.size(); e++) s.append(e == 0 ? "" : ",").append(quote(entries.get(e).dtype().numpyName()));
+    s.append("]],\"storage_id\":[\"list_int\",[");
+    for (int e = 0; e < entries.size(); e++) s.append(e == 0 ? "" : ",").append(storage[e]);
+    s.append("]],\"shape\":[\"list_shape\",[");
     for (int e = 0; e < entries.size(); e++) {
-      s.append(e == 0 ? "" : ", ").append('[');
+      s.append(e == 0 ? "" : ",").append('[');
       int[] shape = entries.get(e).shape();
-      for (int d = 0; d < shape.length; d++) s.append(d == 0 ? "" : ", ").append(shape[d]);
+      for (int d = 0; d < shape.length; d++) s.append(d == 0 ? "" : ",").append(shape[d]);
       s.append(']');
     }
-    s.append("]]\n  },\n  \"node_row_ptr\": [");
-    for (int i = 0; i < rowPtr.size(); i++) s.append(i == 0 ? "" : ", ").append(rowPtr.get(i));
-    s.append("]\n}\n");
+    s.append("]]},\"node_row_ptr\":[");
+    for (int i = 0; i < rowPtr.size(); i++) s.append(i == 0 ? "" : ",").append(rowPtr.get(i));
+    s.append("]}");
     return new GraphJson(s.toString(), storage, pools, node);
   }
 
