@@ -46,6 +46,27 @@ void kiln_walk_copy(const kiln_walk_params *p, const void *x, void *y) {
   }
 }
 
+void kiln_slice(const kiln_slice_params *p, const void *x, const void *begin, void *y) {
+  kiln_walk_params w;
+  int32_t stride = 1;
+  int32_t d;
+  w.offset = 0;
+  w.element_bytes = p->element_bytes;
+  for (d = KILN_WALK_RANK - 1; d >= 0; --d) {
+    /* begin holds one entry per real axis; the padding axes (size 1) come first. */
+    const int32_t real = d - (KILN_WALK_RANK - p->rank);
+    int64_t b = real >= 0 ? index_at(begin, p->index_bytes, real) : 0;
+    const int64_t hi = (int64_t)p->shape[d] - (int64_t)p->size[d];
+    if (b > hi) b = hi;
+    if (b < 0) b = 0;
+    w.shape[d] = p->size[d];
+    w.step[d] = stride;
+    w.offset += (int32_t)b * stride;
+    stride *= p->shape[d];
+  }
+  kiln_walk_copy(&w, x, y);
+}
+
 int32_t kiln_gather(const kiln_gather_params *p, const void *params, const void *indices, void *y) {
   const uint8_t *in = (const uint8_t *)params;
   uint8_t *out = (uint8_t *)y;

@@ -26,6 +26,20 @@ typedef struct {
 void kiln_walk_copy(const kiln_walk_params *p, const void *x, void *y);
 
 typedef struct {
+  int32_t rank;                  /* axes of the input (<= KILN_WALK_RANK) */
+  int32_t shape[KILN_WALK_RANK]; /* input shape, padded with leading 1s */
+  int32_t size[KILN_WALK_RANK];  /* output shape, padded with leading 1s */
+  int32_t element_bytes;
+  int32_t index_bytes;           /* 4 or 8 */
+} kiln_slice_params;
+
+/*
+ * SLICE with begin read at run time (the size is static). Each begin is clamped to
+ * [0, shape - size] so the copy stays inside x (TFLite fails the invoke instead).
+ */
+void kiln_slice(const kiln_slice_params *p, const void *x, const void *begin, void *y);
+
+typedef struct {
   int32_t batch;       /* leading batch_dims, shared by params and indices */
   int32_t outer;       /* params axes between the batch axes and the gathered axis */
   int32_t axis_size;   /* length of the gathered axis */

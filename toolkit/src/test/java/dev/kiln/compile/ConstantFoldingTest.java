@@ -106,18 +106,19 @@ class ConstantFoldingTest {
   }
 
   @Test
-  void aSliceWithRunTimeBeginIsRefusedInOneLine() {
+  void aStridedSliceWithRunTimeBeginIsRefusedInOneLine() {
     Graph.Builder b = Graph.builder("g", "test");
     int x = b.addTensor(Tensor.builder("x").shape(4, 3).dtype(DType.FLOAT32));
     int begin = b.addTensor(Tensor.builder("begin").shape(2).dtype(DType.INT32));
-    int size = b.addTensor(Tensor.builder("size").shape(2).dtype(DType.INT32).data(ints(2, 3)));
+    int end = b.addTensor(Tensor.builder("end").shape(2).dtype(DType.INT32).data(ints(2, 3)));
+    int strides = b.addTensor(Tensor.builder("strides").shape(2).dtype(DType.INT32).data(ints(1, 1)));
     int y = b.addTensor(Tensor.builder("y").shape(2, 3).dtype(DType.FLOAT32));
-    b.addOp(OpType.SLICE, new int[] {x, begin, size}, new int[] {y}, new Options.None());
+    b.addOp(OpType.STRIDED_SLICE, new int[] {x, begin, end, strides}, new int[] {y}, new Options.StridedSlice(0, 0, 0, 0, 0, false));
     b.inputs(x, begin).outputs(y);
     CompileException e = assertThrows(CompileException.class, () -> Compiler.compile(b.build(), Kernels.support()));
-    assertEquals("op #0 SLICE (x float32, begin int32, size int32 -> y float32) cannot be compiled: SLICE op #0 (output 'y'): the begin"
-        + " input 'begin' is computed at run time; Kiln needs it constant (or computable at compile time from constants and static"
-        + " shapes), as TFLite Micro does", e.getMessage());
+    assertEquals("op #0 STRIDED_SLICE (x float32, begin int32, end int32, strides int32 -> y float32) cannot be compiled:"
+        + " STRIDED_SLICE op #0 (output 'y'): the begin input 'begin' is computed at run time; Kiln needs it constant (or computable"
+        + " at compile time from constants and static shapes), as TFLite Micro does", e.getMessage());
     assertFalse(e.getMessage().contains("\n"));
   }
 
