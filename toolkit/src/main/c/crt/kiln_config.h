@@ -75,6 +75,18 @@
 #define KILN_MAX_TIME_REPEATS 32
 #endif
 
+/* The longest min_repeat_ms a time evaluator or run_individual accepts (one hour): beyond it the
+ * growth of `number` that reaches it would overflow, and no measurement needs that long. */
+#ifndef KILN_MAX_MIN_REPEAT_MS
+#define KILN_MAX_MIN_REPEAT_MS 3600000
+#endif
+
+/* The most calls one timing round makes, as asked (number) or grown to reach min_repeat_ms or a
+ * non-zero clock reading: bounds the work a host can ask for and keeps the growth from overflowing. */
+#ifndef KILN_MAX_TIME_NUMBER
+#define KILN_MAX_TIME_NUMBER 1000000000
+#endif
+
 /* Bytes kiln_runtime_serve asks kiln_platform_read for at once (a stack buffer). */
 #ifndef KILN_READ_CHUNK_BYTES
 #define KILN_READ_CHUNK_BYTES 512

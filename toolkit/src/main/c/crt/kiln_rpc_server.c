@@ -802,12 +802,13 @@ static int builtin_time_evaluator(kiln_value *args, int *codes, int num, kiln_va
                    (unsigned long long)(uintptr_t)args[0].v_handle);
     return fail(rt, KILN_ERR_INVALID_ARG);
   }
-  if (args[4].v_int64 < 1 || args[5].v_int64 < 1 || args[5].v_int64 > KILN_MAX_TIME_REPEATS || args[6].v_int64 < 0) {
+  if (args[4].v_int64 < 1 || args[4].v_int64 > KILN_MAX_TIME_NUMBER || args[5].v_int64 < 1
+      || args[5].v_int64 > KILN_MAX_TIME_REPEATS || args[6].v_int64 < 0 || args[6].v_int64 > KILN_MAX_MIN_REPEAT_MS) {
     (void)snprintf(rt->text, sizeof(rt->text),
-                   "runtime.RPCTimeEvaluator: number %lld, repeat %lld, min_repeat_ms %lld; need number >= 1, "
-                   "1 <= repeat <= %d, min_repeat_ms >= 0",
+                   "runtime.RPCTimeEvaluator: number %lld, repeat %lld, min_repeat_ms %lld; need 1 <= number <= %ld, "
+                   "1 <= repeat <= %d, 0 <= min_repeat_ms <= %d",
                    (long long)args[4].v_int64, (long long)args[5].v_int64, (long long)args[6].v_int64,
-                   KILN_MAX_TIME_REPEATS);
+                   (long)KILN_MAX_TIME_NUMBER, KILN_MAX_TIME_REPEATS, KILN_MAX_MIN_REPEAT_MS);
     return fail(rt, KILN_ERR_INVALID_ARG);
   }
   for (f = 0; f < m->num_functions; ++f) {
@@ -865,16 +866,18 @@ static void run_time_evaluator(kiln_runtime *rt, unsigned slot, int num) {
         }
       }
       elapsed_ns = kiln_time_ns(rt) - start;
+      if (number >= KILN_MAX_TIME_NUMBER) break; /* as many calls as a round may make */
       if (elapsed_ns == 0 && zero_readings < ev->limit_zero_time_iterations) {
         zero_readings++;
-        number *= 2;
+        number = number * 2 < KILN_MAX_TIME_NUMBER ? number * 2 : KILN_MAX_TIME_NUMBER;
         continue;
       }
       if (ev->min_repeat_ms <= 0 || elapsed_ns >= (uint64_t)ev->min_repeat_ms * 1000000u || elapsed_ns == 0) break;
       {
-        int64_t grown = (int64_t)((double)number * 1.618);
-        int64_t needed = (int64_t)((double)ev->min_repeat_ms * 1e6 / ((double)elapsed_ns / (double)number)) + 1;
-        number = grown > needed ? grown : needed;
+        double grown = (double)number * 1.618;
+        double needed = (double)ev->min_repeat_ms * 1e6 / ((double)elapsed_ns / (double)number) + 1.0;
+        double next = grown > needed ? grown : needed;
+        number = next < (double)KILN_MAX_TIME_NUMBER ? (int64_t)next : KILN_MAX_TIME_NUMBER;
       }
     }
     seconds = (double)elapsed_ns / 1e9 / (double)number;

@@ -362,10 +362,11 @@ int kiln_exec_run_individual(kiln_runtime *rt, kiln_value *args, int *codes, int
   repeat = args[1].v_int64;
   min_repeat_ms = args[2].v_int64;
   if (num > 3) limit_zero = args[3].v_int64;
-  if (number < 1 || repeat < 1 || repeat > KILN_MAX_TIME_REPEATS || min_repeat_ms < 0) {
-    kiln_set_error(rt, "run_individual: number %lld, repeat %lld, min_repeat_ms %lld; need number >= 1, "
-                   "1 <= repeat <= %d, min_repeat_ms >= 0", (long long)number, (long long)repeat,
-                   (long long)min_repeat_ms, KILN_MAX_TIME_REPEATS);
+  if (number < 1 || number > KILN_MAX_TIME_NUMBER || repeat < 1 || repeat > KILN_MAX_TIME_REPEATS || min_repeat_ms < 0
+      || min_repeat_ms > KILN_MAX_MIN_REPEAT_MS) {
+    kiln_set_error(rt, "run_individual: number %lld, repeat %lld, min_repeat_ms %lld; need 1 <= number <= %ld, "
+                   "1 <= repeat <= %d, 0 <= min_repeat_ms <= %d", (long long)number, (long long)repeat,
+                   (long long)min_repeat_ms, (long)KILN_MAX_TIME_NUMBER, KILN_MAX_TIME_REPEATS, KILN_MAX_MIN_REPEAT_MS);
     return KILN_ERR_INVALID_ARG;
   }
   result_bytes = 8u + (size_t)(count + 1) * (size_t)repeat * 8u;
@@ -400,16 +401,18 @@ int kiln_exec_run_individual(kiln_runtime *rt, kiln_value *args, int *codes, int
       for (i = 0; i < n && status == 0; ++i) status = run_once(rt, self, op_us);
       elapsed_us = kiln_time_us(rt) - start;
       if (status != 0) break;
+      if (n >= KILN_MAX_TIME_NUMBER) break; /* as many runs as a round may make */
       if (elapsed_us == 0 && zero_readings < limit_zero) {
         zero_readings++;
-        n *= 2;
+        n = n * 2 < KILN_MAX_TIME_NUMBER ? n * 2 : KILN_MAX_TIME_NUMBER;
         continue;
       }
       if (min_repeat_ms <= 0 || elapsed_us >= (uint64_t)min_repeat_ms * 1000u || elapsed_us == 0) break;
       {
-        int64_t grown = (int64_t)((double)n * 1.618);
-        int64_t needed = (int64_t)((double)min_repeat_ms * 1000.0 / ((double)elapsed_us / (double)n)) + 1;
-        n = grown > needed ? grown : needed;
+        double grown = (double)n * 1.618;
+        double needed = (double)min_repeat_ms * 1000.0 / ((double)elapsed_us / (double)n) + 1.0;
+        double next = grown > needed ? grown : needed;
+        n = next < (double)KILN_MAX_TIME_NUMBER ? (int64_t)next : KILN_MAX_TIME_NUMBER;
       }
     }
     for (k = 0; k < count; ++k) values[(size_t)k * (size_t)repeat + (size_t)r] = op_us[k] / 1e6 / (double)n;

@@ -285,22 +285,22 @@ class DeviceExecutorConformanceTest {
     cases.put("{\"nodes\": []", "top level: expected ',' or '}' (byte 12)");
     cases.put(good.replace("\"arg_nodes\"", "\"arg_nodez\""), "top level: missing required field \"arg_nodes\"");
     cases.put(good.replace("\"func_name\"", "\"func_nam\""), "nodes[1]: a tvm_op needs attrs.func_name");
-    cases.put(good.replaceFirst("\"num_inputs\": \"1\"", "\"num_inputs\": \"one\""),
+    cases.put(good.replaceFirst("\"num_inputs\":\"1\"", "\"num_inputs\":\"one\""),
         "nodes[1].attrs.num_inputs: expected an integer, found \"one\"");
-    cases.put(good.replaceFirst("\"num_inputs\": \"1\"", "\"num_inputs\": \"2\""),
+    cases.put(good.replaceFirst("\"num_inputs\":\"1\"", "\"num_inputs\":\"2\""),
         "nodes[1]: attrs.num_inputs is 2 but inputs has 1 entries");
-    cases.put(good.replace("\"op\": \"null\"", "\"op\": \"input\""), "nodes[0].op: expected \"null\" or \"tvm_op\", found \"input\"");
+    cases.put(good.replace("\"op\":\"null\"", "\"op\":\"input\""), "nodes[0].op: expected \"null\" or \"tvm_op\", found \"input\"");
     cases.put(good.replace("\"list_shape\"", "\"list_int\""), "attrs.shape: the type tag is \"list_int\"; expected \"list_shape\"");
     cases.put(good.replaceFirst("\"int8\"", "\"int7x\""), "attrs.dltype[0]: unknown dtype \"int7x\"; expected e.g. int8, uint8, int32, float32");
-    cases.put(good.replaceFirst("\\[\\[0, 0, 0\\]\\]", "[[5, 0, 0]]"), "nodes[1].inputs[0]: node 5 is not an earlier node");
-    cases.put(good.replaceFirst("\"heads\": \\[\\[(\\d+), 0, 0\\]\\]", "\"heads\": [[$1, 3, 0]]"),
+    cases.put(good.replaceFirst("\\[\\[0,0,0\\]\\]", "[[5,0,0]]"), "nodes[1].inputs[0]: node 5 is not an earlier node");
+    cases.put(good.replaceFirst("\"heads\":\\[\\[(\\d+),0,0\\]\\]", "\"heads\":[[$1,3,0]]"),
         "heads[0]: node " + (p.graph().ops().size()) + " has 1 output(s); output index 3 does not exist");
-    cases.put(good.replaceFirst("\"node_row_ptr\": \\[0, ", "\"node_row_ptr\": [0, 0, "),
+    cases.put(good.replaceFirst("\"node_row_ptr\":\\[0,", "\"node_row_ptr\":[0,0,"),
         "node_row_ptr: has " + (p.graph().ops().size() + 3) + " items; with " + (p.graph().ops().size() + 1)
             + " nodes it needs " + (p.graph().ops().size() + 2));
-    cases.put(good.replace("\"storage_id\": [\"list_int\", [0", "\"storage_id\": [\"list_int\", [-1"),
+    cases.put(good.replace("\"storage_id\":[\"list_int\",[0", "\"storage_id\":[\"list_int\",[-1"),
         "attrs.storage_id[0]: an integer -1 is out of range 0..134217727");
-    cases.put(good.replaceFirst("\"nodes\": \\[", "\"nodes\": [" + "[".repeat(70) + "]".repeat(70) + ","),
+    cases.put(good.replaceFirst("\"nodes\":\\[", "\"nodes\":[" + "[".repeat(70) + "]".repeat(70) + ","),
         "nodes[0]: expected '{' (a node object)");
     cases.put(good.replaceFirst("\\{", "{\"metadata\": " + "[".repeat(70) + "]".repeat(70) + ","),
         "top level: values nested deeper than 64 levels");
