@@ -187,7 +187,8 @@ public final class DeviceSession implements AutoCloseable {
    * empty for every wall clock.
    */
   java.util.OptionalDouble instructionsPerMicrosecond() {
-    return device.kind() == Device.Kind.QEMU && device.icountShift() >= 0
+    // as Timing.instructions(): from shift 7 up an instruction lasts two timer ticks, so times round to exact counts
+    return device.kind() == Device.Kind.QEMU && device.icountShift() >= 7
         ? java.util.OptionalDouble.of(1000.0 / (1L << device.icountShift())) : java.util.OptionalDouble.empty();
   }
 
