@@ -72,6 +72,14 @@ void kiln_mcu_linger(void) {
   }
 }
 
+#if defined(KILN_MCU_RAW_ECHO)
+/* A link benchmark instead of the runtime: every received byte goes straight back, so the host
+ * measures the UART's raw rate (kiln bench's echo figure, beside the RPC link figures). */
+int main(void) {
+  kiln_board_init();
+  for (;;) kiln_board_uart_write(kiln_board_uart_read());
+}
+#else
 int main(void) {
   uint64_t t;
   kiln_board_init();
@@ -90,3 +98,4 @@ int main(void) {
     }
   }
 }
+#endif

@@ -100,7 +100,7 @@ public final class DeviceSession implements AutoCloseable {
   }
 
   /** The QEMU command line for a firmware: the board's machine, the ELF, semihosting (for exits) and -icount. */
-  static List<String> qemuCommand(DeviceProgram program, Device device) throws IOException {
+  public static List<String> qemuCommand(DeviceProgram program, Device device) throws IOException {
     dev.kiln.project.Platform platform = program != null ? program.platform() : dev.kiln.project.Platform.named(device.platformName());
     List<String> cmd = new ArrayList<>(platform.qemu());
     cmd.addAll(List.of("-kernel", (program != null ? program.executable() : device.firmware()).toString()));
