@@ -59,22 +59,21 @@ class QemuMeasurementsTest {
           Profile.Entry e = p.entries().get(i);
           assertEquals(ops.get(i).type().name(), e.type(), p.table());
           long n = e.instructions().orElseThrow();
-          // the -icount clock makes each operator's count exact: the same in a second profile, but for
-          // a SysTick wrap (one per 2^24 ticks, ~5 M instructions) whose exception entry adds a few
-          // instructions the timer does not take out (seen: 16): at most one per profile of ~0.6 M
+          // the -icount clock makes each operator's count exact: the same in a second profile (the
+          // executors book each operator's time outside the timed intervals: soft-float adds vary)
           drift += Math.abs(n - again.entries().get(i).instructions().orElseThrow());
           boolean view = ops.get(i).type().isView();
           assertTrue(view ? n >= 0 : n > 0, executor + " " + e);
           sum += n;
         }
-        assertTrue(drift <= 32, executor + ": two profiles differ by " + drift + " instructions\n" + p.table() + again.table());
+        assertEquals(0, drift, executor + ": two profiles differ by " + drift + " instructions\n" + p.table() + again.table());
         assertTrue(p.table().contains("instructions"), p.table());
         // the operators are part of the profiled run, and close to the run timeEvaluator counts (the
         // profile adds a clock read per operator, the run adds the executor's own work)
         long profiled = Math.round(p.totalMicros() * p.instructionsPerMicrosecond().getAsDouble());
         long run = dev.timeEvaluator().instructions();
         assertTrue(sum <= profiled, executor + ": operators " + sum + " of a profiled run's " + profiled + "\n" + p.table());
-        assertTrue(Math.abs(sum - run) < run / 20, executor + ": operators " + sum + ", a run " + run + "\n" + p.table());
+        assertTrue(Math.abs(sum - run) < run / 100, executor + ": operators " + sum + ", a run " + run + "\n" + p.table());
         assertNull(Tolerance.mismatch(ex.getOutput(0), reference), "outputs of the profiled runs");
         System.out.println("profile on mps2-an386, " + executor + ": operators " + sum + " instructions, run " + run + "\n" + p.table());
       }
