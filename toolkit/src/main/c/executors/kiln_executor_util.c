@@ -392,31 +392,31 @@ int kiln_exec_run_individual(kiln_runtime *rt, kiln_value *args, int *codes, int
   status = run_once(rt, self, op_us); /* warm-up */
   for (r = 0; r < repeat && status == 0; ++r) {
     int64_t n = number, zero_readings = 0;
-    uint64_t elapsed_us = 0;
+    uint64_t elapsed_ns = 0;
     for (;;) {
       int64_t i;
       uint64_t start;
       for (k = 0; k < count; ++k) op_us[k] = 0.0;
-      start = kiln_time_us(rt);
+      start = kiln_time_ns(rt);
       for (i = 0; i < n && status == 0; ++i) status = run_once(rt, self, op_us);
-      elapsed_us = kiln_time_us(rt) - start;
+      elapsed_ns = kiln_time_ns(rt) - start; /* exact instructions on QEMU */
       if (status != 0) break;
       if (n >= KILN_MAX_TIME_NUMBER) break; /* as many runs as a round may make */
-      if (elapsed_us == 0 && zero_readings < limit_zero) {
+      if (elapsed_ns == 0 && zero_readings < limit_zero) {
         zero_readings++;
         n = n * 2 < KILN_MAX_TIME_NUMBER ? n * 2 : KILN_MAX_TIME_NUMBER;
         continue;
       }
-      if (min_repeat_ms <= 0 || elapsed_us >= (uint64_t)min_repeat_ms * 1000u || elapsed_us == 0) break;
+      if (min_repeat_ms <= 0 || elapsed_ns >= (uint64_t)min_repeat_ms * 1000000u || elapsed_ns == 0) break;
       {
         double grown = (double)n * 1.618;
-        double needed = (double)min_repeat_ms * 1000.0 / ((double)elapsed_us / (double)n) + 1.0;
+        double needed = (double)min_repeat_ms * 1e6 / ((double)elapsed_ns / (double)n) + 1.0;
         double next = grown > needed ? grown : needed;
         n = next < (double)KILN_MAX_TIME_NUMBER ? (int64_t)next : KILN_MAX_TIME_NUMBER;
       }
     }
     for (k = 0; k < count; ++k) values[(size_t)k * (size_t)repeat + (size_t)r] = op_us[k] / 1e6 / (double)n;
-    values[(size_t)count * (size_t)repeat + (size_t)r] = (double)elapsed_us / 1e6 / (double)n;
+    values[(size_t)count * (size_t)repeat + (size_t)r] = (double)elapsed_ns / 1e9 / (double)n;
   }
   if (status != 0) return status;
   /* to little-endian bytes in place: each double becomes its own 8 bytes */

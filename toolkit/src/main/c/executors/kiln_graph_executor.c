@@ -237,11 +237,11 @@ static int run(kiln_value *args, int *codes, int num, kiln_value *ret, int *ret_
 }
 
 /* One run for run_individual: node n's time is the platform clock from the end of the previous
- * operator to the end of this one (inputs take 0), so the nodes sum to the run. */
+ * operator (and its bookkeeping) to the end of this one (inputs take 0). */
 static int run_timed(kiln_runtime *rt, void *self, double *op_us) {
   graph_executor *ex = (graph_executor *)self;
   const kiln_graph *g = ex->graph;
-  uint64_t last = kiln_time_us(rt);
+  uint64_t last = kiln_time_ns(rt); /* nanoseconds: on QEMU's -icount clock they round to exact instructions */
   int32_t n;
   for (n = 0; n < g->num_nodes; ++n) {
     const kiln_graph_node *node = &g->nodes[n];
@@ -260,9 +260,11 @@ static int run_timed(kiln_runtime *rt, void *self, double *op_us) {
       }
       return status;
     }
-    now = kiln_time_us(rt);
-    op_us[n] += (double)(now - last);
-    last = now;
+    now = kiln_time_ns(rt);
+    op_us[n] += (double)(now - last) / 1000.0;
+    /* restart the clock after the bookkeeping: a soft-float add's cost depends on its operands, and it
+     * is no operator's (on QEMU -icount it would make counts differ between profiles) */
+    last = kiln_time_ns(rt);
   }
   return 0;
 }

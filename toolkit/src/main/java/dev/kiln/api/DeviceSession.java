@@ -100,7 +100,7 @@ public final class DeviceSession implements AutoCloseable {
   }
 
   /** The QEMU command line for a firmware: the board's machine, the ELF, semihosting (for exits) and -icount. */
-  static List<String> qemuCommand(DeviceProgram program, Device device) throws IOException {
+  public static List<String> qemuCommand(DeviceProgram program, Device device) throws IOException {
     dev.kiln.project.Platform platform = program != null ? program.platform() : dev.kiln.project.Platform.named(device.platformName());
     List<String> cmd = new ArrayList<>(platform.qemu());
     cmd.addAll(List.of("-kernel", (program != null ? program.executable() : device.firmware()).toString()));
@@ -187,7 +187,8 @@ public final class DeviceSession implements AutoCloseable {
    * empty for every wall clock.
    */
   java.util.OptionalDouble instructionsPerMicrosecond() {
-    return device.kind() == Device.Kind.QEMU && device.icountShift() >= 0
+    // as Timing.instructions(): from shift 7 up an instruction lasts two timer ticks, so times round to exact counts
+    return device.kind() == Device.Kind.QEMU && device.icountShift() >= 7
         ? java.util.OptionalDouble.of(1000.0 / (1L << device.icountShift())) : java.util.OptionalDouble.empty();
   }
 

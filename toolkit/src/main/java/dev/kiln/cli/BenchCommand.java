@@ -160,7 +160,76 @@ final class BenchCommand implements Callable<Integer> {
     out.println("buffers and device memory, the model's arena; the stack is extra). instr: Timing.instructions(), run() of the executor");
     out.println("as the host calls it, the same number in every boot. up/down: 16 KiB copied to/from a device array over the UART");
     out.println("(RPC framing included; the raw CMSDK UART moves 11-28 KiB/s up and 230-1050 KiB/s down: shared/docs/qemu-cortex-m.md §7).");
+    try {
+      out.printf(Locale.ROOT, "raw UART echo on %s: %.1f KiB/s (16 KiB sent and echoed back byte by byte by a firmware without the runtime)%n",
+          board, rawEchoKiBps(board));
+    } catch (IOException | RuntimeException e) {
+      out.println("raw UART echo on " + board + ": error: " + e.getMessage());
+    }
     return 0;
+  }
+
+  /**
+   * The UART's own rate on a QEMU board: a firmware built with KILN_MCU_RAW_ECHO (platform/mcu: every
+   * byte received is sent back, no runtime, no framing) is booted like a session's, probed until it
+   * echoes (the start-up race of qemu-cortex-m.md §8), then 16 KiB go out while a thread reads the echo.
+   */
+  private static double rawEchoKiBps(Device board) throws IOException, InterruptedException {
+    dev.kiln.project.Platform platform = dev.kiln.project.Platform.named(board.platformName());
+    dev.kiln.project.DeviceProgram echo = dev.kiln.project.DeviceProgram.build(List.of(), new dev.kiln.project.DeviceProgram.Sizes(
+        platform.packetBytes(), 1024), platform, List.of("KILN_MCU_RAW_ECHO", "KILN_QEMU_ICOUNT_SHIFT=" + board.icountShift()),
+        dev.kiln.project.DeviceProgram.defaultCache());
+    try (dev.kiln.transport.Transport link = dev.kiln.transport.QemuTransport.start(DeviceSession.qemuCommand(echo, board),
+        board.isTcp() ? dev.kiln.transport.QemuTransport.Link.TCP : dev.kiln.transport.QemuTransport.Link.PTY)) {
+      byte[] one = new byte[1];
+      link.timeout().readTimeout(java.time.Duration.ofMillis(100));
+      boolean up = false;
+      for (int i = 0; i < 100 && !up; i++) {
+        link.write(new byte[] {0x55});
+        link.flush();
+        try {
+          up = link.read(one, 0, 1) == 1;
+        } catch (dev.kiln.transport.LinkTimeoutException e) {
+          // not polling its UART yet
+        }
+      }
+      if (!up) throw new IOException("the echo firmware did not answer within 10 s");
+      Thread.sleep(200);
+      drain(link);
+      byte[] data = new byte[16 << 10];
+      new java.util.Random(2).nextBytes(data);
+      byte[] back = new byte[data.length];
+      link.timeout().readTimeout(java.time.Duration.ofSeconds(10));
+      long t0 = System.nanoTime();
+      Thread writer = new Thread(() -> {
+        try {
+          for (int off = 0; off < data.length; off += 256) {
+            link.write(data, off, 256);
+            link.flush();
+          }
+        } catch (IOException e) {
+          // the reader times out and says so
+        }
+      }, "kiln-echo-writer");
+      writer.setDaemon(true);
+      writer.start();
+      int got = 0;
+      while (got < back.length) got += link.read(back, got, back.length - got);
+      long t1 = System.nanoTime();
+      writer.join(1000);
+      if (!Arrays.equals(back, data)) throw new IOException("the echo came back different");
+      return data.length / 1024.0 / ((t1 - t0) / 1e9);
+    }
+  }
+
+  private static void drain(dev.kiln.transport.Transport link) throws IOException {
+    byte[] b = new byte[256];
+    link.timeout().readTimeout(java.time.Duration.ofMillis(100));
+    try {
+      while (true) link.read(b, 0, b.length);
+    } catch (dev.kiln.transport.LinkTimeoutException e) {
+      // nothing more
+    }
   }
 
   private static double[] linkKiBps(DeviceSession session) throws IOException {

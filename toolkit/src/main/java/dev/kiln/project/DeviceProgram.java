@@ -274,6 +274,8 @@ public final class DeviceProgram {
     if (script != null) files.put(script, resource(RUNTIME + "platform/" + platform.linkerScript()));
     List<String> flags = new ArrayList<>(FLAGS);
     flags.addAll(platform.cflags());
+    // the MCU main paints three quarters of the stack the board reserves, for stackHighWater()
+    if (!platform.isHost() && platform.stackBytes() > 0) flags.add("-DKILN_MCU_STACK_PAINT_BYTES=" + platform.stackBytes() * 3 / 4);
     flags.addAll(extraFlags);
     flags.addAll(sizes.defines());
     for (String d : defines) flags.add("-D" + d);

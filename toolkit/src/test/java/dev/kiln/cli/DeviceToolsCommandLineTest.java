@@ -32,6 +32,22 @@ class DeviceToolsCommandLineTest {
   }
 
   @Test
+  void benchOnAQemuBoardPrintsTheRawUartEchoRateBesideTheLinkFigures() {
+    boolean tools = java.util.stream.Stream.of("qemu-system-arm", "arm-none-eabi-gcc").allMatch(t -> java.util.Arrays.stream(
+        System.getenv().getOrDefault("PATH", "").split(":")).anyMatch(d -> java.nio.file.Files.isExecutable(Path.of(d, t))));
+    org.junit.jupiter.api.Assumptions.assumeTrue(tools, "qemu-system-arm or arm-none-eabi-gcc is not installed");
+    Result r = kiln("bench", "--device", "qemu:mps2-an386", seed().toString());
+    assertEquals(0, r.status(), r.err());
+    var row = java.util.regex.Pattern.compile("digits_cnn_int8 .* ([\\d.]+) +([\\d.]+)\\n").matcher(r.out());
+    var echo = java.util.regex.Pattern.compile("raw UART echo on qemu:mps2-an386 [^:]*: ([\\d.]+) KiB/s").matcher(r.out());
+    assertTrue(row.find() && echo.find(), r.out());
+    double up = Double.parseDouble(row.group(1));
+    double raw = Double.parseDouble(echo.group(1));
+    // a figure, not a speed goal (the pty's rate varies 11-28 KiB/s up with the machine's load): the 16 KiB came back intact
+    assertTrue(raw > 0 && up > 0, "up " + up + " KiB/s, raw echo " + raw + " KiB/s\n" + r.out());
+  }
+
+  @Test
   void compileWithMemoryPrintsFlashAndRamFromTheElf(@TempDir Path tmp) {
     Result r = kiln("compile", seed().toString(), "--executor", "aot", "--interface-api", "packed", "--memory", "-o",
         tmp.resolve("o").toString());
