@@ -81,12 +81,32 @@ class QemuDeviceTest {
     assertRunsOnBoard(c, executor, device, samples);
   }
 
-  @ParameterizedTest(name = "digits_cnn_int8 on {0}")
-  @ValueSource(strings = {"mps2-an385", "mps2-an505", "riscv32-virt"})
-  void theOtherBoardsRunAModel(String board) {
+  /**
+   * Every shared model on each other board that can hold it (all of them do: 4 MiB of flash and
+   * RAM, or more), one sample each; the executor (graph, AoT packed, AoT C unpacked), the link (pty,
+   * TCP) and the input names rotate, so each board meets every form.
+   */
+  static Stream<Arguments> otherBoards() {
+    List<Arguments> out = new ArrayList<>();
+    List<Case> cases = new ArrayList<>(ReferenceModels.shared("tflite"));
+    cases.addAll(ReferenceModels.shared("onnx"));
+    int k = 0;
+    for (String board : List.of("mps2-an385", "mps2-an505", "riscv32-virt")) {
+      for (Case c : cases) {
+        out.add(Arguments.of(c, board, EXECUTORS.get(k % EXECUTORS.size()), (k / EXECUTORS.size()) % 2 == 0 ? "pty" : "tcp", k));
+        k++;
+      }
+    }
+    return out.stream();
+  }
+
+  @ParameterizedTest(name = "{0} on {1}, {2}, over {3}")
+  @MethodSource("otherBoards")
+  void everySharedModelRunsOnTheOtherBoards(Case c, String board, Executor executor, String link, int k) {
     assumeTrue(!board.equals("riscv32-virt") || (onPath("qemu-system-riscv32") && onPath("riscv64-unknown-elf-gcc")),
         "qemu-system-riscv32 / riscv64-unknown-elf-gcc not installed");
-    assertRunsOnBoard(ReferenceModels.shared("tflite", "digits_cnn_int8"), Executor.aot(), Device.qemu(board));
+    Device device = link.equals("tcp") ? Device.qemu(board).overTcp() : Device.qemu(board);
+    assertRunsOnBoard(c, executor, device, List.of(c.samples().get(k % c.samples().size())));
   }
 
   @Test void floatModelsRunOnTheCortexM33AndRiscV() {
@@ -98,7 +118,8 @@ class QemuDeviceTest {
 
   /** The models whose firmware fits 256 KiB of flash and 16 KiB of RAM run; the others are refused when built. */
   @ParameterizedTest(name = "{0} on the micro:bit")
-  @ValueSource(strings = {"digits_cnn_int8", "digits_cnn_float", "onnx_digits_cnn", "mlperf_kws_int8", "mlperf_vww_int8"})
+  @ValueSource(strings = {"digits_cnn_int8", "digits_cnn_float", "onnx_digits_cnn", "mlperf_kws_int8", "mlperf_kws_float",
+      "mlperf_vww_int8", "mlperf_vww_float", "mlperf_ic_int8", "mlperf_ic_float", "mlperf_ad_int8", "mlperf_ad_float"})
   void theMicrobitRunsTheModelsThatFitAndRefusesTheOthersAtBuildTimeWithTheSizes(String name) {
     Case c = ReferenceModels.shared(name.startsWith("onnx") ? "onnx" : "tflite", name);
     Device microbit = Device.qemu("microbit");
