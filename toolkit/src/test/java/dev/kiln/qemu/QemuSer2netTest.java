@@ -92,7 +92,7 @@ class QemuSer2netTest {
     Tensor reference = Tensor.load(c.output(1, 0));
     Device remote = Device.serial("rfc2217://127.0.0.1:" + port, 115200).timeout(Duration.ofSeconds(10));
     for (int session = 0; session < 2; session++) {
-      try (DeviceSession dev = build.flash(remote)) {
+      try (DeviceSession dev = flashWhenReady(build, remote)) {
         ModelExecutor ex = dev.executor();
         ex.setInput(session == 0 ? "predict_images:0" : "predict_images_0", image).run();
         assertEquals(reference, ex.getOutput(0), "session " + session + " over " + dev.transport());
@@ -100,6 +100,23 @@ class QemuSer2netTest {
       }
     }
     assertTrue(qemu.isAlive(), "the firmware keeps serving after the sessions' shutdowns");
+  }
+
+  /**
+   * ser2net serves one connection at a time and still closes the previous one (the readiness probe,
+   * the last session) for a moment after it ends, resetting a connection that comes meanwhile: retry
+   * that, and only that, for up to 10 s.
+   */
+  private static DeviceSession flashWhenReady(Build build, Device remote) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      try {
+        return build.flash(remote);
+      } catch (dev.kiln.api.KilnDeviceException e) {
+        if (System.nanoTime() > end || !String.valueOf(e.getMessage()).contains("Connection reset")) throw e;
+        Thread.sleep(200);
+      }
+    }
   }
 
   private static String awaitPty(Process p) throws Exception {
