@@ -23,7 +23,7 @@ final class Operators {
 
   static final Map<String, Lowerer> LOWERERS = new LinkedHashMap<>();
   /** Operators that only work when folded at compile time. */
-  static final java.util.Set<String> CONSTANT_ONLY = new TreeSet<>(List.of("Cast", "ConstantOfShape", "Gather", "Range", "Shape",
+  static final java.util.Set<String> CONSTANT_ONLY = new TreeSet<>(List.of("ConstantOfShape", "Gather", "Range", "Shape",
       "Slice"));
 
   static {
@@ -38,11 +38,11 @@ final class Operators {
     LOWERERS.put("Add", MathOps::binary);
     LOWERERS.put("Sub", MathOps::binary);
     LOWERERS.put("Mul", MathOps::binary);
-    LOWERERS.put("Div", MathOps::binary);
+    LOWERERS.put("Div", EltwiseOps::div);
     LOWERERS.put("Relu", MathOps::unary);
     LOWERERS.put("Sigmoid", MathOps::unary);
     LOWERERS.put("Tanh", MathOps::unary);
-    LOWERERS.put("Clip", MathOps::unary);
+    LOWERERS.put("Clip", EltwiseOps::clip);
     LOWERERS.put("Softmax", MathOps::softmax);
     LOWERERS.put("Flatten", ShapeOps::flatten);
     LOWERERS.put("Reshape", ShapeOps::reshape);
@@ -55,7 +55,7 @@ final class Operators {
     LOWERERS.put("Constant", ShapeOps::constant);
     LOWERERS.put("Shape", ShapeOps::shape);
     LOWERERS.put("Gather", ShapeOps::gather);
-    LOWERERS.put("Cast", ShapeOps::cast);
+    LOWERERS.put("Cast", EltwiseOps::cast);
     LOWERERS.put("QuantizeLinear", QuantOps::quantize);
     LOWERERS.put("DequantizeLinear", QuantOps::dequantize);
     // onto existing kernels, and compile-time folding (issue 9, onnx-ops)
@@ -67,6 +67,18 @@ final class Operators {
     LOWERERS.put("Range", FoldOps::range);
     LOWERERS.put("Slice", FoldOps::slice);
     LOWERERS.put("Einsum", DenseOps::einsum);
+    // onto the TFLite-named math kernels (issue 9 item 5, onnx-map)
+    for (String op : List.of("Exp", "Log", "Sqrt", "Abs", "Neg", "Floor", "Ceil", "Round", "Sin", "Cos", "Not", "HardSwish",
+        "LeakyRelu", "Elu", "Gelu")) {
+      LOWERERS.put(op, EltwiseOps::unary);
+    }
+    for (String op : List.of("Pow", "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "And", "Or", "PRelu", "Max", "Min")) {
+      LOWERERS.put(op, EltwiseOps::binary);
+    }
+    LOWERERS.put("Reciprocal", EltwiseOps::reciprocal);
+    LOWERERS.put("HardSigmoid", EltwiseOps::hardSigmoid);
+    LOWERERS.put("Selu", EltwiseOps::selu);
+    LOWERERS.put("Where", EltwiseOps::where);
   }
 
   private Operators() {}
