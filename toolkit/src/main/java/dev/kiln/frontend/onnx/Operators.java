@@ -23,7 +23,7 @@ final class Operators {
 
   static final Map<String, Lowerer> LOWERERS = new LinkedHashMap<>();
   /** Operators that only work when folded at compile time. */
-  static final java.util.Set<String> CONSTANT_ONLY = new TreeSet<>(List.of("ConstantOfShape", "Gather", "Range", "Shape",
+  static final java.util.Set<String> CONSTANT_ONLY = new TreeSet<>(List.of("ConstantOfShape", "Range", "Shape",
       "Slice"));
 
   static {
@@ -54,7 +54,7 @@ final class Operators {
     LOWERERS.put("Dropout", ShapeOps::dropout);
     LOWERERS.put("Constant", ShapeOps::constant);
     LOWERERS.put("Shape", ShapeOps::shape);
-    LOWERERS.put("Gather", ShapeOps::gather);
+    LOWERERS.put("Gather", AxisOps::gather);
     LOWERERS.put("Cast", EltwiseOps::cast);
     LOWERERS.put("QuantizeLinear", QuantOps::quantize);
     LOWERERS.put("DequantizeLinear", QuantOps::dequantize);
@@ -79,6 +79,11 @@ final class Operators {
     LOWERERS.put("HardSigmoid", EltwiseOps::hardSigmoid);
     LOWERERS.put("Selu", EltwiseOps::selu);
     LOWERERS.put("Where", EltwiseOps::where);
+    for (String op : List.of("ReduceMax", "ReduceMin", "ReduceSum")) LOWERERS.put(op, ReduceOps::reduceMean);
+    LOWERERS.put("ArgMax", AxisOps::argMinMax);
+    LOWERERS.put("ArgMin", AxisOps::argMinMax);
+    LOWERERS.put("DepthToSpace", AxisOps::depthSpace);
+    LOWERERS.put("SpaceToDepth", AxisOps::depthSpace);
   }
 
   private Operators() {}
