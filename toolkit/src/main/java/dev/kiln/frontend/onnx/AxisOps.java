@@ -133,4 +133,105 @@ final class AxisOps {
     l.op(OpType.GATHER, new Options.Gather(axis, 0), t, td, ti);
     l.define(n, out, Value.tensor(out, t, shape));
   }
+
+  /**
+   * {@code x[begin[0]::step[0], ...]} with {@code shape} elements per logical axis, as a
+   * STRIDED_SLICE on x's bytes (logical axes mapped to physical ones, so an NHWC value stays NHWC).
+   * An end of -1 with a negative step (slice down to index 0) is an end-mask bit, since TFLite wraps -1.
+   */
+  static Value stridedSlice(GraphLowering l, Proto.Node n, Value x, int[] begin, int[] step, int[] shape, String out, boolean onnxName)
+      throws ModelFormatException {
+    if (dev.kiln.ir.Shape.elements(shape) == 0) {
+      throw l.error(n, "slices the computed tensor '" + x.name + "' " + GraphLowering.shape(x.shape) + " to the empty "
+          + GraphLowering.shape(shape) + "; Kiln compiles slices with at least one element");
+    }
+    x = l.floatValue(x);
+    TensorRef in;
+    int[] perm;
+    if (x.isPlainPermutation()) {
+      in = x.phys;
+      perm = x.perm;
+    } else {
+      in = l.layout(x, null);
+      perm = null;
+    }
+    int r = x.rank();
+    long[] b = new long[r];
+    long[] e = new long[r];
+    long[] s = new long[r];
+    int[] physOut = in.shape().clone();
+    int endMask = 0;
+    for (int d = 0; d < r; d++) {
+      int p = perm == null ? d : perm[d];
+      b[p] = begin[d];
+      s[p] = step[d];
+      long last = begin[d] + (long) (shape[d] - 1) * step[d];
+      e[p] = step[d] > 0 ? last + 1 : last - 1;
+      if (e[p] < 0) endMask |= 1 << p;
+      physOut[p] = shape[d];
+    }
+    int[] rs = {r};
+    TensorRef tb = l.constantTensor(out + "/begin", Constant.ofLongs(rs, DType.INT32, b), Quantization.NONE);
+    TensorRef te = l.constantTensor(out + "/end", Constant.ofLongs(rs, DType.INT32, e), Quantization.NONE);
+    TensorRef ts = l.constantTensor(out + "/strides", Constant.ofLongs(rs, DType.INT32, s), Quantization.NONE);
+    TensorRef t = l.newTensor(out, onnxName, physOut, in.dtype(), in.quantization());
+    l.op(OpType.STRIDED_SLICE, new Options.StridedSlice(0, endMask, 0, 0, 0, false), t, in, tb, te, ts);
+    return Value.permuted(out, t, perm, shape);
+  }
+
+  /**
+   * Split into consecutive parts along one axis (sizes from the 'split' input or attribute, else
+   * equal parts, the last smaller with opset 18's num_outputs): one STRIDED_SLICE per output.
+   */
+  static void split(GraphLowering l, Proto.Node n) throws ModelFormatException {
+    Value x = l.input(n, 0, "input");
+    int r = x.rank();
+    Attrs a = l.attrs(n);
+    int axis = a.int32("axis", 0);
+    if (axis < -r || axis >= r) throw l.error(n, "axis " + axis + " is out of range for rank " + r);
+    if (axis < 0) axis += r;
+    int outs = n.outputs().size();
+    int dim = x.shape[axis];
+    long[] sizes;
+    if (l.opset >= 13 && n.input(1) != null) {
+      sizes = l.constantInput(n, 1, "split").longs();
+    } else if (l.opset < 13 && a.has("split")) {
+      sizes = a.longs("split");
+    } else {
+      sizes = new long[outs];
+      long chunk = (dim + outs - 1) / outs;
+      if (l.opset < 18 && dim % outs != 0) {
+        throw l.error(n, "splits dimension " + axis + " (" + dim + ") into " + outs + " equal parts, which does not divide");
+      }
+      long left = dim;
+      for (int k = 0; k < outs; k++) {
+        sizes[k] = Math.min(chunk, left);
+        left -= sizes[k];
+      }
+    }
+    if (sizes.length != outs) throw l.error(n, "has " + sizes.length + " split sizes for " + outs + " outputs");
+    long total = 0;
+    for (long v : sizes) {
+      if (v < 0) throw l.error(n, "has a negative split size " + v);
+      total += v;
+    }
+    if (total != dim) throw l.error(n, "has split sizes " + java.util.Arrays.toString(sizes) + " adding up to " + total + ", not " + dim);
+    int start = 0;
+    for (int k = 0; k < outs; k++) {
+      String out = GraphLowering.output(n, k);
+      int[] begin = new int[r];
+      int[] step = new int[r];
+      java.util.Arrays.fill(step, 1);
+      int[] shape = x.shape.clone();
+      begin[axis] = start;
+      shape[axis] = (int) sizes[k];
+      start += (int) sizes[k];
+      if (out == null) continue;
+      if (x.isConstant()) {
+        l.define(n, out, Value.constant(out, FoldOps.strided(x.constant, begin, step, shape)));
+      } else {
+        l.define(n, out, stridedSlice(l, n, x, begin, step, shape, out, true));
+      }
+    }
+  }
 }

@@ -23,8 +23,7 @@ final class Operators {
 
   static final Map<String, Lowerer> LOWERERS = new LinkedHashMap<>();
   /** Operators that only work when folded at compile time. */
-  static final java.util.Set<String> CONSTANT_ONLY = new TreeSet<>(List.of("ConstantOfShape", "Range", "Shape",
-      "Slice"));
+  static final java.util.Set<String> CONSTANT_ONLY = new TreeSet<>(List.of("ConstantOfShape", "Range", "Shape"));
 
   static {
     LOWERERS.put("Conv", NnOps::conv);
@@ -84,6 +83,7 @@ final class Operators {
     LOWERERS.put("ArgMin", AxisOps::argMinMax);
     LOWERERS.put("DepthToSpace", AxisOps::depthSpace);
     LOWERERS.put("SpaceToDepth", AxisOps::depthSpace);
+    LOWERERS.put("Split", AxisOps::split);
   }
 
   private Operators() {}
