@@ -67,18 +67,39 @@ final class Operators {
     LOWERERS.put("Slice", FoldOps::slice);
     LOWERERS.put("Einsum", DenseOps::einsum);
     // onto the TFLite-named math kernels (issue 9 item 5, onnx-map)
-    for (String op : List.of("Exp", "Log", "Sqrt", "Abs", "Neg", "Floor", "Ceil", "Round", "Sin", "Cos", "Not", "HardSwish",
-        "LeakyRelu", "Elu", "Gelu")) {
-      LOWERERS.put(op, EltwiseOps::unary);
-    }
-    for (String op : List.of("Pow", "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "And", "Or", "PRelu", "Max", "Min")) {
-      LOWERERS.put(op, EltwiseOps::binary);
-    }
+    LOWERERS.put("Exp", EltwiseOps::unary);
+    LOWERERS.put("Log", EltwiseOps::unary);
+    LOWERERS.put("Sqrt", EltwiseOps::unary);
+    LOWERERS.put("Abs", EltwiseOps::unary);
+    LOWERERS.put("Neg", EltwiseOps::unary);
+    LOWERERS.put("Floor", EltwiseOps::unary);
+    LOWERERS.put("Ceil", EltwiseOps::unary);
+    LOWERERS.put("Round", EltwiseOps::unary);
+    LOWERERS.put("Sin", EltwiseOps::unary);
+    LOWERERS.put("Cos", EltwiseOps::unary);
+    LOWERERS.put("Not", EltwiseOps::unary);
+    LOWERERS.put("HardSwish", EltwiseOps::unary);
+    LOWERERS.put("LeakyRelu", EltwiseOps::unary);
+    LOWERERS.put("Elu", EltwiseOps::unary);
+    LOWERERS.put("Gelu", EltwiseOps::unary);
+    LOWERERS.put("Pow", EltwiseOps::binary);
+    LOWERERS.put("Equal", EltwiseOps::binary);
+    LOWERERS.put("Greater", EltwiseOps::binary);
+    LOWERERS.put("GreaterOrEqual", EltwiseOps::binary);
+    LOWERERS.put("Less", EltwiseOps::binary);
+    LOWERERS.put("LessOrEqual", EltwiseOps::binary);
+    LOWERERS.put("And", EltwiseOps::binary);
+    LOWERERS.put("Or", EltwiseOps::binary);
+    LOWERERS.put("PRelu", EltwiseOps::binary);
+    LOWERERS.put("Max", EltwiseOps::binary);
+    LOWERERS.put("Min", EltwiseOps::binary);
     LOWERERS.put("Reciprocal", EltwiseOps::reciprocal);
     LOWERERS.put("HardSigmoid", EltwiseOps::hardSigmoid);
     LOWERERS.put("Selu", EltwiseOps::selu);
     LOWERERS.put("Where", EltwiseOps::where);
-    for (String op : List.of("ReduceMax", "ReduceMin", "ReduceSum")) LOWERERS.put(op, ReduceOps::reduceMean);
+    LOWERERS.put("ReduceMax", ReduceOps::reduceMean);
+    LOWERERS.put("ReduceMin", ReduceOps::reduceMean);
+    LOWERERS.put("ReduceSum", ReduceOps::reduceMean);
     LOWERERS.put("ArgMax", AxisOps::argMinMax);
     LOWERERS.put("ArgMin", AxisOps::argMinMax);
     LOWERERS.put("DepthToSpace", AxisOps::depthSpace);
