@@ -67,11 +67,11 @@ final class AxisOps {
     boolean d2s = n.opType().equals("DepthToSpace");
     int[] s = x.shape;
     int[] shape;
+    String mode = a.s("mode", "DCR");
+    if (!mode.equals("DCR")) {
+      throw l.error(n, "has mode " + mode + "; Kiln compiles " + n.opType() + " in DCR mode (the TFLite order)");
+    }
     if (d2s) {
-      String mode = a.s("mode", "DCR");
-      if (!mode.equals("DCR")) {
-        throw l.error(n, "has mode " + mode + "; Kiln compiles DepthToSpace in DCR mode (the TFLite DEPTH_TO_SPACE order)");
-      }
       if (s[1] % (bs * bs) != 0) throw l.error(n, "has " + s[1] + " channels, not a multiple of blocksize^2 = " + bs * bs);
       shape = new int[] {s[0], s[1] / (bs * bs), s[2] * bs, s[3] * bs};
     } else {
