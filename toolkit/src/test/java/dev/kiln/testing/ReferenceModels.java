@@ -33,7 +33,10 @@ public final class ReferenceModels {
     /** Sample numbers present on disk: 0, 1, 2... */
     public List<Integer> samples() {
       List<Integer> s = new ArrayList<>();
-      for (int i = 0; Files.exists(folder.resolve("sample" + i + "_in0.npy")); i++) s.add(i);
+      // a model without inputs still has outputs per sample
+      for (int i = 0; Files.exists(folder.resolve("sample" + i + "_in0.npy")) || Files.exists(folder.resolve("sample" + i + "_out0.npy")); i++) {
+        s.add(i);
+      }
       return s;
     }
 

@@ -124,8 +124,8 @@ final class FoldOps {
       return;
     }
     if (!x.isConstant()) {
-      throw l.error(n, "slices the computed tensor '" + x.name + "' " + GraphLowering.shape(x.shape) + " to " + GraphLowering.shape(shape)
-          + "; Kiln folds Slice on constants only (at run time it needs a SLICE/STRIDED_SLICE kernel)");
+      l.define(n, out, AxisOps.stridedSlice(l, n, x, begin, step, shape, out, true));
+      return;
     }
     l.define(n, out, Value.constant(out, strided(x.constant, begin, step, shape)));
   }

@@ -362,11 +362,6 @@ final class GraphLowering {
       }
       int[] declared = declaredShapes.get(j);
       if (declared != null) checkDeclared(name, declared, v.shape);
-      if (v.elements() == 0) {
-        // a zero-size C array is not C99 (issue 9, item 6)
-        throw new ModelFormatException(file, "model output '" + name + "' has shape " + Shape.toString(v.shape)
-            + ", no elements; Kiln compiles outputs of at least one element");
-      }
       TensorRef t;
       if (v.isDequantized()) {
         t = layout(floatValue(v), null);

@@ -146,11 +146,6 @@ public final class OnnxReader {
       List<Proto.ValueInfo> runtime = new ArrayList<>();
       for (Proto.ValueInfo v : graph.inputs()) if (!initializerNames.contains(v.name())) runtime.add(v);
       checkInputShapes(runtime);
-      if (runtime.isEmpty()) {
-        // the generated C would need an empty inputs struct, which C99 forbids (issue 9, item 6)
-        throw error("the model has no run-time inputs (every output is computed from constants, "
-            + graph.outputs().stream().map(Proto.ValueInfo::name).toList() + "); Kiln compiles models with at least one input");
-      }
       for (Proto.Node n : graph.nodes()) for (String o : n.outputs()) if (!o.isEmpty()) l.reserveName(o);
       for (Proto.ValueInfo v : runtime) l.reserveName(v.name());
 

@@ -23,8 +23,7 @@ final class Operators {
 
   static final Map<String, Lowerer> LOWERERS = new LinkedHashMap<>();
   /** Operators that only work when folded at compile time. */
-  static final java.util.Set<String> CONSTANT_ONLY = new TreeSet<>(List.of("Cast", "ConstantOfShape", "Gather", "Range", "Shape",
-      "Slice"));
+  static final java.util.Set<String> CONSTANT_ONLY = new TreeSet<>(List.of("ConstantOfShape", "Range", "Shape"));
 
   static {
     LOWERERS.put("Conv", NnOps::conv);
@@ -38,11 +37,11 @@ final class Operators {
     LOWERERS.put("Add", MathOps::binary);
     LOWERERS.put("Sub", MathOps::binary);
     LOWERERS.put("Mul", MathOps::binary);
-    LOWERERS.put("Div", MathOps::binary);
+    LOWERERS.put("Div", EltwiseOps::div);
     LOWERERS.put("Relu", MathOps::unary);
     LOWERERS.put("Sigmoid", MathOps::unary);
     LOWERERS.put("Tanh", MathOps::unary);
-    LOWERERS.put("Clip", MathOps::unary);
+    LOWERERS.put("Clip", EltwiseOps::clip);
     LOWERERS.put("Softmax", MathOps::softmax);
     LOWERERS.put("Flatten", ShapeOps::flatten);
     LOWERERS.put("Reshape", ShapeOps::reshape);
@@ -54,8 +53,8 @@ final class Operators {
     LOWERERS.put("Dropout", ShapeOps::dropout);
     LOWERERS.put("Constant", ShapeOps::constant);
     LOWERERS.put("Shape", ShapeOps::shape);
-    LOWERERS.put("Gather", ShapeOps::gather);
-    LOWERERS.put("Cast", ShapeOps::cast);
+    LOWERERS.put("Gather", AxisOps::gather);
+    LOWERERS.put("Cast", EltwiseOps::cast);
     LOWERERS.put("QuantizeLinear", QuantOps::quantize);
     LOWERERS.put("DequantizeLinear", QuantOps::dequantize);
     // onto existing kernels, and compile-time folding (issue 9, onnx-ops)
@@ -67,6 +66,45 @@ final class Operators {
     LOWERERS.put("Range", FoldOps::range);
     LOWERERS.put("Slice", FoldOps::slice);
     LOWERERS.put("Einsum", DenseOps::einsum);
+    // onto the TFLite-named math kernels (issue 9 item 5, onnx-map)
+    LOWERERS.put("Exp", EltwiseOps::unary);
+    LOWERERS.put("Log", EltwiseOps::unary);
+    LOWERERS.put("Sqrt", EltwiseOps::unary);
+    LOWERERS.put("Abs", EltwiseOps::unary);
+    LOWERERS.put("Neg", EltwiseOps::unary);
+    LOWERERS.put("Floor", EltwiseOps::unary);
+    LOWERERS.put("Ceil", EltwiseOps::unary);
+    LOWERERS.put("Round", EltwiseOps::unary);
+    LOWERERS.put("Sin", EltwiseOps::unary);
+    LOWERERS.put("Cos", EltwiseOps::unary);
+    LOWERERS.put("Not", EltwiseOps::unary);
+    LOWERERS.put("HardSwish", EltwiseOps::unary);
+    LOWERERS.put("LeakyRelu", EltwiseOps::unary);
+    LOWERERS.put("Elu", EltwiseOps::unary);
+    LOWERERS.put("Gelu", EltwiseOps::unary);
+    LOWERERS.put("Pow", EltwiseOps::binary);
+    LOWERERS.put("Equal", EltwiseOps::binary);
+    LOWERERS.put("Greater", EltwiseOps::binary);
+    LOWERERS.put("GreaterOrEqual", EltwiseOps::binary);
+    LOWERERS.put("Less", EltwiseOps::binary);
+    LOWERERS.put("LessOrEqual", EltwiseOps::binary);
+    LOWERERS.put("And", EltwiseOps::binary);
+    LOWERERS.put("Or", EltwiseOps::binary);
+    LOWERERS.put("PRelu", EltwiseOps::binary);
+    LOWERERS.put("Max", EltwiseOps::binary);
+    LOWERERS.put("Min", EltwiseOps::binary);
+    LOWERERS.put("Reciprocal", EltwiseOps::reciprocal);
+    LOWERERS.put("HardSigmoid", EltwiseOps::hardSigmoid);
+    LOWERERS.put("Selu", EltwiseOps::selu);
+    LOWERERS.put("Where", EltwiseOps::where);
+    LOWERERS.put("ReduceMax", ReduceOps::reduceMean);
+    LOWERERS.put("ReduceMin", ReduceOps::reduceMean);
+    LOWERERS.put("ReduceSum", ReduceOps::reduceMean);
+    LOWERERS.put("ArgMax", AxisOps::argMinMax);
+    LOWERERS.put("ArgMin", AxisOps::argMinMax);
+    LOWERERS.put("DepthToSpace", AxisOps::depthSpace);
+    LOWERERS.put("SpaceToDepth", AxisOps::depthSpace);
+    LOWERERS.put("Split", AxisOps::split);
   }
 
   private Operators() {}

@@ -20,14 +20,17 @@ import java.util.List;
 final class ReduceOps {
   private ReduceOps() {}
 
-  /** ReduceMean: axes an attribute before opset 18, an optional input from 18 (with noop_with_empty_axes). */
+  /**
+   * ReduceMean, ReduceMax, ReduceMin, ReduceSum: axes an attribute before opset 18 (13 for
+   * ReduceSum), an optional input from then on (with noop_with_empty_axes).
+   */
   static void reduceMean(GraphLowering l, Proto.Node n) throws ModelFormatException {
     Value x = l.input(n, 0, "data");
     Attrs a = l.attrs(n);
     boolean keep = a.i("keepdims", 1) != 0;
     int r = x.rank();
     long[] axes;
-    if (l.opset < 18) {
+    if (l.opset < (n.opType().equals("ReduceSum") ? 13 : 18)) {
       axes = a.longs("axes");
     } else {
       axes = n.input(1) == null ? null : l.constantInput(n, 1, "axes").longs();
@@ -48,17 +51,23 @@ final class ReduceOps {
         reduced[d] = true;
       }
     }
-    mean(l, n, x, reduced, keep, GraphLowering.output(n, 0));
+    OpType type = switch (n.opType()) {
+      case "ReduceMax" -> OpType.REDUCE_MAX;
+      case "ReduceMin" -> OpType.REDUCE_MIN;
+      case "ReduceSum" -> OpType.SUM;
+      default -> OpType.MEAN;
+    };
+    reduce(l, n, x, reduced, keep, GraphLowering.output(n, 0), type);
   }
 
   /** GlobalAveragePool of a 3-D or 5-D input: the mean over the spatial axes, kept as size 1. */
   static void globalMean(GraphLowering l, Proto.Node n, Value x) throws ModelFormatException {
     boolean[] reduced = new boolean[x.rank()];
     for (int d = 2; d < x.rank(); d++) reduced[d] = true;
-    mean(l, n, x, reduced, true, GraphLowering.output(n, 0));
+    reduce(l, n, x, reduced, true, GraphLowering.output(n, 0), OpType.MEAN);
   }
 
-  private static void mean(GraphLowering l, Proto.Node n, Value x, boolean[] reduced, boolean keep, String out)
+  private static void reduce(GraphLowering l, Proto.Node n, Value x, boolean[] reduced, boolean keep, String out, OpType type)
       throws ModelFormatException {
     int r = x.rank();
     int[] kept = x.shape.clone();
@@ -68,12 +77,13 @@ final class ReduceOps {
       else squeezed.add(x.shape[d]);
     }
     int[] shape = keep ? kept : squeezed.stream().mapToInt(Integer::intValue).toArray();
+    if (x.isConstant() && type != OpType.MEAN) throw l.error(n, "has a constant input; Kiln does not fold " + n.opType());
     if (x.isConstant()) {
       l.define(n, out, Value.constant(out, foldMean(x.constant, reduced).reshape(shape)));
       return;
     }
     Value xf = l.floatValue(x);
-    NnOps.requireFloat(l, n, xf);
+    if (type == OpType.MEAN) NnOps.requireFloat(l, n, xf);
     if (x.elements() == 0) throw l.error(n, "reduces an empty tensor " + GraphLowering.shape(x.shape));
     TensorRef in;
     int[] perm;
@@ -93,8 +103,8 @@ final class ReduceOps {
       physOut[p] = 1;
     }
     String name = keep ? out : out + "/kept";
-    TensorRef t = l.newTensor(name, keep, physOut, DType.FLOAT32, Quantization.NONE);
-    l.op(OpType.MEAN, new Options.Mean(physAxes.stream().mapToInt(Integer::intValue).sorted().toArray(), true), t, in);
+    TensorRef t = l.newTensor(name, keep, physOut, xf.dtype, Quantization.NONE);
+    l.op(type, new Options.Mean(physAxes.stream().mapToInt(Integer::intValue).sorted().toArray(), true), t, in);
     Value v = Value.permuted(name, t, perm, kept);
     l.define(n, out, keep ? v : v.reshaped(out, shape));
   }

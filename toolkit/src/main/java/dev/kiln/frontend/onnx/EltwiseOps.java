@@ -1,0 +1,260 @@
+package dev.kiln.frontend.onnx;
+
+import dev.kiln.frontend.ModelFormatException;
+import dev.kiln.frontend.onnx.Value.TensorRef;
+import dev.kiln.ir.Activation;
+import dev.kiln.ir.DType;
+import dev.kiln.ir.OpType;
+import dev.kiln.ir.Options;
+import dev.kiln.ir.Quantization;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Elementwise operators lowered onto the TFLite-named math kernels (issue 9 item 5): unary math,
+ * activations with parameters, comparisons and logic, Pow, run-time Div, variadic Max/Min, Where
+ * and run-time Cast. Elementwise ops run in whatever layout their inputs already have; ops with
+ * several inputs pick one common layout as {@link MathOps#emitBinary} does (NHWC for a 4-D result
+ * when an input is NHWC).
+ */
+final class EltwiseOps {
+  private EltwiseOps() {}
+
+  private static final Map<String, OpType> UNARY = Map.ofEntries(
+      Map.entry("Exp", OpType.EXP), Map.entry("Log", OpType.LOG), Map.entry("Sqrt", OpType.SQRT),
+      Map.entry("Abs", OpType.ABS), Map.entry("Neg", OpType.NEG), Map.entry("Floor", OpType.FLOOR),
+      Map.entry("Ceil", OpType.CEIL), Map.entry("Round", OpType.ROUND), Map.entry("Sin", OpType.SIN),
+      Map.entry("Cos", OpType.COS), Map.entry("Not", OpType.LOGICAL_NOT), Map.entry("HardSwish", OpType.HARD_SWISH),
+      Map.entry("LeakyRelu", OpType.LEAKY_RELU), Map.entry("Elu", OpType.ELU), Map.entry("Gelu", OpType.GELU));
+
+  private static final Map<String, OpType> BINARY = Map.ofEntries(
+      Map.entry("Pow", OpType.POW), Map.entry("Equal", OpType.EQUAL), Map.entry("Greater", OpType.GREATER),
+      Map.entry("GreaterOrEqual", OpType.GREATER_EQUAL), Map.entry("Less", OpType.LESS),
+      Map.entry("LessOrEqual", OpType.LESS_EQUAL), Map.entry("And", OpType.LOGICAL_AND), Map.entry("Or", OpType.LOGICAL_OR),
+      Map.entry("PRelu", OpType.PRELU), Map.entry("Max", OpType.MAXIMUM), Map.entry("Min", OpType.MINIMUM));
+
+  private static boolean isComparison(OpType t) {
+    return switch (t) {
+      case EQUAL, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL -> true;
+      default -> false;
+    };
+  }
+
+  // ---- unary ----------------------------------------------------------------------------------
+
+  static void unary(GraphLowering l, Proto.Node n) throws ModelFormatException {
+    String op = n.opType();
+    Value x = l.input(n, 0, "input");
+    if (x.isConstant()) throw l.error(n, "has a constant input; Kiln does not fold " + op + " (it runs on computed tensors)");
+    x = l.floatValue(x);
+    OpType type = UNARY.get(op);
+    Options options = new Options.None();
+    Attrs a = l.attrs(n);
+    switch (op) {
+      case "LeakyRelu" -> options = new Options.LeakyRelu(a.f("alpha", 0.01f));
+      case "Elu" -> {
+        float alpha = a.f("alpha", 1f);
+        if (alpha != 1f) {
+          throw l.error(n, "has alpha " + alpha + "; Kiln compiles Elu with alpha 1 (the TFLite ELU kernel)");
+        }
+      }
+      case "Gelu" -> {
+        String approx = a.s("approximate", "none");
+        if (!approx.equals("none") && !approx.equals("tanh")) throw l.error(n, "has approximate '" + approx + "'; ONNX allows none or tanh");
+        options = new Options.Gelu(approx.equals("tanh"));
+      }
+      default -> { }
+    }
+    l.define(n, GraphLowering.output(n, 0), emitUnary(l, n, type, options, x, GraphLowering.output(n, 0), true));
+  }
+
+  /** {@code type(x)} in x's own layout. */
+  static Value emitUnary(GraphLowering l, Proto.Node n, OpType type, Options options, Value x, String out, boolean onnxName)
+      throws ModelFormatException {
+    TensorRef in = x.phys;
+    TensorRef t = l.newTensor(out, onnxName, in.shape(), in.dtype(), Quantization.NONE);
+    l.op(type, options, t, in);
+    return Value.permuted(out, t, x.perm, x.shape);
+  }
+
+  /** Reciprocal: DIV of the constant 1 by x. */
+  static void reciprocal(GraphLowering l, Proto.Node n) throws ModelFormatException {
+    Value x = l.floatValue(l.input(n, 0, "input"));
+    if (x.isConstant()) throw l.error(n, "has a constant input; Kiln does not fold Reciprocal");
+    requireFloat(l, n, x);
+    Value one = Value.constant(x.name + "/one", Constant.ofFloats(new int[0], new float[] {1f}));
+    String out = GraphLowering.output(n, 0);
+    l.define(n, out, emit(l, n, OpType.DIV, new Options.None(), DType.FLOAT32, out, true, one, x));
+  }
+
+  /** HardSigmoid {@code max(0, min(1, alpha*x + beta))}: MUL, ADD, CLAMP. */
+  static void hardSigmoid(GraphLowering l, Proto.Node n) throws ModelFormatException {
+    Value x = l.floatValue(l.input(n, 0, "input"));
+    if (x.isConstant()) throw l.error(n, "has a constant input; Kiln does not fold HardSigmoid");
+    requireFloat(l, n, x);
+    Attrs a = l.attrs(n);
+    String out = GraphLowering.output(n, 0);
+    Value alpha = Value.constant(out + "/alpha", Constant.ofFloats(new int[0], new float[] {a.f("alpha", 0.2f)}));
+    Value beta = Value.constant(out + "/beta", Constant.ofFloats(new int[0], new float[] {a.f("beta", 0.5f)}));
+    Value ax = emit(l, n, OpType.MUL, new Options.Elementwise(Activation.NONE), DType.FLOAT32, out + "/scaled", false, x, alpha);
+    Value s = emit(l, n, OpType.ADD, new Options.Elementwise(Activation.NONE), DType.FLOAT32, out + "/shifted", false, ax, beta);
+    l.define(n, out, emitUnary(l, n, OpType.CLAMP, new Options.Clamp(0f, 1f), s, out, true));
+  }
+
+  /** Selu {@code gamma * (max(x, 0) + alpha * min(elu(x), 0))}: ELU, MINIMUM, MUL, RELU, ADD, MUL. */
+  static void selu(GraphLowering l, Proto.Node n) throws ModelFormatException {
+    Value x = l.floatValue(l.input(n, 0, "input"));
+    if (x.isConstant()) throw l.error(n, "has a constant input; Kiln does not fold Selu");
+    requireFloat(l, n, x);
+    Attrs a = l.attrs(n);
+    String out = GraphLowering.output(n, 0);
+    Options none = new Options.Elementwise(Activation.NONE);
+    Value zero = Value.constant(out + "/zero", Constant.ofFloats(new int[0], new float[] {0f}));
+    Value alpha = Value.constant(out + "/alpha", Constant.ofFloats(new int[0], new float[] {a.f("alpha", 1.67326319217681884765625f)}));
+    Value gamma = Value.constant(out + "/gamma", Constant.ofFloats(new int[0], new float[] {a.f("gamma", 1.05070102214813232421875f)}));
+    Value elu = emitUnary(l, n, OpType.ELU, new Options.None(), x, out + "/elu", false);
+    Value neg = emit(l, n, OpType.MINIMUM, new Options.None(), DType.FLOAT32, out + "/negative", false, elu, zero);
+    Value scaledNeg = emit(l, n, OpType.MUL, none, DType.FLOAT32, out + "/alpha_negative", false, neg, alpha);
+    Value pos = emitUnary(l, n, OpType.RELU, new Options.None(), x, out + "/positive", false);
+    Value sum = emit(l, n, OpType.ADD, none, DType.FLOAT32, out + "/sum", false, pos, scaledNeg);
+    l.define(n, out, emit(l, n, OpType.MUL, none, DType.FLOAT32, out, true, sum, gamma));
+  }
+
+  private static void requireFloat(GraphLowering l, Proto.Node n, Value x) throws ModelFormatException {
+    if (x.dtype != DType.FLOAT32) {
+      throw l.error(n, "computes on the " + x.dtype + " tensor '" + x.name + "'; Kiln compiles " + n.opType() + " on float32");
+    }
+  }
+
+  // ---- binary and variadic --------------------------------------------------------------------
+
+  /** Pow, comparisons, And/Or, PRelu, and Max/Min of any number of inputs (folded pairwise). */
+  static void binary(GraphLowering l, Proto.Node n) throws ModelFormatException {
+    OpType type = BINARY.get(n.opType());
+    boolean variadic = type == OpType.MAXIMUM || type == OpType.MINIMUM;
+    List<Value> in = new ArrayList<>();
+    int count = variadic ? n.inputs().size() : 2;
+    for (int i = 0; i < count; i++) in.add(l.floatValue(l.input(n, i, "input " + i)));
+    if (in.stream().allMatch(Value::isConstant)) {
+      throw l.error(n, "has only constant inputs; Kiln does not fold " + n.opType());
+    }
+    String out = GraphLowering.output(n, 0);
+    if (in.size() == 1) {
+      l.define(n, out, in.get(0).renamed(out));
+      return;
+    }
+    DType dtype = isComparison(type) ? DType.BOOL : in.get(0).dtype;
+    Options options = type == OpType.POW || type == OpType.PRELU || isComparison(type) || variadic
+        || type == OpType.LOGICAL_AND || type == OpType.LOGICAL_OR ? new Options.None() : new Options.Elementwise(Activation.NONE);
+    Value acc = in.get(0);
+    for (int i = 1; i < in.size(); i++) {
+      boolean last = i == in.size() - 1;
+      acc = emit(l, n, type, options, dtype, last ? out : out + "/" + i, last, acc, in.get(i));
+    }
+    l.define(n, out, acc);
+  }
+
+  /** Div by a computed tensor: TFLite DIV (a constant divisor stays a MUL by its reciprocal). */
+  static void div(GraphLowering l, Proto.Node n) throws ModelFormatException {
+    Value b = l.input(n, 1, "second input");
+    if (b.isConstant() || l.input(n, 0, "first input").isConstant() && b.isConstant()) {
+      MathOps.binary(l, n);
+      return;
+    }
+    Value a = l.floatValue(l.input(n, 0, "first input"));
+    b = l.floatValue(b);
+    if (a.dtype != b.dtype || a.dtype != DType.FLOAT32 && a.dtype != DType.INT32) {
+      throw l.error(n, "divides " + a.dtype + " by " + b.dtype + "; Kiln compiles a run-time Div on float32 or int32");
+    }
+    String out = GraphLowering.output(n, 0);
+    l.define(n, out, emit(l, n, OpType.DIV, new Options.None(), a.dtype, out, true, a, b));
+  }
+
+  /** Where(cond, x, y): SELECT_V2 with three-way broadcasting. */
+  static void where(GraphLowering l, Proto.Node n) throws ModelFormatException {
+    Value c = l.input(n, 0, "condition");
+    Value x = l.floatValue(l.input(n, 1, "x"));
+    Value y = l.floatValue(l.input(n, 2, "y"));
+    if (c.isConstant() && x.isConstant() && y.isConstant()) throw l.error(n, "has only constant inputs; Kiln does not fold Where");
+    if (c.dtype != DType.BOOL) throw l.error(n, "has a " + c.dtype + " condition '" + c.name + "'; Where needs bool");
+    String out = GraphLowering.output(n, 0);
+    l.define(n, out, emit(l, n, OpType.SELECT_V2, new Options.None(), x.dtype, out, true, c, x, y));
+  }
+
+  /** Cast of a computed tensor: CAST (constants are folded by {@link ShapeOps#cast}). */
+  static void cast(GraphLowering l, Proto.Node n) throws ModelFormatException {
+    Value x = l.input(n, 0, "input");
+    DType type = TensorDecoder.dtype(l.attrs(n).int32("to", 0));
+    if (x.isConstant() || type == null || x.dtype == type) {
+      ShapeOps.cast(l, n);
+      return;
+    }
+    x = l.floatValue(x);
+    String out = GraphLowering.output(n, 0);
+    TensorRef t = l.newTensor(out, true, x.phys.shape(), type, Quantization.NONE);
+    l.op(OpType.CAST, new Options.None(), t, x.phys);
+    l.define(n, out, Value.permuted(out, t, x.perm, x.shape));
+  }
+
+  /** Clip: constant bounds as before ({@link MathOps#unary}); bounds computed at run time as MAXIMUM then MINIMUM. */
+  static void clip(GraphLowering l, Proto.Node n) throws ModelFormatException {
+    if (l.opset < 11 || MathOps.clipBounds(l, n, false) != null) {
+      MathOps.unary(l, n);
+      return;
+    }
+    Value x = l.floatValue(l.input(n, 0, "input"));
+    Value lo = l.optional(n, 1);
+    Value hi = l.optional(n, 2);
+    String out = GraphLowering.output(n, 0);
+    Value v = x;
+    if (lo != null) {
+      v = emit(l, n, OpType.MAXIMUM, new Options.None(), x.dtype, hi == null ? out : out + "/lower", hi == null, v, l.floatValue(lo));
+    }
+    if (hi != null) v = emit(l, n, OpType.MINIMUM, new Options.None(), x.dtype, out, true, v, l.floatValue(hi));
+    l.define(n, out, v);
+  }
+
+  /**
+   * {@code type(inputs...)} with numpy broadcasting, in NHWC when the result is 4-D and an input is
+   * NHWC, in the inputs' common layout when all computed inputs share one, else in logical order.
+   */
+  static Value emit(GraphLowering l, Proto.Node n, OpType type, Options options, DType dtype, String out, boolean onnxName,
+      Value... in) throws ModelFormatException {
+    int[] shape = new int[0];
+    for (Value v : in) {
+      int[] s = MathOps.broadcast(shape, v.shape);
+      if (s == null) {
+        throw l.error(n, "cannot broadcast the shapes of its inputs " + Arrays.stream(in).map(u -> "'" + u.name + "' "
+            + GraphLowering.shape(u.shape)).toList() + " (numpy rules: trailing dimensions equal or 1)");
+      }
+      shape = s;
+    }
+    int r = shape.length;
+    int[] q = null;
+    boolean anyNhwc = false;
+    for (Value v : in) anyNhwc |= GraphLowering.isNhwc(v);
+    if (r == 4 && anyNhwc) {
+      q = GraphLowering.NHWC;
+    } else {
+      int[] common = null;
+      boolean ok = true;
+      boolean first = true;
+      for (Value v : in) {
+        if (v.isConstant()) continue;
+        if (v.perm == null || !v.isPlainPermutation() || !Arrays.equals(v.shape, shape)) { ok = false; break; }
+        if (first) common = v.perm;
+        else if (!Arrays.equals(common, v.perm)) { ok = false; break; }
+        first = false;
+      }
+      if (ok && common != null) q = Value.inverse(common);
+    }
+    TensorRef[] refs = new TensorRef[in.length];
+    for (int i = 0; i < in.length; i++) refs[i] = l.layout(MathOps.expand(in[i], r), q);
+    int[] phys = q == null ? shape : Value.permute(shape, q);
+    TensorRef t = l.newTensor(out, onnxName, phys, dtype, Quantization.NONE);
+    l.op(type, options, t, refs);
+    return Value.permuted(out, t, q == null ? null : Value.inverse(q), shape);
+  }
+}
