@@ -207,6 +207,14 @@ public final class DeviceSession implements AutoCloseable {
   }
 
   /**
+   * Flash and RAM of the program this session runs, read from its ELF without a device call (no
+   * stack figure: {@link #memory()} asks the device); empty for a board flashed outside Kiln.
+   */
+  public java.util.Optional<dev.kiln.project.ProgramMemory> programMemory() {
+    return program == null ? java.util.Optional.empty() : java.util.Optional.of(build.memoryOf(program));
+  }
+
+  /**
    * Flash and RAM of the program this session runs, from its ELF, with the stack high-water the
    * device measured so far (run the model first to include its deepest call).
    */

@@ -44,13 +44,13 @@ public final class SessionView {
   }
 
   /**
-   * Flash and RAM of the program a host session runs (from its cached ELF: no device call, so the
-   * stack high-water is left to {@code session.memory()}); null for boards, whose ELF Kiln does not have.
+   * Flash and RAM of the program a session runs, host or emulated board (from its ELF: no device
+   * call, so the stack high-water is left to {@code session.memory()}); null for a board flashed
+   * outside Kiln, whose ELF Kiln does not have.
    */
   static dev.kiln.project.ProgramMemory memory(DeviceSession s) {
-    if (s.device().kind() != dev.kiln.api.Device.Kind.HOST) return null;
     try {
-      return s.build().deviceMemory();
+      return s.programMemory().orElse(null);
     } catch (RuntimeException e) {
       return null; // a display never fails over an optional part
     }
