@@ -364,6 +364,19 @@ public final class DeviceProgram {
     }
   }
 
+  /**
+   * Objects of {@code units} (keys of {@code files}, whose texts are also written under {@code root})
+   * from the default cache's objects, shared with device programs and pruned like them.
+   */
+  static List<Path> cachedObjects(String compiler, List<String> flags, List<String> includeDirs, List<String> units,
+                                  Map<String, String> files, Path root) throws IOException, InterruptedException {
+    Path objects = Files.createDirectories(defaultCache().resolve("objects"));
+    List<Path> out = compileAll(compiler, flags, includeDirs, units, files, root, objects,
+        Collections.synchronizedList(new ArrayList<>()));
+    prune(objects, KEEP_OBJECTS);
+    return out;
+  }
+
   /** Compiles each unit to an object in the cache (keyed by its text, its headers and the flags), two at a time. */
   private static List<Path> compileAll(String compiler, List<String> flags, List<String> includeDirs, List<String> units,
                                        Map<String, String> files, Path staging, Path objects,

@@ -45,64 +45,32 @@ public final class HostProgram {
     Path include = library.resolve("codegen/host/include");
     List<String> flags = new ArrayList<>(List.of("-O2"));
     flags.addAll(STRICT);
+    // the kernel library (kiln_*.c) is the same text for every model: its objects come from the
+    // device programs' object cache instead of being compiled again for each model
+    java.util.Map<String, String> files = new java.util.TreeMap<>();
+    List<String> kernels = new ArrayList<>();
+    List<Path> models = new ArrayList<>();
+    for (String dir : List.of("codegen/host/include", "codegen/host/src")) {
+      try (Stream<Path> s = Files.list(library.resolve(dir))) {
+        for (Path f : (Iterable<Path>) s.sorted()::iterator) {
+          String name = f.getFileName().toString();
+          if (!name.endsWith(".c") && !name.endsWith(".h")) continue;
+          files.put(dir + "/" + name, Files.readString(f));
+          if (name.endsWith(".c") && name.startsWith("kiln_")) kernels.add(dir + "/" + name);
+          else if (name.endsWith(".c")) models.add(f);
+        }
+      }
+    }
     List<String> cmd = new ArrayList<>(List.of(compiler()));
     cmd.addAll(flags);
     cmd.addAll(List.of("-I", include.toString()));
-    List<Path> sources;
-    try (Stream<Path> s = Files.list(library.resolve("codegen/host/src"))) {
-      sources = s.filter(p -> p.toString().endsWith(".c")).sorted().toList();
+    for (Path o : DeviceProgram.cachedObjects(compiler(), flags, List.of("codegen/host/include"), kernels, files, library)) {
+      cmd.add(o.toString());
     }
-    for (Path c : sources) {
-      // the kernel library is the same text for every model: compile it once per content, not per model
-      cmd.add(c.getFileName().toString().startsWith("kiln_") ? cachedObject(c, include, flags).toString() : c.toString());
-    }
+    for (Path m : models) cmd.add(m.toString());
     cmd.addAll(List.of(main.toString(), "-lm", "-o", exe.toString()));
     exec(cmd, work, 300);
     return new HostProgram(exe, cmd, inputFields.size(), outputFields.size());
-  }
-
-  /**
-   * The object of {@code source} from a cache shared by every build, keyed by the compiler, the
-   * flags, the source and the headers it includes from {@code include} (transitively).
-   */
-  private static Path cachedObject(Path source, Path include, List<String> flags) throws IOException, InterruptedException {
-    java.security.MessageDigest md;
-    try {
-      md = java.security.MessageDigest.getInstance("SHA-256");
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    md.update((compiler() + "\0" + String.join("\0", flags) + "\0").getBytes(StandardCharsets.UTF_8));
-    java.util.Deque<Path> todo = new java.util.ArrayDeque<>(List.of(source));
-    java.util.Set<Path> seen = new java.util.TreeSet<>();
-    java.util.regex.Pattern inc = java.util.regex.Pattern.compile("#\\s*include\\s*\"([^\"]+)\"");
-    while (!todo.isEmpty()) {
-      Path f = todo.pop();
-      if (!seen.add(f)) continue;
-      byte[] text = Files.readAllBytes(f);
-      md.update(f.getFileName().toString().getBytes(StandardCharsets.UTF_8));
-      md.update(text);
-      java.util.regex.Matcher m = inc.matcher(new String(text, StandardCharsets.UTF_8));
-      while (m.find()) {
-        Path h = include.resolve(m.group(1));
-        if (Files.isRegularFile(h)) todo.push(h);
-      }
-    }
-    String key = java.util.HexFormat.of().formatHex(md.digest()).substring(0, 32);
-    Path dir = Files.createDirectories(DeviceProgram.defaultCache().resolve("host-objects"));
-    Path object = dir.resolve(key + ".o");
-    if (Files.isRegularFile(object)) return object;
-    Path tmp = Files.createTempFile(dir, key, ".tmp.o");
-    List<String> cmd = new ArrayList<>(List.of(compiler()));
-    cmd.addAll(flags);
-    cmd.addAll(List.of("-I", include.toString(), "-c", source.toString(), "-o", tmp.toString()));
-    try {
-      exec(cmd, dir, 300);
-      Files.move(tmp, object, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
-    return object;
   }
 
   /** The C compiler: {@code $CC} if set, else gcc. */
