@@ -26,22 +26,11 @@ final class Pool16Emitter implements KernelEmitter {
   }
 
   @Override public void check(Op op) {
-    NnSupport.requireOneOutput(op);
+    PoolEmitter.checkWindowShapes(op);
     Options.Pool o = op.options(Options.Pool.class);
-    NnSupport.requireClampActivation(op, o.activation());
-    Tensor in = NnSupport.requireInput(op, 0, "input");
+    Tensor in = op.input(0);
     Tensor out = op.output();
-    NnSupport.requireRank(op, in, "the input", 4);
-    NnSupport.requireRank(op, out, "the output", 4);
-    NnSupport.requireNonEmpty(op, in, "the input");
-    NnSupport.requireNonEmpty(op, out, "the output");
-    if (out.dim(0) != in.dim(0) || out.dim(3) != in.dim(3)) {
-      throw unsupported(op, "the output " + NnSupport.shape(out) + " must keep the input's batch and channels " + NnSupport.shape(in));
-    }
-    Options.Padding pad = o.padding();
-    if (pad.top() < 0 || pad.left() < 0 || pad.top() >= o.filterH() || pad.left() >= o.filterW()) {
-      throw unsupported(op, "has padding " + pad + " that leaves windows without any input pixel");
-    }
+    PoolEmitter.checkPadding(op, o);
     DType want = type == OpType.L2_POOL_2D ? DType.FLOAT32 : DType.INT16;
     if (in.dtype() != want || out.dtype() != want) {
       throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; Kiln compiles " + (type == OpType.L2_POOL_2D

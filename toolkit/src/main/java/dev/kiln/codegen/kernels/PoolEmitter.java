@@ -27,6 +27,27 @@ final class PoolEmitter implements KernelEmitter {
   }
 
   @Override public void check(Op op) {
+    checkWindowShapes(op);
+    Options.Pool o = op.options(Options.Pool.class);
+    Tensor in = op.input(0);
+    Tensor out = op.output();
+    if (o.filterH() < 1 || o.filterW() < 1 || o.strideH() < 1 || o.strideW() < 1) {
+      throw unsupported(op, "filter and stride sizes must be >= 1");
+    }
+    checkPadding(op, o);
+    if (in.dtype() == DType.INT8 && out.dtype() == DType.INT8) {
+      NnSupport.perTensor(op, in, "the input");
+      NnSupport.perTensor(op, out, "the output");
+    } else if (!(in.dtype() == DType.FLOAT32 && out.dtype() == DType.FLOAT32)) {
+      throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; Kiln compiles int8 -> int8 and float32 -> float32");
+    }
+  }
+
+  /**
+   * What every pooling kernel needs of its op: one output, a clamp activation, 4-D non-empty NHWC
+   * tensors, and the output keeping the input's batch and channels.
+   */
+  static void checkWindowShapes(Op op) {
     NnSupport.requireOneOutput(op);
     Options.Pool o = op.options(Options.Pool.class);
     NnSupport.requireClampActivation(op, o.activation());
@@ -40,18 +61,13 @@ final class PoolEmitter implements KernelEmitter {
       throw unsupported(op, "the output " + NnSupport.shape(out) + " must keep the input's batch and channels "
           + NnSupport.shape(in));
     }
-    if (o.filterH() < 1 || o.filterW() < 1 || o.strideH() < 1 || o.strideW() < 1) {
-      throw unsupported(op, "filter and stride sizes must be >= 1");
-    }
+  }
+
+  /** Padding that leaves every window at least one input pixel (the kernels divide by the count). */
+  static void checkPadding(Op op, Options.Pool o) {
     Options.Padding pad = o.padding();
     if (pad.top() < 0 || pad.left() < 0 || pad.top() >= o.filterH() || pad.left() >= o.filterW()) {
       throw unsupported(op, "has padding " + pad + " that leaves windows without any input pixel");
-    }
-    if (in.dtype() == DType.INT8 && out.dtype() == DType.INT8) {
-      NnSupport.perTensor(op, in, "the input");
-      NnSupport.perTensor(op, out, "the output");
-    } else if (!(in.dtype() == DType.FLOAT32 && out.dtype() == DType.FLOAT32)) {
-      throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; Kiln compiles int8 -> int8 and float32 -> float32");
     }
   }
 
