@@ -404,6 +404,9 @@ public final class Movement {
     }
     int[] p = params.shape();
     int[] ix = indices.shape();
+    if (axis < 0 || axis >= p.length) {
+      throw new IllegalArgumentException("axis " + axis + " is outside the params' rank " + p.length + " (the params must have rank >= 1)");
+    }
     long batch = 1;
     for (int d = 0; d < batchDims; d++) {
       if (p[d] != ix[d]) throw new IllegalArgumentException("params and indices differ in batch dimension " + d);
@@ -423,7 +426,7 @@ public final class Movement {
     if (op.type() == OpType.EMBEDDING_LOOKUP ? op.output().elements() != Shape.elements(expected) : !Arrays.equals(expected, op.output().shape())) {
       throw new IllegalArgumentException("the output " + Shape.toString(op.output().shape()) + " is not the gathered shape " + Shape.toString(expected));
     }
-    return new Gather(batch, outer, p.length == 0 ? 0 : p[axis], coords, inner * params.dtype().byteSize());
+    return new Gather(batch, outer, p[axis], coords, inner * params.dtype().byteSize());
   }
 
   /** GATHER_ND: {@code count} index vectors of {@code depth} entries, each picking a slice of {@code sliceBytes}. */
