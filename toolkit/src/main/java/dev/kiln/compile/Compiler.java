@@ -57,8 +57,18 @@ public final class Compiler {
         kernels.check(op);
       } catch (UnsupportedOperationException | IllegalArgumentException | IllegalStateException e) {
         throw new CompileException("op #" + op.index() + " " + op.type() + " (" + describe(op) + ") cannot be compiled: " + e.getMessage());
+      } catch (IndexOutOfBoundsException e) {
+        // a kernel's checks read a dimension the (malformed) model's tensor does not have
+        throw new CompileException("op #" + op.index() + " " + op.type() + " (" + describe(op) + ") cannot be compiled: its tensors'"
+            + " ranks " + ranks(op) + " do not fit " + op.type() + " (" + e.getMessage() + ")");
       }
     }
+  }
+
+  private static String ranks(Op op) {
+    StringBuilder sb = new StringBuilder();
+    for (Tensor t : op.inputs()) if (t != null) sb.append(sb.length() == 0 ? "" : ", ").append(t.rank());
+    return sb.append(" -> ").append(op.output().rank()).toString();
   }
 
   private static String describe(Op op) {
