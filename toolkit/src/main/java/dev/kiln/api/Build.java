@@ -37,8 +37,9 @@ public final class Build {
   private final ModelWriter writer;
   private final DeviceModelWriter device;
   private final List<GeneratedFile> files;
+  private final double compileMillis;
 
-  private Build(Model model, Executor executor, CompiledModel compiled) {
+  private Build(Model model, Executor executor, CompiledModel compiled, long startNanos) {
     this.model = model;
     this.executor = executor;
     this.compiled = compiled;
@@ -48,11 +49,14 @@ public final class Build {
         : ExecutorConfig.aot(executor.interfaceApi(), executor.unpackedApi(), executor.moduleName()));
     // The standalone C interface needs nothing but its folder and libm; the others ship the device library.
     this.files = isStandalone() ? writer.files() : device.files();
+    this.compileMillis = (System.nanoTime() - startNanos) / 1e6;
   }
 
   static Build of(Model model, Executor executor) {
     try {
-      return new Build(model, executor, Compiler.compile(model.graph(), Kernels.support()));
+      long start = System.nanoTime();
+      CompiledModel compiled = Compiler.compile(model.graph(), Kernels.support());
+      return new Build(model, executor, compiled, start);
     } catch (CompileException e) {
       throw new KilnException(model.source() + ": " + e.getMessage(), e);
     } catch (UnsupportedOperationException | IllegalArgumentException | IllegalStateException e) {
@@ -177,6 +181,9 @@ public final class Build {
   public MemoryPlan memoryPlan() { return compiled.memoryPlan(); }
 
   public int arenaBytes() { return compiled.arenaBytes(); }
+
+  /** Milliseconds this build took: compile passes, memory plan and generating the C (not gcc: see the device program). */
+  public double compileMillis() { return compileMillis; }
 
   /** The generated sources by path under {@code codegen/host/}. */
   public Map<String, String> sources() {

@@ -168,6 +168,16 @@ public final class Device {
   /** QEMU boards: the -icount shift, else -1. */
   public int icountShift() { return icountShift; }
 
+  /** A short name for tables: {@code host}, {@code qemu:mps2-an386}, {@code serial:/dev/ttyACM0}, {@code tcp:host:port}. */
+  public String label() {
+    return switch (kind) {
+      case HOST -> "host";
+      case QEMU -> "qemu:" + address;
+      case SERIAL -> "serial:" + address;
+      case TCP -> "tcp:" + address + ":" + port;
+    };
+  }
+
   /** The platform folder the device program is built for. */
   public String platformName() {
     return switch (kind) {

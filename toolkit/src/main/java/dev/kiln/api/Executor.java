@@ -48,6 +48,30 @@ public final class Executor {
     return new Executor(kind, interfaceApi, unpackedApi, name);
   }
 
+  /**
+   * The executor named as {@link #label()} writes it: {@code graph}, {@code aot} (= {@code aot-packed}),
+   * {@code aot-c}, {@code aot-c-unpacked}, {@code aot-packed-unpacked}.
+   */
+  public static Executor parse(String label) {
+    Args.notNull(label, "label", "Executor.parse(label)", "graph, aot, aot-c, aot-c-unpacked, aot-packed or aot-packed-unpacked");
+    String l = label.trim().toLowerCase(Locale.ROOT);
+    return switch (l) {
+      case "graph" -> graph();
+      case "aot", "aot-packed" -> aot();
+      case "aot-c" -> aot().interfaceApi("c");
+      case "aot-c-unpacked" -> aot().interfaceApi("c").unpackedApi(true);
+      case "aot-unpacked", "aot-packed-unpacked" -> aot().unpackedApi(true);
+      default -> throw new KilnException("no executor named '" + label + "'; choose graph, aot-c-unpacked, aot-c, aot-packed "
+          + "or aot-packed-unpacked (aot alone is aot-packed)");
+    };
+  }
+
+  /** A short name for tables and files: {@code graph}, {@code aot-packed}, {@code aot-c-unpacked}...; {@link #parse} reads it back. */
+  public String label() {
+    if (kind == Kind.GRAPH) return "graph" + (moduleName.equals("default") ? "" : "@" + moduleName);
+    return "aot-" + interfaceApi + (unpackedApi ? "-unpacked" : "") + (moduleName.equals("default") ? "" : "@" + moduleName);
+  }
+
   public Kind kind() { return kind; }
 
   public String interfaceApi() { return interfaceApi; }

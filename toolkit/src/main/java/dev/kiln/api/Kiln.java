@@ -64,6 +64,28 @@ public final class Kiln {
     }
   }
 
+  /**
+   * Starts a comparison of {@code models} (from {@link #load}): choose executors, devices, inputs and
+   * references on the returned builder, then {@code run()}. By default each model is built for the
+   * graph executor and AoT (C interface, unpacked), run on {@code Device.host()} on the
+   * {@code sample*_in*.npy} beside its file and checked against the {@code sample*_out*.npy}.
+   */
+  public static Comparison.Builder compare(Model... models) { return Comparison.of(models); }
+
+  /** As {@link #compare(Model...)}, loading each model file first. */
+  public static Comparison.Builder compare(String... paths) {
+    Args.notNull(paths, "paths", "Kiln.compare(paths...)", "model files, e.g. \"models/digits_cnn_int8.tflite\"");
+    Model[] models = new Model[paths.length];
+    for (int i = 0; i < paths.length; i++) models[i] = load(paths[i]);
+    return Comparison.of(models);
+  }
+
+  /** Compares builds made already ({@code model.build(...)}), each as it is. */
+  public static Comparison.Builder compare(Build... builds) {
+    Args.notNull(builds, "builds", "Kiln.compare(builds...)", "builds such as model.build(Executor.graph())");
+    return Comparison.of().executors(builds);
+  }
+
   /** TFLite inputs are static: a given shape must be the model's own. */
   private static void checkStaticShapes(Path path, Graph g, Map<String, int[]> shapes) {
     for (Map.Entry<String, int[]> e : shapes.entrySet()) {
