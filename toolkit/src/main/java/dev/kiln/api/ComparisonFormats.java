@@ -25,7 +25,7 @@ final class ComparisonFormats {
   static final String BAR = "#4e79a7";
   private static final String BAD_ROW = "background: rgba(214, 39, 40, 0.18);";
   private static final String HEAD = "background: rgba(127, 127, 127, 0.16); font-weight: 600;";
-  private static final String CELL = "padding: 2px 8px; border-bottom: 1px solid rgba(127, 127, 127, 0.35); text-align: left; vertical-align: middle;";
+  private static final String CELL = "padding: 2px 8px; border-bottom: 1px solid rgba(127, 127, 127, 0.35); text-align: left; vertical-align: middle; white-space: nowrap;";
   private static final String NUM = " text-align: right; font-variant-numeric: tabular-nums;";
   private static final String FONT = "font-family: -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif; font-size: 13px;";
 
@@ -309,7 +309,7 @@ final class ComparisonFormats {
         sb.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"12\" fill=\"%s\"><title>%s</title></rect>",
             labelW, y + 2, Math.max(1, r.latencyMedianUs() * s), BAR, escape(label(r) + ": median " + us(r.latencyMedianUs()) + " us")));
         sb.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>",
-            labelW + r.latencyMinUs() * s, y + 8, labelW + r.latencyMaxUs() * s, y + 8, "#555555"));
+            labelW + r.latencyMinUs() * s, y + 8, labelW + r.latencyMaxUs() * s, y + 8, OTHER));
         sb.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\"%s>%s</text>", labelW + r.latencyMaxUs() * s + 4, y + 12, text,
             escape(us(r.latencyMedianUs()))));
         y += rowH;

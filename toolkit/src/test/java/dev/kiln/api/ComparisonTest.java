@@ -186,6 +186,24 @@ class ComparisonTest {
     assertFalse(html.contains("https://") || html.contains("src=") || html.contains("<link"), "nothing fetched");
   }
 
+  @Test void onAnEmulatedBoardARowCountsInstructionsExactlyBesideTheHostRow() {
+    Comparison c = Kiln.compare(seed).executors(Executor.aot().interfaceApi("c").unpackedApi(true))
+        .on(Device.host(), Device.qemu("mps2-an386")).runs(3).run();
+    assertTrue(c.allMatch(), c.toString());
+    Comparison.Row board = c.row("digits_cnn_int8", "aot-c-unpacked", "qemu:mps2-an386");
+    Comparison.Row host = c.row("digits_cnn_int8", "aot-c-unpacked", "host");
+    assertTrue(board.instructions() > 100_000 && board.instructions() < 5_000_000, board.toString());
+    assertNull(host.instructions());
+    assertEquals(host.arenaBytes(), board.arenaBytes(), "one build, one memory plan");
+    assertEquals(host.weightsBytes(), board.weightsBytes(), "the same weights in both programs");
+    assertTrue(board.flashBytes() < host.flashBytes(), "Thumb-2 firmware is smaller than the x86-64 host program: " + c);
+    // the same figure again: QEMU's -icount makes it exact
+    Comparison again = Kiln.compare(seed).executors(Executor.aot().interfaceApi("c").unpackedApi(true)).on(Device.qemu("mps2-an386"))
+        .runs(1).run();
+    assertEquals(board.instructions(), again.rows().get(0).instructions());
+    assertTrue(c.chartSvg().contains("qemu:mps2-an386"));
+  }
+
   @Test void namesAndMistakes() {
     for (String label : List.of("graph", "aot-packed", "aot-c", "aot-c-unpacked", "aot-packed-unpacked")) {
       assertEquals(label, Executor.parse(label).label());
