@@ -31,6 +31,9 @@ public final class Display {
   /** For the kernel: where {@link #display} publishes. */
   public static void install(Sink newSink) { sink = newSink; }
 
+  /** True inside a kernel, where {@link #display} publishes an output of its own (elsewhere it prints text). */
+  public static boolean isLive() { return sink != null; }
+
   /** Shows {@code value} (through its renderer) now; returns the id {@link #updateDisplay} takes. */
   public static String display(Object value) {
     String id = UUID.randomUUID().toString();

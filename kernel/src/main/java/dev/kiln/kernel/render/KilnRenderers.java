@@ -30,6 +30,7 @@ public final class KilnRenderers implements RendererProvider {
     registry.register(dev.kiln.api.Profile.class, ProfileView::render);
     registry.register(dev.kiln.project.ProgramMemory.class, ProgramMemoryView::render);
     registry.register(KilnException.class, ErrorView::render);
+    registry.register(dev.kiln.api.Comparison.class, ComparisonView::render);
     registry.register(JsonNode.class, Show::render);
     registry.register(Show.Rows.class, Show::render);
     registry.register(Table.class, Show::render);
