@@ -25,8 +25,10 @@ import org.zeromq.ZMQ;
 
 /**
  * Prints how fast the installed kernel is, as a notebook feels it: from starting the process to
- * the kernel_info reply, to the first Kiln result ({@code Kiln.load} of a model), and the round
- * trip of a warm cell; with {@code --notebooks DIR}, the time to execute each notebook there
+ * the kernel_info reply, to the first Kiln result ({@code Kiln.load} of a model), the round trip
+ * of a warm cell, and {@code Kiln.compare} of the seed scenario (the model on the graph executor and
+ * AoT C-interface unpacked, on the host device, its samples checked, 10 timed runs, table and chart
+ * rendered) the first time in the kernel and again; with {@code --notebooks DIR}, the time to execute each notebook there
  * (every code cell in order, in a fresh kernel started in the notebook's folder, as nbclient does).
  * Starts the kernel exactly as its kernel.json says, and talks to it over ZeroMQ like any Jupyter
  * client (signed messages). No assertions: figures only.
@@ -73,22 +75,31 @@ public final class KernelBench {
     System.out.println("kernelspec " + spec.toAbsolutePath());
     System.out.println("argv       " + String.join(" ", argvTemplate));
     System.out.println("model      " + model.toAbsolutePath().normalize());
-    System.out.printf(Locale.ROOT, "%-4s %12s %14s %14s %14s %14s%n", "run", "info_reply_s", "first_kiln_s",
-        "start+kiln_s", "warm_cell_ms", "warm_kiln_ms");
+    System.out.printf(Locale.ROOT, "%-4s %12s %14s %14s %14s %14s %12s %12s%n", "run", "info_reply_s", "first_kiln_s",
+        "start+kiln_s", "warm_cell_ms", "warm_kiln_ms", "compare_s", "compare2_s");
     double[] info = new double[runs];
     double[] first = new double[runs];
     double[] warm = new double[runs];
     double[] warmKiln = new double[runs];
+    double[] compare = new double[runs];
+    double[] compare2 = new double[runs];
     for (int r = 0; r < runs; r++) {
       double[] f = oneRun(spec, argvTemplate, model.toAbsolutePath().normalize(), cells);
       info[r] = f[0];
       first[r] = f[1];
       warm[r] = f[2];
       warmKiln[r] = f[3];
-      System.out.printf(Locale.ROOT, "%-4d %12.3f %14.3f %14.3f %14.1f %14.1f%n", r + 1, f[0], f[1], f[0] + f[1], f[2], f[3]);
+      compare[r] = f[4];
+      compare2[r] = f[5];
+      System.out.printf(Locale.ROOT, "%-4d %12.3f %14.3f %14.3f %14.1f %14.1f %12.3f %12.3f%n", r + 1, f[0], f[1], f[0] + f[1], f[2], f[3],
+          f[4], f[5]);
     }
-    System.out.printf(Locale.ROOT, "%-4s %12.3f %14.3f %14.3f %14.1f %14.1f%n", "med", median(info), median(first),
-        median(sum(info, first)), median(warm), median(warmKiln));
+    System.out.printf(Locale.ROOT, "%-4s %12.3f %14.3f %14.3f %14.1f %14.1f %12.3f %12.3f%n", "med", median(info), median(first),
+        median(sum(info, first)), median(warm), median(warmKiln), median(compare), median(compare2));
+    System.out.printf(Locale.ROOT, "start -> first Kiln.load result %.3f s; warm cell %.1f ms; Kiln.compare of the seed scenario %.3f s "
+        + "(first in the kernel; %.3f s again)%n", median(sum(info, first)), median(warm), median(compare), median(compare2));
+    System.out.println("compare_s: Kiln.compare(model).runs(10).run() as a cell (graph and aot-c-unpacked on Device.host(), the model's"
+        + " samples checked, table and chart rendered); device programs come from the content-keyed cache once built.");
     if (notebooks != null) notebooks(spec, argvTemplate, notebooks, runs);
   }
 
@@ -182,7 +193,10 @@ public final class KernelBench {
         o.get("control_port").getAsInt(), o.get("hb_port").getAsInt()};
   }
 
-  /** {seconds to kernel_info_reply, seconds from then to the first Kiln result, warm cell ms (median), warm Kiln.load ms}. */
+  /**
+   * {seconds to kernel_info_reply, seconds from then to the first Kiln result, warm cell ms (median), warm Kiln.load ms,
+   * seconds of the first Kiln.compare cell, seconds of a second one}.
+   */
   private static double[] oneRun(Path spec, List<String> template, Path model, int cells) throws Exception {
     Path dir = Files.createTempDirectory("kiln-bench");
     Path connection = dir.resolve("connection.json");
@@ -222,9 +236,16 @@ public final class KernelBench {
         long s = System.nanoTime();
         c.execute(loadCell, true);
         double warmKiln = (System.nanoTime() - s) / 1e6;
+        String compareCell = "Kiln.compare(model).runs(10).run()";
+        s = System.nanoTime();
+        c.execute(compareCell, true);
+        double compare = (System.nanoTime() - s) / 1e9;
+        s = System.nanoTime();
+        c.execute(compareCell, true);
+        double compare2 = (System.nanoTime() - s) / 1e9;
         String shutdown = c.sendControl("shutdown_request", json("restart", false));
         c.awaitControlReply(shutdown);
-        return new double[] {(tInfo - t0) / 1e9, (tFirst - tInfo) / 1e9, median(round), warmKiln};
+        return new double[] {(tInfo - t0) / 1e9, (tFirst - tInfo) / 1e9, median(round), warmKiln, compare, compare2};
       } finally {
         if (!kernel.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) kernel.destroyForcibly();
         deleteTree(dir);
