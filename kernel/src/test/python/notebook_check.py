@@ -167,17 +167,66 @@ def check_seed(nb):
         return out.strip().replace("\n", "; ")
     check(name + "graph and AoT outputs equal each other and the reference (the equal cell prints true)", equal)
 
+    def compare_rows(plain, want):
+        """The comparison table's rows as {(executor, device): cells}, from its text/plain form."""
+        rows = {}
+        for line in plain.splitlines():
+            f = line.split()
+            if f and f[0] == "digits_cnn_int8":
+                rows[(f[1], f[2])] = f
+        assert sorted(rows) == sorted(want), "rows %s, want %s:\n%s" % (sorted(rows), sorted(want), plain)
+        return rows
+
     def samples():
-        c = cell(nb, "Show.table(\"sample\", \"graph argmax\"")
-        plain = data(c, "text/plain")
-        rows = [r for r in plain.splitlines() if re.match(r"^\s*\d+\s*\|", r)]
-        assert len(rows) == 3, plain
-        for r in rows:
-            f = [x.strip() for x in r.split("|") if x.strip()]
-            assert f[1] == f[2] == f[3] and f[4] == "true", "sample row %s" % f
-        assert ">bit-exact<" in data(c, "text/html")
-        return "; ".join(r.strip() for r in rows)
-    check(name + "every sample: same argmax on both executors and the reference, bit-exact", samples)
+        c = cell(nb, "Kiln.compare(model).executors(graph, aot).on(Device.host())")
+        table = data(c, "text/html", "display_data")
+        assert 'class="kiln-compare"' in table and count(table, 'class="kiln-compare-ok"') == 2, table[:400]
+        assert "<svg" not in table, "the table's bars are HTML/CSS, not SVG"
+        assert count(table, 'class="kiln-bar"') == 4, "a latency and a flash bar per row"
+        chart = result(c)["data"]
+        assert "image/svg+xml" in chart and "image/png" in chart, "the chart is an output of its own: %s" % sorted(chart)
+        assert "digits_cnn_int8 · aot-c-unpacked · host" in text(chart["image/svg+xml"])
+        rows = compare_rows(text(chart["text/plain"]), [("graph", "host"), ("aot-c-unpacked", "host")])
+        for f in rows.values():
+            # model executor device match max|diff| steps top-1 median min max instructions arena flash code weights params compile
+            assert f[3:7] == ["yes", "0", "0", "100%"], "row %s" % f
+            assert 0 < float(f[8]) <= float(f[7]) <= float(f[9]), "latency min <= median <= max: %s" % f
+            assert f[11] == "640" and int(f[12]) > int(f[13]) > 0 and f[14] == "10000", "arena, flash, code, weights: %s" % f
+        assert "every row matches its reference" in text(chart["text/plain"])
+        return "; ".join(" ".join(f) for f in rows.values())
+    check(name + "Kiln.compare: every sample on both executors matches the reference, as a table with HTML bars and a chart output", samples)
+
+    def compare_value():
+        c = cell(nb, 'comparison.row("digits_cnn_int8", "aot-c-unpacked", "host")')
+        out = stdout(c)
+        assert "every row matches the reference: true" in out, out
+        assert "aot max |diff|: 0.0 (0 steps), top-1 agreement: 1.0" in out, out
+        assert "aot arena: 640 B, the build's own: 640 B" in out, out
+        assert text(result(c)["data"]["text/plain"]) == "true"
+        return out.strip().replace("\n", "; ")
+    check(name + "the comparison's figures are values: all match, max |diff| 0, arena equal to the build's", compare_value)
+
+    def saved():
+        c = cell(nb, "comparison.save(")
+        out = stdout(c)
+        for ext in ("html", "md", "csv", "json"):
+            m = re.search(r"saved (\S*seed-comparison\.%s) \((\d+) bytes\)" % ext, out)
+            assert m and int(m.group(2)) > 200, out
+        return out.strip().replace("\n", "; ")
+    check(name + "the comparison saved as .html, .md, .csv and .json", saved)
+
+    def on_devices():
+        c = cell(nb, 'on(Device.host(), Device.qemu("mps2-an386"))')
+        rows = compare_rows(text(result(c)["data"]["text/plain"]),
+                            [(e, d) for e in ("graph", "aot-c-unpacked") for d in ("host", "qemu:mps2-an386")])
+        for (e, d), f in rows.items():
+            assert f[3] == "yes" and f[4] == "0", "row %s" % f
+            if d == "host":
+                assert f[10] == "-", "the host counts time, not instructions: %s" % f
+            else:
+                assert 100000 < int(f[10]) < 5000000, "an exact instruction count on the board: %s" % f
+        return "; ".join("%s on %s: %s instructions" % (e, d, f[10]) for (e, d), f in rows.items())
+    check(name + "Kiln.compare on the host and the QEMU board: all match, instructions counted on the board", on_devices)
 
     def c_name():
         c = cell(nb, 'setInput("predict_images_0", image)')
