@@ -204,6 +204,26 @@ class ComparisonTest {
     assertTrue(c.chartSvg().contains("qemu:mps2-an386"));
   }
 
+  @Test void aRowThatCannotRunIsKeptWithItsErrorAndTheOthersStillRun() throws Exception {
+    int port;
+    try (var s = new java.net.ServerSocket(0)) {
+      port = s.getLocalPort(); // closed again: nothing listens there
+    }
+    Comparison c = Kiln.compare(seed).executors(Executor.aot()).on(Device.host(), Device.tcp("127.0.0.1", port)).runs(0).run();
+    Comparison.Row host = c.row("digits_cnn_int8", "aot-packed", "host");
+    Comparison.Row dead = c.row("digits_cnn_int8", "aot-packed", "tcp:127.0.0.1:" + port);
+    assertEquals(Boolean.TRUE, host.referenceMatch());
+    assertTrue(dead.error().startsWith("could not open a session with tcp 127.0.0.1:" + port), dead.error());
+    assertNull(dead.referenceMatch());
+    assertEquals(host.arenaBytes(), dead.arenaBytes(), "what the build knows is still there");
+    assertFalse(c.allMatch());
+    assertEquals(List.of(dead), c.mismatches());
+    assertTrue(c.toString().contains("error"), c.toString());
+    JsonNode json = new ObjectMapper().readTree(c.toJson());
+    assertEquals(dead.error(), json.get("rows").get(1).get("error").asText());
+    assertFalse(json.get("all_match").asBoolean());
+  }
+
   @Test void namesAndMistakes() {
     for (String label : List.of("graph", "aot-packed", "aot-c", "aot-c-unpacked", "aot-packed-unpacked")) {
       assertEquals(label, Executor.parse(label).label());
