@@ -23,8 +23,8 @@ final class ComparisonFormats {
   static final String PARAMS = "#59a14f";
   static final String OTHER = "#9c9c9c";
   static final String BAR = "#4e79a7";
-  private static final String BAD_ROW = "background: rgba(214, 39, 40, 0.18);";
-  private static final String HEAD = "background: rgba(127, 127, 127, 0.16); font-weight: 600;";
+  private static final String BAD_ROW = "background-color: rgba(214, 39, 40, 0.18);";
+  private static final String HEAD = "background-color: rgba(127, 127, 127, 0.16); font-weight: 600;";
   private static final String CELL = "padding: 2px 8px; border-bottom: 1px solid rgba(127, 127, 127, 0.35); text-align: left; vertical-align: middle; white-space: nowrap;";
   private static final String NUM = " text-align: right; font-variant-numeric: tabular-nums;";
   private static final String FONT = "font-family: -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif; font-size: 13px;";
@@ -172,7 +172,7 @@ final class ComparisonFormats {
     StringBuilder sb = new StringBuilder();
     sb.append("<div class=\"kiln-compare\" style=\"").append(FONT).append(" margin: 4px 0;\">");
     sb.append("<div style=\"margin: 2px 0 4px 0;\"><b>Kiln comparison</b>: ").append(escape(summary(c))).append("</div>");
-    sb.append("<table class=\"kiln-table kiln-compare-table\" style=\"border-collapse: collapse; margin: 4px 0 8px 0;\"><thead><tr>");
+    sb.append("<div style=\"overflow-x: auto;\"><table class=\"kiln-table kiln-compare-table\" style=\"border-collapse: collapse; margin: 4px 0 8px 0;\"><thead><tr>");
     for (int i = 0; i < HEADER.size(); i++) {
       sb.append("<th style=\"").append(CELL).append(' ').append(HEAD).append(numeric(i) ? NUM : "").append("\">")
           .append(escape(HEADER.get(i))).append("</th>");
@@ -194,8 +194,8 @@ final class ComparisonFormats {
       }
       sb.append("</tr>");
     }
-    sb.append("</tbody></table>");
-    sb.append("<div style=\"font-size: 12px; opacity: 0.8;\">latency: median with the min-max range, timed on the device; flash split: ")
+    sb.append("</tbody></table></div>");
+    sb.append("<div style=\"font-size: 12px;\">latency: median (bar) and on to the slowest run (line), timed on the device; flash split: ")
         .append(swatch(CODE)).append(" code ").append(swatch(WEIGHTS)).append(" weights ").append(swatch(PARAMS)).append(" operator parameters ")
         .append(swatch(OTHER)).append(" other read-only data and data. max |diff| in real units (int8 outputs dequantized); steps in quantization steps.</div>");
     List<String> notes = notes(c);
@@ -209,20 +209,28 @@ final class ComparisonFormats {
   }
 
   private static String swatch(String color) {
-    return "<span style=\"display: inline-block; width: 10px; height: 10px; background: " + color + "; vertical-align: middle;\"></span>";
+    return "<span style=\"display: inline-block; width: 10px; height: 10px; background-color: " + color + "; vertical-align: middle;\"></span>";
   }
 
+  /*
+   * The bars use only inline-block boxes with a width, a height and a background colour: what the
+   * notebook sanitizers keep (JupyterLab drops flex and grid layouts and positioning from untrusted HTML).
+   */
+  private static final String BOX_ROW = "white-space: nowrap; line-height: 0; font-size: 0;";
+
+  private static String box(double width, int height, String color) {
+    return String.format(Locale.ROOT, "<div style=\"display: inline-block; vertical-align: middle; width: %.1fpx; height: %dpx; "
+        + "background-color: %s;\"></div>", width, height, color);
+  }
+
+  /** Median as a solid bar, then a thin grey line on to the slowest run. */
   private static String latencyBar(Comparison.Row r, double max) {
     if (r.latencyMedianUs() == null || max <= 0) return "";
     double scale = 120 / max;
-    double lo = r.latencyMinUs() * scale;
-    double hi = r.latencyMaxUs() * scale;
-    double med = r.latencyMedianUs() * scale;
-    return String.format(Locale.ROOT, "<div class=\"kiln-bar\" title=\"%s\" style=\"position: relative; width: 124px; height: 12px;\">"
-        + "<div style=\"position: absolute; left: 0; top: 2px; height: 8px; width: %.1fpx; background: %s;\"></div>"
-        + "<div style=\"position: absolute; left: %.1fpx; top: 5px; height: 2px; width: %.1fpx; background: %s;\"></div>"
-        + "</div>", escape("median " + us(r.latencyMedianUs()) + " us (min " + us(r.latencyMinUs()) + ", max " + us(r.latencyMaxUs()) + ")"),
-        Math.max(1, med), BAR, lo, Math.max(1, hi - lo), OTHER);
+    double med = Math.max(1, r.latencyMedianUs() * scale);
+    double rest = Math.max(0, r.latencyMaxUs() * scale - med);
+    return "<div class=\"kiln-bar\" title=\"" + escape("median " + us(r.latencyMedianUs()) + " us (min " + us(r.latencyMinUs()) + ", max "
+        + us(r.latencyMaxUs()) + ")") + "\" style=\"" + BOX_ROW + "\">" + box(med, 10, BAR) + box(rest, 2, OTHER) + "</div>";
   }
 
   private static String flashBar(Comparison.Row r, long max) {
@@ -231,12 +239,10 @@ final class ComparisonFormats {
     long other = Math.max(0, r.flashBytes() - r.codeBytes() - r.weightsBytes() - r.paramsBytes());
     StringBuilder sb = new StringBuilder("<div class=\"kiln-bar\" title=\"").append(escape(String.format(Locale.ROOT,
         "flash %d B: code %d, weights %d, operator parameters %d, other %d", r.flashBytes(), r.codeBytes(), r.weightsBytes(), r.paramsBytes(), other)))
-        .append("\" style=\"display: flex; height: 10px; width: 124px;\">");
+        .append("\" style=\"").append(BOX_ROW).append("\">");
     long[] parts = {r.codeBytes(), r.weightsBytes(), r.paramsBytes(), other};
     String[] colors = {CODE, WEIGHTS, PARAMS, OTHER};
-    for (int i = 0; i < parts.length; i++) {
-      sb.append(String.format(Locale.ROOT, "<div style=\"width: %.1fpx; background: %s;\"></div>", parts[i] * scale, colors[i]));
-    }
+    for (int i = 0; i < parts.length; i++) sb.append(box(parts[i] * scale, 10, colors[i]));
     return sb.append("</div>").toString();
   }
 
