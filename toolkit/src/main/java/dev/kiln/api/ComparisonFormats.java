@@ -33,6 +33,14 @@ final class ComparisonFormats {
   static final List<String> HEADER = List.of("model", "executor", "device", "match", "max |diff|", "steps", "top-1", "median us", "min us",
       "max us", "instructions", "arena B", "flash B", "code B", "weights B", "params B", "compile ms");
 
+  /** The HTML table's header: latency and flash cells also hold their spread, split and bar. */
+  static final List<String> HTML_HEADER = List.of("model", "executor", "device", "match", "max |diff|", "steps", "top-1",
+      "latency us", "instructions", "arena B", "flash B", "compile ms");
+
+  private static String small(String text) {
+    return " <span style=\"font-size: 11px; opacity: 0.75;\">(" + escape(text) + ")</span>";
+  }
+
   /** Which columns of {@link #HEADER} are numbers (right-aligned). */
   private static boolean numeric(int column) { return column >= 4; }
 
@@ -173,11 +181,10 @@ final class ComparisonFormats {
     sb.append("<div class=\"kiln-compare\" style=\"").append(FONT).append(" margin: 4px 0;\">");
     sb.append("<div style=\"margin: 2px 0 4px 0;\"><b>Kiln comparison</b>: ").append(escape(summary(c))).append("</div>");
     sb.append("<div style=\"overflow-x: auto;\"><table class=\"kiln-table kiln-compare-table\" style=\"border-collapse: collapse; margin: 4px 0 8px 0;\"><thead><tr>");
-    for (int i = 0; i < HEADER.size(); i++) {
-      sb.append("<th style=\"").append(CELL).append(' ').append(HEAD).append(numeric(i) ? NUM : "").append("\">")
-          .append(escape(HEADER.get(i))).append("</th>");
-      if (i == 9) sb.append("<th style=\"").append(CELL).append(' ').append(HEAD).append("\">latency</th>");
-      if (i == 12) sb.append("<th style=\"").append(CELL).append(' ').append(HEAD).append("\">flash split</th>");
+    // compact for a notebook's width: min-max under the median, the flash split under the total, each with its bar
+    for (int i = 0; i < HTML_HEADER.size(); i++) {
+      sb.append("<th style=\"").append(CELL).append(' ').append(HEAD).append(i >= 4 ? NUM : "").append("\">")
+          .append(escape(HTML_HEADER.get(i))).append("</th>");
     }
     sb.append("</tr></thead><tbody>");
     for (Comparison.Row r : c.rows()) {
@@ -185,17 +192,23 @@ final class ComparisonFormats {
       sb.append("<tr class=\"").append(bad ? "kiln-compare-bad" : "kiln-compare-ok").append("\"")
           .append(bad ? " style=\"" + BAD_ROW + "\"" : "").append(">");
       List<String> cells = cells(r);
-      for (int i = 0; i < cells.size(); i++) {
+      for (int i = 0; i < 7; i++) {
         sb.append("<td style=\"").append(CELL).append(numeric(i) ? NUM : "").append("\"");
         if (i == 3 && (r.mismatch() != null || r.error() != null)) sb.append(" title=\"").append(escape(r.error() != null ? r.error() : r.mismatch())).append("\"");
         sb.append(">").append(i == 3 && bad ? "<b>" + escape(cells.get(i)) + "</b>" : escape(cells.get(i))).append("</td>");
-        if (i == 9) sb.append("<td style=\"").append(CELL).append(" min-width: 130px;\">").append(latencyBar(r, maxLatency)).append("</td>");
-        if (i == 12) sb.append("<td style=\"").append(CELL).append(" min-width: 130px;\">").append(flashBar(r, maxFlash)).append("</td>");
       }
+      sb.append("<td style=\"").append(CELL).append(NUM).append(" min-width: 124px;\">").append(escape(cells.get(7)))
+          .append(r.latencyMinUs() == null ? "" : small(cells.get(8) + "\u2013" + cells.get(9))).append(latencyBar(r, maxLatency)).append("</td>");
+      for (int i = 10; i <= 11; i++) sb.append("<td style=\"").append(CELL).append(NUM).append("\">").append(escape(cells.get(i))).append("</td>");
+      sb.append("<td style=\"").append(CELL).append(NUM).append(" min-width: 124px;\">").append(escape(cells.get(12)))
+          .append(r.flashBytes() == null ? "" : "<div style=\"font-size: 11px; opacity: 0.75;\">" + escape(cells.get(13) + " / " + cells.get(14)
+              + " / " + cells.get(15)) + "</div>").append(flashBar(r, maxFlash))
+          .append("</td>");
+      sb.append("<td style=\"").append(CELL).append(NUM).append("\">").append(escape(cells.get(16))).append("</td>");
       sb.append("</tr>");
     }
     sb.append("</tbody></table></div>");
-    sb.append("<div style=\"font-size: 12px;\">latency: median (bar) and on to the slowest run (line), timed on the device; flash split: ")
+    sb.append("<div style=\"font-size: 12px;\">latency: median timed on the device (bar), on to the slowest run (line), (min\u2013max) beside it; flash of the device program, split (code / weights / operator parameters) under it: ")
         .append(swatch(CODE)).append(" code ").append(swatch(WEIGHTS)).append(" weights ").append(swatch(PARAMS)).append(" operator parameters ")
         .append(swatch(OTHER)).append(" other read-only data and data. max |diff| in real units (int8 outputs dequantized); steps in quantization steps.</div>");
     List<String> notes = notes(c);
@@ -216,7 +229,7 @@ final class ComparisonFormats {
    * The bars use only inline-block boxes with a width, a height and a background colour: what the
    * notebook sanitizers keep (JupyterLab drops flex and grid layouts and positioning from untrusted HTML).
    */
-  private static final String BOX_ROW = "white-space: nowrap; line-height: 0; font-size: 0;";
+  private static final String BOX_ROW = "white-space: nowrap; line-height: 0; font-size: 0; text-align: left; margin-top: 2px;";
 
   private static String box(double width, int height, String color) {
     return String.format(Locale.ROOT, "<div style=\"display: inline-block; vertical-align: middle; width: %.1fpx; height: %dpx; "
