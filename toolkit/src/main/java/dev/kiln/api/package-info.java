@@ -1,2 +1,2 @@
-/** The fluent entry points a notebook or the command line uses: Kiln.load, Model.build, Build.export. */
+/** The fluent entry points a notebook or the command line uses: Kiln.load, Model.build, Build.export, Kiln.compare. */
 package dev.kiln.api;
