@@ -44,14 +44,27 @@ final class ComparisonRunner {
           buildError = e.getMessage();
         }
         for (Device d : b.devices()) {
+          stopIfInterrupted(measured.size());
           measured.add(build == null ? failed(m, setsOf.get(m), ex, d, null, "build failed: " + buildError)
               : measure(m, setsOf.get(m), build, d, b.runs()));
         }
       }
     }
+    stopIfInterrupted(measured.size());
     List<Comparison.Row> rows = new ArrayList<>();
     for (Measured x : measured) rows.add(check(x, measured, b));
     return new Comparison(rows, b.runs(), b.tolerance().toString(), Instant.now());
+  }
+
+  /**
+   * An interrupted thread (a notebook's interrupt closes the cell's sessions, so the row running
+   * fails) runs no further rows: the comparison stops, saying how far it got.
+   */
+  private static void stopIfInterrupted(int done) {
+    if (Thread.currentThread().isInterrupted()) {
+      throw new KilnException("Kiln.compare(...).run() was interrupted after " + done + " row" + (done == 1 ? "" : "s")
+          + "; run it again for the whole comparison");
+    }
   }
 
   private static List<InputSet> inputSets(Comparison.Builder b, Model m) {

@@ -224,6 +224,16 @@ class ComparisonTest {
     assertFalse(json.get("all_match").asBoolean());
   }
 
+  @Test void anInterruptedThreadRunsNoFurtherRows() {
+    Thread.currentThread().interrupt();
+    try {
+      KilnException e = assertThrows(KilnException.class, () -> Kiln.compare(seed).runs(0).run());
+      assertEquals("Kiln.compare(...).run() was interrupted after 0 rows; run it again for the whole comparison", e.getMessage());
+    } finally {
+      Thread.interrupted();
+    }
+  }
+
   @Test void namesAndMistakes() {
     for (String label : List.of("graph", "aot-packed", "aot-c", "aot-c-unpacked", "aot-packed-unpacked")) {
       assertEquals(label, Executor.parse(label).label());
