@@ -20,10 +20,12 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "compare", mixinStandardHelpOptions = true,
-    description = {"Runs every MODEL on every --executor and --device with the sample<s>_in<i>.npy beside it, checks the outputs",
-        "against the sample<s>_out<j>.npy (or against another run, --against), and prints one row per model x executor x",
-        "device: match, max |diff| (real units and quantization steps), top-1 agreement, device latency (median, min, max),",
-        "instructions (QEMU boards), arena, flash split and compile time. -o writes the same as .html, .md, .csv or .json.",
+    description = {"Runs every MODEL on every --executor and --device with the sample<s>_in<i>.npy",
+        "beside it, checks the outputs against the sample<s>_out<j>.npy (or against",
+        "another run, --against), and prints one row per model x executor x device:",
+        "match, max |diff| (real units and quantization steps), top-1 agreement, device",
+        "latency (median, min, max), instructions (QEMU boards), arena, flash split and",
+        "compile time. -o writes the same as .html, .md, .csv or .json.",
         "Exit status 1 when a row failed or differs from its reference."})
 final class CompareCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
