@@ -147,10 +147,9 @@ public final class RpcClient implements Closeable {
     List<Value> values = new ArrayList<>(args.length);
     for (int i = 0; i < args.length; i++) values.add(toValue(f.name(), i, args[i]));
     PacketWriter w = new PacketWriter(64).i32(RpcCode.CALL_FUNC).u64(f.handle()).args(values);
-    byte[] packet = w.finish();
-    String call = "CallFunc(" + f.name() + ")";
-    checkFits(call, packet);
-    Reply r = exchange(call, packet);
+    String call = f.callName;
+    checkFits(call, w.size());
+    Reply r = exchange(call, w.sealFor(0), w.size(), w.sealFor(0), 0, 0);
     if (r.code() != RpcCode.RETURN) throw unexpected(call, r);
     return fromCallResult(call, r.values());
   }
@@ -266,11 +265,12 @@ public final class RpcClient implements Closeable {
   void copyToRemote(TensorRecord t, byte[] data) throws IOException {
     long block = copyBlock(t.ndim());
     String call = "CopyToRemote(" + data.length + " bytes to 0x" + Long.toHexString(t.data()) + ")";
+    PacketWriter w = new PacketWriter(52 + 8 * t.ndim());
     for (long off = 0; off < data.length || (off == 0 && data.length == 0); off += block) {
       int n = (int) Math.min(block, data.length - off);
-      PacketWriter w = new PacketWriter(52 + 8 * t.ndim() + n).i32(RpcCode.COPY_TO_REMOTE)
-          .tensor(t.withByteOffset(t.byteOffset() + off)).u64(n).bytes(data, (int) off, n);
-      Reply r = exchange(call, w.finish());
+      // the packet's head, then the data framed from where it lies (no copy into the packet)
+      w.reset().i32(RpcCode.COPY_TO_REMOTE).tensor(t.withByteOffset(t.byteOffset() + off)).u64(n);
+      Reply r = exchange(call, w.sealFor(n), w.size(), data, (int) off, n);
       if (r.code() != RpcCode.RETURN) throw unexpected(call, r);
       if (r.values().size() != 1 || r.values().get(0).code() != TypeCode.NULLPTR) {
         throw new LinkCorruptedException(call + ": reply " + r.values() + " is not the copy's [null]" + strayHint());
@@ -291,11 +291,11 @@ public final class RpcClient implements Closeable {
           .tensor(t.withByteOffset(t.byteOffset() + off)).u64(n);
       Reply r = exchange(call, w.finish());
       if (r.code() != RpcCode.COPY_ACK) throw unexpected(call, r);
-      if (r.copyData().length != n) {
+      if (r.copyLength() != n) {
         throw new LinkCorruptedException(call + ": asked for " + n + " bytes at offset " + off + ", got "
-            + r.copyData().length + strayHint());
+            + r.copyLength() + strayHint());
       }
-      System.arraycopy(r.copyData(), 0, out, (int) off, n);
+      System.arraycopy(r.buffer(), r.copyOffset(), out, (int) off, n);
     }
     return out;
   }
@@ -351,11 +351,13 @@ public final class RpcClient implements Closeable {
     return r.values().get(0);
   }
 
-  private void checkFits(String call, byte[] packet) throws IOException {
-    if (packet.length <= SMALL_PACKET) return;
+  private void checkFits(String call, byte[] packet) throws IOException { checkFits(call, packet.length); }
+
+  private void checkFits(String call, int packetBytes) throws IOException {
+    if (packetBytes <= SMALL_PACKET) return;
     long max = maxTransfer();
-    if (packet.length > max + 8) {
-      throw new IllegalArgumentException(call + ": the request is a " + packet.length
+    if (packetBytes > max + 8) {
+      throw new IllegalArgumentException(call + ": the request is a " + packetBytes
           + "-byte RPC packet; the device takes at most " + (max + 8) + " (GetCRTMaxPacketSize " + max + " + 8)");
     }
   }
@@ -378,6 +380,11 @@ public final class RpcClient implements Closeable {
 
   /** Sends one packet and waits for its reply; a link failure closes this client. */
   Reply exchange(String call, byte[] packet) throws IOException {
+    return exchange(call, packet, packet.length, packet, 0, 0);
+  }
+
+  /** As {@link #exchange(String, byte[])} for a packet of {@code head[0, headLen)} then {@code data[off, +len)}. */
+  private Reply exchange(String call, byte[] head, int headLen, byte[] data, int off, int len) throws IOException {
     if (closed) {
       throw new LinkClosedException(call + ": this client is closed" + (failure == null ? "" : " after: " + failure.getMessage()),
           failure);
@@ -387,8 +394,9 @@ public final class RpcClient implements Closeable {
       if (stray != null) {
         throw new LinkCorruptedException(call + ": before it was sent, " + stray + " arrived" + hint(lastCall));
       }
-      session.send(packet);
-      Reply reply = Reply.parse(call, session.receive(call, options.replyTimeout()));
+      session.send(head, 0, headLen, data, off, len);
+      int n = session.receivePacket(call, options.replyTimeout());
+      Reply reply = Reply.parse(call, session.packetBuffer(), 3, n);
       priorCall = lastCall;
       lastCall = call;
       return reply;
