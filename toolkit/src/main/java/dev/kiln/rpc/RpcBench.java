@@ -24,7 +24,7 @@ import java.util.Random;
  */
 public final class RpcBench {
   private static final int COPY_BYTES = 1 << 20;
-  private static final int ROUNDS = 15;
+  private static final int ROUNDS = 21;
 
   private RpcBench() {}
 
@@ -43,8 +43,8 @@ public final class RpcBench {
           "bench/pipe_pingpong.c, same pipes");
       bench(program, raw, packet, calls, out);
     }
-    out.println("ratios: Kiln / raw (throughput: >= 0.8 is the goal; round trip: <= 1.2); medians of "
-        + ROUNDS + " interleaved rounds, [min..max] of the per-round figures");
+    out.println("ratio: Kiln / raw, the median of the " + ROUNDS + " per-round ratios (each round runs Kiln and then the raw"
+        + " pipe, so both see the same load; goal: throughput >= 0.8, round trip <= 1.2); [min..max]: per-round figures");
   }
 
   static void bench(Path program, Path raw, int packet, int calls, PrintStream out) throws IOException {
@@ -69,6 +69,7 @@ public final class RpcBench {
       int batch = Math.max(1, calls / ROUNDS);
       long[] call = new long[batch * ROUNDS];
       long[] rawTrip = new long[batch * ROUNDS];
+      double[] roundRatios = new double[ROUNDS];
       for (int r = 0, k = 0; r < ROUNDS; r++) {
         for (int i = 0; i < batch; i++, k++) {
           long t0 = System.nanoTime();
@@ -78,11 +79,13 @@ public final class RpcBench {
           rawTrip[k] = System.nanoTime() - t1;
           call[k] = t1 - t0;
         }
+        roundRatios[r] = (double) median(Arrays.copyOfRange(call, k - batch, k))
+            / median(Arrays.copyOfRange(rawTrip, k - batch, k));
       }
       out.printf(Locale.ROOT, "  empty call round trip: median %.1f us [p10 %.1f..p90 %.1f] | raw %d->%d bytes: median %.1f us"
-          + " [p10 %.1f..p90 %.1f] | ratio %.2f%n", median(call) / 1e3, pct(call, 0.1) / 1e3, pct(call, 0.9) / 1e3,
-          sizes[0], sizes[1], median(rawTrip) / 1e3, pct(rawTrip, 0.1) / 1e3, pct(rawTrip, 0.9) / 1e3,
-          (double) median(call) / median(rawTrip));
+          + " [p10 %.1f..p90 %.1f] | ratio %.2f (per round %.2f..%.2f)%n", median(call) / 1e3, pct(call, 0.1) / 1e3,
+          pct(call, 0.9) / 1e3, sizes[0], sizes[1], median(rawTrip) / 1e3, pct(rawTrip, 0.1) / 1e3, pct(rawTrip, 0.9) / 1e3,
+          median(roundRatios), min(roundRatios), max(roundRatios));
       byte[] data = new byte[COPY_BYTES];
       new Random(1).nextBytes(data);
       int messages = (COPY_BYTES + packet - 1) / packet;
@@ -120,9 +123,12 @@ public final class RpcBench {
       long block) {
     double k = mbps(COPY_BYTES, median(kiln));
     double r = mbps(rawBytes, median(raw));
+    double[] roundRatios = new double[kiln.length];
+    for (int i = 0; i < kiln.length; i++) roundRatios[i] = mbps(COPY_BYTES, kiln[i]) / mbps(rawBytes, raw[i]);
     out.printf(Locale.ROOT, "  %s 1 MiB in %d-byte blocks: median %.1f MB/s [%.1f..%.1f] | raw %d-byte messages:"
-        + " median %.1f MB/s [%.1f..%.1f] | ratio %.2f%n", what, block, k, mbps(COPY_BYTES, max(kiln)),
-        mbps(COPY_BYTES, min(kiln)), packet, r, mbps(rawBytes, max(raw)), mbps(rawBytes, min(raw)), k / r);
+        + " median %.1f MB/s [%.1f..%.1f] | ratio %.2f (per round %.2f..%.2f)%n", what, block, k,
+        mbps(COPY_BYTES, max(kiln)), mbps(COPY_BYTES, min(kiln)), packet, r, mbps(rawBytes, max(raw)),
+        mbps(rawBytes, min(raw)), median(roundRatios), min(roundRatios), max(roundRatios));
   }
 
   /** Bytes on the wire one way and back for one empty call: the raw round trip moves the same. */
@@ -177,6 +183,16 @@ public final class RpcBench {
   }
 
   private static long min(long[] v) { return Arrays.stream(v).min().orElse(0); }
+
+  private static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    return s[s.length / 2];
+  }
+
+  private static double min(double[] v) { return Arrays.stream(v).min().orElse(Double.NaN); }
+
+  private static double max(double[] v) { return Arrays.stream(v).max().orElse(Double.NaN); }
 
   private static long max(long[] v) { return Arrays.stream(v).max().orElse(0); }
 

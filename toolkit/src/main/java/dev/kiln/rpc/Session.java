@@ -32,6 +32,7 @@ public final class Session implements Closeable {
   static final String ABORT_PREFIX = "kiln abort ";
   static final int TYPE_INIT = 0x00, TYPE_REPLY = 0x01, TYPE_TERMINATE = 0x02, TYPE_LOG = 0x03, TYPE_NORMAL = 0x10;
   private static final int LOG_HISTORY = 20;
+  private static final int SMALL_READ = 8192;
 
   private final Transport transport;
   private final RpcOptions options;
@@ -42,6 +43,15 @@ public final class Session implements Closeable {
   private int readPos;
   private int readLimit;
   private final byte[] header = new byte[3];
+  private final Framer.Sink toTransport;
+  /** A frame made by {@link #prepare} and not sent yet: prepared[0, preparedSize), or preparedSize < 0. */
+  private byte[] prepared = new byte[256];
+  private int preparedSize = -1;
+  private final Framer.Sink toPrepared = (b, off, len) -> {
+    if (preparedSize + len > prepared.length) prepared = java.util.Arrays.copyOf(prepared, Math.max(2 * prepared.length, preparedSize + len));
+    System.arraycopy(b, off, prepared, preparedSize, len);
+    preparedSize += len;
+  };
   private final ArrayDeque<String> recentLogs = new ArrayDeque<>();
   private final List<String> callLogs = new ArrayList<>();
   private int nonce;
@@ -50,6 +60,7 @@ public final class Session implements Closeable {
 
   private Session(Transport transport, RpcOptions options) {
     this.transport = transport;
+    this.toTransport = transport::write;
     this.options = options;
     this.unframer = new Unframer(options.maxFrameBytes());
     int n = options.initialNonce();
@@ -145,7 +156,7 @@ public final class Session implements Closeable {
     transport.timeout().readTimeout(Duration.ofNanos(Math.max(1_000_000, waitNanos)));
     int n;
     try {
-      n = transport.read(readBuffer, 0, readBuffer.length);
+      n = transport.read(readBuffer, 0, readSize());
     } catch (LinkTimeoutException e) {
       if (!established) {
         try {
@@ -160,6 +171,17 @@ public final class Session implements Closeable {
     readPos = 0;
     readLimit = n;
     return true;
+  }
+
+  /**
+   * How much to ask the transport for: the whole buffer while a big payload is coming, else
+   * {@value #SMALL_READ} bytes. A JDK stream reads up to 8 KiB through a buffer on the stack but
+   * allocates (malloc and free) a native buffer of the asked size for anything bigger, on every
+   * call: small replies should not pay for that.
+   */
+  private int readSize() {
+    long pending = unframer.payloadPending();
+    return pending > SMALL_READ ? readBuffer.length : SMALL_READ;
   }
 
   /**
@@ -184,7 +206,7 @@ public final class Session implements Closeable {
     header[0] = (byte) sid;
     header[1] = (byte) (sid >>> 8);
     header[2] = (byte) type;
-    framer.start(3 + aLen + bLen, transport::write);
+    framer.start(3 + aLen + bLen, toTransport);
     framer.payload(header, 0, 3);
     framer.payload(a, aOff, aLen);
     framer.payload(b, bOff, bLen);
@@ -201,6 +223,34 @@ public final class Session implements Closeable {
   void send(byte[] head, int headOff, int headLen, byte[] data, int off, int len) throws IOException {
     if (!established) throw new IllegalStateException("session is not established");
     sendMessage(TYPE_NORMAL, sessionId, head, headOff, headLen, data, off, len);
+    transport.flush();
+  }
+
+  /**
+   * Frames a kNormal message now, into a buffer of this session, for {@link #sendPrepared()} to
+   * write later: a chunked copy frames its next packet while the device still handles the last one,
+   * so on two cores the host's framing and CRC cost no time. One message is prepared at a time.
+   */
+  void prepare(byte[] head, int headOff, int headLen, byte[] data, int off, int len) throws IOException {
+    if (!established) throw new IllegalStateException("session is not established");
+    header[0] = (byte) sessionId;
+    header[1] = (byte) (sessionId >>> 8);
+    header[2] = (byte) TYPE_NORMAL;
+    preparedSize = 0;
+    framer.start(3 + headLen + len, toPrepared);
+    framer.payload(header, 0, 3);
+    framer.payload(head, headOff, headLen);
+    framer.payload(data, off, len);
+    framer.finish();
+  }
+
+  /** Writes the message {@link #prepare} framed, and flushes. */
+  void sendPrepared() throws IOException {
+    if (!established) throw new IllegalStateException("session is not established");
+    if (preparedSize < 0) throw new IllegalStateException("no message was prepared");
+    int n = preparedSize;
+    preparedSize = -1;
+    transport.write(prepared, 0, n);
     transport.flush();
   }
 
@@ -294,7 +344,7 @@ public final class Session implements Closeable {
       }
       try {
         transport.timeout().readTimeout(Duration.ofNanos(Math.max(1_000_000, limit - now)));
-        readLimit = transport.read(readBuffer, 0, readBuffer.length);
+        readLimit = transport.read(readBuffer, 0, readSize());
         readPos = 0;
       } catch (LinkTimeoutException e) {
         transport.close();

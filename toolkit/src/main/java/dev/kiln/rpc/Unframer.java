@@ -76,6 +76,9 @@ public final class Unframer {
 
   public boolean frameReady() { return ready; }
 
+  /** Payload bytes the frame being received still needs (0 outside a payload). */
+  public long payloadPending() { return state == PAYLOAD ? length - got : 0; }
+
   public byte[] frameBuffer() { return payload; }
 
   public int frameLength() { return (int) length; }
