@@ -78,6 +78,7 @@ public final class Framer {
 
   /** Appends payload bytes; more than the length given to {@link #start} is an error. */
   public void payload(byte[] src, int off, int len) throws IOException {
+    if (sink == null) throw new IllegalStateException("no frame started: call start first");
     if (len > remaining) {
       throw new IllegalStateException("payload exceeds the frame: " + len + " more bytes, " + remaining + " declared");
     }
@@ -118,6 +119,7 @@ public final class Framer {
 
   /** Appends the CRC and writes what is left of the frame (not flushed). */
   public void finish() throws IOException {
+    if (sink == null) throw new IllegalStateException("no frame started: call start first");
     if (remaining != 0) {
       throw new IllegalStateException("frame incomplete: " + remaining + " of its declared payload bytes missing");
     }
