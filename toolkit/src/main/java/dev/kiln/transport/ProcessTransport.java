@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -75,20 +76,49 @@ public final class ProcessTransport implements Transport, Watchdog.Watched {
    * available (an fstat and an ioctl) after every read that returns fewer bytes than requested,
    * which is every read of a link (two extra system calls per reply). On Linux the pipe's read end
    * is opened again through /proc/PID/fd/1 (proc(5): opening a pipe's entry opens the pipe) and
-   * read with one read(2) per call; elsewhere, or if that fails, the process's own stream is used.
+   * read with one read(2) per call. Used only when that is provably the same pipe: the child's fd 1
+   * named the same pipe before and after the open, and this JVM holds it twice (its own read end
+   * and the new one); a wrapper that moves its fd 1 around (strace does) fails that. Otherwise, and
+   * off Linux, the process's own stream is used.
    */
   private static InputStream directStdout(Process process) {
-    java.io.File fd = new java.io.File("/proc/" + process.pid() + "/fd/1");
+    Path fd = Path.of("/proc/" + process.pid() + "/fd/1");
+    InputStream direct = null;
     try {
-      if (fd.exists()) {
-        InputStream direct = new java.io.FileInputStream(fd);
+      if (!Files.exists(fd)) return process.getInputStream();
+      Path before = Files.readSymbolicLink(fd);
+      if (!before.toString().startsWith("pipe:")) return process.getInputStream();
+      direct = new java.io.FileInputStream(fd.toFile());
+      if (before.equals(Files.readSymbolicLink(fd)) && heldTwice(before)) {
         process.getInputStream().close(); // one reader: ours
         return direct;
       }
     } catch (IOException | SecurityException e) {
       // not Linux, or the program is gone already: its stream says so on the first read
     }
+    if (direct != null) {
+      try {
+        direct.close();
+      } catch (IOException e) {
+        // never used
+      }
+    }
     return process.getInputStream();
+  }
+
+  /** Whether at least two of this process's descriptors name {@code pipe} ("pipe:[inode]"). */
+  private static boolean heldTwice(Path pipe) throws IOException {
+    int held = 0;
+    try (var fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+      for (Path d : fds) {
+        try {
+          if (pipe.equals(Files.readSymbolicLink(d)) && ++held == 2) return true;
+        } catch (IOException e) {
+          // closed while listing
+        }
+      }
+    }
+    return false;
   }
 
   /** The device program's process id. */
