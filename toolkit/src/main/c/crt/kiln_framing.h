@@ -30,7 +30,8 @@ typedef struct {
   int in_frame;
   int failed;         /* a write failed in this frame: the rest of it is discarded */
   uint32_t remaining; /* payload bytes still expected in the open frame */
-  uint16_t crc;
+  uint16_t crc;       /* CRC of the frame's bytes before out[crc_from] */
+  size_t crc_from;    /* out[crc_from, out_len) still to be folded into crc */
   size_t out_len;
   uint8_t out[KILN_WRITE_CHUNK_BYTES];
 } kiln_framer;

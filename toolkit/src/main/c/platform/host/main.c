@@ -24,6 +24,12 @@
 #include "kiln_syslib.h"
 
 #define HOST_OUT_BYTES 65536
+/* Pieces at least this big go straight to the pipe: the framer hands over a big frame in
+ * KILN_WRITE_CHUNK_BYTES pieces (16 KiB here, platform.properties), so its start is on its way, and
+ * the host decoding it, while the rest is still being encoded. */
+#define HOST_DIRECT_BYTES 4096u
+/* Bytes read from the pipe at once: a 64 KiB frame in one or two reads. */
+#define HOST_IN_BYTES 65536
 /* Stack below main painted for kiln.runtime.StackHighWater (more than any call path needs). */
 #define HOST_STACK_PAINT_BYTES (256u * 1024u)
 
@@ -32,6 +38,7 @@ typedef struct {
   int out_fd;
   size_t out_len;
   uint8_t out[HOST_OUT_BYTES];
+  uint8_t in[HOST_IN_BYTES];
   uintptr_t stack_low; /* the painted region below main's frame */
 } host_platform;
 
@@ -51,16 +58,14 @@ static int write_all(int fd, const uint8_t *bytes, size_t n) {
 int kiln_platform_write(void *platform, const uint8_t *bytes, size_t n, int flush) {
   host_platform *p = (host_platform *)platform;
   int status = 0;
-  if (p->out_len + n > sizeof(p->out)) {
+  int direct = n >= HOST_DIRECT_BYTES || (flush && p->out_len == 0);
+  if (p->out_len > 0 && (direct || p->out_len + n > sizeof(p->out))) {
     status |= write_all(p->out_fd, p->out, p->out_len);
     p->out_len = 0;
   }
-  if (n > sizeof(p->out)) {
-    status |= write_all(p->out_fd, bytes, n);
-  } else {
-    memcpy(p->out + p->out_len, bytes, n);
-    p->out_len += n;
-  }
+  if (direct) return status | write_all(p->out_fd, bytes, n);
+  memcpy(p->out + p->out_len, bytes, n);
+  p->out_len += n;
   if (flush) {
     status |= write_all(p->out_fd, p->out, p->out_len);
     p->out_len = 0;
@@ -112,7 +117,7 @@ int main(int argc, char **argv) {
   static kiln_runtime runtime; /* the one runtime instance: holds every pool */
   static host_platform platform;
   uint8_t random_byte = default_random_byte();
-  int status;
+  int status = KILN_OK;
   int i;
   for (i = 1; i < argc; ++i) {
     if (strcmp(argv[i], "--random-byte") == 0 && i + 1 < argc) {
@@ -129,7 +134,12 @@ int main(int argc, char **argv) {
   (void)kiln_executors_register(&runtime); /* tvm.aot_executor.create, tvm.graph_executor.create */
   stack_painter(&platform);
   (void)kiln_stack_watch(&runtime, (const volatile uint8_t *)platform.stack_low, HOST_STACK_PAINT_BYTES);
-  status = kiln_runtime_serve(&runtime);
+  /* kiln_runtime_serve's loop, reading into the platform's buffer: big reads without a big stack */
+  do {
+    size_t n = kiln_platform_read(&platform, platform.in, sizeof(platform.in));
+    if (n == 0) break;
+    status = kiln_runtime_feed(&runtime, platform.in, n);
+  } while (status != KILN_ERR_SHUTDOWN);
   if (status == KILN_ERR_SHUTDOWN) return 0;
   fprintf(stderr, "kiln host device: stdin closed, exiting\n");
   return 2;

@@ -62,7 +62,7 @@ final class BenchCommand implements Callable<Integer> {
       + "(QEMU -icount, exact), and the UART link's throughput both ways (default: ${DEFAULT-VALUE}).")
   String device;
 
-  @Option(names = "--link", description = "Also print the RPC link figures: stdio throughput copying 1 MiB each way, empty-call latency, session open time.")
+  @Option(names = "--link", description = "Also print the RPC link figures: stdio throughput copying 1 MiB each way and empty-call latency, each beside a raw pipe ping-pong of the same message sizes (a small C program, built with gcc) measured in the same run, with the ratio; session open time.")
   boolean link;
 
   /** One line per model: the host device program's flash and RAM from its ELF, with the stack high-water. */
@@ -73,7 +73,7 @@ final class BenchCommand implements Callable<Integer> {
     if (!device.equals("host")) return boardBench(out, RunCommand.parseDevice(device));
     if (link) {
       out.flush();
-      dev.kiln.rpc.RpcBench.main(new String[] {"5000"});
+      dev.kiln.rpc.RpcBench.main(new String[] {"5000"}); // each figure beside the raw pipe ping-pong, with its ratio
       System.out.flush();
     }
     List<Path> files = models.isEmpty() ? discover() : models;

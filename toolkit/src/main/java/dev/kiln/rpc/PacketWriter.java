@@ -89,6 +89,22 @@ final class PacketWriter {
 
   int size() { return size; }
 
+  /** Empties the writer for the next packet, keeping its buffer. */
+  PacketWriter reset() {
+    size = 8;
+    return this;
+  }
+
+  /**
+   * Fills in the u64 length for a packet of what was written plus {@code more} bytes the caller
+   * sends after it, and returns the buffer (valid bytes: {@link #size()}), without a copy.
+   */
+  byte[] sealFor(int more) {
+    long body = size - 8 + (long) more;
+    for (int i = 0; i < 8; i++) buf[i] = (byte) (body >>> (8 * i));
+    return buf;
+  }
+
   /** The packet: u64 body length, then the body. */
   byte[] finish() {
     long body = size - 8;

@@ -12,11 +12,14 @@ public final class RemoteFunction {
   private final RpcClient client;
   private final long handle;
   private final String name;
+  /** "CallFunc(name)": names every call in errors, made once. */
+  final String callName;
 
   RemoteFunction(RpcClient client, long handle, String name) {
     this.client = client;
     this.handle = handle;
     this.name = name;
+    this.callName = "CallFunc(" + name + ")";
   }
 
   public long handle() { return handle; }

@@ -2,8 +2,10 @@ package dev.kiln.rpc;
 
 import dev.kiln.project.DeviceProgram;
 import dev.kiln.project.Platform;
+import dev.kiln.transport.Timeout;
 import dev.kiln.transport.Transport;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -12,87 +14,190 @@ import java.util.Locale;
 import java.util.Random;
 
 /**
- * Prints RPC figures against the host device program over stdio pipes (no assertions): session
- * open time, round-trip latency of an empty remote call (GetCRTMaxPacketSize, zero arguments),
- * and 1 MiB copy throughput each way, for microTVM's default 2 KiB packets and for 64 KiB packets.
- * Needs gcc. Run: {@code java -cp <classes> dev.kiln.rpc.RpcBench [calls]}.
+ * Prints RPC figures against the host device program over stdio pipes, each beside the raw pipe
+ * under it measured in the same run ({@link RawPipe}, interleaved round by round so both see the
+ * same machine load), with the ratio: 1 MiB copied host->device and device->host at microTVM's
+ * 2 KiB packets and at 64 KiB packets against raw messages of the packet size, and the empty call
+ * (GetCRTMaxPacketSize, zero arguments) against a raw round trip of the same request and reply
+ * sizes. Figures only, nothing asserted. Needs gcc. Run: {@code java -cp <classes>
+ * dev.kiln.rpc.RpcBench [calls]}, or {@code kiln bench --link}.
  */
 public final class RpcBench {
+  private static final int COPY_BYTES = 1 << 20;
+  private static final int ROUNDS = 21;
+
   private RpcBench() {}
 
   public static void main(String[] args) throws Exception {
     int calls = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
-    Path dir = Files.createTempDirectory("kiln-rpc-bench");
-    for (int packet : new int[] {2048, 65536}) {
-      Path program = DeviceProgram.build(List.of(), new DeviceProgram.Sizes(packet, 2L << 20), Platform.host(),
-          List.of("KILN_READ_CHUNK_BYTES=4096"), dir).executable();
-      System.out.printf(Locale.ROOT, "== host device, stdio pipes, KILN_MAX_PACKET_BYTES=%d ==%n", packet);
-      bench(program, calls);
-    }
+    run(calls, System.out);
   }
 
-  static void bench(Path program, int calls) throws IOException {
-    long[] open = new long[20];
+  static void run(int calls, PrintStream out) throws IOException, InterruptedException {
+    Path dir = Files.createTempDirectory("kiln-rpc-bench");
+    Path raw = RawPipe.build(dir);
+    for (int packet : new int[] {2048, 65536}) {
+      Path program = DeviceProgram.build(List.of(), new DeviceProgram.Sizes(packet, 2L << 20), Platform.host(),
+          List.of(), dir).executable();
+      out.printf(Locale.ROOT, "== host device over stdio pipes, KILN_MAX_PACKET_BYTES=%d; raw: %s ==%n", packet,
+          "bench/pipe_pingpong.c, same pipes");
+      bench(program, raw, packet, calls, out);
+    }
+    out.println("ratio: Kiln / raw, the median of the " + ROUNDS + " per-round ratios (each round runs Kiln and then the raw"
+        + " pipe, so both see the same load; goal: throughput >= 0.8, round trip <= 1.2); [min..max]: per-round figures");
+  }
+
+  static void bench(Path program, Path raw, int packet, int calls, PrintStream out) throws IOException {
+    long[] open = new long[10];
     for (int i = 0; i < open.length; i++) {
       long t0 = System.nanoTime();
       RpcClient c = RpcClient.open(Transport.process(List.of(program.toString())));
       open[i] = System.nanoTime() - t0;
       c.shutdown();
     }
-    print("session open (spawn + handshake)", open);
-    try (RpcClient c = RpcClient.open(Transport.process(List.of(program.toString())))) {
+    print(out, "session open (spawn + handshake)", open);
+    int[] sizes = emptyCallWireBytes(program);
+    try (RpcClient c = RpcClient.open(Transport.process(List.of(program.toString())));
+        RawPipe up = RawPipe.start(raw, packet, 1);
+        RawPipe down = RawPipe.start(raw, 1, packet);
+        RawPipe trip = RawPipe.start(raw, sizes[0], sizes[1])) {
       RemoteFunction empty = c.getGlobalFunction(RpcClient.MAX_PACKET_FUNCTION);
-      for (int i = 0; i < 2000; i++) empty.call(); // warm-up
-      long[] t = new long[calls];
-      for (int i = 0; i < calls; i++) {
-        long t0 = System.nanoTime();
-        empty.call();
-        t[i] = System.nanoTime() - t0;
+      for (int i = 0; i < 2000; i++) {
+        empty.call(); // warm-up
+        trip.round();
       }
-      print("empty call round trip", t);
-      byte[] data = new byte[1 << 20];
+      int batch = Math.max(1, calls / ROUNDS);
+      long[] call = new long[batch * ROUNDS];
+      long[] rawTrip = new long[batch * ROUNDS];
+      double[] roundRatios = new double[ROUNDS];
+      for (int r = 0, k = 0; r < ROUNDS; r++) {
+        for (int i = 0; i < batch; i++, k++) {
+          long t0 = System.nanoTime();
+          empty.call();
+          long t1 = System.nanoTime();
+          trip.round();
+          rawTrip[k] = System.nanoTime() - t1;
+          call[k] = t1 - t0;
+        }
+        roundRatios[r] = (double) median(Arrays.copyOfRange(call, k - batch, k))
+            / median(Arrays.copyOfRange(rawTrip, k - batch, k));
+      }
+      out.printf(Locale.ROOT, "  empty call round trip: median %.1f us [p10 %.1f..p90 %.1f] | raw %d->%d bytes: median %.1f us"
+          + " [p10 %.1f..p90 %.1f] | ratio %.2f (per round %.2f..%.2f)%n", median(call) / 1e3, pct(call, 0.1) / 1e3,
+          pct(call, 0.9) / 1e3, sizes[0], sizes[1], median(rawTrip) / 1e3, pct(rawTrip, 0.1) / 1e3, pct(rawTrip, 0.9) / 1e3,
+          median(roundRatios), min(roundRatios), max(roundRatios));
+      byte[] data = new byte[COPY_BYTES];
       new Random(1).nextBytes(data);
+      int messages = (COPY_BYTES + packet - 1) / packet;
       try (RemoteNDArray a = c.empty(new long[] {data.length}, DataType.UINT8)) {
         for (int i = 0; i < 3; i++) {
           a.copyFrom(data);
           a.toByteArray();
+          up.time(messages);
+          down.time(messages);
         }
-        int reps = 10;
-        long[] to = new long[reps];
-        long[] from = new long[reps];
-        for (int i = 0; i < reps; i++) {
+        long[] to = new long[ROUNDS];
+        long[] from = new long[ROUNDS];
+        long[] rawUp = new long[ROUNDS];
+        long[] rawDown = new long[ROUNDS];
+        for (int i = 0; i < ROUNDS; i++) {
           long t0 = System.nanoTime();
           a.copyFrom(data);
-          long t1 = System.nanoTime();
+          to[i] = System.nanoTime() - t0;
+          rawUp[i] = up.time(messages);
+          t0 = System.nanoTime();
           byte[] back = a.toByteArray();
-          long t2 = System.nanoTime();
+          from[i] = System.nanoTime() - t0;
+          rawDown[i] = down.time(messages);
           if (!Arrays.equals(back, data)) throw new IllegalStateException("copy mismatch");
-          to[i] = t1 - t0;
-          from[i] = t2 - t1;
         }
-        System.out.printf(Locale.ROOT, "  copy 1 MiB to device:   median %.1f MB/s, best %.1f MB/s (%d-byte blocks)%n",
-            mbps(data.length, median(to)), mbps(data.length, min(to)), c.copyBlock(1));
-        System.out.printf(Locale.ROOT, "  copy 1 MiB from device: median %.1f MB/s, best %.1f MB/s%n",
-            mbps(data.length, median(from)), mbps(data.length, min(from)));
+        long rawBytes = (long) messages * packet;
+        throughput(out, "host->device", to, rawUp, rawBytes, packet, c.copyBlock(1));
+        throughput(out, "device->host", from, rawDown, rawBytes, packet, c.copyBlock(1));
       }
       c.shutdown();
     }
   }
 
+  private static void throughput(PrintStream out, String what, long[] kiln, long[] raw, long rawBytes, int packet,
+      long block) {
+    double k = mbps(COPY_BYTES, median(kiln));
+    double r = mbps(rawBytes, median(raw));
+    double[] roundRatios = new double[kiln.length];
+    for (int i = 0; i < kiln.length; i++) roundRatios[i] = mbps(COPY_BYTES, kiln[i]) / mbps(rawBytes, raw[i]);
+    out.printf(Locale.ROOT, "  %s 1 MiB in %d-byte blocks: median %.1f MB/s [%.1f..%.1f] | raw %d-byte messages:"
+        + " median %.1f MB/s [%.1f..%.1f] | ratio %.2f (per round %.2f..%.2f)%n", what, block, k,
+        mbps(COPY_BYTES, max(kiln)), mbps(COPY_BYTES, min(kiln)), packet, r, mbps(rawBytes, max(raw)),
+        mbps(rawBytes, min(raw)), median(roundRatios), min(roundRatios), max(roundRatios));
+  }
+
+  /** Bytes on the wire one way and back for one empty call: the raw round trip moves the same. */
+  private static int[] emptyCallWireBytes(Path program) throws IOException {
+    Counting t = new Counting(Transport.process(List.of(program.toString())));
+    try (RpcClient c = RpcClient.open(t)) {
+      RemoteFunction empty = c.getGlobalFunction(RpcClient.MAX_PACKET_FUNCTION);
+      empty.call();
+      long w = t.written;
+      long r = t.read;
+      empty.call();
+      int[] sizes = {(int) (t.written - w), (int) (t.read - r)};
+      c.shutdown();
+      return sizes;
+    }
+  }
+
+  /** Counts the bytes through a transport. */
+  private static final class Counting implements Transport {
+    private final Transport inner;
+    long written;
+    long read;
+
+    Counting(Transport inner) { this.inner = inner; }
+
+    @Override public int read(byte[] dst, int off, int len) throws IOException {
+      int n = inner.read(dst, off, len);
+      read += n;
+      return n;
+    }
+
+    @Override public void write(byte[] src, int off, int len) throws IOException {
+      inner.write(src, off, len);
+      written += len;
+    }
+
+    @Override public void flush() throws IOException { inner.flush(); }
+
+    @Override public Timeout timeout() { return inner.timeout(); }
+
+    @Override public void close() throws IOException { inner.close(); }
+  }
+
   private static double mbps(long bytes, long nanos) { return bytes / 1e6 / (nanos / 1e9); }
 
-  private static long median(long[] v) {
+  private static long median(long[] v) { return pct(v, 0.5); }
+
+  private static long pct(long[] v, double p) {
     long[] s = v.clone();
     Arrays.sort(s);
-    return s[s.length / 2];
+    return s[Math.min(s.length - 1, (int) (s.length * p))];
   }
 
   private static long min(long[] v) { return Arrays.stream(v).min().orElse(0); }
 
-  private static void print(String what, long[] nanos) {
-    long[] s = nanos.clone();
+  private static double median(double[] v) {
+    double[] s = v.clone();
     Arrays.sort(s);
-    System.out.printf(Locale.ROOT, "  %s: median %.1f us, min %.1f us, p90 %.1f us (n=%d)%n", what, s[s.length / 2] / 1e3,
-        s[0] / 1e3, s[(int) (s.length * 0.9)] / 1e3, s.length);
+    return s[s.length / 2];
+  }
+
+  private static double min(double[] v) { return Arrays.stream(v).min().orElse(Double.NaN); }
+
+  private static double max(double[] v) { return Arrays.stream(v).max().orElse(Double.NaN); }
+
+  private static long max(long[] v) { return Arrays.stream(v).max().orElse(0); }
+
+  private static void print(PrintStream out, String what, long[] nanos) {
+    out.printf(Locale.ROOT, "  %s: median %.1f us, min %.1f us, p90 %.1f us (n=%d)%n", what, median(nanos) / 1e3,
+        min(nanos) / 1e3, pct(nanos, 0.9) / 1e3, nanos.length);
   }
 }

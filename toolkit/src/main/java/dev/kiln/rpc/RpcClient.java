@@ -147,10 +147,9 @@ public final class RpcClient implements Closeable {
     List<Value> values = new ArrayList<>(args.length);
     for (int i = 0; i < args.length; i++) values.add(toValue(f.name(), i, args[i]));
     PacketWriter w = new PacketWriter(64).i32(RpcCode.CALL_FUNC).u64(f.handle()).args(values);
-    byte[] packet = w.finish();
-    String call = "CallFunc(" + f.name() + ")";
-    checkFits(call, packet);
-    Reply r = exchange(call, packet);
+    String call = f.callName;
+    checkFits(call, w.size());
+    Reply r = exchange(call, w.sealFor(0), w.size(), w.sealFor(0), 0, 0, null);
     if (r.code() != RpcCode.RETURN) throw unexpected(call, r);
     return fromCallResult(call, r.values());
   }
@@ -266,17 +265,34 @@ public final class RpcClient implements Closeable {
   void copyToRemote(TensorRecord t, byte[] data) throws IOException {
     long block = copyBlock(t.ndim());
     String call = "CopyToRemote(" + data.length + " bytes to 0x" + Long.toHexString(t.data()) + ")";
+    PacketWriter w = new PacketWriter(52 + 8 * t.ndim());
+    // packets that go out in one piece: frame the next one while the device handles this one
+    boolean overlap = block + 128 <= Framer.CHUNK;
+    if (overlap) prepareCopy(w, t, data, 0, block);
     for (long off = 0; off < data.length || (off == 0 && data.length == 0); off += block) {
       int n = (int) Math.min(block, data.length - off);
-      PacketWriter w = new PacketWriter(52 + 8 * t.ndim() + n).i32(RpcCode.COPY_TO_REMOTE)
-          .tensor(t.withByteOffset(t.byteOffset() + off)).u64(n).bytes(data, (int) off, n);
-      Reply r = exchange(call, w.finish());
+      Reply r;
+      if (overlap) {
+        long next = off + block;
+        r = exchange(call, null, 0, null, 0, 0, next < data.length ? () -> prepareCopy(w, t, data, next, block) : null);
+      } else {
+        // the packet's head, then the data framed from where it lies (no copy into the packet)
+        w.reset().i32(RpcCode.COPY_TO_REMOTE).tensor(t.withByteOffset(t.byteOffset() + off)).u64(n);
+        r = exchange(call, w.sealFor(n), w.size(), data, (int) off, n, null);
+      }
       if (r.code() != RpcCode.RETURN) throw unexpected(call, r);
       if (r.values().size() != 1 || r.values().get(0).code() != TypeCode.NULLPTR) {
         throw new LinkCorruptedException(call + ": reply " + r.values() + " is not the copy's [null]" + strayHint());
       }
       if (data.length == 0) break;
     }
+  }
+
+  /** Frames the CopyToRemote packet of the block at {@code off}, for the session to send next. */
+  private void prepareCopy(PacketWriter w, TensorRecord t, byte[] data, long off, long block) throws IOException {
+    int n = (int) Math.min(block, data.length - off);
+    w.reset().i32(RpcCode.COPY_TO_REMOTE).tensor(t.withByteOffset(t.byteOffset() + off)).u64(n);
+    session.prepare(w.sealFor(n), 0, w.size(), data, (int) off, n);
   }
 
   byte[] copyFromRemote(TensorRecord t) throws IOException {
@@ -291,11 +307,11 @@ public final class RpcClient implements Closeable {
           .tensor(t.withByteOffset(t.byteOffset() + off)).u64(n);
       Reply r = exchange(call, w.finish());
       if (r.code() != RpcCode.COPY_ACK) throw unexpected(call, r);
-      if (r.copyData().length != n) {
+      if (r.copyLength() != n) {
         throw new LinkCorruptedException(call + ": asked for " + n + " bytes at offset " + off + ", got "
-            + r.copyData().length + strayHint());
+            + r.copyLength() + strayHint());
       }
-      System.arraycopy(r.copyData(), 0, out, (int) off, n);
+      System.arraycopy(r.buffer(), r.copyOffset(), out, (int) off, n);
     }
     return out;
   }
@@ -351,11 +367,13 @@ public final class RpcClient implements Closeable {
     return r.values().get(0);
   }
 
-  private void checkFits(String call, byte[] packet) throws IOException {
-    if (packet.length <= SMALL_PACKET) return;
+  private void checkFits(String call, byte[] packet) throws IOException { checkFits(call, packet.length); }
+
+  private void checkFits(String call, int packetBytes) throws IOException {
+    if (packetBytes <= SMALL_PACKET) return;
     long max = maxTransfer();
-    if (packet.length > max + 8) {
-      throw new IllegalArgumentException(call + ": the request is a " + packet.length
+    if (packetBytes > max + 8) {
+      throw new IllegalArgumentException(call + ": the request is a " + packetBytes
           + "-byte RPC packet; the device takes at most " + (max + 8) + " (GetCRTMaxPacketSize " + max + " + 8)");
     }
   }
@@ -378,6 +396,22 @@ public final class RpcClient implements Closeable {
 
   /** Sends one packet and waits for its reply; a link failure closes this client. */
   Reply exchange(String call, byte[] packet) throws IOException {
+    return exchange(call, packet, packet.length, packet, 0, 0, null);
+  }
+
+  /** Work done while a reply is awaited. */
+  @FunctionalInterface
+  private interface WhileWaiting {
+    void run() throws IOException;
+  }
+
+  /**
+   * As {@link #exchange(String, byte[])} for a packet of {@code head[0, headLen)} then {@code
+   * data[off, +len)}, or for the packet the session has prepared if {@code head} is null; {@code
+   * whileWaiting} (if any) runs after the packet is sent, before the reply is read.
+   */
+  private Reply exchange(String call, byte[] head, int headLen, byte[] data, int off, int len, WhileWaiting whileWaiting)
+      throws IOException {
     if (closed) {
       throw new LinkClosedException(call + ": this client is closed" + (failure == null ? "" : " after: " + failure.getMessage()),
           failure);
@@ -387,8 +421,14 @@ public final class RpcClient implements Closeable {
       if (stray != null) {
         throw new LinkCorruptedException(call + ": before it was sent, " + stray + " arrived" + hint(lastCall));
       }
-      session.send(packet);
-      Reply reply = Reply.parse(call, session.receive(call, options.replyTimeout()));
+      if (head == null) {
+        session.sendPrepared();
+      } else {
+        session.send(head, 0, headLen, data, off, len);
+      }
+      if (whileWaiting != null) whileWaiting.run();
+      int n = session.receivePacket(call, options.replyTimeout());
+      Reply reply = Reply.parse(call, session.packetBuffer(), 3, n);
       priorCall = lastCall;
       lastCall = call;
       return reply;

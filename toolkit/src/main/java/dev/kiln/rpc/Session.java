@@ -32,12 +32,26 @@ public final class Session implements Closeable {
   static final String ABORT_PREFIX = "kiln abort ";
   static final int TYPE_INIT = 0x00, TYPE_REPLY = 0x01, TYPE_TERMINATE = 0x02, TYPE_LOG = 0x03, TYPE_NORMAL = 0x10;
   private static final int LOG_HISTORY = 20;
+  private static final int SMALL_READ = 8192;
 
   private final Transport transport;
   private final RpcOptions options;
   private final Framer framer = new Framer();
   private final Unframer unframer;
-  private final byte[] readBuffer = new byte[1 << 16];
+  private final byte[] readBuffer = new byte[1 << 17];
+  /** readBuffer[readPos, readLimit) was read and not yet fed to the unframer. */
+  private int readPos;
+  private int readLimit;
+  private final byte[] header = new byte[3];
+  private final Framer.Sink toTransport;
+  /** A frame made by {@link #prepare} and not sent yet: prepared[0, preparedSize), or preparedSize < 0. */
+  private byte[] prepared = new byte[256];
+  private int preparedSize = -1;
+  private final Framer.Sink toPrepared = (b, off, len) -> {
+    if (preparedSize + len > prepared.length) prepared = java.util.Arrays.copyOf(prepared, Math.max(2 * prepared.length, preparedSize + len));
+    System.arraycopy(b, off, prepared, preparedSize, len);
+    preparedSize += len;
+  };
   private final ArrayDeque<String> recentLogs = new ArrayDeque<>();
   private final List<String> callLogs = new ArrayList<>();
   private int nonce;
@@ -46,6 +60,7 @@ public final class Session implements Closeable {
 
   private Session(Transport transport, RpcOptions options) {
     this.transport = transport;
+    this.toTransport = transport::write;
     this.options = options;
     this.unframer = new Unframer(options.maxFrameBytes());
     int n = options.initialNonce();
@@ -95,17 +110,18 @@ public final class Session implements Closeable {
       transport.flush();
       long attemptEnd = retry == 0 ? end : Math.min(end, System.nanoTime() + retry);
       while (true) {
-        byte[] p = unframer.poll();
-        if (p != null) {
-          if (p.length >= 4 && (p[2] & 0xFF) == TYPE_REPLY) {
+        if (nextFrame()) {
+          byte[] p = unframer.frameBuffer();
+          int len = unframer.frameLength();
+          if (len >= 4 && (p[2] & 0xFF) == TYPE_REPLY) {
             int sid = (p[0] & 0xFF) | (p[1] & 0xFF) << 8;
             if ((sid & 0xFF) == nonce && (sid >>> 8) != 0 && p[3] == 1) {
               sessionId = sid;
               established = true;
               return;
             }
-          } else if (p.length >= 3 && (p[2] & 0xFF) == TYPE_LOG) {
-            log(p);
+          } else if (len >= 3 && (p[2] & 0xFF) == TYPE_LOG) {
+            log(p, len);
           }
           continue; // boot Terminate, stale replies: ignored
         }
@@ -140,7 +156,7 @@ public final class Session implements Closeable {
     transport.timeout().readTimeout(Duration.ofNanos(Math.max(1_000_000, waitNanos)));
     int n;
     try {
-      n = transport.read(readBuffer, 0, readBuffer.length);
+      n = transport.read(readBuffer, 0, readSize());
     } catch (LinkTimeoutException e) {
       if (!established) {
         try {
@@ -152,30 +168,89 @@ public final class Session implements Closeable {
       }
       throw e;
     }
-    unframer.feed(readBuffer, 0, n);
+    readPos = 0;
+    readLimit = n;
     return true;
   }
 
+  /**
+   * How much to ask the transport for: the whole buffer while a big payload is coming, else
+   * {@value #SMALL_READ} bytes. A JDK stream reads up to 8 KiB through a buffer on the stack but
+   * allocates (malloc and free) a native buffer of the asked size for anything bigger, on every
+   * call: small replies should not pay for that.
+   */
+  private int readSize() {
+    long pending = unframer.payloadPending();
+    return pending > SMALL_READ ? readBuffer.length : SMALL_READ;
+  }
+
+  /**
+   * Feeds what was read until a frame completes: true with the frame in the unframer's buffer
+   * (valid until the next call), false when everything read is used up. Never reads.
+   */
+  private boolean nextFrame() {
+    while (readPos < readLimit) {
+      readPos += unframer.feedFrame(readBuffer, readPos, readLimit - readPos);
+      if (unframer.frameReady()) return true;
+    }
+    return false;
+  }
+
   private void sendMessage(int type, int sid, byte[] body, int off, int len) throws IOException {
-    byte[] payload = new byte[3 + len];
-    payload[0] = (byte) sid;
-    payload[1] = (byte) (sid >>> 8);
-    payload[2] = (byte) type;
-    System.arraycopy(body, off, payload, 3, len);
-    byte[] frame = framer.frame(payload);
-    transport.write(frame, 0, frame.length);
+    sendMessage(type, sid, body, off, len, body, 0, 0);
+  }
+
+  /** One message whose body is {@code a[aOff, +aLen)} then {@code b[bOff, +bLen)}, framed straight from both. */
+  private void sendMessage(int type, int sid, byte[] a, int aOff, int aLen, byte[] b, int bOff, int bLen)
+      throws IOException {
+    header[0] = (byte) sid;
+    header[1] = (byte) (sid >>> 8);
+    header[2] = (byte) type;
+    framer.start(3 + aLen + bLen, toTransport);
+    framer.payload(header, 0, 3);
+    framer.payload(a, aOff, aLen);
+    framer.payload(b, bOff, bLen);
+    framer.finish();
   }
 
   /** Sends one RPC packet (u64 length + body) as a kNormal message and flushes. */
-  public void send(byte[] rpcPacket) throws IOException {
+  public void send(byte[] rpcPacket) throws IOException { send(rpcPacket, 0, rpcPacket.length, rpcPacket, 0, 0); }
+
+  /**
+   * Sends one RPC packet made of {@code head[0, headLen)} and then {@code data[off, +len)} (the bulk
+   * of a copy, framed from where it lies) as a kNormal message, and flushes.
+   */
+  void send(byte[] head, int headOff, int headLen, byte[] data, int off, int len) throws IOException {
     if (!established) throw new IllegalStateException("session is not established");
-    byte[] payload = new byte[3 + rpcPacket.length];
-    payload[0] = (byte) sessionId;
-    payload[1] = (byte) (sessionId >>> 8);
-    payload[2] = (byte) TYPE_NORMAL;
-    System.arraycopy(rpcPacket, 0, payload, 3, rpcPacket.length);
-    byte[] frame = framer.frame(payload);
-    transport.write(frame, 0, frame.length);
+    sendMessage(TYPE_NORMAL, sessionId, head, headOff, headLen, data, off, len);
+    transport.flush();
+  }
+
+  /**
+   * Frames a kNormal message now, into a buffer of this session, for {@link #sendPrepared()} to
+   * write later: a chunked copy frames its next packet while the device still handles the last one,
+   * so on two cores the host's framing and CRC cost no time. One message is prepared at a time.
+   */
+  void prepare(byte[] head, int headOff, int headLen, byte[] data, int off, int len) throws IOException {
+    if (!established) throw new IllegalStateException("session is not established");
+    header[0] = (byte) sessionId;
+    header[1] = (byte) (sessionId >>> 8);
+    header[2] = (byte) TYPE_NORMAL;
+    preparedSize = 0;
+    framer.start(3 + headLen + len, toPrepared);
+    framer.payload(header, 0, 3);
+    framer.payload(head, headOff, headLen);
+    framer.payload(data, off, len);
+    framer.finish();
+  }
+
+  /** Writes the message {@link #prepare} framed, and flushes. */
+  void sendPrepared() throws IOException {
+    if (!established) throw new IllegalStateException("session is not established");
+    if (preparedSize < 0) throw new IllegalStateException("no message was prepared");
+    int n = preparedSize;
+    preparedSize = -1;
+    transport.write(prepared, 0, n);
     transport.flush();
   }
 
@@ -190,16 +265,17 @@ public final class Session implements Closeable {
    * described, or null. Only looks at what was read; never waits.
    */
   String strayReply() {
-    byte[] p;
-    while ((p = unframer.poll()) != null) {
-      if (p.length < 3) continue;
+    while (nextFrame()) {
+      byte[] p = unframer.frameBuffer();
+      int len = unframer.frameLength();
+      if (len < 3) continue;
       int sid = (p[0] & 0xFF) | (p[1] & 0xFF) << 8;
       int type = p[2] & 0xFF;
       if (type == TYPE_NORMAL && sid == sessionId) {
-        int code = p.length >= 15 ? (p[11] & 0xFF) | (p[12] & 0xFF) << 8 | (p[13] & 0xFF) << 16 | (p[14] & 0xFF) << 24 : -1;
-        return "a reply nobody asked for (" + (p.length - 3) + " bytes, code " + code + ")";
+        int code = len >= 15 ? (p[11] & 0xFF) | (p[12] & 0xFF) << 8 | (p[13] & 0xFF) << 16 | (p[14] & 0xFF) << 24 : -1;
+        return "a reply nobody asked for (" + (len - 3) + " bytes, code " + code + ")";
       }
-      if (type == TYPE_LOG && (sid == 0 || sid == sessionId)) log(p);
+      if (type == TYPE_LOG && (sid == 0 || sid == sessionId)) log(p, len);
     }
     return null;
   }
@@ -212,24 +288,30 @@ public final class Session implements Closeable {
    * body). {@code call} names the request in errors.
    */
   public byte[] receive(String call, Duration replyTimeout) throws IOException {
+    int n = receivePacket(call, replyTimeout);
+    return java.util.Arrays.copyOfRange(packetBuffer(), 3, 3 + n);
+  }
+
+  /**
+   * As {@link #receive}, without a copy: returns the packet's length; the packet is {@code
+   * packetBuffer()[3, 3 + length)}, valid until the next call on this session.
+   */
+  int receivePacket(String call, Duration replyTimeout) throws IOException {
     callLogs.clear();
     long start = System.nanoTime();
     long end = start + replyTimeout.toNanos();
     long graceEnd = Long.MAX_VALUE;
     String suspicion = null;
     while (true) {
-      byte[] p;
-      while ((p = unframer.poll()) != null) {
-        if (p.length < 3) continue;
+      while (nextFrame()) {
+        byte[] p = unframer.frameBuffer();
+        int len = unframer.frameLength();
+        if (len < 3) continue;
         int sid = (p[0] & 0xFF) | (p[1] & 0xFF) << 8;
         int type = p[2] & 0xFF;
-        if (type == TYPE_NORMAL && sid == sessionId) {
-          byte[] rpc = new byte[p.length - 3];
-          System.arraycopy(p, 3, rpc, 0, rpc.length);
-          return rpc;
-        }
+        if (type == TYPE_NORMAL && sid == sessionId) return len - 3;
         if (type == TYPE_LOG && (sid == 0 || sid == sessionId)) {
-          String line = log(p);
+          String line = log(p, len);
           if (line.startsWith(ABORT_PREFIX)) throw aborted(call, line);
           if (line.startsWith(DROP_PREFIX) && suspicion == null) {
             suspicion = "the device reported: " + line;
@@ -262,8 +344,8 @@ public final class Session implements Closeable {
       }
       try {
         transport.timeout().readTimeout(Duration.ofNanos(Math.max(1_000_000, limit - now)));
-        int n = transport.read(readBuffer, 0, readBuffer.length);
-        unframer.feed(readBuffer, 0, n);
+        readLimit = transport.read(readBuffer, 0, readSize());
+        readPos = 0;
       } catch (LinkTimeoutException e) {
         transport.close();
         if (suspicion != null) {
@@ -287,8 +369,11 @@ public final class Session implements Closeable {
     return logs.isEmpty() ? "" : "\ndevice log:\n  " + String.join("\n  ", logs);
   }
 
-  private String log(byte[] p) {
-    String line = new String(p, 3, p.length - 3, java.nio.charset.StandardCharsets.UTF_8);
+  /** The buffer holding the packet {@link #receivePacket} returned, from offset 3. */
+  byte[] packetBuffer() { return unframer.frameBuffer(); }
+
+  private String log(byte[] p, int len) {
+    String line = new String(p, 3, len - 3, java.nio.charset.StandardCharsets.UTF_8);
     if (recentLogs.size() == LOG_HISTORY) recentLogs.removeFirst();
     recentLogs.addLast(line);
     callLogs.add(line);

@@ -23,7 +23,9 @@ public final class Unframer {
   private long length;
   private int got;
   private int wireCrc;
-  private byte[] payload;
+  /** The payload being received, reused from frame to frame (grown when a frame needs more). */
+  private byte[] payload = new byte[256];
+  private boolean ready;
   private long skipped;
   private final byte[] skippedHead = new byte[SKIPPED_SHOWN];
 
@@ -49,20 +51,50 @@ public final class Unframer {
         + (skipped > shown ? " ..." : "");
   }
 
+  /** Feeds bytes; every frame they complete is queued for {@link #poll()} (a copy of its payload). */
   public void feed(byte[] data, int off, int len) {
     int end = off + len;
-    int i = off;
+    while (off < end) {
+      off = step(data, off, end);
+      if (ready) {
+        frames.add(java.util.Arrays.copyOf(payload, (int) length));
+        ready = false;
+      }
+    }
+  }
+
+  /**
+   * Feeds bytes up to and including the one that completes a frame and returns how many were
+   * used. After a completed frame {@link #frameReady()} is true and the payload is {@code
+   * frameBuffer()[0, frameLength())}, valid until the next feed: the buffer is reused, so a session
+   * takes frames without a copy or an allocation per frame.
+   */
+  public int feedFrame(byte[] data, int off, int len) {
+    ready = false;
+    return step(data, off, off + len) - off;
+  }
+
+  public boolean frameReady() { return ready; }
+
+  /** Payload bytes the frame being received still needs (0 outside a payload). */
+  public long payloadPending() { return state == PAYLOAD ? length - got : 0; }
+
+  public byte[] frameBuffer() { return payload; }
+
+  public int frameLength() { return (int) length; }
+
+  /** Decodes data[i, end) until it ends or a frame completes; returns where it stopped. */
+  private int step(byte[] data, int i, int end) {
     while (i < end) {
-      if (state == PAYLOAD && !escape) { // fast path: a run of plain payload bytes
-        int run = Math.min(payload.length - got, end - i);
-        int j = i;
-        while (j < i + run && data[j] != (byte) 0xFF) j++;
-        if (j > i) {
-          System.arraycopy(data, i, payload, got, j - i);
-          crc = Crc16.update(crc, data, i, j - i);
-          got += j - i;
-          i = j;
-          if (got == payload.length) {
+      if (state == PAYLOAD && !escape) { // fast path: a run of plain payload bytes, found and CRC'd 16 at a time
+        long r = Crc16.updateUntilEscape(crc, data, i, i + (int) Math.min(length - got, end - i));
+        int stop = (int) (r >>> 16);
+        if (stop > i) {
+          System.arraycopy(data, i, payload, got, stop - i);
+          crc = (int) r & 0xFFFF;
+          got += stop - i;
+          i = stop;
+          if (got == length) {
             state = CRC;
             got = 0;
           }
@@ -100,7 +132,7 @@ public final class Unframer {
           state = HUNT;
           continue;
         }
-        fieldByte(b);
+        if (fieldByte(b)) return i;
         continue;
       }
       if (b == 0xFF) {
@@ -109,8 +141,9 @@ public final class Unframer {
         continue;
       }
       if (state != CRC) crc = Crc16.update(crc, b);
-      fieldByte(b);
+      if (fieldByte(b)) return i;
     }
+    return i;
   }
 
   private String describeProgress() {
@@ -141,7 +174,8 @@ public final class Unframer {
     crc = Crc16.update(Crc16.update(Crc16.INITIAL, 0xFF), 0xFD);
   }
 
-  private void fieldByte(int b) {
+  /** Returns true when the byte completed a good frame. */
+  private boolean fieldByte(int b) {
     switch (state) {
       case LENGTH -> {
         length |= (long) b << (8 * got);
@@ -151,31 +185,32 @@ public final class Unframer {
             problems.add("frame declares " + length + " payload bytes, more than the limit of " + maxPayload
                 + "; dropped (garbage on the link?)");
             state = HUNT;
-            return;
+            return false;
           }
-          payload = new byte[(int) length];
+          if (payload.length < length) payload = new byte[(int) Math.min(maxPayload, Math.max(length, 2L * payload.length))];
           state = length == 0 ? CRC : PAYLOAD;
         }
       }
       case PAYLOAD -> {
         payload[got++] = (byte) b;
-        if (got == payload.length) {
+        if (got == length) {
           got = 0;
           state = CRC;
         }
       }
       default -> {
         wireCrc |= b << (8 * got);
-        if (++got < 2) return;
+        if (++got < 2) return false;
         state = HUNT;
         if (wireCrc != crc) {
           problems.add(String.format("frame of %d bytes failed its CRC (0x%04x on the wire, 0x%04x computed); dropped",
-              payload.length, wireCrc, crc));
-        } else {
-          frames.add(payload);
+              length, wireCrc, crc));
+          return false;
         }
-        payload = null;
+        ready = true;
+        return true;
       }
     }
+    return false;
   }
 }

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -32,6 +33,9 @@ public final class ProcessTransport implements Transport, Watchdog.Watched {
   private final String name;
   private final InputStream in;
   private final OutputStream out;
+  private final String readOp;
+  private final String writeOp;
+  private final String flushOp;
   private final Timeout timeout = new Timeout();
   private final ArrayDeque<String> stderrTail = new ArrayDeque<>();
   private final Thread stderrPump;
@@ -42,8 +46,11 @@ public final class ProcessTransport implements Transport, Watchdog.Watched {
   private ProcessTransport(Process process, String name) {
     this.process = process;
     this.name = name;
-    this.in = process.getInputStream();
+    this.in = directStdout(process);
     this.out = process.getOutputStream();
+    this.readOp = "read from " + this;
+    this.writeOp = "write to " + this;
+    this.flushOp = "flush to " + this;
     this.stderrPump = new Thread(this::pumpStderr, "kiln-stderr-" + process.pid());
     stderrPump.setDaemon(true);
     stderrPump.start();
@@ -62,6 +69,56 @@ public final class ProcessTransport implements Transport, Watchdog.Watched {
     }
     String program = Path.of(command.get(0)).getFileName().toString();
     return new ProcessTransport(p, program);
+  }
+
+  /**
+   * The program's stdout without Java's BufferedInputStream: that stream asks the OS how much is
+   * available (an fstat and an ioctl) after every read that returns fewer bytes than requested,
+   * which is every read of a link (two extra system calls per reply). On Linux the pipe's read end
+   * is opened again through /proc/PID/fd/1 (proc(5): opening a pipe's entry opens the pipe) and
+   * read with one read(2) per call. Used only when that is provably the same pipe: the child's fd 1
+   * named the same pipe before and after the open, and this JVM holds it twice (its own read end
+   * and the new one); a wrapper that moves its fd 1 around (strace does) fails that. Otherwise, and
+   * off Linux, the process's own stream is used.
+   */
+  private static InputStream directStdout(Process process) {
+    Path fd = Path.of("/proc/" + process.pid() + "/fd/1");
+    InputStream direct = null;
+    try {
+      if (!Files.exists(fd)) return process.getInputStream();
+      Path before = Files.readSymbolicLink(fd);
+      if (!before.toString().startsWith("pipe:")) return process.getInputStream();
+      direct = new java.io.FileInputStream(fd.toFile());
+      if (before.equals(Files.readSymbolicLink(fd)) && heldTwice(before)) {
+        process.getInputStream().close(); // one reader: ours
+        return direct;
+      }
+    } catch (IOException | SecurityException e) {
+      // not Linux, or the program is gone already: its stream says so on the first read
+    }
+    if (direct != null) {
+      try {
+        direct.close();
+      } catch (IOException e) {
+        // never used
+      }
+    }
+    return process.getInputStream();
+  }
+
+  /** Whether at least two of this process's descriptors name {@code pipe} ("pipe:[inode]"). */
+  private static boolean heldTwice(Path pipe) throws IOException {
+    int held = 0;
+    try (var fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+      for (Path d : fds) {
+        try {
+          if (pipe.equals(Files.readSymbolicLink(d)) && ++held == 2) return true;
+        } catch (IOException e) {
+          // closed while listing
+        }
+      }
+    }
+    return false;
   }
 
   /** The device program's process id. */
@@ -105,26 +162,26 @@ public final class ProcessTransport implements Transport, Watchdog.Watched {
   @Override public int read(byte[] dst, int off, int len) throws IOException {
     if (len <= 0) throw new IllegalArgumentException("len <= 0: " + len);
     long start = System.nanoTime();
-    arm("read from " + this);
+    arm(readOp);
     int n;
     try {
       n = in.read(dst, off, len);
     } catch (IOException e) {
-      throw failure("read from " + this, start, e);
+      throw failure(readOp, start, e);
     } finally {
       expiresAt = 0;
     }
-    if (n < 0) throw failure("read from " + this, start, null);
+    if (n < 0) throw failure(readOp, start, null);
     return n;
   }
 
   @Override public void write(byte[] src, int off, int len) throws IOException {
     long start = System.nanoTime();
-    arm("write to " + this);
+    arm(writeOp);
     try {
       out.write(src, off, len);
     } catch (IOException e) {
-      throw failure("write to " + this, start, e);
+      throw failure(writeOp, start, e);
     } finally {
       expiresAt = 0;
     }
@@ -132,11 +189,11 @@ public final class ProcessTransport implements Transport, Watchdog.Watched {
 
   @Override public void flush() throws IOException {
     long start = System.nanoTime();
-    arm("flush to " + this);
+    arm(flushOp);
     try {
       out.flush();
     } catch (IOException e) {
-      throw failure("flush to " + this, start, e);
+      throw failure(flushOp, start, e);
     } finally {
       expiresAt = 0;
     }

@@ -22,9 +22,14 @@ final class SerialTransport implements Transport {
   private final Timeout timeout = new Timeout();
   private final AtomicBoolean closed = new AtomicBoolean();
 
+  private final String readOp;
+  private final String writeOp;
+
   private SerialTransport(SerialPort port, String path) {
     this.port = port;
     this.path = path;
+    this.readOp = "read from " + this; // named once, not per call
+    this.writeOp = "write to " + this;
   }
 
   static SerialTransport open(String path, int baudRate) throws IOException {
@@ -46,7 +51,7 @@ final class SerialTransport implements Transport {
   }
 
   @Override public int read(byte[] dst, int off, int len) throws IOException {
-    String op = "read from " + this;
+    String op = readOp;
     if (closed.get()) throw new LinkClosedException(op + ": closed");
     long start = System.nanoTime();
     long end = start + timeout.waitNanos(op);
@@ -67,7 +72,7 @@ final class SerialTransport implements Transport {
   }
 
   @Override public void write(byte[] src, int off, int len) throws IOException {
-    String op = "write to " + this;
+    String op = writeOp;
     if (closed.get()) throw new LinkClosedException(op + ": closed");
     long start = System.nanoTime();
     long end = start + timeout.waitNanos(op);

@@ -11,6 +11,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /** A TCP connection; reads time out through SO_TIMEOUT (the socket stays open), writes through the {@link Watchdog}. */
 final class SocketTransport implements Transport, Watchdog.Watched {
+  private final String readOp;
+  private final String writeOp;
   private final Socket socket;
   private final InputStream in;
   private final OutputStream out;
@@ -25,6 +27,8 @@ final class SocketTransport implements Transport, Watchdog.Watched {
     this.name = name;
     this.in = socket.getInputStream();
     this.out = socket.getOutputStream();
+    this.readOp = "read from " + name; // named once, not per call
+    this.writeOp = "write to " + name;
     Watchdog.register(this);
   }
 
@@ -45,8 +49,8 @@ final class SocketTransport implements Transport, Watchdog.Watched {
   }
 
   @Override public int read(byte[] dst, int off, int len) throws IOException {
-    if (closed.get()) throw new LinkClosedException("read from " + this + ": closed");
-    String op = "read from " + this;
+    if (closed.get()) throw new LinkClosedException(readOp + ": closed");
+    String op = readOp;
     long wait = timeout.waitNanos(op);
     long start = System.nanoTime();
     int n;
@@ -68,7 +72,7 @@ final class SocketTransport implements Transport, Watchdog.Watched {
   }
 
   @Override public void write(byte[] src, int off, int len) throws IOException {
-    String op = "write to " + this;
+    String op = writeOp;
     long start = System.nanoTime();
     expiresAt = start + timeout.waitNanos(op);
     try {

@@ -178,4 +178,106 @@ class FramingTest {
     assertEquals(2, f.size());
     assertEquals(0, f.get(0).length);
   }
+
+  /** The frame as the byte-at-a-time definition has it: the reference the bulk framer must match. */
+  static byte[] slowFrame(byte[] payload, boolean leadingNop) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    if (leadingNop) out.write(0xFE);
+    out.write(0xFF);
+    out.write(0xFD);
+    java.io.ByteArrayOutputStream fields = new java.io.ByteArrayOutputStream();
+    byte[] len = {(byte) payload.length, (byte) (payload.length >>> 8), (byte) (payload.length >>> 16), (byte) (payload.length >>> 24)};
+    for (byte b : len) escapeInto(fields, b);
+    for (byte b : payload) escapeInto(fields, b);
+    int crc = slowCrc(0xFFFF, new byte[] {(byte) 0xFF, (byte) 0xFD});
+    crc = slowCrc(crc, fields.toByteArray());
+    out.writeBytes(fields.toByteArray());
+    escapeInto(out, (byte) crc);
+    escapeInto(out, (byte) (crc >>> 8));
+    return out.toByteArray();
+  }
+
+  private static void escapeInto(java.io.ByteArrayOutputStream out, byte b) {
+    out.write(b);
+    if (b == (byte) 0xFF) out.write(b);
+  }
+
+  /** Bit by bit, straight from the polynomial. */
+  static int slowCrc(int crc, byte[] data) {
+    for (byte b : data) {
+      crc ^= (b & 0xFF) << 8;
+      for (int i = 0; i < 8; i++) crc = (crc & 0x8000) != 0 ? ((crc << 1) ^ 0x1021) & 0xFFFF : (crc << 1) & 0xFFFF;
+    }
+    return crc;
+  }
+
+  @Test void slicedCrcAgreesWithTheBitwiseDefinitionAtEveryLengthAndOffset() {
+    Random r = new Random(7);
+    byte[] data = new byte[300];
+    r.nextBytes(data);
+    for (int off = 0; off < 20; off++) {
+      for (int len = 0; off + len <= data.length; len += 1 + len / 8) {
+        int start = r.nextInt(0x10000);
+        assertEquals(slowCrc(start, Arrays.copyOfRange(data, off, off + len)), Crc16.update(start, data, off, len),
+            "off " + off + " len " + len);
+      }
+    }
+  }
+
+  @Test void escapeSearchFindsTheFirstFfAnywhereInAWord() {
+    for (int len = 0; len < 40; len++) {
+      for (int at = 0; at <= len; at++) {
+        byte[] data = new byte[len + 3];
+        Arrays.fill(data, (byte) 0xFE);
+        if (at < len) data[1 + at] = (byte) 0xFF;
+        data[len + 2] = (byte) 0xFF; // beyond the range: never found
+        data[0] = (byte) 0xFF; // before the range: never found
+        assertEquals(1 + at, Crc16.indexOfEscape(data, 1, 1 + len), "len " + len + " at " + at);
+      }
+    }
+  }
+
+  @Test void bigFramesStreamedInChunksMatchTheByteWiseDefinitionAndDecodeBack() throws java.io.IOException {
+    Random r = new Random(11);
+    for (int size : new int[] {0, 1, 255, Framer.CHUNK - 7, Framer.CHUNK, 3 * Framer.CHUNK + 5, 65536 + 11}) {
+      for (int ffShare : new int[] {0, 1, 2, 256}) { // none, all FF, half, one in 256 (random)
+        byte[] payload = new byte[size];
+        for (int i = 0; i < size; i++) {
+          payload[i] = ffShare == 0 ? (byte) (r.nextInt(255)) : ffShare == 1 ? (byte) 0xFF
+              : ffShare == 2 ? (byte) (r.nextBoolean() ? 0xFF : r.nextInt(255)) : (byte) r.nextInt(256);
+        }
+        java.io.ByteArrayOutputStream wire = new java.io.ByteArrayOutputStream();
+        List<Integer> pieces = new ArrayList<>();
+        Framer f = new Framer();
+        f.start(size, (b, off, len) -> {
+          wire.write(b, off, len);
+          pieces.add(len);
+        });
+        int half = size / 3;
+        f.payload(payload, 0, half);
+        f.payload(payload, half, size - half);
+        f.finish();
+        assertArrayEquals(slowFrame(payload, true), wire.toByteArray(), "size " + size + " ff " + ffShare);
+        for (int piece : pieces) assertTrue(piece <= Framer.CHUNK + 64, "piece of " + piece);
+        List<byte[]> back = decode(wire.toByteArray(), 4093, null);
+        assertEquals(1, back.size());
+        assertArrayEquals(payload, back.get(0));
+      }
+    }
+  }
+
+  @Test void framesTakenOneByOneFromAReusedBufferAreTheFramesFedWhole() {
+    byte[] wire = hex(FRAME_ONE + " " + FRAME_EMPTY + " " + LOG_FRAME + " " + FRAME_THREE);
+    Unframer u = new Unframer(4096);
+    List<String> got = new ArrayList<>();
+    int off = 0;
+    while (off < wire.length) {
+      off += u.feedFrame(wire, off, Math.min(5, wire.length - off));
+      if (u.frameReady()) got.add(hexOf(Arrays.copyOf(u.frameBuffer(), u.frameLength())));
+    }
+    List<String> whole = new ArrayList<>();
+    for (byte[] f : decodeAllWays(wire)) whole.add(hexOf(f));
+    assertEquals(whole, got);
+    assertEquals(4, got.size());
+  }
 }

@@ -12,6 +12,7 @@ import dev.kiln.transport.LinkClosedException;
 import dev.kiln.transport.LinkCorruptedException;
 import dev.kiln.transport.LinkTimeoutException;
 import dev.kiln.transport.ProcessTransport;
+import dev.kiln.transport.Transport;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -118,6 +119,20 @@ class HostDeviceTest {
     byte[] data = new byte[1 << 20];
     new Random(7).nextBytes(data);
     try (RpcClient c = open(); RemoteNDArray a = c.empty(new long[] {1 << 20}, DataType.UINT8)) {
+      a.copyFrom(data);
+      assertEquals(sum(data), c.function("kiln_sum_bytes").callLong(a));
+      assertArrayEquals(data, a.toByteArray());
+    }
+  }
+
+  @Test void sixtyFourKibPacketsFullOfEscapesStreamInPiecesBothWaysAndArriveIntact() throws Exception {
+    // frames of 64 KiB go out in 16 KiB pieces from both ends; a third of the bytes are FF, doubled on the wire
+    byte[] data = new byte[300_000];
+    Random r = new Random(9);
+    for (int i = 0; i < data.length; i++) data[i] = r.nextInt(3) == 0 ? (byte) 0xFF : (byte) r.nextInt(256);
+    try (RpcClient c = RpcClient.open(Transport.process(List.of(TestDevice.program(65536).toString())));
+        RemoteNDArray a = c.empty(new long[] {data.length}, DataType.UINT8)) {
+      assertTrue(c.copyBlock(1) > 60_000, "copy block " + c.copyBlock(1));
       a.copyFrom(data);
       assertEquals(sum(data), c.function("kiln_sum_bytes").callLong(a));
       assertArrayEquals(data, a.toByteArray());

@@ -11,11 +11,15 @@ import java.util.List;
 /** The host device program with the test system library, compiled once per test JVM. */
 final class TestDevice {
   static final String TEST_SYSLIB = "/dev/kiln/rpc/kiln_test_syslib.c";
-  private static Path program;
+  private static final java.util.Map<Integer, Path> PROGRAMS = new java.util.HashMap<>();
 
   private TestDevice() {}
 
-  static synchronized Path program() {
+  static Path program() { return program(2048); }
+
+  /** The program with a receive buffer of {@code packetBytes} (KILN_MAX_PACKET_BYTES). */
+  static synchronized Path program(int packetBytes) {
+    Path program = PROGRAMS.get(packetBytes);
     if (program == null) {
       try {
         String syslib;
@@ -23,8 +27,9 @@ final class TestDevice {
           syslib = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         }
         program = DeviceProgram.build(List.of(new GeneratedFile("src/kiln_test_syslib.c", syslib)),
-            new DeviceProgram.Sizes(2048, 2L << 20), Path.of(System.getProperty("java.io.tmpdir"), "kiln-device-test-cache"))
+            new DeviceProgram.Sizes(packetBytes, 2L << 20), Path.of(System.getProperty("java.io.tmpdir"), "kiln-device-test-cache"))
             .executable();
+        PROGRAMS.put(packetBytes, program);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       } catch (InterruptedException e) {

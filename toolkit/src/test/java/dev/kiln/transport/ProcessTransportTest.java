@@ -40,6 +40,20 @@ class ProcessTransportTest {
     }
   }
 
+  @Test void aWrapperThatMovesItsStdoutAroundStillTalksOverThePipe() throws Exception {
+    // stdout is parked on /dev/null and back while the transport starts (strace does the like):
+    // the transport must read the program's pipe whatever fd 1 named at that moment
+    byte[] data = new byte[70_000];
+    new Random(2).nextBytes(data);
+    for (int i = 0; i < 5; i++) {
+      try (Transport t = Transport.process(List.of("sh", "-c", "exec 4>&1 1>/dev/null; sleep 0.0" + i + "; exec 1>&4 4>&-; exec cat"))) {
+        t.write(data);
+        t.flush();
+        assertArrayEquals(data, readExactly(t, data.length));
+      }
+    }
+  }
+
   @Test void theEndOfTheStreamReportsExitStatusAndTheLastStderrLines() throws Exception {
     try (Transport t = Transport.process(List.of("sh", "-c", "echo starting >&2; echo 'out of memory' >&2; exit 3"))) {
       LinkClosedException e = assertThrows(LinkClosedException.class, () -> t.read(new byte[16], 0, 16));
