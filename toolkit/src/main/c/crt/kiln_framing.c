@@ -4,10 +4,19 @@
 
 #include "kiln_errors.h"
 
+/* How many CRC tables: 1 (512 bytes, byte-wise) on boards, where the UART is the limit and flash is
+ * precious; 16 (8 KiB, slicing-by-16) on the host platform, where the CRC was the link's largest cost. */
+#ifndef KILN_CRC_SLICES
+#define KILN_CRC_SLICES 1
+#endif
+#if KILN_CRC_SLICES != 1 && KILN_CRC_SLICES != 16
+#error "KILN_CRC_SLICES must be 1 or 16"
+#endif
+
 /* kCrcTables[k][b]: the CRC-16/CCITT-FALSE contribution of byte b followed by k zero bytes. Row 0 is
  * the classic byte-wise table (poly 0x1021, MSB first); row k is row k-1 shifted by one zero byte:
- * T[k][b] = (T[k-1][b] << 8) ^ T[0][T[k-1][b] >> 8]. 8 KiB of constants (flash on a board). */
-static const uint16_t kCrcTables[16][256] = {
+ * T[k][b] = (T[k-1][b] << 8) ^ T[0][T[k-1][b] >> 8]. */
+static const uint16_t kCrcTables[KILN_CRC_SLICES][256] = {
   {
     0x0000, 0x1021, 0x2042, 0x3063, 0x4084, 0x50a5, 0x60c6, 0x70e7,
     0x8108, 0x9129, 0xa14a, 0xb16b, 0xc18c, 0xd1ad, 0xe1ce, 0xf1ef,
@@ -42,6 +51,7 @@ static const uint16_t kCrcTables[16][256] = {
     0xef1f, 0xff3e, 0xcf5d, 0xdf7c, 0xaf9b, 0xbfba, 0x8fd9, 0x9ff8,
     0x6e17, 0x7e36, 0x4e55, 0x5e74, 0x2e93, 0x3eb2, 0x0ed1, 0x1ef0
   },
+#if KILN_CRC_SLICES == 16
   {
     0x0000, 0x3331, 0x6662, 0x5553, 0xccc4, 0xfff5, 0xaaa6, 0x9997,
     0x89a9, 0xba98, 0xefcb, 0xdcfa, 0x456d, 0x765c, 0x230f, 0x103e,
@@ -552,6 +562,7 @@ static const uint16_t kCrcTables[16][256] = {
     0xe147, 0x4963, 0xa12e, 0x090a, 0x6195, 0xc9b1, 0x21fc, 0x89d8,
     0xf0c2, 0x58e6, 0xb0ab, 0x188f, 0x7010, 0xd834, 0x3079, 0x985d
   }
+#endif
 };
 
 /* Sixteen bytes per step through sixteen tables ("slicing-by-16"): the running CRC is folded into
@@ -560,6 +571,7 @@ static const uint16_t kCrcTables[16][256] = {
  * byte-wise loop on an x86-64 host); the CRC is the largest per-byte cost of the link. */
 uint16_t kiln_crc16_update(uint16_t crc, const uint8_t *data, size_t n) {
   uint32_t c = crc;
+#if KILN_CRC_SLICES == 16
   while (n >= 16u) {
     c = (uint32_t)kCrcTables[15][(data[0] ^ (c >> 8)) & 0xFFu] ^ kCrcTables[14][(data[1] ^ c) & 0xFFu] ^
         kCrcTables[13][data[2]] ^ kCrcTables[12][data[3]] ^ kCrcTables[11][data[4]] ^ kCrcTables[10][data[5]] ^
@@ -569,6 +581,7 @@ uint16_t kiln_crc16_update(uint16_t crc, const uint8_t *data, size_t n) {
     data += 16;
     n -= 16u;
   }
+#endif
   while (n > 0u) {
     c = ((c << 8) ^ kCrcTables[0][((c >> 8) ^ *data) & 0xFFu]) & 0xFFFFu;
     ++data;
