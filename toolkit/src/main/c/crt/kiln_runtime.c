@@ -24,6 +24,7 @@ void kiln_runtime_init(kiln_runtime *rt, void *platform, const kiln_module *syst
   rt->nonce = random_byte;
   rt->random_state = 0x9E3779B97F4A7C15ull ^ random_byte;
   rt->modules[0] = system_lib;
+  kiln_tvm_api_bind(rt);
   kiln_rpc_register_builtins(rt);
   /* boot: TerminateSession, session id 0 */
   kiln_send_begin(rt, KILN_MSG_TERMINATE_SESSION, 0, 0);
