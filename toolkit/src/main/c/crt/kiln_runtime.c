@@ -31,6 +31,8 @@ void kiln_runtime_init(kiln_runtime *rt, void *platform, const kiln_module *syst
   kiln_send_end(rt);
 }
 
+void kiln_runtime_strict_microtvm(kiln_runtime *rt) { rt->strict_microtvm = 1; }
+
 int kiln_register_global(kiln_runtime *rt, const char *name, kiln_packed_fn fn) {
   if (rt->num_globals == KILN_MAX_GLOBALS) return KILN_ERR_REGISTRY_FULL;
   rt->globals[rt->num_globals].name = name;
