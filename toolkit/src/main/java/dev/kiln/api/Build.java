@@ -215,10 +215,9 @@ public final class Build {
     mem.put("with_io_bytes", io.arenaBytes());
     mem.put("with_io_lower_bound_bytes", io.lowerBoundBytes());
     mem.put("weights_bytes", model.weightBytes());
-    ArrayNode pools = mem.putArray("workspace_pools");
-    ObjectNode pool = pools.addObject();
-    pool.put("name", writer.prefix() + "_arena");
-    pool.put("bytes", p.arenaBytes());
+    // as the device metadata: no workspace pool for the caller to pass, the arena is a static array of the library
+    mem.putArray("workspace_pools");
+    mem.put("arena_symbol", writer.prefix() + "_arena");
     ObjectNode ops = root.putObject("ops");
     new TreeMap<>(model.opCounts()).forEach((k, v) -> ops.put(k.name(), v));
     return root;

@@ -284,6 +284,31 @@ class ModelLibraryFormatTest {
     }
   }
 
+  @Test void longPathsSplitAsUstarAndBadPathsAreRefused() throws Exception {
+    String deep = "runtime/" + "a".repeat(60) + "/" + "b".repeat(60) + "/file.c";
+    byte[] tar = TarArchive.of(java.util.Map.of(deep, "x".getBytes(StandardCharsets.UTF_8)), 1_700_000_000L);
+    Path file = work.resolve("deep.tar");
+    Files.write(file, tar);
+    assertEquals("./" + deep, exec(work, 60, "tar", "-tf", file.toString()).lines().reduce((x, y) -> y).orElseThrow());
+    assertEquals("./" + deep, TarArchive.names(tar).get(TarArchive.names(tar).size() - 1));
+    for (String bad : List.of("../x.c", "/etc/x", "a//b", "a/./b", "dir/")) {
+      assertThrows(IllegalArgumentException.class, () -> TarArchive.of(java.util.Map.of(bad, new byte[0]), 0), bad);
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TarArchive.of(java.util.Map.of("x".repeat(120), new byte[0]), 0));
+    assertEquals("tar path too long for a ustar header: './" + "x".repeat(120) + "'", e.getMessage());
+  }
+
+  @Test void metadataJsonPrintsFloatsAndNonAsciiAsPythonsJsonDump() {
+    var f = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+    f.put("b", 1e-5).put("a", 0.0001).put("c", 1e16).put("d", 123456789012345.0).put("e", 0.00390625f).put("f", -2.5e-7)
+        .put("g", "\u00e9\"\\\n").putArray("h");
+    f.putObject("i");
+    assertEquals("{\n  \"a\": 0.0001,\n  \"b\": 1e-05,\n  \"c\": 1e+16,\n  \"d\": 123456789012345.0,\n  \"e\": 0.00390625,\n"
+        + "  \"f\": -2.5e-07,\n  \"g\": \"\\u00e9\\\"\\\\\\n\",\n  \"h\": [],\n  \"i\": {}\n}",
+        dev.kiln.project.ModelLibraryFormat.pythonJson(f));
+  }
+
   // ---- the command ---------------------------------------------------------------------------
 
   @Test void kilnMlfWritesTheArchiveAndExplainsBadOptions() throws Exception {
