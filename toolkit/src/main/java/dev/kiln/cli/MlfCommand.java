@@ -16,8 +16,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "mlf", mixinStandardHelpOptions = true,
     description = {"Exports a model as a Model Library Format archive (MLF version 7, as TVM v0.18 writes it).",
-        "A microTVM project takes it unchanged: codegen/host/src/*.c compiles with codegen/host/include alone and links",
-        "against microTVM's CRT (TVMSystemLibEntryPoint, TVMAPISetLastError); runtime/ holds Kiln's runtime instead of TVM's CRT.",
+        "A microTVM project takes it unchanged: codegen/host/src/*.c compiles with codegen/host/include alone and links "
+            + "against microTVM's CRT (TVMSystemLibEntryPoint, TVMAPISetLastError); runtime/ holds Kiln's runtime instead of TVM's CRT.",
         "Defaults are TVM's: --executor aot with interface-api packed and unpacked-api false."})
 final class MlfCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -66,9 +66,9 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--profile", description = "Also time every operator on the device (its own clock) and print the table.")
   boolean profile;
 
-  @Option(names = "--strict-microtvm", description = {"Host device only: answer as microTVM v0.18's CRT where it is stricter: input names",
-      "are resolved by the device as microTVM does (AoT knows C names only; an unknown name aborts the device), and",
-      "device-attribute, set-device and current-stream requests raise."})
+  @Option(names = "--strict-microtvm", description = "Host device only: answer as microTVM v0.18's CRT where it is stricter: input names "
+      + "are resolved by the device as microTVM does (AoT knows C names only; an unknown name aborts the device), and "
+      + "device-attribute, set-device and current-stream requests raise.")
   boolean strictMicroTvm;
 
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUTDIR", description = "Folder for output<j>.npy and outputs.json.")

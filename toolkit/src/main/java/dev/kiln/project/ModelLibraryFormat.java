@@ -179,9 +179,10 @@ public final class ModelLibraryFormat {
     Files.createDirectories(parent);
     if (Files.isDirectory(dest)) throw new IOException(dest + " is a folder; pass a file name such as model.tar");
     byte[] tar = TarArchive.of(files, mtimeSeconds);
-    Path staging = Files.createTempFile(parent, "." + dest.getFileName(), ".kiln-tmp");
+    // not Files.createTempFile: its 0600 would stay on the archive; a plain new file gets the umask's mode
+    Path staging = parent.resolve("." + dest.getFileName() + "." + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".kiln-tmp");
     try {
-      Files.write(staging, tar);
+      Files.write(staging, tar, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
       try {
         Files.move(staging, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
