@@ -57,7 +57,15 @@ final class MlfCommand implements Callable<Integer> {
     build.exportMlf(output);
     var out = spec.commandLine().getOut();
     out.printf("wrote %s (%s): system library %d functions, entry %s%s%n", output, ex, build.systemLibraryFunctions().size(),
-        build.entryPoint(), ex.kind() == Executor.Kind.GRAPH ? "; " + build.graphJsonTransfer() : "");
+        build.entryPoint(), ex.kind() == Executor.Kind.GRAPH ? "; " + graphJsonFit(build.graphJson()) : "");
     return 0;
+  }
+
+  /** Whether microTVM's graph executor can be created with this JSON: it travels in one create call. */
+  static String graphJsonFit(String json) {
+    int bytes = json.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    return "graph JSON " + bytes + " bytes, " + (dev.kiln.project.DeviceProgram.linksGraphJson(json, 2048)
+        ? "over microTVM's default 2048-byte packet: raise TVM_CRT_MAX_PACKET_SIZE_BYTES in crt_config.h, or use --executor aot"
+        : "fits microTVM's default 2048-byte packet");
   }
 }
