@@ -56,6 +56,12 @@ final class MlfCommand implements Callable<Integer> {
     Build build = Kiln.load(model, inputShapes.options()).build(ex);
     build.exportMlf(output);
     var out = spec.commandLine().getOut();
+    if (ex.kind() == Executor.Kind.AOT && ex.interfaceApi().equals("c") && ex.unpackedApi()) {
+      // TVM's interface-api=c: a firmware function, no metadata or registry (not host-driven, facts 5.5)
+      out.printf("wrote %s (%s): the C interface %s(struct inputs *, struct outputs *), no system library%n", output, ex,
+          build.entryPoint());
+      return 0;
+    }
     out.printf("wrote %s (%s): system library %d functions, entry %s%s%n", output, ex, build.systemLibraryFunctions().size(),
         build.entryPoint(), ex.kind() == Executor.Kind.GRAPH ? "; " + graphJsonFit(build.graphJson()) : "");
     return 0;
