@@ -3,7 +3,7 @@
 to the reference, accuracy, sizes) and the rich displays (text/html tables, image/svg+xml charts).
 
   python3 notebook_check.py --kernel kiln-test --notebooks DIR --report out.json \
-      [--seed-executed out/seed-graph-vs-aot.ipynb] [--only quickstart,int8-vs-float]
+      [--seed-executed out/seed-graph-vs-aot.ipynb] [--only quickstart,int8-vs-float,microtvm-drop-in]
 
 The seed notebook is checked as notebooks/run-seed left it (--seed-executed) or, without that flag,
 executed here like the others. Writes one JSON object per check to --report:
@@ -341,7 +341,37 @@ def check_int8_vs_float(nb, seconds):
     check(name + "both models' I/O tables, both memory plans, both outputs as bar charts", displays)
 
 
-NOTEBOOKS = {"quickstart": check_quickstart, "int8-vs-float": check_int8_vs_float}
+# ---------------------------------------------------------------------------------------- microTVM drop-in
+
+def check_microtvm_drop_in(nb, seconds):
+    name = "microtvm-drop-in: "
+    check(name + "every code cell ran, and only the strict device's wrong-name cell raised",
+          lambda: (every_code_cell_ran(nb), no_errors(nb))[1])
+
+    def export():
+        c = cell(nb, "build.exportMlf(")
+        assert re.search(r"digits\.tar: \d+ bytes", stdout(c)), stdout(c)
+        names = text(result(c).get("data", {}).get("text/plain"))
+        assert "tvmgen_default_run" in names and "tvmgen_default_get_c_metadata" in names, names
+        return stdout(c).strip()
+    check(name + "the MLF archive is written and the system library lists the AoT entry and metadata getter", export)
+
+    def seed_failure():
+        err = outputs(cell(nb, "Device.host().strictMicroTvm());\nstrict.executor()"), "error")
+        assert len(err) == 1, err
+        assert "cannot find 'predict_images:0' among input" in err[0].evalue, err[0].evalue
+        logs = text(result(cell(nb, "strict.deviceLogs()")).get("data", {}).get("text/plain"))
+        assert "aot_executor.c: Check failed: rv >= 0: cannot find 'predict_images:0' among input." in logs, logs
+        return err[0].evalue.splitlines()[0]
+    check(name + "the strict device aborts on the model name with the CRT's CHECK text", seed_failure)
+
+    def fix():
+        html = data(cell(nb, "setInput(\"predict_images_0\""), "text/html")
+        assert count(html, "argmax 7") == 2, html[:400]
+    check(name + "the C name on the strict device and the model name on Kiln's device both answer 7", fix)
+
+
+NOTEBOOKS = {"quickstart": check_quickstart, "int8-vs-float": check_int8_vs_float, "microtvm-drop-in": check_microtvm_drop_in}
 
 
 def main():
@@ -350,7 +380,7 @@ def main():
     ap.add_argument("--notebooks", required=True)
     ap.add_argument("--report", required=True)
     ap.add_argument("--seed-executed")
-    ap.add_argument("--only", default="seed-graph-vs-aot,quickstart,int8-vs-float")
+    ap.add_argument("--only", default="seed-graph-vs-aot,quickstart,int8-vs-float,microtvm-drop-in")
     args = ap.parse_args()
     only = args.only.split(",")
     try:

@@ -22,6 +22,9 @@ void kiln_send_end(kiln_runtime *rt);
 /* A "kiln link: dropped ..." log. */
 void kiln_report_drop(kiln_runtime *rt, const char *format, ...);
 
+/* kiln_tvm_api.c: the runtime TVMAPISetLastError writes to (set by kiln_runtime_init) */
+void kiln_tvm_api_bind(kiln_runtime *rt);
+
 /* kiln_rpc_server.c */
 void kiln_rpc_handle(kiln_runtime *rt, uint8_t *packet, uint32_t n);
 void kiln_rpc_send_exception(kiln_runtime *rt, const char *message);

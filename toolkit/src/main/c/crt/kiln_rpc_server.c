@@ -493,10 +493,18 @@ static void syscall(kiln_runtime *rt, int code, int num) {
       return;
     }
     case RPC_DEV_SET_DEVICE:
+      if (rt->strict_microtvm) { /* microTVM's MinRPC server */
+        (void)snprintf(rt->text, sizeof(rt->text), "SetDevice not supported");
+        break;
+      }
       if (!check_args(rt, "DevSetDevice", num, "d", "Device") || !device_ok(rt, "DevSetDevice", a[0].v_device)) break;
       send_void(rt);
       return;
     case RPC_DEV_GET_ATTR:
+      if (rt->strict_microtvm) {
+        (void)snprintf(rt->text, sizeof(rt->text), "GetAttr not supported");
+        break;
+      }
       if (!check_args(rt, "DevGetAttr", num, "di", "Device, Int kind")) break;
       if (a[0].v_device.device_type != KILN_DEVICE_CPU || a[0].v_device.device_id != 0) {
         if (a[1].v_int64 == 0) {
@@ -576,6 +584,10 @@ static void syscall(kiln_runtime *rt, int code, int num) {
       return;
     case RPC_DEV_CREATE_STREAM:
     case RPC_DEV_GET_CURRENT_STREAM:
+      if (rt->strict_microtvm && code == RPC_DEV_GET_CURRENT_STREAM) { /* added in TVM v0.16, unknown to MinRPC */
+        (void)snprintf(rt->text, sizeof(rt->text), "Syscall not recognized");
+        break;
+      }
       if (!check_args(rt, "a stream syscall", num, "d", "Device")) break;
       send_handle(rt, NULL);
       return;

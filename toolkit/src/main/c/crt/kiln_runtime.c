@@ -24,11 +24,14 @@ void kiln_runtime_init(kiln_runtime *rt, void *platform, const kiln_module *syst
   rt->nonce = random_byte;
   rt->random_state = 0x9E3779B97F4A7C15ull ^ random_byte;
   rt->modules[0] = system_lib;
+  kiln_tvm_api_bind(rt);
   kiln_rpc_register_builtins(rt);
   /* boot: TerminateSession, session id 0 */
   kiln_send_begin(rt, KILN_MSG_TERMINATE_SESSION, 0, 0);
   kiln_send_end(rt);
 }
+
+void kiln_runtime_strict_microtvm(kiln_runtime *rt) { rt->strict_microtvm = 1; }
 
 int kiln_register_global(kiln_runtime *rt, const char *name, kiln_packed_fn fn) {
   if (rt->num_globals == KILN_MAX_GLOBALS) return KILN_ERR_REGISTRY_FULL;

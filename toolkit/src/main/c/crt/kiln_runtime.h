@@ -62,6 +62,8 @@ enum { KILN_SESSION_NONE = 0, KILN_SESSION_ESTABLISHED = 1 };
 typedef struct kiln_runtime {
   void *platform;
   int shutdown;
+  /* 1: answer as microTVM v0.18's CRT where it is stricter (kiln_runtime_strict_microtvm) */
+  int strict_microtvm;
 
   /* framing + session */
   kiln_framer framer;
@@ -122,6 +124,13 @@ int kiln_runtime_feed(kiln_runtime *rt, const uint8_t *bytes, size_t n);
 /* Reads with kiln_platform_read and feeds until shutdown (returns KILN_ERR_SHUTDOWN) or until the
  * link closes (returns KILN_ERR_SHORT_WRITE). */
 int kiln_runtime_serve(kiln_runtime *rt);
+
+/* Makes the device answer as microTVM v0.18's CRT does where the CRT is stricter than Kiln, so a host
+ * sees what a real microTVM board would do: DevSetDevice, DevGetAttr and DevGetCurrentStream raise
+ * ("SetDevice not supported", "GetAttr not supported", "Syscall not recognized"), and the executors
+ * look input names up as the CRT does (AoT: exact C name; graph: exact graph name), an unknown name
+ * being a failed CHECK that aborts the device (0x0500). Call after kiln_runtime_init. */
+void kiln_runtime_strict_microtvm(kiln_runtime *rt);
 
 /* Adds a global function (an executor's create function, say); handles follow registration order.
  * Returns KILN_OK or KILN_ERR_REGISTRY_FULL. name must outlive the runtime. */

@@ -41,6 +41,17 @@ typedef struct {
 
 static aot_executor *state(kiln_runtime *rt) { return (aot_executor *)kiln_module_state(rt); }
 
+/* Strict microTVM mode: the CRT's lookup, an exact strcmp against the metadata (C) names; a miss is
+ * its failed CHECK, which aborts the device. */
+static int strict_find(kiln_runtime *rt, const aot_executor *ex, const char *name) {
+  int64_t i;
+  for (i = 0; i < ex->md->num_inputs; ++i) {
+    if (strcmp(ex->md->inputs[i].name, name) == 0) return (int)i;
+  }
+  kiln_exec_strict_no_input(rt, "src/runtime/crt/aot_executor/aot_executor.c", "rv >= 0", name);
+  return -1;
+}
+
 static const kiln_md_tensor *md_tensor(const aot_executor *ex, int32_t k) {
   return k < ex->num_inputs ? &ex->md->inputs[k] : &ex->md->outputs[k - ex->num_inputs];
 }
@@ -60,7 +71,7 @@ static int resolve(kiln_runtime *rt, const aot_executor *ex, const char *fn, int
     return 0;
   }
   if (code == KILN_TC_STR && !outputs) {
-    int found = kiln_exec_md_find(ex->md, 0, v->v_str);
+    int found = rt->strict_microtvm ? strict_find(rt, ex, v->v_str) : kiln_exec_md_find(ex->md, 0, v->v_str);
     if (found < 0) {
       kiln_set_error(rt, "%s: the model has no input named '%s'", fn, v->v_str);
       return KILN_ERR_INVALID_ARG;
@@ -138,7 +149,7 @@ static int get_input_index(kiln_value *args, int *codes, int num, kiln_value *re
     kiln_set_error(rt, "get_input_index expects a name (Str) as argument 0, got type code %d", codes[0]);
     return KILN_ERR_WRONG_ARG_TYPE;
   }
-  ret->v_int64 = kiln_exec_md_find(ex->md, 0, args[0].v_str);
+  ret->v_int64 = rt->strict_microtvm ? strict_find(rt, ex, args[0].v_str) : kiln_exec_md_find(ex->md, 0, args[0].v_str);
   *ret_code = KILN_TC_INT;
   return 0;
 }

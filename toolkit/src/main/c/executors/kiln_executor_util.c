@@ -306,6 +306,14 @@ const kiln_metadata *kiln_exec_find_any_metadata(kiln_runtime *rt, const kiln_mo
   return md;
 }
 
+void kiln_exec_strict_no_input(kiln_runtime *rt, const char *crt_file, const char *condition, const char *name) {
+  char reason[KILN_LOG_BYTES + 1];
+  kiln_log(rt, "%s: Check failed: %s: cannot find '%s' among input.", crt_file, condition, name);
+  (void)snprintf(reason, sizeof(reason), "cannot find '%s' among input: microTVM's CRT fails this CHECK and calls "
+                 "TVMPlatformAbort(0x500) (strict microTVM mode; Kiln's device would answer)", name);
+  kiln_abort(rt, KILN_ERR_CHECK_FAILURE, reason);
+}
+
 int kiln_exec_md_find(const kiln_metadata *md, int outputs, const char *name) {
   int64_t n = outputs ? md->num_outputs : md->num_inputs;
   const kiln_md_tensor *t = outputs ? md->outputs : md->inputs;

@@ -69,6 +69,14 @@ const kiln_metadata *kiln_exec_call_metadata(kiln_runtime *rt, const char *fn, c
  * else NULL (no error: the metadata is optional for the graph executor). */
 const kiln_metadata *kiln_exec_find_any_metadata(kiln_runtime *rt, const kiln_module *lib);
 
+/*
+ * Strict microTVM mode (kiln_runtime_strict_microtvm): microTVM's CRT finds an input name with a
+ * CHECK, so an unknown name aborts the device. Logs what the CRT logs, "<file>: Check failed:
+ * <condition>: cannot find '<name>' among input." (file as the CRT's, line left out), then aborts
+ * with 0x0500. Never returns.
+ */
+void kiln_exec_strict_no_input(kiln_runtime *rt, const char *crt_file, const char *condition, const char *name);
+
 /* Index of the metadata input/output called name (model name first, then C name), or -1. */
 int kiln_exec_md_find(const kiln_metadata *md, int outputs, const char *name);
 

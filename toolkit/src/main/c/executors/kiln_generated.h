@@ -1,8 +1,9 @@
 /*
  * Helpers for the packed functions Kiln generates (operators called by the graph executor, the AoT
- * entry tvmgen_<mod>_run, ___tvm_main__): reading a tensor argument and building one. Generated Eval
- * code has no strings: a wrong argument returns KILN_ERR_NUM_ARGUMENTS or KILN_ERR_WRONG_ARG_TYPE
- * and the executor (or the host) turns the status into a sentence.
+ * entry tvmgen_<mod>_run, ___tvm_main__): reading a tensor argument and building one. A wrong
+ * argument returns KILN_ERR_NUM_ARGUMENTS or KILN_ERR_WRONG_ARG_TYPE after TVMAPISetLastError with
+ * one sentence per function saying what it takes (kiln_syslib.h): microTVM's CRT sends the host
+ * that text, and so does this runtime.
  */
 #ifndef KILN_GENERATED_H
 #define KILN_GENERATED_H
@@ -11,6 +12,7 @@
 #include <stdint.h>
 
 #include "kiln_errors.h"
+#include "kiln_syslib.h"
 #include "kiln_types.h"
 
 /*
@@ -51,6 +53,12 @@ static inline void kiln_tensor_arg(kiln_dltensor *t, kiln_value *v, int *c, void
   t->byte_offset = 0;
   v->v_handle = t;
   *c = KILN_TC_DLTENSOR;
+}
+
+/* A failing argument check: hands TVM's runtime the function's text (what it takes), returns status. */
+static inline int kiln_arg_error(const char *text, int status) {
+  TVMAPISetLastError(text);
+  return status;
 }
 
 #endif /* KILN_GENERATED_H */

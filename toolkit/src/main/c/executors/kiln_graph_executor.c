@@ -83,13 +83,15 @@ static int builtin_copy(kiln_value *args, int *codes, int num, kiln_value *ret, 
 /* ---- names ---- */
 
 /* Index of the input called name (graph name, then C name through the metadata), or -1. */
-static int32_t find_input(const graph_executor *ex, const char *name) {
+static int32_t find_input(kiln_runtime *rt, const graph_executor *ex, const char *name) {
   const kiln_graph *g = ex->graph;
   int32_t i;
   int m;
   for (i = 0; i < g->num_arg_nodes; ++i) {
     if (strcmp(g->nodes[g->arg_nodes[i]].name, name) == 0) return i;
   }
+  /* microTVM's graph executor knows graph names only, and CHECKs the lookup */
+  if (rt->strict_microtvm) kiln_exec_strict_no_input(rt, "src/runtime/crt/graph_executor/graph_executor.c", "index >= 0", name);
   if (ex->md == NULL) return -1;
   m = kiln_exec_md_find(ex->md, 0, name);
   if (m < 0) return -1;
@@ -119,7 +121,7 @@ static int resolve_input(kiln_runtime *rt, const graph_executor *ex, const char 
     return 0;
   }
   if (code == KILN_TC_STR) {
-    *index = find_input(ex, v->v_str);
+    *index = find_input(rt, ex, v->v_str);
     if (*index < 0) {
       kiln_set_error(rt, "%s: the graph has no input named '%s'", fn, v->v_str);
       return KILN_ERR_INVALID_ARG;
@@ -298,7 +300,7 @@ static int get_input_index(kiln_value *args, int *codes, int num, kiln_value *re
     kiln_set_error(rt, "get_input_index expects a name (Str) as argument 0, got type code %d", codes[0]);
     return KILN_ERR_WRONG_ARG_TYPE;
   }
-  ret->v_int64 = find_input(state(rt), args[0].v_str);
+  ret->v_int64 = find_input(rt, state(rt), args[0].v_str);
   *ret_code = KILN_TC_INT;
   return 0;
 }

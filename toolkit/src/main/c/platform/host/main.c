@@ -4,7 +4,9 @@
  *
  *   gcc -std=c99 -O2 -I<crt> -I<executors> <crt>/\*.c <executors>/\*.c <system library>.c main.c -o kiln-device
  *
- * Usage: kiln-device [--random-byte N]   (N pins the session nonce seed, for recorded vectors)
+ * Usage: kiln-device [--random-byte N] [--strict-microtvm]
+ *   --random-byte N     pins the session nonce seed, for recorded vectors
+ *   --strict-microtvm   answers as microTVM v0.18's CRT where it is stricter (kiln_runtime_strict_microtvm)
  * Exit status: 0 after the host's RPC shutdown, 2 when stdin closes or stdout breaks,
  * 3 after kiln_abort (the reason went to the host as a kLog and is also printed on stderr).
  */
@@ -118,12 +120,15 @@ int main(int argc, char **argv) {
   static host_platform platform;
   uint8_t random_byte = default_random_byte();
   int status = KILN_OK;
+  int strict = 0;
   int i;
   for (i = 1; i < argc; ++i) {
     if (strcmp(argv[i], "--random-byte") == 0 && i + 1 < argc) {
       random_byte = (uint8_t)strtol(argv[++i], NULL, 0);
+    } else if (strcmp(argv[i], "--strict-microtvm") == 0) {
+      strict = 1;
     } else {
-      fprintf(stderr, "usage: %s [--random-byte N]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--random-byte N] [--strict-microtvm]\n", argv[0]);
       return 64;
     }
   }
@@ -131,6 +136,7 @@ int main(int argc, char **argv) {
   platform.in_fd = 0;
   platform.out_fd = 1;
   kiln_runtime_init(&runtime, &platform, kiln_system_lib(), random_byte);
+  if (strict) kiln_runtime_strict_microtvm(&runtime);
   (void)kiln_executors_register(&runtime); /* tvm.aot_executor.create, tvm.graph_executor.create */
   stack_painter(&platform);
   (void)kiln_stack_watch(&runtime, (const volatile uint8_t *)platform.stack_low, HOST_STACK_PAINT_BYTES);

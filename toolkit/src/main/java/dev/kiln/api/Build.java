@@ -222,10 +222,9 @@ public final class Build {
     mem.put("with_io_bytes", io.arenaBytes());
     mem.put("with_io_lower_bound_bytes", io.lowerBoundBytes());
     mem.put("weights_bytes", model.weightBytes());
-    ArrayNode pools = mem.putArray("workspace_pools");
-    ObjectNode pool = pools.addObject();
-    pool.put("name", writer.prefix() + "_arena");
-    pool.put("bytes", p.arenaBytes());
+    // as the device metadata: no workspace pool for the caller to pass, the arena is a static array of the library
+    mem.putArray("workspace_pools");
+    mem.put("arena_symbol", writer.prefix() + "_arena");
     ObjectNode ops = root.putObject("ops");
     new TreeMap<>(model.opCounts()).forEach((k, v) -> ops.put(k.name(), v));
     return root;
@@ -264,17 +263,8 @@ public final class Build {
     if (java.nio.file.Files.exists(dir) && !java.nio.file.Files.isDirectory(dir)) {
       throw new KilnException("exportTo(" + dir + "): " + dir + " is a file, not a folder; pass a new or existing folder path (its contents are replaced)");
     }
-    Map<String, String> out = new LinkedHashMap<>();
-    for (GeneratedFile f : files) out.put("codegen/host/" + f.path(), f.text());
-    if (!isStandalone()) {
-      // the executors reference kiln_linked_graph_json; an exported library links none (the host sends the JSON)
-      GeneratedFile none = DeviceProgram.noLinkedGraph();
-      out.put("codegen/host/" + none.path(), none.text());
-    }
-    device.graphJson().ifPresent(g -> out.put("executor-config/graph/" + executor.moduleName() + ".graph", g.text()));
     try {
-      out.put("metadata.json", JSON.writeValueAsString(mlfMetadata()) + "\n");
-      FolderWriter.write(dir, out);
+      FolderWriter.write(dir, libraryFolder());
     } catch (IOException e) {
       throw new KilnException("exportTo(" + dir + "): could not write it: " + e.getMessage() + "; pass a writable folder path", e);
     }
@@ -306,17 +296,115 @@ public final class Build {
     }
   }
 
+  /**
+   * Writes this build as a Model Library Format archive (an uncompressed tar, MLF version 7 as TVM
+   * v0.18 writes it): {@code metadata.json}, {@code codegen/host/{include,src}},
+   * {@code executor-config/graph/<mod>.graph} (graph builds), {@code parameters/<mod>.params},
+   * {@code src/<mod>.relay} and {@code runtime/} (Kiln's runtime, in the place of TVM's CRT). The
+   * sources compile with {@code codegen/host/include} alone and link against microTVM's CRT
+   * unchanged ({@code TVMSystemLibEntryPoint}, {@code TVMAPISetLastError}) as well as Kiln's
+   * runtime. All or nothing: the file is replaced only when complete.
+   */
+  public Path exportMlf(Path file) {
+    Args.notNull(file, "file", "exportMlf(file)", "the archive to write, e.g. Path.of(\"model.tar\")");
+    if (java.nio.file.Files.isDirectory(file)) {
+      throw new KilnException("exportMlf(" + file + "): " + file + " is a folder; pass a file name such as " + file.resolve("model.tar"));
+    }
+    Map<String, byte[]> out = new LinkedHashMap<>();
+    java.nio.charset.Charset utf8 = java.nio.charset.StandardCharsets.UTF_8;
+    try {
+      for (Map.Entry<String, String> e : libraryFolder().entrySet()) out.put(e.getKey(), e.getValue().getBytes(utf8));
+      out.put("parameters/" + executor.moduleName() + ".params", dev.kiln.codegen.GraphJson.emptyParams());
+      out.put("src/" + executor.moduleName() + ".relay", operatorText().getBytes(utf8));
+      out.putAll(dev.kiln.project.ModelLibraryFormat.runtimeFiles());
+      dev.kiln.project.ModelLibraryFormat.write(file, out, System.currentTimeMillis() / 1000);
+    } catch (IOException e) {
+      throw new KilnException("exportMlf(" + file + "): could not write it: " + e.getMessage() + "; pass a writable file path", e);
+    }
+    return file;
+  }
+
+  /** codegen/host, the graph JSON and metadata.json: what {@link #exportTo} writes and the archive holds. */
+  private Map<String, String> libraryFolder() throws IOException {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (GeneratedFile f : files) out.put("codegen/host/" + f.path(), f.text());
+    if (!isStandalone()) {
+      // the executors reference kiln_linked_graph_json; an exported library links none (the host sends the JSON)
+      GeneratedFile none = DeviceProgram.noLinkedGraph();
+      out.put("codegen/host/" + none.path(), none.text());
+    }
+    device.graphJson().ifPresent(g -> out.put("executor-config/graph/" + executor.moduleName() + ".graph", g.text()));
+    // as TVM writes it: json.dump(sort_keys=True, indent=2), no newline at the end
+    out.put("metadata.json", dev.kiln.project.ModelLibraryFormat.pythonJson(mlfMetadata()));
+    return out;
+  }
+
+  /**
+   * src/<mod>.relay: TVM writes the Relay text of the model there; Kiln has no Relay, so this is
+   * its operator list in the same shape (one let-free line per operator, types as Relay prints them).
+   */
+  private String operatorText() {
+    dev.kiln.ir.Graph g = compiled.graph();
+    Map<dev.kiln.ir.Tensor, String> names = new java.util.IdentityHashMap<>();
+    StringBuilder sb = new StringBuilder("// Kiln's operators of " + model.source().replaceAll(".*[/\\\\]", "")
+        + " in execution order (Kiln has no Relay IR; TVM writes the model's Relay text here).\n");
+    StringBuilder params = new StringBuilder();
+    for (dev.kiln.ir.Tensor t : g.inputs()) {
+      names.put(t, "%" + t.cName());
+      params.append(params.length() == 0 ? "" : ", ").append("%").append(t.cName()).append(": ").append(relayType(t));
+    }
+    StringBuilder results = new StringBuilder();
+    for (dev.kiln.ir.Tensor t : g.outputs()) results.append(results.length() == 0 ? "" : ", ").append(relayType(t));
+    sb.append("def @main(").append(params).append(") -> ")
+        .append(g.outputs().size() == 1 ? results : "(" + results + ")").append(" {\n");
+    int k = 0;
+    for (dev.kiln.ir.Op op : g.ops()) {
+      List<String> args = new java.util.ArrayList<>();
+      for (dev.kiln.ir.Tensor t : op.inputs()) {
+        if (t == null) continue;
+        args.add(names.getOrDefault(t, t.isConstant() ? "@" + t.cName() : "%" + t.cName()));
+      }
+      String fn = device.operatorFunctions().getOrDefault(op, "inline in " + entryPoint());
+      for (dev.kiln.ir.Tensor t : op.outputs()) names.put(t, "%" + k);
+      sb.append("  %").append(k).append(" = ").append(op.type().name().toLowerCase(java.util.Locale.ROOT)).append('(')
+          .append(String.join(", ", args)).append(") /* ty=").append(relayType(op.output())).append(", ").append(fn).append(" */;\n");
+      k++;
+    }
+    List<String> outs = new java.util.ArrayList<>();
+    for (dev.kiln.ir.Tensor t : g.outputs()) outs.add(names.getOrDefault(t, "%" + t.cName()));
+    sb.append("  ").append(outs.size() == 1 ? outs.get(0) : "(" + String.join(", ", outs) + ")").append("\n}\n");
+    return sb.toString();
+  }
+
+  private static String relayType(dev.kiln.ir.Tensor t) {
+    StringBuilder s = new StringBuilder("Tensor[(");
+    for (int d = 0; d < t.rank(); d++) s.append(d == 0 ? "" : ", ").append(t.dim(d));
+    if (t.rank() == 1) s.append(',');
+    return s.append("), ").append(t.dtype().numpyName()).append(']').toString();
+  }
+
   private ObjectNode mlfMetadata() {
     ObjectNode root = JSON.createObjectNode();
-    root.put("version", 7);
+    root.put("version", dev.kiln.project.ModelLibraryFormat.VERSION);
     ObjectNode m = root.putObject("modules").putObject(executor.moduleName());
     m.putArray("executors").add(executor.kind().name().toLowerCase(java.util.Locale.ROOT));
+    // TVM: local time with a literal Z
+    m.put("export_datetime", java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'")));
+    // TVM lists its standalone CRT here (AoT + crt runtime); Kiln's runtime/ takes its place for every build
+    ObjectNode dep = m.putArray("external_dependencies").addObject();
+    dep.put("short_name", "kiln_runtime");
+    dep.put("url", "./runtime");
+    dep.put("url_type", "mlf_path");
+    dep.put("version_spec", KILN_VERSION);
     m.put("model_name", executor.moduleName());
     m.put("style", "full-model");
-    m.putArray("target").add("c");
-    ObjectNode main = m.putObject("memory").putObject("functions").putArray("main").addObject();
+    m.putArray("target").add("c -keys=cpu");
+    ObjectNode memory = m.putObject("memory");
+    ObjectNode functions = memory.putObject("functions");
+    ObjectNode main = functions.putArray("main").addObject();
     main.put("device", 1);
-    main.put("workspace_size_bytes", arenaBytes());
+    // the static memory of the library: the AoT arena, or the graph operators' shared scratch
+    main.put("workspace_size_bytes", executor.kind() == Executor.Kind.GRAPH ? device.scratchBytes() : arenaBytes());
     main.put("constants_size_bytes", model.weightBytes());
     main.put("io_size_bytes", model.inputs().stream().mapToInt(TensorInfo::bytes).sum()
         + model.outputs().stream().mapToInt(TensorInfo::bytes).sum());
@@ -324,9 +412,34 @@ public final class Build {
     for (TensorInfo t : model.inputs()) ins.putObject(t.name()).put("size", t.bytes()).put("dtype", t.dtype());
     ObjectNode outs = main.putObject("outputs");
     for (TensorInfo t : model.outputs()) outs.putObject(t.name()).put("size", t.bytes()).put("dtype", t.dtype());
+    ArrayNode ops = functions.putArray("operator_functions");
+    device.operatorFunctions().forEach((op, fn) -> {
+      ObjectNode o = ops.addObject();
+      o.put("function_name", fn);
+      ObjectNode ws = o.putArray("workspace").addObject();
+      ws.put("device", 1);
+      ws.put("workspace_size_bytes", Kernels.emitter(op.type()).map(e -> e.scratchBytes(op)).orElse(0));
+    });
+    device.graphJson().ifPresent(g -> {
+      // one entry per storage id: its pool's bytes, and the input node it holds if any
+      ArrayNode sids = memory.putArray("sids");
+      int[] ids = g.storageIds();
+      long[] pools = g.poolBytes();
+      for (int sid = 0; sid < pools.length; sid++) {
+        ObjectNode o = sids.addObject();
+        o.put("storage_id", sid);
+        o.put("size_bytes", pools[sid]);
+        for (int i = 0; i < model.inputs().size() && i < ids.length; i++) {
+          if (ids[i] == sid) o.put("input_binding", model.inputs().get(i).name());
+        }
+      }
+    });
     m.set("kiln", metadata());
     return root;
   }
+
+  /** Kiln's version, as the archive's runtime dependency names it. */
+  static final String KILN_VERSION = "0.1.0";
 
   /**
    * How the graph JSON reaches a device with microTVM's 2 KiB packets (the QEMU boards'): sent in

@@ -35,13 +35,15 @@ public final class Device {
   private final int icountShift;
   private final java.nio.file.Path firmware;
   private final UnaryOperator<Transport> link;
+  private final boolean strictMicroTvm;
 
   private Device(Kind kind, String address, int port, Duration timeout, boolean tcp, int icountShift) {
-    this(kind, address, port, timeout, tcp, icountShift, null, UnaryOperator.identity());
+    this(kind, address, port, timeout, tcp, icountShift, null, UnaryOperator.identity(), false);
   }
 
   private Device(Kind kind, String address, int port, Duration timeout, boolean tcp, int icountShift, java.nio.file.Path firmware,
-                 UnaryOperator<Transport> link) {
+                 UnaryOperator<Transport> link, boolean strictMicroTvm) {
+    this.strictMicroTvm = strictMicroTvm;
     this.firmware = firmware;
     this.link = link;
     this.kind = kind;
@@ -92,23 +94,40 @@ public final class Device {
     return new Device(Kind.QEMU, b, 0, Duration.ofSeconds(60), false, DEFAULT_ICOUNT_SHIFT);
   }
 
+  /**
+   * The host device, answering as microTVM v0.18's CRT does where the CRT is stricter than Kiln, to
+   * see what a real microTVM board would do: an input name the CRT does not know (the AoT executor
+   * knows C names only, e.g. {@code predict_images_0}, not {@code predict_images:0}) is a failed
+   * CHECK that aborts the device (a {@link dev.kiln.rpc.DeviceAbortedException} on the host, after
+   * the CRT's log line), and DevSetDevice, DevGetAttr and DevGetCurrentStream raise. Kiln's host API
+   * resolves names on the host, so it keeps working; raw calls show the difference. The default,
+   * without this, is Kiln's forgiving device.
+   */
+  public Device strictMicroTvm() {
+    if (kind != Kind.HOST) throw new KilnException("strictMicroTvm() applies to Device.host() only, not to " + this);
+    return new Device(kind, address, port, timeout, tcp, icountShift, firmware, link, true);
+  }
+
+  /** True when the device answers as microTVM's CRT where it is stricter ({@link #strictMicroTvm()}). */
+  public boolean isStrictMicroTvm() { return strictMicroTvm; }
+
   /** The longest any single device call may take before it fails with a timeout naming it. */
   public Device timeout(Duration t) {
     Args.notNull(t, "t", "Device.timeout(t)", "a positive duration, e.g. Duration.ofSeconds(20)");
     if (t.isNegative() || t.isZero()) throw new KilnException("timeout must be positive: " + t);
-    return new Device(kind, address, port, t, tcp, icountShift, firmware, link);
+    return new Device(kind, address, port, t, tcp, icountShift, firmware, link, strictMicroTvm);
   }
 
   /** QEMU boards: reach the UART over a TCP socket ({@code -serial tcp:...,nodelay=on}) instead of a pseudo-terminal. */
   public Device overTcp() {
     requireQemu("overTcp");
-    return new Device(kind, address, port, timeout, true, icountShift, firmware, link);
+    return new Device(kind, address, port, timeout, true, icountShift, firmware, link, strictMicroTvm);
   }
 
   /** QEMU boards: reach the UART over QEMU's pseudo-terminal, opened with jSerialComm (the default). */
   public Device overPty() {
     requireQemu("overPty");
-    return new Device(kind, address, port, timeout, false, icountShift, firmware, link);
+    return new Device(kind, address, port, timeout, false, icountShift, firmware, link, strictMicroTvm);
   }
 
   /**
@@ -118,7 +137,7 @@ public final class Device {
   public Device icount(int shift) {
     requireQemu("icount");
     if (shift < 0 || shift > 10) throw new KilnException("icount shift must be 0..10: " + shift);
-    return new Device(kind, address, port, timeout, tcp, shift, firmware, link);
+    return new Device(kind, address, port, timeout, tcp, shift, firmware, link, strictMicroTvm);
   }
 
   /**
@@ -130,7 +149,7 @@ public final class Device {
     requireQemu("firmware");
     Args.notNull(elf, "elf", "Device.firmware(elf)", "the firmware ELF to boot, e.g. Path.of(\"build/firmware.elf\")");
     if (!java.nio.file.Files.isRegularFile(elf)) throw new KilnException("no firmware at " + elf);
-    return new Device(kind, address, port, timeout, tcp, icountShift, elf.toAbsolutePath(), link);
+    return new Device(kind, address, port, timeout, tcp, icountShift, elf.toAbsolutePath(), link, strictMicroTvm);
   }
 
   /** QEMU boards: the firmware given with {@link #firmware}, or null when the session builds its own. */
@@ -147,7 +166,7 @@ public final class Device {
   public Device wrapLink(UnaryOperator<Transport> wrapper) {
     Args.notNull(wrapper, "wrapper", "Device.wrapLink(wrapper)", "a function from the link to the link to use, e.g. t -> t");
     UnaryOperator<Transport> before = link;
-    return new Device(kind, address, port, timeout, tcp, icountShift, firmware, t -> wrapper.apply(before.apply(t)));
+    return new Device(kind, address, port, timeout, tcp, icountShift, firmware, t -> wrapper.apply(before.apply(t)), strictMicroTvm);
   }
 
   Transport wrap(Transport t) { return link.apply(t); }
@@ -189,7 +208,7 @@ public final class Device {
 
   @Override public String toString() {
     return switch (kind) {
-      case HOST -> "host (local process)";
+      case HOST -> "host (local process" + (strictMicroTvm ? ", strict microTVM" : "") + ")";
       case SERIAL -> "serial " + address + " @" + port;
       case TCP -> "tcp " + address + ":" + port;
       case QEMU -> "qemu:" + address + " (" + (tcp ? "tcp" : "pty") + ", icount shift " + icountShift
@@ -199,8 +218,8 @@ public final class Device {
 
   @Override public boolean equals(Object o) {
     return o instanceof Device d && d.kind == kind && d.address.equals(address) && d.port == port && d.timeout.equals(timeout)
-        && d.tcp == tcp && d.icountShift == icountShift && Objects.equals(d.firmware, firmware);
+        && d.tcp == tcp && d.icountShift == icountShift && Objects.equals(d.firmware, firmware) && d.strictMicroTvm == strictMicroTvm;
   }
 
-  @Override public int hashCode() { return Objects.hash(kind, address, port, timeout, tcp, icountShift, firmware, link); }
+  @Override public int hashCode() { return Objects.hash(kind, address, port, timeout, tcp, icountShift, firmware, link, strictMicroTvm); }
 }

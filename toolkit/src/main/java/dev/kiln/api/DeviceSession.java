@@ -77,7 +77,8 @@ public final class DeviceSession implements AutoCloseable {
     RpcOptions options = ob.build();
     try {
       Transport t = device.wrap(switch (device.kind()) {
-        case HOST -> Transport.process(List.of(program.executable().toString()));
+        case HOST -> Transport.process(device.isStrictMicroTvm()
+            ? List.of(program.executable().toString(), "--strict-microtvm") : List.of(program.executable().toString()));
         case SERIAL -> Transport.serialLink(device.address(), device.port(), device.timeout());
         case TCP -> Transport.tcp(device.address(), device.port(), device.timeout());
         case QEMU -> QemuTransport.start(qemuCommand(program, device), device.isTcp() ? QemuTransport.Link.TCP : QemuTransport.Link.PTY);

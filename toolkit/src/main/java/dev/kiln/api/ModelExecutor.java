@@ -50,6 +50,12 @@ public final class ModelExecutor {
     Args.notNull(name, "name", "setInput(name, value)", "an input's model name or C name, or use setInput(index, value); the inputs are:"
         + list(inputs()));
     Args.notNull(value, "value", "setInput(\"" + name + "\", value)", "a Tensor, e.g. Tensor.load(\"input.npy\")");
+    if (session.device().isStrictMicroTvm()) {
+      // as a microTVM host does: the device resolves the name (microTVM's CRT aborts on a name it does not know)
+      long index = session.locked(() -> session.call("get_input_index(\"" + name + "\")",
+          () -> device.module().getFunction("get_input_index").callLong(name)));
+      return setInput((int) index, value);
+    }
     return setInput(build.model().input(name), value);
   }
 

@@ -66,6 +66,11 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--profile", description = "Also time every operator on the device (its own clock) and print the table.")
   boolean profile;
 
+  @Option(names = "--strict-microtvm", description = "Host device only: answer as microTVM v0.18's CRT where it is stricter: input names "
+      + "are resolved by the device as microTVM does (AoT knows C names only; an unknown name aborts the device), and "
+      + "device-attribute, set-device and current-stream requests raise.")
+  boolean strictMicroTvm;
+
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUTDIR", description = "Folder for output<j>.npy and outputs.json.")
   Path output;
 
@@ -82,7 +87,9 @@ final class RunCommand implements Callable<Integer> {
       if (eq <= 0) throw new KilnException("--input takes NAME=FILE.npy, not '" + spec + "'");
       given.put(spec.substring(0, eq), Tensor.load(spec.substring(eq + 1)));
     }
-    try (DeviceSession session = build.flash(parseDevice(device).timeout(Duration.ofSeconds(timeoutSeconds)))) {
+    Device target = parseDevice(device).timeout(Duration.ofSeconds(timeoutSeconds));
+    if (strictMicroTvm) target = target.strictMicroTvm();
+    try (DeviceSession session = build.flash(target)) {
       ModelExecutor exec = session.executor();
       for (Map.Entry<String, Tensor> e : given.entrySet()) {
         String name = e.getKey();

@@ -38,13 +38,6 @@ final class DeviceMetadata {
     w.comment("Metadata: microTVM's TVMMetadata, then Kiln's extension (kiln_metadata.h).");
     tensors(w, "inputs", g.inputs());
     tensors(w, "outputs", g.outputs());
-    boolean pool = !config.isGraph() && model.arenaBytes() > 0;
-    if (pool) {
-      w.linef("static const int64_t %s_workspace_pools_0_shape[1] = {%d};", ROOT, model.arenaBytes());
-      w.begin("static const kiln_md_tensor " + ROOT + "_workspace_pools[1] =");
-      w.linef("{%s, %s_workspace_pools_0_shape, 1, {1, 8, 1}}", CLiterals.string(prefix + "_arena"), ROOT);
-      w.end(";");
-    }
     long io = 0;
     for (Tensor t : g.inputs()) io += t.byteSize();
     for (Tensor t : g.outputs()) io += t.byteSize();
@@ -52,7 +45,7 @@ final class DeviceMetadata {
     w.linef("KILN_TVM_METADATA_VERSION,");
     w.linef("%s, %d,", array("inputs", g.inputs()), g.inputs().size());
     w.linef("%s, %d,", array("outputs", g.outputs()), g.outputs().size());
-    w.linef("%s, %d,", pool ? ROOT + "_workspace_pools" : "NULL", pool ? 1 : 0);
+    w.line("NULL, 0, /* no workspace pools: the arena is static in the generated code, the entry takes only I/O */");
     w.line("NULL, 0, /* constants are linked one array each: no constant pools */");
     w.linef("%s,", CLiterals.string(prefix));
     w.line("KILN_METADATA_MAGIC,");

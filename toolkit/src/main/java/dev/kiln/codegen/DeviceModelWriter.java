@@ -139,8 +139,18 @@ public final class DeviceModelWriter {
       String dir = name.endsWith(".h") ? "include/" : "src/";
       out.add(new GeneratedFile(dir + name, ModelWriter.resource(KERNEL_RESOURCES + name)));
     }
+    // The runtime headers the generated files include, so that include/ is all they need (as in a
+    // microTVM project, which puts only codegen/host/include and TVM's CRT on the include path).
+    for (String header : RUNTIME_HEADERS) {
+      out.add(new GeneratedFile("include/" + header.substring(header.indexOf('/') + 1), ModelWriter.resource(RUNTIME + header)));
+    }
     return out;
   }
+
+  /** Runtime headers (under runtime/) that generated sources include: types, status codes, registry, metadata. */
+  static final List<String> RUNTIME_HEADERS = List.of("crt/kiln_types.h", "crt/kiln_errors.h", "crt/kiln_syslib.h",
+      "executors/kiln_generated.h", "executors/kiln_metadata.h");
+  private static final String RUNTIME = "/dev/kiln/runtime/";
 
   // ---- packed header ------------------------------------------------------------------------
 
@@ -166,7 +176,7 @@ public final class DeviceModelWriter {
         w.line("int32_t " + prefix + "___tvm_main__(" + rawParams() + ");");
       }
       if (!config.cInterface()) {
-        w.comment("The entry the AoT executor calls: inputs then outputs as DLTensors; extra arguments are ignored.");
+        w.comment("The entry the AoT executor calls: inputs then outputs as DLTensors, exactly (no workspace pools).");
         w.line("int " + prefix + "_run(" + PACKED_PARAMS + ");");
         ModelWriter.opHookDeclaration(w, prefix);
       } else {
@@ -280,7 +290,8 @@ public final class DeviceModelWriter {
     for (int k = 0; k < args.size(); k++) decls.add("*a" + k);
     functions.line("void " + String.join(", ", decls) + ";");
     functions.line("(void)out_value;").line("(void)out_type_code;").line("(void)resource_handle;");
-    functions.linef("if (num_args != %d) return KILN_ERR_NUM_ARGUMENTS;", args.size());
+    String takes = CLiterals.string(fn + " (op " + op.index() + " " + op.type() + "): " + takes(args, List.of()));
+    functions.linef("if (num_args != %d) return kiln_arg_error(%s, KILN_ERR_NUM_ARGUMENTS);", args.size(), takes);
     List<String> nulls = new ArrayList<>();
     for (int k = 0; k < args.size(); k++) {
       Tensor t = args.get(k);
@@ -288,7 +299,7 @@ public final class DeviceModelWriter {
       functions.linef("a%d = kiln_arg_data(args, type_codes, %d, %d, %d, %dULL);", k, k, dl[0], dl[1], t.byteSize());
       nulls.add("a" + k + " == NULL");
     }
-    functions.line("if (" + String.join(" || ", nulls) + ") return KILN_ERR_WRONG_ARG_TYPE;");
+    functions.line("if (" + String.join(" || ", nulls) + ") return kiln_arg_error(" + takes + ", KILN_ERR_WRONG_ARG_TYPE);");
     Function<Tensor, String> pointer = t -> {
       if (t.isConstant()) return base.constantName(t);
       if (t.isVariable()) return base.variableName(t);
@@ -372,7 +383,6 @@ public final class DeviceModelWriter {
       ModelWriter.opDone(body, prefix, op);
     }
     outputCopies(body, usesArena);
-    int n = graph.inputs().size() + graph.outputs().size();
     functions.comment("The model: inputs then outputs as DLTensors; each op is a packed call (unpacked-api=false).");
     functions.begin("int " + prefix + "___tvm_main__(" + PACKED_PARAMS + ")");
     if (usesArena[0]) functions.line("uint8_t *arena = " + prefix + "_arena.bytes;");
@@ -387,18 +397,25 @@ public final class DeviceModelWriter {
       functions.line("int status;");
     }
     functions.line("(void)out_value;").line("(void)out_type_code;").line("(void)resource_handle;");
-    readArgs(functions, n);
+    // with interface-api=packed the host reaches this through <prefix>_run: name that in the text
+    readArgs(functions, prefix + (config.cInterface() ? "___tvm_main__" : "_run"));
     functions.append(body);
     functions.line("return 0;");
     functions.end();
   }
 
-  /** in<i> = ..., out<j> = ... from packed arguments, with the checks; num_args may exceed n (TVM adds pool slots). */
-  private void readArgs(CodeWriter w, int n) {
-    w.linef("if (num_args < %d) return KILN_ERR_NUM_ARGUMENTS;", n);
-    List<String> nulls = new ArrayList<>();
+  /**
+   * in<i> = ..., out<j> = ... from packed arguments, with the checks. Exactly the inputs and outputs:
+   * the metadata declares no workspace pool (the arena is static here), so microTVM's AoT executor
+   * passes no pool slot either.
+   */
+  private void readArgs(CodeWriter w, String function) {
     List<Tensor> io = new ArrayList<>(graph.inputs());
     io.addAll(graph.outputs());
+    int n = io.size();
+    String takes = CLiterals.string(function + ": " + takes(io, io));
+    w.linef("if (num_args != %d) return kiln_arg_error(%s, KILN_ERR_NUM_ARGUMENTS);", n, takes);
+    List<String> nulls = new ArrayList<>();
     for (int k = 0; k < io.size(); k++) {
       Tensor t = io.get(k);
       String var = k < graph.inputs().size() ? "in" + k : "out" + (k - graph.inputs().size());
@@ -406,7 +423,22 @@ public final class DeviceModelWriter {
       w.linef("%s = kiln_arg_data(args, type_codes, %d, %d, %d, %dULL);", var, k, dl[0], dl[1], t.byteSize());
       nulls.add(var + " == NULL");
     }
-    w.line("if (" + String.join(" || ", nulls) + ") return KILN_ERR_WRONG_ARG_TYPE;");
+    w.line("if (" + String.join(" || ", nulls) + ") return kiln_arg_error(" + takes + ", KILN_ERR_WRONG_ARG_TYPE);");
+  }
+
+  /**
+   * What a packed function takes, for its error text: "takes 2 DLTensors (inputs, then outputs):
+   * int8[1,28,28,1], int8[1,10]"; with {@code named} tensors their C names follow the types.
+   */
+  private String takes(List<Tensor> args, List<Tensor> named) {
+    StringBuilder sb = new StringBuilder("takes " + args.size() + " DLTensor" + (args.size() == 1 ? "" : "s")
+        + " (inputs, then outputs): ");
+    for (int k = 0; k < args.size(); k++) {
+      Tensor t = args.get(k);
+      sb.append(k == 0 ? "" : ", ").append(t.dtype().numpyName()).append(dev.kiln.ir.Shape.toString(t.shape()).replace(" ", ""));
+      if (named.contains(t)) sb.append(' ').append(t.cName());
+    }
+    return sb.toString();
   }
 
   /** AoT, unpacked-api=true: the kernels inline, with raw pointers. */
@@ -465,7 +497,7 @@ public final class DeviceModelWriter {
         }
         w.line("void " + String.join(", ", io) + ";");
         w.line("(void)out_value;").line("(void)out_type_code;").line("(void)resource_handle;");
-        readArgs(w, n);
+        readArgs(w, prefix + "_run");
         w.line("return " + prefix + "___tvm_main__(" + String.join(", ", call) + ");");
       }
       w.end();
@@ -515,15 +547,15 @@ public final class DeviceModelWriter {
     if (config.cInterface()) {
       runSymbol = prefix + "_run_packed";
       w.comment("The packed wrapper of the C-interface " + prefix + "_run, registered under that name:\n"
-          + "inputs then outputs as DLTensors; extra arguments are ignored.");
+          + "inputs then outputs as DLTensors, exactly (no workspace pools).");
       w.begin("static int " + runSymbol + "(" + PACKED_PARAMS + ")");
       w.line("struct " + prefix + "_inputs inputs;");
       w.line("struct " + prefix + "_outputs outputs;");
       w.line("(void)out_value;").line("(void)out_type_code;").line("(void)resource_handle;");
-      int n = graph.inputs().size() + graph.outputs().size();
-      w.linef("if (num_args < %d) return KILN_ERR_NUM_ARGUMENTS;", n);
       List<Tensor> io = new ArrayList<>(graph.inputs());
       io.addAll(graph.outputs());
+      String takes = CLiterals.string(prefix + "_run: " + takes(io, io));
+      w.linef("if (num_args != %d) return kiln_arg_error(%s, KILN_ERR_NUM_ARGUMENTS);", io.size(), takes);
       List<String> nulls = new ArrayList<>();
       for (int k = 0; k < io.size(); k++) {
         Tensor t = io.get(k);
@@ -532,23 +564,43 @@ public final class DeviceModelWriter {
         w.linef("%s = kiln_arg_data(args, type_codes, %d, %d, %d, %dULL);", field, k, dl[0], dl[1], t.byteSize());
         nulls.add(field + " == NULL");
       }
-      w.line("if (" + String.join(" || ", nulls) + ") return KILN_ERR_WRONG_ARG_TYPE;");
+      w.line("if (" + String.join(" || ", nulls) + ") return kiln_arg_error(" + takes + ", KILN_ERR_WRONG_ARG_TYPE);");
       w.line("return " + prefix + "_run(&inputs, &outputs);");
       w.end().line("");
     }
-    w.comment("The system library: handle 0x80008000 + index, in this order.");
-    w.begin("static const kiln_function kFunctions[" + registry.size() + "] =");
-    for (int i = 0; i < registry.size(); i++) {
+    int n = registry.size();
+    w.comment("The system library, function handle 0x80008000 + index in this order on either runtime.\n"
+        + "microTVM's CRT: TVMSystemLibEntryPoint, a TVMFuncRegistry whose names blob is a little-endian\n"
+        + "uint16 count, then each name NUL-terminated, then one more NUL (the literal's own).");
+    w.line("static const char kFunctionNames[] =");
+    w.linef("    \"\\x%02x\" \"\\x%02x\"", n & 0xFF, (n >> 8) & 0xFF);
+    List<Integer> offsets = new ArrayList<>();
+    int offset = 2;
+    for (int i = 0; i < n; i++) {
       String name = registry.get(i);
-      String symbol = name.equals(prefix + "_run") ? runSymbol : name;
-      w.linef("{%s, %s}%s", CLiterals.string(name), symbol, i + 1 < registry.size() ? "," : "");
+      offsets.add(offset);
+      offset += name.length() + 1;
+      w.linef("    \"%s\\0\"%s", name, i + 1 < n ? "" : ";");
+    }
+    w.begin("static const kiln_packed_fn kFunctionPointers[" + n + "] =");
+    for (int i = 0; i < n; i++) w.linef("%s%s", symbol(registry.get(i), runSymbol), i + 1 < n ? "," : "");
+    w.end(";");
+    w.line("static const kiln_tvm_func_registry kFunctionRegistry = {kFunctionNames, kFunctionPointers};");
+    w.line("static const kiln_tvm_module kTvmSystemLib = {&kFunctionRegistry};").line("");
+    w.line("const kiln_tvm_module *TVMSystemLibEntryPoint(void) { return &kTvmSystemLib; }").line("");
+    w.comment("Kiln's runtime: the same functions under the same names (pointers into the blob).");
+    w.begin("static const kiln_function kFunctions[" + n + "] =");
+    for (int i = 0; i < n; i++) {
+      w.linef("{kFunctionNames + %d, %s}%s", offsets.get(i), symbol(registry.get(i), runSymbol), i + 1 < n ? "," : "");
     }
     w.end(";");
-    w.linef("static const kiln_module kSystemLib = {%s, kFunctions, %d, NULL};", CLiterals.string(mod), registry.size());
+    w.linef("static const kiln_module kSystemLib = {%s, kFunctions, %d, NULL};", CLiterals.string(mod), n);
     w.line("");
     w.line("const kiln_module *kiln_system_lib(void) { return &kSystemLib; }");
     return w.toString();
   }
+
+  private String symbol(String name, String runSymbol) { return name.equals(prefix + "_run") ? runSymbol : name; }
 
   /** DLPack (code, bits) of a dtype, for callers outside the package. */
   public static int[] dlType(DType t) { return DeviceMetadata.dlType(t); }

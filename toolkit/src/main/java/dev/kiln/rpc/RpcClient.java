@@ -329,6 +329,21 @@ public final class RpcClient implements Closeable {
     }
   }
 
+  /**
+   * One device syscall as a microTVM host sends it, with the device's error raised (a {@link
+   * RemoteException}): DevSetDevice [Device {1, 0}], DevGetAttr [Device {1, 0}, Int kind] or
+   * DevGetCurrentStream [Device {1, 0}]. Kiln's device answers all three; microTVM's raises (and so
+   * does Kiln's in strict microTVM mode). Returns the reply's value (null for void).
+   */
+  public Object deviceSyscall(int code, long... ints) throws IOException {
+    if (code != RpcCode.DEV_SET_DEVICE && code != RpcCode.DEV_GET_ATTR && code != RpcCode.DEV_GET_CURRENT_STREAM) {
+      throw new IllegalArgumentException("deviceSyscall takes DEV_SET_DEVICE, DEV_GET_ATTR or DEV_GET_CURRENT_STREAM, not " + code);
+    }
+    List<Value> args = new java.util.ArrayList<>(List.of(new Value(TypeCode.DEVICE, Device.CPU)));
+    for (long v : ints) args.add(Value.ofInt(v));
+    return syscall("syscall " + code, code, args).value();
+  }
+
   public DeviceAttributes attributes() throws IOException {
     OptionalLong exists = attribute(0);
     return new DeviceAttributes(exists.isEmpty() || exists.getAsLong() != 0, attribute(14), attribute(15),

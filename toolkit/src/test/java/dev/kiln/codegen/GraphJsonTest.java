@@ -73,12 +73,16 @@ class GraphJsonTest {
         "tvmgen_default_fused_relu", "tvmgen_default_fused_relu_1", "tvmgen_default_fused_relu_2",
         "tvmgen_default_fused_relu_3"), c.systemLibraryFunctions());
     String lib2 = text(c, "src/default_lib2.c");
-    assertContains(lib2, "{\"tvmgen_default_run\", tvmgen_default_run_packed},");
+    // microTVM's registry: LE uint16 count, NUL-terminated names; Kiln's table points into the same names
+    assertContains(lib2, "static const char kFunctionNames[] =\n    \"\\x07\" \"\\x00\"\n    \"tvmgen_default_run\\0\"\n");
+    assertContains(lib2, "static const kiln_packed_fn kFunctionPointers[7] = {\n  tvmgen_default_run_packed,\n");
+    assertContains(lib2, "{kFunctionNames + 2, tvmgen_default_run_packed},\n  {kFunctionNames + 21, tvmgen_default_get_c_metadata},");
+    assertContains(lib2, "const kiln_tvm_module *TVMSystemLibEntryPoint(void) { return &kTvmSystemLib; }");
     assertContains(text(c, "include/tvmgen_default.h"),
         "int32_t tvmgen_default_run(struct tvmgen_default_inputs *inputs, struct tvmgen_default_outputs *outputs);");
     DeviceModelWriter packed = new DeviceModelWriter(chain(), ExecutorConfig.aot("packed", true, "default"));
     assertEquals(List.of("tvmgen_default_run", "tvmgen_default_get_c_metadata"), packed.systemLibraryFunctions());
-    assertContains(text(packed, "src/default_lib2.c"), "{\"tvmgen_default_run\", tvmgen_default_run},");
+    assertContains(text(packed, "src/default_lib2.c"), "{kFunctionNames + 2, tvmgen_default_run},");
     assertContains(text(packed, "include/tvmgen_default_packed.h"), "int32_t tvmgen_default___tvm_main__(void *in0, void *out0);");
   }
 
