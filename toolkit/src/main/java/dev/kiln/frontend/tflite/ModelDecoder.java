@@ -4,6 +4,7 @@ import dev.kiln.frontend.ModelFormatException;
 import dev.kiln.frontend.UnsupportedOperatorException;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.OpType;
+import dev.kiln.ir.Options;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -14,9 +15,11 @@ import java.util.Set;
 
 /**
  * Reads a whole {@code .tflite} file into an {@code ir.Graph}, top to bottom in the order of the
- * format doc's checklist (section 6): header, version, operator codes, the single subgraph, its
- * operators (refusing unsupported ones before anything else, so the user hears about the real
- * problem first), tensors, options, dataflow, I/O and signature aliases.
+ * format doc's checklist (section 6): header, version, operator codes, every subgraph's operators
+ * (refusing unsupported ones before anything else, so the user hears about the real problem
+ * first), resource variables, then subgraph 0's tensors, options, dataflow, I/O and signature
+ * aliases; the subgraphs its control-flow operators run (WHILE, IF, CALL_ONCE) are decoded the
+ * same way into the operators' options.
  */
 final class ModelDecoder {
   // Model slots.
@@ -36,7 +39,6 @@ final class ModelDecoder {
   private static final int OP_OUTPUTS = 2;
 
   private static final int SCHEMA_VERSION = 3;
-  private static final Set<Integer> CONTROL_FLOW = Set.of(31, 118, 119, 129); // CALL, IF, WHILE, CALL_ONCE
 
   private final byte[] bytes;
   private final FlatBuffer fb;
@@ -58,64 +60,97 @@ final class ModelDecoder {
     }
     List<OperatorCode> codes = new ArrayList<>();
     for (Table t : model.tables(OPERATOR_CODES, "operator_codes", "OperatorCode")) codes.add(OperatorCode.read(t));
-    Table subgraph = singleSubgraph(model, codes);
-
-    List<Table> tensorTables = subgraph.tables(TENSORS, "tensors", "Tensor");
-    List<String> names = new ArrayList<>(tensorTables.size());
-    for (int i = 0; i < tensorTables.size(); i++) names.add(TensorDecoder.name(tensorTables.get(i), i));
-    List<Operator> ops = operators(subgraph, codes, names.size());
-    UnsupportedOperatorException unsupported = SupportedOperators.check(fb.file(), ops, names);
-    if (unsupported != null) throw unsupported;
-
-    Buffers buffers = new Buffers(fb, model.tables(BUFFERS, "buffers", "Buffer"));
-    TensorDecoder tensorDecoder = new TensorDecoder(fb, buffers);
-    List<TensorInfo> tensors = new ArrayList<>(tensorTables.size());
-    for (int i = 0; i < tensorTables.size(); i++) tensors.add(tensorDecoder.decode(tensorTables.get(i), i));
-
-    int[] inputs = ioIndices(subgraph, INPUTS, "inputs", tensors.size());
-    int[] outputs = ioIndices(subgraph, OUTPUTS, "outputs", tensors.size());
-    checkDataflow(ops, tensors, inputs, outputs);
-
-    Graph.Builder graph = Graph.builder(graphName, fb.file());
-    for (TensorInfo t : tensors) graph.addTensor(t.toBuilder());
-    OptionsDecoder options = new OptionsDecoder(fb, tensors);
-    for (Operator op : ops) {
-      OpType type = SupportedOperators.opType(op.code());
-      graph.addOp(type, op.inputs(), op.outputs(), options.decode(op, type));
-    }
-    for (String note : tensorDecoder.notes()) graph.note(note);
-    graph.inputs(inputs).outputs(outputs);
-    Signatures.addAliases(fb, model.tables(SIGNATURE_DEFS, "signature_defs", "SignatureDef"), names, graph);
-    return graph.build();
-  }
-
-  /** Subgraph 0, refusing models with none or several (control flow keeps bodies in extra subgraphs). */
-  private Table singleSubgraph(Table model, List<OperatorCode> codes) throws ModelFormatException {
-    // Counted before the elements are read: the count alone decides, whatever the extra subgraphs hold.
     int count = model.vectorLength(SUBGRAPHS, "subgraphs", 4);
     if (count == 0) throw error("the model has no subgraphs, so there is nothing to compile");
-    if (count > 1) {
-      throw error("the model has " + count + " subgraphs (control flow such as WHILE/IF keeps its bodies in extra"
-          + " subgraphs" + controlFlowHint(model, codes) + "); Kiln compiles single-subgraph models only");
+    // Every subgraph's operators are read and checked before any tensor: an unsupported operator in
+    // a loop body is reported as early as one in the main subgraph.
+    List<Table> subgraphTables = model.tables(SUBGRAPHS, "subgraphs", "SubGraph");
+    for (int k = 0; k < subgraphTables.size(); k++) {
+      Table sg = subgraphTables.get(k);
+      List<Table> tensorTables = sg.tables(TENSORS, "tensors", "Tensor");
+      List<String> names = new ArrayList<>(tensorTables.size());
+      for (int i = 0; i < tensorTables.size(); i++) names.add(TensorDecoder.name(tensorTables.get(i), i));
+      List<Operator> ops = operators(sg, codes, names.size());
+      UnsupportedOperatorException unsupported = SupportedOperators.check(fb.file(), ops, names);
+      if (unsupported != null) {
+        if (k == 0) throw unsupported;
+        String problem = unsupported.getMessage().substring(fb.file().length() + 2);
+        throw new UnsupportedOperatorException(fb.file(), "subgraph " + k + " (run by a control-flow operator): " + problem,
+            unsupported.operator(), unsupported.operatorIndex());
+      }
+      raw.add(new RawSubgraph(k, sg, tensorTables, names, ops));
     }
-    return model.table(SUBGRAPHS, "subgraphs", "SubGraph", 0);
+    Buffers buffers = new Buffers(fb, model.tables(BUFFERS, "buffers", "Buffer"));
+    tensorDecoder = new TensorDecoder(fb, buffers);
+    resources = ResourceVariables.resolve(fb, raw, tensorDecoder);
+    return subgraph(0, model);
   }
 
-  /** "; the main subgraph uses WHILE", best effort: a broken subgraph only drops the hint. */
-  private String controlFlowHint(Table model, List<OperatorCode> codes) {
-    try {
-      Set<String> used = new LinkedHashSet<>();
-      Table main = model.table(SUBGRAPHS, "subgraphs", "SubGraph", 0);
-      for (Table op : main.tables(OPERATORS, "operators", "Operator")) {
-        long index = op.uint32(OPCODE_INDEX, "opcode_index");
-        if (index < codes.size() && CONTROL_FLOW.contains(codes.get((int) index).builtin())) {
-          used.add(codes.get((int) index).name());
-        }
-      }
-      return used.isEmpty() ? "" : "; the main subgraph uses " + String.join(", ", used);
-    } catch (ModelFormatException e) {
-      return "";
+  /** One subgraph as read from the file, before its tensors are decoded. */
+  record RawSubgraph(int index, Table table, List<Table> tensorTables, List<String> names, List<Operator> ops) {}
+
+  private final List<RawSubgraph> raw = new ArrayList<>();
+  private final Map<Integer, Graph> decoded = new HashMap<>();
+  private final Set<Integer> decoding = new LinkedHashSet<>();
+  private TensorDecoder tensorDecoder;
+  private ResourceVariables resources;
+
+  /** Subgraph {@code k} as a graph, the subgraphs its control-flow operators run decoded first (once each). */
+  private Graph subgraph(int k, Table model) throws ModelFormatException {
+    Graph done = decoded.get(k);
+    if (done != null) return done;
+    if (!decoding.add(k)) {
+      throw error("subgraph " + k + " runs itself through control flow (subgraphs " + decoding + "); TFLite forbids recursion");
     }
+    RawSubgraph sg = raw.get(k);
+    List<TensorInfo> tensors = new ArrayList<>(sg.tensorTables().size());
+    for (int i = 0; i < sg.tensorTables().size(); i++) {
+      TensorInfo variable = resources.variableTensor(k, i);
+      tensors.add(variable != null ? variable : tensorDecoder.decode(sg.tensorTables().get(i), i));
+    }
+    int[] inputs = ioIndices(sg.table(), INPUTS, "inputs", tensors.size());
+    int[] outputs = ioIndices(sg.table(), OUTPUTS, "outputs", tensors.size());
+    List<Operator> dataflow = new ArrayList<>();
+    for (Operator op : sg.ops()) if (SupportedOperators.opType(op.code()) != OpType.VAR_HANDLE) dataflow.add(op);
+    checkDataflow(dataflow, tensors, inputs, outputs);
+
+    Graph.Builder graph = Graph.builder(k == 0 ? graphName : graphName + "/subgraph" + k, fb.file());
+    for (TensorInfo t : tensors) graph.addTensor(t.toBuilder());
+    for (int i = 0; i < tensors.size(); i++) {
+      String cName = resources.cName(k, i);
+      if (cName != null) graph.fixedCName(i, cName);
+    }
+    OptionsDecoder options = new OptionsDecoder(fb, tensors);
+    for (Operator op : sg.ops()) {
+      OpType type = SupportedOperators.opType(op.code());
+      if (type == OpType.VAR_HANDLE) continue; // resolved: readers and writers use the variable tensor itself
+      int[] called = options.subgraphIndices(op, type);
+      Options opOptions;
+      if (called != null) {
+        List<Graph> graphs = new ArrayList<>();
+        List<Integer> indices = new ArrayList<>();
+        for (int c : called) {
+          if (c < 0 || c >= raw.size()) {
+            throw fb.corrupt("subgraph " + k + " " + op.label() + " runs subgraph " + c + ", but the model has "
+                + raw.size() + " subgraphs");
+          }
+          graphs.add(subgraph(c, model));
+          indices.add(c);
+        }
+        opOptions = new Options.Subgraphs(graphs, indices);
+        ControlFlowChecks.check(fb.file(), k, op, type, tensors, graphs, indices);
+      } else {
+        opOptions = options.decode(op, type);
+      }
+      graph.addOp(type, op.inputs(), op.outputs(), opOptions);
+    }
+    if (k == 0) for (String note : tensorDecoder.notes()) graph.note(note);
+    graph.inputs(inputs).outputs(outputs);
+    if (k == 0) Signatures.addAliases(fb, model.tables(SIGNATURE_DEFS, "signature_defs", "SignatureDef"), sg.names(), graph);
+    Graph g = graph.build();
+    decoding.remove(k);
+    decoded.put(k, g);
+    return g;
   }
 
   /** The operators in execution order, with opcode and tensor indices checked to be in range. */
