@@ -71,14 +71,17 @@ final class ModelDecoder {
       List<String> names = new ArrayList<>(tensorTables.size());
       for (int i = 0; i < tensorTables.size(); i++) names.add(TensorDecoder.name(tensorTables.get(i), i));
       List<Operator> ops = operators(sg, codes, names.size());
-      UnsupportedOperatorException unsupported = SupportedOperators.check(fb.file(), ops, names);
-      if (unsupported != null) {
-        if (k == 0) throw unsupported;
-        String problem = unsupported.getMessage().substring(fb.file().length() + 2);
-        throw new UnsupportedOperatorException(fb.file(), "subgraph " + k + " (run by a control-flow operator): " + problem,
-            unsupported.operator(), unsupported.operatorIndex());
-      }
       raw.add(new RawSubgraph(k, sg, tensorTables, names, ops));
+    }
+    findCallers();
+    for (RawSubgraph sg : raw) {
+      UnsupportedOperatorException unsupported = SupportedOperators.check(fb.file(), sg.ops(), sg.names());
+      if (unsupported != null) {
+        if (sg.index() == 0) throw unsupported;
+        String problem = unsupported.getMessage().substring(fb.file().length() + 2);
+        throw new UnsupportedOperatorException(fb.file(), where(sg.index()) + ": " + problem, unsupported.operator(),
+            unsupported.operatorIndex());
+      }
     }
     Buffers buffers = new Buffers(fb, model.tables(BUFFERS, "buffers", "Buffer"));
     tensorDecoder = new TensorDecoder(fb, buffers);
@@ -90,6 +93,49 @@ final class ModelDecoder {
   record RawSubgraph(int index, Table table, List<Table> tensorTables, List<String> names, List<Operator> ops) {}
 
   private final List<RawSubgraph> raw = new ArrayList<>();
+  /** Who runs each subgraph, for messages: "the body of WHILE operator #0 in subgraph 0". */
+  private final Map<Integer, String> callers = new HashMap<>();
+
+  private void findCallers() throws ModelFormatException {
+    OptionsDecoder reader = new OptionsDecoder(fb, List.of());
+    for (RawSubgraph sg : raw) {
+      for (Operator op : sg.ops()) {
+        OpType type = SupportedOperators.opType(op.code());
+        if (type != OpType.WHILE && type != OpType.IF && type != OpType.CALL_ONCE) continue;
+        int[] called = reader.subgraphIndices(op, type);
+        String[] roles = type == OpType.WHILE ? new String[] {"cond", "body"}
+            : type == OpType.IF ? new String[] {"then branch", "else branch"} : new String[] {"init"};
+        for (int i = 0; i < called.length; i++) {
+          callers.putIfAbsent(called[i], "the " + roles[i] + " of " + type + " operator #" + op.index() + " in subgraph " + sg.index());
+        }
+      }
+    }
+  }
+
+  /** "subgraph 2 (the body of WHILE operator #0 in subgraph 0)", or "subgraph 0". */
+  private String where(int k) {
+    String caller = callers.get(k);
+    return "subgraph " + k + (caller == null ? "" : " (" + caller + ")");
+  }
+
+  /**
+   * A tensor's refusal, said where the control flow is: a WHILE's loop value with a dynamic
+   * dimension is a loop that changes its shape per iteration.
+   */
+  private ModelFormatException inContext(int k, int tensor, ModelFormatException e) {
+    String problem = e.getMessage().startsWith(fb.file() + ": ") ? e.getMessage().substring(fb.file().length() + 2) : e.getMessage();
+    for (Operator op : raw.get(k).ops()) {
+      if (SupportedOperators.opType(op.code()) != OpType.WHILE) continue;
+      for (int j = 0; j < op.outputs().length; j++) {
+        if (op.outputs()[j] != tensor && (j >= op.inputs().length || op.inputs()[j] != tensor)) continue;
+        return new UnsupportedOperatorException(fb.file(), "subgraph " + k + " operator #" + op.index() + " (WHILE): loop value "
+            + j + ": " + problem + "; a loop value whose shape changes from one iteration to the next needs run-time"
+            + " allocation, so keep every loop value at one fixed shape (write into a preallocated tensor instead of"
+            + " growing one)", "WHILE", op.index());
+      }
+    }
+    return k == 0 ? e : new ModelFormatException(fb.file(), where(k) + ": " + problem, e);
+  }
   private final Map<Integer, Graph> decoded = new HashMap<>();
   private final Set<Integer> decoding = new LinkedHashSet<>();
   private TensorDecoder tensorDecoder;
@@ -106,7 +152,11 @@ final class ModelDecoder {
     List<TensorInfo> tensors = new ArrayList<>(sg.tensorTables().size());
     for (int i = 0; i < sg.tensorTables().size(); i++) {
       TensorInfo variable = resources.variableTensor(k, i);
-      tensors.add(variable != null ? variable : tensorDecoder.decode(sg.tensorTables().get(i), i));
+      try {
+        tensors.add(variable != null ? variable : tensorDecoder.decode(sg.tensorTables().get(i), i));
+      } catch (ModelFormatException e) {
+        throw inContext(k, i, e);
+      }
     }
     int[] inputs = ioIndices(sg.table(), INPUTS, "inputs", tensors.size());
     int[] outputs = ioIndices(sg.table(), OUTPUTS, "outputs", tensors.size());
