@@ -132,10 +132,10 @@ public final class Graph {
     }
   }
 
-  /** Bytes of all constant tensors that some op reads. */
+  /** Bytes of all constant tensors that some op reads, those of subgraphs that control-flow ops run included. */
   public long weightBytes() {
     Set<Tensor> used = new LinkedHashSet<>();
-    for (Op op : ops) for (Tensor t : op.inputs()) if (t != null && t.isConstant()) used.add(t);
+    for (Op op : opsWithSubgraphs()) for (Tensor t : op.inputs()) if (t != null && t.isConstant()) used.add(t);
     return used.stream().mapToLong(Tensor::byteSize).sum();
   }
 

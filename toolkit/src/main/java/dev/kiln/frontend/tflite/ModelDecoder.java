@@ -89,6 +89,27 @@ final class ModelDecoder {
     return subgraph(0, model);
   }
 
+  private int[] withoutHandles(int k, int[] indices) {
+    return java.util.Arrays.stream(indices).filter(t -> !resources.isHandle(k, t)).toArray();
+  }
+
+  /** A WHILE or IF without its resource-handle operands (and a WHILE without the matching outputs). */
+  private Operator withoutHandles(int k, Operator op, OpType type) {
+    int first = type == OpType.IF ? 1 : 0;
+    List<Integer> in = new ArrayList<>();
+    List<Integer> out = new ArrayList<>();
+    for (int i = 0; i < op.inputs().length; i++) {
+      boolean handle = i >= first && resources.isHandle(k, op.inputs()[i]);
+      if (!handle) in.add(op.inputs()[i]);
+      if (type == OpType.WHILE && !handle && i < op.outputs().length) out.add(op.outputs()[i]);
+    }
+    if (type == OpType.WHILE) for (int i = op.inputs().length; i < op.outputs().length; i++) out.add(op.outputs()[i]);
+    if (type == OpType.IF) for (int t : op.outputs()) if (!resources.isHandle(k, t)) out.add(t);
+    if (in.size() == op.inputs().length && out.size() == op.outputs().length) return op;
+    return new Operator(op.index(), op.code(), in.stream().mapToInt(Integer::intValue).toArray(),
+        out.stream().mapToInt(Integer::intValue).toArray(), op.table());
+  }
+
   /** One subgraph as read from the file, before its tensors are decoded. */
   record RawSubgraph(int index, Table table, List<Table> tensorTables, List<String> names, List<Operator> ops) {}
 
@@ -158,10 +179,15 @@ final class ModelDecoder {
         throw inContext(k, i, e);
       }
     }
-    int[] inputs = ioIndices(sg.table(), INPUTS, "inputs", tensors.size());
-    int[] outputs = ioIndices(sg.table(), OUTPUTS, "outputs", tensors.size());
+    // resource handles are resolved to static variables, so no subgraph parameter or control-flow operand carries one
+    int[] inputs = withoutHandles(k, ioIndices(sg.table(), INPUTS, "inputs", tensors.size()));
+    int[] outputs = withoutHandles(k, ioIndices(sg.table(), OUTPUTS, "outputs", tensors.size()));
     List<Operator> dataflow = new ArrayList<>();
-    for (Operator op : sg.ops()) if (SupportedOperators.opType(op.code()) != OpType.VAR_HANDLE) dataflow.add(op);
+    for (Operator op : sg.ops()) {
+      OpType type = SupportedOperators.opType(op.code());
+      if (type == OpType.VAR_HANDLE) continue;
+      dataflow.add(type == OpType.WHILE || type == OpType.IF ? withoutHandles(k, op, type) : op);
+    }
     checkDataflow(dataflow, tensors, inputs, outputs);
 
     Graph.Builder graph = Graph.builder(k == 0 ? graphName : graphName + "/subgraph" + k, fb.file());
@@ -171,9 +197,8 @@ final class ModelDecoder {
       if (cName != null) graph.fixedCName(i, cName);
     }
     OptionsDecoder options = new OptionsDecoder(fb, tensors);
-    for (Operator op : sg.ops()) {
+    for (Operator op : dataflow) {
       OpType type = SupportedOperators.opType(op.code());
-      if (type == OpType.VAR_HANDLE) continue; // resolved: readers and writers use the variable tensor itself
       int[] called = options.subgraphIndices(op, type);
       Options opOptions;
       if (called != null) {

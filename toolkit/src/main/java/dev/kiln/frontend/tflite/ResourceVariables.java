@@ -21,6 +21,8 @@ import java.util.Map;
  */
 final class ResourceVariables {
   private static final int VAR_HANDLE = 142;
+  private static final int IF = 118;
+  private static final int WHILE = 119;
   private static final int READ_VARIABLE = 143;
   private static final int ASSIGN_VARIABLE = 144;
   private static final int VAR_HANDLE_OPTIONS = 111;
@@ -73,6 +75,7 @@ final class ResourceVariables {
         r.byTensor.put(slot(sg.index(), op.outputs()[0]), v);
       }
     }
+    r.followControlFlow(fb, subgraphs);
     for (ModelDecoder.RawSubgraph sg : subgraphs) {
       for (Operator op : sg.ops()) {
         if (op.code().isCustom()) continue;
@@ -121,6 +124,55 @@ final class ResourceVariables {
     }
     return r;
   }
+
+  /**
+   * A handle passed as a WHILE or IF operand (a variable read inside a loop body) names the same
+   * variable in the subgraphs it reaches: their parameter, the body's result and the WHILE's output
+   * at that position. Repeated until nothing changes, so handles passed through nested loops resolve.
+   */
+  private void followControlFlow(FlatBuffer fb, List<ModelDecoder.RawSubgraph> subgraphs) throws ModelFormatException {
+    OptionsDecoder reader = new OptionsDecoder(fb, List.of());
+    boolean changed = true;
+    while (changed) {
+      changed = false;
+      for (ModelDecoder.RawSubgraph sg : subgraphs) {
+        for (Operator op : sg.ops()) {
+          if (op.code().isCustom() || (op.code().builtin() != WHILE && op.code().builtin() != IF)) continue;
+          boolean loop = op.code().builtin() == WHILE;
+          int[] called = reader.subgraphIndices(op, loop ? dev.kiln.ir.OpType.WHILE : dev.kiln.ir.OpType.IF);
+          int first = loop ? 0 : 1;
+          for (int i = first; i < op.inputs().length; i++) {
+            Variable v = op.inputs()[i] < 0 ? null : byTensor.get(slot(sg.index(), op.inputs()[i]));
+            if (v == null) continue;
+            int p = i - first;
+            for (int c = 0; c < called.length; c++) {
+              if (called[c] < 0 || called[c] >= subgraphs.size()) continue; // the decoder reports the bad index
+              Table target = subgraphs.get(called[c]).table();
+              int[] params = target.int32s(1, "inputs");
+              if (p < params.length) changed |= bind(fb, called[c], params[p], v);
+              int[] results = target.int32s(2, "outputs");
+              if (loop && c == 1 && p < results.length) changed |= bind(fb, called[c], results[p], v);
+            }
+            if (loop && i < op.outputs().length) changed |= bind(fb, sg.index(), op.outputs()[i], v);
+          }
+        }
+      }
+    }
+  }
+
+  private boolean bind(FlatBuffer fb, int subgraph, int tensor, Variable v) throws ModelFormatException {
+    Variable old = byTensor.get(slot(subgraph, tensor));
+    if (old == v) return false;
+    if (old != null) {
+      throw new ModelFormatException(fb.file(), "subgraph " + subgraph + " tensor " + tensor + " is the handle of resource variable '"
+          + old.key + "' and, through control flow, of '" + v.key + "'; Kiln resolves every handle to one variable at compile time");
+    }
+    byTensor.put(slot(subgraph, tensor), v);
+    return true;
+  }
+
+  /** True if tensor {@code tensor} of {@code subgraph} is a resource handle (resolved to a variable). */
+  boolean isHandle(int subgraph, int tensor) { return tensor >= 0 && byTensor.containsKey(slot(subgraph, tensor)); }
 
   /** The variable tensor replacing resource tensor {@code tensor} of {@code subgraph}, or null if it is none. */
   TensorInfo variableTensor(int subgraph, int tensor) throws ModelFormatException {
