@@ -86,8 +86,28 @@ final class ModelDecoder {
     Buffers buffers = new Buffers(fb, model.tables(BUFFERS, "buffers", "Buffer"));
     tensorDecoder = new TensorDecoder(fb, buffers);
     resources = ResourceVariables.resolve(fb, raw, tensorDecoder);
+    // which subgraphs subgraph 0 runs, found before it is built so that its notes can name the others
+    Set<Integer> reached = new LinkedHashSet<>(List.of(0));
+    for (boolean grew = true; grew; ) {
+      grew = false;
+      for (RawSubgraph sg : raw) {
+        if (!reached.contains(sg.index())) continue;
+        for (Operator op : sg.ops()) {
+          int[] called = new OptionsDecoder(fb, List.of()).subgraphIndices(op, SupportedOperators.opType(op.code()));
+          if (called != null) for (int c : called) grew |= c >= 0 && c < raw.size() && reached.add(c);
+        }
+      }
+    }
+    for (RawSubgraph sg : raw) {
+      if (!reached.contains(sg.index())) {
+        unreached.add("subgraph " + sg.index() + " (" + sg.ops().size() + " operators) is not run by subgraph 0 (another"
+            + " signature's entry?); Kiln compiles subgraph 0 and what it runs, as TFLite's default signature does");
+      }
+    }
     return subgraph(0, model);
   }
+
+  private final List<String> unreached = new ArrayList<>();
 
   private int[] withoutHandles(int k, int[] indices) {
     return java.util.Arrays.stream(indices).filter(t -> !resources.isHandle(k, t)).toArray();
@@ -220,6 +240,7 @@ final class ModelDecoder {
       graph.addOp(type, op.inputs(), op.outputs(), opOptions);
     }
     if (k == 0) for (String note : tensorDecoder.notes()) graph.note(note);
+    if (k == 0) for (String note : unreached) graph.note(note);
     graph.inputs(inputs).outputs(outputs);
     if (k == 0) Signatures.addAliases(fb, model.tables(SIGNATURE_DEFS, "signature_defs", "SignatureDef"), sg.names(), graph);
     Graph g = graph.build();

@@ -243,6 +243,8 @@ class FixtureModelsTest {
   void extra_subgraph_nobody_runs_is_ignored_as_tflite_does() throws Exception {
     Graph g = TfliteReader.read(resources("bad").resolve("extra_subgraph.tflite"));
     assertEquals(List.of(dev.kiln.ir.OpType.RELU), g.ops().stream().map(Op::type).collect(Collectors.toList()));
+    assertEquals(List.of("subgraph 1 (1 operators) is not run by subgraph 0 (another signature's entry?); Kiln compiles"
+        + " subgraph 0 and what it runs, as TFLite's default signature does"), g.notes(), "kiln info says so");
   }
 
   @Test
