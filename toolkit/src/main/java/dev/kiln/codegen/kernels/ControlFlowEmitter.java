@@ -106,13 +106,13 @@ final class ControlFlowEmitter implements KernelEmitter {
     List<String> stage = new ArrayList<>();
     int offset = 0;
     for (int i = 0; i < n; i++) {
-      out.add("((void *)" + ctx.data(op.outputs().get(i)) + ")");
+      out.add(ctx.data(op.outputs().get(i)));
       stage.add("(" + ws + " + " + offset + ")");
       offset += align(op.outputs().get(i).byteSize());
     }
     String flag = "(" + ws + " + " + offset + ")";
     String arena = "(" + ws + " + " + (offset + FLAG_BYTES) + ")";
-    w.begin("");
+    w.begin("do");
     w.linef("uint8_t *%s = (uint8_t *)%s;", ws, ctx.scratch());
     w.comment("the loop values live in the outputs: start them at the operands");
     for (int i = 0; i < n; i++) {
@@ -125,7 +125,6 @@ final class ControlFlowEmitter implements KernelEmitter {
     w.linef("if (*(const uint8_t *)%s == 0) break;", cond.pointer(c));
     SubgraphCode body = new SubgraphCode(compiled(op, 1), ctx, out::get, stage::get, arena);
     body.emitOps();
-    w.comment("results not written by an op (a passed-through or constant value) are staged before any value changes");
     List<Integer> copyBack = new ArrayList<>();
     for (int j = 0; j < n; j++) {
       Tensor r = body.compiled().graph().outputs().get(j);
@@ -134,25 +133,27 @@ final class ControlFlowEmitter implements KernelEmitter {
         continue;
       }
       String src = body.pointer(r);
-      if (src.equals("((" + r.dtype().cType() + " *)" + out.get(j) + ")")) continue; // value j passes through unchanged
+      if (src.equals(out.get(j))) continue; // value j passes through unchanged
+      w.comment("result " + j + " is not written by an op of the body: stage it before any loop value changes");
       w.linef("memcpy(%s, %s, %d);", stage.get(j), src, r.byteSize());
       copyBack.add(j);
     }
+    w.comment("the body's results become the loop values");
     for (int j : copyBack) w.linef("memcpy(%s, %s, %d);", out.get(j), stage.get(j), op.outputs().get(j).byteSize());
     w.end();
-    w.end();
+    w.end(" while (0);");
   }
 
   private void emitIf(Op op, KernelContext ctx) {
     CodeWriter w = ctx.body();
     String ws = ctx.newName("if");
-    w.begin("");
+    w.begin("do");
     w.linef("uint8_t *%s = (uint8_t *)%s;", ws, scratchBytes(op) > 0 ? ctx.scratch() : "NULL");
     w.linef("(void)%s;", ws);
     for (int b = 0; b < 2; b++) {
       w.begin(b == 0 ? "if (*(const uint8_t *)" + ctx.data(op.input(0)) + " != 0)" : "else");
-      SubgraphCode branch = new SubgraphCode(compiled(op, b), ctx, i -> "((void *)" + ctx.data(op.input(i + 1)) + ")",
-          j -> "((void *)" + ctx.data(op.outputs().get(j)) + ")", ws);
+      SubgraphCode branch = new SubgraphCode(compiled(op, b), ctx, i -> ctx.data(op.input(i + 1)),
+          j -> ctx.data(op.outputs().get(j)), ws);
       branch.emitOps();
       for (int j = 0; j < op.outputs().size(); j++) {
         if (branch.writesOutput(j)) continue;
@@ -161,14 +162,14 @@ final class ControlFlowEmitter implements KernelEmitter {
       }
       w.end();
     }
-    w.end();
+    w.end(" while (0);");
   }
 
   private void emitCallOnce(Op op, KernelContext ctx) {
     CodeWriter w = ctx.body();
     String done = ctx.newName("done");
     String ws = ctx.newName("init");
-    w.begin("");
+    w.begin("do");
     w.comment("runs once per program start: it initializes the resource variables");
     w.linef("static int32_t %s = 0;", done);
     w.begin("if (" + done + " == 0)");
@@ -178,6 +179,6 @@ final class ControlFlowEmitter implements KernelEmitter {
     SubgraphCode init = new SubgraphCode(compiled(op, 0), ctx, i -> "NULL", j -> "NULL", ws);
     init.emitOps();
     w.end();
-    w.end();
+    w.end(" while (0);");
   }
 }

@@ -48,9 +48,14 @@ final class SubgraphCode {
     if (s instanceof Storage.Constant) {
       return constants.computeIfAbsent(t, k -> parent.constantArray("sg_" + k.cName(), k));
     }
-    if (s instanceof Storage.Input in) return "((" + type + " *)" + input.apply(in.index()) + ")";
-    if (s instanceof Storage.Output out) return "((" + type + " *)" + output.apply(out.index()) + ")";
+    if (s instanceof Storage.Input in) return typed(type, input.apply(in.index()));
+    if (s instanceof Storage.Output out) return typed(type, output.apply(out.index()));
     return "((" + type + " *)(" + arena + " + " + ((Storage.Arena) s).offset() + "))";
+  }
+
+  /** {@code expr} as a {@code T *}: unchanged if the caller's expression already is one (the parent's typed pointers). */
+  private static String typed(String type, String expr) {
+    return expr.startsWith("((" + type + " *)") ? expr : "((" + type + " *)" + expr + ")";
   }
 
   /** Whether result {@code j} is written in place by an op (else the caller copies it from {@link #pointer}). */
