@@ -85,6 +85,12 @@ class ControlFlowTest {
     CompiledModel body = Compiler.compile(s.graph(1), Kernels.support());
     assertTrue(scratch >= body.arenaBytes() + 16, "scratch " + scratch + " holds the body's arena " + body.arenaBytes());
     assertTrue(m.arenaBytes() >= scratch, "the arena " + m.arenaBytes() + " is sized to the worst case, the loop's " + scratch);
+    // the graph executor's JSON: one tvm_op node per main-subgraph op, the loop one of them
+    dev.kiln.codegen.DeviceModelWriter writer = new dev.kiln.codegen.DeviceModelWriter(m, dev.kiln.codegen.ExecutorConfig.graph("default"));
+    String json = writer.graphJson().orElseThrow().text();
+    assertEquals(m.graph().ops().size(), json.split("\"tvm_op\"", -1).length - 1, json);
+    assertTrue(json.contains("\"func_name\":\"tvmgen_default_fused_while\""), json);
+    assertTrue(writer.scratchBytes() >= scratch, "the executor's static scratch holds the loop's subgraph arenas");
   }
 
   @Test
