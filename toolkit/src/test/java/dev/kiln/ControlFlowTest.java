@@ -33,8 +33,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Control flow, several subgraphs and resource variables (resources/ops-control, made by
  * make_ops_control.py from TensorFlow 2.21's converter): every case through the AoT C interface as
- * firmware calls it (gcc, a process) and through the graph executor and the packed AoT executor over
- * RPC on the host device program, the samples in order in one session, so a stateful model's
+ * firmware calls it (gcc, a process) and through the graph executor and the AoT executor (packed and C
+ * interface, packed and unpacked operators) over RPC on the host device program, the samples in
+ * order in one session, so a stateful model's
  * later samples check the state its earlier runs left. Both agree with TFLite's reference kernels.
  */
 class ControlFlowTest {
@@ -43,7 +44,8 @@ class ControlFlowTest {
   }
 
   static Stream<Arguments> controlCasesOnRpcExecutors() {
-    return controlCases().flatMap(c -> Stream.of(Executor.graph(), Executor.aot()).map(e -> Arguments.of(c, e)));
+    return controlCases().flatMap(c -> Stream.of(Executor.graph(), Executor.aot(), Executor.aot().unpackedApi(true),
+        Executor.aot().interfaceApi("c")).map(e -> Arguments.of(c, e)));
   }
 
   @ParameterizedTest(name = "{0}")
