@@ -1,0 +1,61 @@
+package dev.kiln.frontend.tflite;
+
+import static dev.kiln.frontend.tflite.TestModel.FLOAT32;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.kiln.frontend.ModelFormatException;
+import dev.kiln.frontend.tflite.FlatBufferWriter.Obj;
+import org.junit.jupiter.api.Test;
+
+/** Malformed control flow in hand-built models: each refused with one line naming the operator and subgraph. */
+class ControlFlowDecodeTest {
+  private static final int WHILE = 119;
+  private static final int CALL_ONCE = 129;
+  private static final int WHILE_OPTIONS = 93;
+  private static final int CALL_ONCE_OPTIONS = 103;
+
+  private static String error(TestModel m) {
+    return assertThrows(ModelFormatException.class, () -> TfliteReader.read("m.tflite", m.bytes())).getMessage();
+  }
+
+  private static TestModel loop(int cond, int body, int extraSubgraphs) {
+    TestModel m = new TestModel();
+    int x = m.tensor("x", FLOAT32, 4);
+    int y = m.tensor("y", FLOAT32, 4);
+    m.op(WHILE, new int[] {x}, new int[] {y}, WHILE_OPTIONS, new Obj().i32(0, cond).i32(1, body));
+    m.io(new int[] {x}, new int[] {y});
+    for (int i = 0; i < extraSubgraphs; i++) m.extraSubgraph();
+    return m;
+  }
+
+  @Test
+  void aWhileRunningASubgraphTheModelLacksIsRefused() {
+    assertEquals("m.tflite: truncated or corrupt: subgraph 0 operator #0 (WHILE) runs subgraph 5, but the model has 3 subgraphs",
+        error(loop(1, 5, 2)));
+  }
+
+  @Test
+  void aWhileRunningItselfIsRefusedAsRecursion() {
+    assertEquals("m.tflite: subgraph 0 runs itself through control flow (subgraphs [0]); TFLite forbids recursion",
+        error(loop(0, 1, 1)));
+  }
+
+  @Test
+  void aWhileWhoseCondTakesNoParametersIsRefusedWithTheCounts() {
+    assertEquals("m.tflite: subgraph 0 operator #0 (WHILE) cond subgraph 1 has 0 inputs, expected 1 (one per operand of the"
+        + " control-flow operator)", error(loop(1, 2, 2)));
+  }
+
+  @Test
+  void aCallOnceWithOperandsIsRefused() {
+    TestModel m = new TestModel();
+    int x = m.tensor("x", FLOAT32, 4);
+    int y = m.tensor("y", FLOAT32, 4);
+    m.op(CALL_ONCE, new int[] {x}, new int[] {}, CALL_ONCE_OPTIONS, new Obj().i32(0, 1));
+    m.op(0, new int[] {x, x}, new int[] {y}); // ADD
+    m.io(new int[] {x}, new int[] {y}).extraSubgraph();
+    assertEquals("m.tflite: subgraph 0 operator #0 (CALL_ONCE) and its init subgraph 1 must have no inputs and no outputs (it"
+        + " initializes resource variables)", error(m));
+  }
+}
