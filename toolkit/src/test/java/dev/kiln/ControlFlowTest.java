@@ -95,6 +95,29 @@ class ControlFlowTest {
     assertTrue(writer.scratchBytes() >= scratch, "the executor's static scratch holds the loop's subgraph arenas");
   }
 
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("profiledExecutors")
+  void aProfileTimesEachControlFlowOperatorAsOneEntry(Executor executor) throws Exception {
+    // var_counter has ASSIGN_VARIABLE and CALL_ONCE, which write no tensor; lstm_kws a WHILE
+    for (String name : List.of("var_counter_float", "lstm_kws_float")) {
+      Case c = controlCases().filter(k -> k.name().equals(name)).findFirst().orElseThrow();
+      dev.kiln.api.Build build = Kiln.load(c.modelFile()).build(executor);
+      List<Op> ops = build.compiled().graph().ops();
+      try (DeviceSession dev = build.flash(Device.host())) {
+        ModelExecutor ex = dev.executor().setInput(0, Tensor.load(c.input(0, 0)));
+        dev.kiln.api.Profile p = ex.profile(3, 1, 0);
+        assertEquals(ops.size(), p.entries().size(), p.table());
+        for (int i = 0; i < ops.size(); i++) {
+          assertEquals(ops.get(i).type().name(), p.entries().get(i).type());
+          assertEquals(ops.get(i).outputs().isEmpty() ? "" : ops.get(i).output().name(), p.entries().get(i).name());
+        }
+        assertTrue(p.totalMicros() > 0, p.table());
+      }
+    }
+  }
+
+  static Stream<Executor> profiledExecutors() { return Stream.of(Executor.graph(), Executor.aot()); }
+
   @Test
   void stateLivesInStaticVariablesThatPersistAcrossRuns() throws Exception {
     Case acc = controlCases().filter(c -> c.name().equals("var_accumulator_float")).findFirst().orElseThrow();
