@@ -153,6 +153,16 @@ final class ModelDecoder {
     }
   }
 
+  /** {@code e} said of subgraph {@code k} (unchanged for subgraph 0, whose messages always meant it). */
+  private ModelFormatException inSubgraph(int k, ModelFormatException e) {
+    if (k == 0) return e;
+    String problem = e.getMessage().startsWith(fb.file() + ": ") ? e.getMessage().substring(fb.file().length() + 2) : e.getMessage();
+    if (e instanceof UnsupportedOperatorException u) {
+      return new UnsupportedOperatorException(fb.file(), where(k) + ": " + problem, u.operator(), u.operatorIndex());
+    }
+    return new ModelFormatException(fb.file(), where(k) + ": " + problem, e);
+  }
+
   /** "subgraph 2 (the body of WHILE operator #0 in subgraph 0)", or "subgraph 0". */
   private String where(int k) {
     String caller = callers.get(k);
@@ -208,7 +218,11 @@ final class ModelDecoder {
       if (type == OpType.VAR_HANDLE) continue;
       dataflow.add(type == OpType.WHILE || type == OpType.IF ? withoutHandles(k, op, type) : op);
     }
-    checkDataflow(dataflow, tensors, inputs, outputs);
+    try {
+      checkDataflow(dataflow, tensors, inputs, outputs);
+    } catch (ModelFormatException e) {
+      throw inSubgraph(k, e);
+    }
 
     Graph.Builder graph = Graph.builder(k == 0 ? graphName : graphName + "/subgraph" + k, fb.file());
     for (TensorInfo t : tensors) graph.addTensor(t.toBuilder());
@@ -235,7 +249,11 @@ final class ModelDecoder {
         opOptions = new Options.Subgraphs(graphs, indices);
         ControlFlowChecks.check(fb.file(), k, op, type, tensors, graphs, indices);
       } else {
-        opOptions = options.decode(op, type);
+        try {
+          opOptions = options.decode(op, type);
+        } catch (ModelFormatException e) {
+          throw inSubgraph(k, e);
+        }
       }
       graph.addOp(type, op.inputs(), op.outputs(), opOptions);
     }
