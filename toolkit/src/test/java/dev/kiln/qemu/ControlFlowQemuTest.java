@@ -14,12 +14,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Control flow and state on a Cortex-M4F under QEMU (mps2-an386, arm-none-eabi-gcc): the Keras LSTM
- * and GRU loops, the data-dependent loop, the int8 cond and the stateful accumulator, every sample in
+ * and GRU loops (one of them stateful), the data-dependent loop, the int8 cond and the variable counter, every sample in
  * order in one session, through the graph executor and the AoT C interface.
  */
 class ControlFlowQemuTest {
   private static final List<String> CASES = List.of("lstm_kws_float", "gru_float", "while_data_float", "cond_int8",
-      "var_counter_float");
+      "var_counter_float", "gru_stateful_float");
 
   @BeforeAll static void needsQemu() {
     assumeTrue(QemuDeviceTest.onPath("qemu-system-arm") && QemuDeviceTest.onPath("arm-none-eabi-gcc"),
