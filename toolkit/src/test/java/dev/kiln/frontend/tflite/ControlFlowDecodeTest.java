@@ -48,6 +48,19 @@ class ControlFlowDecodeTest {
   }
 
   @Test
+  void aBodyReadingATensorNobodyWritesIsRefusedNamingTheSubgraphAndItsLoop() {
+    TestModel m = loop(1, 2, 0);
+    // cond: x -> LESS(x, x) -> c (bool); body: x -> ADD(x, ghost) -> y, where nothing writes ghost
+    m.extraSubgraph(java.util.List.of(m.subgraphTensor("cx", FLOAT32, 4), m.subgraphTensor("c", 6, 1)), new int[] {0},
+        new int[] {1}, java.util.List.of(m.subgraphOp(58, new int[] {0, 0}, new int[] {1})));
+    m.extraSubgraph(java.util.List.of(m.subgraphTensor("bx", FLOAT32, 4), m.subgraphTensor("ghost", FLOAT32, 4),
+            m.subgraphTensor("by", FLOAT32, 4)), new int[] {0}, new int[] {2},
+        java.util.List.of(m.subgraphOp(0, new int[] {0, 1}, new int[] {2})));
+    assertEquals("m.tflite: subgraph 2 (the body of WHILE operator #0 in subgraph 0): operator #0 (ADD) reads tensor 'ghost'"
+        + " (index 1), which is not a model input, not a constant and not written by an earlier operator", error(m));
+  }
+
+  @Test
   void aCallOnceWithOperandsIsRefused() {
     TestModel m = new TestModel();
     int x = m.tensor("x", FLOAT32, 4);
