@@ -61,6 +61,34 @@ class ControlFlowDecodeTest {
   }
 
   @Test
+  void aVariableReadAsTwoShapesIsRefusedNamingBothReads() {
+    TestModel m = new TestModel();
+    int x = m.tensor("x", FLOAT32, 4);
+    int h = m.tensor("h", 13);
+    int a = m.tensor("a", FLOAT32, 4);
+    int b = m.tensor("b", FLOAT32, 2);
+    m.op(142, new int[] {}, new int[] {h}, 111, new Obj().str(1, "state"));
+    m.op(143, new int[] {h}, new int[] {a});
+    m.op(143, new int[] {h}, new int[] {b});
+    m.io(new int[] {x}, new int[] {a, b});
+    assertEquals("m.tflite: resource variable '/state' is used as float32 [4] by subgraph 0 operator #1 (READ_VARIABLE)"
+        + " (tensor 'a' (index 2), float32 [4]) and as float32 [2] by subgraph 0 operator #2 (READ_VARIABLE) (tensor 'b'"
+        + " (index 3), float32 [2]); Kiln keeps one static buffer of one dtype and shape per variable", error(m));
+  }
+
+  @Test
+  void aHandleNoVarHandleWritesIsRefused() {
+    TestModel m = new TestModel();
+    int h = m.tensor("h", 13);
+    int a = m.tensor("a", FLOAT32, 4);
+    m.op(143, new int[] {h}, new int[] {a});
+    m.io(new int[] {}, new int[] {a});
+    assertEquals("m.tflite: subgraph 0 operator #0 (READ_VARIABLE) uses resource handle tensor 'h' (index 0), which no"
+        + " VAR_HANDLE of subgraph 0 writes (it comes from another subgraph); Kiln resolves a resource variable where a"
+        + " VAR_HANDLE names it, so call VAR_HANDLE in the subgraph that reads or assigns the variable", error(m));
+  }
+
+  @Test
   void aCallOnceWithOperandsIsRefused() {
     TestModel m = new TestModel();
     int x = m.tensor("x", FLOAT32, 4);
