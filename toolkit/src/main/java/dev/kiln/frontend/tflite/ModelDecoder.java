@@ -248,6 +248,8 @@ final class ModelDecoder {
         }
         opOptions = new Options.Subgraphs(graphs, indices);
         ControlFlowChecks.check(fb.file(), k, op, type, tensors, graphs, indices);
+      } else if (type == OpType.READ_VARIABLE || type == OpType.ASSIGN_VARIABLE) {
+        opOptions = new Options.None(); // their options tables are empty; ResourceVariables checked their tensors
       } else {
         try {
           opOptions = options.decode(op, type);

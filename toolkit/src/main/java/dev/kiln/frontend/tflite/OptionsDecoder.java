@@ -156,10 +156,6 @@ final class OptionsDecoder {
         requireInput(op, 0, "input");
         output(op);
         return new Options.None();
-      // family: control flow (ctrl-flow): the variable ops' options are empty (ResourceVariables checks their tensors)
-      case READ_VARIABLE:
-      case ASSIGN_VARIABLE:
-        return new Options.None();
       default:
         throw new IllegalStateException("no options decoder for " + type);
     }
