@@ -455,7 +455,8 @@ static int node_attrs(parser *p, kiln_graph_node *node, int64_t *attr_inputs, in
       *have |= 2u;
     } else if (key_is(k, kn, "num_outputs")) {
       mark = path_push(p, ".num_outputs");
-      if (integer_attr(p, 1, MAX_COUNT, attr_outputs, "an integer") != 0) return -1;
+      /* 0 is allowed: an operator run for its effect only (ASSIGN_VARIABLE, CALL_ONCE) */
+      if (integer_attr(p, 0, MAX_COUNT, attr_outputs, "an integer") != 0) return -1;
       *have |= 4u;
     } else if (key_is(k, kn, "flatten_data")) {
       mark = path_push(p, ".flatten_data");

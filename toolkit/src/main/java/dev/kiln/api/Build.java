@@ -133,7 +133,7 @@ public final class Build {
       String fn = device.operatorFunctions().getOrDefault(op, "inline");
       java.util.OptionalLong instr = instructionsPerMicro.isPresent()
           ? java.util.OptionalLong.of(Math.round(us * instructionsPerMicro.getAsDouble())) : java.util.OptionalLong.empty();
-      entries.add(new Profile.Entry(op.index(), op.type().name(), op.output().name(), fn, us, total > 0 ? us / total : 0, instr));
+      entries.add(new Profile.Entry(op.index(), op.type().name(), op.outputs().isEmpty() ? "" : op.output().name(), fn, us, total > 0 ? us / total : 0, instr));
     }
     return new Profile(model.name(), executor.toString(), deviceName, times.number(), times.totalSeconds().length, entries,
         total, instructionsPerMicro);

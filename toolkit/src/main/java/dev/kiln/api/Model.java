@@ -91,6 +91,16 @@ public final class Model {
     for (Map.Entry<OpType, Integer> e : opCounts().entrySet()) {
       sb.append(String.format(Locale.ROOT, "  %-20s %d%n", e.getKey(), e.getValue()));
     }
+    // family: control flow (ctrl-flow): the subgraphs each control-flow op runs
+    for (Op op : graph.opsWithSubgraphs()) {
+      if (!(op.options() instanceof dev.kiln.ir.Options.Subgraphs s)) continue;
+      StringBuilder line = new StringBuilder("  op #" + op.index() + " " + op.type() + " runs");
+      for (int i = 0; i < s.graphs().size(); i++) {
+        line.append(i == 0 ? " " : ", ").append("subgraph ").append(s.indices().get(i)).append(" (")
+            .append(s.graph(i).ops().size()).append(" ops)");
+      }
+      sb.append(line).append('\n');
+    }
     sb.append(String.format(Locale.ROOT, "weights: %d bytes in %d constant tensors%n", weightBytes(),
         graph.tensors().stream().filter(Tensor::isConstant).count()));
     if (!graph.notes().isEmpty()) {

@@ -250,8 +250,11 @@ final class BenchCommand implements Callable<Integer> {
   /** "ops <model>: N operators, K folded at compile time, M run on the device". */
   private static String folding(Path model) {
     var c = Kiln.load(model).build(CompileCommand.standaloneAot("default")).compiled();
+    // family: control flow (ctrl-flow): the operators of the subgraphs WHILE/IF/CALL_ONCE run, counted apart
+    int inSubgraphs = c.graph().opsWithSubgraphs().size() - c.graph().ops().size();
     return String.format(Locale.ROOT, "ops %s: %d operators, %d folded at compile time, %d run on the device", name(model),
-        c.sourceOps(), c.foldedOps(), c.graph().ops().size());
+        c.sourceOps(), c.foldedOps(), c.graph().ops().size())
+        + (inSubgraphs > 0 ? String.format(Locale.ROOT, " (+%d in the subgraphs control flow runs)", inSubgraphs) : "");
   }
 
   /** "layout <model>: NCHW in/out, N TRANSPOSE op(s) of M ops (k bytes moved per inference)". */

@@ -288,7 +288,8 @@ public final class DeviceModelWriter {
     functions.begin("int " + fn + "(" + PACKED_PARAMS + ")");
     List<String> decls = new ArrayList<>();
     for (int k = 0; k < args.size(); k++) decls.add("*a" + k);
-    functions.line("void " + String.join(", ", decls) + ";");
+    if (!decls.isEmpty()) functions.line("void " + String.join(", ", decls) + ";");
+    else functions.line("(void)args;").line("(void)type_codes;"); // CALL_ONCE: nothing in, nothing out
     functions.line("(void)out_value;").line("(void)out_type_code;").line("(void)resource_handle;");
     String takes = CLiterals.string(fn + " (op " + op.index() + " " + op.type() + "): " + takes(args, List.of()));
     functions.linef("if (num_args != %d) return kiln_arg_error(%s, KILN_ERR_NUM_ARGUMENTS);", args.size(), takes);
@@ -299,7 +300,7 @@ public final class DeviceModelWriter {
       functions.linef("a%d = kiln_arg_data(args, type_codes, %d, %d, %d, %dULL);", k, k, dl[0], dl[1], t.byteSize());
       nulls.add("a" + k + " == NULL");
     }
-    functions.line("if (" + String.join(" || ", nulls) + ") return kiln_arg_error(" + takes + ", KILN_ERR_WRONG_ARG_TYPE);");
+    if (!nulls.isEmpty()) functions.line("if (" + String.join(" || ", nulls) + ") return kiln_arg_error(" + takes + ", KILN_ERR_WRONG_ARG_TYPE);");
     Function<Tensor, String> pointer = t -> {
       if (t.isConstant()) return base.constantName(t);
       if (t.isVariable()) return base.variableName(t);
@@ -327,6 +328,7 @@ public final class DeviceModelWriter {
 
   /** Pointer of a tensor inside a main function: inputs in<i>, outputs out<j>, constants, the arena. */
   private String rawPointer(Tensor t, boolean[] usesArena) {
+    if (t.isVariable()) return base.variableName(t); // also a subgraph's tensor of a shared resource variable
     Storage s = model.storage(t);
     if (s instanceof Storage.Input in) return "in" + in.index();
     if (s instanceof Storage.Output out) return "out" + out.index();
@@ -363,7 +365,7 @@ public final class DeviceModelWriter {
     CodeWriter body = new CodeWriter();
     int maxArgs = 0;
     for (Op op : graph.ops()) {
-      body.comment("op " + op.index() + ": " + op.type() + " " + op.output().describeNames());
+      body.comment(ModelWriter.title(op));
       if (op.type().isView()) {
         views(op, body, usesArena);
         ModelWriter.opDone(body, prefix, op);
@@ -446,7 +448,7 @@ public final class DeviceModelWriter {
     boolean[] usesArena = {false};
     CodeWriter body = new CodeWriter();
     for (Op op : graph.ops()) {
-      body.comment("op " + op.index() + ": " + op.type() + " " + op.output().describeNames());
+      body.comment(ModelWriter.title(op));
       if (op.type().isView()) {
         views(op, body, usesArena);
         ModelWriter.opDone(body, prefix, op);

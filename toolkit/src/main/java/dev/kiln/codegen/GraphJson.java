@@ -82,7 +82,7 @@ public final class GraphJson {
         entries.add(t);
       }
       // (the first node is an op's when the model has no run-time inputs)
-      nodes.append(node == 0 ? "" : ",").append("{\"op\":\"tvm_op\",\"name\":").append(quote(op.output().name()))
+      nodes.append(node == 0 ? "" : ",").append("{\"op\":\"tvm_op\",\"name\":").append(quote(op.outputs().isEmpty() ? fn : op.output().name()))
           .append(",\"attrs\":{\"func_name\":").append(quote(fn)).append(",\"num_inputs\":\"").append(in.size())
           .append("\",\"num_outputs\":\"").append(op.outputs().size()).append("\",\"flatten_data\":\"0\"},\"inputs\":[")
           .append(inputs).append("]}");

@@ -30,6 +30,15 @@ public interface KernelContext {
    */
   String constant(String structType, String hint, String initializer);
 
+  /**
+   * Declares a file-scope {@code static const T name[] = {...}} holding a constant tensor's bytes
+   * (T its dtype's C type; a subgraph's weights, which the model's constant file does not list);
+   * returns the identifier. A default so that other contexts (test harnesses) need not change.
+   */
+  default String constantArray(String hint, Tensor constant) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot declare the constant array of " + constant);
+  }
+
   /** A fresh identifier based on {@code hint}, unique in the generated file. */
   String newName(String hint);
 

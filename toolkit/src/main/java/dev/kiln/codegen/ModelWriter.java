@@ -193,11 +193,20 @@ public final class ModelWriter {
 
   String constantName(Tensor t) { return prefix + "_c_" + t.cName(); }
 
-  /** Variable tensors some op reads (state kept between runs), in first-use order. */
+  /**
+   * Variable tensors some op reads (state kept between runs), in first-use order, those of the
+   * subgraphs control-flow ops run included; one per C name (a resource variable's tensor in
+   * several subgraphs is one buffer).
+   */
   List<Tensor> usedVariables() {
-    Set<Tensor> used = new LinkedHashSet<>();
-    for (Op op : graph.ops()) for (Tensor t : op.inputs()) if (t != null && t.isVariable()) used.add(t);
-    return new ArrayList<>(used);
+    java.util.Map<String, Tensor> used = new java.util.LinkedHashMap<>();
+    for (Op op : graph.opsWithSubgraphs()) for (Tensor t : op.inputs()) if (t != null && t.isVariable()) used.putIfAbsent(t.cName(), t);
+    return new ArrayList<>(used.values());
+  }
+
+  /** The comment line above an op's code: index, type and first output (ASSIGN_VARIABLE and CALL_ONCE have none). */
+  static String title(Op op) {
+    return "op " + op.index() + ": " + op.type() + (op.outputs().isEmpty() ? "" : " " + op.output().describeNames());
   }
 
   String variableName(Tensor t) { return prefix + "_v_" + t.cName(); }
@@ -221,7 +230,7 @@ public final class ModelWriter {
     CodeWriter body = new CodeWriter();
     Set<String> names = new HashSet<>();
     for (Op op : graph.ops()) {
-      body.comment("op " + op.index() + ": " + op.type() + " " + op.output().describeNames());
+      body.comment(title(op));
       if (op.type().isView()) {
         emitView(op, body);
         opDone(body, prefix, op);
@@ -313,6 +322,7 @@ public final class ModelWriter {
   /** A typed pointer expression for a tensor's data, valid inside the run function. */
   String pointer(Tensor t) {
     String type = t.dtype().cType();
+    if (t.isVariable()) return variableName(t); // also a subgraph's tensor of a shared resource variable
     Storage s = model.storage(t);
     // A view's storage belongs to the tensor it aliases: name the field of that tensor.
     if (s instanceof Storage.Input in) return "((" + type + " *)inputs->" + graph.inputs().get(in.index()).cName() + ")";

@@ -67,6 +67,12 @@ final class OpContext implements KernelContext {
     return name;
   }
 
+  @Override public String constantArray(String hint, Tensor constant) {
+    String name = newName(hint);
+    ConstantArrays.write(globals, "static const " + constant.dtype().cType() + " " + name, constant.dtype(), constant.data());
+    return name;
+  }
+
   @Override public String newName(String hint) {
     String base = "op" + op.index() + "_" + CNames.sanitize(hint);
     String name = base;

@@ -68,12 +68,14 @@ public final class Compiler {
   private static String ranks(Op op) {
     StringBuilder sb = new StringBuilder();
     for (Tensor t : op.inputs()) if (t != null) sb.append(sb.length() == 0 ? "" : ", ").append(t.rank());
+    if (op.outputs().isEmpty()) return sb.append(" -> (no outputs)").toString();
     return sb.append(" -> ").append(op.output().rank()).toString();
   }
 
   private static String describe(Op op) {
     StringBuilder sb = new StringBuilder();
     for (Tensor t : op.inputs()) if (t != null) sb.append(sb.length() == 0 ? "" : ", ").append(t.name()).append(' ').append(t.dtype());
+    if (op.outputs().isEmpty()) return sb.append(" -> (no outputs)").toString();
     return sb.append(" -> ").append(op.output().name()).append(' ').append(op.output().dtype()).toString();
   }
 

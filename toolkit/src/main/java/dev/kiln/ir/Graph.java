@@ -114,10 +114,28 @@ public final class Graph {
     return ops.stream().filter(op -> op.inputs().contains(t)).collect(Collectors.toList());
   }
 
-  /** Bytes of all constant tensors that some op reads. */
+  /**
+   * The ops of this graph and, depth first after each control-flow op, those of the subgraphs it
+   * runs (a subgraph two ops share is listed once).
+   */
+  public List<Op> opsWithSubgraphs() {
+    List<Op> all = new ArrayList<>();
+    collectOps(this, all, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
+    return all;
+  }
+
+  private static void collectOps(Graph g, List<Op> all, Set<Graph> seen) {
+    if (!seen.add(g)) return;
+    for (Op op : g.ops) {
+      all.add(op);
+      if (op.options() instanceof Options.Subgraphs s) for (Graph sub : s.graphs()) collectOps(sub, all, seen);
+    }
+  }
+
+  /** Bytes of all constant tensors that some op reads, those of subgraphs that control-flow ops run included. */
   public long weightBytes() {
     Set<Tensor> used = new LinkedHashSet<>();
-    for (Op op : ops) for (Tensor t : op.inputs()) if (t != null && t.isConstant()) used.add(t);
+    for (Op op : opsWithSubgraphs()) for (Tensor t : op.inputs()) if (t != null && t.isConstant()) used.add(t);
     return used.stream().mapToLong(Tensor::byteSize).sum();
   }
 
@@ -168,6 +186,7 @@ public final class Graph {
     private int[] inputs = new int[0];
     private int[] outputs = new int[0];
     private final List<String> notes = new ArrayList<>();
+    private final Map<Integer, String> fixedCNames = new HashMap<>();
 
     private Builder(String name, String source) {
       this.name = name;
@@ -200,6 +219,15 @@ public final class Graph {
       return this;
     }
 
+    /**
+     * Gives a tensor a C name chosen by the frontend instead of one derived from its model name (a
+     * resource variable's tensor, which every subgraph names alike so they share one buffer).
+     */
+    public Builder fixedCName(int tensor, String cName) {
+      fixedCNames.put(tensor, cName);
+      return this;
+    }
+
     public Builder alias(int tensor, String alias) {
       aliases.computeIfAbsent(tensor, k -> new ArrayList<>()).add(alias);
       return this;
@@ -212,7 +240,11 @@ public final class Graph {
       for (int i : outputs) ordered.add(i);
       for (int i = 0; i < tensors.size(); i++) ordered.add(i);
       List<Integer> order = new ArrayList<>(ordered);
-      List<String> cNames = CNames.allocate(order.stream().map(i -> tensors.get(i).build().name()).collect(Collectors.toList()));
+      List<String> cNames = new ArrayList<>(CNames.allocate(order.stream().map(i -> tensors.get(i).build().name()).collect(Collectors.toList())));
+      for (int k = 0; k < order.size(); k++) {
+        String fixed = fixedCNames.get(order.get(k));
+        if (fixed != null) cNames.set(k, fixed);
+      }
       Tensor[] built = new Tensor[tensors.size()];
       for (int k = 0; k < order.size(); k++) {
         int i = order.get(k);

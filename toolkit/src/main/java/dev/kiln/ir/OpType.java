@@ -35,7 +35,20 @@ public enum OpType {
   /** TFLite SVDF: a rank-decomposed time filter over a state variable. */
   SVDF,
   /** TFLite UNIDIRECTIONAL_SEQUENCE_LSTM: an LSTM over a sequence, its h and c in state variables. */
-  UNIDIRECTIONAL_SEQUENCE_LSTM;
+  UNIDIRECTIONAL_SEQUENCE_LSTM,
+  // family: control flow (ctrl-flow)
+  /** TFLite WHILE: runs its body subgraph while its cond subgraph says true; operands in, final values out. */
+  WHILE,
+  /** TFLite IF: runs the then or the else subgraph on its operands, by the bool input 0. */
+  IF,
+  /** TFLite CALL_ONCE: runs its init subgraph (no inputs or outputs) the first time the model runs. */
+  CALL_ONCE,
+  /** TFLite VAR_HANDLE: names a resource variable; the frontend resolves it, so no VAR_HANDLE op reaches the compiler. */
+  VAR_HANDLE,
+  /** TFLite READ_VARIABLE: copies a resource variable (a variable tensor, input 0) to its output. */
+  READ_VARIABLE,
+  /** TFLite ASSIGN_VARIABLE: copies input 1 into the resource variable (a variable tensor, input 0); no outputs. */
+  ASSIGN_VARIABLE;
 
   /** True for ops whose output is only a new view of the input's bytes. */
   public boolean isView() { return this == RESHAPE || this == EXPAND_DIMS || this == SQUEEZE; }

@@ -157,4 +157,21 @@ public sealed interface Options {
    * cell activation (TANH in every converter's output); clips of 0 mean none.
    */
   record SequenceLstm(Activation activation, float cellClip, float projClip, boolean timeMajor) implements Options {}
+
+  // family: control flow (ctrl-flow)
+  /**
+   * WHILE (cond, body), IF (then, else) and CALL_ONCE (init): the subgraphs the op runs, each a
+   * {@link Graph} whose inputs and outputs are its parameters, with their indices in the model file
+   * (for messages).
+   */
+  record Subgraphs(java.util.List<Graph> graphs, java.util.List<Integer> indices) implements Options {
+    public Subgraphs {
+      graphs = java.util.List.copyOf(graphs);
+      indices = java.util.List.copyOf(indices);
+    }
+
+    public Graph graph(int i) { return graphs.get(i); }
+
+    @Override public String toString() { return "Subgraphs" + indices; }
+  }
 }

@@ -152,8 +152,9 @@ class CommandLineTest {
   void everyBadModelIsOneSentenceOnStderrAndNoOutputFolder(@TempDir Path tmp) throws Exception {
     String[][] cases = {
         {"unsupported_op.tflite", "operator #0 BUCKETIZE (builtin code 147) is not supported by Kiln"},
-        {"two_subgraphs.tflite", "the model has 3 subgraphs"},
-        {"extra_subgraph.tflite", "the model has 2 subgraphs"},
+        // family: control flow (ctrl-flow): several subgraphs load now; what control flow still refuses
+        {"../control-bad/while_growing.tflite", "subgraph 0 operator #0 (WHILE): loop value 1"},
+        {"../control-bad/while_body_unsupported.tflite", "subgraph 2 (the body of WHILE operator #0 in subgraph 0): operator #1 BUCKETIZE"},
         {"dynamic_shape.tflite", "has a dynamic dimension"},
         {"truncated.tflite", "truncated or corrupt"},
         {"bad_identifier.tflite", "not a TFLite model"}};

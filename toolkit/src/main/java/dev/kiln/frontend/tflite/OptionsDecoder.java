@@ -497,6 +497,32 @@ final class OptionsDecoder {
   }
 
   /** The options table if its union tag is the expected one; null (all defaults) when absent. */
+  // family: control flow (ctrl-flow)
+  /**
+   * The subgraph indices a WHILE (cond, body), IF (then, else) or CALL_ONCE (init) runs, from its
+   * WhileOptions (93), IfOptions (92) or CallOnceOptions (103); null for every other operator.
+   */
+  int[] subgraphIndices(Operator op, OpType type) throws ModelFormatException {
+    int tag;
+    String name;
+    int count;
+    switch (type) {
+      case WHILE: tag = 93; name = "WhileOptions"; count = 2; break;
+      case IF: tag = 92; name = "IfOptions"; count = 2; break;
+      case CALL_ONCE: tag = 103; name = "CallOnceOptions"; count = 1; break;
+      default: return null;
+    }
+    int actual = op.table().uint8(BUILTIN_OPTIONS_TYPE, "builtin_options_type");
+    if (actual != tag) {
+      throw error(op, "carries builtin options of union type " + actual + ", expected " + tag + " (" + name
+          + "), which names the subgraphs it runs");
+    }
+    Table o = op.table().table(BUILTIN_OPTIONS, "builtin_options", name);
+    int[] indices = new int[count];
+    for (int i = 0; i < count; i++) indices[i] = o == null ? 0 : o.int32(i, "subgraph_index", 0);
+    return indices;
+  }
+
   private Table options(Operator op, int expectedType, String expectedName) throws ModelFormatException {
     int type = op.table().uint8(BUILTIN_OPTIONS_TYPE, "builtin_options_type");
     if (type == 0) return null;

@@ -89,7 +89,14 @@ final class SupportedOperators {
       Map.entry(12, OpType.L2_POOL_2D),
       Map.entry(13, OpType.LOCAL_RESPONSE_NORMALIZATION),
       Map.entry(27, OpType.SVDF),
-      Map.entry(44, OpType.UNIDIRECTIONAL_SEQUENCE_LSTM));
+      Map.entry(44, OpType.UNIDIRECTIONAL_SEQUENCE_LSTM),
+      // family: control flow (ctrl-flow)
+      Map.entry(119, OpType.WHILE),
+      Map.entry(118, OpType.IF),
+      Map.entry(129, OpType.CALL_ONCE),
+      Map.entry(142, OpType.VAR_HANDLE),
+      Map.entry(143, OpType.READ_VARIABLE),
+      Map.entry(144, OpType.ASSIGN_VARIABLE));
 
   private SupportedOperators() {}
 

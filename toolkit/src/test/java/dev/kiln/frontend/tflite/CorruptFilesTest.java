@@ -134,13 +134,13 @@ class CorruptFilesTest {
   }
 
   @Test
-  void a_real_model_patched_to_two_subgraphs_is_refused_as_control_flow() {
+  void a_real_model_patched_to_two_subgraphs_is_refused_naming_the_broken_offset() {
     byte[] bytes = SharedModels.bytes("digits_cnn_int8");
     Patcher p = new Patcher(bytes);
     p.putInt32(p.vector(p.root(), 2), 2);
     ModelFormatException e = assertThrows(ModelFormatException.class, () -> TfliteReader.read("digits.tflite", bytes));
-    assertEquals("digits.tflite: the model has 2 subgraphs (control flow such as WHILE/IF keeps its bodies in extra"
-        + " subgraphs); Kiln compiles single-subgraph models only", e.getMessage());
+    assertEquals("digits.tflite: truncated or corrupt: Model.subgraphs[1] at offset 10648 points to offset 928152, past the"
+        + " end of the file (15248 bytes)", e.getMessage());
   }
 
   @Test

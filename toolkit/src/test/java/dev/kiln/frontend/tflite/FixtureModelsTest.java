@@ -228,16 +228,23 @@ class FixtureModelsTest {
     assertEquals("BUCKETIZE", e.operator());
   }
 
+  // family: control flow (ctrl-flow): these two files were refused before Kiln read several subgraphs
   @Test
-  void bad_two_subgraphs_names_the_while_loop() {
-    assertEquals("the model has 3 subgraphs (control flow such as WHILE/IF keeps its bodies in extra subgraphs; the main"
-        + " subgraph uses WHILE); Kiln compiles single-subgraph models only", badMessage("two_subgraphs.tflite"));
+  void two_subgraphs_reads_the_while_loop_with_its_cond_and_body() throws Exception {
+    Graph g = TfliteReader.read(resources("bad").resolve("two_subgraphs.tflite"));
+    Op loop = g.ops().stream().filter(op -> op.type() == dev.kiln.ir.OpType.WHILE).findFirst().orElseThrow();
+    Options.Subgraphs s = loop.options(Options.Subgraphs.class);
+    assertEquals(List.of(1, 2), s.indices());
+    assertEquals(1, s.graph(0).outputs().size(), "cond returns one bool");
+    assertEquals(loop.inputs().size(), s.graph(1).outputs().size(), "body returns every loop value");
   }
 
   @Test
-  void bad_extra_subgraph_is_refused_even_without_control_flow() {
-    assertEquals("the model has 2 subgraphs (control flow such as WHILE/IF keeps its bodies in extra subgraphs); Kiln"
-        + " compiles single-subgraph models only", badMessage("extra_subgraph.tflite"));
+  void extra_subgraph_nobody_runs_is_ignored_as_tflite_does() throws Exception {
+    Graph g = TfliteReader.read(resources("bad").resolve("extra_subgraph.tflite"));
+    assertEquals(List.of(dev.kiln.ir.OpType.RELU), g.ops().stream().map(Op::type).collect(Collectors.toList()));
+    assertEquals(List.of("subgraph 1 (1 operators) is not run by subgraph 0 (another signature's entry?); Kiln compiles"
+        + " subgraph 0 and what it runs, as TFLite's default signature does"), g.notes(), "kiln info says so");
   }
 
   @Test

@@ -404,14 +404,14 @@ class OperatorMappingTest {
   }
 
   @Test
-  void two_subgraphs_are_refused_naming_the_control_flow_operator() {
+  void a_while_without_options_is_refused_naming_the_subgraphs_it_lacks() {
     TestModel m = new TestModel();
     int x = m.tensor("x", FLOAT32, 4);
     int y = m.tensor("y", FLOAT32, 4);
     m.op(119, new int[] {x}, new int[] {y});
     m.io(new int[] {x}, new int[] {y}).extraSubgraph().extraSubgraph();
-    assertEquals("m.tflite: the model has 3 subgraphs (control flow such as WHILE/IF keeps its bodies in extra subgraphs;"
-        + " the main subgraph uses WHILE); Kiln compiles single-subgraph models only", error(m));
+    assertEquals("m.tflite: operator #0 (WHILE) carries builtin options of union type 0, expected 93 (WhileOptions), which"
+        + " names the subgraphs it runs", error(m));
   }
 
   @Test

@@ -114,6 +114,24 @@ final class TestModel {
     return this;
   }
 
+  /** A populated extra subgraph (its own tensors, operators and I/O, tables as {@link #model()} writes them). */
+  TestModel extraSubgraph(List<Obj> subgraphTensors, int[] in, int[] out, List<Obj> subgraphOperators) {
+    extraSubgraphs.add(new Obj().objs(0, subgraphTensors).ints(1, in).ints(2, out).objs(3, subgraphOperators).str(4, "body"));
+    return this;
+  }
+
+  /** A tensor table for {@link #extraSubgraph(List, int[], int[], List)}, with its own empty buffer. */
+  Obj subgraphTensor(String name, int type, int... shape) {
+    buffers.add(new Obj());
+    return new Obj().ints(0, shape).i8(1, type).i32(2, buffers.size() - 1).str(3, name).obj(4, new Obj());
+  }
+
+  /** An operator table for {@link #extraSubgraph(List, int[], int[], List)}, with its own OperatorCode entry. */
+  Obj subgraphOp(int builtin, int[] in, int[] out) {
+    opcodes.add(new Obj().i8(0, Math.min(builtin, 127)).i32(3, builtin));
+    return new Obj().i32(0, opcodes.size() - 1).ints(1, in).ints(2, out);
+  }
+
   TestModel signature(String key, Map<String, Integer> in, Map<String, Integer> out) {
     signatures.add(new Obj().objs(0, maps(in)).objs(1, maps(out)).str(2, key).i32(4, 0));
     return this;
