@@ -351,10 +351,13 @@ public final class KilnKernel extends BaseKernel {
     } catch (CellException e) {
       flushStreams();
       // A Kiln error is the user's to fix: its display (problem, valid choices, fix) comes first.
-      if (!silent && e.userThrowable() instanceof dev.kiln.api.KilnException && !e.ename().equals("Interrupted")) {
-        env.publish(new PublishDisplayData(toDisplayData(e.userThrowable())));
+      // The error output then carries one line pointing at it, not the same text again in red
+      // (frontends show the traceback; the reply keeps the full one for clients that read it).
+      boolean panel = e.userThrowable() instanceof dev.kiln.api.KilnException && !e.ename().equals("Interrupted");
+      if (!silent && panel) env.publish(new PublishDisplayData(toDisplayData(e.userThrowable())));
+      if (!silent) {
+        env.publish(new PublishError(e.ename(), e.evalue(), panel ? kilnErrorLine(e) : e.traceback()));
       }
-      if (!silent) env.publish(new PublishError(e.ename(), e.evalue(), e.traceback()));
       if (store) history.add(count, code, null);
       content = error(e.ename(), e.evalue(), e.traceback());
       content.addProperty("execution_count", count);
@@ -374,6 +377,11 @@ public final class KilnKernel extends BaseKernel {
       content.add("payload", new JsonArray());
     }
     reply(env, MessageType.EXECUTE_REPLY, content);
+  }
+
+  /** The one traceback line under a Kiln error's panel: its kind, and where the details are. */
+  static List<String> kilnErrorLine(CellException e) {
+    return List.of("\u001b[1;31m" + e.userThrowable().getClass().getSimpleName() + "\u001b[0m (details above)");
   }
 
   private JsonObject userExpressions(Map<String, String> expressions, int count) {

@@ -14,16 +14,20 @@ import java.util.Locale;
 public final class MemoryPlanSvg {
   private static final String[] FILLS = {"#8fb3de", "#f4b183", "#a9d18e", "#ffd966", "#c9a0dc", "#9dc3c1", "#f8a5a5", "#c5c5c5"};
   private static final String ARENA = "#c0392b";
-  private static final String BOUND = "#1f4e9c";
-  private static final String LIVE = "#333333";
+  private static final String BOUND = "#3b7dd8"; // a mid blue: legible on light and dark backgrounds
+  private static final String LIVE = Svg.INK;
 
   private MemoryPlanSvg() {}
 
-  /** The timeline with operators numbered 0..n-1. */
+  /** The timeline, operators named by the plan's {@link MemoryPlan#opNames} (numbered 0..n-1 when it has none). */
   public static String timeline(MemoryPlan plan) { return timeline(plan, null); }
 
-  /** The timeline with {@code opLabels.get(i)} (e.g. {@code CONV_2D}) under operator i; null for numbers only. */
-  public static String timeline(MemoryPlan plan, List<String> opLabels) {
+  /** The timeline with {@code opLabels.get(i)} (e.g. {@code CONV_2D}) under operator i; null for the plan's own names. */
+  public static String timeline(MemoryPlan plan, List<String> opLabels) { return chart(plan, opLabels).end(); }
+
+  /** The chart, for its SVG ({@link Svg#end}) and its HTML twin ({@link Svg#html}). */
+  static Svg chart(MemoryPlan plan, List<String> opLabels) {
+    if (opLabels == null && !plan.opNames().isEmpty()) opLabels = plan.opNames();
     List<Placement> placements = plan.placements();
     int ops = placements.stream().mapToInt(p -> p.buffer().lastOp()).max().orElse(-1) + 1;
     if (opLabels != null) ops = Math.max(ops, opLabels.size());
@@ -32,7 +36,7 @@ public final class MemoryPlanSvg {
     if (placements.isEmpty() || ops == 0) {
       Svg svg = new Svg(420, 40, "memory plan: empty arena");
       svg.text(8, 24, "memory plan: no intermediate buffers (empty arena)", "start", LIVE, false);
-      return svg.end();
+      return svg;
     }
 
     double left = 70;
@@ -84,7 +88,8 @@ public final class MemoryPlanSvg {
     }
     svg.text(left + plotW / 2, height - 4, "operator (execution order)", "middle", "#555", false);
 
-    // Buffers.
+    // Buffers, labelled by the distinctive part of their names (the full name on hover).
+    List<String> shortNames = shortNames(placements.stream().map(p -> p.buffer().name()).toList());
     for (int i = 0; i < placements.size(); i++) {
       Placement p = placements.get(i);
       MemoryPlan.Buffer b = p.buffer();
@@ -92,10 +97,12 @@ public final class MemoryPlanSvg {
       double x1 = left + (b.lastOp() + 1) * col;
       double y0 = y.applyAsDouble(p.end());
       double y1 = y.applyAsDouble(p.offset());
-      String tip = String.format(Locale.ROOT, "%s: %,d B at offset %,d, live over ops %d..%d", b.name(), b.bytes(), p.offset(),
-          b.firstOp(), b.lastOp());
+      String producer = opLabels != null && b.firstOp() >= 0 && b.firstOp() < opLabels.size()
+          ? ", made by op " + b.firstOp() + " " + opLabels.get(b.firstOp()) : "";
+      String tip = String.format(Locale.ROOT, "%s: %,d B at offset %,d, live over ops %d..%d%s", b.name(), b.bytes(), p.offset(),
+          b.firstOp(), b.lastOp(), producer);
       svg.rect(x0 + 1, y0, x1 - x0 - 2, Math.max(1, y1 - y0), FILLS[i % FILLS.length], "#555", tip);
-      if (y1 - y0 >= 13) svg.fittedText(x0 + 4, y0 + 11, b.name(), x1 - x0 - 8, "#222");
+      if (y1 - y0 >= 13) svg.fittedText(x0 + 4, y0 + 11, shortNames.get(i), x1 - x0 - 8, "#222");
     }
 
     // Bytes live at each op: the lower bound is its highest step.
@@ -120,7 +127,39 @@ public final class MemoryPlanSvg {
     svg.text(left + plotW + 6, labelA, String.format(Locale.ROOT, "arena (peak) %,d B", plan.arenaBytes()), "start", ARENA, true);
     svg.text(left + plotW + 6, labelB, String.format(Locale.ROOT, "lower bound %,d B", plan.lowerBoundBytes()), "start", BOUND, true);
     svg.text(left + plotW + 6, Math.min(base, Math.max(labelA, labelB) + 16), "\u2014 bytes live per op", "start", LIVE, false);
-    return svg.end();
+    return svg;
+  }
+
+  /**
+   * What tells buffers apart: TFLite names join fused tensors' names with {@code ;} and repeat the
+   * model's scope ({@code functional_1/activation_3/Relu;functional_1/...}), so each name is cut to
+   * its first alternative, the leading path segments every name shares are dropped, and the next
+   * segment (the layer) is kept; names that still collide get {@code #1}, {@code #2}.
+   */
+  static List<String> shortNames(List<String> names) {
+    List<String[]> parts = new java.util.ArrayList<>();
+    for (String n : names) parts.add(n.split(";", 2)[0].split("/"));
+    int common = 0;
+    if (names.size() > 1) {
+      outer:
+      while (true) {
+        String seg = null;
+        for (String[] p : parts) {
+          if (p.length <= common + 1) break outer; // keep at least one segment
+          if (seg == null) seg = p[common];
+          else if (!seg.equals(p[common])) break outer;
+        }
+        common++;
+      }
+    }
+    List<String> out = new java.util.ArrayList<>();
+    for (String[] p : parts) out.add(p.length > common ? p[common] : String.join("/", p));
+    java.util.Map<String, Integer> count = new java.util.HashMap<>();
+    for (String s : out) count.merge(s, 1, Integer::sum);
+    java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+    List<String> unique = new java.util.ArrayList<>();
+    for (String s : out) unique.add(count.get(s) > 1 ? s + " #" + seen.merge(s, 1, Integer::sum) : s);
+    return unique;
   }
 
   /** 1, 2 or 5 times a power of ten, at least {@code raw}. */
