@@ -101,8 +101,8 @@ public final class MemoryPlanSvg {
           ? ", made by op " + b.firstOp() + " " + opLabels.get(b.firstOp()) : "";
       String tip = String.format(Locale.ROOT, "%s: %,d B at offset %,d, live over ops %d..%d%s", b.name(), b.bytes(), p.offset(),
           b.firstOp(), b.lastOp(), producer);
-      svg.rect(x0 + 1, y0, x1 - x0 - 2, Math.max(1, y1 - y0), FILLS[i % FILLS.length], "#555", tip);
-      if (y1 - y0 >= 13) svg.fittedText(x0 + 4, y0 + 11, shortNames.get(i), x1 - x0 - 8, "#222");
+      svg.labelledRect(x0 + 1, y0, x1 - x0 - 2, Math.max(1, y1 - y0), FILLS[i % FILLS.length], "#555", tip,
+          y1 - y0 >= 13 ? shortNames.get(i) : null, "#1a1a1a");
     }
 
     // Bytes live at each op: the lower bound is its highest step.
@@ -131,35 +131,71 @@ public final class MemoryPlanSvg {
   }
 
   /**
-   * What tells buffers apart: TFLite names join fused tensors' names with {@code ;} and repeat the
-   * model's scope ({@code functional_1/activation_3/Relu;functional_1/...}), so each name is cut to
-   * its first alternative, the leading path segments every name shares are dropped, and the next
-   * segment (the layer) is kept; names that still collide get {@code #1}, {@code #2}.
+   * What tells buffers apart. Buffer names are tensors' C names, and TFLite's join the names of
+   * fused tensors and repeat the model's scope
+   * ({@code functional_1_activation_3_Relu_functional_1_batch_normalization_3_...}): the scope most
+   * names start with (a prefix of whole {@code _}/{@code /} tokens shared by at least 60% of them)
+   * is dropped, and what follows is cut where the scope starts again (the next fused name) or at a
+   * {@code ;}. Names that still collide get {@code #1}, {@code #2}.
    */
   static List<String> shortNames(List<String> names) {
-    List<String[]> parts = new java.util.ArrayList<>();
-    for (String n : names) parts.add(n.split(";", 2)[0].split("/"));
-    int common = 0;
-    if (names.size() > 1) {
-      outer:
-      while (true) {
-        String seg = null;
-        for (String[] p : parts) {
-          if (p.length <= common + 1) break outer; // keep at least one segment
-          if (seg == null) seg = p[common];
-          else if (!seg.equals(p[common])) break outer;
-        }
-        common++;
-      }
-    }
+    String scope = commonScope(names);
     List<String> out = new java.util.ArrayList<>();
-    for (String[] p : parts) out.add(p.length > common ? p[common] : String.join("/", p));
+    for (String n : names) {
+      String s = n.split(";", 2)[0];
+      if (!scope.isEmpty() && s.startsWith(scope) && s.length() > scope.length()) {
+        s = s.substring(scope.length());
+        int again = s.indexOf(scope.substring(0, scope.length() - 1));
+        if (again > 0) s = s.substring(0, again).replaceAll("[_/]+$", "");
+      }
+      out.add(s.isEmpty() ? n : s);
+    }
     java.util.Map<String, Integer> count = new java.util.HashMap<>();
     for (String s : out) count.merge(s, 1, Integer::sum);
     java.util.Map<String, Integer> seen = new java.util.HashMap<>();
     List<String> unique = new java.util.ArrayList<>();
     for (String s : out) unique.add(count.get(s) > 1 ? s + " #" + seen.merge(s, 1, Integer::sum) : s);
     return unique;
+  }
+
+  /** The longest prefix of whole tokens, separator included ({@code functional_1_}), that most names share; "" if none. */
+  private static String commonScope(List<String> names) {
+    if (names.size() < 2) return "";
+    String best = "";
+    for (int k = 1; ; k++) {
+      java.util.Map<String, Integer> counts = new java.util.HashMap<>();
+      for (String n : names) {
+        String p = tokenPrefix(n.split(";", 2)[0], k);
+        if (p != null) counts.merge(p, 1, Integer::sum);
+      }
+      String top = null;
+      int topCount = 0;
+      for (var e : counts.entrySet()) {
+        if (e.getValue() > topCount) {
+          top = e.getKey();
+          topCount = e.getValue();
+        }
+      }
+      if (top == null || topCount < Math.max(2, Math.ceil(names.size() * 0.6))) return best;
+      best = top;
+    }
+  }
+
+  /** The first {@code k} tokens of {@code s} with the separator after them, or null when fewer remain after them. */
+  private static String tokenPrefix(String s, int k) {
+    int at = -1;
+    for (int i = 0; i < k; i++) {
+      int next = -1;
+      for (int j = at + 1; j < s.length(); j++) {
+        if (s.charAt(j) == '_' || s.charAt(j) == '/') {
+          next = j;
+          break;
+        }
+      }
+      if (next < 0) return null;
+      at = next;
+    }
+    return at + 1 < s.length() ? s.substring(0, at + 1) : null;
   }
 
   /** 1, 2 or 5 times a power of ten, at least {@code raw}. */

@@ -58,6 +58,36 @@ final class Svg {
     return this;
   }
 
+  /**
+   * A rectangle with {@code label} (may be null) inside it, top left, in {@code labelFill}; clipped
+   * by characters in the SVG, with an ellipsis by CSS in the HTML twin, where the label is the
+   * rectangle's own text (so it sits on the rectangle's colour whatever the theme).
+   */
+  Svg labelledRect(double x, double y, double w, double h, String fill, String stroke, String tooltip, String label, String labelFill) {
+    int svgStart = sb.length();
+    sb.append("<rect x=\"").append(n(x)).append("\" y=\"").append(n(y)).append("\" width=\"").append(n(Math.max(0, w)))
+        .append("\" height=\"").append(n(Math.max(0, h))).append("\" fill=\"").append(fill).append('"');
+    if (stroke != null) sb.append(" stroke=\"").append(stroke).append("\" stroke-width=\"1\"");
+    if (tooltip == null) sb.append("/>");
+    else sb.append("><title>").append(Html.escape(tooltip)).append("</title></rect>");
+    String text = "";
+    if (label != null) {
+      int maxChars = (int) Math.floor((w - 8) / 6.2);
+      if (maxChars >= 3) {
+        String t = label.length() <= maxChars ? label : label.substring(0, maxChars - 1) + "\u2026";
+        sb.append("<text x=\"").append(n(x + 3)).append("\" y=\"").append(n(y + 11)).append("\" text-anchor=\"start\" fill=\"")
+            .append(labelFill).append("\">").append(Html.escape(t)).append("</text>");
+        text = Html.escape(label);
+      }
+    }
+    assert sb.length() > svgStart;
+    box(x, y, Math.max(0, w), Math.max(0, h), "background: " + fillColour(fill) + ";"
+        + (stroke != null ? " box-sizing: border-box; border: 1px solid " + stroke + ";" : "")
+        + (text.isEmpty() ? "" : " color: " + labelFill + "; font-size: 11px; line-height: 12px; padding: 0 0 0 2px; overflow: hidden; "
+            + "white-space: nowrap; text-overflow: ellipsis;"), tooltip, text);
+    return this;
+  }
+
   Svg line(double x1, double y1, double x2, double y2, String stroke, double strokeWidth, String dash) {
     sb.append("<line x1=\"").append(n(x1)).append("\" y1=\"").append(n(y1)).append("\" x2=\"").append(n(x2)).append("\" y2=\"")
         .append(n(y2)).append("\" stroke=\"").append(stroke).append("\" stroke-width=\"").append(n(strokeWidth)).append('"');

@@ -94,16 +94,21 @@ class ThemeAndUntrustedTest {
         "functional_1/batch_normalization_1/FusedBatchNormV3;functional_1/depthwise_conv2d/depthwise",
         "functional_1/average_pooling2d/AvgPool", "functional_1/flatten/Reshape", "functional_1/dense/BiasAdd",
         "functional_1/dense/MatMul");
-    assertEquals(List.of("activation", "activation_1", "batch_normalization_1", "average_pooling2d", "flatten", "dense #1", "dense #2"),
-        MemoryPlanSvg.shortNames(names));
+    assertEquals(List.of("activation/Relu", "activation_1/Relu", "batch_normalization_1/FusedBatchNormV3", "average_pooling2d/AvgPool",
+        "flatten/Reshape", "dense/BiasAdd", "dense/MatMul"), MemoryPlanSvg.shortNames(names));
+    // the C names the compiler gives the plan: the same, with _ for / and ;
+    List<String> cNames = names.stream().map(n -> n.replaceAll("[/;]", "_")).toList();
+    assertEquals(List.of("activation_Relu", "activation_1_Relu", "batch_normalization_1_FusedBatchNormV3", "average_pooling2d_AvgPool",
+        "flatten_Reshape", "dense_BiasAdd", "dense_MatMul"), MemoryPlanSvg.shortNames(cNames));
     assertEquals(List.of("input:0"), MemoryPlanSvg.shortNames(List.of("input:0")));
     assertEquals(List.of("a", "b"), MemoryPlanSvg.shortNames(List.of("m/a", "m/b")));
+    assertEquals(List.of("x #1", "x #2", "other"), MemoryPlanSvg.shortNames(List.of("m_x", "m_x", "other")));
 
     MemoryPlan plan = MemoryPlan.plan(List.of(new MemoryPlan.Buffer(names.get(0), 4000, 0, 1),
         new MemoryPlan.Buffer(names.get(1), 4000, 1, 2), new MemoryPlan.Buffer(names.get(3), 4000, 2, 3)))
         .withOpNames(List.of("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "SOFTMAX"));
     String html = KilnRenderersTest.html(Renderers.render(plan));
-    assertTrue(html.contains(">activation_1<") && html.contains(">average_pooling2d<"), "short labels on the bars: " + html);
+    assertTrue(html.contains(">activation_1/Relu<") && html.contains(">average_pooling2d/AvgPool<"), "short labels on the bars: " + html);
     assertTrue(html.contains("title=\"" + dev.kiln.kernel.render.Html.escape(names.get(1)) + ": 4,000 B"),
         "the full name on hover: " + html);
     assertTrue(html.contains("made by op 1 DEPTHWISE_CONV_2D"), "the producing operator on hover: " + html);
