@@ -11,7 +11,7 @@ class ScratchLabTest {
     Path temp = Path.of("/tmp/disp-lab");
     java.nio.file.Files.createDirectories(temp);
     long t0 = System.nanoTime();
-    Map<String, Object> a = LabChecks.audit("/usr/bin/chromium", Path.of("/tmp/disp-out"), List.of("quickstart.ipynb", "seed-graph-vs-aot.ipynb"), temp,
+    Map<String, Object> a = LabChecks.audit("/usr/bin/chromium", Path.of("/tmp/disp-out"), List.of("quickstart.ipynb", "seed-graph-vs-aot.ipynb", "int8-vs-float.ipynb"), temp,
         Map.of("JUPYTER_PATH", "/tmp/disp-jup"));
     System.out.println("AUDIT " + (System.nanoTime() - t0) / 1e9 + " s");
     a.forEach((k, v) -> System.out.println("AUDIT " + k + " " + (v instanceof LabChecks.Audit au ? au.report().toPrettyString() : v)));

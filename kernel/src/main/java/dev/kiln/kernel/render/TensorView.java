@@ -147,9 +147,25 @@ public final class TensorView {
       if (c == 0) return Html.MUTED;
       double f = (v[r * cols + (c - 1)] - lo) / span;
       int level = (int) Math.round(255 - f * 150);
-      // the text colour is always set with the shade, so a cell reads the same in a dark theme
-      return String.format(Locale.ROOT, "background: rgb(%d, %d, 255); color: %s;", level, Math.min(255, level + 20), f > 0.7 ? "#ffffff" : "#111111");
+      // the text colour is always set with the shade (so a cell reads the same in a dark theme),
+      // black or white, whichever contrasts more with it
+      int green = Math.min(255, level + 20);
+      return String.format(Locale.ROOT, "background: rgb(%d, %d, 255); color: %s;", level, green,
+          darkTextReads(level, green, 255) ? "#111111" : "#ffffff");
     };
+  }
+
+  /** True when near-black text contrasts more with this background than white text does (WCAG relative luminance). */
+  static boolean darkTextReads(int r, int g, int b) {
+    double l = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+    double withBlack = (l + 0.05) / (linear(0x11) + 0.05);
+    double withWhite = 1.05 / (l + 0.05);
+    return withBlack >= withWhite;
+  }
+
+  private static double linear(int channel) {
+    double v = channel / 255.0;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
   }
 
   static Table rowsTable(Tensor t, double[] v) {

@@ -135,6 +135,12 @@ class ThemeAndUntrustedTest {
     }
   }
 
+  @Test void gridShadesCarryTheBetterOfBlackAndWhiteText() {
+    org.junit.jupiter.api.Assertions.assertTrue(TensorView.darkTextReads(143, 163, 255), "light blue: dark text (white read 2.4:1)");
+    assertFalse(TensorView.darkTextReads(20, 40, 120), "a dark blue: white text");
+    assertTrue(TensorView.darkTextReads(255, 255, 255));
+  }
+
   @Test void showTableFormatsDoublesAndAGridTensorsArgmaxIsCoordinates() {
     assertEquals("0.3", Show.table("x").row(0.1 + 0.2).get(0, "x"));
     assertEquals("12.3457", Show.number(12.345678));
