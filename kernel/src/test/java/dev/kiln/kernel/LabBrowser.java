@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A real JupyterLab (the {@code jupyterlab} wheel's server and front end) shown in headless
  * Chromium, driven over the DevTools protocol from Java ({@link java.net.http.WebSocket}): the way a
  * user opens an executed notebook later. Lab runs with settings of its own in a temp folder (the
- * theme, every cell rendered), and with an in-memory notary, so every notebook opens untrusted.
+ * theme, every cell rendered), with an in-memory notary, so every notebook opens untrusted, and
+ * with no kernel allowed (Lab's "Select Kernel" dialog is answered "No Kernel").
  * Every wait is bounded; {@link #close} ends Lab and Chromium with their child processes.
  */
 final class LabBrowser implements AutoCloseable {
@@ -76,7 +77,9 @@ final class LabBrowser implements AutoCloseable {
     ProcessBuilder pb = new ProcessBuilder("python3", "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", "--port=" + port,
         "--ServerApp.port_retries=0", "--allow-root", "--IdentityProvider.token=" + token, "--ServerApp.root_dir=" + root,
         "--NotebookNotary.db_file=:memory:", "--LabApp.user_settings_dir=" + settings,
-        "--LabApp.workspaces_dir=" + temp.resolve("lab-workspaces"), "--LabApp.news_url=", "--ServerApp.allow_remote_access=False")
+        "--LabApp.workspaces_dir=" + temp.resolve("lab-workspaces"), "--LabApp.news_url=", "--ServerApp.allow_remote_access=False",
+        // no kernel may start: opening a notebook only shows its saved outputs, as for a reader
+        "--KernelSpecManager.allowed_kernelspecs=kiln-no-kernel")
         .directory(root.toFile()).redirectErrorStream(true).redirectOutput(labLog.toFile());
     pb.environment().putAll(env);
     pb.environment().put("JUPYTER_RUNTIME_DIR", temp.resolve("lab-runtime").toString());
@@ -204,13 +207,22 @@ final class LabBrowser implements AutoCloseable {
     while (true) {
       int n;
       try {
-        n = eval("document.querySelectorAll('.jp-Notebook .jp-OutputArea-output').length").asInt();
+        // answer "Select Kernel" with "No Kernel" (or whatever dismisses the dialog), then count outputs
+        n = eval("(() => { const d = document.querySelector('.jp-Dialog'); if (d) { const b = [...d.querySelectorAll('button')];"
+            + " (b.find(x => /no kernel/i.test(x.textContent)) || d.querySelector('button.jp-mod-reject') || b[0])?.click(); }"
+            + " return document.querySelectorAll('.jp-Notebook .jp-OutputArea-output').length; })()").asInt();
       } catch (IOException e) {
         n = -1; // navigating
       }
-      stable = n > 0 && n == last ? stable + 1 : 0;
+      boolean dialog;
+      try {
+        dialog = eval("!!document.querySelector('.jp-Dialog')").asBoolean();
+      } catch (IOException e) {
+        dialog = true;
+      }
+      stable = n > 0 && n == last && !dialog ? stable + 1 : 0;
       last = n;
-      if (stable >= 4) return;
+      if (stable >= 3) return;
       if (System.nanoTime() > deadline) {
         throw new IOException(notebook + ": no stable outputs after " + seconds + " s (" + n + " outputs); Lab log:\n"
             + tail(Files.readString(log)));

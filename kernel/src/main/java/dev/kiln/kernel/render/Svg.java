@@ -128,8 +128,13 @@ final class Svg {
     switch (anchor) {
       case "end" -> html.append("<div style=\"position: absolute; right: ").append(n(width - x)).append("px; top: ").append(n(top))
           .append("px; ").append(style).append("\">").append(Html.escape(text)).append("</div>");
-      case "middle" -> html.append("<div style=\"position: absolute; left: ").append(n(x - 200)).append("px; width: 400px; top: ")
-          .append(n(top)).append("px; text-align: center; ").append(style).append("\">").append(Html.escape(text)).append("</div>");
+      case "middle" -> {
+        // a box centred on x that stays inside the chart (no transform: the sanitizer drops it)
+        double half = Math.max(1, Math.min(200, Math.min(x, width - x)));
+        html.append("<div style=\"position: absolute; left: ").append(n(x - half)).append("px; width: ").append(n(2 * half))
+            .append("px; top: ").append(n(top)).append("px; text-align: center; ").append(style).append("\">").append(Html.escape(text))
+            .append("</div>");
+      }
       default -> html.append("<div style=\"position: absolute; left: ").append(n(x)).append("px; top: ").append(n(top)).append("px; ")
           .append(style).append("\">").append(Html.escape(text)).append("</div>");
     }
