@@ -98,11 +98,17 @@ def count(s, needle):
     return s.count(needle)
 
 
+SAVE_DIR = None  # --save-executed: where executed notebooks are written (the browser test opens them)
+
+
 def execute(path, kernel):
     nb = nbformat.read(path, as_version=4)
     t0 = time.monotonic()
     NotebookClient(nb, timeout=180, kernel_name=kernel, allow_errors=True,
                    resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}}).execute()
+    if SAVE_DIR:
+        os.makedirs(SAVE_DIR, exist_ok=True)
+        nbformat.write(nb, os.path.join(SAVE_DIR, os.path.basename(path)))
     return nb, time.monotonic() - t0
 
 
@@ -303,7 +309,10 @@ def main():
     ap.add_argument("--report", required=True)
     ap.add_argument("--seed-executed")
     ap.add_argument("--only", default="seed-graph-vs-aot,quickstart,int8-vs-float")
+    ap.add_argument("--save-executed", help="write every notebook executed here to this folder")
     args = ap.parse_args()
+    global SAVE_DIR
+    SAVE_DIR = args.save_executed
     only = args.only.split(",")
     try:
         if "seed-graph-vs-aot" in only:

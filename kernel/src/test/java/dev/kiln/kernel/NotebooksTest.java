@@ -34,7 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
  *       the reference, accuracy, sizes) and the rich displays (HTML tables, SVG charts); each of
  *       its checks is one test here;</li>
  *   <li>headless Chromium opens the HTML copy: a screenshot that is not blank, and a DOM with the
- *       tables and SVGs.</li>
+ *       tables and charts;</li>
+ *   <li>a real JupyterLab in headless Chromium opens every executed notebook untrusted, in the dark
+ *       theme ({@link LabChecks}): legible tables, every chart drawn.</li>
  * </ol>
  * The kernel runs from this module's build ({@link TestKernelspec}). Needs python3 with nbclient
  * and nbconvert, and Debian's {@code chromium}.
@@ -73,7 +75,8 @@ class NotebooksTest {
     // 2. The notebooks' outputs.
     Path report = temp.resolve("notebooks.json");
     List<String> check = new ArrayList<>(List.of("python3", base.resolve("src/test/python/notebook_check.py").toString(),
-        "--kernel", KERNEL, "--notebooks", notebooks.toString(), "--report", report.toString()));
+        "--kernel", KERNEL, "--notebooks", notebooks.toString(), "--report", report.toString(),
+        "--save-executed", out.toString()));
     if (Files.exists(executed)) check.addAll(List.of("--seed-executed", executed.toString()));
     Run checks = run(check, notebooks, env, CHECK_SECONDS, temp.resolve("notebook_check.log"));
     if (!Files.exists(report)) fail("notebook_check.py wrote no report (exit " + checks.exit + "):\n" + checks.output);
@@ -128,6 +131,22 @@ class NotebooksTest {
       assertTrue(d.contains("class=\"kiln-error\""), "the wrong-name error display");
       assertTrue(d.contains("graph == aot:       true") && d.contains("aot == reference:   true"), "the equality cell's output");
     }));
+    // 4. The executed notebooks as a reader opens them later: a real JupyterLab, dark theme, untrusted.
+    List<String> executedNotebooks = new ArrayList<>();
+    for (String n : List.of("seed-graph-vs-aot.ipynb", "quickstart.ipynb", "int8-vs-float.ipynb")) {
+      if (Files.exists(out.resolve(n))) executedNotebooks.add(n);
+    }
+    tests.add(DynamicTest.dynamicTest("JupyterLab: every executed notebook is there to open (run-seed's and notebook_check's)", () -> {
+      requireChromium(chromium);
+      LabChecks.requireLab();
+      assertEquals(3, executedNotebooks.size(), "executed notebooks in " + out + ": " + executedNotebooks);
+    }));
+    if (chromium != null && !executedNotebooks.isEmpty()) {
+      long t0 = System.nanoTime();
+      Map<String, Object> audits = LabChecks.audit(chromium, out, executedNotebooks, temp, Map.of());
+      System.out.printf("JupyterLab browser check: %d notebooks in %.1f s%n", executedNotebooks.size(), (System.nanoTime() - t0) / 1e9);
+      tests.addAll(LabChecks.tests(audits));
+    }
     return tests;
   }
 

@@ -75,6 +75,11 @@ public final class Magics {
     return List.copyOf(names);
   }
 
+  /** The usage line of {@code %name} or {@code %%name}; "" when unknown. */
+  public String usageOf(String prefixedName) {
+    return help.getOrDefault(prefixedName, "");
+  }
+
   /** One line per magic: name and usage. */
   public String usage() {
     StringBuilder sb = new StringBuilder();

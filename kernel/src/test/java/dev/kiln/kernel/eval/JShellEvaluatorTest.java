@@ -280,6 +280,52 @@ class JShellEvaluatorTest {
   }
 
   @Test
+  void completionLeavesOutObjectMethodsUnlessTheClassOverridesThem() throws Exception {
+    evaluator.eval("var sb2 = new StringBuilder();", 41);
+    List<String> sb = evaluator.complete("sb2.", 4).matches();
+    assertTrue(sb.contains("append(") && sb.contains("toString()"), "StringBuilder overrides toString: " + sb);
+    for (String gone : List.of("wait(", "notify()", "notifyAll()", "getClass()", "hashCode()", "equals(")) {
+      assertFalse(sb.contains(gone), gone + " is Object's: " + sb);
+    }
+    evaluator.eval("var probe = dev.kiln.api.Tensor.ofFloats(new int[] {1}, 1f);", 42);
+    List<String> t = evaluator.complete("probe.", 6).matches();
+    assertTrue(t.contains("equals(") && t.contains("argmax()"), "Tensor declares equals: " + t);
+    assertFalse(t.contains("wait(") || t.contains("getClass()"), t.toString());
+  }
+
+  @Test
+  void completionGivesKindsAndSignatures() {
+    JShellEvaluator.Completion c = evaluator.complete("Kiln.lo", 7);
+    JShellEvaluator.Match load = c.details().stream().filter(m -> m.text().equals("load(")).findFirst().orElseThrow();
+    assertEquals("method", load.type());
+    assertTrue(load.signature().contains("Kiln.load(java.lang.String)") || load.signature().contains("load(String"), load.signature());
+    assertEquals(c.matches().size(), c.details().size());
+  }
+
+  @Test
+  void completionOffersNothingInsideStringLiteralsAndComments() {
+    assertEquals(List.of(), evaluator.complete("var s = \"Kiln.lo", 16).matches());
+    assertEquals(List.of(), evaluator.complete("// Kiln.lo", 10).matches());
+    assertEquals(List.of(), evaluator.complete("char c = 'K", 11).matches());
+    String after = "var s = \"a\\\"b\"; Kiln.lo";
+    assertTrue(evaluator.complete(after, after.length()).matches().contains("load("), "after a closed string (with an escaped quote)");
+    assertTrue(JShellEvaluator.insideLiteralOrComment("x = \"\"\"\n  Kiln", 14));
+    assertFalse(JShellEvaluator.insideLiteralOrComment("/* c */ Kiln", 12));
+  }
+
+  @Test
+  void inspectWorksOnABareMethodNameAndOnJdkClasses() {
+    String load = evaluator.inspect("Kiln.load", 9, false).orElseThrow();
+    assertTrue(load.contains("Model Kiln.load(String path)"), load);
+    String mid = evaluator.inspect("var m = Kiln.lo", 14, false).orElse("");
+    assertEquals("", mid, "a partial name documents nothing");
+    String list = evaluator.inspect("ArrayList", 9, false).orElseThrow();
+    assertTrue(list.contains("java.util.ArrayList"), list);
+    String max = evaluator.inspect("Math.max", 8, false).orElseThrow();
+    assertTrue(max.contains("Math.max(int"), max);
+  }
+
+  @Test
   void isCompleteTellsCompleteIncompleteAndInvalid() {
     assertEquals("complete", evaluator.isComplete("int x = 1;").status());
     assertEquals("complete", evaluator.isComplete("%lsmagic").status());
