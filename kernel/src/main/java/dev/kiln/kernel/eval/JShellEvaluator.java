@@ -141,6 +141,17 @@ public final class JShellEvaluator implements AutoCloseable {
         checkInterrupted(executionCount, part.line(), null);
         if (part instanceof Cell.Code c) {
           last = evalCode(c.text(), c.offset(), c.line(), executionCount);
+        } else if (part instanceof Cell.LineMagic m && magics.isCodeLine(m.name())) {
+          Object[] javaValue = {null};
+          boolean[] javaHasValue = {false};
+          int rawOffset = m.offset() + Math.max(0, code.indexOf(m.rawArgs(), m.offset()) - m.offset());
+          Object value = runMagic(() -> magics.runCodeLine(m.name(), m.args(), m.rawArgs(), java -> {
+            Result r = evalCode(java, rawOffset, m.line(), executionCount);
+            javaHasValue[0] = r.present();
+            javaValue[0] = r.value();
+            return r.value();
+          }), "%" + m.name(), executionCount, m.line());
+          last = value != null ? new Result(true, value) : javaHasValue[0] ? new Result(true, javaValue[0]) : Result.NONE;
         } else if (part instanceof Cell.LineMagic m) {
           runMagic(() -> { magics.runLine(m.name(), m.args()); return null; }, "%" + m.name(), executionCount, m.line());
           last = Result.NONE;

@@ -359,7 +359,7 @@ class JShellEvaluatorTest {
   void anUnknownMagicListsTheKnownOnes() {
     CellException e = failure("%nosuchmagic 1 2", 8);
     assertEquals("UnknownMagicException", e.ename());
-    assertTrue(e.evalue().startsWith("no line magic %nosuchmagic; line magics: %classpath, %jars, %lsmagic"), e.evalue());
+    assertTrue(e.evalue().startsWith("no line magic %nosuchmagic; line magics: %classpath, %jars, %load, %lsmagic, %time"), e.evalue());
     assertEquals("  at In [8] line 1: %nosuchmagic", e.traceback().get(1));
   }
 
@@ -374,6 +374,33 @@ class JShellEvaluatorTest {
       System.setOut(old);
     }
     assertTrue(out.toString().startsWith("Wall time: "), out.toString());
+  }
+
+  @Test
+  void timeLineMagicRunsTheRestOfItsLineAndKeepsItsValue() throws Exception {
+    PrintStream old = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true));
+    try {
+      assertEquals(42, value("int base2 = 40;\n%time base2 + 2"));
+      assertEquals(7, value("%time int seven = 7;\nseven"), "a declaration on the %time line stays in the session");
+    } finally {
+      System.setOut(old);
+    }
+    assertEquals(2, out.toString().split("Wall time: ", -1).length - 1, out.toString());
+    CellException e = assertThrows(CellException.class, () -> evaluator.eval("%time", count.getAndIncrement()));
+    assertTrue(e.evalue().contains("%time needs Java after it"), e.evalue());
+  }
+
+  @Test
+  void loadRunsAFilesJavaInTheSession() throws Exception {
+    Path file = temp.resolve("setup.jsh");
+    java.nio.file.Files.writeString(file, "int loadedA = 20;\nint twice(int x) { return 2 * x; }\ntwice(loadedA) + 2\n");
+    assertEquals(42, value("%load " + file));
+    assertEquals(40, value("twice(loadedA)"), "its declarations stay");
+    CellException e = assertThrows(CellException.class, () -> evaluator.eval("%load " + temp.resolve("nope.jsh"), count.getAndIncrement()));
+    assertTrue(e.evalue().contains("no such file") && e.evalue().contains("nope.jsh"), e.evalue());
+    assertTrue(evaluator.complete("%lo", 3).matches().contains("%load"));
   }
 
   @Test
