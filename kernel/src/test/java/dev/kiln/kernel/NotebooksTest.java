@@ -1,6 +1,7 @@
 package dev.kiln.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -55,14 +56,18 @@ class NotebooksTest {
     Path base = Path.of(System.getProperty("kiln.kernel.basedir", ".")).toAbsolutePath().normalize();
     Path notebooks = base.resolveSibling("notebooks");
     Path jupyter = TestKernelspec.write(temp.resolve("jupyter"), KERNEL);
+    // the kiln command's classes for run-seed -p: this build's, as the kernel's
+    String kilnClasspath = Path.of(System.getProperty("kiln.kernel.classes", "target/classes")).toAbsolutePath() + java.io.File.pathSeparator
+        + Files.readString(Path.of(System.getProperty("kiln.kernel.classpathFile", "target/kernel-classpath.txt"))).strip();
     Map<String, String> env = Map.of("JUPYTER_PATH", jupyter.toString(), "JUPYTER_RUNTIME_DIR", temp.resolve("runtime").toString(),
-        "KILN_KERNEL_NAME", KERNEL, "PYTHONUNBUFFERED", "1");
+        "KILN_KERNEL_NAME", KERNEL, "PYTHONUNBUFFERED", "1", "KILN_CLASSPATH", kilnClasspath);
     List<DynamicTest> tests = new ArrayList<>();
 
     // 1. The main job.
     Path out = temp.resolve("out");
-    Run seed = run(List.of("bash", notebooks.resolve("run-seed").toString(), out.toString()), notebooks, env, RUN_SEED_SECONDS,
-        temp.resolve("run-seed.log"));
+    // with a parameter: run-seed injects it (papermill-style) in a cell of its own, which must run too
+    Run seed = run(List.of("bash", notebooks.resolve("run-seed").toString(), out.toString(), "-p", "kilnProbe=41"), notebooks, env,
+        RUN_SEED_SECONDS, temp.resolve("run-seed.log"));
     Path executed = out.resolve("seed-graph-vs-aot.ipynb");
     Path html = out.resolve("seed-graph-vs-aot.html");
     tests.add(DynamicTest.dynamicTest("notebooks/run-seed executes the seed notebook, writes it and an HTML copy, and prints where", () -> {
@@ -70,6 +75,27 @@ class NotebooksTest {
       assertTrue(seed.output.contains("executed notebook: " + executed), seed.output);
       assertTrue(seed.output.contains("HTML copy:         " + html), seed.output);
       assertTrue(Files.size(executed) > 10_000 && Files.size(html) > 10_000, "files too small");
+    }));
+
+    tests.add(DynamicTest.dynamicTest("notebooks/run-seed -p kilnProbe=41 injects and runs the value in a cell tagged injected-parameters", () -> {
+      JsonNode nb = new ObjectMapper().readTree(executed.toFile());
+      JsonNode injected = null;
+      int parametersAt = -1;
+      int i = 0;
+      for (JsonNode c : nb.get("cells")) {
+        String tags = c.path("metadata").path("tags").toString();
+        if (tags.contains("\"parameters\"")) parametersAt = i;
+        if (tags.contains("injected-parameters")) {
+          injected = c;
+          assertEquals(parametersAt + 1, i, "the injected cell follows the parameters cell (or comes first)");
+        }
+        i++;
+      }
+      assertTrue(injected != null, "no injected cell");
+      assertTrue(injected.path("source").toString().contains("var kilnProbe = 41;"), injected.toString());
+      assertTrue(injected.path("execution_count").isInt(), "the injected cell did not run: " + injected);
+      assertFalse(injected.path("outputs").toString().contains("\"error\""), injected.toString());
+      assertFalse(Files.exists(notebooks.resolve(".seed-graph-vs-aot.kiln-params.ipynb")), "run-seed left its injected copy behind");
     }));
 
     // 2. The notebooks' outputs.

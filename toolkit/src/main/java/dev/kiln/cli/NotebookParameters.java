@@ -64,6 +64,7 @@ public final class NotebookParameters {
     }
     ObjectNode cell = JsonNodeFactory.instance.objectNode();
     cell.put("cell_type", "code");
+    if (nb.path("nbformat_minor").asInt(0) >= 5 || nb.path("nbformat").asInt(4) > 4) cell.put("id", INJECTED); // ids since nbformat 4.5
     cell.putNull("execution_count");
     ObjectNode metadata = cell.putObject("metadata");
     metadata.putArray("tags").add(INJECTED);

@@ -51,6 +51,7 @@ class NotebookParametersTest {
     assertEquals(4, out.get("cells").size());
     JsonNode injected = out.get("cells").get(2);
     assertTrue(NotebookParameters.tagged(injected, "injected-parameters"), injected.toString());
+    assertEquals("injected-parameters", injected.path("id").asText(), "nbformat 4.5 cells have ids");
     assertEquals("// Injected parameters (kiln notebook -p)\n"
         + "String model = \"a \\\"b\\\"\\\\c.tflite\";\n"
         + "int runs = 20;\n"
