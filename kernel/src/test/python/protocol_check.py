@@ -215,10 +215,17 @@ class Checks:
         c = reply["content"]
         assert "load(" in c["matches"], c
         assert c["cursor_start"] == len(code) - 2 and c["cursor_end"] == len(code), c
+        types = c["metadata"]["_jupyter_types_experimental"]
+        assert [t["text"] for t in types] == c["matches"], types
+        load = [t for t in types if t["text"] == "load("][0]
+        assert load["type"] == "method" and "Kiln.load(" in load["signature"], load
         msg_id = self.kc.complete("%mav", 4)
         c2 = self.shell_reply(msg_id)["content"]
         assert c2["matches"] == ["%maven", "%mavenRepo"], c2
-        return "matches %s" % c["matches"]
+        code3 = 'var s3 = "Kiln.lo'
+        c3 = self.shell_reply(self.kc.complete(code3, len(code3)))["content"]
+        assert c3["matches"] == [], "completion inside a string literal: %s" % c3
+        return "matches %s; load( is %s" % (c["matches"], load["signature"].replace("\n", " | "))
 
     def inspect(self):
         code = 'Kiln.load("x")'
@@ -231,6 +238,10 @@ class Checks:
         assert "Model Kiln.load(String path)" in text and "Reads a model file" in text, text
         msg_id = self.kc.inspect("nothingHere", 3)
         assert self.shell_reply(msg_id)["content"]["found"] is False
+        bare = self.shell_reply(self.kc.inspect("Kiln.load", 9))["content"]
+        assert bare["found"] is True and "Model Kiln.load(String path)" in bare["data"]["text/plain"], bare
+        jdk = self.shell_reply(self.kc.inspect("ArrayList", 9))["content"]
+        assert jdk["found"] is True and "java.util.ArrayList" in jdk["data"]["text/plain"], jdk
         return text
 
     def is_complete(self):
@@ -447,8 +458,8 @@ class Checks:
             self.check("Kiln.load of the shared model returns a Model", self.kiln_model)
             self.check("a renderer registered for a class gives text/html and image/svg+xml", self.renderer_hook)
             self.check("display and updateDisplay publish display_data and update_display_data", self.display_and_update)
-            self.check("complete_reply offers Kiln members and magic names", self.complete)
-            self.check("inspect_reply shows the signature and javadoc first sentence", self.inspect)
+            self.check("complete_reply offers Kiln members with kinds and signatures, magic names, nothing inside a string", self.complete)
+            self.check("inspect_reply shows the signature and javadoc first sentence, also for a bare method name and a JDK class", self.inspect)
             self.check("is_complete_reply says complete, incomplete with indent, invalid", self.is_complete)
             self.check("silent cells do not count; user_expressions are evaluated", self.silent_and_user_expressions)
             self.check("history_reply answers tail, search and range", self.history)
