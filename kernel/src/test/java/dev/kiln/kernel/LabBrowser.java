@@ -231,6 +231,21 @@ final class LabBrowser implements AutoCloseable {
     }
   }
 
+  /** Opens a local HTML file (nbconvert's copy) and waits, at most {@code seconds}, until it has loaded. */
+  void openFile(Path html, int seconds) throws IOException, InterruptedException {
+    call("Page.navigate", JSON.createObjectNode().put("url", html.toUri().toString()));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (true) {
+      try {
+        if (eval("document.readyState === 'complete' && document.querySelectorAll('.jp-OutputArea-output').length > 0").asBoolean()) return;
+      } catch (IOException e) {
+        // navigating
+      }
+      if (System.nanoTime() > deadline) throw new IOException(html + " not loaded after " + seconds + " s");
+      Thread.sleep(250);
+    }
+  }
+
   /** A PNG of the page as it is now. */
   byte[] screenshot() throws IOException {
     JsonNode r = call("Page.captureScreenshot", JSON.createObjectNode().put("format", "png"));

@@ -40,8 +40,13 @@ final class LabChecks {
 
   private LabChecks() {}
 
-  /** The audits of {@code notebooks} (file names in {@code dir}), one Lab and one browser for all; name to audit or error. */
-  static Map<String, Object> audit(String chromium, Path dir, List<String> notebooks, Path temp, Map<String, String> env) {
+  /**
+   * The audits of {@code notebooks} (file names in {@code dir}) in Lab, and of {@code htmlCopies}
+   * (nbconvert's light, trusted copies: JupyterLab's variables applied, no sanitizer) in the same
+   * browser; one Lab and one browser for all; name to audit or error.
+   */
+  static Map<String, Object> audit(String chromium, Path dir, List<String> notebooks, List<Path> htmlCopies, Path temp,
+      Map<String, String> env) {
     Map<String, Object> out = new LinkedHashMap<>();
     String script;
     try (InputStream in = LabChecks.class.getResourceAsStream("/lab-audit.js")) {
@@ -62,11 +67,27 @@ final class LabChecks {
           out.put(n, e);
         }
       }
+      for (Path html : htmlCopies) {
+        String key = HTML_COPY + html.getFileName();
+        try {
+          lab.openFile(html, OPEN_SECONDS);
+          JsonNode report = lab.eval(script);
+          byte[] png = lab.screenshot();
+          Files.write(temp.resolve(html.getFileName() + "-light.png"), png);
+          out.put(key, new Audit(report, ImageIO.read(new ByteArrayInputStream(png))));
+        } catch (Exception e) {
+          out.put(key, e);
+        }
+      }
     } catch (Exception e) {
       for (String n : notebooks) out.putIfAbsent(n, e);
+      for (Path html : htmlCopies) out.putIfAbsent(HTML_COPY + html.getFileName(), e);
     }
     return out;
   }
+
+  /** Audits of nbconvert's HTML copies are named with this prefix. */
+  static final String HTML_COPY = "nbconvert HTML copy ";
 
   record Audit(JsonNode report, BufferedImage screenshot) {}
 
@@ -74,14 +95,24 @@ final class LabChecks {
   static List<DynamicTest> tests(Map<String, Object> audits) {
     List<DynamicTest> tests = new ArrayList<>();
     audits.forEach((name, result) -> {
-      String prefix = "JupyterLab, dark theme, untrusted: " + name + ": ";
-      tests.add(DynamicTest.dynamicTest(prefix + "opens in the dark theme, untrusted, with Kiln's tables", () -> {
-        JsonNode r = report(result);
-        assertEquals(THEME, r.path("theme").asText(), r.toString());
-        assertEquals("false", r.path("themeLight").asText());
-        assertTrue(r.path("kilnRoots").asInt() > 0 && r.path("tables").asInt() > 0, "no Kiln displays: " + r);
-        assertEquals(0, r.path("themedStylesKept").asInt(), "var(--jp-*) styles kept: the notebook was trusted");
-      }));
+      boolean copy = name.startsWith(HTML_COPY);
+      String prefix = copy ? name + " (light, trusted, in Chromium): " : "JupyterLab, dark theme, untrusted: " + name + ": ";
+      if (copy) {
+        tests.add(DynamicTest.dynamicTest(prefix + "in the light theme, Kiln's themed styles applied, with Kiln's tables", () -> {
+          JsonNode r = report(result);
+          assertEquals("true", r.path("themeLight").asText(), r.toString());
+          assertTrue(r.path("kilnRoots").asInt() > 0 && r.path("tables").asInt() > 0, "no Kiln displays: " + r);
+          assertTrue(r.path("themedStylesKept").asInt() > 0, "no var(--jp-*) styles: not the trusted path");
+        }));
+      } else {
+        tests.add(DynamicTest.dynamicTest(prefix + "opens in the dark theme, untrusted, with Kiln's tables", () -> {
+          JsonNode r = report(result);
+          assertEquals(THEME, r.path("theme").asText(), r.toString());
+          assertEquals("false", r.path("themeLight").asText());
+          assertTrue(r.path("kilnRoots").asInt() > 0 && r.path("tables").asInt() > 0, "no Kiln displays: " + r);
+          assertEquals(0, r.path("themedStylesKept").asInt(), "var(--jp-*) styles kept: the notebook was trusted");
+        }));
+      }
       tests.add(DynamicTest.dynamicTest(prefix + "every text of every Kiln display is legible (contrast)", () -> {
         JsonNode r = report(result);
         assertTrue(r.path("texts").asInt() > 20, "too few texts measured: " + r.path("texts"));
@@ -103,7 +134,7 @@ final class LabChecks {
           assertTrue(c.path("filled").asInt() * 3 >= c.path("parts").asInt() / 2, "too few drawn shapes: " + c);
         }
       }));
-      tests.add(DynamicTest.dynamicTest(prefix + "the screenshot is dark and shows the charts' colours", () -> {
+      tests.add(DynamicTest.dynamicTest(prefix + "the screenshot is " + (copy ? "light" : "dark") + " and shows the charts' colours", () -> {
         if (!(result instanceof Audit a)) throw failure(result);
         BufferedImage img = a.screenshot();
         long dark = 0;
@@ -120,7 +151,8 @@ final class LabChecks {
             if (Math.max(r, Math.max(g, b)) - Math.min(r, Math.min(g, b)) > 60) colourful++;
           }
         }
-        assertTrue(dark > all / 2, "not a dark page: " + dark + " of " + all + " sampled pixels dark");
+        if (copy) assertTrue(dark < all / 4, "not a light page: " + dark + " of " + all + " sampled pixels dark");
+        else assertTrue(dark > all / 2, "not a dark page: " + dark + " of " + all + " sampled pixels dark");
         if (a.report().path("charts").size() > 0) assertTrue(colourful > 400, "charts without colour: " + colourful + " coloured pixels");
       }));
     });

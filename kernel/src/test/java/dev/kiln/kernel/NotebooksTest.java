@@ -169,7 +169,8 @@ class NotebooksTest {
     }));
     if (chromium != null && !executedNotebooks.isEmpty()) {
       long t0 = System.nanoTime();
-      Map<String, Object> audits = LabChecks.audit(chromium, out, executedNotebooks, temp, Map.of());
+      Map<String, Object> audits = LabChecks.audit(chromium, out, executedNotebooks, Files.exists(html) ? List.of(html) : List.of(),
+          temp, Map.of());
       System.out.printf("JupyterLab browser check: %d notebooks in %.1f s%n", executedNotebooks.size(), (System.nanoTime() - t0) / 1e9);
       tests.addAll(LabChecks.tests(audits));
     }
