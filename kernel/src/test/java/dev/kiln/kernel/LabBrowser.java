@@ -45,14 +45,16 @@ final class LabBrowser implements AutoCloseable {
   private final AtomicInteger ids = new AtomicInteger();
   private final Map<Integer, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
   private final Path log;
+  private final Path settings;
 
-  private LabBrowser(Process lab, Process chromium, String base, String token, WebSocket ws, Path log) {
+  private LabBrowser(Process lab, Process chromium, String base, String token, WebSocket ws, Path log, Path settings) {
     this.lab = lab;
     this.chromium = chromium;
     this.base = base;
     this.token = token;
     this.ws = ws;
     this.log = log;
+    this.settings = settings;
   }
 
   /**
@@ -63,7 +65,7 @@ final class LabBrowser implements AutoCloseable {
   static LabBrowser start(String chromiumPath, Path root, Path temp, Map<String, String> env, String theme, int width, int height)
       throws IOException, InterruptedException {
     Path settings = temp.resolve("lab-settings");
-    write(settings.resolve("@jupyterlab/apputils-extension/themes.jupyterlab-settings"), "{\"theme\": \"" + theme + "\"}");
+    writeTheme(settings, theme);
     // Lab 4 renders only the cells in view by default; the checks need every cell in the DOM.
     write(settings.resolve("@jupyterlab/notebook-extension/tracker.jupyterlab-settings"), "{\"windowingMode\": \"none\"}");
     write(settings.resolve("@jupyterlab/apputils-extension/notification.jupyterlab-settings"),
@@ -140,7 +142,7 @@ final class LabBrowser implements AutoCloseable {
               return null;
             }
           }).get(15, TimeUnit.SECONDS);
-      LabBrowser b = new LabBrowser(lab, chromium, base, token, ws, labLog);
+      LabBrowser b = new LabBrowser(lab, chromium, base, token, ws, labLog, settings);
       self[0] = b;
       b.call("Page.enable", JSON.createObjectNode());
       b.call("Runtime.enable", JSON.createObjectNode());
@@ -272,6 +274,15 @@ final class LabBrowser implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     children.forEach(ProcessHandle::destroyForcibly);
+  }
+
+  /** Lab reads its settings on each page load: the next {@link #open} shows {@code theme}. */
+  void theme(String theme) throws IOException {
+    writeTheme(settings, theme);
+  }
+
+  private static void writeTheme(Path settings, String theme) throws IOException {
+    write(settings.resolve("@jupyterlab/apputils-extension/themes.jupyterlab-settings"), "{\"theme\": \"" + theme + "\"}");
   }
 
   private static void write(Path file, String text) throws IOException {

@@ -21,7 +21,9 @@ import org.junit.jupiter.api.DynamicTest;
 
 /**
  * Executed notebooks as a reader meets them later (issue 14): opened in a real JupyterLab, in the
- * dark theme, untrusted (an in-memory notary trusts nothing). For each notebook, from Lab's DOM
+ * dark theme (the first notebook also in the dark high-contrast theme), untrusted (an in-memory
+ * notary trusts nothing); and nbconvert's HTML copy in the same browser (light theme, trusted: the
+ * {@code var(--jp-*)} path). For each, from the DOM
  * (script {@code lab-audit.js}) and a screenshot:
  * <ul>
  *   <li>the dark theme is on and the notebook is untrusted (the sanitizer dropped every {@code var(--jp-*)}
@@ -36,6 +38,9 @@ import org.junit.jupiter.api.DynamicTest;
  */
 final class LabChecks {
   static final String THEME = "JupyterLab Dark";
+  static final String HIGH_CONTRAST = "JupyterLab Dark High Contrast";
+  /** Audits of the first notebook again in the high-contrast theme are named with this prefix. */
+  static final String HC = "high contrast: ";
   private static final int OPEN_SECONDS = 60;
 
   private LabChecks() {}
@@ -67,6 +72,19 @@ final class LabChecks {
           out.put(n, e);
         }
       }
+      if (!notebooks.isEmpty()) {
+        String n = notebooks.get(0);
+        try {
+          lab.theme(HIGH_CONTRAST);
+          lab.open(n, OPEN_SECONDS);
+          JsonNode report = lab.eval(script);
+          byte[] png = lab.screenshot();
+          Files.write(temp.resolve(n.replace(".ipynb", "") + "-lab-high-contrast.png"), png);
+          out.put(HC + n, new Audit(report, ImageIO.read(new ByteArrayInputStream(png))));
+        } catch (Exception e) {
+          out.put(HC + n, e);
+        }
+      }
       for (Path html : htmlCopies) {
         String key = HTML_COPY + html.getFileName();
         try {
@@ -96,7 +114,10 @@ final class LabChecks {
     List<DynamicTest> tests = new ArrayList<>();
     audits.forEach((name, result) -> {
       boolean copy = name.startsWith(HTML_COPY);
-      String prefix = copy ? name + " (light, trusted, in Chromium): " : "JupyterLab, dark theme, untrusted: " + name + ": ";
+      boolean hc = name.startsWith(HC);
+      String theme = hc ? HIGH_CONTRAST : THEME;
+      String prefix = copy ? name + " (light, trusted, in Chromium): "
+          : "JupyterLab, " + theme + ", untrusted: " + (hc ? name.substring(HC.length()) : name) + ": ";
       if (copy) {
         tests.add(DynamicTest.dynamicTest(prefix + "in the light theme, Kiln's themed styles applied, with Kiln's tables", () -> {
           JsonNode r = report(result);
@@ -105,9 +126,9 @@ final class LabChecks {
           assertTrue(r.path("themedStylesKept").asInt() > 0, "no var(--jp-*) styles: not the trusted path");
         }));
       } else {
-        tests.add(DynamicTest.dynamicTest(prefix + "opens in the dark theme, untrusted, with Kiln's tables", () -> {
+        tests.add(DynamicTest.dynamicTest(prefix + "opens in that theme, untrusted, with Kiln's tables", () -> {
           JsonNode r = report(result);
-          assertEquals(THEME, r.path("theme").asText(), r.toString());
+          assertEquals(theme, r.path("theme").asText(), r.toString());
           assertEquals("false", r.path("themeLight").asText());
           assertTrue(r.path("kilnRoots").asInt() > 0 && r.path("tables").asInt() > 0, "no Kiln displays: " + r);
           assertEquals(0, r.path("themedStylesKept").asInt(), "var(--jp-*) styles kept: the notebook was trusted");
