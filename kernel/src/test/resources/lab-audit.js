@@ -76,5 +76,7 @@
     texts: texts.length,
     worst: texts.slice(0, 12),
     charts,
+    sideBySide: [...document.querySelectorAll(".jp-Notebook .jp-OutputArea-output .kiln-side-by-side")].map(c =>
+      ({columns: c.children.length, tops: [...c.children].map(k => Math.round(k.getBoundingClientRect().top))})),
   };
 })()

@@ -155,6 +155,13 @@ final class LabChecks {
           assertTrue(c.path("filled").asInt() * 3 >= c.path("parts").asInt() / 2, "too few drawn shapes: " + c);
         }
       }));
+      tests.add(DynamicTest.dynamicTest(prefix + "Show.sideBySide lays its values out side by side, not stacked", () -> {
+        JsonNode r = report(result);
+        for (JsonNode s : r.path("sideBySide")) {
+          assertTrue(s.path("columns").asInt() >= 2, s.toString());
+          for (JsonNode top : s.path("tops")) assertEquals(s.path("tops").get(0).asInt(), top.asInt(), "stacked: " + s);
+        }
+      }));
       tests.add(DynamicTest.dynamicTest(prefix + "the screenshot is " + (copy ? "light" : "dark") + " and shows the charts' colours", () -> {
         if (!(result instanceof Audit a)) throw failure(result);
         BufferedImage img = a.screenshot();
