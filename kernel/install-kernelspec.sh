@@ -19,8 +19,10 @@ if ! python3 -c 'import jupyter_client, nbclient, nbformat, nbconvert' 2>/dev/nu
   idx=$(pip config get global.extra-index-url 2>/dev/null || true)
   first=$(echo "$idx" | awk '{print $1}'); second=$(echo "$idx" | awk '{print $2}')
   say "installing jupyter_client nbclient nbformat nbconvert from ${first:-the default index}"
-  PIP_INDEX_URL="${first:-}" PIP_EXTRA_INDEX_URL="${second:-}" timeout 600 python3 -m pip install -q \
-    jupyter_client nbclient nbformat nbconvert
+  PIP_INDEX_URL="${first:-}" PIP_EXTRA_INDEX_URL="${second:-}" PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    timeout 600 python3 -m pip install -q jupyter_client nbclient nbformat nbconvert 2>&1 \
+    | { grep -v -e "^WARNING: Location '.*' is ignored" || true; }
+  [ "${PIPESTATUS[0]}" = 0 ] || exit 1
 fi
 
 # 2. The jar and the kernelspec.

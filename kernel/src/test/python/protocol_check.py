@@ -215,10 +215,17 @@ class Checks:
         c = reply["content"]
         assert "load(" in c["matches"], c
         assert c["cursor_start"] == len(code) - 2 and c["cursor_end"] == len(code), c
+        types = c["metadata"]["_jupyter_types_experimental"]
+        assert [t["text"] for t in types] == c["matches"], types
+        load = [t for t in types if t["text"] == "load("][0]
+        assert load["type"] == "method" and "Kiln.load(" in load["signature"], load
         msg_id = self.kc.complete("%mav", 4)
         c2 = self.shell_reply(msg_id)["content"]
         assert c2["matches"] == ["%maven", "%mavenRepo"], c2
-        return "matches %s" % c["matches"]
+        code3 = 'var s3 = "Kiln.lo'
+        c3 = self.shell_reply(self.kc.complete(code3, len(code3)))["content"]
+        assert c3["matches"] == [], "completion inside a string literal: %s" % c3
+        return "matches %s; load( is %s" % (c["matches"], load["signature"].replace("\n", " | "))
 
     def inspect(self):
         code = 'Kiln.load("x")'
@@ -231,6 +238,10 @@ class Checks:
         assert "Model Kiln.load(String path)" in text and "Reads a model file" in text, text
         msg_id = self.kc.inspect("nothingHere", 3)
         assert self.shell_reply(msg_id)["content"]["found"] is False
+        bare = self.shell_reply(self.kc.inspect("Kiln.load", 9))["content"]
+        assert bare["found"] is True and "Model Kiln.load(String path)" in bare["data"]["text/plain"], bare
+        jdk = self.shell_reply(self.kc.inspect("ArrayList", 9))["content"]
+        assert jdk["found"] is True and "java.util.ArrayList" in jdk["data"]["text/plain"], jdk
         return text
 
     def is_complete(self):
@@ -295,6 +306,30 @@ class Checks:
         reply, iopub = self.execute(setup, timeout=120)
         assert reply["content"]["status"] == "ok", reply["content"]
         assert self.of_type(iopub, "execute_result")[0]["content"]["data"]["text/plain"] == "OPEN", iopub
+        reply, iopub = self.execute('var bystander = loopBuild.flash(Device.host());\nbystander.state()', timeout=120)
+        assert reply["content"]["status"] == "ok", reply["content"]
+
+        def interrupt_after_start(code):
+            msg_id = self.kc.execute(code)
+            deadline = time.monotonic() + TIMEOUT
+            while True:
+                msg = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+                if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_input":
+                    break
+            time.sleep(0.5)
+            self.km.interrupt_kernel()
+            r = self.shell_reply(msg_id, timeout=10)
+            self.iopub_until_idle(msg_id, timeout=10)
+            return r
+
+        # A cell that touches no session: the interrupt leaves every session open.
+        r = interrupt_after_start("Thread.sleep(60_000);")
+        assert r["content"]["status"] == "error" and r["content"]["ename"] == "Interrupted", r["content"]
+        r, io = self.execute("loopDevice.state() == DeviceSession.State.OPEN && bystander.state() == DeviceSession.State.OPEN",
+                             timeout=30)
+        assert self.of_type(io, "execute_result")[0]["content"]["data"]["text/plain"] == "true", \
+            "an interrupted cell that used no session closed one: %s" % io
+
         msg_id = self.kc.execute("long loopRuns = 0;\nwhile (loopRuns >= 0) { loopExecutor.run(); loopRuns++; }")
         deadline = time.monotonic() + TIMEOUT
         while True:
@@ -318,13 +353,16 @@ class Checks:
             return self.of_type(io, "execute_result")[0]["content"]["data"]["text/plain"]
         assert value("loopRuns > 0") == "true", "the loop never ran"
         assert value("loopDevice.state()") == "CLOSED"
+        assert value("bystander.state()") == "OPEN", "a session the interrupted cell did not use was closed"
+        assert value('bystander.executor().setInput("predict_images:0", loopImage).run().getOutput(0).argmax()') == "7"
+        value("bystander.close(); bystander.state()")
         assert value("ProcessHandle.of(loopDevice.devicePid().getAsLong()).map(ProcessHandle::isAlive).orElse(false)") == "false", \
             "the device process outlived its session"
         answer = value('var again = loopBuild.flash(Device.host());\n'
                        'var answer = again.executor().setInput("predict_images:0", loopImage).run().getOutput(0).argmax();\n'
                        'again.close();\nanswer')
         assert answer == "7", answer
-        return "stopped %.2f s after interrupt_request: %s; session closed; a new session answers 7" % (
+        return "stopped %.2f s after interrupt_request: %s; session closed, the other left open; a new session answers 7" % (
             stopped_after, c["evalue"].splitlines()[0])
 
     def interrupt_reply(self):
@@ -420,8 +458,8 @@ class Checks:
             self.check("Kiln.load of the shared model returns a Model", self.kiln_model)
             self.check("a renderer registered for a class gives text/html and image/svg+xml", self.renderer_hook)
             self.check("display and updateDisplay publish display_data and update_display_data", self.display_and_update)
-            self.check("complete_reply offers Kiln members and magic names", self.complete)
-            self.check("inspect_reply shows the signature and javadoc first sentence", self.inspect)
+            self.check("complete_reply offers Kiln members with kinds and signatures, magic names, nothing inside a string", self.complete)
+            self.check("inspect_reply shows the signature and javadoc first sentence, also for a bare method name and a JDK class", self.inspect)
             self.check("is_complete_reply says complete, incomplete with indent, invalid", self.is_complete)
             self.check("silent cells do not count; user_expressions are evaluated", self.silent_and_user_expressions)
             self.check("history_reply answers tail, search and range", self.history)
@@ -429,7 +467,7 @@ class Checks:
             self.check("stdin: Scanner(System.in) reads from input_request", self.stdin)
             self.check("interrupt stops a cell in Thread.sleep and the next cell works", self.interrupt_sleep)
             self.check("interrupt stops a loop checking Thread.interrupted and the next cell works", self.interrupt_busy_loop)
-            self.check("interrupt stops a loop of executor.run(), closes its device session; a new session works",
+            self.check("interrupt stops a loop of executor.run(), closes its device session and only it; a new session works",
                        self.interrupt_device_loop)
             self.check("interrupt_reply has status ok", self.interrupt_reply)
             self.check("%classpath of a missing path is an error naming it", self.classpath_magic)

@@ -206,6 +206,7 @@ public final class KilnKernel extends BaseKernel {
     connection.setHandler(MessageType.INTERRUPT_REQUEST, this::handleInterrupt);
     connection.setHandler(MessageType.SHUTDOWN_REQUEST, this::handleShutdown);
     connection.setHandler(MessageType.COMM_INFO_REQUEST, this::handleCommInfo);
+    connection.setHandler(MessageType.COMPLETE_REQUEST, this::handleComplete);
     // usage_request, debug_request...: nothing to say; answer nothing, quietly.
     connection.setHandler(MessageType.UNKNOWN, (env, msg) -> LOG.fine("ignored a message of an unknown type"));
   }
@@ -236,6 +237,36 @@ public final class KilnKernel extends BaseKernel {
     content.add("help_links", help);
     content.addProperty("debugger", false);
     reply(env, MessageType.KERNEL_INFO_REPLY, content);
+  }
+
+  /**
+   * complete_reply with each match's kind and signature in {@code metadata._jupyter_types_experimental}
+   * (JupyterLab shows them beside the matches), which basekernel's own handler cannot send.
+   */
+  private void handleComplete(ShellReplyEnvironment env, Message<io.github.spencerpark.jupyter.messages.request.CompleteRequest> msg) {
+    env.setBusyDeferIdle();
+    var request = msg.getContent();
+    JShellEvaluator.Completion c = evaluator.complete(request.getCode(), request.getCursorPos());
+    JsonArray matches = new JsonArray();
+    JsonArray types = new JsonArray();
+    for (JShellEvaluator.Match m : c.details()) {
+      matches.add(m.text());
+      JsonObject t = new JsonObject();
+      t.addProperty("start", c.start());
+      t.addProperty("end", c.end());
+      t.addProperty("text", m.text());
+      t.addProperty("type", m.type());
+      t.addProperty("signature", m.signature());
+      types.add(t);
+    }
+    JsonObject metadata = new JsonObject();
+    metadata.add("_jupyter_types_experimental", types);
+    JsonObject content = ok();
+    content.add("matches", matches);
+    content.addProperty("cursor_start", c.start());
+    content.addProperty("cursor_end", c.end());
+    content.add("metadata", metadata);
+    reply(env, MessageType.COMPLETE_REPLY, content);
   }
 
   private void handleInterrupt(ShellReplyEnvironment env, Message<InterruptRequest> msg) {
@@ -351,10 +382,13 @@ public final class KilnKernel extends BaseKernel {
     } catch (CellException e) {
       flushStreams();
       // A Kiln error is the user's to fix: its display (problem, valid choices, fix) comes first.
-      if (!silent && e.userThrowable() instanceof dev.kiln.api.KilnException && !e.ename().equals("Interrupted")) {
-        env.publish(new PublishDisplayData(toDisplayData(e.userThrowable())));
+      // The error output then carries one line pointing at it, not the same text again in red
+      // (frontends show the traceback; the reply keeps the full one for clients that read it).
+      boolean panel = e.userThrowable() instanceof dev.kiln.api.KilnException && !e.ename().equals("Interrupted");
+      if (!silent && panel) env.publish(new PublishDisplayData(toDisplayData(e.userThrowable())));
+      if (!silent) {
+        env.publish(new PublishError(e.ename(), e.evalue(), panel ? kilnErrorLine(e) : e.traceback()));
       }
-      if (!silent) env.publish(new PublishError(e.ename(), e.evalue(), e.traceback()));
       if (store) history.add(count, code, null);
       content = error(e.ename(), e.evalue(), e.traceback());
       content.addProperty("execution_count", count);
@@ -374,6 +408,11 @@ public final class KilnKernel extends BaseKernel {
       content.add("payload", new JsonArray());
     }
     reply(env, MessageType.EXECUTE_REPLY, content);
+  }
+
+  /** The one traceback line under a Kiln error's panel: its kind, and where the details are. */
+  static List<String> kilnErrorLine(CellException e) {
+    return List.of("\u001b[1;31m" + e.userThrowable().getClass().getSimpleName() + "\u001b[0m (details above)");
   }
 
   private JsonObject userExpressions(Map<String, String> expressions, int count) {

@@ -15,7 +15,10 @@ import java.util.logging.Logger;
  *
  * <p>Settings (environment): {@code KILN_KERNEL_INTERRUPT_GRACE_MS} (default 1000) is how long an
  * interrupted cell may take to stop by itself before its thread is stopped by force;
- * {@code -Dmaven.repo.local} (default {@code ~/.m2/repository}) is where {@code %maven} keeps jars.
+ * {@code -Dmaven.repo.local} (default {@code ~/.m2/repository}) is where {@code %maven} keeps jars;
+ * {@code KILN_KERNEL_LOG} (default WARNING) is the level of what the kernel logs to its stderr,
+ * which {@code jupyter console} and the server print: basekernel logs at INFO on every start
+ * ("Loop starting...", from loggers outside its package), so only the root level silences it.
  */
 public final class Main {
   /** Held so the level sticks (loggers are weakly referenced): basekernel logs every message at INFO. */
@@ -45,14 +48,26 @@ public final class Main {
     }
   }
 
+  /** The level named by {@code KILN_KERNEL_LOG} (SEVERE, WARNING, INFO, FINE, ...); WARNING when unset or unknown. */
+  static Level logLevel(String name) {
+    if (name == null || name.isBlank()) return Level.WARNING;
+    try {
+      return Level.parse(name.strip().toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      return Level.WARNING;
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     if (args.length != 1) {
       System.err.println("usage: java -jar kiln-kernel.jar CONNECTION_FILE   (Jupyter passes {connection_file})");
       System.exit(2);
     }
     System.setProperty("java.awt.headless", "true");
-    BASEKERNEL_LOG.setLevel(Level.WARNING);
-    JupyterSocket.JUPYTER_LOGGER.setLevel(Level.WARNING);
+    Level level = logLevel(System.getenv("KILN_KERNEL_LOG"));
+    Logger.getLogger("").setLevel(level);
+    BASEKERNEL_LOG.setLevel(level);
+    JupyterSocket.JUPYTER_LOGGER.setLevel(level);
     KilnKernel kernel = new KilnKernel(KilnKernel.Options.fromEnvironment());
     kernel.startInBackground();
     KernelConnectionProperties props = KernelConnectionProperties.parse(Files.readString(Path.of(args[0])));

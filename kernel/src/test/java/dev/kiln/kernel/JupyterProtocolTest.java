@@ -1,5 +1,6 @@
 package dev.kiln.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
@@ -68,6 +69,13 @@ class JupyterProtocolTest {
       }));
     }
     if (tests.isEmpty()) fail("empty report:\n" + json + "\n" + tail(log));
+    // The kernel's stderr is the script's (jupyter_client lets the kernel inherit it), as it is
+    // jupyter console's and the server's: by default it carries no INFO lines.
+    String output = Files.readString(log, StandardCharsets.UTF_8);
+    tests.add(DynamicTest.dynamicTest("the kernel writes no INFO log lines to its stderr by default (jupyter console shows them)", () -> {
+      assertFalse(output.contains("INFO: "), "INFO lines from the kernel:\n" + output.lines().filter(l -> l.contains("INFO: ")).limit(5)
+          .collect(java.util.stream.Collectors.joining("\n")));
+    }));
     return tests;
   }
 

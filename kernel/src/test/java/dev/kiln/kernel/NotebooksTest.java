@@ -1,6 +1,7 @@
 package dev.kiln.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -34,7 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
  *       the reference, accuracy, sizes) and the rich displays (HTML tables, SVG charts); each of
  *       its checks is one test here;</li>
  *   <li>headless Chromium opens the HTML copy: a screenshot that is not blank, and a DOM with the
- *       tables and SVGs.</li>
+ *       tables and charts;</li>
+ *   <li>a real JupyterLab in headless Chromium opens every executed notebook untrusted, in the dark
+ *       theme ({@link LabChecks}): legible tables, every chart drawn.</li>
  * </ol>
  * The kernel runs from this module's build ({@link TestKernelspec}). Needs python3 with nbclient
  * and nbconvert, and Debian's {@code chromium}.
@@ -53,14 +56,18 @@ class NotebooksTest {
     Path base = Path.of(System.getProperty("kiln.kernel.basedir", ".")).toAbsolutePath().normalize();
     Path notebooks = base.resolveSibling("notebooks");
     Path jupyter = TestKernelspec.write(temp.resolve("jupyter"), KERNEL);
+    // the kiln command's classes for run-seed -p: this build's, as the kernel's
+    String kilnClasspath = Path.of(System.getProperty("kiln.kernel.classes", "target/classes")).toAbsolutePath() + java.io.File.pathSeparator
+        + Files.readString(Path.of(System.getProperty("kiln.kernel.classpathFile", "target/kernel-classpath.txt"))).strip();
     Map<String, String> env = Map.of("JUPYTER_PATH", jupyter.toString(), "JUPYTER_RUNTIME_DIR", temp.resolve("runtime").toString(),
-        "KILN_KERNEL_NAME", KERNEL, "PYTHONUNBUFFERED", "1");
+        "KILN_KERNEL_NAME", KERNEL, "PYTHONUNBUFFERED", "1", "KILN_CLASSPATH", kilnClasspath);
     List<DynamicTest> tests = new ArrayList<>();
 
     // 1. The main job.
     Path out = temp.resolve("out");
-    Run seed = run(List.of("bash", notebooks.resolve("run-seed").toString(), out.toString()), notebooks, env, RUN_SEED_SECONDS,
-        temp.resolve("run-seed.log"));
+    // with a parameter: run-seed injects it (papermill-style) in a cell of its own, which must run too
+    Run seed = run(List.of("bash", notebooks.resolve("run-seed").toString(), out.toString(), "-p", "kilnProbe=41"), notebooks, env,
+        RUN_SEED_SECONDS, temp.resolve("run-seed.log"));
     Path executed = out.resolve("seed-graph-vs-aot.ipynb");
     Path html = out.resolve("seed-graph-vs-aot.html");
     tests.add(DynamicTest.dynamicTest("notebooks/run-seed executes the seed notebook, writes it and an HTML copy, and prints where", () -> {
@@ -70,10 +77,32 @@ class NotebooksTest {
       assertTrue(Files.size(executed) > 10_000 && Files.size(html) > 10_000, "files too small");
     }));
 
+    tests.add(DynamicTest.dynamicTest("notebooks/run-seed -p kilnProbe=41 injects and runs the value in a cell tagged injected-parameters", () -> {
+      JsonNode nb = new ObjectMapper().readTree(executed.toFile());
+      JsonNode injected = null;
+      int parametersAt = -1;
+      int i = 0;
+      for (JsonNode c : nb.get("cells")) {
+        String tags = c.path("metadata").path("tags").toString();
+        if (tags.contains("\"parameters\"")) parametersAt = i;
+        if (tags.contains("injected-parameters")) {
+          injected = c;
+          assertEquals(parametersAt + 1, i, "the injected cell follows the parameters cell (or comes first)");
+        }
+        i++;
+      }
+      assertTrue(injected != null, "no injected cell");
+      assertTrue(injected.path("source").toString().contains("var kilnProbe = 41;"), injected.toString());
+      assertTrue(injected.path("execution_count").isInt(), "the injected cell did not run: " + injected);
+      assertFalse(injected.path("outputs").toString().contains("\"error\""), injected.toString());
+      assertFalse(Files.exists(notebooks.resolve(".seed-graph-vs-aot.kiln-params.ipynb")), "run-seed left its injected copy behind");
+    }));
+
     // 2. The notebooks' outputs.
     Path report = temp.resolve("notebooks.json");
     List<String> check = new ArrayList<>(List.of("python3", base.resolve("src/test/python/notebook_check.py").toString(),
-        "--kernel", KERNEL, "--notebooks", notebooks.toString(), "--report", report.toString()));
+        "--kernel", KERNEL, "--notebooks", notebooks.toString(), "--report", report.toString(),
+        "--save-executed", out.toString()));
     if (Files.exists(executed)) check.addAll(List.of("--seed-executed", executed.toString()));
     Run checks = run(check, notebooks, env, CHECK_SECONDS, temp.resolve("notebook_check.log"));
     if (!Files.exists(report)) fail("notebook_check.py wrote no report (exit " + checks.exit + "):\n" + checks.output);
@@ -128,6 +157,23 @@ class NotebooksTest {
       assertTrue(d.contains("class=\"kiln-error\""), "the wrong-name error display");
       assertTrue(d.contains("graph == aot:       true") && d.contains("aot == reference:   true"), "the equality cell's output");
     }));
+    // 4. The executed notebooks as a reader opens them later: a real JupyterLab, dark theme, untrusted.
+    List<String> executedNotebooks = new ArrayList<>();
+    for (String n : List.of("seed-graph-vs-aot.ipynb", "quickstart.ipynb", "int8-vs-float.ipynb")) {
+      if (Files.exists(out.resolve(n))) executedNotebooks.add(n);
+    }
+    tests.add(DynamicTest.dynamicTest("JupyterLab: every executed notebook is there to open (run-seed's and notebook_check's)", () -> {
+      requireChromium(chromium);
+      LabChecks.requireLab();
+      assertEquals(3, executedNotebooks.size(), "executed notebooks in " + out + ": " + executedNotebooks);
+    }));
+    if (chromium != null && !executedNotebooks.isEmpty()) {
+      long t0 = System.nanoTime();
+      Map<String, Object> audits = LabChecks.audit(chromium, out, executedNotebooks, Files.exists(html) ? List.of(html) : List.of(),
+          temp, Map.of());
+      System.out.printf("JupyterLab browser check: %d notebooks in %.1f s%n", executedNotebooks.size(), (System.nanoTime() - t0) / 1e9);
+      tests.addAll(LabChecks.tests(audits));
+    }
     return tests;
   }
 

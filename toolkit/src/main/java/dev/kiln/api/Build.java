@@ -178,7 +178,10 @@ public final class Build {
   public CompiledModel compiled() { return compiled; }
 
   /** The memory plan of the static arena (model inputs and outputs live in the caller's buffers). */
-  public MemoryPlan memoryPlan() { return compiled.memoryPlan(); }
+  public MemoryPlan memoryPlan() {
+    // with the compiled graph's op names (the plan's indices are that graph's, after its passes), for displays
+    return compiled.memoryPlan().withOpNames(compiled.graph().ops().stream().map(o -> o.type().name()).toList());
+  }
 
   public int arenaBytes() { return compiled.arenaBytes(); }
 

@@ -163,6 +163,13 @@ public final class DeviceSession implements AutoCloseable {
   /** The low-level session (RPC client, system library). */
   public Session session() { return session; }
 
+  /**
+   * When this session last talked to its device (the start of its last RPC exchange, opening
+   * included), in {@link System#nanoTime} units: a notebook's stop button closes only the sessions
+   * the interrupted cell used.
+   */
+  public long lastUsedNanos() { return session.rpc().lastExchangeNanos(); }
+
   /** The build's complete metadata (executor options, both names of every input and output, memory). */
   public com.fasterxml.jackson.databind.node.ObjectNode metadata() { return build.metadata(); }
 

@@ -11,8 +11,7 @@ import picocli.CommandLine.Option;
 @Command(name = "kiln", mixinStandardHelpOptions = true, version = "kiln 0.1.0",
     description = "Compiles TFLite and ONNX models into portable C99 for microcontrollers.",
     subcommands = {InfoCommand.class, CompileCommand.class, MlfCommand.class, RunCommand.class, CompareCommand.class, VerifyCommand.class, BenchCommand.class,
-        ProjectCommand.class,
-        PortsCommand.class, CommandLine.HelpCommand.class})
+        ProjectCommand.class, NotebookCommand.class, PortsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of errors.")
   boolean debug;

@@ -30,14 +30,32 @@ public final class MemoryPlan {
   private final int lowerBoundBytes;
   private final int greedyBytes;
   private final String strategy;
+  private final List<String> opNames;
 
   private MemoryPlan(List<Placement> placements, int arenaBytes, int lowerBoundBytes, int greedyBytes, String strategy) {
+    this(placements, arenaBytes, lowerBoundBytes, greedyBytes, strategy, List.of());
+  }
+
+  private MemoryPlan(List<Placement> placements, int arenaBytes, int lowerBoundBytes, int greedyBytes, String strategy,
+      List<String> opNames) {
     this.placements = List.copyOf(placements);
     this.arenaBytes = arenaBytes;
     this.lowerBoundBytes = lowerBoundBytes;
     this.greedyBytes = greedyBytes;
     this.strategy = strategy;
+    this.opNames = List.copyOf(opNames);
   }
+
+  /**
+   * The same plan with a name for each op index (e.g. {@code CONV_2D}), for displays: the plan itself
+   * only knows indices, the graph it was made for knows the names.
+   */
+  public MemoryPlan withOpNames(List<String> names) {
+    return new MemoryPlan(placements, arenaBytes, lowerBoundBytes, greedyBytes, strategy, names);
+  }
+
+  /** The op names given by {@link #withOpNames}, by op index; empty when none were given. */
+  public List<String> opNames() { return opNames; }
 
   /** Plans {@code buffers} with several greedy orders and keeps the smallest arena. */
   public static MemoryPlan plan(List<Buffer> buffers) {

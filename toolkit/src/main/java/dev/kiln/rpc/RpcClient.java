@@ -38,6 +38,8 @@ public final class RpcClient implements Closeable {
   private RemoteModule systemLib;
   private IOException failure;
   private boolean closed;
+  /** When the last exchange started ({@link System#nanoTime}); the client's creation before any. */
+  private volatile long lastExchangeNanos = System.nanoTime();
   /** The request answered last, and the one before it: a reply that does not fit a call most likely belongs to the one before. */
   private String lastCall;
   private String priorCall;
@@ -427,6 +429,7 @@ public final class RpcClient implements Closeable {
    */
   private Reply exchange(String call, byte[] head, int headLen, byte[] data, int off, int len, WhileWaiting whileWaiting)
       throws IOException {
+    lastExchangeNanos = System.nanoTime();
     if (closed) {
       throw new LinkClosedException(call + ": this client is closed" + (failure == null ? "" : " after: " + failure.getMessage()),
           failure);
@@ -453,6 +456,12 @@ public final class RpcClient implements Closeable {
       throw e;
     }
   }
+
+  /**
+   * When the last exchange started (or, before any, when this client was made), in
+   * {@link System#nanoTime} units: lets a notebook kernel tell which links a cell used.
+   */
+  public long lastExchangeNanos() { return lastExchangeNanos; }
 
   @Override public String toString() { return "RpcClient(" + session + ")"; }
 }

@@ -24,6 +24,7 @@ public final class CellInterrupts {
   });
   private volatile boolean cellRunning;
   private volatile boolean requested;
+  private volatile long cellStartNanos = Long.MAX_VALUE;
 
   public static CellInterrupts instance() { return INSTANCE; }
 
@@ -49,7 +50,11 @@ public final class CellInterrupts {
 
   public boolean cellRunning() { return cellRunning; }
 
+  /** When the running (or last) cell began, in {@link System#nanoTime} units; MAX_VALUE before any cell. */
+  public long cellStartNanos() { return cellStartNanos; }
+
   public void beginCell() {
+    cellStartNanos = System.nanoTime();
     requested = false;
     cellRunning = true;
   }

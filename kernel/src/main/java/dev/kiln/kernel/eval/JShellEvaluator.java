@@ -141,6 +141,17 @@ public final class JShellEvaluator implements AutoCloseable {
         checkInterrupted(executionCount, part.line(), null);
         if (part instanceof Cell.Code c) {
           last = evalCode(c.text(), c.offset(), c.line(), executionCount);
+        } else if (part instanceof Cell.LineMagic m && magics.isCodeLine(m.name())) {
+          Object[] javaValue = {null};
+          boolean[] javaHasValue = {false};
+          int rawOffset = m.offset() + Math.max(0, code.indexOf(m.rawArgs(), m.offset()) - m.offset());
+          Object value = runMagic(() -> magics.runCodeLine(m.name(), m.args(), m.rawArgs(), java -> {
+            Result r = evalCode(java, rawOffset, m.line(), executionCount);
+            javaHasValue[0] = r.present();
+            javaValue[0] = r.value();
+            return r.value();
+          }), "%" + m.name(), executionCount, m.line());
+          last = value != null ? new Result(true, value) : javaHasValue[0] ? new Result(true, javaValue[0]) : Result.NONE;
         } else if (part instanceof Cell.LineMagic m) {
           runMagic(() -> { magics.runLine(m.name(), m.args()); return null; }, "%" + m.name(), executionCount, m.line());
           last = Result.NONE;
@@ -277,9 +288,28 @@ public final class JShellEvaluator implements AutoCloseable {
 
   // ---------------------------------------------------------------- completion and inspection
 
-  /** Completion matches and the range they replace. */
-  public record Completion(List<String> matches, int start, int end) {}
+  /** One completion: the text inserted, its kind ({@code method}, {@code class}, ...) and its signature ("" when none). */
+  public record Match(String text, String type, String signature) {}
 
+  /** Completion matches and the range they replace; {@code details} has one entry per match. */
+  public record Completion(List<String> matches, int start, int end, List<Match> details) {
+    public Completion(List<String> matches, int start, int end) {
+      this(matches, start, end, matches.stream().map(m -> new Match(m, "", "")).toList());
+    }
+  }
+
+  private static final int SIGNED = 50;
+
+  /** {@code java.lang.Object}'s methods, offered only where the value's class declares its own. */
+  private static final Set<String> OBJECT_METHODS = Set.of("getClass()", "hashCode()", "equals(", "toString()", "notify()",
+      "notifyAll()", "wait(");
+
+  /**
+   * What may follow the cursor: JShell's suggestions (type-matching first), without
+   * {@code Object}'s methods unless the value's class overrides them ({@code Tensor.equals} stays,
+   * {@code wait} goes), each with its kind and signature; none inside a string or char literal or a
+   * comment.
+   */
   public Completion complete(String code, int cursor) {
     lock.lock();
     try {
@@ -291,18 +321,90 @@ public final class JShellEvaluator implements AutoCloseable {
         for (String n : magics.allNames()) if (n.startsWith(prefix)) names.add(n);
         int start = code.lastIndexOf('%', cursor - 1);
         if (start > 0 && code.charAt(start - 1) == '%') start--;
-        return new Completion(names, Math.max(start, at.start), cursor);
+        return new Completion(names, Math.max(start, at.start), cursor,
+            names.stream().map(n -> new Match(n, "magic", n + " " + magics.usageOf(n))).toList());
       }
+      int local = cursor - at.start;
+      if (insideLiteralOrComment(at.snippet, local)) return new Completion(List.of(), cursor, cursor, List.of());
       int[] anchor = new int[1];
-      List<SourceCodeAnalysis.Suggestion> suggestions =
-          analysis.completionSuggestions(at.snippet, cursor - at.start, anchor);
+      List<SourceCodeAnalysis.Suggestion> suggestions = analysis.completionSuggestions(at.snippet, local, anchor);
       Set<String> matches = new LinkedHashSet<>();
       for (SourceCodeAnalysis.Suggestion s : suggestions) if (s.matchesType()) matches.add(s.continuation());
       for (SourceCodeAnalysis.Suggestion s : suggestions) matches.add(s.continuation());
-      return new Completion(List.copyOf(matches), at.start + anchor[0], cursor);
+      String before = at.snippet.substring(0, anchor[0]);
+      List<String> kept = new ArrayList<>();
+      List<Match> details = new ArrayList<>();
+      for (String m : matches) {
+        // signatures cost a JShell analysis each: the first SIGNED matches (what a completer shows) and Object's methods get them
+        List<String> signatures = kept.size() < SIGNED || OBJECT_METHODS.contains(m) ? signatures(before, m) : List.of();
+        if (OBJECT_METHODS.contains(m)) {
+          String name = m.replace("(", "").replace(")", "");
+          boolean onlyObjects = signatures.stream().allMatch(sig -> sig.matches("(?s)(.*[ .])?(java\\.lang\\.)?Object\\." + name + "\\(.*"));
+          if (onlyObjects) continue; // JShell documents signatures with simple class names: "void Object.wait()"
+        }
+        kept.add(m);
+        details.add(new Match(m, kind(m, signatures), String.join("\n", signatures)));
+      }
+      return new Completion(List.copyOf(kept), at.start + anchor[0], cursor, List.copyOf(details));
     } finally {
       lock.unlock();
     }
+  }
+
+  /** The signatures JShell documents for {@code before + match} (a method: every overload). */
+  private List<String> signatures(String before, String match) {
+    String probe = before + match;
+    if (match.endsWith("()")) probe = before + match.substring(0, match.length() - 1);
+    try {
+      List<String> out = new ArrayList<>();
+      for (SourceCodeAnalysis.Documentation d : analysis.documentation(probe, probe.length(), false)) {
+        if (!out.contains(d.signature())) out.add(d.signature());
+      }
+      return out;
+    } catch (RuntimeException e) {
+      return List.of(); // JShell's analysis can fail on odd input; a match without a signature is still a match
+    }
+  }
+
+  /** Jupyter's completion kinds: method, class, variable, package, keyword. */
+  private static String kind(String match, List<String> signatures) {
+    if (match.endsWith("(") || match.endsWith("()")) return "method";
+    if (signatures.isEmpty()) return match.endsWith(".") ? "package" : "variable";
+    String sig = signatures.get(0);
+    return sig.indexOf('(') < 0 && !sig.contains(" ") ? "class" : "variable";
+  }
+
+  /**
+   * True when {@code pos} in {@code snippet} is inside a string, text block or char literal, or a
+   * comment, where identifiers are text and no completion applies.
+   */
+  static boolean insideLiteralOrComment(String snippet, int pos) {
+    int i = 0;
+    int end = Math.min(pos, snippet.length());
+    while (i < end) {
+      char c = snippet.charAt(i);
+      if (snippet.startsWith("\"\"\"", i)) {
+        int close = snippet.indexOf("\"\"\"", i + 3);
+        if (close < 0 || close >= end) return true;
+        i = close + 3;
+      } else if (c == '"' || c == '\'') {
+        int j = i + 1;
+        while (j < snippet.length() && snippet.charAt(j) != c && snippet.charAt(j) != '\n') j += snippet.charAt(j) == '\\' ? 2 : 1;
+        if (j >= end) return true;
+        i = j + 1;
+      } else if (snippet.startsWith("//", i)) {
+        int nl = snippet.indexOf('\n', i);
+        if (nl < 0 || nl >= end) return true;
+        i = nl + 1;
+      } else if (snippet.startsWith("/*", i)) {
+        int close = snippet.indexOf("*/", i + 2);
+        if (close < 0 || close + 2 > end) return true;
+        i = close + 2;
+      } else {
+        i++;
+      }
+    }
+    return false;
   }
 
   /**
@@ -323,6 +425,11 @@ public final class JShellEvaluator implements AutoCloseable {
       List<SourceCodeAnalysis.Documentation> found = analysis.documentation(snippet, pos, true);
       if (found.isEmpty() && pos < snippet.length() && snippet.charAt(pos) == '(') {
         found = analysis.documentation(snippet, pos + 1, true);
+      }
+      if (found.isEmpty() && pos > 0 && Character.isJavaIdentifierPart(snippet.charAt(pos - 1))) {
+        // a bare method name (Kiln.load|): JShell documents a call, so ask as if the call were opened
+        String call = snippet.substring(0, pos) + "(";
+        found = analysis.documentation(call, call.length(), true);
       }
       if (found.isEmpty()) {
         // A variable: JShell documents the method/type at the cursor, not variables. Say its type.

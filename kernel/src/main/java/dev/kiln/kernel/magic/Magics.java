@@ -29,6 +29,22 @@ public final class Magics {
     Object run(List<String> args, String body, Body runBody) throws Exception;
   }
 
+  /** Runs Java text in the session, as a cell would; returns its last value (null when none). */
+  @FunctionalInterface
+  public interface Java {
+    Object run(String code) throws Exception;
+  }
+
+  /**
+   * A line magic whose effect is Java it runs in the session ({@code %time EXPR}, {@code %load FILE}):
+   * gets its arguments, the raw text after its name and a way to run Java; returns the value the
+   * cell shows (null for none).
+   */
+  @FunctionalInterface
+  public interface CodeLine {
+    Object run(List<String> args, String rawArgs, Java java) throws Exception;
+  }
+
   /** A magic name that is not registered; the message lists the registered ones. */
   public static final class UnknownMagicException extends IllegalArgumentException {
     public UnknownMagicException(String message) { super(message); }
@@ -36,12 +52,28 @@ public final class Magics {
 
   private final Map<String, Line> lineMagics = new TreeMap<>();
   private final Map<String, Cell> cellMagics = new TreeMap<>();
+  private final Map<String, CodeLine> codeLineMagics = new TreeMap<>();
   private final Map<String, String> help = new TreeMap<>();
 
   public Magics line(String name, String usage, Line magic) {
     lineMagics.put(name, magic);
     help.put("%" + name, usage);
     return this;
+  }
+
+  public Magics codeLine(String name, String usage, CodeLine magic) {
+    codeLineMagics.put(name, magic);
+    help.put("%" + name, usage);
+    return this;
+  }
+
+  /** True when {@code %name} runs Java ({@link #codeLine}). */
+  public boolean isCodeLine(String name) { return codeLineMagics.containsKey(name); }
+
+  public Object runCodeLine(String name, List<String> args, String rawArgs, Java java) throws Exception {
+    CodeLine magic = codeLineMagics.get(name);
+    if (magic == null) throw new UnknownMagicException("no line magic %" + name);
+    return magic.run(args, rawArgs, java);
   }
 
   public Magics cell(String name, String usage, Cell magic) {
@@ -53,7 +85,9 @@ public final class Magics {
   public void runLine(String name, List<String> args) throws Exception {
     Line magic = lineMagics.get(name);
     if (magic == null) {
-      throw new UnknownMagicException("no line magic %" + name + "; line magics: " + names(lineMagics.keySet(), "%")
+      java.util.Set<String> all = new java.util.TreeSet<>(lineMagics.keySet());
+      all.addAll(codeLineMagics.keySet());
+      throw new UnknownMagicException("no line magic %" + name + "; line magics: " + names(all, "%")
           + (cellMagics.containsKey(name) ? " (%%" + name + " is a cell magic: put it on the cell's first line)" : ""));
     }
     magic.run(args);
@@ -71,8 +105,14 @@ public final class Magics {
   public List<String> allNames() {
     TreeSet<String> names = new TreeSet<>();
     lineMagics.keySet().forEach(n -> names.add("%" + n));
+    codeLineMagics.keySet().forEach(n -> names.add("%" + n));
     cellMagics.keySet().forEach(n -> names.add("%%" + n));
     return List.copyOf(names);
+  }
+
+  /** The usage line of {@code %name} or {@code %%name}; "" when unknown. */
+  public String usageOf(String prefixedName) {
+    return help.getOrDefault(prefixedName, "");
   }
 
   /** One line per magic: name and usage. */

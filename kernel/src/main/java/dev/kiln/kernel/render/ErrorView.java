@@ -31,8 +31,12 @@ public final class ErrorView {
   public static MimeBundle render(KilnException e) {
     Parts p = parts(e);
     StringBuilder sb = new StringBuilder();
-    sb.append("<div style=\"border-left: 4px solid #c62828; background: #fdf3f3; padding: 6px 10px; ").append(Html.FONT).append("\">");
-    sb.append("<div><b style=\"color: #c62828;\">").append(Html.escape(e.getClass().getSimpleName())).append("</b>: ")
+    // translucent red over the theme's background, the theme's text colour: legible in light and dark themes
+    sb.append("<div style=\"border-left: 4px solid #c62828; background: rgba(198, 40, 40, 0.1); padding: 6px 10px; ").append(Html.FONT)
+        .append("\">");
+    // the title in the theme's text colour: the red border and tint mark the error, and no red
+    // reads at 4.5:1 on both a light and a dark background
+    sb.append("<div><b>").append(Html.escape(e.getClass().getSimpleName())).append("</b>: ")
         .append(Html.escape(p.problem())).append("</div>");
     for (String line : p.more()) sb.append("<div>").append(Html.escape(line)).append("</div>");
     if (!p.choices().isEmpty()) {

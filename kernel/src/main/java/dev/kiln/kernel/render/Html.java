@@ -12,17 +12,31 @@ import tech.tablesaw.columns.Column;
  * through {@link #escape}; tensor names carry {@code :}, {@code ;}, {@code /} and may carry
  * {@code <} or {@code &}. Styles are inline (no {@code <style>} blocks), so a notebook's outputs
  * look the same in JupyterLab, in nbconvert's HTML and after a trust check strips style sheets.
+ *
+ * <p>Themes: colours come from JupyterLab's CSS variables ({@code --jp-*}) with light fallbacks, so
+ * the displays follow the light, dark and high-contrast themes and read in nbconvert's HTML. A
+ * background is always set together with the text colour that goes with it, never alone. Each
+ * themed declaration comes after a theme-neutral one (translucent grey, inherited text colour):
+ * JupyterLab's sanitizer drops {@code var(...)} from untrusted outputs and the neutral one stays.
  */
 public final class Html {
   static final String FONT = "font-family: -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif; font-size: 13px;";
   static final String MONO = "font-family: 'SFMono-Regular', Menlo, Consolas, 'Liberation Mono', monospace;";
   static final String BOX = "margin: 4px 0; " + FONT;
   static final String TABLE = "border-collapse: collapse; margin: 4px 0 8px 0; " + FONT;
-  static final String TH = "border-bottom: 1px solid #999; padding: 2px 8px; text-align: left; font-weight: 600; background: #f3f3f3;";
-  static final String TD = "border-bottom: 1px solid #e2e2e2; padding: 2px 8px; text-align: left; vertical-align: top;";
+  /** A raised surface (table headers, code chips, preformatted text) and its text. */
+  static final String SURFACE = "background: rgba(128, 128, 128, 0.14); background: var(--jp-layout-color2, #f3f3f3); "
+      + "color: var(--jp-ui-font-color1, #111111);";
+  static final String TH = "border-bottom: 1px solid rgba(128, 128, 128, 0.6); border-bottom: 1px solid var(--jp-border-color1, #999999); "
+      + "padding: 2px 8px; text-align: left; font-weight: 600; " + SURFACE;
+  static final String TD = "border-bottom: 1px solid rgba(128, 128, 128, 0.3); border-bottom: 1px solid var(--jp-border-color2, #e2e2e2); "
+      + "padding: 2px 8px; text-align: left; vertical-align: top;";
   static final String NUM = "text-align: right; font-variant-numeric: tabular-nums;";
   static final String CAPTION = "caption-side: top; text-align: left; font-weight: 600; padding: 2px 0;";
-  static final String MUTED = "color: #666;";
+  /** Secondary text: the theme's own text colour, dimmed (legible on any background). */
+  static final String MUTED = "opacity: 0.72;";
+  /** A marked table row: translucent amber over whatever the theme's background is, text left to the theme. */
+  static final String MARKED = "background: rgba(255, 193, 7, 0.28); box-shadow: inset 3px 0 0 #e0a800;";
 
   private Html() {}
 
@@ -53,7 +67,7 @@ public final class Html {
 
   /** Code-like text (names, shapes): escaped, monospace. */
   static String code(Object value) {
-    return "<code style=\"" + MONO + " font-size: 12px; background: #f5f5f5; padding: 0 2px;\">" + escape(value) + "</code>";
+    return "<code class=\"kiln-code\" style=\"" + MONO + " font-size: 12px; padding: 0 2px; " + SURFACE + "\">" + escape(value) + "</code>";
   }
 
   /** Bytes as {@code 10,008 B} (and KiB when large). */
@@ -118,7 +132,7 @@ public final class Html {
 
   /** Preformatted text, escaped. */
   static String pre(String text) {
-    return "<pre style=\"" + MONO + " font-size: 12px; background: #f7f7f7; padding: 6px; margin: 4px 0; "
+    return "<pre style=\"" + MONO + " font-size: 12px; " + SURFACE + " padding: 6px; margin: 4px 0; "
         + "white-space: pre-wrap; max-height: 420px; overflow: auto;\">" + escape(text) + "</pre>";
   }
 

@@ -14,16 +14,20 @@ import java.util.Locale;
 public final class MemoryPlanSvg {
   private static final String[] FILLS = {"#8fb3de", "#f4b183", "#a9d18e", "#ffd966", "#c9a0dc", "#9dc3c1", "#f8a5a5", "#c5c5c5"};
   private static final String ARENA = "#c0392b";
-  private static final String BOUND = "#1f4e9c";
-  private static final String LIVE = "#333333";
+  private static final String BOUND = "#3b7dd8"; // a mid blue: legible on light and dark backgrounds
+  private static final String LIVE = Svg.INK;
 
   private MemoryPlanSvg() {}
 
-  /** The timeline with operators numbered 0..n-1. */
+  /** The timeline, operators named by the plan's {@link MemoryPlan#opNames} (numbered 0..n-1 when it has none). */
   public static String timeline(MemoryPlan plan) { return timeline(plan, null); }
 
-  /** The timeline with {@code opLabels.get(i)} (e.g. {@code CONV_2D}) under operator i; null for numbers only. */
-  public static String timeline(MemoryPlan plan, List<String> opLabels) {
+  /** The timeline with {@code opLabels.get(i)} (e.g. {@code CONV_2D}) under operator i; null for the plan's own names. */
+  public static String timeline(MemoryPlan plan, List<String> opLabels) { return chart(plan, opLabels).end(); }
+
+  /** The chart, for its SVG ({@link Svg#end}) and its HTML twin ({@link Svg#html}). */
+  static Svg chart(MemoryPlan plan, List<String> opLabels) {
+    if (opLabels == null && !plan.opNames().isEmpty()) opLabels = plan.opNames();
     List<Placement> placements = plan.placements();
     int ops = placements.stream().mapToInt(p -> p.buffer().lastOp()).max().orElse(-1) + 1;
     if (opLabels != null) ops = Math.max(ops, opLabels.size());
@@ -32,7 +36,7 @@ public final class MemoryPlanSvg {
     if (placements.isEmpty() || ops == 0) {
       Svg svg = new Svg(420, 40, "memory plan: empty arena");
       svg.text(8, 24, "memory plan: no intermediate buffers (empty arena)", "start", LIVE, false);
-      return svg.end();
+      return svg;
     }
 
     double left = 70;
@@ -84,7 +88,8 @@ public final class MemoryPlanSvg {
     }
     svg.text(left + plotW / 2, height - 4, "operator (execution order)", "middle", "#555", false);
 
-    // Buffers.
+    // Buffers, labelled by the distinctive part of their names (the full name on hover).
+    List<String> shortNames = shortNames(placements.stream().map(p -> p.buffer().name()).toList());
     for (int i = 0; i < placements.size(); i++) {
       Placement p = placements.get(i);
       MemoryPlan.Buffer b = p.buffer();
@@ -92,10 +97,12 @@ public final class MemoryPlanSvg {
       double x1 = left + (b.lastOp() + 1) * col;
       double y0 = y.applyAsDouble(p.end());
       double y1 = y.applyAsDouble(p.offset());
-      String tip = String.format(Locale.ROOT, "%s: %,d B at offset %,d, live over ops %d..%d", b.name(), b.bytes(), p.offset(),
-          b.firstOp(), b.lastOp());
-      svg.rect(x0 + 1, y0, x1 - x0 - 2, Math.max(1, y1 - y0), FILLS[i % FILLS.length], "#555", tip);
-      if (y1 - y0 >= 13) svg.fittedText(x0 + 4, y0 + 11, b.name(), x1 - x0 - 8, "#222");
+      String producer = opLabels != null && b.firstOp() >= 0 && b.firstOp() < opLabels.size()
+          ? ", made by op " + b.firstOp() + " " + opLabels.get(b.firstOp()) : "";
+      String tip = String.format(Locale.ROOT, "%s: %,d B at offset %,d, live over ops %d..%d%s", b.name(), b.bytes(), p.offset(),
+          b.firstOp(), b.lastOp(), producer);
+      svg.labelledRect(x0 + 1, y0, x1 - x0 - 2, Math.max(1, y1 - y0), FILLS[i % FILLS.length], "#555", tip,
+          y1 - y0 >= 13 ? shortNames.get(i) : null, "#1a1a1a");
     }
 
     // Bytes live at each op: the lower bound is its highest step.
@@ -120,7 +127,75 @@ public final class MemoryPlanSvg {
     svg.text(left + plotW + 6, labelA, String.format(Locale.ROOT, "arena (peak) %,d B", plan.arenaBytes()), "start", ARENA, true);
     svg.text(left + plotW + 6, labelB, String.format(Locale.ROOT, "lower bound %,d B", plan.lowerBoundBytes()), "start", BOUND, true);
     svg.text(left + plotW + 6, Math.min(base, Math.max(labelA, labelB) + 16), "\u2014 bytes live per op", "start", LIVE, false);
-    return svg.end();
+    return svg;
+  }
+
+  /**
+   * What tells buffers apart. Buffer names are tensors' C names, and TFLite's join the names of
+   * fused tensors and repeat the model's scope
+   * ({@code functional_1_activation_3_Relu_functional_1_batch_normalization_3_...}): the scope most
+   * names start with (a prefix of whole {@code _}/{@code /} tokens shared by at least 60% of them)
+   * is dropped, and what follows is cut where the scope starts again (the next fused name) or at a
+   * {@code ;}. Names that still collide get {@code #1}, {@code #2}.
+   */
+  static List<String> shortNames(List<String> names) {
+    String scope = commonScope(names);
+    List<String> out = new java.util.ArrayList<>();
+    for (String n : names) {
+      String s = n.split(";", 2)[0];
+      if (!scope.isEmpty() && s.startsWith(scope) && s.length() > scope.length()) {
+        s = s.substring(scope.length());
+        int again = s.indexOf(scope.substring(0, scope.length() - 1));
+        if (again > 0) s = s.substring(0, again).replaceAll("[_/]+$", "");
+      }
+      out.add(s.isEmpty() ? n : s);
+    }
+    java.util.Map<String, Integer> count = new java.util.HashMap<>();
+    for (String s : out) count.merge(s, 1, Integer::sum);
+    java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+    List<String> unique = new java.util.ArrayList<>();
+    for (String s : out) unique.add(count.get(s) > 1 ? s + " #" + seen.merge(s, 1, Integer::sum) : s);
+    return unique;
+  }
+
+  /** The longest prefix of whole tokens, separator included ({@code functional_1_}), that most names share; "" if none. */
+  private static String commonScope(List<String> names) {
+    if (names.size() < 2) return "";
+    String best = "";
+    for (int k = 1; ; k++) {
+      java.util.Map<String, Integer> counts = new java.util.HashMap<>();
+      for (String n : names) {
+        String p = tokenPrefix(n.split(";", 2)[0], k);
+        if (p != null) counts.merge(p, 1, Integer::sum);
+      }
+      String top = null;
+      int topCount = 0;
+      for (var e : counts.entrySet()) {
+        if (e.getValue() > topCount) {
+          top = e.getKey();
+          topCount = e.getValue();
+        }
+      }
+      if (top == null || topCount < Math.max(2, Math.ceil(names.size() * 0.6))) return best;
+      best = top;
+    }
+  }
+
+  /** The first {@code k} tokens of {@code s} with the separator after them, or null when fewer remain after them. */
+  private static String tokenPrefix(String s, int k) {
+    int at = -1;
+    for (int i = 0; i < k; i++) {
+      int next = -1;
+      for (int j = at + 1; j < s.length(); j++) {
+        if (s.charAt(j) == '_' || s.charAt(j) == '/') {
+          next = j;
+          break;
+        }
+      }
+      if (next < 0) return null;
+      at = next;
+    }
+    return at + 1 < s.length() ? s.substring(0, at + 1) : null;
   }
 
   /** 1, 2 or 5 times a power of ten, at least {@code raw}. */

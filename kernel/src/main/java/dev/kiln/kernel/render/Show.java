@@ -25,7 +25,7 @@ import tech.tablesaw.api.Table;
  * Presentation only: the values come from the Kiln API, these lay them out.
  */
 public final class Show {
-  private static final String DIFFERS = "background: #fff3c4;";
+  private static final String DIFFERS = Html.MARKED;
 
   private Show() {}
 
@@ -49,12 +49,15 @@ public final class Show {
       values.add(labelsAndValues[i + 1]);
     }
     if (values.stream().allMatch(v -> v instanceof JsonNode)) return jsonComparison(labels, values);
-    StringBuilder html = new StringBuilder("<div class=\"kiln-side-by-side\" style=\"display: flex; flex-wrap: wrap; gap: 24px; "
-        + "align-items: flex-start;\">");
+    // Side by side at any width: the columns share the row equally and each scrolls sideways
+    // when its content (a chart has a fixed width) is wider than its share; they never wrap.
+    StringBuilder html = new StringBuilder("<div class=\"kiln-side-by-side\" style=\"display: flex; flex-wrap: nowrap; gap: 16px; "
+        + "align-items: flex-start; width: 100%;\">");
     StringBuilder text = new StringBuilder();
     for (int i = 0; i < labels.size(); i++) {
       MimeBundle b = Renderers.render(values.get(i));
-      html.append("<div style=\"min-width: 0;\"><div style=\"font-weight: 600; ").append(Html.FONT).append("\">")
+      html.append("<div class=\"kiln-side\" style=\"flex: 1 1 0px; min-width: 0; overflow-x: auto;\"><div style=\"font-weight: 600; ")
+          .append(Html.FONT).append("\">")
           .append(Html.escape(labels.get(i))).append("</div>").append(htmlOf(b)).append("</div>");
       text.append(i == 0 ? "" : "\n").append("== ").append(labels.get(i)).append(" ==\n").append(b.data().get(MimeBundle.TEXT_PLAIN));
     }
@@ -127,6 +130,20 @@ public final class Show {
     }
   }
 
+  /**
+   * A double for a table cell: at most four decimals, trailing zeros dropped ({@code 0.3},
+   * {@code 12.3457}, {@code 3}); very small or very large magnitudes in scientific notation
+   * ({@code 1.235e-07}); NaN and infinities as Java prints them.
+   */
+  public static String number(double x) {
+    if (Double.isNaN(x) || Double.isInfinite(x)) return Double.toString(x);
+    if (x == 0) return "0";
+    double a = Math.abs(x);
+    if (a < 1e-3 || a >= 1e9) return String.format(java.util.Locale.ROOT, "%.3e", x);
+    String s = new java.math.BigDecimal(x).setScale(4, java.math.RoundingMode.HALF_EVEN).stripTrailingZeros().toPlainString();
+    return s.equals("-0") ? "0" : s;
+  }
+
   /** Starts a table with these column names; add rows with {@link Rows#row}. Shows as an HTML table. */
   public static Rows table(String... columns) {
     return new Rows(columns);
@@ -142,13 +159,19 @@ public final class Show {
       for (String n : names) columns.add(StringColumn.create(n));
     }
 
-    /** Adds a row: one value per column, shown by {@code String.valueOf}. */
+    /**
+     * Adds a row: one value per column, shown by {@code String.valueOf}, except floating-point
+     * numbers, shown by {@link Show#number} ({@code 0.1 + 0.2} reads {@code 0.3}).
+     */
     public Rows row(Object... cells) {
       if (cells.length != columns.size()) {
         throw new IllegalArgumentException("row has " + cells.length + " values, the table has " + columns.size() + " columns: "
             + columns.stream().map(StringColumn::name).toList());
       }
-      for (int i = 0; i < cells.length; i++) columns.get(i).append(String.valueOf(cells[i]));
+      for (int i = 0; i < cells.length; i++) {
+        Object c = cells[i];
+        columns.get(i).append(c instanceof Double || c instanceof Float ? number(((Number) c).doubleValue()) : String.valueOf(c));
+      }
       return this;
     }
 

@@ -27,12 +27,12 @@ public final class TensorView {
 
   public static MimeBundle render(Tensor t) {
     double[] v = values(t);
-    String chart = isClassifier(t) ? barChart(t, v) : null;
+    Svg chart = isClassifier(t) ? barChart(t, v) : null;
     StringBuilder sb = new StringBuilder();
     sb.append("<div style=\"").append(Html.FONT).append("\"><b>Tensor</b> ").append(Html.code(ModelView.shape(t.shape())))
         .append(' ').append(Html.code(t.dtype())).append(" <span style=\"").append(Html.MUTED).append("\">")
         .append(Html.escape(stats(t, v))).append("</span></div>");
-    if (chart != null) sb.append("<div>").append(chart).append("</div>");
+    if (chart != null) sb.append(chart.html());
     int[] grid = grid(t.shape());
     if (grid != null) {
       sb.append(Html.table(gridTable(t, v, grid[0], grid[1]), shade(v, grid[1])));
@@ -44,7 +44,7 @@ public final class TensorView {
       }
     }
     MimeBundle bundle = MimeBundle.html(Html.root("tensor", sb.toString())).withText(text(t, v));
-    return chart != null ? bundle.withSvg(chart) : bundle;
+    return chart != null ? bundle.withSvg(chart.end()) : bundle;
   }
 
   /** {@code [1, N]}, {@code [N]} or {@code [1, 1, N]}: one axis of 2..1000 classes. */
@@ -70,7 +70,7 @@ public final class TensorView {
     return idx.stream().limit(Math.min(k, v.length)).mapToInt(Integer::intValue).toArray();
   }
 
-  static String barChart(Tensor t, double[] v) {
+  static Svg barChart(Tensor t, double[] v) {
     int[] top = topClasses(t, TOP);
     double lo;
     double hi;
@@ -97,17 +97,17 @@ public final class TensorView {
     String title = "top " + top.length + " of " + v.length + " classes" + (t.dtype() == DType.INT8 || t.dtype() == DType.UINT8
         ? " (raw " + t.dtype() + "; dequantize for probabilities)" : "");
     Svg svg = new Svg(width, height, "bar chart: " + title);
-    svg.text(4, 16, title, "start", "#333", true);
+    svg.text(4, 16, title, "start", Svg.INK, true);
     for (int r = 0; r < top.length; r++) {
       int c = top[r];
       double y = top0 + r * rowH;
       double len = Math.max(1, (v[c] - lo) / (hi - lo) * barW);
-      svg.text(labelW - 6, y + 13, "class " + c, "end", "#333", r == 0);
+      svg.text(labelW - 6, y + 13, "class " + c, "end", Svg.INK, r == 0);
       svg.rect(labelW, y + 2, len, rowH - 6, r == 0 ? "#2e75b6" : "#9dc3e6", null,
           "class " + c + ": " + format(t.dtype(), v[c]));
-      svg.text(labelW + len + 4, y + 13, format(t.dtype(), v[c]), "start", "#333", false);
+      svg.text(labelW + len + 4, y + 13, format(t.dtype(), v[c]), "start", Svg.INK, false);
     }
-    return svg.end();
+    return svg;
   }
 
   /** The shape without its 1s, when that is two dimensions small enough for a grid: {rows, cols}. */
@@ -144,11 +144,28 @@ public final class TensorView {
     double lo = min;
     double span = max > min ? max - min : 1;
     return (r, c) -> {
-      if (c == 0) return "color: #888;";
+      if (c == 0) return Html.MUTED;
       double f = (v[r * cols + (c - 1)] - lo) / span;
       int level = (int) Math.round(255 - f * 150);
-      return String.format(Locale.ROOT, "background: rgb(%d, %d, 255);%s", level, Math.min(255, level + 20), f > 0.7 ? " color: #fff;" : "");
+      // the text colour is always set with the shade (so a cell reads the same in a dark theme),
+      // black or white, whichever contrasts more with it
+      int green = Math.min(255, level + 20);
+      return String.format(Locale.ROOT, "background: rgb(%d, %d, 255); color: %s;", level, green,
+          darkTextReads(level, green, 255) ? "#111111" : "#ffffff");
     };
+  }
+
+  /** True when near-black text contrasts more with this background than white text does (WCAG relative luminance). */
+  static boolean darkTextReads(int r, int g, int b) {
+    double l = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+    double withBlack = (l + 0.05) / (linear(0x11) + 0.05);
+    double withWhite = 1.05 / (l + 0.05);
+    return withBlack >= withWhite;
+  }
+
+  private static double linear(int channel) {
+    double v = channel / 255.0;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
   }
 
   static Table rowsTable(Tensor t, double[] v) {
@@ -174,8 +191,28 @@ public final class TensorView {
       min = Math.min(min, x);
       max = Math.max(max, x);
     }
-    return String.format(Locale.ROOT, "%,d values, min %s, max %s, argmax %d", v.length, format(t.dtype(), min),
-        format(t.dtype(), max), t.argmax());
+    return String.format(Locale.ROOT, "%,d values, min %s, max %s, argmax %d%s", v.length, format(t.dtype(), min),
+        format(t.dtype(), max), t.argmax(), coordinates(t.shape(), t.argmax()));
+  }
+
+  /**
+   * Where flat index {@code i} sits: {@code  = (row 2, col 5)} for a tensor that squeezes to a grid
+   * (the grid's row and column, as the table shows them), {@code  = [0, 2, 5, 1]} for other tensors
+   * of rank 2 or more, nothing for a vector.
+   */
+  static String coordinates(int[] shape, int i) {
+    int[] grid = grid(shape);
+    if (grid != null) return String.format(Locale.ROOT, " = (row %d, col %d)", i / grid[1], i % grid[1]);
+    int big = 0;
+    for (int d : shape) if (d != 1) big++;
+    if (big < 2) return "";
+    int[] at = new int[shape.length];
+    int rest = i;
+    for (int k = shape.length - 1; k >= 0; k--) {
+      at[k] = shape[k] == 0 ? 0 : rest % shape[k];
+      rest = shape[k] == 0 ? 0 : rest / shape[k];
+    }
+    return " = " + java.util.Arrays.toString(at);
   }
 
   static String text(Tensor t, double[] v) {

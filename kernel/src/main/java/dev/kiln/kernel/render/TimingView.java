@@ -12,13 +12,15 @@ import tech.tablesaw.api.Table;
  * on a strip (spread at a glance; a lone slow round is a noisy host, not a slow model).
  */
 public final class TimingView {
+  private static final String MEDIAN = "#d0443a"; // a red legible on light and dark backgrounds
+
   private TimingView() {}
 
   public static MimeBundle render(Timing.Result r) {
-    String strip = strip(r);
+    Svg strip = chart(r);
     String html = Html.root("timing", "<div style=\"" + Html.FONT + "\"><b>Device timing</b> of " + Html.code(r.executor()) + "</div>"
-        + Html.table(table(r)) + "<div>" + strip + "</div>");
-    return MimeBundle.html(html).withSvg(strip).withText(r.toString());
+        + Html.table(table(r)) + strip.html());
+    return MimeBundle.html(html).withSvg(strip.end()).withText(r.toString());
   }
 
   public static Table table(Timing.Result r) {
@@ -36,7 +38,13 @@ public final class TimingView {
     return t;
   }
 
-  static String strip(Timing.Result r) {
+  static String strip(Timing.Result r) { return chart(r).end(); }
+
+  /**
+   * The strip: the axis starts at zero or above (a time is never negative) and the median's label
+   * is anchored so it stays inside the chart however close the median sits to an edge.
+   */
+  static Svg chart(Timing.Result r) {
     double[] s = r.secondsPerCall();
     double width = 420;
     double left = 10;
@@ -45,19 +53,23 @@ public final class TimingView {
     double min = r.minMicros();
     double max = r.maxMicros();
     double span = max > min ? max - min : Math.max(1e-3, min * 0.1);
-    double lo = max > min ? min - span * 0.05 : min - span / 2;
-    double hi = lo + span * 1.1;
+    double lo = Math.max(0, max > min ? min - span * 0.05 : min - span / 2);
+    double hi = Math.max(lo + span * 1.1, max + span * 0.05);
     svg.line(left, 30, left + plotW, 30, "#bbb", 1, null);
     for (double sec : s) {
       double us = sec * 1e6;
       svg.circle(left + (us - lo) / (hi - lo) * plotW, 30, 4, "#2e75b6", us(us) + " us");
     }
     double xm = left + (r.medianMicros() - lo) / (hi - lo) * plotW;
-    svg.line(xm, 18, xm, 42, "#c0392b", 2, null);
-    svg.text(xm, 13, "median " + us(r.medianMicros()) + " us", "middle", "#c0392b", true);
-    svg.text(left, 55, us(lo) + " us", "start", "#666", false);
-    svg.text(left + plotW, 55, us(hi) + " us", "end", "#666", false);
-    return svg.end();
+    svg.line(xm, 18, xm, 42, MEDIAN, 2, null);
+    String medianLabel = "median " + us(r.medianMicros()) + " us";
+    double half = medianLabel.length() * 6.6 / 2 + 2; // bold 11 px text
+    if (xm - half < 0) svg.text(Math.max(0, xm - 6), 13, medianLabel, "start", MEDIAN, true);
+    else if (xm + half > width) svg.text(Math.min(width, xm + 6), 13, medianLabel, "end", MEDIAN, true);
+    else svg.text(xm, 13, medianLabel, "middle", MEDIAN, true);
+    svg.text(left, 55, us(lo) + " us", "start", Svg.MUTED_INK, false);
+    svg.text(left + plotW, 55, us(hi) + " us", "end", Svg.MUTED_INK, false);
+    return svg;
   }
 
   static String us(double micros) {

@@ -280,6 +280,52 @@ class JShellEvaluatorTest {
   }
 
   @Test
+  void completionLeavesOutObjectMethodsUnlessTheClassOverridesThem() throws Exception {
+    evaluator.eval("var sb2 = new StringBuilder();", 41);
+    List<String> sb = evaluator.complete("sb2.", 4).matches();
+    assertTrue(sb.contains("append(") && sb.contains("toString()"), "StringBuilder overrides toString: " + sb);
+    for (String gone : List.of("wait(", "notify()", "notifyAll()", "getClass()", "hashCode()", "equals(")) {
+      assertFalse(sb.contains(gone), gone + " is Object's: " + sb);
+    }
+    evaluator.eval("var probe = dev.kiln.api.Tensor.ofFloats(new int[] {1}, 1f);", 42);
+    List<String> t = evaluator.complete("probe.", 6).matches();
+    assertTrue(t.contains("equals(") && t.contains("argmax()"), "Tensor declares equals: " + t);
+    assertFalse(t.contains("wait(") || t.contains("getClass()"), t.toString());
+  }
+
+  @Test
+  void completionGivesKindsAndSignatures() {
+    JShellEvaluator.Completion c = evaluator.complete("Kiln.lo", 7);
+    JShellEvaluator.Match load = c.details().stream().filter(m -> m.text().equals("load(")).findFirst().orElseThrow();
+    assertEquals("method", load.type());
+    assertTrue(load.signature().contains("Kiln.load(java.lang.String)") || load.signature().contains("load(String"), load.signature());
+    assertEquals(c.matches().size(), c.details().size());
+  }
+
+  @Test
+  void completionOffersNothingInsideStringLiteralsAndComments() {
+    assertEquals(List.of(), evaluator.complete("var s = \"Kiln.lo", 16).matches());
+    assertEquals(List.of(), evaluator.complete("// Kiln.lo", 10).matches());
+    assertEquals(List.of(), evaluator.complete("char c = 'K", 11).matches());
+    String after = "var s = \"a\\\"b\"; Kiln.lo";
+    assertTrue(evaluator.complete(after, after.length()).matches().contains("load("), "after a closed string (with an escaped quote)");
+    assertTrue(JShellEvaluator.insideLiteralOrComment("x = \"\"\"\n  Kiln", 14));
+    assertFalse(JShellEvaluator.insideLiteralOrComment("/* c */ Kiln", 12));
+  }
+
+  @Test
+  void inspectWorksOnABareMethodNameAndOnJdkClasses() {
+    String load = evaluator.inspect("Kiln.load", 9, false).orElseThrow();
+    assertTrue(load.contains("Model Kiln.load(String path)"), load);
+    String mid = evaluator.inspect("var m = Kiln.lo", 14, false).orElse("");
+    assertEquals("", mid, "a partial name documents nothing");
+    String list = evaluator.inspect("ArrayList", 9, false).orElseThrow();
+    assertTrue(list.contains("java.util.ArrayList"), list);
+    String max = evaluator.inspect("Math.max", 8, false).orElseThrow();
+    assertTrue(max.contains("Math.max(int"), max);
+  }
+
+  @Test
   void isCompleteTellsCompleteIncompleteAndInvalid() {
     assertEquals("complete", evaluator.isComplete("int x = 1;").status());
     assertEquals("complete", evaluator.isComplete("%lsmagic").status());
@@ -313,7 +359,7 @@ class JShellEvaluatorTest {
   void anUnknownMagicListsTheKnownOnes() {
     CellException e = failure("%nosuchmagic 1 2", 8);
     assertEquals("UnknownMagicException", e.ename());
-    assertTrue(e.evalue().startsWith("no line magic %nosuchmagic; line magics: %classpath, %jars, %lsmagic"), e.evalue());
+    assertTrue(e.evalue().startsWith("no line magic %nosuchmagic; line magics: %classpath, %jars, %load, %lsmagic, %time"), e.evalue());
     assertEquals("  at In [8] line 1: %nosuchmagic", e.traceback().get(1));
   }
 
@@ -328,6 +374,33 @@ class JShellEvaluatorTest {
       System.setOut(old);
     }
     assertTrue(out.toString().startsWith("Wall time: "), out.toString());
+  }
+
+  @Test
+  void timeLineMagicRunsTheRestOfItsLineAndKeepsItsValue() throws Exception {
+    PrintStream old = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true));
+    try {
+      assertEquals(42, value("int base2 = 40;\n%time base2 + 2"));
+      assertEquals(7, value("%time int seven = 7;\nseven"), "a declaration on the %time line stays in the session");
+    } finally {
+      System.setOut(old);
+    }
+    assertEquals(2, out.toString().split("Wall time: ", -1).length - 1, out.toString());
+    CellException e = assertThrows(CellException.class, () -> evaluator.eval("%time", count.getAndIncrement()));
+    assertTrue(e.evalue().contains("%time needs Java after it"), e.evalue());
+  }
+
+  @Test
+  void loadRunsAFilesJavaInTheSession() throws Exception {
+    Path file = temp.resolve("setup.jsh");
+    java.nio.file.Files.writeString(file, "int loadedA = 20;\nint twice(int x) { return 2 * x; }\ntwice(loadedA) + 2\n");
+    assertEquals(42, value("%load " + file));
+    assertEquals(40, value("twice(loadedA)"), "its declarations stay");
+    CellException e = assertThrows(CellException.class, () -> evaluator.eval("%load " + temp.resolve("nope.jsh"), count.getAndIncrement()));
+    assertTrue(e.evalue().contains("no such file") && e.evalue().contains("nope.jsh"), e.evalue());
+    assertTrue(evaluator.complete("%lo", 3).matches().contains("%load"));
   }
 
   @Test

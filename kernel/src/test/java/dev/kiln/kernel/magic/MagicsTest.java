@@ -91,7 +91,8 @@ class MagicsTest {
     Magics magics = new Magics();
     TimeMagic.register(magics);
     new ClasspathMagics(added::add, temp).register(magics);
-    assertEquals(List.of("%%time", "%classpath", "%jars", "%lsmagic"), magics.allNames());
+    assertEquals(List.of("%%time", "%classpath", "%jars", "%load", "%lsmagic", "%time"), magics.allNames());
+    assertTrue(magics.usage().contains("%time          JAVA: run the rest of the line"), magics.usage());
     assertTrue(magics.usage().contains("%%time         : run the cell and print its wall time"), magics.usage());
   }
 }

@@ -71,7 +71,8 @@ class KilnRenderersTest {
     assertTrue(html.contains(">interface-api<") && html.contains(">c<") && html.contains(">unpacked-api<") && html.contains(">true<"), html);
     assertTrue(html.contains(">tvmgen_default_run<"), html);
     assertTrue(html.contains(">arena<") && html.contains(">lower bound<") && html.contains(">x1.000<"), html);
-    assertTrue(html.contains("<svg") && html.contains("CONV_2D"), "the memory plan inline, ops labelled: " + html);
+    assertTrue(html.contains("class=\"kiln-chart\"") && html.contains("CONV_2D"), "the memory plan inline, ops labelled: " + html);
+    assertFalse(html.contains("<svg"), "no inline SVG: JupyterLab strips it from untrusted notebooks");
     assertTrue(html.contains("metadata (complete)") && html.contains("&quot;entry_point&quot; : &quot;tvmgen_default_run&quot;"), html);
     assertTrue(html(rendered(graph, "build")).contains(">graph<"));
   }
@@ -87,7 +88,11 @@ class KilnRenderersTest {
     assertTrue(svg.contains("arena (peak) 640 B") && svg.contains("lower bound 640 B"), svg);
     assertEquals(2, doc.getElementsByTagName("line").getLength() - countMatches(svg, "stroke=\"#999\"") - countMatches(svg, "stroke=\"#eeeeee\""),
         "one dashed line for the peak, one dotted for the bound");
-    assertTrue(html(b).contains(svg), "the HTML carries the same SVG (nbconvert shows HTML first)");
+    String html = html(b);
+    assertFalse(html.contains("<svg"), "no inline SVG: JupyterLab strips it from untrusted notebooks");
+    assertEquals(1, countMatches(html, "class=\"kiln-chart\""), "the chart's HTML twin (nbconvert and Lab show HTML first)");
+    assertEquals(buffers, countMatches(html, "live over ops"), "every buffer in the HTML twin too, its full name on hover");
+    assertTrue(html.contains(">made by<") && html.contains(">CONV_2D #0<"), "the standalone plan names the operators: " + html);
     assertTrue(b.data().get("text/plain").toString().startsWith(plan.toString()));
   }
 
@@ -100,7 +105,8 @@ class KilnRenderersTest {
     int top = reference.argmax();
     assertTrue(svg.contains("font-weight=\"600\">class " + top + "</text>"), "the top class first and bold: " + svg);
     String html = html(b);
-    assertTrue(html.contains(svg) && html.contains("argmax " + top), html);
+    assertTrue(html.contains("class=\"kiln-chart\"") && !html.contains("<svg") && html.contains("argmax " + top), html);
+    assertEquals(10, countMatches(html, "title=\"class "), "ten bars in the HTML twin");
     assertArrayEquals(new int[] {top}, TensorView.topClasses(reference, 1));
     assertTrue(b.data().get("text/plain").toString().startsWith("Tensor [1,10] int8\n[-128, "), b.data().get("text/plain").toString());
   }
@@ -184,7 +190,9 @@ class KilnRenderersTest {
     assertTrue(b.data().get("text/plain").toString().contains("* executor.kind | graph=graph | aot=aot"), b.data().get("text/plain").toString());
     assertTrue(b.data().get("text/plain").toString().contains("  inputs[0].c_name | graph=predict_images_0 | aot=predict_images_0"));
     MimeBundle plans = Show.sideBySide("graph", graph.memoryPlan(), "aot", aot.memoryPlan());
-    assertEquals(2, countMatches(html(plans), "<svg"));
+    assertEquals(2, countMatches(html(plans), "class=\"kiln-chart\""));
+    assertTrue(html(plans).contains("flex-wrap: nowrap") && html(plans).contains("overflow-x: auto"),
+        "side by side at any width, each column scrolling: " + html(plans));
     assertThrows(IllegalArgumentException.class, () -> Show.sideBySide("odd"));
   }
 
