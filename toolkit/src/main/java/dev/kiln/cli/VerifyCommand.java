@@ -76,7 +76,9 @@ final class VerifyCommand implements Callable<Integer> {
       HostModel host = build.compileForHost(work);
       out.println("\n== AoT C interface, firmware-style main: " + String.join(" ", host.compileCommand().subList(0, 3)) + " ... ("
           + build.entryPoint() + ")");
-      for (int s = 0; s < inputs.size(); s++) failures += compare(out, m, s, host.run(inputs.get(s)), refs.get(s));
+      // every sample in one process, in order, as on the executors: a stateful model carries its variables over
+      List<List<Tensor>> results = host.runSequence(inputs);
+      for (int s = 0; s < inputs.size(); s++) failures += compare(out, m, s, results.get(s), refs.get(s));
     } finally {
       if (keep == null) FolderWriter.deleteTree(work);
     }

@@ -6,6 +6,7 @@ import dev.kiln.codegen.KernelEmitter;
 import dev.kiln.compile.CompileException;
 import dev.kiln.compile.CompiledModel;
 import dev.kiln.compile.Compiler;
+import dev.kiln.compile.Storage;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.Op;
 import dev.kiln.ir.OpType;
@@ -83,11 +84,32 @@ final class ControlFlowEmitter implements KernelEmitter {
 
   private static int align(int n) { return (n + 15) / 16 * 16; }
 
-  /** Staging buffers of the body's results, each 16-byte aligned, in loop-value order. */
+  /**
+   * Offsets of the staging buffers of the body's results, each 16-byte aligned, in loop-value order;
+   * -1 for a value the body passes through unchanged (its result is its parameter), which needs none.
+   * The last entry is the total.
+   */
+  private static int[] staging(Op op) {
+    CompiledModel body = compiled(op, 1);
+    int n = op.outputs().size();
+    int[] at = new int[n + 1];
+    int offset = 0;
+    for (int j = 0; j < n; j++) {
+      Tensor r = body.graph().outputs().get(j);
+      if (body.storage(r) instanceof Storage.Input in && in.index() == j) {
+        at[j] = -1;
+        continue;
+      }
+      at[j] = offset;
+      offset += align(op.outputs().get(j).byteSize());
+    }
+    at[n] = offset;
+    return at;
+  }
+
   private static int stagingBytes(Op op) {
-    int n = 0;
-    for (Tensor t : op.outputs()) n += align(t.byteSize());
-    return n;
+    int[] at = staging(op);
+    return at[at.length - 1];
   }
 
   @Override public void emit(Op op, KernelContext ctx) {
@@ -104,11 +126,11 @@ final class ControlFlowEmitter implements KernelEmitter {
     int n = op.outputs().size();
     List<String> out = new ArrayList<>();
     List<String> stage = new ArrayList<>();
-    int offset = 0;
+    int[] at = staging(op);
+    int offset = at[n];
     for (int i = 0; i < n; i++) {
       out.add(ctx.data(op.outputs().get(i)));
-      stage.add("(" + ws + " + " + offset + ")");
-      offset += align(op.outputs().get(i).byteSize());
+      stage.add(at[i] < 0 ? null : "(" + ws + " + " + at[i] + ")");
     }
     String flag = "(" + ws + " + " + offset + ")";
     String arena = "(" + ws + " + " + (offset + FLAG_BYTES) + ")";
