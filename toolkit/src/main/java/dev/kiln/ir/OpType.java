@@ -35,7 +35,10 @@ public enum OpType {
   /** TFLite SVDF: a rank-decomposed time filter over a state variable. */
   SVDF,
   /** TFLite UNIDIRECTIONAL_SEQUENCE_LSTM: an LSTM over a sequence, its h and c in state variables. */
-  UNIDIRECTIONAL_SEQUENCE_LSTM;
+  UNIDIRECTIONAL_SEQUENCE_LSTM,
+  // family: dtypes (tfl-dtypes)
+  /** TFLite REDUCE_PROD: Keras' Tensordot (Dense on rank-3 inputs) multiplies shape entries; folded at compile time. */
+  REDUCE_PROD;
 
   /** True for ops whose output is only a new view of the input's bytes. */
   public boolean isView() { return this == RESHAPE || this == EXPAND_DIMS || this == SQUEEZE; }

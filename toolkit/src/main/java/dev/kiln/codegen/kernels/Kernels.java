@@ -36,6 +36,9 @@ public final class Kernels {
     // family: reductions, resampling, spatial (ops-reduce); after NnKernels, whose PAD, MEAN and pools it extends to int16
     ReduceKernels.register(EMITTERS);
     SOURCES.addAll(ReduceKernels.SOURCES);
+    // family: dtypes (tfl-dtypes); last, as it extends other families' ops to more data types
+    DtypesKernels.register(EMITTERS);
+    SOURCES.addAll(DtypesKernels.SOURCES);
   }
 
   private Kernels() {}

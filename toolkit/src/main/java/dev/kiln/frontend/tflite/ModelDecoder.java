@@ -70,10 +70,12 @@ final class ModelDecoder {
     Buffers buffers = new Buffers(fb, model.tables(BUFFERS, "buffers", "Buffer"));
     TensorDecoder tensorDecoder = new TensorDecoder(fb, buffers);
     List<TensorInfo> tensors = new ArrayList<>(tensorTables.size());
-    for (int i = 0; i < tensorTables.size(); i++) tensors.add(tensorDecoder.decode(tensorTables.get(i), i));
+    int[] inputs = ioIndices(subgraph, INPUTS, "inputs", tensorTables.size());
+    int[] outputs = ioIndices(subgraph, OUTPUTS, "outputs", tensorTables.size());
+    Set<Integer> inputSet = new HashSet<>();
+    for (int i : inputs) inputSet.add(i);
+    for (int i = 0; i < tensorTables.size(); i++) tensors.add(tensorDecoder.decode(tensorTables.get(i), i, inputSet.contains(i)));
 
-    int[] inputs = ioIndices(subgraph, INPUTS, "inputs", tensors.size());
-    int[] outputs = ioIndices(subgraph, OUTPUTS, "outputs", tensors.size());
     checkDataflow(ops, tensors, inputs, outputs);
 
     Graph.Builder graph = Graph.builder(graphName, fb.file());

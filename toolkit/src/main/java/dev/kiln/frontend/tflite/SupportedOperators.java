@@ -89,7 +89,9 @@ final class SupportedOperators {
       Map.entry(12, OpType.L2_POOL_2D),
       Map.entry(13, OpType.LOCAL_RESPONSE_NORMALIZATION),
       Map.entry(27, OpType.SVDF),
-      Map.entry(44, OpType.UNIDIRECTIONAL_SEQUENCE_LSTM));
+      Map.entry(44, OpType.UNIDIRECTIONAL_SEQUENCE_LSTM),
+      // family: dtypes (tfl-dtypes)
+      Map.entry(81, OpType.REDUCE_PROD));
 
   private SupportedOperators() {}
 

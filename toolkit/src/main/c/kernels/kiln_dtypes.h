@@ -1,0 +1,21 @@
+/*
+ * Kiln kernel library: data types TFLite Micro runs that the other kernel files leave out (Eval only).
+ *
+ * LOGISTIC and TANH on int16 (the 16x8 scheme: zero points 0, output scale 1/32768): TensorFlow
+ * Lite 2.21's reference_integer_ops::Logistic / Tanh for int16, a 256-entry table of sigmoid(i/24)
+ * in 0.16 fixed point, interpolated linearly. Kiln derives the input multiplier and shift at
+ * compile time (Prepare in Java). No kernel allocates or prints.
+ */
+#ifndef KILN_DTYPES_H
+#define KILN_DTYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* out[i] = logistic(in[i]); input_multiplier and input_left_shift as TFLite's SigmoidPrepare (int16). */
+void kiln_logistic_s16(const int16_t *in, int16_t *out, size_t n, int32_t input_multiplier, int32_t input_left_shift);
+
+/* out[i] = tanh(in[i]); input_multiplier and input_left_shift as TFLite's TanhPrepare (int16). */
+void kiln_tanh_s16(const int16_t *in, int16_t *out, size_t n, int32_t input_multiplier, int32_t input_left_shift);
+
+#endif

@@ -1,0 +1,46 @@
+package dev.kiln;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import dev.kiln.codegen.ExecutorConfig;
+import dev.kiln.testing.ReferenceModels;
+import dev.kiln.testing.ReferenceModels.Case;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Whole Keras networks nobody here wrote the layers of ({@code resources/models-keras}, made by
+ * make_models_keras.py: MobileNet v1/v2/v3-small, a Conv1D audio net, a U-Net, an attention block;
+ * float32 and full-integer int8, references from TFLite BUILTIN_REF): through the AoT C interface
+ * compiled by gcc and run as a process, and through the graph and AoT executors of the host device
+ * program over RPC. int8 bit-exact, float32 within 1e-5 * (|ref| + max|ref|).
+ */
+class KerasModelsTest {
+  static final List<ExecutorConfig> EXECUTORS = List.of(ExecutorConfig.graph("default"), ExecutorConfig.aot("c", true, "default"));
+
+  static Stream<Case> models() { return ReferenceModels.kerasModels().stream(); }
+
+  static Stream<Arguments> onDevice() { return models().flatMap(c -> EXECUTORS.stream().map(e -> Arguments.of(c, e))); }
+
+  @Test void theKerasModelsArePresent() {
+    assertFalse(models().findAny().isEmpty(), "no models under src/test/resources/models-keras");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("models")
+  void kerasModelsMatchTheReferenceKernelsThroughTheAotCInterface(Case c, @TempDir Path work) throws Exception {
+    ModelConformanceTest.assertMatchesReference(c, work);
+  }
+
+  @ParameterizedTest(name = "{0} on {1}")
+  @MethodSource("onDevice")
+  void kerasModelsRunOnTheDeviceAndMatchTheReference(Case c, ExecutorConfig executor) throws Exception {
+    DeviceExecutorConformanceTest.assertRunsOnDevice(c, executor);
+  }
+}
