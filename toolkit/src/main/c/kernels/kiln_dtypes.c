@@ -1,4 +1,4 @@
-/* Kiln kernel library: int16 LOGISTIC and TANH (see kiln_dtypes.h). */
+/* Kiln kernel library: int16 LOGISTIC, TANH and table lookups (see kiln_dtypes.h). */
 #include "kiln_dtypes.h"
 
 /* sigmoid(i / 24) in 0.16 fixed point for i = 0..255, the table TFLite's int16 kernels interpolate. */
@@ -76,5 +76,21 @@ void kiln_tanh_s16(const int16_t *in, int16_t *out, size_t n, int32_t input_mult
     result = x >= 0 ? result - (1 << (14 + 9)) + (1 << (9 - 2)) : -result + (1 << (14 + 9)) + (1 << (9 - 2)) - 1;
     /* an arithmetic shift of a value in (-2^24, 2^24): divide, rounding toward minus infinity */
     out[i] = (int16_t)(result >= 0 ? result / 256 : -((-result + 255) / 256));
+  }
+}
+
+void kiln_lut_s16(const kiln_lut16 *lut, const int16_t *in, int16_t *out, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    const int32_t value = in[i];
+    /* floor(value / 128) and value mod 128, written out so no negative number is shifted */
+    const int32_t step = value >= 0 ? value / 128 : -((-value + 127) / 128);
+    const int32_t offset = value - step * 128;
+    const int32_t base = lut->v[256 + step];
+    const int32_t slope = lut->v[256 + step + 1] - base;
+    /* Q0.15 slope times a 7-bit offset, rounded back to Q0.15 (floor of (x + 64) / 128) */
+    const int32_t scaled = slope * offset + 64;
+    const int32_t delta = scaled >= 0 ? scaled / 128 : -((-scaled + 127) / 128);
+    out[i] = (int16_t)(base + delta);
   }
 }

@@ -4,7 +4,11 @@
  * LOGISTIC and TANH on int16 (the 16x8 scheme: zero points 0, output scale 1/32768): TensorFlow
  * Lite 2.21's reference_integer_ops::Logistic / Tanh for int16, a 256-entry table of sigmoid(i/24)
  * in 0.16 fixed point, interpolated linearly. Kiln derives the input multiplier and shift at
- * compile time (Prepare in Java). No kernel allocates or prints.
+ * compile time (Prepare in Java).
+ *
+ * EXP, LOG and RSQRT on int16 (zero points 0): TFLite's 513-entry tables (LUTPopulate<int16_t>,
+ * made at compile time) read with TFLite's interpolating lookup (LUTLookup). No kernel allocates
+ * or prints.
  */
 #ifndef KILN_DTYPES_H
 #define KILN_DTYPES_H
@@ -12,10 +16,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kiln_eltwise_math.h"
+
 /* out[i] = logistic(in[i]); input_multiplier and input_left_shift as TFLite's SigmoidPrepare (int16). */
 void kiln_logistic_s16(const int16_t *in, int16_t *out, size_t n, int32_t input_multiplier, int32_t input_left_shift);
 
 /* out[i] = tanh(in[i]); input_multiplier and input_left_shift as TFLite's TanhPrepare (int16). */
 void kiln_tanh_s16(const int16_t *in, int16_t *out, size_t n, int32_t input_multiplier, int32_t input_left_shift);
+
+/* out[i] = LUTLookup(in[i], lut): 512 steps of 128 input codes, linear interpolation between entries. */
+void kiln_lut_s16(const kiln_lut16 *lut, const int16_t *in, int16_t *out, size_t n);
 
 #endif

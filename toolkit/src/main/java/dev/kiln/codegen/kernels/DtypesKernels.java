@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Family tfl-dtypes: the data types TFLite Micro runs that the other families left out (LOGISTIC and
- * TANH on int16), and the operators whole Keras models need. REDUCE_PROD only ever runs at compile time (Keras' Tensordot
+ * Family tfl-dtypes: the data types TFLite Micro runs that the other families left out (LOGISTIC,
+ * TANH, EXP, LOG and RSQRT on int16), and the operators whole Keras models need. REDUCE_PROD only ever runs at compile time (Keras' Tensordot
  * multiplies shape entries; ConstantFolding evaluates it): TFLite Micro has no REDUCE_PROD kernel,
  * so one left for the device is refused.
  */
@@ -20,6 +20,9 @@ final class DtypesKernels {
 
   static void register(Map<OpType, KernelEmitter> emitters) {
     for (OpType t : List.of(OpType.LOGISTIC, OpType.TANH)) emitters.put(t, new SigmoidInt16Emitter(t, emitters.get(t)));
+    for (OpType t : List.of(OpType.EXP, OpType.LOG, OpType.RSQRT)) {
+      emitters.put(t, new MathKernels.ByPredicate(Lut16Emitter::isInt16, new Lut16Emitter(t), emitters.get(t)));
+    }
     emitters.put(OpType.REDUCE_PROD, new KernelEmitter() {
       @Override public void check(Op op) {
         throw NnSupport.unsupported(op, "REDUCE_PROD on run-time data " + NnSupport.dtypes(op) + " is not supported: Kiln "
