@@ -1,6 +1,8 @@
 /* Kiln kernel library: int16 LOGISTIC, TANH and table lookups (see kiln_dtypes.h). */
 #include "kiln_dtypes.h"
 
+#include "kiln_fixedpoint.h"
+
 /* sigmoid(i / 24) in 0.16 fixed point for i = 0..255, the table TFLite's int16 kernels interpolate. */
 static const uint16_t kiln_sigmoid_table_u16[256] = {
     32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149, 40794, 41432, 42064, 42688,
@@ -92,5 +94,13 @@ void kiln_lut_s16(const kiln_lut16 *lut, const int16_t *in, int16_t *out, size_t
     const int32_t scaled = slope * offset + 64;
     const int32_t delta = scaled >= 0 ? scaled / 128 : -((-scaled + 127) / 128);
     out[i] = (int16_t)(base + delta);
+  }
+}
+
+void kiln_relu_s16(const int16_t *in, int16_t *out, size_t n, int32_t multiplier, int32_t shift, int32_t lo, int32_t hi) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    /* Prepare checked that |in| * 2^max(shift, 0) fits 32 bits */
+    out[i] = (int16_t)kiln_clamp_i32(kiln_mbqm(in[i], multiplier, (int)shift), lo, hi);
   }
 }

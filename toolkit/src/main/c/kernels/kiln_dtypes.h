@@ -6,7 +6,9 @@
  * in 0.16 fixed point, interpolated linearly. Kiln derives the input multiplier and shift at
  * compile time (Prepare in Java).
  *
- * EXP, LOG and RSQRT on int16 (zero points 0): TFLite's 513-entry tables (LUTPopulate<int16_t>,
+ * RELU and RELU6 on int16: a rescale and a clamp (TFLite's QuantizedReluX).
+ *
+ * EXP, LOG, RSQRT and GELU on int16 (zero points 0): TFLite's 513-entry tables (LUTPopulate<int16_t>,
  * made at compile time) read with TFLite's interpolating lookup (LUTLookup). No kernel allocates
  * or prints.
  */
@@ -23,6 +25,12 @@ void kiln_logistic_s16(const int16_t *in, int16_t *out, size_t n, int32_t input_
 
 /* out[i] = tanh(in[i]); input_multiplier and input_left_shift as TFLite's TanhPrepare (int16). */
 void kiln_tanh_s16(const int16_t *in, int16_t *out, size_t n, int32_t input_multiplier, int32_t input_left_shift);
+
+/*
+ * RELU / RELU6 on int16 (zero points 0): out = clamp(MultiplyByQuantizedMultiplier(in, multiplier, shift), lo, hi),
+ * TFLite's QuantizedReluX.
+ */
+void kiln_relu_s16(const int16_t *in, int16_t *out, size_t n, int32_t multiplier, int32_t shift, int32_t lo, int32_t hi);
 
 /* out[i] = LUTLookup(in[i], lut): 512 steps of 128 input codes, linear interpolation between entries. */
 void kiln_lut_s16(const kiln_lut16 *lut, const int16_t *in, int16_t *out, size_t n);

@@ -13,7 +13,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The data-type fixtures of {@code resources/ops-dtypes} (make_ops_dtypes.py: int16 LOGISTIC and
- * TANH in both of TFLite's scale paths, int16 EXP, LOG and RSQRT tables) alone, so the family can be checked without the whole op
+ * TANH in both of TFLite's scale paths, int16 EXP, LOG, RSQRT and GELU tables, int16 RELU, RELU6,
+ * MAXIMUM and CONCATENATION) alone, so the family can be checked without the whole op
  * suite (ModelConformanceTest runs them too): through the AoT C interface as a process, and two
  * through the device library's graph executor.
  */

@@ -9,7 +9,7 @@ import java.util.Map;
 
 /**
  * Family tfl-dtypes: the data types TFLite Micro runs that the other families left out (LOGISTIC,
- * TANH, EXP, LOG and RSQRT on int16), and the operators whole Keras models need. REDUCE_PROD only ever runs at compile time (Keras' Tensordot
+ * TANH, EXP, LOG, RSQRT, GELU, RELU and RELU6 on int16), and the operators whole Keras models need. REDUCE_PROD only ever runs at compile time (Keras' Tensordot
  * multiplies shape entries; ConstantFolding evaluates it): TFLite Micro has no REDUCE_PROD kernel,
  * so one left for the device is refused.
  */
@@ -20,8 +20,11 @@ final class DtypesKernels {
 
   static void register(Map<OpType, KernelEmitter> emitters) {
     for (OpType t : List.of(OpType.LOGISTIC, OpType.TANH)) emitters.put(t, new SigmoidInt16Emitter(t, emitters.get(t)));
-    for (OpType t : List.of(OpType.EXP, OpType.LOG, OpType.RSQRT)) {
+    for (OpType t : List.of(OpType.EXP, OpType.LOG, OpType.RSQRT, OpType.GELU)) {
       emitters.put(t, new MathKernels.ByPredicate(Lut16Emitter::isInt16, new Lut16Emitter(t), emitters.get(t)));
+    }
+    for (OpType t : List.of(OpType.RELU, OpType.RELU6)) {
+      emitters.put(t, new MathKernels.ByPredicate(Lut16Emitter::isInt16, new Relu16Emitter(t), emitters.get(t)));
     }
     emitters.put(OpType.REDUCE_PROD, new KernelEmitter() {
       @Override public void check(Op op) {

@@ -10,17 +10,19 @@ import dev.kiln.ir.Op;
 import dev.kiln.ir.OpType;
 
 /**
- * EXP, LOG and RSQRT on int16 (zero points 0), as TensorFlow Lite 2.21's reference kernels: Prepare
+ * EXP, LOG, RSQRT and GELU on int16 (zero points 0), as TensorFlow Lite 2.21's reference kernels: Prepare
  * builds TFLite's 513-entry table (LUTPopulate<int16_t> with a float32 transform, every step in
  * float32, each entry biased by half the midpoint interpolation error) and Eval reads it with
  * TFLite's interpolating LUTLookup (kiln_lut_s16). LOG of x <= 0 gives the output's minimum and
- * RSQRT of x <= 0 its maximum, as TFLite's transforms say.
+ * RSQRT of x <= 0 its maximum, as TFLite's transforms say; GELU uses the int8 tables' transforms.
  */
 final class Lut16Emitter implements KernelEmitter {
   private final OpType type;
 
   Lut16Emitter(OpType type) {
-    if (type != OpType.EXP && type != OpType.LOG && type != OpType.RSQRT) throw new IllegalArgumentException(type.toString());
+    if (type != OpType.EXP && type != OpType.LOG && type != OpType.RSQRT && type != OpType.GELU) {
+      throw new IllegalArgumentException(type.toString());
+    }
     this.type = type;
   }
 
@@ -48,6 +50,7 @@ final class Lut16Emitter implements KernelEmitter {
         float outputMax = (float) 32767 * sOut;
         yield x -> x <= 0f ? outputMax : 1f / (float) Math.sqrt(x);
       }
+      case GELU -> op.options(dev.kiln.ir.Options.Gelu.class).approximate() ? Int8UnaryTables::geluTanh : Int8UnaryTables::gelu;
       default -> throw new IllegalStateException(type.toString());
     };
     short[] lut = populate(sIn, sOut, f);
