@@ -73,7 +73,8 @@ public final class Compiler {
         if (!t.hasDynamicShape()) continue;
         throw new CompileException("op #" + op.index() + " " + op.type() + " (" + describe(op) + ") cannot be compiled: its output '"
             + t.name() + "' has a dynamic shape (a -1 in its shape signature) and its inputs' shapes changed when Kiln re-derived "
-            + "them, but Kiln does not derive " + op.type() + "'s output shape; convert the model with static shapes");
+            + "them, but Kiln cannot re-derive " + op.type() + "'s output from them (an op Kiln does not derive shapes for, or "
+            + "padding the file resolved for other spatial sizes); convert the model with static shapes");
       }
     }
   }

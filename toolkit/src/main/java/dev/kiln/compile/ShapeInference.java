@@ -38,7 +38,7 @@ final class ShapeInference {
     if (op.outputs().stream().noneMatch(Tensor::hasDynamicShape)) return withInputs;
     int[][] shapes;
     try {
-      shapes = infer(withInputs, values);
+      shapes = paddingStale(op, withInputs) ? null : infer(withInputs, values);
     } catch (RuntimeException e) {
       shapes = null; // malformed: the kernel's own check names the problem
     }
@@ -55,6 +55,19 @@ final class ShapeInference {
       outs.add(n);
     }
     return new Op(op.index(), op.type(), ins, outs, op.options());
+  }
+
+  /**
+   * True if a window op's explicit padding was resolved (by the frontend, from SAME) for spatial
+   * sizes its input no longer has: then neither its output shape nor its padding can be trusted.
+   */
+  private static boolean paddingStale(Op source, Op resolved) {
+    Options.Padding p;
+    if (source.options() instanceof Options.Conv c) p = c.padding();
+    else if (source.options() instanceof Options.Pool pool) p = pool.padding();
+    else return false;
+    if (p.equals(Options.Padding.ZERO) || source.input(0).rank() != 4 || resolved.input(0).rank() != 4) return false;
+    return source.input(0).dim(1) != resolved.input(0).dim(1) || source.input(0).dim(2) != resolved.input(0).dim(2);
   }
 
   /** The output shapes of {@code op} from its inputs' shapes and constant values, or null if not derived here. */

@@ -67,8 +67,27 @@ class ShapeInferenceTest {
     Graph g = b.inputs(x).outputs(arg).build();
     CompileException e = assertThrows(CompileException.class, () -> Compiler.compile(g, Kernels.support()));
     assertEquals("op #1 ARG_MAX (tiled float32, axis int32 -> arg int32) cannot be compiled: its output 'arg' has a dynamic"
-        + " shape (a -1 in its shape signature) and its inputs' shapes changed when Kiln re-derived them, but Kiln does not"
-        + " derive ARG_MAX's output shape; convert the model with static shapes", e.getMessage());
+        + " shape (a -1 in its shape signature) and its inputs' shapes changed when Kiln re-derived them, but Kiln cannot"
+        + " re-derive ARG_MAX's output from them (an op Kiln does not derive shapes for, or padding the file resolved for"
+        + " other spatial sizes); convert the model with static shapes", e.getMessage());
+  }
+
+  @Test
+  void aPaddedConvolutionWhoseInputSizeChangedIsRefused() {
+    // x [1,4,4,2] -> TILE x[1,2,1,1] (stored [1,4,4,2], really [1,8,4,2]) -> CONV_2D 3x3 with SAME padding 1 resolved for 4 rows
+    Graph.Builder b = Graph.builder("g", "test");
+    int x = b.addTensor(Tensor.builder("x").shape(1, 4, 4, 2).dtype(DType.FLOAT32));
+    int reps = b.addTensor(Tensor.builder("reps").shape(4).dtype(DType.INT32).data(ints(1, 2, 1, 1)));
+    int tiled = b.addTensor(Tensor.builder("tiled").shape(1, 4, 4, 2).dtype(DType.FLOAT32).dynamicShape(true));
+    int w = b.addTensor(Tensor.builder("w").shape(3, 3, 3, 2).dtype(DType.FLOAT32).data(new byte[4 * 54]));
+    int y = b.addTensor(Tensor.builder("y").shape(1, 4, 4, 3).dtype(DType.FLOAT32).dynamicShape(true));
+    b.addOp(OpType.TILE, new int[] {x, reps}, new int[] {tiled}, new Options.None());
+    b.addOp(OpType.CONV_2D, new int[] {tiled, w, -1}, new int[] {y},
+        new Options.Conv(1, 1, 1, 1, new Options.Padding(1, 1, 1, 1), 1, dev.kiln.ir.Activation.NONE));
+    Graph g = b.inputs(x).outputs(y).build();
+    CompileException e = assertThrows(CompileException.class, () -> Compiler.compile(g, Kernels.support()));
+    assertEquals(true, e.getMessage().startsWith("op #1 CONV_2D (tiled float32, w float32 -> y float32) cannot be compiled:"
+        + " its output 'y' has a dynamic shape"), e.getMessage());
   }
 
   @Test
