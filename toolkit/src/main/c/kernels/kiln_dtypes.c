@@ -104,3 +104,26 @@ void kiln_relu_s16(const int16_t *in, int16_t *out, size_t n, int32_t multiplier
     out[i] = (int16_t)kiln_clamp_i32(kiln_mbqm(in[i], multiplier, (int)shift), lo, hi);
   }
 }
+
+void kiln_batch_matmul_s16(const kiln_bmm_params *p, const int16_t *x, const int16_t *y, int16_t *output) {
+  int32_t b, i, j, k;
+  for (b = 0; b < p->batches; ++b) {
+    const int16_t *xb = x + p->x_base[b];
+    const int16_t *yb = y + p->y_base[b];
+    int16_t *out = output + b * p->rows * p->cols;
+    for (i = 0; i < p->rows; ++i) {
+      for (j = 0; j < p->cols; ++j) {
+        /* each product is under 2^30 and Prepare keeps depth under 2^17, so the sum stays under 2^47 */
+        int64_t total = 0;
+        int64_t v;
+        for (k = 0; k < p->depth; ++k) {
+          total += (int64_t)xb[i * p->x_row_stride + k * p->x_depth_stride] * (int64_t)yb[j * p->y_col_stride + k * p->y_depth_stride];
+        }
+        v = kiln_mbqm64(total, p->out_multiplier, p->out_shift);
+        v = v < p->act_min ? p->act_min : v;
+        v = v > p->act_max ? p->act_max : v;
+        out[i * p->cols + j] = (int16_t)v;
+      }
+    }
+  }
+}

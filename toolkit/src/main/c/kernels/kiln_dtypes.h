@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "kiln_eltwise_math.h"
+#include "kiln_nn2.h"
 
 /* out[i] = logistic(in[i]); input_multiplier and input_left_shift as TFLite's SigmoidPrepare (int16). */
 void kiln_logistic_s16(const int16_t *in, int16_t *out, size_t n, int32_t input_multiplier, int32_t input_left_shift);
@@ -31,6 +32,12 @@ void kiln_tanh_s16(const int16_t *in, int16_t *out, size_t n, int32_t input_mult
  * TFLite's QuantizedReluX.
  */
 void kiln_relu_s16(const int16_t *in, int16_t *out, size_t n, int32_t multiplier, int32_t shift, int32_t lo, int32_t hi);
+
+/*
+ * BATCH_MATMUL int16 x int16 -> int16 (16x8, zero points 0): int64 sums of x(i, k) * y(k, j), TFLite's
+ * 64-bit MultiplyByQuantizedMultiplier, clamped to [act_min, act_max]; the layout as kiln_batch_matmul_s8.
+ */
+void kiln_batch_matmul_s16(const kiln_bmm_params *p, const int16_t *x, const int16_t *y, int16_t *output);
 
 /* out[i] = LUTLookup(in[i], lut): 512 steps of 128 input codes, linear interpolation between entries. */
 void kiln_lut_s16(const kiln_lut16 *lut, const int16_t *in, int16_t *out, size_t n);

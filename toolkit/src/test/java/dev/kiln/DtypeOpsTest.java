@@ -14,12 +14,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The data-type fixtures of {@code resources/ops-dtypes} (make_ops_dtypes.py: int16 LOGISTIC and
  * TANH in both of TFLite's scale paths, int16 EXP, LOG, RSQRT and GELU tables, int16 RELU, RELU6,
- * MAXIMUM and CONCATENATION) alone, so the family can be checked without the whole op
+ * BATCH_MATMUL, and int16 joins and data movement) alone, so the family can be checked without the whole op
  * suite (ModelConformanceTest runs them too): through the AoT C interface as a process, and two
  * through the device library's graph executor.
  */
 class DtypeOpsTest {
-  static final List<String> ON_DEVICE = List.of("logistic_int16", "tanh_pot1_int16", "log_int16");
+  static final List<String> ON_DEVICE = List.of("logistic_int16", "tanh_pot1_int16", "log_int16", "bmm_int16");
 
   static Stream<Case> fixtures() {
     return ReferenceModels.opFixtures().stream().filter(c -> c.folder().getParent().getFileName().toString().equals("ops-dtypes"));
