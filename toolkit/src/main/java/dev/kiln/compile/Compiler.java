@@ -24,6 +24,7 @@ public final class Compiler {
     int sourceOps = graph.ops().size();
     ConstantFolding.Result folding = ConstantFolding.fold(graph);
     graph = folding.graph();
+    checkShapesDerived(graph);
     checkOps(graph, kernels);
     Map<Tensor, Storage> storage = new HashMap<>();
     Map<Tensor, Tensor> root = resolveRoots(graph, storage);
@@ -61,6 +62,19 @@ public final class Compiler {
         // a kernel's checks read a dimension the (malformed) model's tensor does not have
         throw new CompileException("op #" + op.index() + " " + op.type() + " (" + describe(op) + ") cannot be compiled: its tensors'"
             + " ranks " + ranks(op) + " do not fit " + op.type() + " (" + e.getMessage() + ")");
+      }
+    }
+  }
+
+  /** A dynamic activation whose shape {@link ShapeInference} could not re-derive is refused, naming it. */
+  private static void checkShapesDerived(Graph graph) throws CompileException {
+    for (Op op : graph.ops()) {
+      for (Tensor t : op.outputs()) {
+        if (!t.hasDynamicShape()) continue;
+        throw new CompileException("op #" + op.index() + " " + op.type() + " (" + describe(op) + ") cannot be compiled: its output '"
+            + t.name() + "' has a dynamic shape (a -1 in its shape signature) and its inputs' shapes changed when Kiln re-derived "
+            + "them, but Kiln cannot re-derive " + op.type() + "'s output from them (an op Kiln does not derive shapes for, or "
+            + "padding the file resolved for other spatial sizes); convert the model with static shapes");
       }
     }
   }

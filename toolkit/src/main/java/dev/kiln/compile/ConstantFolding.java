@@ -37,8 +37,12 @@ public final class ConstantFolding {
     for (Tensor t : graph.tensors()) if (t.isConstant()) values.put(t, t.data());
     Map<Tensor, byte[]> folded = new HashMap<>();
     List<Op> kept = new ArrayList<>();
-    for (Op op : graph.ops()) {
-      byte[][] out = canFold(op, graph, values) ? evaluate(op, values) : null;
+    // dynamic shapes are re-derived on the way, so a SHAPE or RESHAPE further on sees the real ones
+    Map<Tensor, Tensor> reshaped = new HashMap<>();
+    for (Op source : graph.ops()) {
+      Op op = ShapeInference.resolve(source, reshaped, values);
+      boolean modelOutput = source.outputs().stream().anyMatch(graph.outputs()::contains);
+      byte[][] out = !modelOutput && canFold(op, graph, values) ? evaluate(op, values) : null;
       if (out == null) {
         kept.add(op);
         continue;
@@ -50,13 +54,14 @@ public final class ConstantFolding {
     }
     List<Op> views = new ArrayList<>();
     for (Op op : kept) views.add(op.type().isView() && op.inputs().size() > 1 ? dropShapeInput(op, values) : op);
-    if (folded.isEmpty() && views.equals(kept)) return new Result(graph, 0);
-    return new Result(graph.withConstants(folded, views), graph.ops().size() - kept.size());
+    if (folded.isEmpty() && views.equals(kept) && reshaped.isEmpty()) return new Result(graph, 0);
+    Graph g = reshaped.isEmpty() ? graph : graph.withTensors(reshaped);
+    return new Result(g.withConstants(folded, views), graph.ops().size() - kept.size());
   }
 
   private static boolean canFold(Op op, Graph graph, Map<Tensor, byte[]> values) {
     for (Tensor t : op.outputs()) if (graph.outputs().contains(t)) return false;
-    if (op.type() == OpType.SHAPE) return true;
+    if (op.type() == OpType.SHAPE) return !op.input(0).hasDynamicShape();
     for (Tensor t : op.inputs()) if (t != null && !values.containsKey(t)) return false;
     return true;
   }
@@ -92,6 +97,7 @@ public final class ConstantFolding {
         case DYNAMIC_UPDATE_SLICE: return new byte[][] {dynamicUpdateSlice(c)};
         case BROADCAST_ARGS: return new byte[][] {broadcastArgs(c)};
         case ADD: case SUB: case MUL: return new byte[][] {arithmetic(c)};
+        case REDUCE_PROD: return new byte[][] {product(c)};
         default:
           // CAST's OpType belongs to another operator family; matched by name so this pass needs no change when it lands.
           return op.type().name().equals("CAST") ? new byte[][] {cast(c)} : null;
@@ -282,6 +288,32 @@ public final class ConstantFolding {
   // ---- arithmetic -----------------------------------------------------------------------------------
 
   /** ADD/SUB/MUL of unquantized int32, int64 or float32 constants with numpy broadcasting (int wraps as in C). */
+  /** REDUCE_PROD of int32/int64 constants (shape arithmetic: Keras' Tensordot multiplies dimensions). */
+  private static byte[] product(Op op) {
+    Tensor in = op.input(0);
+    Tensor out = op.output();
+    if ((in.dtype() != DType.INT32 && in.dtype() != DType.INT64) || out.dtype() != in.dtype()) {
+      throw new IllegalArgumentException("not integer shape arithmetic");
+    }
+    int[] s = in.shape();
+    boolean[] reduced = new boolean[s.length];
+    for (int a : op.options(Options.Mean.class).axes()) reduced[a] = true;
+    long[] v = Movement.ints(in);
+    long[] r = new long[Math.toIntExact(out.elements())];
+    Arrays.fill(r, 1);
+    for (int i = 0; i < v.length; i++) {
+      long o = 0;
+      for (int d = 0, rest = i, stride = v.length; d < s.length; d++) {
+        stride /= s[d];
+        int coord = rest / stride;
+        rest %= stride;
+        if (!reduced[d]) o = o * s[d] + coord;
+      }
+      r[(int) o] = Math.multiplyExact(r[(int) o], v[i]);
+    }
+    return integers(out.dtype(), r);
+  }
+
   private static byte[] arithmetic(Op op) {
     if (op.options(Options.Elementwise.class).activation() != Activation.NONE) throw new IllegalArgumentException("activation");
     Tensor a = op.input(0);

@@ -95,6 +95,23 @@ public final class Graph {
     return g;
   }
 
+  /**
+   * The same graph with some tensors replaced by others (same id and names, e.g. a re-derived
+   * shape) everywhere they appear; ops keep their order and indices.
+   */
+  public Graph withTensors(Map<Tensor, Tensor> replacements) {
+    java.util.function.Function<List<Tensor>, List<Tensor>> map = list -> {
+      List<Tensor> out = new ArrayList<>(list.size());
+      for (Tensor t : list) out.add(t == null ? null : replacements.getOrDefault(t, t));
+      return out;
+    };
+    List<Op> newOps = new ArrayList<>();
+    for (Op op : ops) newOps.add(new Op(op.index(), op.type(), map.apply(op.inputs()), map.apply(op.outputs()), op.options()));
+    Graph g = new Graph(name, source, map.apply(tensors), newOps, map.apply(inputs), map.apply(outputs), notes);
+    g.verify();
+    return g;
+  }
+
   /** Finds a tensor by exact model name first, then C name, then alias. */
   public Optional<Tensor> find(String anyName) {
     for (Tensor t : tensors) if (t.name().equals(anyName)) return Optional.of(t);

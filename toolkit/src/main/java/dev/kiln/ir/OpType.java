@@ -48,7 +48,10 @@ public enum OpType {
   /** TFLite READ_VARIABLE: copies a resource variable (a variable tensor, input 0) to its output. */
   READ_VARIABLE,
   /** TFLite ASSIGN_VARIABLE: copies input 1 into the resource variable (a variable tensor, input 0); no outputs. */
-  ASSIGN_VARIABLE;
+  ASSIGN_VARIABLE,
+  // family: dtypes (tfl-dtypes)
+  /** TFLite REDUCE_PROD: Keras' Tensordot (Dense on rank-3 inputs) multiplies shape entries; folded at compile time. */
+  REDUCE_PROD;
 
   /** True for ops whose output is only a new view of the input's bytes. */
   public boolean isView() { return this == RESHAPE || this == EXPAND_DIMS || this == SQUEEZE; }

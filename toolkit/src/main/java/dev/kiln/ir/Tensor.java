@@ -17,9 +17,11 @@ public final class Tensor {
   private final Quantization quantization;
   private final byte[] data;
   private final boolean variable;
+  private final boolean dynamicShape;
 
   private Tensor(Builder b) {
     this.variable = b.variable;
+    this.dynamicShape = b.dynamicShape;
     this.id = b.id;
     this.name = Objects.requireNonNull(b.name, "name");
     this.cName = Objects.requireNonNull(b.cName, "cName");
@@ -41,7 +43,7 @@ public final class Tensor {
 
   public Builder toBuilder() {
     return new Builder().id(id).name(name).cName(cName).aliases(aliases).shape(shape).dtype(dtype)
-        .quantization(quantization).data(data).variable(variable);
+        .quantization(quantization).data(data).variable(variable).dynamicShape(dynamicShape);
   }
 
   /** Position in {@link Graph#tensors()}. */
@@ -75,6 +77,13 @@ public final class Tensor {
    */
   public boolean isVariable() { return variable; }
 
+  /**
+   * True if the model gave this activation a dynamic shape (a -1 in TFLite's shape signature): its
+   * shape is then the converter's guess for a batch of 1, which the compiler re-derives from the
+   * static inputs before planning (ShapeInference) and refuses if it cannot.
+   */
+  public boolean hasDynamicShape() { return dynamicShape; }
+
   /** The constant's bytes (a copy), or null for activations. */
   public byte[] data() { return data == null ? null : data.clone(); }
 
@@ -105,6 +114,7 @@ public final class Tensor {
     private Quantization quantization = Quantization.NONE;
     private byte[] data;
     private boolean variable;
+    private boolean dynamicShape;
 
     public Builder id(int id) { this.id = id; return this; }
     public Builder name(String name) { this.name = name; return this; }
@@ -115,6 +125,7 @@ public final class Tensor {
     public Builder quantization(Quantization q) { this.quantization = q == null ? Quantization.NONE : q; return this; }
     public Builder data(byte[] data) { this.data = data; return this; }
     public Builder variable(boolean variable) { this.variable = variable; return this; }
+    public Builder dynamicShape(boolean dynamicShape) { this.dynamicShape = dynamicShape; return this; }
 
     public Tensor build() {
       if (cName == null) cName = CNames.sanitize(name);

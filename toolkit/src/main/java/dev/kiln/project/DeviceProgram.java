@@ -585,13 +585,17 @@ public final class DeviceProgram {
       return;
     }
     if (entries.size() <= keep) return;
-    entries.sort(java.util.Comparator.comparingLong(p -> {
+    // times read once: other processes sharing the cache touch entries while we sort, and a sort whose
+    // keys change under it fails ("Comparison method violates its general contract")
+    java.util.Map<Path, Long> modified = new java.util.HashMap<>();
+    for (Path p : entries) {
       try {
-        return Files.getLastModifiedTime(p).toMillis();
+        modified.put(p, Files.getLastModifiedTime(p).toMillis());
       } catch (IOException e) {
-        return 0L;
+        modified.put(p, 0L);
       }
-    }));
+    }
+    entries.sort(java.util.Comparator.comparingLong(modified::get));
     for (Path p : entries.subList(0, entries.size() - keep)) deleteTree(p);
   }
 

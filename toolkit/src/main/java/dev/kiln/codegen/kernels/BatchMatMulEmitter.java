@@ -83,8 +83,9 @@ final class BatchMatMulEmitter implements KernelEmitter {
       yBase[b] = Math.toIntExact(yo);
     }
     DType dx = x.dtype();
-    if (!(dx == DType.FLOAT32 || dx == DType.INT8) || y.dtype() != dx || out.dtype() != dx) {
-      throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; Kiln compiles float32 and int8 BATCH_MATMUL");
+    // family: dtypes (tfl-dtypes): int16 x int16 -> int16 too (16x8)
+    if (!(dx == DType.FLOAT32 || dx == DType.INT8 || dx == DType.INT16) || y.dtype() != dx || out.dtype() != dx) {
+      throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; Kiln compiles float32, int8 and int16 BATCH_MATMUL");
     }
     // x(i, k): adj_x stores x as [D, R]
     int xRowStride = o.adjX() ? 1 : xc;
@@ -98,6 +99,26 @@ final class BatchMatMulEmitter implements KernelEmitter {
   @Override public void check(Op op) {
     Layout l = layout(op);
     if (l.x.dtype() == DType.INT8) multiplier(op, l);
+    if (l.x.dtype() == DType.INT16) multiplier16(op, l);
+  }
+
+  /**
+   * family: dtypes (tfl-dtypes). int16 (TFLite's EvalInt16: zero points 0, int64 sums, the 64-bit
+   * MultiplyByQuantizedMultiplier, clamped to int16): the multiplier as for int8.
+   */
+  private FixedPoint.Multiplier multiplier16(Op op, Layout l) {
+    float sx = Int16Emitter.int16(op, l.x, "x").scale();
+    float sy = Int16Emitter.int16(op, l.y, "y").scale();
+    float so = Int16Emitter.int16(op, l.out, "the output").scale();
+    FixedPoint.Multiplier m = FixedPoint.quantizeMultiplier((double) sx * (double) sy / (double) so);
+    if (l.depth >= 1 << 17) {
+      throw unsupported(op, "sums " + l.depth + " products of int16 codes; Kiln's 64-bit requantization takes fewer than 2^17");
+    }
+    if (m.shift() > 14 || m.shift() < -31) {
+      throw unsupported(op, "the scale ratio s_x * s_y / s_out needs a shift of " + m.shift() + "; TFLite's 64-bit "
+          + "requantization takes -31 to 14");
+    }
+    return m;
   }
 
   private FixedPoint.Multiplier multiplier(Op op, Layout l) {
@@ -126,6 +147,12 @@ final class BatchMatMulEmitter implements KernelEmitter {
           .put("output_offset", l.out.quantization().zeroPoint()).put("act_min", -128).put("act_max", 127)
           .put("out_multiplier", m.multiplier()).put("out_shift", m.shift());
       fn = "kiln_batch_matmul_s8";
+    }
+    if (l.x.dtype() == DType.INT16) {
+      FixedPoint.Multiplier m = multiplier16(op, l);
+      init.put("x_offset", 0).put("y_offset", 0).put("output_offset", 0).put("act_min", -32768).put("act_max", 32767)
+          .put("out_multiplier", m.multiplier()).put("out_shift", m.shift());
+      fn = "kiln_batch_matmul_s16";
     }
     String params = ctx.constant("kiln_bmm_params", "bmm", init.toString());
     ctx.body().line(NnSupport.format("%s(&%s, %s, %s, %s);", fn, params, ctx.data(l.x), ctx.data(l.y), ctx.data(l.out)));

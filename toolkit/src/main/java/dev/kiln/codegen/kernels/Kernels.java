@@ -39,6 +39,9 @@ public final class Kernels {
     // family: control flow (ctrl-flow)
     ControlFlowKernels.register(EMITTERS);
     SOURCES.addAll(ControlFlowKernels.SOURCES);
+    // family: dtypes (tfl-dtypes); last, as it extends other families' ops to more data types
+    DtypesKernels.register(EMITTERS);
+    SOURCES.addAll(DtypesKernels.SOURCES);
   }
 
   private Kernels() {}

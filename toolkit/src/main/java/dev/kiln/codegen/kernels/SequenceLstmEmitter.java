@@ -56,8 +56,12 @@ final class SequenceLstmEmitter implements KernelEmitter {
     Tensor out = op.output();
     for (Tensor t : op.inputs()) {
       if (t != null && t.dtype() != DType.FLOAT32) {
-        throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; Kiln compiles float32 LSTMs (int8 and hybrid "
-            + "LSTMs are not done)");
+        // family: dtypes (tfl-dtypes): say which of TFLite's non-float LSTMs this is
+        String kind = in.dtype() == DType.FLOAT32
+            ? "a hybrid LSTM (float32 activations, quantized weights), which TFLite Micro does not run either; convert "
+                + "without Optimize.DEFAULT to keep float32 weights"
+            : "a quantized LSTM (" + in.dtype() + " activations), which Kiln does not compile yet; convert it as float32";
+        throw unsupported(op, "dtypes " + dtypes(op) + " are not supported: this is " + kind);
       }
     }
     if (out.dtype() != DType.FLOAT32) throw unsupported(op, "the output is " + out.dtype() + "; Kiln compiles float32 LSTMs");

@@ -43,7 +43,11 @@ final class SvdfEmitter implements KernelEmitter {
     for (int k = 0; k < all.length; k++) {
       if (all[k] != null && all[k].dtype() != want[k]) {
         throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; Kiln compiles float32 SVDF and full-integer SVDF "
-            + "(int8 input, weights_feature and output, int16 weights_time and state, int32 bias); hybrid SVDF is not done");
+            + "(int8 input, weights_feature and output, int16 weights_time and state, int32 bias)"
+            // family: dtypes (tfl-dtypes)
+            + (in.dtype() == DType.FLOAT32 && wf.dtype() == DType.INT8
+                ? "; this is a hybrid SVDF (float32 input, int8 weights), which TFLite Micro does not run either: convert "
+                    + "with full-integer quantization or keep float32 weights" : ""));
       }
     }
     if (!state.isVariable()) {

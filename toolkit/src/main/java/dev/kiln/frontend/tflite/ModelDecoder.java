@@ -201,10 +201,13 @@ final class ModelDecoder {
     }
     RawSubgraph sg = raw.get(k);
     List<TensorInfo> tensors = new ArrayList<>(sg.tensorTables().size());
+    int[] declaredInputs = ioIndices(sg.table(), INPUTS, "inputs", sg.tensorTables().size());
+    Set<Integer> inputSet = new HashSet<>();
+    for (int i : declaredInputs) inputSet.add(i);
     for (int i = 0; i < sg.tensorTables().size(); i++) {
       TensorInfo variable = resources.variableTensor(k, i);
       try {
-        tensors.add(variable != null ? variable : tensorDecoder.decode(sg.tensorTables().get(i), i));
+        tensors.add(variable != null ? variable : tensorDecoder.decode(sg.tensorTables().get(i), i, inputSet.contains(i)));
       } catch (ModelFormatException e) {
         throw inContext(k, i, e);
       }

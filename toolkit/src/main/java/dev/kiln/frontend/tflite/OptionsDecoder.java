@@ -72,6 +72,8 @@ final class OptionsDecoder {
       case REDUCE_MAX:
       case REDUCE_MIN:
       case REDUCE_ALL: return mean(op, options(op, REDUCER_OPTIONS, "ReducerOptions"));
+      // family: dtypes (tfl-dtypes)
+      case REDUCE_PROD: return mean(op, options(op, REDUCER_OPTIONS, "ReducerOptions"));
       case ARG_MAX:
       case ARG_MIN: return argMinMax(op);
       case CUMSUM: return cumsum(op, options(op, 102, "CumsumOptions"));
@@ -306,11 +308,15 @@ final class OptionsDecoder {
     int strideW = positive(op, "stride_w", int32(o, 1, "stride_w", 0));
     int strideH = positive(op, "stride_h", int32(o, 2, "stride_h", 0));
     Activation act = activation(op, int8(o, 3, "fused_activation_function", 0));
-    TensorInfo shape = constantIntegers(op, requireInput(op, 0, "output shape"), "output shape");
+    TensorInfo shapeInput = requireInput(op, 0, "output shape");
     TensorInfo filter = rank4(op, requireInput(op, 1, "filter"));
     rank4(op, requireInput(op, 2, "input"));
     TensorInfo output = rank4(op, output(op));
-    long[] declared = integers(shape);
+    // Keras computes the output shape at run time (SHAPE -> STRIDED_SLICE -> PACK), which folding makes
+    // constant; until then the output tensor's shape stands (the compiler re-derives it if the model marks it dynamic)
+    boolean computed = !shapeInput.isConstant() && (shapeInput.dtype() == DType.INT32 || shapeInput.dtype() == DType.INT64);
+    long[] declared = computed ? Arrays.stream(output.shape()).asLongStream().toArray()
+        : integers(constantIntegers(op, shapeInput, "output shape"));
     if (declared.length != 4 || declared[0] != output.shape()[0] || declared[1] != output.shape()[1]
         || declared[2] != output.shape()[2] || declared[3] != output.shape()[3]) {
       throw error(op, "has output shape input " + Arrays.toString(declared) + " but its output tensor has shape "

@@ -97,7 +97,7 @@ final class ResourceVariables {
               + " VAR_HANDLE names it, so call VAR_HANDLE in the subgraph that reads or assigns the variable");
         }
         int valueIndex = code == READ_VARIABLE ? op.outputs()[0] : op.inputs()[1];
-        TensorInfo value = decoder.decode(sg.tensorTables().get(valueIndex), valueIndex);
+        TensorInfo value = decoder.decode(sg.tensorTables().get(valueIndex), valueIndex, true);
         String where = "subgraph " + sg.index() + " " + op.label() + " (" + value.describe() + ", " + value.dtype() + " "
             + Shape.toString(value.shape()) + ")";
         if (v.value == null) {

@@ -96,7 +96,9 @@ final class SupportedOperators {
       Map.entry(129, OpType.CALL_ONCE),
       Map.entry(142, OpType.VAR_HANDLE),
       Map.entry(143, OpType.READ_VARIABLE),
-      Map.entry(144, OpType.ASSIGN_VARIABLE));
+      Map.entry(144, OpType.ASSIGN_VARIABLE),
+      // family: dtypes (tfl-dtypes)
+      Map.entry(81, OpType.REDUCE_PROD));
 
   private SupportedOperators() {}
 

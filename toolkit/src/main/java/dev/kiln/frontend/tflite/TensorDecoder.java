@@ -50,11 +50,14 @@ final class TensorDecoder {
     return name == null || name.isEmpty() ? "tensor_" + index : name;
   }
 
-  TensorInfo decode(Table tensor, int index) throws ModelFormatException {
+  /** Decodes tensor {@code index}; {@code modelInput} says whether it is one of the subgraph's inputs. */
+  TensorInfo decode(Table tensor, int index, boolean modelInput) throws ModelFormatException {
     String name = name(tensor, index);
     String what = TensorInfo.describe(name, index);
     DType dtype = dtype(tensor, what);
-    int[] shape = shape(tensor, what, dtype);
+    int[] shape = shape(tensor, what, dtype, modelInput);
+    boolean dynamic = !modelInput && tensor.int32s(SHAPE_SIGNATURE, "shape_signature").length > 0
+        && java.util.Arrays.stream(tensor.int32s(SHAPE_SIGNATURE, "shape_signature")).anyMatch(d -> d == -1);
     boolean variable = tensor.bool(IS_VARIABLE, "is_variable", false);
     if (tensor.has(SPARSITY)) {
       throw error(what + " is a sparse constant; Kiln reads dense weights only (convert the model without sparsity)");
@@ -86,7 +89,7 @@ final class TensorDecoder {
       }
       return new TensorInfo(index, name, shape, dtype, quantization, null, true);
     }
-    return new TensorInfo(index, name, shape, dtype, quantization, data);
+    return new TensorInfo(index, name, shape, dtype, quantization, data, false, dynamic && data == null);
   }
 
   private DType dtype(Table tensor, String what) throws ModelFormatException {
@@ -100,11 +103,13 @@ final class TensorDecoder {
   }
 
   /**
-   * The static shape. A -1 in {@code shape} is dynamic and refused; in {@code shape_signature}
-   * only a -1 batch over a stored batch of 1 is accepted (the MLPerf files have it), and the
-   * model is compiled with {@code shape}.
+   * The static shape. A -1 in {@code shape} is dynamic and refused; in a model input's
+   * {@code shape_signature} only a -1 batch over a stored batch of 1 is accepted (the MLPerf files
+   * have it), and the model is compiled with {@code shape}. Other tensors may have any -1 in their
+   * signature (Keras writes them where shapes come from run-time values): their stored shape is a
+   * guess the compiler re-derives from the inputs.
    */
-  private int[] shape(Table tensor, String what, DType dtype) throws ModelFormatException {
+  private int[] shape(Table tensor, String what, DType dtype, boolean modelInput) throws ModelFormatException {
     int[] shape = tensor.int32s(SHAPE, "shape");
     for (int d : shape) {
       if (d < 0) {
@@ -113,7 +118,7 @@ final class TensorDecoder {
       }
     }
     int[] signature = tensor.int32s(SHAPE_SIGNATURE, "shape_signature");
-    for (int i = 0; i < signature.length; i++) {
+    for (int i = 0; i < signature.length && modelInput; i++) {
       if (signature[i] != -1) continue;
       boolean batchOfOne = i == 0 && shape.length > 0 && shape[0] == 1;
       if (!batchOfOne) {

@@ -9,7 +9,11 @@ import dev.kiln.ir.Tensor;
  * constant values from here; {@link #toBuilder()} hands it to {@code ir}.
  */
 record TensorInfo(int index, String name, int[] shape, DType dtype, Quantization quantization, byte[] data,
-                  boolean variable) {
+                  boolean variable, boolean dynamic) {
+
+  TensorInfo(int index, String name, int[] shape, DType dtype, Quantization quantization, byte[] data, boolean variable) {
+    this(index, name, shape, dtype, quantization, data, variable, false);
+  }
 
   TensorInfo(int index, String name, int[] shape, DType dtype, Quantization quantization, byte[] data) {
     this(index, name, shape, dtype, quantization, data, false);
@@ -25,6 +29,6 @@ record TensorInfo(int index, String name, int[] shape, DType dtype, Quantization
   static String describe(String name, int index) { return "tensor '" + name + "' (index " + index + ")"; }
 
   Tensor.Builder toBuilder() {
-    return Tensor.builder(name).shape(shape).dtype(dtype).quantization(quantization).data(data).variable(variable);
+    return Tensor.builder(name).shape(shape).dtype(dtype).quantization(quantization).data(data).variable(variable).dynamicShape(dynamic);
   }
 }
