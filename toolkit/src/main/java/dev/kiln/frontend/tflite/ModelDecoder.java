@@ -204,10 +204,11 @@ final class ModelDecoder {
     int[] declaredInputs = ioIndices(sg.table(), INPUTS, "inputs", sg.tensorTables().size());
     Set<Integer> inputSet = new HashSet<>();
     for (int i : declaredInputs) inputSet.add(i);
+    // only the model's own inputs (subgraph 0) must be static; a loop value's shape is re-derived when its loop compiles
     for (int i = 0; i < sg.tensorTables().size(); i++) {
       TensorInfo variable = resources.variableTensor(k, i);
       try {
-        tensors.add(variable != null ? variable : tensorDecoder.decode(sg.tensorTables().get(i), i, inputSet.contains(i)));
+        tensors.add(variable != null ? variable : tensorDecoder.decode(sg.tensorTables().get(i), i, k == 0 && inputSet.contains(i)));
       } catch (ModelFormatException e) {
         throw inContext(k, i, e);
       }
