@@ -60,7 +60,16 @@ static int32_t kiln_conv_stage_run(int32_t filter_size) { return (filter_size + 
  */
 static inline kiln_rescale kiln_conv_rescale(const kiln_conv_params *p, int32_t c) {
   return p->out_rescale != NULL ? kiln_rescale_load(p->out_rescale + (size_t)c * KILN_RESCALE_WORDS)
-                                : kiln_mbqm_rescale(p->out_multiplier[c], p->out_shift[c]);
+                                : kiln_mbqm_rescale(p->out_multiplier[c], (int32_t)p->out_shift[c]);
+}
+
+/* Whether channel rescales take the 32-bit form (MBQM proven in range, no onnxruntime table). */
+static inline int kiln_conv_requant32(const kiln_conv_params *p) {
+  return p->requant32 != 0 && p->out_rescale == NULL;
+}
+
+static inline kiln_requant32 kiln_conv_requant32_of(const kiln_conv_params *p, int32_t c) {
+  return kiln_requant32_of(p->out_multiplier[c], (int32_t)p->out_shift[c]);
 }
 
 static kiln_conv_geometry kiln_conv_geometry_of(const kiln_conv_params *p) {
@@ -219,6 +228,15 @@ static void kiln_conv_store(const kiln_conv_params *p, const kiln_conv_epilogue 
     const int64_t act_min = p->act_min;
     const int64_t act_max = p->act_max;
     out_i8 += c0;
+    if (kiln_conv_requant32(p)) {
+      for (j = 0; j < count; ++j) {
+        const kiln_requant32 r = kiln_conv_requant32_of(p, c0 + j);
+        const int32_t v = acc[j] + (bias != NULL ? bias[j] : 0);
+        out_i8[j] = kiln_clamp_s8_32(kiln_requant32_apply(v, &r) + p->output_offset, p->act_min,
+                                     p->act_max);
+      }
+      return;
+    }
     for (j = 0; j < count; ++j) {
       const kiln_rescale r = kiln_conv_rescale(p, c0 + j);
       const int32_t v = acc[j] + (bias != NULL ? bias[j] : 0);
@@ -277,6 +295,19 @@ static void kiln_conv_store_s8(const kiln_conv_params *p, const int32_t *bias, i
   const int64_t act_max = p->act_max;
   const size_t out_c = (size_t)p->out_c;
   int32_t j;
+  if (kiln_conv_requant32(p)) {
+    for (j = 0; j < count; ++j) {
+      const int32_t c = c0 + j;
+      const kiln_requant32 r = kiln_conv_requant32_of(p, c);
+      const int32_t b = bias != NULL ? bias[c] : 0;
+      int32_t q;
+      for (q = 0; q < pixels; ++q) {
+        const int32_t y = kiln_requant32_apply(acc[q][j] + b, &r) + p->output_offset;
+        out[(size_t)q * out_c + (size_t)c] = kiln_clamp_s8_32(y, p->act_min, p->act_max);
+      }
+    }
+    return;
+  }
   for (j = 0; j < count; ++j) {
     const int32_t c = c0 + j;
     const kiln_rescale r = kiln_conv_rescale(p, c);
@@ -417,6 +448,192 @@ static void kiln_conv_image_rows_s8(const kiln_conv_params *p, const kiln_conv_g
   }
 }
 
+#if defined(__ARM_FEATURE_DSP)
+/*
+ * int8 CONV_2D on a DSP core (groups == 1, windows of at most KILN_CONV_DSP_WINDOW_MAX values):
+ * output pixels are taken two at a time. Each pixel's window is read in filter order (fy, fx,
+ * ci): straight from the image when it is one contiguous run inside it (a 1x1 filter, or a
+ * filter as wide as the image row), else gathered into a stack buffer with the input zero point
+ * on the padding taps (which then adds exactly nothing, as skipping them does). Once per pixel,
+ * each four values are split by SXTAB16 into two words of int16 lanes, input + offset, holding
+ * k, k + 2 and k + 1, k + 3: the lane order SXTB16 gives a weight word. The two pixels' words are
+ * interleaved, so the inner loop (kiln_conv_dot2x2) reads one weight word per output channel and
+ * four staged words for two output channels x two pixels: 16 multiply-adds in 8 SMLADs. The last
+ * window % 4 values go through a plain loop. Stack: the staged pair (window + 8 words) and one
+ * gathered window; larger windows take the portable path.
+ */
+#ifndef KILN_CONV_DSP_WINDOW_MAX
+#define KILN_CONV_DSP_WINDOW_MAX 576
+#endif
+
+/* The window of output pixel (oy, ox) as n int8 values: a pointer into the image or into col. */
+static const int8_t *kiln_conv_window_dsp(const kiln_conv_params *p, const kiln_conv_geometry *g,
+                                          const int8_t *in_image, int32_t oy, int32_t ox,
+                                          int8_t *col) {
+  const int32_t in_y0 = oy * p->stride_h - p->pad_top;
+  const int32_t in_x0 = ox * p->stride_w - p->pad_left;
+  const int8_t pad = (int8_t)(-p->input_offset); /* the input zero point */
+  int32_t fy0;
+  int32_t fy1;
+  int32_t fx0;
+  int32_t fx1;
+  int32_t fy;
+  kiln_tap_range(in_y0, p->dilation_h, p->filter_h, p->in_h, &fy0, &fy1);
+  kiln_tap_range(in_x0, p->dilation_w, p->filter_w, p->in_w, &fx0, &fx1);
+  if (g->contiguous && p->filter_h == 1 && fy0 == 0 && fy1 == 1 && fx0 == 0 && fx1 == p->filter_w) {
+    return in_image + (size_t)in_y0 * (size_t)g->row_stride + (size_t)in_x0 * (size_t)p->in_c;
+  }
+  for (fy = 0; fy < p->filter_h; ++fy) {
+    int8_t *row = col + fy * g->filter_row;
+    if (fy < fy0 || fy >= fy1 || fx1 <= fx0) {
+      memset(row, pad, (size_t)g->filter_row);
+    } else {
+      const int8_t *src = in_image + (size_t)(in_y0 + fy * p->dilation_h) * (size_t)g->row_stride +
+                          (size_t)(in_x0 + fx0 * p->dilation_w) * (size_t)p->in_c;
+      int32_t fx;
+      memset(row, pad, (size_t)(fx0 * g->filter_c));
+      if (g->contiguous) {
+        memcpy(row + fx0 * g->filter_c, src, (size_t)((fx1 - fx0) * g->filter_c));
+      } else {
+        for (fx = fx0; fx < fx1; ++fx) {
+          memcpy(row + fx * g->filter_c, src + (size_t)(fx - fx0) * (size_t)g->in_col_step,
+                 (size_t)g->filter_c);
+        }
+      }
+      memset(row + fx1 * g->filter_c, pad, (size_t)((p->filter_w - fx1) * g->filter_c));
+    }
+  }
+  return col;
+}
+
+/*
+ * Stages window x (n values) as pixel `which` (0 or 1) of the pair: words stage[4 j + 2 which]
+ * and [4 j + 2 which + 1] hold lanes (x[4j] + o, x[4j+2] + o) and (x[4j+1] + o, x[4j+3] + o); the
+ * n % 4 last values go to tail[4 which ..] as int32.
+ */
+static void kiln_conv_stage_dsp(const int8_t *x, int32_t n, int32_t x_offset, int32_t which,
+                                int32_t *stage, int32_t *tail) {
+  const int32_t off2 = kiln_offset_x2(x_offset);
+  int32_t *dst = stage + 2 * which;
+  int32_t i;
+  for (i = 0; i + 4 <= n; i += 4) {
+    const int32_t xv = kiln_load_s8x4(x + i);
+    dst[0] = __sxtab16(off2, xv);
+    dst[1] = __sxtab16(off2, kiln_ror8(xv));
+    dst += 4;
+  }
+  for (; i < n; ++i) tail[4 * which + (i & 3)] = (int32_t)x[i] + x_offset;
+}
+
+/*
+ * acc[0..3] = sums of filter rows w0, w1 against the staged pixels 0 and 1 (acc[0] = w0 x p0,
+ * acc[1] = w0 x p1, acc[2] = w1 x p0, acc[3] = w1 x p1) over n values.
+ */
+static inline void kiln_conv_dot2x2(const int8_t *w0, const int8_t *w1, const int32_t *x,
+                                    const int32_t *tail, int32_t n, int32_t *acc) {
+  const int32_t *end = x + (n & ~3);
+  int32_t a00 = 0;
+  int32_t a01 = 0;
+  int32_t a10 = 0;
+  int32_t a11 = 0;
+  int32_t i;
+  while (x != end) {
+    const int32_t p0a = x[0];
+    const int32_t p0b = x[1];
+    const int32_t p1a = x[2];
+    const int32_t p1b = x[3];
+    int32_t wv = kiln_load_s8x4(w0);
+    int32_t wa = __sxtb16(wv);
+    int32_t wb = __sxtb16(kiln_ror8(wv));
+    a00 = __smlad(wa, p0a, a00);
+    a00 = __smlad(wb, p0b, a00);
+    a01 = __smlad(wa, p1a, a01);
+    a01 = __smlad(wb, p1b, a01);
+    wv = kiln_load_s8x4(w1);
+    wa = __sxtb16(wv);
+    wb = __sxtb16(kiln_ror8(wv));
+    a10 = __smlad(wa, p0a, a10);
+    a10 = __smlad(wb, p0b, a10);
+    a11 = __smlad(wa, p1a, a11);
+    a11 = __smlad(wb, p1b, a11);
+    x += 4;
+    w0 += 4;
+    w1 += 4;
+  }
+  for (i = 0; i < (n & 3); ++i) {
+    a00 += (int32_t)w0[i] * tail[i];
+    a01 += (int32_t)w0[i] * tail[4 + i];
+    a10 += (int32_t)w1[i] * tail[i];
+    a11 += (int32_t)w1[i] * tail[4 + i];
+  }
+  acc[0] = a00;
+  acc[1] = a01;
+  acc[2] = a10;
+  acc[3] = a11;
+}
+
+/* Requantizes output channel c's sum v (bias included). */
+static inline int8_t kiln_conv_out_s8(const kiln_conv_params *p, int32_t c, int32_t v) {
+  if (kiln_conv_requant32(p)) {
+    const kiln_requant32 r = kiln_conv_requant32_of(p, c);
+    return kiln_clamp_s8_32(kiln_requant32_apply(v, &r) + p->output_offset, p->act_min, p->act_max);
+  } else {
+    const kiln_rescale r = kiln_conv_rescale(p, c);
+    return kiln_clamp_s8(kiln_linear_rescale(v, &r) + p->output_offset, p->act_min, p->act_max);
+  }
+}
+
+static void kiln_conv_image_dsp_s8(const kiln_conv_params *p, const kiln_conv_geometry *g,
+                                   const int8_t *in_image, const int8_t *filter,
+                                   const int32_t *bias, int8_t *out) {
+  const int32_t n = g->filter_size;
+  const int32_t out_c = p->out_c;
+  const int32_t pixels = p->out_h * p->out_w;
+  int32_t stage[KILN_CONV_DSP_WINDOW_MAX + 8];
+  int8_t col[KILN_CONV_DSP_WINDOW_MAX];
+  int32_t first;
+  int32_t oy = 0;
+  int32_t ox = 0;
+  for (first = 0; first < pixels; first += 2) {
+    const int32_t count = pixels - first < 2 ? 1 : 2;
+    int32_t *tail = stage + (n & ~3);
+    int32_t q;
+    int32_t c;
+    for (q = 0; q < 2; ++q) {
+      /* a lone last pixel is staged twice; the second copy's sums are dropped */
+      kiln_conv_stage_dsp(kiln_conv_window_dsp(p, g, in_image, oy, ox, col), n, p->input_offset, q,
+                          stage, tail);
+      if (q + 1 < count) {
+        if (++ox == p->out_w) {
+          ox = 0;
+          ++oy;
+        }
+      }
+    }
+    if (++ox == p->out_w) {
+      ox = 0;
+      ++oy;
+    }
+    for (c = 0; c < out_c; c += 2) {
+      const int32_t c1 = c + 1 < out_c ? c + 1 : c; /* an odd last channel runs twice */
+      const int8_t *w0 = filter + (size_t)c * (size_t)n;
+      const int8_t *w1 = filter + (size_t)c1 * (size_t)n;
+      const int32_t b0 = bias != NULL ? bias[c] : 0;
+      const int32_t b1 = bias != NULL ? bias[c1] : 0;
+      int32_t acc[4];
+      kiln_conv_dot2x2(w0, w1, stage, tail, n, acc);
+      out[c] = kiln_conv_out_s8(p, c, acc[0] + b0);
+      if (count == 2) out[out_c + c] = kiln_conv_out_s8(p, c, acc[1] + b0);
+      if (c1 != c) {
+        out[c1] = kiln_conv_out_s8(p, c1, acc[2] + b1);
+        if (count == 2) out[out_c + c1] = kiln_conv_out_s8(p, c1, acc[3] + b1);
+      }
+    }
+    out += (size_t)count * (size_t)out_c;
+  }
+}
+#endif /* __ARM_FEATURE_DSP */
+
 /*
  * CONV_2D over one int8 batch image, staged if `stage` is not NULL; returns e with its output
  * pointer past the image's outputs.
@@ -449,6 +666,16 @@ void kiln_conv_s8(const kiln_conv_params *p, const int8_t *input, const int8_t *
   e.bias_f32 = NULL;
   e.out_f32 = NULL;
   e.scale = 0.0f;
+#if defined(__ARM_FEATURE_DSP)
+  if (p->groups == 1 && g.filter_size <= KILN_CONV_DSP_WINDOW_MAX) {
+    const size_t outputs = (size_t)p->out_h * (size_t)p->out_w * (size_t)p->out_c;
+    for (b = 0; b < p->batches; ++b) {
+      kiln_conv_image_dsp_s8(p, &g, input + (size_t)b * (size_t)g.image_size, filter, bias,
+                             output + (size_t)b * outputs);
+    }
+    return;
+  }
+#endif
   for (b = 0; b < p->batches; ++b) {
     e = kiln_conv_image_s8(p, &g, input + (size_t)b * (size_t)g.image_size, filter, e, stage);
   }
@@ -585,10 +812,72 @@ void kiln_conv_f32(const kiln_conv_params *p, const float *input, const float *f
 
 /* Requantizes the int32 sum (bias included) of output channel c. */
 static inline int8_t kiln_depthwise_out_s8(const kiln_conv_params *p, int32_t c, int32_t acc) {
-  const kiln_rescale r = kiln_conv_rescale(p, c);
-  const int64_t y = kiln_linear_rescale(acc, &r) + p->output_offset;
-  return kiln_clamp_s8(y, p->act_min, p->act_max);
+  if (kiln_conv_requant32(p)) {
+    const kiln_requant32 r32 = kiln_conv_requant32_of(p, c);
+    return kiln_clamp_s8_32(kiln_requant32_apply(acc, &r32) + p->output_offset, p->act_min,
+                            p->act_max);
+  } else {
+    const kiln_rescale r = kiln_conv_rescale(p, c);
+    const int64_t y = kiln_linear_rescale(acc, &r) + p->output_offset;
+    return kiln_clamp_s8(y, p->act_min, p->act_max);
+  }
 }
+
+#if defined(__ARM_FEATURE_DSP)
+/*
+ * Depth multiplier 1 on a DSP core: channels [0, channels) (a multiple of 4) of one output pixel,
+ * four at a time in registers over the clipped window (rows x cols taps; in and filter at its
+ * first tap, channel 0). One load brings four input codes and one four weights; SXTAB16 /
+ * SXTB16 split each into the int16 lanes of channels (0, 2) and, rotated, (1, 3), the input with
+ * the offset added; SMLABB / SMLATT multiply-add the matching lanes into each channel's sum.
+ * Returns `channels`, where the portable loop takes over.
+ */
+static int32_t kiln_depthwise_dsp_s8(const kiln_conv_params *p, const int8_t *in,
+                                     const int8_t *filter, int32_t rows, int32_t cols,
+                                     int32_t in_row_step, int32_t in_col_step, int32_t filter_row,
+                                     int32_t channels, const int32_t *bias, int8_t *output) {
+  const int32_t off2 = kiln_offset_x2(p->input_offset);
+  const int32_t filter_col_step = p->out_c;
+  int32_t oc;
+  for (oc = 0; oc < channels; oc += 4) {
+    int32_t a0 = 0;
+    int32_t a1 = 0;
+    int32_t a2 = 0;
+    int32_t a3 = 0;
+    int32_t r;
+    int32_t j;
+    int32_t sums[4];
+    for (r = 0; r < rows; ++r) {
+      const int8_t *x = in + (size_t)(r * in_row_step + oc);
+      const int8_t *w = filter + (size_t)(r * filter_row + oc);
+      int32_t c;
+      for (c = 0; c < cols; ++c) {
+        const int32_t xv = kiln_load_s8x4(x);
+        const int32_t wv = kiln_load_s8x4(w);
+        const int32_t x02 = __sxtab16(off2, xv);
+        const int32_t x13 = __sxtab16(off2, kiln_ror8(xv));
+        const int32_t w02 = __sxtb16(wv);
+        const int32_t w13 = __sxtb16(kiln_ror8(wv));
+        a0 = __smlabb(x02, w02, a0);
+        a2 = __smlatt(x02, w02, a2);
+        a1 = __smlabb(x13, w13, a1);
+        a3 = __smlatt(x13, w13, a3);
+        x += in_col_step;
+        w += filter_col_step;
+      }
+    }
+    sums[0] = a0;
+    sums[1] = a1;
+    sums[2] = a2;
+    sums[3] = a3;
+    for (j = 0; j < 4; ++j) {
+      const int32_t ch = oc + j;
+      output[ch] = kiln_depthwise_out_s8(p, ch, sums[j] + (bias != NULL ? bias[ch] : 0));
+    }
+  }
+  return channels;
+}
+#endif
 
 void kiln_depthwise_conv_s8(const kiln_conv_params *p, const int8_t *input, const int8_t *filter,
                             const int32_t *bias, int8_t *output) {
@@ -627,7 +916,12 @@ void kiln_depthwise_conv_s8(const kiln_conv_params *p, const int8_t *input, cons
         } else {
           fy1 = fy0; /* no tap in the image */
         }
-        for (oc = 0; oc < side_by_side; oc += KILN_DW_CHUNK) {
+        oc = 0;
+#if defined(__ARM_FEATURE_DSP)
+        oc = kiln_depthwise_dsp_s8(p, in_first, filter_first, fy1 - fy0, fx1 - fx0, in_row_step,
+                                   in_col_step, filter_row, side_by_side & ~3, bias, output);
+#endif
+        for (; oc < side_by_side; oc += KILN_DW_CHUNK) {
           const int32_t count =
               side_by_side - oc < KILN_DW_CHUNK ? side_by_side - oc : KILN_DW_CHUNK;
           int32_t acc[KILN_DW_CHUNK];
