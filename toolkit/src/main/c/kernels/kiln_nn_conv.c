@@ -583,6 +583,57 @@ static inline int8_t kiln_conv_out_s8(const kiln_conv_params *p, int32_t c, int3
   }
 }
 
+/*
+ * Every output channel of the staged pixel pair (count 1 or 2 of them real), two channels at a
+ * time; `fast` (a constant at both call sites, so each gets its own copy) selects the 32-bit MBQM,
+ * whose per-channel constants are prepared once for both pixels.
+ */
+static inline void kiln_conv_channels_dsp(const kiln_conv_params *p, const int8_t *filter,
+                                          const int32_t *bias, const int32_t *stage,
+                                          const int32_t *tail, int32_t count, int fast,
+                                          int8_t *out) {
+  const int32_t n = p->filter_h * p->filter_w * p->in_c;
+  const int32_t out_c = p->out_c;
+  const int32_t zo = p->output_offset;
+  const int32_t lo = p->act_min;
+  const int32_t hi = p->act_max;
+  int32_t c;
+  for (c = 0; c < out_c; c += 2) {
+    const int32_t c1 = c + 1 < out_c ? c + 1 : c; /* an odd last channel runs twice */
+    const int8_t *w0 = filter + (size_t)c * (size_t)n;
+    const int8_t *w1 = filter + (size_t)c1 * (size_t)n;
+    int32_t acc[4];
+    kiln_conv_dot2x2(w0, w1, stage, tail, n, acc);
+    if (bias != NULL) {
+      acc[0] += bias[c];
+      acc[1] += bias[c];
+      acc[2] += bias[c1];
+      acc[3] += bias[c1];
+    }
+    if (fast) {
+      const kiln_requant32 r0 = kiln_conv_requant32_of(p, c);
+      const kiln_requant32 r1 = kiln_conv_requant32_of(p, c1);
+      const int8_t y00 = kiln_clamp_s8_32(kiln_requant32_apply(acc[0], &r0) + zo, lo, hi);
+      const int8_t y01 = kiln_clamp_s8_32(kiln_requant32_apply(acc[1], &r0) + zo, lo, hi);
+      const int8_t y10 = kiln_clamp_s8_32(kiln_requant32_apply(acc[2], &r1) + zo, lo, hi);
+      const int8_t y11 = kiln_clamp_s8_32(kiln_requant32_apply(acc[3], &r1) + zo, lo, hi);
+      out[c] = y00;
+      out[c1] = y10;
+      if (count == 2) {
+        out[out_c + c] = y01;
+        out[out_c + c1] = y11;
+      }
+    } else {
+      out[c] = kiln_conv_out_s8(p, c, acc[0]);
+      out[c1] = kiln_conv_out_s8(p, c1, acc[2]);
+      if (count == 2) {
+        out[out_c + c] = kiln_conv_out_s8(p, c, acc[1]);
+        out[out_c + c1] = kiln_conv_out_s8(p, c1, acc[3]);
+      }
+    }
+  }
+}
+
 static void kiln_conv_image_dsp_s8(const kiln_conv_params *p, const kiln_conv_geometry *g,
                                    const int8_t *in_image, const int8_t *filter,
                                    const int32_t *bias, int8_t *out) {
@@ -598,7 +649,6 @@ static void kiln_conv_image_dsp_s8(const kiln_conv_params *p, const kiln_conv_ge
     const int32_t count = pixels - first < 2 ? 1 : 2;
     int32_t *tail = stage + (n & ~3);
     int32_t q;
-    int32_t c;
     for (q = 0; q < 2; ++q) {
       /* a lone last pixel is staged twice; the second copy's sums are dropped */
       kiln_conv_stage_dsp(kiln_conv_window_dsp(p, g, in_image, oy, ox, col), n, p->input_offset, q,
@@ -614,20 +664,10 @@ static void kiln_conv_image_dsp_s8(const kiln_conv_params *p, const kiln_conv_ge
       ox = 0;
       ++oy;
     }
-    for (c = 0; c < out_c; c += 2) {
-      const int32_t c1 = c + 1 < out_c ? c + 1 : c; /* an odd last channel runs twice */
-      const int8_t *w0 = filter + (size_t)c * (size_t)n;
-      const int8_t *w1 = filter + (size_t)c1 * (size_t)n;
-      const int32_t b0 = bias != NULL ? bias[c] : 0;
-      const int32_t b1 = bias != NULL ? bias[c1] : 0;
-      int32_t acc[4];
-      kiln_conv_dot2x2(w0, w1, stage, tail, n, acc);
-      out[c] = kiln_conv_out_s8(p, c, acc[0] + b0);
-      if (count == 2) out[out_c + c] = kiln_conv_out_s8(p, c, acc[1] + b0);
-      if (c1 != c) {
-        out[c1] = kiln_conv_out_s8(p, c1, acc[2] + b1);
-        if (count == 2) out[out_c + c1] = kiln_conv_out_s8(p, c1, acc[3] + b1);
-      }
+    if (kiln_conv_requant32(p)) {
+      kiln_conv_channels_dsp(p, filter, bias, stage, tail, count, 1, out);
+    } else {
+      kiln_conv_channels_dsp(p, filter, bias, stage, tail, count, 0, out);
     }
     out += (size_t)count * (size_t)out_c;
   }
@@ -825,57 +865,94 @@ static inline int8_t kiln_depthwise_out_s8(const kiln_conv_params *p, int32_t c,
 
 #if defined(__ARM_FEATURE_DSP)
 /*
- * Depth multiplier 1 on a DSP core: channels [0, channels) (a multiple of 4) of one output pixel,
- * four at a time in registers over the clipped window (rows x cols taps; in and filter at its
- * first tap, channel 0). One load brings four input codes and one four weights; SXTAB16 /
- * SXTB16 split each into the int16 lanes of channels (0, 2) and, rotated, (1, 3), the input with
- * the offset added; SMLABB / SMLATT multiply-add the matching lanes into each channel's sum.
- * Returns `channels`, where the portable loop takes over.
+ * Depth multiplier 1 on a DSP core: channels [0, channels) (a multiple of 4) of every output pixel
+ * of one batch image, four channels at a time, the pixels inside (so each channel's rescale is
+ * prepared once per call, not per output). One load brings four input codes and one four
+ * weights; SXTAB16 / SXTB16 split each into the int16 lanes of channels (0, 2) and, rotated,
+ * (1, 3), the input with the offset added; SMLABB / SMLATT multiply-add the matching lanes into
+ * each channel's sum, which starts at the bias. Taps outside the image are skipped as below.
  */
-static int32_t kiln_depthwise_dsp_s8(const kiln_conv_params *p, const int8_t *in,
-                                     const int8_t *filter, int32_t rows, int32_t cols,
-                                     int32_t in_row_step, int32_t in_col_step, int32_t filter_row,
-                                     int32_t channels, const int32_t *bias, int8_t *output) {
+__attribute__((noinline)) /* its own registers: the tap loop needs all of them */
+static void kiln_depthwise_dsp_s8(const kiln_conv_params *p, const int8_t *in_image,
+                                  const int8_t *filter, const int32_t *bias, int8_t *out_image,
+                                  int32_t channels) {
+  const int32_t out_c = p->out_c;
+  const int32_t row_stride = p->in_w * p->in_c;
+  const int32_t in_row_step = p->dilation_h * row_stride;
+  const int32_t in_col_step = p->dilation_w * p->in_c;
+  const int32_t filter_row = p->filter_w * out_c;
   const int32_t off2 = kiln_offset_x2(p->input_offset);
-  const int32_t filter_col_step = p->out_c;
+  const int fast = kiln_conv_requant32(p);
   int32_t oc;
   for (oc = 0; oc < channels; oc += 4) {
-    int32_t a0 = 0;
-    int32_t a1 = 0;
-    int32_t a2 = 0;
-    int32_t a3 = 0;
-    int32_t r;
+    kiln_requant32 r[4];
+    int32_t b[4];
+    int8_t *out = out_image + oc;
+    int32_t oy;
     int32_t j;
-    int32_t sums[4];
-    for (r = 0; r < rows; ++r) {
-      const int8_t *x = in + (size_t)(r * in_row_step + oc);
-      const int8_t *w = filter + (size_t)(r * filter_row + oc);
-      int32_t c;
-      for (c = 0; c < cols; ++c) {
-        const int32_t xv = kiln_load_s8x4(x);
-        const int32_t wv = kiln_load_s8x4(w);
-        const int32_t x02 = __sxtab16(off2, xv);
-        const int32_t x13 = __sxtab16(off2, kiln_ror8(xv));
-        const int32_t w02 = __sxtb16(wv);
-        const int32_t w13 = __sxtb16(kiln_ror8(wv));
-        a0 = __smlabb(x02, w02, a0);
-        a2 = __smlatt(x02, w02, a2);
-        a1 = __smlabb(x13, w13, a1);
-        a3 = __smlatt(x13, w13, a3);
-        x += in_col_step;
-        w += filter_col_step;
+    for (j = 0; j < 4; ++j) {
+      r[j] = kiln_conv_requant32_of(p, oc + j);
+      b[j] = bias != NULL ? bias[oc + j] : 0;
+    }
+    for (oy = 0; oy < p->out_h; ++oy) {
+      const int32_t in_y0 = oy * p->stride_h - p->pad_top;
+      int32_t fy0;
+      int32_t fy1;
+      int32_t ox;
+      kiln_tap_range(in_y0, p->dilation_h, p->filter_h, p->in_h, &fy0, &fy1);
+      for (ox = 0; ox < p->out_w; ++ox) {
+        const int32_t in_x0 = ox * p->stride_w - p->pad_left;
+        int32_t fx0;
+        int32_t fx1;
+        int32_t a0 = b[0];
+        int32_t a1 = b[1];
+        int32_t a2 = b[2];
+        int32_t a3 = b[3];
+        kiln_tap_range(in_x0, p->dilation_w, p->filter_w, p->in_w, &fx0, &fx1);
+        if (fy1 > fy0 && fx1 > fx0) {
+          const int8_t *xr = in_image + (size_t)(in_y0 + fy0 * p->dilation_h) * (size_t)row_stride +
+                             (size_t)(in_x0 + fx0 * p->dilation_w) * (size_t)p->in_c + oc;
+          const int8_t *wr = filter + (size_t)(fy0 * filter_row + fx0 * out_c + oc);
+          const int32_t cols = fx1 - fx0;
+          int32_t fy;
+          for (fy = fy0; fy < fy1; ++fy) {
+            const int8_t *x = xr;
+            const int8_t *w = wr;
+            const int8_t *w_end = wr + cols * out_c;
+            do {
+              const int32_t xv = kiln_load_s8x4(x);
+              const int32_t wv = kiln_load_s8x4(w);
+              const int32_t x02 = __sxtab16(off2, xv);
+              const int32_t x13 = __sxtab16(off2, kiln_ror8(xv));
+              const int32_t w02 = __sxtb16(wv);
+              const int32_t w13 = __sxtb16(kiln_ror8(wv));
+              a0 = __smlabb(x02, w02, a0);
+              a2 = __smlatt(x02, w02, a2);
+              a1 = __smlabb(x13, w13, a1);
+              a3 = __smlatt(x13, w13, a3);
+              x += in_col_step;
+              w += out_c;
+            } while (w != w_end);
+            xr += in_row_step;
+            wr += filter_row;
+          }
+        }
+        if (fast) {
+          const int32_t zo = p->output_offset;
+          out[0] = kiln_clamp_s8_32(kiln_requant32_apply(a0, &r[0]) + zo, p->act_min, p->act_max);
+          out[1] = kiln_clamp_s8_32(kiln_requant32_apply(a1, &r[1]) + zo, p->act_min, p->act_max);
+          out[2] = kiln_clamp_s8_32(kiln_requant32_apply(a2, &r[2]) + zo, p->act_min, p->act_max);
+          out[3] = kiln_clamp_s8_32(kiln_requant32_apply(a3, &r[3]) + zo, p->act_min, p->act_max);
+        } else {
+          out[0] = kiln_depthwise_out_s8(p, oc, a0);
+          out[1] = kiln_depthwise_out_s8(p, oc + 1, a1);
+          out[2] = kiln_depthwise_out_s8(p, oc + 2, a2);
+          out[3] = kiln_depthwise_out_s8(p, oc + 3, a3);
+        }
+        out += out_c;
       }
     }
-    sums[0] = a0;
-    sums[1] = a1;
-    sums[2] = a2;
-    sums[3] = a3;
-    for (j = 0; j < 4; ++j) {
-      const int32_t ch = oc + j;
-      output[ch] = kiln_depthwise_out_s8(p, ch, sums[j] + (bias != NULL ? bias[ch] : 0));
-    }
   }
-  return channels;
 }
 #endif
 
@@ -891,10 +968,18 @@ void kiln_depthwise_conv_s8(const kiln_conv_params *p, const int8_t *input, cons
   const int32_t filter_col_step = out_c;
   const int32_t input_offset = p->input_offset;
   const int32_t side_by_side = depth_multiplier == 1 ? out_c : 0;
+#if defined(__ARM_FEATURE_DSP)
+  const int32_t dsp_channels = side_by_side & ~3; /* done by kiln_depthwise_dsp_s8 first */
+#else
+  const int32_t dsp_channels = 0;
+#endif
   int32_t b;
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_image = input + (size_t)b * (size_t)p->in_h * (size_t)row_stride;
     int32_t oy;
+#if defined(__ARM_FEATURE_DSP)
+    kiln_depthwise_dsp_s8(p, in_image, filter, bias, output, dsp_channels);
+#endif
     for (oy = 0; oy < p->out_h; ++oy) {
       const int32_t in_y0 = oy * p->stride_h - p->pad_top;
       int32_t fy0;
@@ -916,12 +1001,7 @@ void kiln_depthwise_conv_s8(const kiln_conv_params *p, const int8_t *input, cons
         } else {
           fy1 = fy0; /* no tap in the image */
         }
-        oc = 0;
-#if defined(__ARM_FEATURE_DSP)
-        oc = kiln_depthwise_dsp_s8(p, in_first, filter_first, fy1 - fy0, fx1 - fx0, in_row_step,
-                                   in_col_step, filter_row, side_by_side & ~3, bias, output);
-#endif
-        for (; oc < side_by_side; oc += KILN_DW_CHUNK) {
+        for (oc = dsp_channels; oc < side_by_side; oc += KILN_DW_CHUNK) {
           const int32_t count =
               side_by_side - oc < KILN_DW_CHUNK ? side_by_side - oc : KILN_DW_CHUNK;
           int32_t acc[KILN_DW_CHUNK];

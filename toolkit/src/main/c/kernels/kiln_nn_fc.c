@@ -167,7 +167,7 @@ void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const
         if (bias != NULL) a += bias[unit];
         if (rescale != NULL) {
           if (entry_step != 0) r = kiln_rescale_load(rescale + (size_t)unit * KILN_RESCALE_WORDS);
-          y = kiln_linear_rescale(a, &r);
+          y = r.shift >= 32 ? (int64_t)kiln_linear_rescale_high(a, &r) : kiln_linear_rescale(a, &r);
         } else {
           y = kiln_f64_rescale_inline(a, p->out_scale + (unit * entry_step) * KILN_F64_WORDS);
         }

@@ -87,6 +87,19 @@ static inline int64_t kiln_linear_rescale(int32_t acc, const kiln_rescale *r) {
 }
 
 /*
+ * kiln_linear_rescale for shift >= 32 in 32-bit steps: the high word of acc * multiplier + offset
+ * (one SMLAL on a Cortex-M; |acc * multiplier + offset| < 2^63, so it fits int32), then an
+ * arithmetic shift by shift - 32; floor(floor(v / 2^32) / 2^(shift - 32)) = floor(v / 2^shift).
+ */
+static inline int32_t kiln_linear_rescale_high(int32_t acc, const kiln_rescale *r) {
+  const int64_t v =
+      (int64_t)acc * r->multiplier + (acc >= 0 ? r->offset_non_negative : r->offset_negative);
+  const int32_t h = (int32_t)(v >= 0 ? v >> 32 : ~(~v >> 32));
+  const int32_t s = r->shift - 32;
+  return h >= 0 ? h >> s : ~(~h >> s);
+}
+
+/*
  * TFLite's MBQM in 32-bit arithmetic, for the conv kernels when the compiler proved
  * |x| * 2^(max(shift, 0) + 1) < 2^31 for every x = acc + bias the channel can produce (p->requant32).
  * With h = floor((x 2^(L+1) q + 2^31) / 2^32) (the high word of one 32x32 product plus the

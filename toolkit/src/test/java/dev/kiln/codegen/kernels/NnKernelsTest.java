@@ -318,12 +318,12 @@ class NnKernelsTest {
         int main(void) {
           long bad = 0;
           long checks = 0;
+          long i;
           int shift;
           for (shift = -31; shift <= 29; ++shift) {
             const int right = shift < 0 ? -shift : 0;
             const int left = (shift > 0 ? shift : 0) + 1;
             const int64_t limit = ((int64_t)1 << (31 - left)) - 1; /* largest |x| allowed */
-            long i;
             for (i = 0; i < 200000; ++i) {
               const int32_t q = i % 101 == 0 ? 0 : (int32_t)((1u << 30) + (uint32_t)(rnd() % (1u << 30)));
               const int kind = (int)(rnd() % 5);
@@ -351,6 +351,21 @@ class NnKernelsTest {
               }
             }
           }
+          /* kiln_linear_rescale_high (the FC kernel's form for shift >= 32) against kiln_linear_rescale */
+          for (i = 0; i < 4000000; ++i) {
+            kiln_rescale r;
+            int32_t acc = (int32_t)(uint32_t)rnd();
+            if (i % 3 == 0) acc = (int32_t)(rnd() % 200001) - 100000;
+            r.multiplier = (int32_t)(rnd() % (1u << 31));
+            r.shift = 32 + (int32_t)(rnd() % 31);
+            r.offset_non_negative = (int64_t)(rnd() % ((uint64_t)1 << 62));
+            r.offset_negative = r.offset_non_negative - (int64_t)(rnd() % ((uint64_t)1 << 61));
+            ++checks;
+            if ((int64_t)kiln_linear_rescale_high(acc, &r) != kiln_linear_rescale(acc, &r)) {
+              if (bad < 5) printf("acc %d m %d shift %d\\n", acc, r.multiplier, r.shift);
+              ++bad;
+            }
+          }
           printf("%ld %ld\\n", bad, checks);
           return 0;
         }
@@ -358,7 +373,7 @@ class NnKernelsTest {
     Files.writeString(work.resolve("t.c"), program);
     run(work, gcc("-I.", "t.c", "-o", "t"));
     String[] result = run(work, "./t").trim().split(" ");
-    assertEquals("0", result[0], "mismatches between kiln_requant32 and kiln_mbqm in " + result[1]);
+    assertEquals("0", result[0], "mismatches of kiln_requant32 / kiln_linear_rescale_high in " + result[1]);
     assertTrue(Long.parseLong(result[1]) > 8_000_000L, "too few checks: " + result[1]);
   }
 
