@@ -65,7 +65,13 @@ static inline kiln_rescale kiln_conv_rescale(const kiln_conv_params *p, int32_t 
 
 /* Whether channel rescales take the 32-bit form (MBQM proven in range, no onnxruntime table). */
 static inline int kiln_conv_requant32(const kiln_conv_params *p) {
+#if UINTPTR_MAX > 0xffffffffu
+  /* a 64-bit host multiplies in 64 bits at no extra cost: kiln_mbqm_rescale's one product is cheaper */
+  (void)p;
+  return 0;
+#else
   return p->requant32 != 0 && p->out_rescale == NULL;
+#endif
 }
 
 static inline kiln_requant32 kiln_conv_requant32_of(const kiln_conv_params *p, int32_t c) {
@@ -485,22 +491,28 @@ static const int8_t *kiln_conv_window_dsp(const kiln_conv_params *p, const kiln_
   }
   for (fy = 0; fy < p->filter_h; ++fy) {
     int8_t *row = col + fy * g->filter_row;
+    int32_t k;
     if (fy < fy0 || fy >= fy1 || fx1 <= fx0) {
-      memset(row, pad, (size_t)g->filter_row);
+      for (k = 0; k < g->filter_row; ++k) row[k] = pad;
     } else {
       const int8_t *src = in_image + (size_t)(in_y0 + fy * p->dilation_h) * (size_t)g->row_stride +
                           (size_t)(in_x0 + fx0 * p->dilation_w) * (size_t)p->in_c;
-      int32_t fx;
-      memset(row, pad, (size_t)(fx0 * g->filter_c));
+      const int32_t begin = fx0 * g->filter_c;
+      const int32_t end = fx1 * g->filter_c;
+      /* plain loops: the runs are short (a few taps x channels), below what a library call pays off */
+      for (k = 0; k < begin; ++k) row[k] = pad;
       if (g->contiguous) {
-        memcpy(row + fx0 * g->filter_c, src, (size_t)((fx1 - fx0) * g->filter_c));
+        for (k = begin; k < end; ++k) row[k] = src[k - begin];
       } else {
+        int32_t fx;
         for (fx = fx0; fx < fx1; ++fx) {
-          memcpy(row + fx * g->filter_c, src + (size_t)(fx - fx0) * (size_t)g->in_col_step,
-                 (size_t)g->filter_c);
+          const int8_t *tap = src + (size_t)(fx - fx0) * (size_t)g->in_col_step;
+          int8_t *dst = row + fx * g->filter_c;
+          int32_t ci;
+          for (ci = 0; ci < g->filter_c; ++ci) dst[ci] = tap[ci];
         }
       }
-      memset(row + fx1 * g->filter_c, pad, (size_t)((p->filter_w - fx1) * g->filter_c));
+      for (k = end; k < g->filter_row; ++k) row[k] = pad;
     }
   }
   return col;
@@ -872,6 +884,23 @@ static inline int8_t kiln_depthwise_out_s8(const kiln_conv_params *p, int32_t c,
  * (1, 3), the input with the offset added; SMLABB / SMLATT multiply-add the matching lanes into
  * each channel's sum, which starts at the bias. Taps outside the image are skipped as below.
  */
+/*
+ * The rescales and biases of channels [oc, oc + 4), written to memory by a call the compiler does
+ * not inline, so the pixel loop loads them instead of recomputing them from the shifts per output.
+ */
+__attribute__((noinline))
+static void kiln_depthwise_prepare_dsp(const kiln_conv_params *p, const int32_t *bias, int32_t oc,
+                                       kiln_requant32 *r, int32_t *b) {
+  int32_t j;
+  for (j = 0; j < 4; ++j) {
+    r[j] = kiln_conv_requant32_of(p, oc + j);
+    b[j] = bias != NULL ? bias[oc + j] : 0;
+  }
+}
+
+/* Filters of at most this many taps have their weights split into lanes once per four channels. */
+#define KILN_DW_DSP_TAPS_MAX 25
+
 __attribute__((noinline)) /* its own registers: the tap loop needs all of them */
 static void kiln_depthwise_dsp_s8(const kiln_conv_params *p, const int8_t *in_image,
                                   const int8_t *filter, const int32_t *bias, int8_t *out_image,
@@ -884,15 +913,23 @@ static void kiln_depthwise_dsp_s8(const kiln_conv_params *p, const int8_t *in_im
   const int32_t off2 = kiln_offset_x2(p->input_offset);
   const int fast = kiln_conv_requant32(p);
   int32_t oc;
+  const int32_t taps = p->filter_h * p->filter_w;
+  const int unpacked = taps <= KILN_DW_DSP_TAPS_MAX;
   for (oc = 0; oc < channels; oc += 4) {
     kiln_requant32 r[4];
     int32_t b[4];
+    int32_t wbuf[2 * KILN_DW_DSP_TAPS_MAX];
     int8_t *out = out_image + oc;
     int32_t oy;
     int32_t j;
-    for (j = 0; j < 4; ++j) {
-      r[j] = kiln_conv_requant32_of(p, oc + j);
-      b[j] = bias != NULL ? bias[oc + j] : 0;
+    kiln_depthwise_prepare_dsp(p, bias, oc, r, b);
+    if (unpacked) {
+      /* the four channels' weights, split into lanes once for all the pixels */
+      for (j = 0; j < taps; ++j) {
+        const int32_t wv = kiln_load_s8x4(filter + (size_t)(j * out_c + oc));
+        wbuf[2 * j] = __sxtb16(wv);
+        wbuf[2 * j + 1] = __sxtb16(kiln_ror8(wv));
+      }
     }
     for (oy = 0; oy < p->out_h; ++oy) {
       const int32_t in_y0 = oy * p->stride_h - p->pad_top;
@@ -915,7 +952,29 @@ static void kiln_depthwise_dsp_s8(const kiln_conv_params *p, const int8_t *in_im
           const int8_t *wr = filter + (size_t)(fy0 * filter_row + fx0 * out_c + oc);
           const int32_t cols = fx1 - fx0;
           int32_t fy;
-          for (fy = fy0; fy < fy1; ++fy) {
+          if (unpacked) {
+            const int32_t *wt = wbuf + 2 * (fy0 * p->filter_w + fx0);
+            for (fy = fy0; fy < fy1; ++fy) {
+              const int8_t *x = xr;
+              const int32_t *w = wt;
+              const int32_t *w_end = wt + 2 * cols;
+              do {
+                const int32_t xv = kiln_load_s8x4(x);
+                const int32_t x02 = __sxtab16(off2, xv);
+                const int32_t x13 = __sxtab16(off2, kiln_ror8(xv));
+                a0 = __smlabb(x02, w[0], a0);
+                a2 = __smlatt(x02, w[0], a2);
+                a1 = __smlabb(x13, w[1], a1);
+                a3 = __smlatt(x13, w[1], a3);
+                x += in_col_step;
+                w += 2;
+              } while (w != w_end);
+              xr += in_row_step;
+              wt += 2 * p->filter_w;
+            }
+            fy = fy1; /* done */
+          }
+          for (fy = unpacked ? fy1 : fy0; fy < fy1; ++fy) {
             const int8_t *x = xr;
             const int8_t *w = wr;
             const int8_t *w_end = wr + cols * out_c;

@@ -115,10 +115,10 @@ static inline int32_t kiln_linear_rescale_high(int32_t acc, const kiln_rescale *
  */
 typedef struct {
   int32_t multiplier;
-  int32_t left;     /* L + 1 (<= 30, the compiler checks) */
-  int32_t right;    /* R */
-  int32_t round;    /* 2^(R-1), or 0 */
-  uint32_t negative; /* 1 if R >= 1, else 0 */
+  int32_t left;      /* L + 1 (<= 30, the compiler checks) */
+  int32_t right;     /* R */
+  int32_t round;     /* 2^(R-1), or 0 */
+  int32_t sign_mask; /* -1 if R >= 1, else 0: selects the - [x < 0] term */
 } kiln_requant32;
 
 static inline kiln_requant32 kiln_requant32_of(int32_t q, int32_t shift) {
@@ -127,16 +127,23 @@ static inline kiln_requant32 kiln_requant32_of(int32_t q, int32_t shift) {
   r.left = shift > 0 ? shift + 1 : 1;
   r.right = shift > 0 ? 0 : -shift;
   r.round = r.right > 0 ? (int32_t)1 << (r.right - 1) : 0;
-  r.negative = r.right > 0 ? 1u : 0u;
+  r.sign_mask = r.right > 0 ? -1 : 0;
   return r;
 }
 
+/*
+ * h + round - [x < 0] (or h, R = 0) is the high word of one multiply-accumulate whose 64-bit
+ * accumulator starts at (round + (sign & sign_mask)) 2^32 + 2^31 (sign = -1 for x < 0, else 0):
+ * one SMLAL; then the arithmetic shift by R. |x 2^left q| < 2^62, so nothing overflows.
+ */
 static inline int32_t kiln_requant32_apply(int32_t x, const kiln_requant32 *r) {
-  const int64_t v = (int64_t)(x * ((int32_t)1 << r->left)) * r->multiplier + ((int64_t)1 << 31);
-  /* floor(v / 2^32), the high word, without right-shifting a negative value */
+  const int32_t sign = x < 0 ? -1 : 0;
+  const int64_t start =
+      (int64_t)(r->round + (sign & r->sign_mask)) * ((int64_t)1 << 32) + ((int64_t)1 << 31);
+  const int64_t v = start + (int64_t)(x * ((int32_t)1 << r->left)) * r->multiplier;
+  /* floor(v / 2^32), the high word, and floor(h / 2^R), without right-shifting a negative value */
   const int32_t h = (int32_t)(v >= 0 ? v >> 32 : ~(~v >> 32));
-  const int32_t y = h + r->round - (int32_t)(((uint32_t)x >> 31) & r->negative);
-  return y >= 0 ? y >> r->right : ~(~y >> r->right);
+  return h >= 0 ? h >> r->right : ~(~h >> r->right);
 }
 
 /*
