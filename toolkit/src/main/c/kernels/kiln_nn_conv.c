@@ -538,16 +538,16 @@ static void kiln_conv_stage_dsp(const int8_t *x, int32_t n, int32_t x_offset, in
 }
 
 /*
- * acc[0..3] = sums of filter rows w0, w1 against the staged pixels 0 and 1 (acc[0] = w0 x p0,
- * acc[1] = w0 x p1, acc[2] = w1 x p0, acc[3] = w1 x p1) over n values.
+ * Adds to acc[0..3] the sums of filter rows w0, w1 against the staged pixels 0 and 1 (acc[0] +=
+ * w0 x p0, acc[1] += w0 x p1, acc[2] += w1 x p0, acc[3] += w1 x p1) over n values.
  */
 static inline void kiln_conv_dot2x2(const int8_t *w0, const int8_t *w1, const int32_t *x,
                                     const int32_t *tail, int32_t n, int32_t *acc) {
   const int32_t *end = x + (n & ~3);
-  int32_t a00 = 0;
-  int32_t a01 = 0;
-  int32_t a10 = 0;
-  int32_t a11 = 0;
+  int32_t a00 = acc[0];
+  int32_t a01 = acc[1];
+  int32_t a10 = acc[2];
+  int32_t a11 = acc[3];
   int32_t i;
   while (x != end) {
     const int32_t p0a = x[0];
@@ -614,14 +614,14 @@ static inline void kiln_conv_channels_dsp(const kiln_conv_params *p, const int8_
     const int32_t c1 = c + 1 < out_c ? c + 1 : c; /* an odd last channel runs twice */
     const int8_t *w0 = filter + (size_t)c * (size_t)n;
     const int8_t *w1 = filter + (size_t)c1 * (size_t)n;
+    const int32_t b0 = bias != NULL ? bias[c] : 0;
+    const int32_t b1 = bias != NULL ? bias[c1] : 0;
     int32_t acc[4];
+    acc[0] = b0; /* the sums start at the bias */
+    acc[1] = b0;
+    acc[2] = b1;
+    acc[3] = b1;
     kiln_conv_dot2x2(w0, w1, stage, tail, n, acc);
-    if (bias != NULL) {
-      acc[0] += bias[c];
-      acc[1] += bias[c];
-      acc[2] += bias[c1];
-      acc[3] += bias[c1];
-    }
     if (fast) {
       const kiln_requant32 r0 = kiln_conv_requant32_of(p, c);
       const kiln_requant32 r1 = kiln_conv_requant32_of(p, c1);
