@@ -41,7 +41,10 @@ typedef struct {
   int32_t output_offset;             /* +(output zero point) */
   int32_t act_min, act_max;          /* int8 clamp of the fused activation */
   const int32_t *out_multiplier;     /* [out_c] Q31 multipliers */
-  const int32_t *out_shift;          /* [out_c] exponents, > 0 shifts left */
+  const int8_t *out_shift;           /* [out_c] exponents (-31 .. 30), > 0 shifts left */
+  int32_t requant32;                 /* 1: the compiler proved |acc + bias| * 2^(max(shift, 0) + 1)
+                                        < 2^31 for every channel, so MBQM runs in 32-bit form
+                                        (kiln_requant32 in kiln_nn_util.h) */
   const int32_t *out_rescale;        /* [out_c] x KILN_RESCALE_WORDS: onnxruntime's requantization as
                                         the compiler's exact integer rescale, or NULL (MBQM) */
   /* float32 output (float and hybrid kernels) */

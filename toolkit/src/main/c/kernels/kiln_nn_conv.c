@@ -60,7 +60,22 @@ static int32_t kiln_conv_stage_run(int32_t filter_size) { return (filter_size + 
  */
 static inline kiln_rescale kiln_conv_rescale(const kiln_conv_params *p, int32_t c) {
   return p->out_rescale != NULL ? kiln_rescale_load(p->out_rescale + (size_t)c * KILN_RESCALE_WORDS)
-                                : kiln_mbqm_rescale(p->out_multiplier[c], p->out_shift[c]);
+                                : kiln_mbqm_rescale(p->out_multiplier[c], (int32_t)p->out_shift[c]);
+}
+
+/* Whether channel rescales take the 32-bit form (MBQM proven in range, no onnxruntime table). */
+static inline int kiln_conv_requant32(const kiln_conv_params *p) {
+#if UINTPTR_MAX > 0xffffffffu
+  /* a 64-bit host multiplies in 64 bits at no extra cost: kiln_mbqm_rescale's one product is cheaper */
+  (void)p;
+  return 0;
+#else
+  return p->requant32 != 0 && p->out_rescale == NULL;
+#endif
+}
+
+static inline kiln_requant32 kiln_conv_requant32_of(const kiln_conv_params *p, int32_t c) {
+  return kiln_requant32_of(p->out_multiplier[c], (int32_t)p->out_shift[c]);
 }
 
 static kiln_conv_geometry kiln_conv_geometry_of(const kiln_conv_params *p) {
@@ -219,6 +234,15 @@ static void kiln_conv_store(const kiln_conv_params *p, const kiln_conv_epilogue 
     const int64_t act_min = p->act_min;
     const int64_t act_max = p->act_max;
     out_i8 += c0;
+    if (kiln_conv_requant32(p)) {
+      for (j = 0; j < count; ++j) {
+        const kiln_requant32 r = kiln_conv_requant32_of(p, c0 + j);
+        const int32_t v = acc[j] + (bias != NULL ? bias[j] : 0);
+        out_i8[j] = kiln_clamp_s8_32(kiln_requant32_apply(v, &r) + p->output_offset, p->act_min,
+                                     p->act_max);
+      }
+      return;
+    }
     for (j = 0; j < count; ++j) {
       const kiln_rescale r = kiln_conv_rescale(p, c0 + j);
       const int32_t v = acc[j] + (bias != NULL ? bias[j] : 0);
@@ -277,6 +301,19 @@ static void kiln_conv_store_s8(const kiln_conv_params *p, const int32_t *bias, i
   const int64_t act_max = p->act_max;
   const size_t out_c = (size_t)p->out_c;
   int32_t j;
+  if (kiln_conv_requant32(p)) {
+    for (j = 0; j < count; ++j) {
+      const int32_t c = c0 + j;
+      const kiln_requant32 r = kiln_conv_requant32_of(p, c);
+      const int32_t b = bias != NULL ? bias[c] : 0;
+      int32_t q;
+      for (q = 0; q < pixels; ++q) {
+        const int32_t y = kiln_requant32_apply(acc[q][j] + b, &r) + p->output_offset;
+        out[(size_t)q * out_c + (size_t)c] = kiln_clamp_s8_32(y, p->act_min, p->act_max);
+      }
+    }
+    return;
+  }
   for (j = 0; j < count; ++j) {
     const int32_t c = c0 + j;
     const kiln_rescale r = kiln_conv_rescale(p, c);
@@ -417,6 +454,238 @@ static void kiln_conv_image_rows_s8(const kiln_conv_params *p, const kiln_conv_g
   }
 }
 
+#if defined(__ARM_FEATURE_DSP)
+/*
+ * int8 CONV_2D on a DSP core (groups == 1, windows of at most KILN_CONV_DSP_WINDOW_MAX values):
+ * output pixels are taken two at a time. Each pixel's window is read in filter order (fy, fx,
+ * ci): straight from the image when it is one contiguous run inside it (a 1x1 filter, or a
+ * filter as wide as the image row), else gathered into a stack buffer with the input zero point
+ * on the padding taps (which then adds exactly nothing, as skipping them does). Once per pixel,
+ * each four values are split by SXTAB16 into two words of int16 lanes, input + offset, holding
+ * k, k + 2 and k + 1, k + 3: the lane order SXTB16 gives a weight word. The two pixels' words are
+ * interleaved, so the inner loop (kiln_conv_dot2x2) reads one weight word per output channel and
+ * four staged words for two output channels x two pixels: 16 multiply-adds in 8 SMLADs. The last
+ * window % 4 values go through a plain loop. Stack: the staged pair (window + 8 words) and one
+ * gathered window; larger windows take the portable path.
+ */
+#ifndef KILN_CONV_DSP_WINDOW_MAX
+#define KILN_CONV_DSP_WINDOW_MAX 576
+#endif
+
+/* The window of output pixel (oy, ox) as n int8 values: a pointer into the image or into col. */
+static const int8_t *kiln_conv_window_dsp(const kiln_conv_params *p, const kiln_conv_geometry *g,
+                                          const int8_t *in_image, int32_t oy, int32_t ox,
+                                          int8_t *col) {
+  const int32_t in_y0 = oy * p->stride_h - p->pad_top;
+  const int32_t in_x0 = ox * p->stride_w - p->pad_left;
+  const int8_t pad = (int8_t)(-p->input_offset); /* the input zero point */
+  int32_t fy0;
+  int32_t fy1;
+  int32_t fx0;
+  int32_t fx1;
+  int32_t fy;
+  kiln_tap_range(in_y0, p->dilation_h, p->filter_h, p->in_h, &fy0, &fy1);
+  kiln_tap_range(in_x0, p->dilation_w, p->filter_w, p->in_w, &fx0, &fx1);
+  if (g->contiguous && p->filter_h == 1 && fy0 == 0 && fy1 == 1 && fx0 == 0 && fx1 == p->filter_w) {
+    return in_image + (size_t)in_y0 * (size_t)g->row_stride + (size_t)in_x0 * (size_t)p->in_c;
+  }
+  for (fy = 0; fy < p->filter_h; ++fy) {
+    int8_t *row = col + fy * g->filter_row;
+    int32_t k;
+    if (fy < fy0 || fy >= fy1 || fx1 <= fx0) {
+      for (k = 0; k < g->filter_row; ++k) row[k] = pad;
+    } else {
+      const int8_t *src = in_image + (size_t)(in_y0 + fy * p->dilation_h) * (size_t)g->row_stride +
+                          (size_t)(in_x0 + fx0 * p->dilation_w) * (size_t)p->in_c;
+      const int32_t begin = fx0 * g->filter_c;
+      const int32_t end = fx1 * g->filter_c;
+      /* plain loops: the runs are short (a few taps x channels), below what a library call pays off */
+      for (k = 0; k < begin; ++k) row[k] = pad;
+      if (g->contiguous) {
+        for (k = begin; k < end; ++k) row[k] = src[k - begin];
+      } else {
+        int32_t fx;
+        for (fx = fx0; fx < fx1; ++fx) {
+          const int8_t *tap = src + (size_t)(fx - fx0) * (size_t)g->in_col_step;
+          int8_t *dst = row + fx * g->filter_c;
+          int32_t ci;
+          for (ci = 0; ci < g->filter_c; ++ci) dst[ci] = tap[ci];
+        }
+      }
+      for (k = end; k < g->filter_row; ++k) row[k] = pad;
+    }
+  }
+  return col;
+}
+
+/*
+ * Stages window x (n values) as pixel `which` (0 or 1) of the pair: words stage[4 j + 2 which]
+ * and [4 j + 2 which + 1] hold lanes (x[4j] + o, x[4j+2] + o) and (x[4j+1] + o, x[4j+3] + o); the
+ * n % 4 last values go to tail[4 which ..] as int32.
+ */
+static void kiln_conv_stage_dsp(const int8_t *x, int32_t n, int32_t x_offset, int32_t which,
+                                int32_t *stage, int32_t *tail) {
+  const int32_t off2 = kiln_offset_x2(x_offset);
+  int32_t *dst = stage + 2 * which;
+  int32_t i;
+  for (i = 0; i + 4 <= n; i += 4) {
+    const int32_t xv = kiln_load_s8x4(x + i);
+    dst[0] = __sxtab16(off2, xv);
+    dst[1] = __sxtab16(off2, kiln_ror8(xv));
+    dst += 4;
+  }
+  for (; i < n; ++i) tail[4 * which + (i & 3)] = (int32_t)x[i] + x_offset;
+}
+
+/*
+ * Adds to acc[0..3] the sums of filter rows w0, w1 against the staged pixels 0 and 1 (acc[0] +=
+ * w0 x p0, acc[1] += w0 x p1, acc[2] += w1 x p0, acc[3] += w1 x p1) over n values.
+ */
+static inline void kiln_conv_dot2x2(const int8_t *w0, const int8_t *w1, const int32_t *x,
+                                    const int32_t *tail, int32_t n, int32_t *acc) {
+  const int32_t *end = x + (n & ~3);
+  int32_t a00 = acc[0];
+  int32_t a01 = acc[1];
+  int32_t a10 = acc[2];
+  int32_t a11 = acc[3];
+  int32_t i;
+  while (x != end) {
+    const int32_t p0a = x[0];
+    const int32_t p0b = x[1];
+    const int32_t p1a = x[2];
+    const int32_t p1b = x[3];
+    int32_t wv = kiln_load_s8x4(w0);
+    int32_t wa = __sxtb16(wv);
+    int32_t wb = __sxtb16(kiln_ror8(wv));
+    a00 = __smlad(wa, p0a, a00);
+    a00 = __smlad(wb, p0b, a00);
+    a01 = __smlad(wa, p1a, a01);
+    a01 = __smlad(wb, p1b, a01);
+    wv = kiln_load_s8x4(w1);
+    wa = __sxtb16(wv);
+    wb = __sxtb16(kiln_ror8(wv));
+    a10 = __smlad(wa, p0a, a10);
+    a10 = __smlad(wb, p0b, a10);
+    a11 = __smlad(wa, p1a, a11);
+    a11 = __smlad(wb, p1b, a11);
+    x += 4;
+    w0 += 4;
+    w1 += 4;
+  }
+  for (i = 0; i < (n & 3); ++i) {
+    a00 += (int32_t)w0[i] * tail[i];
+    a01 += (int32_t)w0[i] * tail[4 + i];
+    a10 += (int32_t)w1[i] * tail[i];
+    a11 += (int32_t)w1[i] * tail[4 + i];
+  }
+  acc[0] = a00;
+  acc[1] = a01;
+  acc[2] = a10;
+  acc[3] = a11;
+}
+
+/* Requantizes output channel c's sum v (bias included). */
+static inline int8_t kiln_conv_out_s8(const kiln_conv_params *p, int32_t c, int32_t v) {
+  if (kiln_conv_requant32(p)) {
+    const kiln_requant32 r = kiln_conv_requant32_of(p, c);
+    return kiln_clamp_s8_32(kiln_requant32_apply(v, &r) + p->output_offset, p->act_min, p->act_max);
+  } else {
+    const kiln_rescale r = kiln_conv_rescale(p, c);
+    return kiln_clamp_s8(kiln_linear_rescale(v, &r) + p->output_offset, p->act_min, p->act_max);
+  }
+}
+
+/*
+ * Every output channel of the staged pixel pair (count 1 or 2 of them real), two channels at a
+ * time; `fast` (a constant at both call sites, so each gets its own copy) selects the 32-bit MBQM,
+ * whose per-channel constants are prepared once for both pixels.
+ */
+static inline void kiln_conv_channels_dsp(const kiln_conv_params *p, const int8_t *filter,
+                                          const int32_t *bias, const int32_t *stage,
+                                          const int32_t *tail, int32_t count, int fast,
+                                          int8_t *out) {
+  const int32_t n = p->filter_h * p->filter_w * p->in_c;
+  const int32_t out_c = p->out_c;
+  const int32_t zo = p->output_offset;
+  const int32_t lo = p->act_min;
+  const int32_t hi = p->act_max;
+  int32_t c;
+  for (c = 0; c < out_c; c += 2) {
+    const int32_t c1 = c + 1 < out_c ? c + 1 : c; /* an odd last channel runs twice */
+    const int8_t *w0 = filter + (size_t)c * (size_t)n;
+    const int8_t *w1 = filter + (size_t)c1 * (size_t)n;
+    const int32_t b0 = bias != NULL ? bias[c] : 0;
+    const int32_t b1 = bias != NULL ? bias[c1] : 0;
+    int32_t acc[4];
+    acc[0] = b0; /* the sums start at the bias */
+    acc[1] = b0;
+    acc[2] = b1;
+    acc[3] = b1;
+    kiln_conv_dot2x2(w0, w1, stage, tail, n, acc);
+    if (fast) {
+      const kiln_requant32 r0 = kiln_conv_requant32_of(p, c);
+      const kiln_requant32 r1 = kiln_conv_requant32_of(p, c1);
+      const int8_t y00 = kiln_clamp_s8_32(kiln_requant32_apply(acc[0], &r0) + zo, lo, hi);
+      const int8_t y01 = kiln_clamp_s8_32(kiln_requant32_apply(acc[1], &r0) + zo, lo, hi);
+      const int8_t y10 = kiln_clamp_s8_32(kiln_requant32_apply(acc[2], &r1) + zo, lo, hi);
+      const int8_t y11 = kiln_clamp_s8_32(kiln_requant32_apply(acc[3], &r1) + zo, lo, hi);
+      out[c] = y00;
+      out[c1] = y10;
+      if (count == 2) {
+        out[out_c + c] = y01;
+        out[out_c + c1] = y11;
+      }
+    } else {
+      out[c] = kiln_conv_out_s8(p, c, acc[0]);
+      out[c1] = kiln_conv_out_s8(p, c1, acc[2]);
+      if (count == 2) {
+        out[out_c + c] = kiln_conv_out_s8(p, c, acc[1]);
+        out[out_c + c1] = kiln_conv_out_s8(p, c1, acc[3]);
+      }
+    }
+  }
+}
+
+static void kiln_conv_image_dsp_s8(const kiln_conv_params *p, const kiln_conv_geometry *g,
+                                   const int8_t *in_image, const int8_t *filter,
+                                   const int32_t *bias, int8_t *out) {
+  const int32_t n = g->filter_size;
+  const int32_t out_c = p->out_c;
+  const int32_t pixels = p->out_h * p->out_w;
+  int32_t stage[KILN_CONV_DSP_WINDOW_MAX + 8];
+  int8_t col[KILN_CONV_DSP_WINDOW_MAX];
+  int32_t first;
+  int32_t oy = 0;
+  int32_t ox = 0;
+  for (first = 0; first < pixels; first += 2) {
+    const int32_t count = pixels - first < 2 ? 1 : 2;
+    int32_t *tail = stage + (n & ~3);
+    int32_t q;
+    for (q = 0; q < 2; ++q) {
+      /* a lone last pixel is staged twice; the second copy's sums are dropped */
+      kiln_conv_stage_dsp(kiln_conv_window_dsp(p, g, in_image, oy, ox, col), n, p->input_offset, q,
+                          stage, tail);
+      if (q + 1 < count) {
+        if (++ox == p->out_w) {
+          ox = 0;
+          ++oy;
+        }
+      }
+    }
+    if (++ox == p->out_w) {
+      ox = 0;
+      ++oy;
+    }
+    if (kiln_conv_requant32(p)) {
+      kiln_conv_channels_dsp(p, filter, bias, stage, tail, count, 1, out);
+    } else {
+      kiln_conv_channels_dsp(p, filter, bias, stage, tail, count, 0, out);
+    }
+    out += (size_t)count * (size_t)out_c;
+  }
+}
+#endif /* __ARM_FEATURE_DSP */
+
 /*
  * CONV_2D over one int8 batch image, staged if `stage` is not NULL; returns e with its output
  * pointer past the image's outputs.
@@ -449,6 +718,16 @@ void kiln_conv_s8(const kiln_conv_params *p, const int8_t *input, const int8_t *
   e.bias_f32 = NULL;
   e.out_f32 = NULL;
   e.scale = 0.0f;
+#if defined(__ARM_FEATURE_DSP)
+  if (p->groups == 1 && g.filter_size <= KILN_CONV_DSP_WINDOW_MAX) {
+    const size_t outputs = (size_t)p->out_h * (size_t)p->out_w * (size_t)p->out_c;
+    for (b = 0; b < p->batches; ++b) {
+      kiln_conv_image_dsp_s8(p, &g, input + (size_t)b * (size_t)g.image_size, filter, bias,
+                             output + (size_t)b * outputs);
+    }
+    return;
+  }
+#endif
   for (b = 0; b < p->batches; ++b) {
     e = kiln_conv_image_s8(p, &g, input + (size_t)b * (size_t)g.image_size, filter, e, stage);
   }
@@ -585,10 +864,156 @@ void kiln_conv_f32(const kiln_conv_params *p, const float *input, const float *f
 
 /* Requantizes the int32 sum (bias included) of output channel c. */
 static inline int8_t kiln_depthwise_out_s8(const kiln_conv_params *p, int32_t c, int32_t acc) {
-  const kiln_rescale r = kiln_conv_rescale(p, c);
-  const int64_t y = kiln_linear_rescale(acc, &r) + p->output_offset;
-  return kiln_clamp_s8(y, p->act_min, p->act_max);
+  if (kiln_conv_requant32(p)) {
+    const kiln_requant32 r32 = kiln_conv_requant32_of(p, c);
+    return kiln_clamp_s8_32(kiln_requant32_apply(acc, &r32) + p->output_offset, p->act_min,
+                            p->act_max);
+  } else {
+    const kiln_rescale r = kiln_conv_rescale(p, c);
+    const int64_t y = kiln_linear_rescale(acc, &r) + p->output_offset;
+    return kiln_clamp_s8(y, p->act_min, p->act_max);
+  }
 }
+
+#if defined(__ARM_FEATURE_DSP)
+/*
+ * Depth multiplier 1 on a DSP core: channels [0, channels) (a multiple of 4) of every output pixel
+ * of one batch image, four channels at a time, the pixels inside (so each channel's rescale is
+ * prepared once per call, not per output). One load brings four input codes and one four
+ * weights; SXTAB16 / SXTB16 split each into the int16 lanes of channels (0, 2) and, rotated,
+ * (1, 3), the input with the offset added; SMLABB / SMLATT multiply-add the matching lanes into
+ * each channel's sum, which starts at the bias. Taps outside the image are skipped as below.
+ */
+/*
+ * The rescales and biases of channels [oc, oc + 4), written to memory by a call the compiler does
+ * not inline, so the pixel loop loads them instead of recomputing them from the shifts per output.
+ */
+__attribute__((noinline))
+static void kiln_depthwise_prepare_dsp(const kiln_conv_params *p, const int32_t *bias, int32_t oc,
+                                       kiln_requant32 *r, int32_t *b) {
+  int32_t j;
+  for (j = 0; j < 4; ++j) {
+    r[j] = kiln_conv_requant32_of(p, oc + j);
+    b[j] = bias != NULL ? bias[oc + j] : 0;
+  }
+}
+
+/* Filters of at most this many taps have their weights split into lanes once per four channels. */
+#define KILN_DW_DSP_TAPS_MAX 25
+
+__attribute__((noinline)) /* its own registers: the tap loop needs all of them */
+static void kiln_depthwise_dsp_s8(const kiln_conv_params *p, const int8_t *in_image,
+                                  const int8_t *filter, const int32_t *bias, int8_t *out_image,
+                                  int32_t channels) {
+  const int32_t out_c = p->out_c;
+  const int32_t row_stride = p->in_w * p->in_c;
+  const int32_t in_row_step = p->dilation_h * row_stride;
+  const int32_t in_col_step = p->dilation_w * p->in_c;
+  const int32_t filter_row = p->filter_w * out_c;
+  const int32_t off2 = kiln_offset_x2(p->input_offset);
+  const int fast = kiln_conv_requant32(p);
+  int32_t oc;
+  const int32_t taps = p->filter_h * p->filter_w;
+  const int unpacked = taps <= KILN_DW_DSP_TAPS_MAX;
+  for (oc = 0; oc < channels; oc += 4) {
+    kiln_requant32 r[4];
+    int32_t b[4];
+    int32_t wbuf[2 * KILN_DW_DSP_TAPS_MAX];
+    int8_t *out = out_image + oc;
+    int32_t oy;
+    int32_t j;
+    kiln_depthwise_prepare_dsp(p, bias, oc, r, b);
+    if (unpacked) {
+      /* the four channels' weights, split into lanes once for all the pixels */
+      for (j = 0; j < taps; ++j) {
+        const int32_t wv = kiln_load_s8x4(filter + (size_t)(j * out_c + oc));
+        wbuf[2 * j] = __sxtb16(wv);
+        wbuf[2 * j + 1] = __sxtb16(kiln_ror8(wv));
+      }
+    }
+    for (oy = 0; oy < p->out_h; ++oy) {
+      const int32_t in_y0 = oy * p->stride_h - p->pad_top;
+      int32_t fy0;
+      int32_t fy1;
+      int32_t ox;
+      kiln_tap_range(in_y0, p->dilation_h, p->filter_h, p->in_h, &fy0, &fy1);
+      for (ox = 0; ox < p->out_w; ++ox) {
+        const int32_t in_x0 = ox * p->stride_w - p->pad_left;
+        int32_t fx0;
+        int32_t fx1;
+        int32_t a0 = b[0];
+        int32_t a1 = b[1];
+        int32_t a2 = b[2];
+        int32_t a3 = b[3];
+        kiln_tap_range(in_x0, p->dilation_w, p->filter_w, p->in_w, &fx0, &fx1);
+        if (fy1 > fy0 && fx1 > fx0) {
+          const int8_t *xr = in_image + (size_t)(in_y0 + fy0 * p->dilation_h) * (size_t)row_stride +
+                             (size_t)(in_x0 + fx0 * p->dilation_w) * (size_t)p->in_c + oc;
+          const int8_t *wr = filter + (size_t)(fy0 * filter_row + fx0 * out_c + oc);
+          const int32_t cols = fx1 - fx0;
+          int32_t fy;
+          if (unpacked) {
+            const int32_t *wt = wbuf + 2 * (fy0 * p->filter_w + fx0);
+            for (fy = fy0; fy < fy1; ++fy) {
+              const int8_t *x = xr;
+              const int32_t *w = wt;
+              const int32_t *w_end = wt + 2 * cols;
+              do {
+                const int32_t xv = kiln_load_s8x4(x);
+                const int32_t x02 = __sxtab16(off2, xv);
+                const int32_t x13 = __sxtab16(off2, kiln_ror8(xv));
+                a0 = __smlabb(x02, w[0], a0);
+                a2 = __smlatt(x02, w[0], a2);
+                a1 = __smlabb(x13, w[1], a1);
+                a3 = __smlatt(x13, w[1], a3);
+                x += in_col_step;
+                w += 2;
+              } while (w != w_end);
+              xr += in_row_step;
+              wt += 2 * p->filter_w;
+            }
+            fy = fy1; /* done */
+          }
+          for (fy = unpacked ? fy1 : fy0; fy < fy1; ++fy) {
+            const int8_t *x = xr;
+            const int8_t *w = wr;
+            const int8_t *w_end = wr + cols * out_c;
+            do {
+              const int32_t xv = kiln_load_s8x4(x);
+              const int32_t wv = kiln_load_s8x4(w);
+              const int32_t x02 = __sxtab16(off2, xv);
+              const int32_t x13 = __sxtab16(off2, kiln_ror8(xv));
+              const int32_t w02 = __sxtb16(wv);
+              const int32_t w13 = __sxtb16(kiln_ror8(wv));
+              a0 = __smlabb(x02, w02, a0);
+              a2 = __smlatt(x02, w02, a2);
+              a1 = __smlabb(x13, w13, a1);
+              a3 = __smlatt(x13, w13, a3);
+              x += in_col_step;
+              w += out_c;
+            } while (w != w_end);
+            xr += in_row_step;
+            wr += filter_row;
+          }
+        }
+        if (fast) {
+          const int32_t zo = p->output_offset;
+          out[0] = kiln_clamp_s8_32(kiln_requant32_apply(a0, &r[0]) + zo, p->act_min, p->act_max);
+          out[1] = kiln_clamp_s8_32(kiln_requant32_apply(a1, &r[1]) + zo, p->act_min, p->act_max);
+          out[2] = kiln_clamp_s8_32(kiln_requant32_apply(a2, &r[2]) + zo, p->act_min, p->act_max);
+          out[3] = kiln_clamp_s8_32(kiln_requant32_apply(a3, &r[3]) + zo, p->act_min, p->act_max);
+        } else {
+          out[0] = kiln_depthwise_out_s8(p, oc, a0);
+          out[1] = kiln_depthwise_out_s8(p, oc + 1, a1);
+          out[2] = kiln_depthwise_out_s8(p, oc + 2, a2);
+          out[3] = kiln_depthwise_out_s8(p, oc + 3, a3);
+        }
+        out += out_c;
+      }
+    }
+  }
+}
+#endif
 
 void kiln_depthwise_conv_s8(const kiln_conv_params *p, const int8_t *input, const int8_t *filter,
                             const int32_t *bias, int8_t *output) {
@@ -602,10 +1027,18 @@ void kiln_depthwise_conv_s8(const kiln_conv_params *p, const int8_t *input, cons
   const int32_t filter_col_step = out_c;
   const int32_t input_offset = p->input_offset;
   const int32_t side_by_side = depth_multiplier == 1 ? out_c : 0;
+#if defined(__ARM_FEATURE_DSP)
+  const int32_t dsp_channels = side_by_side & ~3; /* done by kiln_depthwise_dsp_s8 first */
+#else
+  const int32_t dsp_channels = 0;
+#endif
   int32_t b;
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_image = input + (size_t)b * (size_t)p->in_h * (size_t)row_stride;
     int32_t oy;
+#if defined(__ARM_FEATURE_DSP)
+    kiln_depthwise_dsp_s8(p, in_image, filter, bias, output, dsp_channels);
+#endif
     for (oy = 0; oy < p->out_h; ++oy) {
       const int32_t in_y0 = oy * p->stride_h - p->pad_top;
       int32_t fy0;
@@ -627,7 +1060,7 @@ void kiln_depthwise_conv_s8(const kiln_conv_params *p, const int8_t *input, cons
         } else {
           fy1 = fy0; /* no tap in the image */
         }
-        for (oc = 0; oc < side_by_side; oc += KILN_DW_CHUNK) {
+        for (oc = dsp_channels; oc < side_by_side; oc += KILN_DW_CHUNK) {
           const int32_t count =
               side_by_side - oc < KILN_DW_CHUNK ? side_by_side - oc : KILN_DW_CHUNK;
           int32_t acc[KILN_DW_CHUNK];

@@ -126,6 +126,77 @@ static void kiln_fc_rows_s8(const int8_t *filter, int32_t depth, const int8_t *x
   }
 }
 
+#if defined(__ARM_FEATURE_DSP)
+/*
+ * The DSP form of the int8 dot products (inputs of at most KILN_FC_DSP_DEPTH_MAX values): the
+ * input row is split once into words of int16 lanes, input + offset, holding d, d + 2 and
+ * d + 1, d + 3 (the lane order SXTB16 gives a weight word), so each pass over four weight rows
+ * loads two staged words and one word per row, with no offset to add: 16 multiply-adds in 8
+ * SMLADs. The last depth % 4 values go through a plain loop.
+ */
+#ifndef KILN_FC_DSP_DEPTH_MAX
+#define KILN_FC_DSP_DEPTH_MAX 1024
+#endif
+
+static void kiln_fc_stage_dsp(const int8_t *x, int32_t depth, int32_t x_offset, int32_t *stage) {
+  const int32_t off2 = kiln_offset_x2(x_offset);
+  int32_t d;
+  for (d = 0; d + 4 <= depth; d += 4) {
+    const int32_t xv = kiln_load_s8x4(x + d);
+    stage[d / 2] = __sxtab16(off2, xv);
+    stage[d / 2 + 1] = __sxtab16(off2, kiln_ror8(xv));
+  }
+  for (; d < depth; ++d) stage[d] = (int32_t)x[d] + x_offset; /* the tail, one value a word */
+}
+
+/* acc[j] = sum_d w_j[d] * (x[d] + offset) for the four rows w + j * depth, x staged above. */
+__attribute__((noinline)) /* its own registers: the loop needs all of them */
+static void kiln_fc_dot4_dsp(const int8_t *w, int32_t depth, const int32_t *stage, int32_t *acc) {
+  const int8_t *w1 = w + depth;
+  const int8_t *w2 = w1 + depth;
+  const int8_t *w3 = w2 + depth;
+  const int32_t *x = stage;
+  const int32_t *end = stage + (depth & ~3) / 2;
+  int32_t a0 = 0;
+  int32_t a1 = 0;
+  int32_t a2 = 0;
+  int32_t a3 = 0;
+  int32_t d;
+  while (x != end) {
+    const int32_t xa = x[0];
+    const int32_t xb = x[1];
+    int32_t wv = kiln_load_s8x4(w);
+    a0 = __smlad(__sxtb16(wv), xa, a0);
+    a0 = __smlad(__sxtb16(kiln_ror8(wv)), xb, a0);
+    wv = kiln_load_s8x4(w1);
+    a1 = __smlad(__sxtb16(wv), xa, a1);
+    a1 = __smlad(__sxtb16(kiln_ror8(wv)), xb, a1);
+    wv = kiln_load_s8x4(w2);
+    a2 = __smlad(__sxtb16(wv), xa, a2);
+    a2 = __smlad(__sxtb16(kiln_ror8(wv)), xb, a2);
+    wv = kiln_load_s8x4(w3);
+    a3 = __smlad(__sxtb16(wv), xa, a3);
+    a3 = __smlad(__sxtb16(kiln_ror8(wv)), xb, a3);
+    x += 2;
+    w += 4;
+    w1 += 4;
+    w2 += 4;
+    w3 += 4;
+  }
+  for (d = 0; d < (depth & 3); ++d) {
+    const int32_t xv = stage[(depth & ~3) + d];
+    a0 += (int32_t)w[d] * xv;
+    a1 += (int32_t)w1[d] * xv;
+    a2 += (int32_t)w2[d] * xv;
+    a3 += (int32_t)w3[d] * xv;
+  }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+}
+#endif
+
 /*
  * acc = sum_d (w + filter_offset) * (x + input_offset) + bias, computed as
  * sum_d w * (x + input_offset) + filter_offset * sum_d (x + input_offset) (exact integers), so the
@@ -146,6 +217,10 @@ void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const
   const int32_t entry_step = p->per_channel ? 1 : 0;
   kiln_rescale r = {0, 0, 0, 0};
   int32_t b;
+#if defined(__ARM_FEATURE_DSP)
+  int32_t stage[KILN_FC_DSP_DEPTH_MAX / 2 + 4];
+  const int staged = depth <= KILN_FC_DSP_DEPTH_MAX;
+#endif
   if (rescale != NULL) r = kiln_rescale_load(rescale);
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_row = input + (size_t)b * (size_t)depth;
@@ -155,11 +230,22 @@ void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const
       int32_t d;
       for (d = 0; d < depth; ++d) input_sum += (int32_t)in_row[d] + input_offset;
     }
+#if defined(__ARM_FEATURE_DSP)
+    if (staged) kiln_fc_stage_dsp(in_row, depth, input_offset, stage);
+#endif
     for (u = 0; u < units; u += 4) {
       const int32_t block = units - u < 4 ? units - u : 4;
       int32_t acc[4];
       int32_t j;
+#if defined(__ARM_FEATURE_DSP)
+      if (staged && block == 4) {
+        kiln_fc_dot4_dsp(filter + (size_t)u * (size_t)depth, depth, stage, acc);
+      } else {
+        kiln_fc_rows_s8(filter + (size_t)u * (size_t)depth, depth, in_row, input_offset, block, acc);
+      }
+#else
       kiln_fc_rows_s8(filter + (size_t)u * (size_t)depth, depth, in_row, input_offset, block, acc);
+#endif
       for (j = 0; j < block; ++j) {
         const int32_t unit = u + j;
         int32_t a = acc[j] + filter_offset * input_sum;
@@ -167,7 +253,11 @@ void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const
         if (bias != NULL) a += bias[unit];
         if (rescale != NULL) {
           if (entry_step != 0) r = kiln_rescale_load(rescale + (size_t)unit * KILN_RESCALE_WORDS);
-          y = kiln_linear_rescale(a, &r);
+#if UINTPTR_MAX > 0xffffffffu
+          y = kiln_linear_rescale(a, &r); /* a 64-bit host shifts 64 bits in one instruction */
+#else
+          y = r.shift >= 32 ? (int64_t)kiln_linear_rescale_high(a, &r) : kiln_linear_rescale(a, &r);
+#endif
         } else {
           y = kiln_f64_rescale_inline(a, p->out_scale + (unit * entry_step) * KILN_F64_WORDS);
         }

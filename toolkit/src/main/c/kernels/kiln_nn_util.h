@@ -87,10 +87,77 @@ static inline int64_t kiln_linear_rescale(int32_t acc, const kiln_rescale *r) {
 }
 
 /*
+ * kiln_linear_rescale for shift >= 32 in 32-bit steps: the high word of acc * multiplier + offset
+ * (one SMLAL on a Cortex-M; |acc * multiplier + offset| < 2^63, so it fits int32), then an
+ * arithmetic shift by shift - 32; floor(floor(v / 2^32) / 2^(shift - 32)) = floor(v / 2^shift).
+ */
+static inline int32_t kiln_linear_rescale_high(int32_t acc, const kiln_rescale *r) {
+  const int64_t v =
+      (int64_t)acc * r->multiplier + (acc >= 0 ? r->offset_non_negative : r->offset_negative);
+  const int32_t h = (int32_t)(v >= 0 ? v >> 32 : ~(~v >> 32));
+  const int32_t s = r->shift - 32;
+  return h >= 0 ? h >> s : ~(~h >> s);
+}
+
+/*
+ * TFLite's MBQM in 32-bit arithmetic, for the conv kernels when the compiler proved
+ * |x| * 2^(max(shift, 0) + 1) < 2^31 for every x = acc + bias the channel can produce (p->requant32).
+ * With h = floor((x 2^(L+1) q + 2^31) / 2^32) (the high word of one 32x32 product plus the
+ * constant 2^31: SMULL, ADDS, ADC on a Cortex-M), L = max(shift, 0), R = max(-shift, 0):
+ * - R = 0: MBQM(x) = SRDHM(x 2^L, q) = floor((x 2^L q + 2^30) / 2^31) = h (numerator and
+ *   denominator doubled);
+ * - R >= 1: MBQM(x) = floor((x q + 2^30 + 2^(30+R) - [x < 0] 2^31) / 2^(31+R)) (kiln_mbqm_rescale's
+ *   derivation above); doubled, the addend 2^(31+R) - [x < 0] 2^32 is a multiple of 2^32, and
+ *   nested floors merge, so MBQM(x) = floor((h + 2^(R-1) - [x < 0]) / 2^R).
+ * Both are one form: floor((h + round - (negative & [x < 0])) / 2^right) with the per-channel
+ * constants of kiln_requant32_of (round = negative = 0 when R = 0), so no branch on the shift's sign
+ * is left in the loop. NnKernelsTest checks it against kiln_mbqm.
+ */
+typedef struct {
+  int32_t multiplier;
+  int32_t left;      /* L + 1 (<= 30, the compiler checks) */
+  int32_t right;     /* R */
+  int32_t round;     /* 2^(R-1), or 0 */
+  int32_t sign_mask; /* -1 if R >= 1, else 0: selects the - [x < 0] term */
+} kiln_requant32;
+
+static inline kiln_requant32 kiln_requant32_of(int32_t q, int32_t shift) {
+  kiln_requant32 r;
+  r.multiplier = q;
+  r.left = shift > 0 ? shift + 1 : 1;
+  r.right = shift > 0 ? 0 : -shift;
+  r.round = r.right > 0 ? (int32_t)1 << (r.right - 1) : 0;
+  r.sign_mask = r.right > 0 ? -1 : 0;
+  return r;
+}
+
+/*
+ * h + round - [x < 0] (or h, R = 0) is the high word of one multiply-accumulate whose 64-bit
+ * accumulator starts at (round + (sign & sign_mask)) 2^32 + 2^31 (sign = -1 for x < 0, else 0):
+ * one SMLAL; then the arithmetic shift by R. |x 2^left q| < 2^62, so nothing overflows.
+ */
+static inline int32_t kiln_requant32_apply(int32_t x, const kiln_requant32 *r) {
+  const int32_t sign = x < 0 ? -1 : 0;
+  const int64_t start =
+      (int64_t)(r->round + (sign & r->sign_mask)) * ((int64_t)1 << 32) + ((int64_t)1 << 31);
+  const int64_t v = start + (int64_t)(x * ((int32_t)1 << r->left)) * r->multiplier;
+  /* floor(v / 2^32), the high word, and floor(h / 2^R), without right-shifting a negative value */
+  const int32_t h = (int32_t)(v >= 0 ? v >> 32 : ~(~v >> 32));
+  return h >= 0 ? h >> r->right : ~(~h >> r->right);
+}
+
+/*
  * A requantized value clamped to [lo, hi] as an int8 code, written as two selects (compilers emit
  * conditional moves): a fused RELU clamps about half the values, an unpredictable branch.
  */
 static inline int8_t kiln_clamp_s8(int64_t y, int64_t lo, int64_t hi) {
+  y = y < lo ? lo : y;
+  y = y > hi ? hi : y;
+  return (int8_t)y;
+}
+
+/* The same in 32 bits (for requantized values that fit int32: kiln_requant32_apply + offset). */
+static inline int8_t kiln_clamp_s8_32(int32_t y, int32_t lo, int32_t hi) {
   y = y < lo ? lo : y;
   y = y > hi ? hi : y;
   return (int8_t)y;
@@ -109,6 +176,91 @@ static inline float kiln_clamp_f32(float v, float lo, float hi) {
  * filter rows w, w + w_stride, w + 2 w_stride, w + 3 w_stride to acc[0..3], reading x once.
  * Exact integer sums, so the order does not matter.
  */
+#if defined(__ARM_FEATURE_DSP)
+/*
+ * Cortex-M4/M7/M33 with the DSP extension (chosen at compile time; the portable C below serves
+ * every other target): four int8 values are one 32-bit load; SXTB16 sign-extends bytes 0 and 2
+ * (and, after a rotation by 8, bytes 1 and 3) into two int16 lanes, SXTAB16 does the same and adds
+ * x_offset to both lanes (|x + x_offset| <= 255 fits a lane), and SMLAD adds both lane products
+ * to an int32 sum. Weights and inputs are split the same way, so lane k of one meets lane k of the
+ * other: sum_k w[k] * (x[k] + x_offset), exactly, as below.
+ */
+#include <arm_acle.h>
+#include <string.h>
+
+static inline int32_t kiln_load_s8x4(const int8_t *p) {
+  int32_t v;
+  memcpy(&v, p, 4); /* one (unaligned) LDR */
+  return v;
+}
+
+static inline int32_t kiln_ror8(int32_t v) {
+  const uint32_t u = (uint32_t)v;
+  return (int32_t)((u >> 8) | (u << 24));
+}
+
+/* x_offset in both int16 lanes. */
+static inline int32_t kiln_offset_x2(int32_t x_offset) {
+  return (int32_t)(((uint32_t)x_offset & 0xffffu) * 0x10001u);
+}
+
+static inline int32_t kiln_dot_s8(const int8_t *w, const int8_t *x, int32_t n, int32_t x_offset) {
+  const int32_t off2 = kiln_offset_x2(x_offset);
+  int32_t acc = 0;
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const int32_t xv = kiln_load_s8x4(x + i);
+    const int32_t wv = kiln_load_s8x4(w + i);
+    acc = __smlad(__sxtb16(wv), __sxtab16(off2, xv), acc);
+    acc = __smlad(__sxtb16(kiln_ror8(wv)), __sxtab16(off2, kiln_ror8(xv)), acc);
+  }
+  for (; i < n; ++i) acc += (int32_t)w[i] * ((int32_t)x[i] + x_offset);
+  return acc;
+}
+
+static inline void kiln_dot4_s8(const int8_t *w, size_t w_stride, const int8_t *x, int32_t n,
+                                int32_t x_offset, int32_t *acc) {
+  const int8_t *w0 = w;
+  const int8_t *w1 = w0 + w_stride;
+  const int8_t *w2 = w1 + w_stride;
+  const int8_t *w3 = w2 + w_stride;
+  const int32_t off2 = kiln_offset_x2(x_offset);
+  int32_t a0 = 0;
+  int32_t a1 = 0;
+  int32_t a2 = 0;
+  int32_t a3 = 0;
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const int32_t xv = kiln_load_s8x4(x + i);
+    const int32_t x02 = __sxtab16(off2, xv);
+    const int32_t x13 = __sxtab16(off2, kiln_ror8(xv));
+    int32_t wv = kiln_load_s8x4(w0 + i);
+    a0 = __smlad(__sxtb16(wv), x02, a0);
+    a0 = __smlad(__sxtb16(kiln_ror8(wv)), x13, a0);
+    wv = kiln_load_s8x4(w1 + i);
+    a1 = __smlad(__sxtb16(wv), x02, a1);
+    a1 = __smlad(__sxtb16(kiln_ror8(wv)), x13, a1);
+    wv = kiln_load_s8x4(w2 + i);
+    a2 = __smlad(__sxtb16(wv), x02, a2);
+    a2 = __smlad(__sxtb16(kiln_ror8(wv)), x13, a2);
+    wv = kiln_load_s8x4(w3 + i);
+    a3 = __smlad(__sxtb16(wv), x02, a3);
+    a3 = __smlad(__sxtb16(kiln_ror8(wv)), x13, a3);
+  }
+  for (; i < n; ++i) {
+    const int32_t xv = (int32_t)x[i] + x_offset;
+    a0 += (int32_t)w0[i] * xv;
+    a1 += (int32_t)w1[i] * xv;
+    a2 += (int32_t)w2[i] * xv;
+    a3 += (int32_t)w3[i] * xv;
+  }
+  acc[0] += a0;
+  acc[1] += a1;
+  acc[2] += a2;
+  acc[3] += a3;
+}
+
+#else /* portable C */
 static inline int32_t kiln_dot_s8(const int8_t *w, const int8_t *x, int32_t n, int32_t x_offset) {
   int32_t acc = 0;
   int32_t i = 0;
@@ -168,6 +320,8 @@ static inline void kiln_dot4_s8(const int8_t *w, size_t w_stride, const int8_t *
   acc[2] += a2;
   acc[3] += a3;
 }
+
+#endif /* __ARM_FEATURE_DSP */
 
 /*
  * The same against staged int16 input runs (offset already added; kiln_widen_s8), the form the

@@ -131,6 +131,7 @@ final class BenchCommand implements Callable<Integer> {
         List<Tensor> values = new ArrayList<>();
         for (Path p : sampleInputs(f, m)) values.add(Tensor.load(p));
         long[] instr = new long[2];
+        dev.kiln.project.ProgramMemory memory = null;
         double[] link = {Double.NaN, Double.NaN};
         String flash = "-";
         String ram = "-";
@@ -146,16 +147,27 @@ final class BenchCommand implements Callable<Integer> {
             ModelExecutor exec = session.executor();
             for (int i = 0; i < values.size(); i++) exec.setInput(i, values.get(i));
             instr[k] = session.timeEvaluator().instructions();
-            if (k == 0) link = linkKiBps(session);
+            if (k == 0) {
+              memory = session.memory(); // after the runs, so the stack high-water includes the deepest kernel
+              link = linkKiBps(session);
+            }
           }
           k++;
         }
         out.printf(Locale.ROOT, "%-20s %11s %10s %,13d %,13d %12.1f %12.1f%n", name(f), flash, ram, instr[0], instr[1], link[0], link[1]);
+        if (memory != null) kernelRows.add(kernelRow(name(f), instr[0], memory, m.build(Executor.aot()).arenaBytes()));
       } catch (RuntimeException e) {
         out.printf("%-20s error: %s%n", name(f), e.getMessage());
       }
       out.flush();
     }
+    out.printf(Locale.ROOT, "%n%-20s %13s %13s %7s %11s %11s %9s %9s %8s%n", "model (AoT)", "aot instr", "CMSIS-NN", "ratio",
+        "model code", "weights", "params", "arena", "stack");
+    for (String row : kernelRows) out.println(row);
+    out.println("CMSIS-NN: TFLite Micro with Arm's CMSIS-NN kernels on the same emulated Cortex-M4F (QEMU 7.2 -icount shift=0), as");
+    out.println("measured for issue 12 (not built here); ratio = aot instr / CMSIS-NN. model code: the operators, kernels and system");
+    out.println("library in the linked firmware (--gc-sections); params: operator parameters (structs and requantization tables);");
+    out.println("arena: the model's static workspace; stack: the firmware's stack high-water after the runs (RPC server included).");
     out.println("flash: text+data of the firmware ELF (runtime, executors, model, platform, libc); RAM: data+bss (the runtime's");
     out.println("buffers and device memory, the model's arena; the stack is extra). instr: Timing.instructions(), run() of the executor");
     out.println("as the host calls it, the same number in every boot. up/down: 16 KiB copied to/from a device array over the UART");
@@ -167,6 +179,21 @@ final class BenchCommand implements Callable<Integer> {
       out.println("raw UART echo on " + board + ": error: " + e.getMessage());
     }
     return 0;
+  }
+
+  /** Instructions per inference of TFLite Micro + CMSIS-NN on mps2-an386 (issue 12's table), by model folder name. */
+  private static final java.util.Map<String, Long> CMSIS_NN_M4 = java.util.Map.of(
+      "mlperf_kws_int8", 7_697_440L, "mlperf_vww_int8", 24_101_960L, "mlperf_ic_int8", 29_864_320L, "mlperf_ad_int8", 583_000L);
+
+  private final List<String> kernelRows = new ArrayList<>();
+
+  private String kernelRow(String model, long instructions, dev.kiln.project.ProgramMemory m, int arena) {
+    Long cmsis = device.startsWith("qemu:mps2-an386") ? CMSIS_NN_M4.get(model) : null;
+    return String.format(Locale.ROOT, "%-20s %,13d %13s %7s %,11d %,11d %,9d %,9d %8s", model, instructions,
+        cmsis == null ? "-" : String.format(Locale.ROOT, "%,d", cmsis),
+        cmsis == null ? "-" : String.format(Locale.ROOT, "%.2f", instructions / (double) cmsis),
+        m.modelCode(), m.weights(), m.operatorParameters(), arena,
+        m.stackHighWater().isPresent() ? String.format(Locale.ROOT, "%,d", m.stackHighWater().getAsLong()) : "-");
   }
 
   /**

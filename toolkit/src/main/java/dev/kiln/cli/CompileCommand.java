@@ -16,7 +16,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "compile", mixinStandardHelpOptions = true,
     description = {"Compiles a model to C99 in a Model Library Format-style folder.",
-        "The AoT C interface: cc -std=c99 -O2 -I DIR/codegen/host/include DIR/codegen/host/src/*.c app.c -lm",
+        "The AoT C interface: cc -std=c99 -O2 -ffunction-sections -fdata-sections -I DIR/codegen/host/include DIR/codegen/host/src/*.c app.c -lm -Wl,--gc-sections",
         "builds a program that calls int32_t tvmgen_<module>_run(struct tvmgen_<module>_inputs*, struct tvmgen_<module>_outputs*)."})
 final class CompileCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

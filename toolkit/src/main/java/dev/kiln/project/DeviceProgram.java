@@ -59,6 +59,9 @@ public final class DeviceProgram {
   private static List<String> withOptimization(List<String> warnings) {
     List<String> f = new ArrayList<>(warnings);
     f.add(1, "-O2");
+    // one section per function and object, so the link (-Wl,--gc-sections) drops every kernel the model does not call
+    f.add(2, "-ffunction-sections");
+    f.add(3, "-fdata-sections");
     return List.copyOf(f);
   }
   static final String RUNTIME = "/dev/kiln/runtime/";
@@ -327,6 +330,7 @@ public final class DeviceProgram {
       for (Path o : objectFiles) link.add(o.toString());
       link.addAll(extraFlags);
       link.addAll(platform.libs());
+      if (!platform.ldflags().contains("-Wl,--gc-sections")) link.add("-Wl,--gc-sections");
       link.addAll(List.of("-o", exe.toString()));
       try {
         HostProgram.exec(link, staging, 300);

@@ -124,14 +124,14 @@ public final class FirmwareProject {
         KILN_CONFIG = %s
         SOURCES = $(wildcard model/src/*.c runtime/crt/*.c runtime/executors/*.c platform/common/*.c platform/$(BOARD)/*.c)
         INCLUDES = -Imodel/include -Iruntime/crt -Iruntime/executors -Iplatform/common -Iplatform/$(BOARD)
-        CFLAGS = -std=c99 -O2 -Wall -Wextra -pedantic $(BOARD_CFLAGS) $(KILN_CONFIG)
+        CFLAGS = -std=c99 -O2 -ffunction-sections -fdata-sections -Wall -Wextra -pedantic $(BOARD_CFLAGS) $(KILN_CONFIG)
         OUT = build/$(BOARD)
 
         all: $(OUT)/firmware.elf
 
         $(OUT)/firmware.elf: $(SOURCES) platform/$(BOARD)/linker.ld platform/$(BOARD)/board.mk
         \tmkdir -p $(OUT)
-        \t$(CC) $(CFLAGS) $(INCLUDES) $(SOURCES) $(BOARD_LDFLAGS) -Lplatform/common -Lplatform/$(BOARD) -T platform/$(BOARD)/linker.ld -lm -o $@
+        \t$(CC) $(CFLAGS) $(INCLUDES) $(SOURCES) $(BOARD_LDFLAGS) -Wl,--gc-sections -Lplatform/common -Lplatform/$(BOARD) -T platform/$(BOARD)/linker.ld -lm -o $@
         \t$(OBJCOPY) -O binary $@ $(OUT)/firmware.bin
         \t$(SIZE) $@
 
@@ -162,8 +162,9 @@ public final class FirmwareProject {
         file(GLOB SOURCES model/src/*.c runtime/crt/*.c runtime/executors/*.c platform/common/*.c platform/${BOARD}/*.c)
         add_executable(firmware.elf ${SOURCES})
         target_include_directories(firmware.elf PRIVATE model/include runtime/crt runtime/executors platform/common platform/${BOARD})
-        target_compile_options(firmware.elf PRIVATE -std=c99 -O2 -Wall -Wextra -pedantic ${KILN_BOARD_CFLAGS} ${KILN_CONFIG})
-        target_link_options(firmware.elf PRIVATE ${KILN_BOARD_CFLAGS} ${KILN_BOARD_LDFLAGS}
+        target_compile_options(firmware.elf PRIVATE -std=c99 -O2 -ffunction-sections -fdata-sections -Wall -Wextra -pedantic
+            ${KILN_BOARD_CFLAGS} ${KILN_CONFIG})
+        target_link_options(firmware.elf PRIVATE ${KILN_BOARD_CFLAGS} ${KILN_BOARD_LDFLAGS} -Wl,--gc-sections
             -L${CMAKE_CURRENT_SOURCE_DIR}/platform/common -L${CMAKE_CURRENT_SOURCE_DIR}/platform/${BOARD}
             -T ${CMAKE_CURRENT_SOURCE_DIR}/platform/${BOARD}/linker.ld)
         target_link_libraries(firmware.elf m)

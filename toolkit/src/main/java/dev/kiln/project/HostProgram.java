@@ -43,7 +43,7 @@ public final class HostProgram {
     Files.writeString(main, firmwareMain(prefix, inputFields, inputBytes, outputFields, outputBytes));
     Path exe = work.resolve("model");
     Path include = library.resolve("codegen/host/include");
-    List<String> flags = new ArrayList<>(List.of("-O2"));
+    List<String> flags = new ArrayList<>(List.of("-O2", "-ffunction-sections", "-fdata-sections"));
     flags.addAll(STRICT);
     // the kernel library (kiln_*.c) is the same text for every model: its objects come from the
     // device programs' object cache instead of being compiled again for each model
@@ -68,7 +68,7 @@ public final class HostProgram {
       cmd.add(o.toString());
     }
     for (Path m : models) cmd.add(m.toString());
-    cmd.addAll(List.of(main.toString(), "-lm", "-o", exe.toString()));
+    cmd.addAll(List.of(main.toString(), "-lm", "-Wl,--gc-sections", "-o", exe.toString()));
     exec(cmd, work, 300);
     return new HostProgram(exe, cmd, inputFields.size(), outputFields.size());
   }

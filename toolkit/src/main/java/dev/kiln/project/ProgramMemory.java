@@ -63,6 +63,10 @@ public record ProgramMemory(String program, int bits, long modelCode, long runti
     if (objects.size() != units.size()) {
       throw new IOException("the link command of " + program + " has " + objects.size() + " objects for " + units.size() + " sources");
     }
+    // objects are compiled with one section per function and object (-ffunction-sections -fdata-sections) and linked
+    // with --gc-sections: a section .text.NAME / .rodata.NAME counts only if NAME is still in the program
+    java.util.Set<String> linked = new java.util.HashSet<>();
+    for (ElfFile.Symbol sym : elf.symbols()) linked.add(sym.name());
     long modelCode = 0, runtimeCode = 0, params = 0, metadataRo = 0;
     for (int i = 0; i < objects.size(); i++) {
       Path o = objects.get(i);
@@ -71,7 +75,7 @@ public record ProgramMemory(String program, int bits, long modelCode, long runti
       String unit = units.get(i);
       boolean model = unit.startsWith("codegen/");
       for (ElfFile.Section s : obj.sections()) {
-        if (!s.isAlloc() || s.isBss()) continue;
+        if (!s.isAlloc() || s.isBss() || collected(s.name(), linked)) continue;
         if (s.isCode()) {
           if (model) modelCode += s.size();
           else runtimeCode += s.size();
@@ -93,6 +97,20 @@ public record ProgramMemory(String program, int bits, long modelCode, long runti
     long otherRo = Math.max(0, readOnly - weights - params - metadataRo);
     return new ProgramMemory(program.toString(), elf.bits(), modelCode, runtimeCode, Math.max(0, code - modelCode - runtimeCode),
         weights, params, metadataRo, otherRo, data, bss, arena, runtimeState, OptionalLong.empty());
+  }
+
+  /** Whether the linker dropped an object's per-function or per-object section (its symbol is not in the program). */
+  private static boolean collected(String section, java.util.Set<String> linked) {
+    for (String kind : List.of(".text.", ".rodata.", ".data.rel.ro.local.", ".data.rel.ro.", ".data.", ".sdata.", ".srodata.")) {
+      if (section.startsWith(kind)) {
+        String name = section.substring(kind.length());
+        for (String placement : List.of("startup.", "unlikely.", "hot.", "exit.")) {
+          if (name.startsWith(placement)) name = name.substring(placement.length());
+        }
+        return !name.isEmpty() && !name.startsWith("str1.") && !name.startsWith("cst") && !linked.contains(name);
+      }
+    }
+    return false;
   }
 
   /** The sources of a {@link DeviceProgram} folder in link order (the build sorts them by path). */

@@ -157,6 +157,20 @@ final class ConvEmitter implements KernelEmitter {
     return bytes <= STAGE_LIMIT_BYTES ? (int) bytes : 0;
   }
 
+  /**
+   * Whether every channel's MBQM may run in kiln_requant32's 32-bit form (kiln_nn_util.h): it needs
+   * |acc + bias| * 2^(max(shift, 0) + 1) < 2^31 for every accumulator the channel can produce (bound
+   * from the constant filter and bias), and a left shift of at most 30 bits.
+   */
+  static boolean requant32Fits(FixedPoint.Multiplier[] m, long[] bound) {
+    if (bound == null) return false;
+    for (int c = 0; c < m.length; c++) {
+      int left = Math.max(m[c].shift(), 0) + 1;
+      if (left > 30 || bound[c] >= (1L << (31 - left))) return false;
+    }
+    return true;
+  }
+
   /** Per output channel (q, shift) of M = s_in * s_w[c] / s_out in double (section 2.2), overflow-checked. */
   private FixedPoint.Multiplier[] int8Multipliers(Op op, Layout l) {
     Quantization qi = NnSupport.perTensor(op, l.in, "the input");
@@ -279,13 +293,14 @@ final class ConvEmitter implements KernelEmitter {
       case INT8 -> {
         FixedPoint.Multiplier[] m = int8Multipliers(op, l);
         int[] q = new int[m.length];
-        int[] shift = new int[m.length];
+        byte[] shift = new byte[m.length];
         for (int c = 0; c < m.length; c++) {
           q[c] = m[c].multiplier();
-          shift[c] = m[c].shift();
+          shift[c] = (byte) m[c].shift(); // QuantizeMultiplier's exponents lie in [-31, 30]
         }
         String multName = ctx.tableI32(base + "_multiplier", q);
-        String shiftName = ctx.tableI32(base + "_shift", shift);
+        String shiftName = ctx.tableI8(base + "_shift", shift);
+        if (requant32Fits(m, accumulatorBound(l, l.in.quantization().zeroPoint()))) init.put("requant32", 1);
         Quantization qi = l.in.quantization();
         Quantization qo = l.out.quantization();
         int[] act = NnSupport.actRangeInt8(o.activation(), qo);

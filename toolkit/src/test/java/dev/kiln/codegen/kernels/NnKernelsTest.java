@@ -300,6 +300,83 @@ class NnKernelsTest {
     assertEquals("0", result[0], "mismatches between kiln_mbqm_rescale and kiln_mbqm in " + result[1]);
   }
 
+  /**
+   * kiln_requant32 (MBQM in 32-bit form, used by the conv kernels when the compiler proved the
+   * accumulator range) against kiln_mbqm for every shift from -31 to 30: random multipliers,
+   * accumulators over the whole range it is used on (|x| * 2^(max(shift, 0) + 1) < 2^31), small
+   * ones, ones next to the second rounding's ties, and the range's ends.
+   */
+  @Test void requant32EqualsMbqm(@TempDir Path work) throws Exception {
+    copyKernels(work);
+    String program = """
+        #include <stdio.h>
+        #include <stdint.h>
+        #include "kiln_fixedpoint.h"
+        #include "kiln_nn_util.h"
+        static uint64_t s = 88172645463325252u;
+        static uint64_t rnd(void) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return s; }
+        int main(void) {
+          long bad = 0;
+          long checks = 0;
+          long i;
+          int shift;
+          for (shift = -31; shift <= 29; ++shift) {
+            const int right = shift < 0 ? -shift : 0;
+            const int left = (shift > 0 ? shift : 0) + 1;
+            const int64_t limit = ((int64_t)1 << (31 - left)) - 1; /* largest |x| allowed */
+            for (i = 0; i < 200000; ++i) {
+              const int32_t q = i % 101 == 0 ? 0 : (int32_t)((1u << 30) + (uint32_t)(rnd() % (1u << 30)));
+              const int kind = (int)(rnd() % 5);
+              int64_t x;
+              if (kind == 0) {
+                x = (int64_t)(rnd() % (uint64_t)(2 * limit + 1)) - limit;
+              } else if (kind == 1) {
+                x = (int64_t)(rnd() % 4001) - 2000;
+              } else if (kind == 2) {
+                x = (rnd() % 2 == 0 ? limit : -limit) - (int64_t)(rnd() % 3) * (rnd() % 2 == 0 ? 1 : -1);
+              } else {
+                const int64_t k = (int64_t)(rnd() % 600) - 300;
+                const long double tie = ((long double)k + 0.5L) * 2147483648.0L * (long double)((int64_t)1 << right);
+                x = q == 0 ? 0 : (int64_t)(tie / (long double)q) + (int64_t)(rnd() % 7) - 3;
+                if (shift > 0) x /= ((int64_t)1 << shift);
+              }
+              if (x < -limit || x > limit) continue;
+              ++checks;
+              {
+                const kiln_requant32 r = kiln_requant32_of(q, shift);
+                if (kiln_requant32_apply((int32_t)x, &r) != kiln_mbqm((int32_t)x, q, shift)) {
+                  if (bad < 5) printf("x %lld q %d shift %d\\n", (long long)x, q, shift);
+                  ++bad;
+                }
+              }
+            }
+          }
+          /* kiln_linear_rescale_high (the FC kernel's form for shift >= 32) against kiln_linear_rescale */
+          for (i = 0; i < 4000000; ++i) {
+            kiln_rescale r;
+            int32_t acc = (int32_t)(uint32_t)rnd();
+            if (i % 3 == 0) acc = (int32_t)(rnd() % 200001) - 100000;
+            r.multiplier = (int32_t)(rnd() % (1u << 31));
+            r.shift = 32 + (int32_t)(rnd() % 31);
+            r.offset_non_negative = (int64_t)(rnd() % ((uint64_t)1 << 62));
+            r.offset_negative = r.offset_non_negative - (int64_t)(rnd() % ((uint64_t)1 << 61));
+            ++checks;
+            if ((int64_t)kiln_linear_rescale_high(acc, &r) != kiln_linear_rescale(acc, &r)) {
+              if (bad < 5) printf("acc %d m %d shift %d\\n", acc, r.multiplier, r.shift);
+              ++bad;
+            }
+          }
+          printf("%ld %ld\\n", bad, checks);
+          return 0;
+        }
+        """;
+    Files.writeString(work.resolve("t.c"), program);
+    run(work, gcc("-I.", "t.c", "-o", "t"));
+    String[] result = run(work, "./t").trim().split(" ");
+    assertEquals("0", result[0], "mismatches of kiln_requant32 / kiln_linear_rescale_high in " + result[1]);
+    assertTrue(Long.parseLong(result[1]) > 8_000_000L, "too few checks: " + result[1]);
+  }
+
   private static void copyKernels(Path work) throws IOException {
     for (String f : List.of("kiln_nn.h", "kiln_nn_util.h", "kiln_fixedpoint.h", "kiln_nn_fc.c", "kiln_nn_quant.c")) {
       try (var in = NnKernelsTest.class.getResourceAsStream(KERNELS + f)) {
