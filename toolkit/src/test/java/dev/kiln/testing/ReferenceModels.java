@@ -147,6 +147,9 @@ public final class ReferenceModels {
   /** The ONNX op-by-op fixtures under {@code src/test/resources/onnx} (made by fixtures/make_onnx_fixtures.py). */
   public static List<Case> onnxFixtures() { return cases(Path.of("src/test/resources/onnx").toAbsolutePath(), "onnx"); }
 
+  /** Whole torch networks exported to ONNX under {@code src/test/resources/models-torch} (made by fixtures/make_models_torch.py). */
+  public static List<Case> torchModels() { return cases(Path.of("src/test/resources/models-torch").toAbsolutePath(), "onnx"); }
+
   public static Case shared(String format, String name) {
     return shared(format).stream().filter(c -> c.name().equals(name)).findFirst()
         .orElseThrow(() -> new IllegalStateException("shared model " + name + " not found under " + sharedRoot()));
