@@ -105,6 +105,16 @@ final class Operators {
     LOWERERS.put("DepthToSpace", AxisOps::depthSpace);
     LOWERERS.put("SpaceToDepth", AxisOps::depthSpace);
     LOWERERS.put("Split", AxisOps::split);
+    // family: onnx (onnx-more): exporters' operators onto existing kernels (issue 9 item 5)
+    LOWERERS.put("Expand", BroadcastOps::expand);
+    LOWERERS.put("Tile", BroadcastOps::tile);
+    LOWERERS.put("Resize", ResizeOps::resize);
+    LOWERERS.put("Upsample", ResizeOps::resize);
+    LOWERERS.put("ConvTranspose", ConvTransposeOps::convTranspose);
+    LOWERERS.put("LRN", NormOps::lrn);
+    LOWERERS.put("InstanceNormalization", NormOps::instanceNormalization);
+    LOWERERS.put("LayerNormalization", NormOps::layerNormalization);
+    LOWERERS.put("RMSNormalization", NormOps::rmsNormalization);
   }
 
   private Operators() {}
