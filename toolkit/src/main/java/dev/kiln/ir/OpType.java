@@ -35,7 +35,10 @@ public enum OpType {
   /** TFLite SVDF: a rank-decomposed time filter over a state variable. */
   SVDF,
   /** TFLite UNIDIRECTIONAL_SEQUENCE_LSTM: an LSTM over a sequence, its h and c in state variables. */
-  UNIDIRECTIONAL_SEQUENCE_LSTM;
+  UNIDIRECTIONAL_SEQUENCE_LSTM,
+  // family: onnx (onnx-more)
+  /** ONNX Erf: the error function, float32 (torch's exact GELU exports as Div, Erf, Add, Mul, Mul before opset 20). */
+  ERF;
 
   /** True for ops whose output is only a new view of the input's bytes. */
   public boolean isView() { return this == RESHAPE || this == EXPAND_DIMS || this == SQUEEZE; }

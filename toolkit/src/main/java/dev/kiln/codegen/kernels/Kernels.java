@@ -36,6 +36,9 @@ public final class Kernels {
     // family: reductions, resampling, spatial (ops-reduce); after NnKernels, whose PAD, MEAN and pools it extends to int16
     ReduceKernels.register(EMITTERS);
     SOURCES.addAll(ReduceKernels.SOURCES);
+    // family: onnx (onnx-more): ONNX operators no TFLite kernel computes
+    OnnxKernels.register(EMITTERS);
+    SOURCES.addAll(OnnxKernels.SOURCES);
   }
 
   private Kernels() {}

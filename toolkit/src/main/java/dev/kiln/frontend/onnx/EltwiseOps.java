@@ -57,7 +57,8 @@ final class EltwiseOps {
       case "Elu" -> {
         float alpha = a.f("alpha", 1f);
         if (alpha != 1f) {
-          throw l.error(n, "has alpha " + alpha + "; Kiln compiles Elu with alpha 1 (the TFLite ELU kernel)");
+          ActivationOps.eluAlpha(l, n, x, alpha);
+          return;
         }
       }
       case "Gelu" -> {
@@ -138,6 +139,12 @@ final class EltwiseOps {
     int count = variadic ? n.inputs().size() : 2;
     for (int i = 0; i < count; i++) in.add(l.floatValue(l.input(n, i, "input " + i)));
     if (in.stream().allMatch(Value::isConstant)) {
+      if (type == OpType.POW && in.get(0).dtype == DType.FLOAT32) {
+        // exporters compute attention's 1/sqrt(d) scale as a Pow of shape arithmetic
+        l.define(n, GraphLowering.output(n, 0), Value.constant(GraphLowering.output(n, 0), ActivationOps.foldPow(l, n, in.get(0).constant,
+            in.get(1).constant)));
+        return;
+      }
       throw l.error(n, "has only constant inputs; Kiln does not fold " + n.opType());
     }
     String out = GraphLowering.output(n, 0);

@@ -115,6 +115,10 @@ final class Operators {
     LOWERERS.put("InstanceNormalization", NormOps::instanceNormalization);
     LOWERERS.put("LayerNormalization", NormOps::layerNormalization);
     LOWERERS.put("RMSNormalization", NormOps::rmsNormalization);
+    LOWERERS.put("Size", ShapeOps::size);
+    CONSTANT_ONLY.add("Size");
+    LOWERERS.put("Erf", ActivationOps::erf);
+    LOWERERS.put("CastLike", ActivationOps::castLike);
   }
 
   private Operators() {}
