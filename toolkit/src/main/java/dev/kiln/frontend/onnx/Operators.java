@@ -119,6 +119,9 @@ final class Operators {
     CONSTANT_ONLY.add("Size");
     LOWERERS.put("Erf", ActivationOps::erf);
     LOWERERS.put("CastLike", ActivationOps::castLike);
+    LOWERERS.put("LSTM", RnnOps::lower);
+    LOWERERS.put("GRU", RnnOps::lower);
+    LOWERERS.put("RNN", RnnOps::lower);
   }
 
   private Operators() {}
