@@ -7,6 +7,7 @@ import dev.kiln.ir.DType;
 import dev.kiln.ir.OpType;
 import dev.kiln.ir.Options;
 import dev.kiln.ir.Quantization;
+import java.util.List;
 
 /**
  * Elementwise forms exporters emit that need more than one TFLite kernel or none (issue 9 item 5,
@@ -61,6 +62,35 @@ final class ActivationOps {
     float[] z = new float[ia.length];
     for (int i = 0; i < z.length; i++) z[i] = (float) Math.pow(x[ia[i]], e[ib[i]]);
     return Constant.ofFloats(shape, z);
+  }
+
+  /**
+   * Sqrt, Abs, Neg, Floor, Ceil of a constant (function bodies compute epsilons and sqrt(2) this way), in the constant's
+   * type; these are exact in float32 (sqrt correctly rounded), so the fold equals what a kernel would compute. Null for
+   * any other operator or type.
+   */
+  static Constant foldExact(String op, Constant c) {
+    if (!List.of("Sqrt", "Abs", "Neg", "Floor", "Ceil").contains(op)) return null;
+    if (c.dtype() == DType.FLOAT32) {
+      float[] v = c.floats();
+      for (int i = 0; i < v.length; i++) {
+        v[i] = switch (op) {
+          case "Sqrt" -> (float) Math.sqrt(v[i]);
+          case "Abs" -> Math.abs(v[i]);
+          case "Neg" -> -v[i];
+          case "Floor" -> (float) Math.floor(v[i]);
+          case "Ceil" -> (float) Math.ceil(v[i]);
+          default -> Float.NaN;
+        };
+      }
+      return Constant.ofFloats(c.shape(), v);
+    }
+    if ((c.dtype() == DType.INT64 || c.dtype() == DType.INT32) && (op.equals("Neg") || op.equals("Abs"))) {
+      long[] v = c.longs();
+      for (int i = 0; i < v.length; i++) v[i] = op.equals("Neg") ? -v[i] : Math.abs(v[i]);
+      return Constant.ofLongs(c.shape(), c.dtype(), v);
+    }
+    return null;
   }
 
   /** CastLike: the input in the element type of the second input; a no-op when they agree, else CAST. */

@@ -47,7 +47,12 @@ final class EltwiseOps {
   static void unary(GraphLowering l, Proto.Node n) throws ModelFormatException {
     String op = n.opType();
     Value x = l.input(n, 0, "input");
-    if (x.isConstant()) throw l.error(n, "has a constant input; Kiln does not fold " + op + " (it runs on computed tensors)");
+    if (x.isConstant()) {
+      Constant folded = ActivationOps.foldExact(op, x.constant);
+      if (folded == null) throw l.error(n, "has a constant input; Kiln does not fold " + op + " (it runs on computed tensors)");
+      l.define(n, GraphLowering.output(n, 0), Value.constant(GraphLowering.output(n, 0), folded));
+      return;
+    }
     x = l.floatValue(x);
     OpType type = UNARY.get(op);
     Options options = new Options.None();
