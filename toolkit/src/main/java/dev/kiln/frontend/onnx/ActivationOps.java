@@ -93,6 +93,74 @@ final class ActivationOps {
     return null;
   }
 
+  /** Softplus {@code log(1 + exp(x))}, computed as {@code relu(x) + log(1 + exp(-|x|))} so exp never overflows. */
+  static void softplus(GraphLowering l, Proto.Node n) throws ModelFormatException {
+    Value x = l.input(n, 0, "X");
+    if (x.isConstant()) throw l.error(n, "has a constant input; Kiln does not fold Softplus");
+    Value xf = l.floatValue(x);
+    NnOps.requireFloat(l, n, xf);
+    String out = GraphLowering.output(n, 0);
+    Options none = new Options.None();
+    Value one = Value.constant(out + "/one", Constant.ofFloats(new int[0], new float[] {1f}));
+    Value abs = EltwiseOps.emit(l, n, OpType.ABS, none, DType.FLOAT32, out + "/abs", false, xf);
+    Value neg = EltwiseOps.emit(l, n, OpType.NEG, none, DType.FLOAT32, out + "/neg_abs", false, abs);
+    Value e = EltwiseOps.emit(l, n, OpType.EXP, none, DType.FLOAT32, out + "/exp", false, neg);
+    Value sum = EltwiseOps.emit(l, n, OpType.ADD, new Options.Elementwise(Activation.NONE), DType.FLOAT32, out + "/one_plus", false, e, one);
+    Value lg = EltwiseOps.emit(l, n, OpType.LOG, none, DType.FLOAT32, out + "/log", false, sum);
+    Value pos = EltwiseOps.emit(l, n, OpType.RELU, none, DType.FLOAT32, out + "/positive", false, xf);
+    l.define(n, out, EltwiseOps.emit(l, n, OpType.ADD, new Options.Elementwise(Activation.NONE), DType.FLOAT32, out, true, pos, lg));
+  }
+
+  /** CumSum along a constant axis onto TFLite's CUMSUM (exclusive and reverse as attributes), on x's own bytes. */
+  static void cumSum(GraphLowering l, Proto.Node n) throws ModelFormatException {
+    Value x = l.input(n, 0, "x");
+    if (x.isConstant()) throw l.error(n, "has a constant input; Kiln does not fold CumSum");
+    long[] ax = l.constantInput(n, 1, "axis").longs();
+    int r = x.rank();
+    if (ax.length != 1 || ax[0] < -r || ax[0] >= r) throw l.error(n, "has axis " + java.util.Arrays.toString(ax) + " for a rank-" + r + " input");
+    int axis = (int) (ax[0] < 0 ? ax[0] + r : ax[0]);
+    Value xf = l.floatValue(x);
+    Attrs a = l.attrs(n);
+    TensorRef in;
+    int[] perm;
+    if (xf.isPlainPermutation() && xf.phys != null) {
+      in = xf.phys;
+      perm = xf.perm;
+    } else {
+      in = l.layout(xf, null);
+      perm = null;
+    }
+    String out = GraphLowering.output(n, 0);
+    TensorRef t = l.newTensor(out, true, in.shape(), in.dtype(), Quantization.NONE);
+    l.op(OpType.CUMSUM, new Options.Cumsum(perm == null ? axis : perm[axis], a.i("exclusive", 0) != 0, a.i("reverse", 0) != 0), t, in);
+    l.define(n, out, Value.permuted(out, t, perm, xf.shape));
+  }
+
+  /** Mod of integer constants (exporters' shape arithmetic): C's remainder with fmod 1, Python's (the divisor's sign) without. */
+  static void mod(GraphLowering l, Proto.Node n) throws ModelFormatException {
+    Value a = l.input(n, 0, "A");
+    Value b = l.input(n, 1, "B");
+    if (!a.isConstant() || !b.isConstant() || a.dtype == DType.FLOAT32 || b.dtype == DType.FLOAT32) {
+      throw l.error(n, "computes Mod on " + (a.isConstant() && b.isConstant() ? "float constants" : "a computed tensor")
+          + "; Kiln folds Mod of integer constants (shape arithmetic) only");
+    }
+    int[] shape = MathOps.broadcast(a.shape, b.shape);
+    if (shape == null) throw l.error(n, "cannot broadcast " + GraphLowering.shape(a.shape) + " and " + GraphLowering.shape(b.shape));
+    int[] ia = MathOps.indexMap(a.shape, shape);
+    int[] ib = MathOps.indexMap(b.shape, shape);
+    long[] x = a.constant.longs();
+    long[] y = b.constant.longs();
+    boolean fmod = l.attrs(n).i("fmod", 0) != 0;
+    long[] z = new long[ia.length];
+    for (int i = 0; i < z.length; i++) {
+      long d = y[ib[i]];
+      if (d == 0) throw l.error(n, "divides by zero");
+      z[i] = fmod ? x[ia[i]] % d : Math.floorMod(x[ia[i]], d);
+    }
+    String out = GraphLowering.output(n, 0);
+    l.define(n, out, Value.constant(out, Constant.ofLongs(shape, a.dtype, z)));
+  }
+
   /** CastLike: the input in the element type of the second input; a no-op when they agree, else CAST. */
   static void castLike(GraphLowering l, Proto.Node n) throws ModelFormatException {
     Value x = l.input(n, 0, "input");

@@ -212,7 +212,9 @@ final class EltwiseOps {
 
   /** Clip: constant bounds as before ({@link MathOps#unary}); bounds computed at run time as MAXIMUM then MINIMUM. */
   static void clip(GraphLowering l, Proto.Node n) throws ModelFormatException {
-    if (l.opset < 11 || MathOps.clipBounds(l, n, false) != null) {
+    Value in0 = l.input(n, 0, "input");
+    boolean integer = !in0.isConstant() && (in0.dtype == DType.INT32 || in0.dtype == DType.INT64);
+    if (!integer && (l.opset < 11 || MathOps.clipBounds(l, n, false) != null)) {
       MathOps.unary(l, n);
       return;
     }

@@ -122,6 +122,9 @@ final class Operators {
     LOWERERS.put("LSTM", RnnOps::lower);
     LOWERERS.put("GRU", RnnOps::lower);
     LOWERERS.put("RNN", RnnOps::lower);
+    LOWERERS.put("Softplus", ActivationOps::softplus);
+    LOWERERS.put("CumSum", ActivationOps::cumSum);
+    LOWERERS.put("Mod", ActivationOps::mod);
   }
 
   private Operators() {}
