@@ -103,6 +103,18 @@ final class RnnOps {
       Value xs = x.reshaped(x.name + "/rows", new int[] {steps * batch, inSize});
       Value xw = dense(l, n, xs, Arrays.copyOfRange(wf, d * gh * inSize, (d + 1) * gh * inSize), gh, inSize, xb, dn + "/input_projection");
       Constant rd = Constant.ofFloats(new int[] {gh, hidden}, Arrays.copyOfRange(rf, d * gh * hidden, (d + 1) * gh * hidden));
+      // every step reads the same weight and bias tensors (made once per direction, not per step)
+      TensorRef rAll = l.constantTensor(dn + "/R", rd, Quantization.NONE);
+      TensorRef rZr = kind != Kind.GRU ? null : l.constantTensor(dn + "/R_zr",
+          Constant.ofFloats(new int[] {2 * hidden, hidden}, Arrays.copyOfRange(rd.floats(), 0, 2 * hidden * hidden)), Quantization.NONE);
+      TensorRef rH = kind != Kind.GRU ? null : l.constantTensor(dn + "/R_h",
+          Constant.ofFloats(new int[] {hidden, hidden}, Arrays.copyOfRange(rd.floats(), 2 * hidden * hidden, 3 * hidden * hidden)), Quantization.NONE);
+      TensorRef bH = kind != Kind.GRU ? null : l.constantTensor(dn + "/Rb_h",
+          Constant.ofFloats(new int[] {hidden}, Arrays.copyOfRange(rb, 2 * hidden, 3 * hidden)), Quantization.NONE);
+      Value rbh = kind != Kind.GRU ? null : vec(rb, 2 * hidden, hidden, dn + "/Rb_h_row");
+      Value pi = peep == null ? null : vec(peep, d * 3 * hidden, hidden, dn + "/P_i");
+      Value po = peep == null ? null : vec(peep, d * 3 * hidden + hidden, hidden, dn + "/P_o");
+      Value pf = peep == null ? null : vec(peep, d * 3 * hidden + 2 * hidden, hidden, dn + "/P_f");
       Value h = h0 == null ? null : slice(l, n, h0, 0, d, 1, dn + "/h0", new int[] {batch, hidden});
       Value c = c0 == null ? null : slice(l, n, c0, 0, d, 1, dn + "/c0", new int[] {batch, hidden});
       int off = d * kind.activations.size();
@@ -112,47 +124,45 @@ final class RnnOps {
         Value xt = slice(l, n, xw, 0, t * batch, batch, sn + "/x", new int[] {batch, gh});
         switch (kind) {
           case RNN -> {
-            Value s = h == null ? xt : add(l, n, xt, dense(l, n, h, rd, null, sn + "/hr"), sn + "/sum");
+            Value s = h == null ? xt : add(l, n, xt, dense(l, n, h, rAll, null, sn + "/hr"), sn + "/sum");
             h = act(l, n, acts.get(off), clipped(l, n, s, clip, sn), sn + "/h", a, off);
           }
           case LSTM -> {
-            Value s = h == null ? xt : add(l, n, xt, dense(l, n, h, rd, null, sn + "/hr"), sn + "/gates");
+            Value s = h == null ? xt : add(l, n, xt, dense(l, n, h, rAll, null, sn + "/hr"), sn + "/gates");
             s = clipped(l, n, s, clip, sn);
             Value gi = gate(l, n, s, 0, hidden, sn + "/i_in");
             Value go = gate(l, n, s, 1, hidden, sn + "/o_in");
             Value gf = gate(l, n, s, 2, hidden, sn + "/f_in");
             Value gc = gate(l, n, s, 3, hidden, sn + "/c_in");
             if (peep != null && c != null) {
-              gi = add(l, n, gi, mul(l, n, c, vec(peep, d * 3 * hidden, hidden, sn + "/pi"), sn + "/pi_c"), sn + "/i_peep");
-              gf = add(l, n, gf, mul(l, n, c, vec(peep, d * 3 * hidden + 2 * hidden, hidden, sn + "/pf"), sn + "/pf_c"), sn + "/f_peep");
+              gi = add(l, n, gi, mul(l, n, c, pi, sn + "/pi_c"), sn + "/i_peep");
+              gf = add(l, n, gf, mul(l, n, c, pf, sn + "/pf_c"), sn + "/f_peep");
             }
             Value i = act(l, n, acts.get(off), gi, sn + "/i", a, off);
             Value f = act(l, n, acts.get(off), gf, sn + "/f", a, off);
             Value cc = act(l, n, acts.get(off + 1), gc, sn + "/c_candidate", a, off + 1);
             Value ic = mul(l, n, i, cc, sn + "/i_c");
             c = c == null ? ic : add(l, n, mul(l, n, f, c, sn + "/f_c"), ic, sn + "/c");
-            if (peep != null) go = add(l, n, go, mul(l, n, c, vec(peep, d * 3 * hidden + hidden, hidden, sn + "/po"), sn + "/po_c"), sn + "/o_peep");
+            if (peep != null) go = add(l, n, go, mul(l, n, c, po, sn + "/po_c"), sn + "/o_peep");
             Value o = act(l, n, acts.get(off), go, sn + "/o", a, off);
             h = mul(l, n, o, act(l, n, acts.get(off + 2), c, sn + "/c_act", a, off + 2), sn + "/h");
           }
           case GRU -> {
-            Value hr = h == null || !lbr ? null : dense(l, n, h, rd, lbr ? Arrays.copyOfRange(rb, 2 * hidden, 3 * hidden) : null, sn + "/hr", 2 * hidden, 3 * hidden);
+            Value hr = h == null || !lbr ? null : dense(l, n, h, rH, bH, sn + "/hr");
             Value s2 = h == null ? gateRange(l, n, xt, 0, 2 * hidden, sn + "/zr_in")
-                : add(l, n, gateRange(l, n, xt, 0, 2 * hidden, sn + "/zr_x"), denseRange(l, n, h, rd, 0, 2 * hidden, sn + "/zr_h"), sn + "/zr_in");
+                : add(l, n, gateRange(l, n, xt, 0, 2 * hidden, sn + "/zr_x"), dense(l, n, h, rZr, null, sn + "/zr_h"), sn + "/zr_in");
             s2 = clipped(l, n, s2, clip, sn + "/zr");
             Value z = act(l, n, acts.get(off), gate(l, n, s2, 0, hidden, sn + "/z_in"), sn + "/z", a, off);
             Value rr = act(l, n, acts.get(off), gate(l, n, s2, 1, hidden, sn + "/r_in"), sn + "/r", a, off);
             Value xh = gate(l, n, xt, 2, hidden, sn + "/h_x");
             Value hh;
-            Value rbh = vec(rb, 2 * hidden, hidden, sn + "/rbh");
             if (h == null) {
               hh = lbr ? mul(l, n, rr, rbh, sn + "/h_h") : rbh;
             } else if (lbr) {
               hh = mul(l, n, rr, hr, sn + "/h_h");
             } else {
               Value rh = mul(l, n, rr, h, sn + "/r_h");
-              hh = dense(l, n, rh, Constant.ofFloats(new int[] {hidden, hidden}, Arrays.copyOfRange(rd.floats(), 2 * hidden * hidden, 3 * hidden * hidden)),
-                  Arrays.copyOfRange(rb, 2 * hidden, 3 * hidden), sn + "/h_h");
+              hh = dense(l, n, rh, rH, bH, sn + "/h_h");
             }
             Value cand = act(l, n, acts.get(off + 1), clipped(l, n, add(l, n, xh, hh, sn + "/h_in"), clip, sn + "/h"), sn + "/h_candidate", a, off + 1);
             // h = (1 - z) * cand + z * h = cand - z * cand + z * h
@@ -275,16 +285,13 @@ final class RnnOps {
     return Value.tensor(name, t, shape);
   }
 
-  /** {@code h R^T} for R's rows [from, to) only, plus {@code bias} on those. */
-  private static Value dense(GraphLowering l, Proto.Node n, Value h, Constant r, float[] bias, String name, int from, int to)
-      throws ModelFormatException {
-    int hidden = r.shape()[1];
-    return dense(l, n, h, Constant.ofFloats(new int[] {to - from, hidden}, Arrays.copyOfRange(r.floats(), from * hidden, to * hidden)), bias, name);
-  }
-
-  private static Value denseRange(GraphLowering l, Proto.Node n, Value h, Constant r, int from, int to, String name)
-      throws ModelFormatException {
-    return dense(l, n, h, r, null, name, from, to);
+  /** {@code v W^T + b} with weight and bias tensors made once. */
+  private static Value dense(GraphLowering l, Proto.Node n, Value v, TensorRef w, TensorRef b, String name) throws ModelFormatException {
+    TensorRef in = l.layout(v, null);
+    int[] shape = {v.shape[0], w.shape()[0]};
+    TensorRef t = l.newTensor(name, false, shape, DType.FLOAT32, Quantization.NONE);
+    l.op(OpType.FULLY_CONNECTED, new Options.FullyConnected(Activation.NONE, false), t, in, w, b);
+    return Value.tensor(name, t, shape);
   }
 
   private static Value stack(GraphLowering l, Proto.Node n, List<Value> parts, int[] shape, String name) throws ModelFormatException {
