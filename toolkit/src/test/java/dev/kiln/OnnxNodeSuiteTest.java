@@ -48,6 +48,9 @@ class OnnxNodeSuiteTest {
   private static final Path README = Path.of("../README.md").toAbsolutePath().normalize();
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Map<String, Result> RUN = new ConcurrentHashMap<>();
+  /** {@code -Dkiln.nodeSuite.operators=Resize,Tile}: only these operators' tests (an update merges them into results.tsv). */
+  private static final java.util.Set<String> ONLY = java.util.Set.of(System.getProperty("kiln.nodeSuite.operators", "").split(","))
+      .stream().filter(x -> !x.isBlank()).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   enum Outcome { PASS, REFUSED, WRONG }
 
@@ -65,7 +68,9 @@ class OnnxNodeSuiteTest {
     try (Stream<Path> dirs = Files.list(ROOT)) {
       for (Path d : (Iterable<Path>) dirs.sorted()::iterator) {
         Path m = d.resolve("manifest.json");
-        if (Files.exists(m)) out.add(new Case(d.getFileName().toString(), d, JSON.readTree(m.toFile())));
+        if (!Files.exists(m)) continue;
+        Case c = new Case(d.getFileName().toString(), d, JSON.readTree(m.toFile()));
+        if (ONLY.isEmpty() || ONLY.contains(c.operator())) out.add(c);
       }
     }
     return out.stream();

@@ -51,7 +51,10 @@ public enum OpType {
   ASSIGN_VARIABLE,
   // family: dtypes (tfl-dtypes)
   /** TFLite REDUCE_PROD: Keras' Tensordot (Dense on rank-3 inputs) multiplies shape entries; folded at compile time. */
-  REDUCE_PROD;
+  REDUCE_PROD,
+  // family: onnx (onnx-more)
+  /** ONNX Erf: the error function, float32 (torch's exact GELU exports as Div, Erf, Add, Mul, Mul before opset 20). */
+  ERF;
 
   /** True for ops whose output is only a new view of the input's bytes. */
   public boolean isView() { return this == RESHAPE || this == EXPAND_DIMS || this == SQUEEZE; }

@@ -145,7 +145,15 @@ public final class ReferenceModels {
   }
 
   /** The ONNX op-by-op fixtures under {@code src/test/resources/onnx} (made by fixtures/make_onnx_fixtures.py). */
-  public static List<Case> onnxFixtures() { return cases(Path.of("src/test/resources/onnx").toAbsolutePath(), "onnx"); }
+  public static List<Case> onnxFixtures() {
+    List<Case> out = new ArrayList<>(cases(Path.of("src/test/resources/onnx").toAbsolutePath(), "onnx"));
+    // family: onnx (onnx-more): the operators exporters emit, with their own script (make_onnx_more.py)
+    out.addAll(cases(Path.of("src/test/resources/onnx-more").toAbsolutePath(), "onnx"));
+    return out;
+  }
+
+  /** Whole torch networks exported to ONNX under {@code src/test/resources/models-torch} (made by fixtures/make_models_torch.py). */
+  public static List<Case> torchModels() { return cases(Path.of("src/test/resources/models-torch").toAbsolutePath(), "onnx"); }
 
   /** Whole Keras networks under {@code src/test/resources/models-keras} (made by fixtures/make_models_keras.py). */
   public static List<Case> kerasModels() { return cases(Path.of("src/test/resources/models-keras").toAbsolutePath(), "tflite"); }

@@ -39,6 +39,9 @@ public final class Kernels {
     // family: control flow (ctrl-flow)
     ControlFlowKernels.register(EMITTERS);
     SOURCES.addAll(ControlFlowKernels.SOURCES);
+    // family: onnx (onnx-more): ONNX operators no TFLite kernel computes
+    OnnxKernels.register(EMITTERS);
+    SOURCES.addAll(OnnxKernels.SOURCES);
     // family: dtypes (tfl-dtypes); last, as it extends other families' ops to more data types
     DtypesKernels.register(EMITTERS);
     SOURCES.addAll(DtypesKernels.SOURCES);

@@ -68,8 +68,10 @@ final class AxisOps {
     int[] s = x.shape;
     int[] shape;
     String mode = a.s("mode", "DCR");
-    if (!mode.equals("DCR")) {
-      throw l.error(n, "has mode " + mode + "; Kiln compiles " + n.opType() + " in DCR mode (the TFLite order)");
+    boolean crd = d2s && mode.equals("CRD");
+    if (!mode.equals("DCR") && !crd) {
+      throw l.error(n, "has mode " + mode + "; Kiln compiles " + n.opType() + " in DCR mode (the TFLite order)"
+          + (d2s ? " and CRD" : ""));
     }
     if (d2s) {
       if (s[1] % (bs * bs) != 0) throw l.error(n, "has " + s[1] + " channels, not a multiple of blocksize^2 = " + bs * bs);
@@ -82,6 +84,16 @@ final class AxisOps {
     }
     TensorRef in = l.layout(x, GraphLowering.NHWC);
     String out = GraphLowering.output(n, 0);
+    if (crd) {
+      // CRD reads channel c*bs*bs + i*bs + j where DCR reads (i*bs + j)*C + c: reorder the channels (GATHER), then DCR
+      int c = s[1] / (bs * bs);
+      long[] idx = new long[s[1]];
+      for (int cc = 0; cc < c; cc++) for (int ij = 0; ij < bs * bs; ij++) idx[ij * c + cc] = (long) cc * bs * bs + ij;
+      TensorRef ti = l.constantTensor(out + "/crd_channels", Constant.ofLongs(new int[] {s[1]}, DType.INT32, idx), Quantization.NONE);
+      TensorRef g = l.newTensor(out + "/dcr", false, in.shape(), in.dtype(), in.quantization());
+      l.op(OpType.GATHER, new Options.Gather(3, 0), g, in, ti);
+      in = g;
+    }
     TensorRef t = l.newTensor(out, true, Value.permute(shape, GraphLowering.NHWC), in.dtype(), Quantization.NONE);
     l.op(d2s ? OpType.DEPTH_TO_SPACE : OpType.SPACE_TO_DEPTH, new Options.BlockSize(bs), t, in);
     l.define(n, out, Value.permuted(out, t, GraphLowering.NCHW, shape));

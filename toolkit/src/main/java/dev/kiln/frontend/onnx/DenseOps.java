@@ -160,8 +160,8 @@ final class DenseOps {
     int units = b.rank() == 1 ? 1 : b.shape[b.rank() - 1];
     for (int d = 0; d < b.rank() - 2; d++) {
       if (b.shape[d] != 1) {
-        throw l.error(n, "has B of shape " + GraphLowering.shape(b.shape) + ": a batched MatMul; Kiln compiles MatMul with a 1-D or"
-            + " 2-D B (batch dimensions of size 1 only; a batched B needs a BATCH_MATMUL kernel)");
+        BatchOps.batchMatMul(l, n, a, b);
+        return;
       }
     }
     // numpy.matmul: B's batch dimensions are all 1, so they only add leading 1s

@@ -47,7 +47,12 @@ final class EltwiseOps {
   static void unary(GraphLowering l, Proto.Node n) throws ModelFormatException {
     String op = n.opType();
     Value x = l.input(n, 0, "input");
-    if (x.isConstant()) throw l.error(n, "has a constant input; Kiln does not fold " + op + " (it runs on computed tensors)");
+    if (x.isConstant()) {
+      Constant folded = ActivationOps.foldExact(op, x.constant);
+      if (folded == null) throw l.error(n, "has a constant input; Kiln does not fold " + op + " (it runs on computed tensors)");
+      l.define(n, GraphLowering.output(n, 0), Value.constant(GraphLowering.output(n, 0), folded));
+      return;
+    }
     x = l.floatValue(x);
     OpType type = UNARY.get(op);
     Options options = new Options.None();
@@ -57,7 +62,8 @@ final class EltwiseOps {
       case "Elu" -> {
         float alpha = a.f("alpha", 1f);
         if (alpha != 1f) {
-          throw l.error(n, "has alpha " + alpha + "; Kiln compiles Elu with alpha 1 (the TFLite ELU kernel)");
+          ActivationOps.eluAlpha(l, n, x, alpha);
+          return;
         }
       }
       case "Gelu" -> {
@@ -138,6 +144,12 @@ final class EltwiseOps {
     int count = variadic ? n.inputs().size() : 2;
     for (int i = 0; i < count; i++) in.add(l.floatValue(l.input(n, i, "input " + i)));
     if (in.stream().allMatch(Value::isConstant)) {
+      if (type == OpType.POW && in.get(0).dtype == DType.FLOAT32) {
+        // exporters compute attention's 1/sqrt(d) scale as a Pow of shape arithmetic
+        l.define(n, GraphLowering.output(n, 0), Value.constant(GraphLowering.output(n, 0), ActivationOps.foldPow(l, n, in.get(0).constant,
+            in.get(1).constant)));
+        return;
+      }
       throw l.error(n, "has only constant inputs; Kiln does not fold " + n.opType());
     }
     String out = GraphLowering.output(n, 0);
@@ -200,7 +212,9 @@ final class EltwiseOps {
 
   /** Clip: constant bounds as before ({@link MathOps#unary}); bounds computed at run time as MAXIMUM then MINIMUM. */
   static void clip(GraphLowering l, Proto.Node n) throws ModelFormatException {
-    if (l.opset < 11 || MathOps.clipBounds(l, n, false) != null) {
+    Value in0 = l.input(n, 0, "input");
+    boolean integer = !in0.isConstant() && (in0.dtype == DType.INT32 || in0.dtype == DType.INT64);
+    if (!integer && (l.opset < 11 || MathOps.clipBounds(l, n, false) != null)) {
       MathOps.unary(l, n);
       return;
     }

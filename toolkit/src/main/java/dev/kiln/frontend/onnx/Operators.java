@@ -105,6 +105,26 @@ final class Operators {
     LOWERERS.put("DepthToSpace", AxisOps::depthSpace);
     LOWERERS.put("SpaceToDepth", AxisOps::depthSpace);
     LOWERERS.put("Split", AxisOps::split);
+    // family: onnx (onnx-more): exporters' operators onto existing kernels (issue 9 item 5)
+    LOWERERS.put("Expand", BroadcastOps::expand);
+    LOWERERS.put("Tile", BroadcastOps::tile);
+    LOWERERS.put("Resize", ResizeOps::resize);
+    LOWERERS.put("Upsample", ResizeOps::resize);
+    LOWERERS.put("ConvTranspose", ConvTransposeOps::convTranspose);
+    LOWERERS.put("LRN", NormOps::lrn);
+    LOWERERS.put("InstanceNormalization", NormOps::instanceNormalization);
+    LOWERERS.put("LayerNormalization", NormOps::layerNormalization);
+    LOWERERS.put("RMSNormalization", NormOps::rmsNormalization);
+    LOWERERS.put("Size", ShapeOps::size);
+    CONSTANT_ONLY.add("Size");
+    LOWERERS.put("Erf", ActivationOps::erf);
+    LOWERERS.put("CastLike", ActivationOps::castLike);
+    LOWERERS.put("LSTM", RnnOps::lower);
+    LOWERERS.put("GRU", RnnOps::lower);
+    LOWERERS.put("RNN", RnnOps::lower);
+    LOWERERS.put("Softplus", ActivationOps::softplus);
+    LOWERERS.put("CumSum", ActivationOps::cumSum);
+    LOWERERS.put("Mod", ActivationOps::mod);
   }
 
   private Operators() {}

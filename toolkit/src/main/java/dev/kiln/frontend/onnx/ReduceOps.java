@@ -82,6 +82,17 @@ final class ReduceOps {
       l.define(n, out, Value.constant(out, foldMean(x.constant, reduced).reshape(shape)));
       return;
     }
+    String name = keep ? out : out + "/kept";
+    Value v = kept(l, n, x, reduced, name, keep, type);
+    l.define(n, out, keep ? v : v.reshaped(out, shape));
+  }
+
+  /** {@code type} (MEAN, SUM, ...) of a computed {@code x} over the reduced axes, kept as size 1, on x's bytes' layout. */
+  static Value kept(GraphLowering l, Proto.Node n, Value x, boolean[] reduced, String name, boolean onnxName, OpType type)
+      throws ModelFormatException {
+    int r = x.rank();
+    int[] kept = x.shape.clone();
+    for (int d = 0; d < r; d++) if (reduced[d]) kept[d] = 1;
     Value xf = l.floatValue(x);
     if (type == OpType.MEAN) NnOps.requireFloat(l, n, xf);
     if (x.elements() == 0) throw l.error(n, "reduces an empty tensor " + GraphLowering.shape(x.shape));
@@ -102,11 +113,9 @@ final class ReduceOps {
       physAxes.add(p);
       physOut[p] = 1;
     }
-    String name = keep ? out : out + "/kept";
-    TensorRef t = l.newTensor(name, keep, physOut, xf.dtype, Quantization.NONE);
+    TensorRef t = l.newTensor(name, onnxName, physOut, xf.dtype, Quantization.NONE);
     l.op(type, new Options.Mean(physAxes.stream().mapToInt(Integer::intValue).sorted().toArray(), true), t, in);
-    Value v = Value.permuted(name, t, perm, kept);
-    l.define(n, out, keep ? v : v.reshaped(out, shape));
+    return Value.permuted(name, t, perm, kept);
   }
 
   /** The float mean over the reduced axes (keeping them as size 1), summed in index order as the kernel does. */

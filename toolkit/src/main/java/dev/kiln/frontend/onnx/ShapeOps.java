@@ -279,6 +279,13 @@ final class ShapeOps {
     l.define(n, out, Value.constant(out, Constant.ofLongs(new int[] {v.length}, DType.INT64, v)));
   }
 
+  /** Size: the element count of a statically shaped value, an int64 scalar known at compile time. */
+  static void size(GraphLowering l, Proto.Node n) throws ModelFormatException {
+    Value x = l.input(n, 0, "data");
+    String out = GraphLowering.output(n, 0);
+    l.define(n, out, Value.constant(out, Constant.ofLongs(new int[0], DType.INT64, new long[] {x.elements()})));
+  }
+
   static void gather(GraphLowering l, Proto.Node n) throws ModelFormatException {
     Value data = l.input(n, 0, "data");
     Constant idx = l.constantInput(n, 1, "indices");

@@ -1,0 +1,131 @@
+package dev.kiln.frontend.onnx;
+
+import dev.kiln.frontend.ModelFormatException;
+import dev.kiln.frontend.onnx.Value.TensorRef;
+import dev.kiln.ir.Activation;
+import dev.kiln.ir.DType;
+import dev.kiln.ir.OpType;
+import dev.kiln.ir.Options;
+import dev.kiln.ir.Quantization;
+import java.util.Arrays;
+
+/**
+ * ConvTranspose (1-D and 2-D, float32) onto TFLite's TRANSPOSE_CONV (issue 9 item 5, onnx-more).
+ * TFLite's kernel scatters input pixel y to output rows {@code y*stride - pad_top + ky} and keeps
+ * those inside the output, which is ONNX's definition with pads_begin as pad_top; the output size
+ * (pads_end, output_padding, output_shape, auto_pad) only sets how many rows are kept. Dilation
+ * is exact with the taps spread apart by zeros; weights [C, M/group, kH, kW] become [M, kH, kW, C].
+ */
+final class ConvTransposeOps {
+  private ConvTransposeOps() {}
+
+  static void convTranspose(GraphLowering l, Proto.Node n) throws ModelFormatException {
+    Value x0 = l.input(n, 0, "input");
+    if (x0.isConstant()) throw l.error(n, "has a constant input; Kiln does not fold ConvTranspose");
+    boolean oneD = x0.rank() == 3;
+    Value x = oneD ? x0.reshaped(x0.name, new int[] {x0.shape[0], x0.shape[1], 1, x0.shape[2]}) : x0;
+    if (x.rank() != 4) {
+      throw l.error(n, "has an input of shape " + GraphLowering.shape(x0.shape) + "; Kiln compiles 1-D and 2-D ConvTranspose"
+          + " (3-D NCW or 4-D NCHW tensors)");
+    }
+    Constant w = l.constantInput(n, 1, "weights");
+    if (oneD && w.rank() == 3) w = w.reshape(new int[] {w.shape()[0], w.shape()[1], 1, w.shape()[2]});
+    if (w.rank() != 4) throw l.error(n, "has weights of shape " + GraphLowering.shape(w.shape()) + "; expected [C, M/group, kH, kW]");
+    Constant b = n.input(2) == null ? null : l.constantInput(n, 2, "bias");
+    Attrs a = l.attrs(n);
+    int group = a.int32("group", 1);
+    int[] ws = w.shape();
+    int c = x.shape[1];
+    if (ws[0] != c) throw l.error(n, "has weights " + GraphLowering.shape(ws) + " for " + c + " input channels; expected [C, M/group, kH, kW]");
+    if (group != 1) {
+      throw l.error(n, "has group " + group + "; Kiln's TRANSPOSE_CONV computes ungrouped transposed convolutions (group 1)");
+    }
+    int m = ws[1];
+    if (b != null && b.elements() != m) throw l.error(n, "has a bias of " + b.elements() + " values for " + m + " output channels");
+    int[] strides = pair(l, n, a.ints("strides"), oneD, 1, "strides");
+    int[] dil = pair(l, n, a.ints("dilations"), oneD, 1, "dilations");
+    int[] outPad = pair(l, n, a.ints("output_padding"), oneD, 0, "output_padding");
+    int[] ks = a.ints("kernel_shape");
+    if (ks != null && oneD && ks.length == 1) ks = new int[] {1, ks[0]};
+    if (ks != null && (ks.length != 2 || ks[0] != ws[2] || ks[1] != ws[3])) {
+      throw l.error(n, "has kernel_shape " + Arrays.toString(ks) + " but weights " + GraphLowering.shape(ws));
+    }
+    for (int d = 0; d < 2; d++) {
+      if (strides[d] < 1 || dil[d] < 1) throw l.error(n, "has strides " + Arrays.toString(strides) + " and dilations " + Arrays.toString(dil) + "; both must be >= 1");
+      if (outPad[d] < 0 || outPad[d] >= Math.max(strides[d], dil[d])) {
+        throw l.error(n, "has output_padding " + Arrays.toString(outPad) + "; each must be >= 0 and smaller than its stride or dilation");
+      }
+    }
+    int[] in = {x.shape[2], x.shape[3]};
+    int[] k = {(ws[2] - 1) * dil[0] + 1, (ws[3] - 1) * dil[1] + 1};
+    int[] full = new int[2];
+    for (int d = 0; d < 2; d++) full[d] = strides[d] * (in[d] - 1) + outPad[d] + k[d];
+    int[] begin = new int[2];
+    int[] out = new int[2];
+    int[] shapeAttr = a.ints("output_shape");
+    String autoPad = a.s("auto_pad", "NOTSET");
+    if (shapeAttr != null) {
+      if (oneD && shapeAttr.length == 1) shapeAttr = new int[] {1, shapeAttr[0]};
+      if (shapeAttr.length == 4) shapeAttr = new int[] {shapeAttr[2], shapeAttr[3]};
+      if (shapeAttr.length != 2) throw l.error(n, "has output_shape " + Arrays.toString(a.ints("output_shape")) + "; expected the spatial sizes");
+      for (int d = 0; d < 2; d++) {
+        // onnxruntime's rule (conv_transpose_attributes.h), the reference here: a larger output_shape pads the end with
+        // the bias, and an odd total goes to the end unless SAME_UPPER (the ONNX text says the opposite)
+        int total = Math.max(0, full[d] - shapeAttr[d]);
+        begin[d] = autoPad.equals("SAME_UPPER") ? total - total / 2 : total / 2;
+        out[d] = shapeAttr[d];
+      }
+    } else if (autoPad.equals("SAME_UPPER") || autoPad.equals("SAME_LOWER")) {
+      for (int d = 0; d < 2; d++) {
+        out[d] = in[d] * strides[d];
+        int total = Math.max(0, full[d] - out[d]);
+        begin[d] = autoPad.equals("SAME_UPPER") ? total / 2 : total - total / 2;
+      }
+    } else {
+      int[] pads = a.ints("pads");
+      if (pads != null && oneD && pads.length == 2) pads = new int[] {0, pads[0], 0, pads[1]};
+      if (autoPad.equals("VALID") || pads == null) pads = new int[4];
+      if (pads.length != 4) throw l.error(n, "has pads " + Arrays.toString(pads) + "; expected 4 entries for a 2-D window");
+      for (int v : pads) if (v < 0) throw l.error(n, "has negative pads " + Arrays.toString(pads));
+      for (int d = 0; d < 2; d++) {
+        begin[d] = pads[d];
+        out[d] = full[d] - pads[d] - pads[d + 2];
+      }
+    }
+    if (out[0] < 1 || out[1] < 1) throw l.error(n, "produces the empty output " + out[0] + "x" + out[1]);
+    Value xf = l.floatValue(x);
+    NnOps.requireFloat(l, n, xf);
+    TensorRef input = l.layout(xf, GraphLowering.NHWC);
+    // filter [M, kH', kW', C] with the taps spread by the dilation
+    float[] wf = w.floats();
+    float[] f = new float[m * k[0] * k[1] * c];
+    for (int ci = 0; ci < c; ci++) {
+      for (int mi = 0; mi < m; mi++) {
+        for (int y = 0; y < ws[2]; y++) {
+          for (int z = 0; z < ws[3]; z++) {
+            f[((mi * k[0] + y * dil[0]) * k[1] + z * dil[1]) * c + ci] = wf[((ci * m + mi) * ws[2] + y) * ws[3] + z];
+          }
+        }
+      }
+    }
+    String name = GraphLowering.output(n, 0);
+    TensorRef filter = l.constantTensor(n.inputs().get(1) + "/ohwi", Constant.ofFloats(new int[] {m, k[0], k[1], c}, f), Quantization.NONE);
+    TensorRef bias = b == null ? null : l.constantTensor(n.inputs().get(2), Constant.ofFloats(new int[] {m}, b.floats()), Quantization.NONE);
+    int[] phys = {x.shape[0], out[0], out[1], m};
+    TensorRef shapeT = l.constantTensor(name + "/output_shape",
+        Constant.ofLongs(new int[] {4}, DType.INT32, new long[] {phys[0], phys[1], phys[2], phys[3]}), Quantization.NONE);
+    TensorRef t = l.newTensor(name, true, phys, DType.FLOAT32, Quantization.NONE);
+    Options.Padding pad = new Options.Padding(begin[0], begin[1], 0, 0);
+    l.op(OpType.TRANSPOSE_CONV, new Options.TransposeConv(strides[0], strides[1], pad, Activation.NONE), t, shapeT, filter, input, bias);
+    int[] shape = {x.shape[0], m, out[0], out[1]};
+    Value v = Value.permuted(name, t, GraphLowering.NCHW, shape);
+    l.define(n, name, oneD ? v.reshaped(name, new int[] {shape[0], m, out[1]}) : v);
+  }
+
+  private static int[] pair(GraphLowering l, Proto.Node n, int[] v, boolean oneD, int dflt, String what) throws ModelFormatException {
+    if (v == null) return new int[] {dflt, dflt};
+    if (oneD && v.length == 1) return new int[] {oneD ? (what.equals("output_padding") ? 0 : 1) : dflt, v[0]};
+    if (v.length != 2) throw l.error(n, "has " + what + " " + Arrays.toString(v) + "; expected 2 entries for a 2-D window");
+    return v;
+  }
+}

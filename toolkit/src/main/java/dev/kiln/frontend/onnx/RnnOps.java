@@ -1,0 +1,308 @@
+package dev.kiln.frontend.onnx;
+
+import dev.kiln.frontend.ModelFormatException;
+import dev.kiln.frontend.onnx.Value.TensorRef;
+import dev.kiln.ir.Activation;
+import dev.kiln.ir.DType;
+import dev.kiln.ir.OpType;
+import dev.kiln.ir.Options;
+import dev.kiln.ir.Quantization;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * LSTM, GRU and RNN (issue 9 item 5, onnx-more), unrolled over their static sequence length into existing
+ * float kernels: one FULLY_CONNECTED for the input projection of every step ({@code X W^T + Wb}, rows
+ * [t*B, (t+1)*B) per step), then per step FULLY_CONNECTED of the previous hidden state by R, STRIDED_SLICE
+ * of the gates, LOGISTIC/TANH/RELU, MUL and ADD, exactly the equations of the ONNX operator (forward,
+ * reverse and bidirectional; initial states given or zero, a fresh start on every run as ONNX defines; LSTM
+ * peepholes; GRU both linear_before_reset forms; clip). Y stacks the steps with CONCATENATION.
+ * TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM is not used: its state lives in variables that carry over from one
+ * run to the next, which an ONNX LSTM's does not.
+ */
+final class RnnOps {
+  private RnnOps() {}
+
+  private static final Options PLAIN = new Options.Elementwise(Activation.NONE);
+
+  private enum Kind {
+    LSTM(4, List.of("Sigmoid", "Tanh", "Tanh")), GRU(3, List.of("Sigmoid", "Tanh")), RNN(1, List.of("Tanh"));
+
+    final int gates;
+    final List<String> activations;
+
+    Kind(int gates, List<String> activations) {
+      this.gates = gates;
+      this.activations = activations;
+    }
+  }
+
+  static void lower(GraphLowering l, Proto.Node n) throws ModelFormatException {
+    Kind kind = Kind.valueOf(n.opType());
+    Attrs a = l.attrs(n);
+    Value x = l.input(n, 0, "X");
+    if (x.isConstant()) throw l.error(n, "has a constant input; Kiln does not fold " + n.opType());
+    x = l.floatValue(x);
+    NnOps.requireFloat(l, n, x);
+    if (x.rank() != 3) throw l.error(n, "has X of shape " + GraphLowering.shape(x.shape) + "; it needs [seq_length, batch, input_size]");
+    if (a.i("layout", 0) != 0) {
+      throw l.error(n, "has layout 1 (batch first); Kiln compiles " + n.opType() + " with layout 0 ([seq_length, batch, input_size])");
+    }
+    String direction = a.s("direction", "forward");
+    int dirs = direction.equals("bidirectional") ? 2 : 1;
+    if (!direction.equals("forward") && !direction.equals("reverse") && dirs == 1) {
+      throw l.error(n, "has direction " + direction + "; ONNX allows forward, reverse and bidirectional");
+    }
+    int steps = x.shape[0];
+    int batch = x.shape[1];
+    int inSize = x.shape[2];
+    Constant w = l.constantInput(n, 1, "W");
+    Constant r = l.constantInput(n, 2, "R");
+    int g = kind.gates;
+    int hidden = r.shape().length == 3 ? r.shape()[2] : -1;
+    if (a.has("hidden_size")) hidden = a.int32("hidden_size", hidden);
+    if (!Arrays.equals(w.shape(), new int[] {dirs, g * hidden, inSize}) || !Arrays.equals(r.shape(), new int[] {dirs, g * hidden, hidden})) {
+      throw l.error(n, "has W " + GraphLowering.shape(w.shape()) + " and R " + GraphLowering.shape(r.shape()) + "; expected ["
+          + dirs + ", " + g + "*hidden, " + inSize + "] and [" + dirs + ", " + g + "*hidden, hidden]");
+    }
+    float[] bias = n.input(3) == null ? new float[dirs * 2 * g * hidden] : l.constantInput(n, 3, "B").floats();
+    if (bias.length != dirs * 2 * g * hidden) throw l.error(n, "has " + bias.length + " bias values; expected " + dirs * 2 * g * hidden);
+    if (n.input(4) != null) {
+      Value lens = l.input(n, 4, "sequence_lens");
+      boolean full = lens.isConstant() && Arrays.stream(lens.constant.longs()).allMatch(v -> v == steps);
+      if (!full) {
+        throw l.error(n, "has sequence_lens that are computed at run time or shorter than seq_length " + steps + "; Kiln runs every"
+            + " sequence over all " + steps + " steps (leave sequence_lens out)");
+      }
+    }
+    Value h0 = n.input(5) == null ? null : l.floatValue(l.input(n, 5, "initial_h"));
+    Value c0 = kind == Kind.LSTM && n.input(6) != null ? l.floatValue(l.input(n, 6, "initial_c")) : null;
+    float[] peep = kind == Kind.LSTM && n.input(7) != null ? l.constantInput(n, 7, "P").floats() : null;
+    if (peep != null && peep.length != dirs * 3 * hidden) throw l.error(n, "has " + peep.length + " peephole values; expected " + dirs * 3 * hidden);
+    List<String> acts = activations(l, n, a, kind, dirs);
+    float clip = a.f("clip", Float.NaN);
+    if (kind == Kind.LSTM && a.i("input_forget", 0) != 0) throw l.error(n, "has input_forget 1; Kiln compiles LSTM with input_forget 0");
+    boolean lbr = kind == Kind.GRU && a.i("linear_before_reset", 0) != 0;
+    String base = GraphLowering.output(n, 0) != null ? GraphLowering.output(n, 0) : n.label();
+    Value[][] ys = new Value[steps][dirs];
+    Value[] lastH = new Value[dirs];
+    Value[] lastC = new Value[dirs];
+    float[] wf = w.floats();
+    float[] rf = r.floats();
+    for (int d = 0; d < dirs; d++) {
+      boolean reverse = direction.equals("reverse") || d == 1;
+      String dn = base + "/" + (reverse ? "reverse" : "forward");
+      int gh = g * hidden;
+      // the input projection of every step at once: [steps*batch, g*hidden]
+      float[] xb = Arrays.copyOfRange(bias, d * 2 * gh, d * 2 * gh + gh);
+      float[] rb = Arrays.copyOfRange(bias, d * 2 * gh + gh, d * 2 * gh + 2 * gh);
+      boolean rbIntoX = !(kind == Kind.GRU);  // GRU keeps Rb_h apart: it is multiplied by r with linear_before_reset
+      if (rbIntoX) for (int j = 0; j < gh; j++) xb[j] += rb[j];
+      else for (int j = 0; j < 2 * hidden; j++) xb[j] += rb[j];
+      Value xs = x.reshaped(x.name + "/rows", new int[] {steps * batch, inSize});
+      Value xw = dense(l, n, xs, Arrays.copyOfRange(wf, d * gh * inSize, (d + 1) * gh * inSize), gh, inSize, xb, dn + "/input_projection");
+      Constant rd = Constant.ofFloats(new int[] {gh, hidden}, Arrays.copyOfRange(rf, d * gh * hidden, (d + 1) * gh * hidden));
+      // every step reads the same weight and bias tensors (made once per direction, not per step)
+      TensorRef rAll = l.constantTensor(dn + "/R", rd, Quantization.NONE);
+      TensorRef rZr = kind != Kind.GRU ? null : l.constantTensor(dn + "/R_zr",
+          Constant.ofFloats(new int[] {2 * hidden, hidden}, Arrays.copyOfRange(rd.floats(), 0, 2 * hidden * hidden)), Quantization.NONE);
+      TensorRef rH = kind != Kind.GRU ? null : l.constantTensor(dn + "/R_h",
+          Constant.ofFloats(new int[] {hidden, hidden}, Arrays.copyOfRange(rd.floats(), 2 * hidden * hidden, 3 * hidden * hidden)), Quantization.NONE);
+      TensorRef bH = kind != Kind.GRU ? null : l.constantTensor(dn + "/Rb_h",
+          Constant.ofFloats(new int[] {hidden}, Arrays.copyOfRange(rb, 2 * hidden, 3 * hidden)), Quantization.NONE);
+      Value rbh = kind != Kind.GRU ? null : vec(rb, 2 * hidden, hidden, dn + "/Rb_h_row");
+      Value pi = peep == null ? null : vec(peep, d * 3 * hidden, hidden, dn + "/P_i");
+      Value po = peep == null ? null : vec(peep, d * 3 * hidden + hidden, hidden, dn + "/P_o");
+      Value pf = peep == null ? null : vec(peep, d * 3 * hidden + 2 * hidden, hidden, dn + "/P_f");
+      Value h = h0 == null ? null : slice(l, n, h0, 0, d, 1, dn + "/h0", new int[] {batch, hidden});
+      Value c = c0 == null ? null : slice(l, n, c0, 0, d, 1, dn + "/c0", new int[] {batch, hidden});
+      int off = d * kind.activations.size();
+      for (int k = 0; k < steps; k++) {
+        int t = reverse ? steps - 1 - k : k;
+        String sn = dn + "/t" + t;
+        Value xt = slice(l, n, xw, 0, t * batch, batch, sn + "/x", new int[] {batch, gh});
+        switch (kind) {
+          case RNN -> {
+            Value s = h == null ? xt : add(l, n, xt, dense(l, n, h, rAll, null, sn + "/hr"), sn + "/sum");
+            h = act(l, n, acts.get(off), clipped(l, n, s, clip, sn), sn + "/h", a, off);
+          }
+          case LSTM -> {
+            Value s = h == null ? xt : add(l, n, xt, dense(l, n, h, rAll, null, sn + "/hr"), sn + "/gates");
+            s = clipped(l, n, s, clip, sn);
+            Value gi = gate(l, n, s, 0, hidden, sn + "/i_in");
+            Value go = gate(l, n, s, 1, hidden, sn + "/o_in");
+            Value gf = gate(l, n, s, 2, hidden, sn + "/f_in");
+            Value gc = gate(l, n, s, 3, hidden, sn + "/c_in");
+            if (peep != null && c != null) {
+              gi = add(l, n, gi, mul(l, n, c, pi, sn + "/pi_c"), sn + "/i_peep");
+              gf = add(l, n, gf, mul(l, n, c, pf, sn + "/pf_c"), sn + "/f_peep");
+            }
+            Value i = act(l, n, acts.get(off), gi, sn + "/i", a, off);
+            Value f = act(l, n, acts.get(off), gf, sn + "/f", a, off);
+            Value cc = act(l, n, acts.get(off + 1), gc, sn + "/c_candidate", a, off + 1);
+            Value ic = mul(l, n, i, cc, sn + "/i_c");
+            c = c == null ? ic : add(l, n, mul(l, n, f, c, sn + "/f_c"), ic, sn + "/c");
+            if (peep != null) go = add(l, n, go, mul(l, n, c, po, sn + "/po_c"), sn + "/o_peep");
+            Value o = act(l, n, acts.get(off), go, sn + "/o", a, off);
+            h = mul(l, n, o, act(l, n, acts.get(off + 2), c, sn + "/c_act", a, off + 2), sn + "/h");
+          }
+          case GRU -> {
+            Value hr = h == null || !lbr ? null : dense(l, n, h, rH, bH, sn + "/hr");
+            Value s2 = h == null ? gateRange(l, n, xt, 0, 2 * hidden, sn + "/zr_in")
+                : add(l, n, gateRange(l, n, xt, 0, 2 * hidden, sn + "/zr_x"), dense(l, n, h, rZr, null, sn + "/zr_h"), sn + "/zr_in");
+            s2 = clipped(l, n, s2, clip, sn + "/zr");
+            Value z = act(l, n, acts.get(off), gate(l, n, s2, 0, hidden, sn + "/z_in"), sn + "/z", a, off);
+            Value rr = act(l, n, acts.get(off), gate(l, n, s2, 1, hidden, sn + "/r_in"), sn + "/r", a, off);
+            Value xh = gate(l, n, xt, 2, hidden, sn + "/h_x");
+            Value hh;
+            if (h == null) {
+              hh = lbr ? mul(l, n, rr, rbh, sn + "/h_h") : rbh;
+            } else if (lbr) {
+              hh = mul(l, n, rr, hr, sn + "/h_h");
+            } else {
+              Value rh = mul(l, n, rr, h, sn + "/r_h");
+              hh = dense(l, n, rh, rH, bH, sn + "/h_h");
+            }
+            Value cand = act(l, n, acts.get(off + 1), clipped(l, n, add(l, n, xh, hh, sn + "/h_in"), clip, sn + "/h"), sn + "/h_candidate", a, off + 1);
+            // h = (1 - z) * cand + z * h = cand - z * cand + z * h
+            Value zc = mul(l, n, z, cand, sn + "/z_cand");
+            Value nh = EltwiseOps.emit(l, n, OpType.SUB, PLAIN, DType.FLOAT32, sn + "/keep", false, cand, zc);
+            h = h == null ? nh : add(l, n, nh, mul(l, n, z, h, sn + "/z_h"), sn + "/h");
+          }
+          default -> throw new IllegalStateException();
+        }
+        ys[t][d] = h;
+      }
+      lastH[d] = h;
+      lastC[d] = c;
+    }
+    // outputs
+    String yName = GraphLowering.output(n, 0);
+    if (yName != null) {
+      List<Value> rows = new ArrayList<>();
+      for (int t = 0; t < steps; t++) for (int d = 0; d < dirs; d++) rows.add(ys[t][d].reshaped(ys[t][d].name, new int[] {1, 1, batch, hidden}));
+      l.define(n, yName, stack(l, n, rows, new int[] {steps, dirs, batch, hidden}, yName));
+    }
+    String yh = GraphLowering.output(n, 1);
+    if (yh != null) {
+      List<Value> rows = new ArrayList<>();
+      for (int d = 0; d < dirs; d++) rows.add(lastH[d].reshaped(lastH[d].name, new int[] {1, batch, hidden}));
+      l.define(n, yh, stack(l, n, rows, new int[] {dirs, batch, hidden}, yh));
+    }
+    String yc = kind == Kind.LSTM ? GraphLowering.output(n, 2) : null;
+    if (yc != null) {
+      List<Value> rows = new ArrayList<>();
+      for (int d = 0; d < dirs; d++) rows.add(lastC[d].reshaped(lastC[d].name, new int[] {1, batch, hidden}));
+      l.define(n, yc, stack(l, n, rows, new int[] {dirs, batch, hidden}, yc));
+    }
+  }
+
+  private static List<String> activations(GraphLowering l, Proto.Node n, Attrs a, Kind kind, int dirs) throws ModelFormatException {
+    List<String> acts = new ArrayList<>();
+    if (a.has("activations")) {
+      Proto.Attribute at = n.attribute("activations");
+      for (byte[] s : at.strings()) acts.add(new String(s, java.nio.charset.StandardCharsets.UTF_8));
+    } else {
+      for (int d = 0; d < dirs; d++) acts.addAll(kind.activations);
+    }
+    if (acts.size() != dirs * kind.activations.size()) {
+      throw l.error(n, "has " + acts.size() + " activations; " + n.opType() + " needs " + kind.activations.size() + " per direction");
+    }
+    for (String s : acts) {
+      if (!List.of("Sigmoid", "Tanh", "Relu").contains(s)) {
+        throw l.error(n, "has activation " + s + "; Kiln compiles " + n.opType() + " with Sigmoid, Tanh and Relu");
+      }
+    }
+    return acts;
+  }
+
+  private static Value act(GraphLowering l, Proto.Node n, String f, Value v, String name, Attrs a, int index) throws ModelFormatException {
+    OpType t = switch (f) {
+      case "Sigmoid" -> OpType.LOGISTIC;
+      case "Tanh" -> OpType.TANH;
+      default -> OpType.RELU;
+    };
+    return EltwiseOps.emit(l, n, t, new Options.None(), DType.FLOAT32, name, false, v);
+  }
+
+  private static Value clipped(GraphLowering l, Proto.Node n, Value v, float clip, String name) throws ModelFormatException {
+    if (Float.isNaN(clip)) return v;
+    return EltwiseOps.emit(l, n, OpType.CLAMP, new Options.Clamp(-clip, clip), DType.FLOAT32, name + "/clipped", false, v);
+  }
+
+  private static Value add(GraphLowering l, Proto.Node n, Value a, Value b, String name) throws ModelFormatException {
+    return EltwiseOps.emit(l, n, OpType.ADD, PLAIN, DType.FLOAT32, name, false, a, b);
+  }
+
+  private static Value mul(GraphLowering l, Proto.Node n, Value a, Value b, String name) throws ModelFormatException {
+    return EltwiseOps.emit(l, n, OpType.MUL, PLAIN, DType.FLOAT32, name, false, a, b);
+  }
+
+  private static Value vec(float[] v, int from, int count, String name) {
+    return Value.constant(name, Constant.ofFloats(new int[] {count}, Arrays.copyOfRange(v, from, from + count)));
+  }
+
+  /** Gate {@code k} (columns [k*hidden, (k+1)*hidden)) of a [batch, gates*hidden] value. */
+  private static Value gate(GraphLowering l, Proto.Node n, Value s, int k, int hidden, String name) throws ModelFormatException {
+    return gateRange(l, n, s, k * hidden, (k + 1) * hidden, name);
+  }
+
+  private static Value gateRange(GraphLowering l, Proto.Node n, Value s, int from, int to, String name) throws ModelFormatException {
+    if (from == 0 && to == s.shape[1]) return s;
+    return slice(l, n, s, 1, from, to - from, name, new int[] {s.shape[0], to - from});
+  }
+
+  /** Rows or columns [from, from+count) along {@code axis} of a 2-D or 3-D value, as {@code shape}. */
+  private static Value slice(GraphLowering l, Proto.Node n, Value v, int axis, int from, int count, String name, int[] shape)
+      throws ModelFormatException {
+    int r = v.rank();
+    int[] begin = new int[r];
+    int[] step = new int[r];
+    Arrays.fill(step, 1);
+    int[] s = v.shape.clone();
+    begin[axis] = from;
+    s[axis] = count;
+    Value out = v.isConstant() ? Value.constant(name, FoldOps.strided(v.constant, begin, step, s))
+        : AxisOps.stridedSlice(l, n, v, begin, step, s, name, false);
+    return out.reshaped(name, shape);
+  }
+
+  /** {@code v W^T + b} with W [units, depth] (FULLY_CONNECTED). */
+  private static Value dense(GraphLowering l, Proto.Node n, Value v, float[] w, int units, int depth, float[] b, String name)
+      throws ModelFormatException {
+    return dense(l, n, v, Constant.ofFloats(new int[] {units, depth}, w), b, name);
+  }
+
+  private static Value dense(GraphLowering l, Proto.Node n, Value v, Constant w, float[] b, String name) throws ModelFormatException {
+    TensorRef in = l.layout(v, null);
+    int units = w.shape()[0];
+    TensorRef wt = l.constantTensor(name + "/weights", w, Quantization.NONE);
+    TensorRef bt = b == null ? null : l.constantTensor(name + "/bias", Constant.ofFloats(new int[] {units}, b), Quantization.NONE);
+    int[] shape = {v.shape[0], units};
+    TensorRef t = l.newTensor(name, false, shape, DType.FLOAT32, Quantization.NONE);
+    l.op(OpType.FULLY_CONNECTED, new Options.FullyConnected(Activation.NONE, false), t, in, wt, bt);
+    return Value.tensor(name, t, shape);
+  }
+
+  /** {@code v W^T + b} with weight and bias tensors made once. */
+  private static Value dense(GraphLowering l, Proto.Node n, Value v, TensorRef w, TensorRef b, String name) throws ModelFormatException {
+    TensorRef in = l.layout(v, null);
+    int[] shape = {v.shape[0], w.shape()[0]};
+    TensorRef t = l.newTensor(name, false, shape, DType.FLOAT32, Quantization.NONE);
+    l.op(OpType.FULLY_CONNECTED, new Options.FullyConnected(Activation.NONE, false), t, in, w, b);
+    return Value.tensor(name, t, shape);
+  }
+
+  private static Value stack(GraphLowering l, Proto.Node n, List<Value> parts, int[] shape, String name) throws ModelFormatException {
+    if (parts.size() == 1) return parts.get(0).reshaped(name, shape);
+    TensorRef[] in = new TensorRef[parts.size()];
+    for (int i = 0; i < in.length; i++) in[i] = l.layout(parts.get(i), null);
+    int[] flat = {parts.size(), (int) (parts.get(0).elements())};
+    TensorRef[] rows = new TensorRef[in.length];
+    for (int i = 0; i < in.length; i++) rows[i] = l.reshape(in[i], new int[] {1, flat[1]}, name + "/row" + i, false, Quantization.NONE);
+    TensorRef t = l.newTensor(name, true, flat, DType.FLOAT32, Quantization.NONE);
+    l.op(OpType.CONCATENATION, new Options.Concat(0, Activation.NONE), t, rows);
+    return Value.tensor(name, t, flat).reshaped(name, shape);
+  }
+}
