@@ -36,6 +36,9 @@ public final class Kernels {
     // family: reductions, resampling, spatial (ops-reduce); after NnKernels, whose PAD, MEAN and pools it extends to int16
     ReduceKernels.register(EMITTERS);
     SOURCES.addAll(ReduceKernels.SOURCES);
+    // family: int8 LSTM (lstm-int8); after Nn2Kernels, whose float UNIDIRECTIONAL_SEQUENCE_LSTM it extends to int8
+    Lstm8Kernels.register(EMITTERS);
+    SOURCES.addAll(Lstm8Kernels.SOURCES);
   }
 
   private Kernels() {}
