@@ -125,9 +125,12 @@ static void gate_accumulate(const int8_t *v, int32_t n, const int8_t *w, const i
 
 void kiln_sequence_lstm_s8(const kiln_lstm8_params *p, const int8_t *input, const int8_t *const input_weights[4],
                            const int8_t *const recurrent_weights[4], const int32_t *const input_bias[4],
-                           const int32_t *const recurrent_bias[4], int8_t *output_state, int16_t *cell_state,
-                           int8_t *output, int16_t *scratch) {
+                           const int32_t *const recurrent_bias[4], const int8_t *projection_weights,
+                           const int32_t *projection_bias, int8_t *output_state, int16_t *cell_state, int8_t *output,
+                           int16_t *scratch) {
   const int32_t cells = p->cells;
+  const int32_t outputs = p->outputs;
+  int8_t *const hidden = (int8_t *)(scratch + (size_t)4 * (size_t)cells);
   const int cell_shift = (int)(30 + p->cell_log2);
   int16_t *gates[4];
   int32_t t;
@@ -139,13 +142,13 @@ void kiln_sequence_lstm_s8(const kiln_lstm8_params *p, const int8_t *input, cons
     for (b = 0; b < p->batches; b++) {
       const int32_t row = p->time_major ? t * p->batches + b : b * p->steps + t;
       const int8_t *x = input + (size_t)row * (size_t)p->inputs;
-      int8_t *h = output_state + (size_t)b * (size_t)cells;
+      int8_t *h = output_state + (size_t)b * (size_t)outputs;
       int16_t *cs = cell_state + (size_t)b * (size_t)cells;
       for (g = p->cifg ? 1 : 0; g < 4; g++) {
         for (c = 0; c < cells; c++) gates[g][c] = 0;
         gate_accumulate(x, p->inputs, input_weights[g], input_bias[g], p->input_multiplier[g], p->input_shift[g],
                         cells, gates[g]);
-        gate_accumulate(h, cells, recurrent_weights[g], recurrent_bias[g], p->recurrent_multiplier[g],
+        gate_accumulate(h, outputs, recurrent_weights[g], recurrent_bias[g], p->recurrent_multiplier[g],
                         p->recurrent_shift[g], cells, gates[g]);
         for (c = 0; c < cells; c++) gates[g][c] = g == 2 ? fx_tanh(gates[g][c], 3) : fx_logistic_q3(gates[g][c]);
       }
@@ -162,11 +165,25 @@ void kiln_sequence_lstm_s8(const kiln_lstm8_params *p, const int8_t *input, cons
         const int16_t tanh_cell = fx_tanh(cs[c], (int)(15 + p->cell_log2));
         const int32_t v = kiln_mbqm((int32_t)gates[3][c] * tanh_cell, p->hidden_multiplier, (int)p->hidden_shift)
                           + p->hidden_zero_point;
-        h[c] = (int8_t)kiln_clamp_i32(v, INT8_MIN, INT8_MAX);
+        hidden[c] = (int8_t)kiln_clamp_i32(v, INT8_MIN, INT8_MAX);
+      }
+      if (projection_weights == NULL) {
+        for (c = 0; c < cells; c++) h[c] = hidden[c];
+      } else {
+        int32_t k;
+        for (c = 0; c < outputs; c++) {
+          const int8_t *prow = projection_weights + (size_t)c * (size_t)cells;
+          int32_t acc = projection_bias[c];
+          for (k = 0; k < cells; k++) acc += (int32_t)hidden[k] * (int32_t)prow[k];
+          acc = kiln_mbqm(acc, p->projection_multiplier, (int)p->projection_shift) + p->output_state_zero_point;
+          acc = kiln_clamp_i32(acc, INT8_MIN, INT8_MAX);
+          if (p->projection_clip > 0) acc = kiln_clamp_i32(acc, -p->projection_clip, p->projection_clip);
+          h[c] = (int8_t)acc;
+        }
       }
       {
-        int8_t *y = output + (size_t)row * (size_t)cells;
-        for (c = 0; c < cells; c++) y[c] = h[c];
+        int8_t *y = output + (size_t)row * (size_t)outputs;
+        for (c = 0; c < outputs; c++) y[c] = h[c];
       }
     }
   }

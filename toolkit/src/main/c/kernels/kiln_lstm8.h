@@ -17,6 +17,7 @@ typedef struct {
   int32_t steps;
   int32_t inputs;
   int32_t cells;
+  int32_t outputs;        /* output state width: cells, or the projection's rows */
   int32_t time_major;
   int32_t cifg;           /* 1: no input gate, input gate = 1 - forget gate */
   int32_t cell_log2;      /* cell state scale = 2^cell_log2, -15 < cell_log2 <= -11 (TFLite's checks) */
@@ -28,17 +29,24 @@ typedef struct {
   int32_t hidden_multiplier;       /* output gate (Q0.15) x tanh(cell) (Q0.15) -> int8 hidden */
   int32_t hidden_shift;
   int32_t hidden_zero_point;
+  int32_t projection_multiplier;   /* hidden (int8) x projection weights -> output state */
+  int32_t projection_shift;
+  int32_t projection_clip;         /* quantized proj_clip, 0: none */
+  int32_t output_state_zero_point;
 } kiln_lstm8_params;
 
 /*
  * One invocation over the whole sequence. input_bias[g] = gate bias - input zero point * row sums
  * of the input weights; recurrent_bias[g] = -output state zero point * row sums of the recurrent
- * weights (both precomputed). Gate g absent (CIFG: g = 0): NULL. output_state and cell_state are
- * the state variables, updated in place; scratch holds 4 * cells int16.
+ * weights (both precomputed). Gate g absent (CIFG: g = 0): NULL. projection_weights NULL: no
+ * projection (outputs == cells); else projection_bias = bias - hidden zero point * row sums.
+ * output_state and cell_state are the state variables, updated in place; scratch holds 4 * cells
+ * int16 followed by cells int8.
  */
 void kiln_sequence_lstm_s8(const kiln_lstm8_params *p, const int8_t *input, const int8_t *const input_weights[4],
                            const int8_t *const recurrent_weights[4], const int32_t *const input_bias[4],
-                           const int32_t *const recurrent_bias[4], int8_t *output_state, int16_t *cell_state,
-                           int8_t *output, int16_t *scratch);
+                           const int32_t *const recurrent_bias[4], const int8_t *projection_weights,
+                           const int32_t *projection_bias, int8_t *output_state, int16_t *cell_state, int8_t *output,
+                           int16_t *scratch);
 
 #endif /* KILN_LSTM8_H */

@@ -19,7 +19,6 @@ class LstmRefusalTest {
 
   @ParameterizedTest(name = "{0}")
   @CsvSource({
-      "projection, a projection (input 16)",
       "layer_norm, layer normalization (input 20)",
       "peephole, peephole (cell-to-gate) weights (input 9)",
       "int8x8_8, has 12 intermediate tensors",

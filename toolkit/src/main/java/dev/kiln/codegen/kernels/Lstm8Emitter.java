@@ -23,15 +23,17 @@ import java.nio.ByteOrder;
  * PopulateQuantizedLstmParams8x8_16 does it, in float32: gate pre-activations in Q3.12 (2^-12; the gate
  * intermediates' own scales only matter with layer norm), effective scale weight x input (or output
  * state) scale / 2^-12, hidden scale 2^-15 / hidden intermediate scale x 2^-15, zero point x weight row
- * sums folded into the biases. Refused with a reason: peephole, projection, layer norm, the 8x8_8 form
- * (12 intermediates), per-channel weights.
+ * sums folded into the biases; a projection (with or without bias, proj_clip) maps the int8 hidden
+ * state (the hidden intermediate's quantization) to the output state. Refused with a reason:
+ * peephole, layer norm, the 8x8_8 form (12 intermediates), per-channel weights.
  */
 final class Lstm8Emitter implements KernelEmitter {
   private static final String[] GATES = {"input", "forget", "cell", "output"};
   private static final float GATE_SCALE = 1f / 4096f;
 
   private record Layout(Tensor in, Tensor[] w, Tensor[] r, Tensor[] b, Tensor h, Tensor c, Tensor out, boolean cifg,
-                        int batches, int steps, int inputs, int cells, int cellLog2, Quantization hidden) {}
+                        int batches, int steps, int inputs, int cells, int outputs, int cellLog2, Quantization hidden,
+                        Tensor proj, Tensor projBias) {}
 
   private Layout layout(Op op) {
     NnSupport.requireOneOutput(op);
@@ -39,13 +41,13 @@ final class Lstm8Emitter implements KernelEmitter {
     if (o.activation() != Activation.TANH) {
       throw unsupported(op, "has cell activation " + o.activation() + "; TFLite's integer LSTM (and Kiln) use TANH");
     }
-    int[][] refused = {{9, 10, 11}, {16, 17}, {20, 21, 22, 23}};
-    String[] what = {"peephole (cell-to-gate) weights", "a projection", "layer normalization"};
+    int[][] refused = {{9, 10, 11}, {20, 21, 22, 23}};
+    String[] what = {"peephole (cell-to-gate) weights", "layer normalization"};
     for (int k = 0; k < refused.length; k++) {
       for (int i : refused[k]) {
         if (op.input(i) != null) {
           throw unsupported(op, "is a full-integer LSTM with " + what[k] + " (input " + i + "); Kiln's int8 LSTM "
-              + "compiles the form without peephole, projection and layer norm (convert without them)");
+              + "compiles the form without peephole and layer norm (convert without them)");
         }
       }
     }
@@ -75,10 +77,20 @@ final class Lstm8Emitter implements KernelEmitter {
     Tensor h = NnSupport.requireInput(op, 18, "output state");
     Tensor c = NnSupport.requireInput(op, 19, "cell state");
     Tensor out = op.output();
+    Tensor proj = op.input(16);
+    Tensor projBias = op.input(17);
+    if (proj == null && projBias != null) throw unsupported(op, "has a projection bias (input 17) but no projection weights");
     boolean dtypesOk = in.dtype() == DType.INT8 && out.dtype() == DType.INT8 && h.dtype() == DType.INT8
         && c.dtype() == DType.INT16;
     for (int g = cifg ? 1 : 0; g < 4; g++) {
       dtypesOk &= w[g].dtype() == DType.INT8 && r[g].dtype() == DType.INT8 && b[g].dtype() == DType.INT32;
+    }
+    if (proj != null) {
+      dtypesOk &= proj.dtype() == DType.INT8 && (projBias == null || projBias.dtype() == DType.INT32);
+      requirePerTensor(op, proj);
+      if (!proj.isConstant() || (projBias != null && !projBias.isConstant())) {
+        throw unsupported(op, "its projection weights or bias are not constants; Kiln folds them at compile time");
+      }
     }
     if (!dtypesOk) {
       throw unsupported(op, "dtypes " + dtypes(op) + " are not TFLite's 8x8_16 integer LSTM (int8 input, output, "
@@ -113,19 +125,25 @@ final class Lstm8Emitter implements KernelEmitter {
     int batches = timeMajor ? in.dim(1) : in.dim(0);
     int inputs = in.dim(2);
     int cells = w[1].dim(0);
+    int outputs = proj == null ? cells : proj.dim(0);
+    if (proj != null && (proj.rank() != 2 || proj.dim(1) != cells || (projBias != null && projBias.elements() != outputs))) {
+      throw unsupported(op, "its projection " + shape(proj) + (projBias == null ? "" : " with bias " + shape(projBias))
+          + " does not map " + cells + " cells to the output state");
+    }
     for (int g = cifg ? 1 : 0; g < 4; g++) {
       if (w[g].rank() != 2 || w[g].dim(0) != cells || w[g].dim(1) != inputs || r[g].rank() != 2 || r[g].dim(0) != cells
-          || r[g].dim(1) != cells || b[g].elements() != cells) {
+          || r[g].dim(1) != outputs || b[g].elements() != cells) {
         throw unsupported(op, "the " + GATES[g] + " gate's weights " + shape(w[g]) + ", " + shape(r[g]) + " and bias "
-            + shape(b[g]) + " do not fit " + inputs + " inputs and " + cells + " cells");
+            + shape(b[g]) + " do not fit " + inputs + " inputs, " + cells + " cells and " + outputs + " outputs");
       }
     }
-    if (h.elements() != (long) batches * cells || c.elements() != (long) batches * cells
-        || out.elements() != (long) batches * steps * cells) {
+    if (h.elements() != (long) batches * outputs || c.elements() != (long) batches * cells
+        || out.elements() != (long) batches * steps * outputs) {
       throw unsupported(op, "states " + shape(h) + ", " + shape(c) + " and output " + shape(out) + " do not fit " + batches
           + " batches, " + steps + " steps and " + cells + " cells");
     }
-    return new Layout(in, w, r, b, h, c, out, cifg, batches, steps, inputs, cells, cellLog2, hidden);
+    return new Layout(in, w, r, b, h, c, out, cifg, batches, steps, inputs, cells, outputs, cellLog2, hidden, proj,
+        projBias);
   }
 
   private static void requirePerTensor(Op op, Tensor t) {
@@ -137,7 +155,7 @@ final class Lstm8Emitter implements KernelEmitter {
 
   @Override public void check(Op op) { layout(op); }
 
-  @Override public int scratchBytes(Op op) { return 8 * layout(op).cells; }
+  @Override public int scratchBytes(Op op) { return 9 * layout(op).cells; }
 
   /** bias[c] + zeroPoint * sum_k weights[c][k] (TFLite's PrecomputeZeroPointTimesWeightWithBias). */
   private static int[] foldedBias(Tensor weights, Tensor bias, int zeroPoint, int rows, int cols) {
@@ -181,7 +199,7 @@ final class Lstm8Emitter implements KernelEmitter {
       bIn[g] = ctx.tableI32("lstm8_" + GATES[g] + "_bias",
           foldedBias(l.w[g], l.b[g], -l.in.quantization().zeroPoint(), l.cells, l.inputs));
       bRec[g] = ctx.tableI32("lstm8_" + GATES[g] + "_recurrent_bias",
-          foldedBias(l.r[g], null, -l.h.quantization().zeroPoint(), l.cells, l.cells));
+          foldedBias(l.r[g], null, -l.h.quantization().zeroPoint(), l.cells, l.outputs));
     }
     float hiddenScale = (float) (Math.pow(2, -15) / (double) l.hidden.scale() * Math.pow(2, -15));
     FixedPoint.Multiplier mh = FixedPoint.quantizeMultiplier(hiddenScale);
@@ -189,21 +207,35 @@ final class Lstm8Emitter implements KernelEmitter {
     if (o.cellClip() > 0) {
       cellClip = (int) Math.min(Math.max(o.cellClip() / l.c.quantization().scale(), -32768f), 32767f);
     }
+    String projWeights = "NULL";
+    String projBias = "NULL";
+    FixedPoint.Multiplier mp = new FixedPoint.Multiplier(0, 0);
+    int projClip = 0;
+    if (l.proj != null) {
+      // TFLite: projection weight scale * hidden intermediate scale / output state scale, in float32
+      mp = FixedPoint.quantizeMultiplier(l.proj.quantization().scale() * l.hidden.scale() / hScale);
+      projWeights = ctx.data(l.proj);
+      projBias = ctx.tableI32("lstm8_projection_bias", foldedBias(l.proj, l.projBias, -l.hidden.zeroPoint(), l.outputs,
+          l.cells));
+      if (o.projClip() > 0) projClip = (int) Math.min(Math.max(o.projClip() / hScale, -128f), 127f);
+    }
     NnSupport.Init init = new NnSupport.Init().put("batches", l.batches).put("steps", l.steps).put("inputs", l.inputs)
-        .put("cells", l.cells).put("time_major", o.timeMajor() ? 1 : 0).put("cifg", l.cifg ? 1 : 0)
+        .put("cells", l.cells).put("outputs", l.outputs).put("time_major", o.timeMajor() ? 1 : 0).put("cifg", l.cifg ? 1 : 0)
         .put("cell_log2", l.cellLog2).put("cell_clip", cellClip)
         .raw("input_multiplier", ints(inMult)).raw("input_shift", ints(inShift))
         .raw("recurrent_multiplier", ints(recMult)).raw("recurrent_shift", ints(recShift))
         .put("hidden_multiplier", mh.multiplier()).put("hidden_shift", mh.shift())
-        .put("hidden_zero_point", l.hidden.zeroPoint());
+        .put("hidden_zero_point", l.hidden.zeroPoint())
+        .put("projection_multiplier", mp.multiplier()).put("projection_shift", mp.shift())
+        .put("projection_clip", projClip).put("output_state_zero_point", l.h.quantization().zeroPoint());
     String params = ctx.constant("kiln_lstm8_params", "lstm8", init.toString());
     ctx.body().line("{");
     ctx.body().line("  const int8_t *const w[4] = {" + String.join(", ", wIn) + "};");
     ctx.body().line("  const int8_t *const r[4] = {" + String.join(", ", wRec) + "};");
     ctx.body().line("  const int32_t *const bi[4] = {" + String.join(", ", bIn) + "};");
     ctx.body().line("  const int32_t *const br[4] = {" + String.join(", ", bRec) + "};");
-    ctx.body().line(NnSupport.format("  kiln_sequence_lstm_s8(&%s, %s, w, r, bi, br, %s, %s, %s, (int16_t *)%s);", params,
-        ctx.data(l.in), ctx.data(l.h), ctx.data(l.c), ctx.data(l.out), ctx.scratch()));
+    ctx.body().line(NnSupport.format("  kiln_sequence_lstm_s8(&%s, %s, w, r, bi, br, %s, %s, %s, %s, %s, (int16_t *)%s);",
+        params, ctx.data(l.in), projWeights, projBias, ctx.data(l.h), ctx.data(l.c), ctx.data(l.out), ctx.scratch()));
     ctx.body().line("}");
   }
 
