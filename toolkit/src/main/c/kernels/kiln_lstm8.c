@@ -123,11 +123,33 @@ static void gate_accumulate(const int8_t *v, int32_t n, const int8_t *w, const i
   }
 }
 
+/* One gate for one batch row: int16 Q3.12 pre-activation (input, recurrent, peephole parts, each
+ * rescaled and saturated in turn, as TFLite), then sigmoid (the cell gate: tanh) to Q0.15. */
+static void lstm_gate(const kiln_lstm8_params *p, int g, const int8_t *x, const int8_t *h,
+                      const int8_t *const input_weights[4], const int8_t *const recurrent_weights[4],
+                      const int32_t *const input_bias[4], const int32_t *const recurrent_bias[4],
+                      const int16_t *const peephole[4], const int16_t *cs, int16_t *gate) {
+  int32_t c;
+  for (c = 0; c < p->cells; c++) gate[c] = 0;
+  gate_accumulate(x, p->inputs, input_weights[g], input_bias[g], p->input_multiplier[g], p->input_shift[g], p->cells,
+                  gate);
+  gate_accumulate(h, p->outputs, recurrent_weights[g], recurrent_bias[g], p->recurrent_multiplier[g],
+                  p->recurrent_shift[g], p->cells, gate);
+  if (peephole != NULL && peephole[g] != NULL) {
+    for (c = 0; c < p->cells; c++) {
+      const int32_t v = kiln_mbqm((int32_t)peephole[g][c] * cs[c], p->peephole_multiplier[g], (int)p->peephole_shift[g])
+                        + gate[c];
+      gate[c] = (int16_t)kiln_clamp_i32(v, INT16_MIN, INT16_MAX);
+    }
+  }
+  for (c = 0; c < p->cells; c++) gate[c] = g == 2 ? fx_tanh(gate[c], 3) : fx_logistic_q3(gate[c]);
+}
+
 void kiln_sequence_lstm_s8(const kiln_lstm8_params *p, const int8_t *input, const int8_t *const input_weights[4],
                            const int8_t *const recurrent_weights[4], const int32_t *const input_bias[4],
-                           const int32_t *const recurrent_bias[4], const int8_t *projection_weights,
-                           const int32_t *projection_bias, int8_t *output_state, int16_t *cell_state, int8_t *output,
-                           int16_t *scratch) {
+                           const int32_t *const recurrent_bias[4], const int16_t *const peephole[4],
+                           const int8_t *projection_weights, const int32_t *projection_bias, int8_t *output_state,
+                           int16_t *cell_state, int8_t *output, int16_t *scratch) {
   const int32_t cells = p->cells;
   const int32_t outputs = p->outputs;
   int8_t *const hidden = (int8_t *)(scratch + (size_t)4 * (size_t)cells);
@@ -144,14 +166,9 @@ void kiln_sequence_lstm_s8(const kiln_lstm8_params *p, const int8_t *input, cons
       const int8_t *x = input + (size_t)row * (size_t)p->inputs;
       int8_t *h = output_state + (size_t)b * (size_t)outputs;
       int16_t *cs = cell_state + (size_t)b * (size_t)cells;
-      for (g = p->cifg ? 1 : 0; g < 4; g++) {
-        for (c = 0; c < cells; c++) gates[g][c] = 0;
-        gate_accumulate(x, p->inputs, input_weights[g], input_bias[g], p->input_multiplier[g], p->input_shift[g],
-                        cells, gates[g]);
-        gate_accumulate(h, outputs, recurrent_weights[g], recurrent_bias[g], p->recurrent_multiplier[g],
-                        p->recurrent_shift[g], cells, gates[g]);
-        for (c = 0; c < cells; c++) gates[g][c] = g == 2 ? fx_tanh(gates[g][c], 3) : fx_logistic_q3(gates[g][c]);
-      }
+      /* input, forget and cell gates see the old cell state (peephole), the output gate the new one */
+      for (g = p->cifg ? 1 : 0; g < 3; g++) lstm_gate(p, g, x, h, input_weights, recurrent_weights, input_bias,
+                                                       recurrent_bias, peephole, cs, gates[g]);
       for (c = 0; c < cells; c++) {
         const int16_t forget = gates[1][c];
         const int16_t in_gate = p->cifg ? (int16_t)(INT16_MAX - forget) : gates[0][c];
@@ -161,6 +178,7 @@ void kiln_sequence_lstm_s8(const kiln_lstm8_params *p, const int8_t *input, cons
         if (p->cell_clip > 0) next = kiln_clamp_i32(next, -p->cell_clip, p->cell_clip);
         cs[c] = (int16_t)next;
       }
+      lstm_gate(p, 3, x, h, input_weights, recurrent_weights, input_bias, recurrent_bias, peephole, cs, gates[3]);
       for (c = 0; c < cells; c++) {
         const int16_t tanh_cell = fx_tanh(cs[c], (int)(15 + p->cell_log2));
         const int32_t v = kiln_mbqm((int32_t)gates[3][c] * tanh_cell, p->hidden_multiplier, (int)p->hidden_shift)

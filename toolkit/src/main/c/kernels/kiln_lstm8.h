@@ -26,6 +26,8 @@ typedef struct {
   int32_t input_shift[4];
   int32_t recurrent_multiplier[4]; /* output state x recurrent weights -> Q3.12 */
   int32_t recurrent_shift[4];
+  int32_t peephole_multiplier[4];  /* cell state x cell-to-gate weights (int16) -> Q3.12; cell gate unused */
+  int32_t peephole_shift[4];
   int32_t hidden_multiplier;       /* output gate (Q0.15) x tanh(cell) (Q0.15) -> int8 hidden */
   int32_t hidden_shift;
   int32_t hidden_zero_point;
@@ -38,15 +40,17 @@ typedef struct {
 /*
  * One invocation over the whole sequence. input_bias[g] = gate bias - input zero point * row sums
  * of the input weights; recurrent_bias[g] = -output state zero point * row sums of the recurrent
- * weights (both precomputed). Gate g absent (CIFG: g = 0): NULL. projection_weights NULL: no
+ * weights (both precomputed). Gate g absent (CIFG: g = 0): NULL. peephole[g]: the int16
+ * cell-to-gate weights of gates 0, 1, 3 (peephole NULL or peephole[g] NULL: none; TFLite takes the
+ * output gate's peephole from the updated cell state). projection_weights NULL: no
  * projection (outputs == cells); else projection_bias = bias - hidden zero point * row sums.
  * output_state and cell_state are the state variables, updated in place; scratch holds 4 * cells
  * int16 followed by cells int8.
  */
 void kiln_sequence_lstm_s8(const kiln_lstm8_params *p, const int8_t *input, const int8_t *const input_weights[4],
                            const int8_t *const recurrent_weights[4], const int32_t *const input_bias[4],
-                           const int32_t *const recurrent_bias[4], const int8_t *projection_weights,
-                           const int32_t *projection_bias, int8_t *output_state, int16_t *cell_state, int8_t *output,
-                           int16_t *scratch);
+                           const int32_t *const recurrent_bias[4], const int16_t *const peephole[4],
+                           const int8_t *projection_weights, const int32_t *projection_bias, int8_t *output_state,
+                           int16_t *cell_state, int8_t *output, int16_t *scratch);
 
 #endif /* KILN_LSTM8_H */

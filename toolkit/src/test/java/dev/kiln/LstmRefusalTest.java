@@ -20,7 +20,7 @@ class LstmRefusalTest {
   @ParameterizedTest(name = "{0}")
   @CsvSource({
       "layer_norm, layer normalization (input 20)",
-      "peephole, peephole (cell-to-gate) weights (input 9)",
+      "peephole_projection, combines peephole weights with a projection",
       "int8x8_8, has 12 intermediate tensors",
       "no_intermediates, has 0 intermediate tensors"})
   void refusedInOneLine(String file, String reason) {

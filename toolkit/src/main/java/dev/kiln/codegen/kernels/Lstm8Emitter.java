@@ -24,14 +24,16 @@ import java.nio.ByteOrder;
  * intermediates' own scales only matter with layer norm), effective scale weight x input (or output
  * state) scale / 2^-12, hidden scale 2^-15 / hidden intermediate scale x 2^-15, zero point x weight row
  * sums folded into the biases; a projection (with or without bias, proj_clip) maps the int8 hidden
- * state (the hidden intermediate's quantization) to the output state. Refused with a reason:
- * peephole, layer norm, the 8x8_8 form (12 intermediates), per-channel weights.
+ * state (the hidden intermediate's quantization) to the output state; int16 peephole weights add
+ * cell state x weight at 2^cell_log2 x weight scale / 2^-12. Refused with a reason: layer norm,
+ * peephole with projection, the 8x8_8 form (12 intermediates), per-channel weights.
  */
 final class Lstm8Emitter implements KernelEmitter {
   private static final String[] GATES = {"input", "forget", "cell", "output"};
   private static final float GATE_SCALE = 1f / 4096f;
 
-  private record Layout(Tensor in, Tensor[] w, Tensor[] r, Tensor[] b, Tensor h, Tensor c, Tensor out, boolean cifg,
+  private record Layout(Tensor in, Tensor[] w, Tensor[] r, Tensor[] b, Tensor[] peep, Tensor h, Tensor c, Tensor out,
+                        boolean cifg,
                         int batches, int steps, int inputs, int cells, int outputs, int cellLog2, Quantization hidden,
                         Tensor proj, Tensor projBias) {}
 
@@ -41,14 +43,10 @@ final class Lstm8Emitter implements KernelEmitter {
     if (o.activation() != Activation.TANH) {
       throw unsupported(op, "has cell activation " + o.activation() + "; TFLite's integer LSTM (and Kiln) use TANH");
     }
-    int[][] refused = {{9, 10, 11}, {20, 21, 22, 23}};
-    String[] what = {"peephole (cell-to-gate) weights", "layer normalization"};
-    for (int k = 0; k < refused.length; k++) {
-      for (int i : refused[k]) {
-        if (op.input(i) != null) {
-          throw unsupported(op, "is a full-integer LSTM with " + what[k] + " (input " + i + "); Kiln's int8 LSTM "
-              + "compiles the form without peephole and layer norm (convert without them)");
-        }
+    for (int i = 20; i < 24; i++) {
+      if (op.input(i) != null) {
+        throw unsupported(op, "is a full-integer LSTM with layer normalization (input " + i + "); Kiln's int8 LSTM "
+            + "compiles the form without layer norm (convert without it)");
       }
     }
     if (o.intermediates().size() != 5) {
@@ -80,6 +78,26 @@ final class Lstm8Emitter implements KernelEmitter {
     Tensor proj = op.input(16);
     Tensor projBias = op.input(17);
     if (proj == null && projBias != null) throw unsupported(op, "has a projection bias (input 17) but no projection weights");
+    Tensor[] peep = {op.input(9), op.input(10), null, op.input(11)};
+    boolean peephole = peep[1] != null || peep[3] != null || peep[0] != null;
+    if (peephole) {
+      if (peep[1] == null || peep[3] == null || (peep[0] == null) != cifg) {
+        throw unsupported(op, "has peephole weights for some gates only (inputs 9-11); TFLite needs all of them (the "
+            + "input gate's only without CIFG)");
+      }
+      if (proj != null) {
+        throw unsupported(op, "combines peephole weights with a projection; TFLite's integer kernel sizes the peephole "
+            + "by the output width there, Kiln compiles either one alone");
+      }
+      for (int g : new int[] {0, 1, 3}) {
+        if (peep[g] == null) continue;
+        if (peep[g].dtype() != DType.INT16 || !peep[g].isConstant() || peep[g].elements() != w[1].dim(0)) {
+          throw unsupported(op, "its " + GATES[g] + " peephole weights are not constant int16 [cells]; TFLite's integer "
+              + "LSTM needs them so");
+        }
+        requirePerTensor(op, peep[g]);
+      }
+    }
     boolean dtypesOk = in.dtype() == DType.INT8 && out.dtype() == DType.INT8 && h.dtype() == DType.INT8
         && c.dtype() == DType.INT16;
     for (int g = cifg ? 1 : 0; g < 4; g++) {
@@ -142,7 +160,7 @@ final class Lstm8Emitter implements KernelEmitter {
       throw unsupported(op, "states " + shape(h) + ", " + shape(c) + " and output " + shape(out) + " do not fit " + batches
           + " batches, " + steps + " steps and " + cells + " cells");
     }
-    return new Layout(in, w, r, b, h, c, out, cifg, batches, steps, inputs, cells, outputs, cellLog2, hidden, proj,
+    return new Layout(in, w, r, b, peep, h, c, out, cifg, batches, steps, inputs, cells, outputs, cellLog2, hidden, proj,
         projBias);
   }
 
@@ -186,6 +204,18 @@ final class Lstm8Emitter implements KernelEmitter {
     String[] wRec = {"NULL", "NULL", "NULL", "NULL"};
     String[] bIn = {"NULL", "NULL", "NULL", "NULL"};
     String[] bRec = {"NULL", "NULL", "NULL", "NULL"};
+    String[] peep = {"NULL", "NULL", "NULL", "NULL"};
+    int[] peepMult = new int[4];
+    int[] peepShift = new int[4];
+    for (int g = 0; g < 4; g++) {
+      if (l.peep[g] == null) continue;
+      // TFLite: std::pow(2, cell_scale) (double) * weight scale / intermediate scale, stored as float
+      float e = (float) (Math.pow(2, l.cellLog2) * (double) l.peep[g].quantization().scale() / (double) GATE_SCALE);
+      FixedPoint.Multiplier m = FixedPoint.quantizeMultiplier(e);
+      peepMult[g] = m.multiplier();
+      peepShift[g] = m.shift();
+      peep[g] = ctx.data(l.peep[g]);
+    }
     for (int g = l.cifg ? 1 : 0; g < 4; g++) {
       // float32 throughout, as TFLite: (weight scale * input scale) / intermediate scale
       FixedPoint.Multiplier mi = FixedPoint.quantizeMultiplier(l.w[g].quantization().scale() * inScale / GATE_SCALE);
@@ -224,6 +254,7 @@ final class Lstm8Emitter implements KernelEmitter {
         .put("cell_log2", l.cellLog2).put("cell_clip", cellClip)
         .raw("input_multiplier", ints(inMult)).raw("input_shift", ints(inShift))
         .raw("recurrent_multiplier", ints(recMult)).raw("recurrent_shift", ints(recShift))
+        .raw("peephole_multiplier", ints(peepMult)).raw("peephole_shift", ints(peepShift))
         .put("hidden_multiplier", mh.multiplier()).put("hidden_shift", mh.shift())
         .put("hidden_zero_point", l.hidden.zeroPoint())
         .put("projection_multiplier", mp.multiplier()).put("projection_shift", mp.shift())
@@ -234,7 +265,8 @@ final class Lstm8Emitter implements KernelEmitter {
     ctx.body().line("  const int8_t *const r[4] = {" + String.join(", ", wRec) + "};");
     ctx.body().line("  const int32_t *const bi[4] = {" + String.join(", ", bIn) + "};");
     ctx.body().line("  const int32_t *const br[4] = {" + String.join(", ", bRec) + "};");
-    ctx.body().line(NnSupport.format("  kiln_sequence_lstm_s8(&%s, %s, w, r, bi, br, %s, %s, %s, %s, %s, (int16_t *)%s);",
+    ctx.body().line("  const int16_t *const pw[4] = {" + String.join(", ", peep) + "};");
+    ctx.body().line(NnSupport.format("  kiln_sequence_lstm_s8(&%s, %s, w, r, bi, br, pw, %s, %s, %s, %s, %s, (int16_t *)%s);",
         params, ctx.data(l.in), projWeights, projBias, ctx.data(l.h), ctx.data(l.c), ctx.data(l.out), ctx.scratch()));
     ctx.body().line("}");
   }
