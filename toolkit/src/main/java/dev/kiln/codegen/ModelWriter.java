@@ -217,7 +217,11 @@ public final class ModelWriter {
     if (vars.isEmpty()) return;
     w.comment("Variables: state the ops update in place, kept from one run to the next (zero at start).");
     for (Tensor t : vars) {
-      w.linef("static %s %s[%d]; /* %s */", t.dtype().cType(), variableName(t), Math.max(1, (int) t.elements()),
+      // TFLite resets an int8 variable to its zero point (the full-integer LSTM's output state), others to 0
+      int zp = t.dtype() == dev.kiln.ir.DType.INT8 && t.quantization().isQuantized() ? t.quantization().zeroPoint() : 0;
+      int n = Math.max(1, (int) t.elements());
+      String init = zp == 0 ? "" : " = {" + String.join(", ", java.util.Collections.nCopies(n, Integer.toString(zp))) + "}";
+      w.linef("static %s %s[%d]%s; /* %s */", t.dtype().cType(), variableName(t), n, init,
           t.describeNames().replace("*/", "* /"));
     }
     w.line("");

@@ -156,7 +156,18 @@ public sealed interface Options {
    * UNIDIRECTIONAL_SEQUENCE_LSTM: TFLite's 24 inputs (absent optional ones null); activation is the
    * cell activation (TANH in every converter's output); clips of 0 mean none.
    */
-  record SequenceLstm(Activation activation, float cellClip, float projClip, boolean timeMajor) implements Options {}
+  record SequenceLstm(Activation activation, float cellClip, float projClip, boolean timeMajor,
+                      java.util.List<Quantization> intermediates) implements Options {
+    // family: int8 LSTM (lstm-int8): the operator's intermediate tensors' quantization (TFLite's full-integer
+    // LSTM takes its internal scales from them; empty for float models)
+    public SequenceLstm {
+      intermediates = java.util.List.copyOf(intermediates);
+    }
+
+    public SequenceLstm(Activation activation, float cellClip, float projClip, boolean timeMajor) {
+      this(activation, cellClip, projClip, timeMajor, java.util.List.of());
+    }
+  }
 
   // family: control flow (ctrl-flow)
   /**

@@ -42,6 +42,9 @@ public final class Kernels {
     // family: onnx (onnx-more): ONNX operators no TFLite kernel computes
     OnnxKernels.register(EMITTERS);
     SOURCES.addAll(OnnxKernels.SOURCES);
+    // family: int8 LSTM (lstm-int8); after Nn2Kernels, whose float UNIDIRECTIONAL_SEQUENCE_LSTM it extends to int8
+    Lstm8Kernels.register(EMITTERS);
+    SOURCES.addAll(Lstm8Kernels.SOURCES);
     // family: dtypes (tfl-dtypes); last, as it extends other families' ops to more data types
     DtypesKernels.register(EMITTERS);
     SOURCES.addAll(DtypesKernels.SOURCES);

@@ -354,8 +354,14 @@ final class OptionsDecoder {
     }
     float cellClip = o == null ? 0f : o.float32(1, "cell_clip", 0f);
     float projClip = o == null ? 0f : o.float32(2, "proj_clip", 0f);
+    // family: int8 LSTM (lstm-int8): Operator.intermediates (slot 8), whose scales the full-integer LSTM uses
+    java.util.List<dev.kiln.ir.Quantization> intermediates = new java.util.ArrayList<>();
+    for (int i : op.table().int32s(8, "intermediates")) {
+      if (i < 0 || i >= tensors.size()) throw error(op, "has intermediate tensor " + i + ", out of range");
+      intermediates.add(tensors.get(i).quantization());
+    }
     return new Options.SequenceLstm(activation(op, int8(o, 0, "fused_activation_function", 0)), cellClip, projClip,
-        bool(o, 3, "time_major"));
+        bool(o, 3, "time_major"), intermediates);
   }
 
   // BatchMatMulOptions: adj_x, adj_y, asymmetric_quantize_inputs (hybrid only).
