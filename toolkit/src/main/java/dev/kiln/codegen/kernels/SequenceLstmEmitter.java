@@ -60,7 +60,8 @@ final class SequenceLstmEmitter implements KernelEmitter {
         String kind = in.dtype() == DType.FLOAT32
             ? "a hybrid LSTM (float32 activations, quantized weights), which TFLite Micro does not run either; convert "
                 + "without Optimize.DEFAULT to keep float32 weights"
-            : "a quantized LSTM (" + in.dtype() + " activations), which Kiln does not compile yet; convert it as float32";
+            : "a quantized LSTM with " + in.dtype() + " activations; Kiln compiles float32 LSTMs and the full-integer"
+                + " form with int8 activations (TFLite's 8x8_16): convert with int8 activations or as float32";
         throw unsupported(op, "dtypes " + dtypes(op) + " are not supported: this is " + kind);
       }
     }
