@@ -309,9 +309,9 @@ const kiln_metadata *kiln_exec_find_any_metadata(kiln_runtime *rt, const kiln_mo
 void kiln_exec_strict_no_input(kiln_runtime *rt, const char *crt_file, const char *condition, const char *name) {
   char reason[KILN_LOG_BYTES + 1];
   kiln_log(rt, "%s: Check failed: %s: cannot find '%s' among input.", crt_file, condition, name);
-  /* a long name may cut the text short: the return value is looked at so gcc does not call that an error */
-  if (snprintf(reason, sizeof(reason), "cannot find '%s' among input: microTVM's CRT fails this CHECK and calls "
-               "TVMPlatformAbort(0x500) (strict microTVM mode; Kiln's device would answer)", name) < 0) {
+  /* short enough for the smallest log buffer (120 bytes on the micro:bit); only a long name is cut */
+  if (snprintf(reason, sizeof(reason), "cannot find '%s' among input: microTVM's CRT aborts (0x500) here; Kiln's "
+               "device would answer", name) < 0) {
     reason[0] = '\0';
   }
   kiln_abort(rt, KILN_ERR_CHECK_FAILURE, reason);
