@@ -574,15 +574,27 @@ public final class DeviceModelWriter {
     w.comment("The system library, function handle 0x80008000 + index in this order on either runtime.\n"
         + "microTVM's CRT: TVMSystemLibEntryPoint, a TVMFuncRegistry whose names blob is a little-endian\n"
         + "uint16 count, then each name NUL-terminated, then one more NUL (the literal's own).");
-    w.line("static const char kFunctionNames[] =");
-    w.linef("    \"\\x%02x\" \"\\x%02x\"", n & 0xFF, (n >> 8) & 0xFF);
     List<Integer> offsets = new ArrayList<>();
     int offset = 2;
-    for (int i = 0; i < n; i++) {
-      String name = registry.get(i);
+    for (String name : registry) {
       offsets.add(offset);
       offset += name.length() + 1;
-      w.linef("    \"%s\\0\"%s", name, i + 1 < n ? "" : ";");
+    }
+    if (offset < C99_STRING_LITERAL_MAX) {
+      w.line("static const char kFunctionNames[] =");
+      w.linef("    \"\\x%02x\" \"\\x%02x\"", n & 0xFF, (n >> 8) & 0xFF);
+      for (int i = 0; i < n; i++) w.linef("    \"%s\\0\"%s", registry.get(i), i + 1 < n ? "" : ";");
+    } else {
+      // a string literal this long is over what C99 promises (-pedantic refuses it): the same bytes as characters
+      w.begin("static const char kFunctionNames[" + (offset + 1) + "] =");
+      w.linef("(char)0x%02x, (char)0x%02x,", n & 0xFF, (n >> 8) & 0xFF);
+      for (String name : registry) {
+        StringBuilder chars = new StringBuilder();
+        for (char ch : name.toCharArray()) chars.append('\'').append(ch).append("', ");
+        w.line(chars + "0,");
+      }
+      w.line("0");
+      w.end(";");
     }
     w.begin("static const kiln_packed_fn kFunctionPointers[" + n + "] =");
     for (int i = 0; i < n; i++) w.linef("%s%s", symbol(registry.get(i), runSymbol), i + 1 < n ? "," : "");
@@ -601,6 +613,9 @@ public final class DeviceModelWriter {
     w.line("const kiln_module *kiln_system_lib(void) { return &kSystemLib; }");
     return w.toString();
   }
+
+  /** The longest string literal (in bytes, its NUL included) every C99 compiler must accept (5.2.4.1). */
+  private static final int C99_STRING_LITERAL_MAX = 4095;
 
   private String symbol(String name, String runSymbol) { return name.equals(prefix + "_run") ? runSymbol : name; }
 

@@ -3,6 +3,7 @@ package dev.kiln.codegen;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.codegen.kernels.Kernels;
 import dev.kiln.compile.CompiledModel;
@@ -15,6 +16,7 @@ import dev.kiln.ir.Tensor;
 import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class GraphJsonTest {
   /** x:0 -> relu -> t1 -> relu -> t2 -> reshape -> t3 -> relu -> t4 -> relu -> out. */
@@ -105,6 +107,40 @@ class GraphJsonTest {
         () -> new DeviceModelWriter(m, ExecutorConfig.graph("default")));
     assertEquals("model output k is a constant; the graph executor needs every output to be written by an op or to be a "
         + "model input", e.getMessage());
+  }
+
+  @Test void aRegistryOverC99sLongestStringLiteralIsWrittenAsCharactersAndCompilesStrictly(@TempDir java.nio.file.Path dir)
+      throws Exception {
+    // 400 operators: their names alone are over 4,095 bytes, the longest literal C99 promises
+    Graph.Builder b = Graph.builder("long", "long.tflite");
+    int prev = b.addTensor(Tensor.builder("x").shape(1, 4).dtype(DType.FLOAT32));
+    int x = prev;
+    for (int i = 0; i < 400; i++) {
+      int next = b.addTensor(Tensor.builder("t" + i).shape(1, 4).dtype(DType.FLOAT32));
+      b.addOp(OpType.RELU, new int[] {prev}, new int[] {next}, new Options.None());
+      prev = next;
+    }
+    DeviceModelWriter w = new DeviceModelWriter(Compiler.compile(b.inputs(x).outputs(prev).build(), Kernels.support()),
+        ExecutorConfig.graph("default"));
+    String lib2 = text(w, "src/default_lib2.c");
+    assertContains(lib2, "static const char kFunctionNames[");
+    assertContains(lib2, "(char)0x91, (char)0x01,"); // 401 functions (400 operators, the metadata getter), little-endian
+    assertContains(lib2, "'t', 'v', 'm', 'g', 'e', 'n', '_', 'd', 'e', 'f', 'a', 'u', 'l', 't', '_', 'f', 'u', 's', 'e', 'd', '_',"
+        + " 'r', 'e', 'l', 'u', 0,");
+    for (GeneratedFile f : w.files()) {
+      java.nio.file.Path out = dir.resolve(f.path());
+      java.nio.file.Files.createDirectories(out.getParent());
+      java.nio.file.Files.writeString(out, f.text());
+    }
+    java.nio.file.Path c = java.nio.file.Path.of("src/main/c");
+    List<String> cmd = new java.util.ArrayList<>(List.of("gcc", "-fsyntax-only"));
+    cmd.addAll(dev.kiln.project.CWarnings.STRICT);
+    cmd.addAll(List.of("-I", dir.resolve("include").toString(), "-I", c.resolve("crt").toString(), "-I",
+        c.resolve("executors").toString(), "-I", c.resolve("kernels").toString(), dir.resolve("src/default_lib2.c").toString()));
+    Process gcc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String log = new String(gcc.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(gcc.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "gcc within two minutes");
+    assertEquals(0, gcc.exitValue(), log);
   }
 
   static String text(DeviceModelWriter w, String path) {

@@ -60,7 +60,11 @@ class ModelReaderFuzzTest {
     cases.addAll(format.equals("tflite") ? ReferenceModels.opFixtures() : ReferenceModels.onnxFixtures());
     for (ReferenceModels.Case c : cases) {
       Path f = c.modelFile();
-      if (Files.isRegularFile(f) && Files.size(f) <= maxBytes) Files.copy(f, dir.resolve(c.name() + "_" + f.getFileName()));
+      // two fixture families may reuse a case name (transpose_int16): the folder above the case tells them apart
+      String family = f.getParent() == null || f.getParent().getParent() == null ? ""
+          : f.getParent().getParent().getFileName() + "_";
+      Path seed = dir.resolve(family + c.name() + "_" + f.getFileName());
+      if (Files.isRegularFile(f) && Files.size(f) <= maxBytes && !Files.exists(seed)) Files.copy(f, seed);
     }
     return dir;
   }
