@@ -165,40 +165,39 @@ __attribute__((optimize("no-schedule-insns")))
 __attribute__((noinline)) /* its own registers: the loop needs all of them */
 static void kiln_fc_dot4_dsp(const int8_t *w, int32_t depth, const int32_t *stage, int32_t *acc) {
   const size_t row = (size_t)depth;
-  const int8_t *w02 = w;             /* row 0; row 1 at + row */
-  const int8_t *w13 = w + 2 * row;   /* row 2; row 3 at + row */
+  const size_t row2 = 2 * row;
+  const size_t row3 = 3 * row;
   const int32_t *x = stage;
-  int32_t n = depth >> 2;
+  const int32_t *end = stage + (depth & ~3) / 2;
   int32_t a0 = 0;
   int32_t a1 = 0;
   int32_t a2 = 0;
   int32_t a3 = 0;
   int32_t d;
-  for (; n != 0; --n) {
+  while (x != end) {
     const int32_t xa = x[0];
     const int32_t xb = x[1];
-    int32_t wv = kiln_load_s8x4(w02);
-    a0 = __smlad(__sxtb16(wv), xa, a0);
-    a0 = __smlad(__sxtb16(kiln_ror8(wv)), xb, a0);
-    wv = kiln_load_s8x4(w02 + row);
+    int32_t wv = kiln_load_s8x4(w + row);
     a1 = __smlad(__sxtb16(wv), xa, a1);
     a1 = __smlad(__sxtb16(kiln_ror8(wv)), xb, a1);
-    wv = kiln_load_s8x4(w13);
+    wv = kiln_load_s8x4(w + row2);
     a2 = __smlad(__sxtb16(wv), xa, a2);
     a2 = __smlad(__sxtb16(kiln_ror8(wv)), xb, a2);
-    wv = kiln_load_s8x4(w13 + row);
+    wv = kiln_load_s8x4(w + row3);
     a3 = __smlad(__sxtb16(wv), xa, a3);
     a3 = __smlad(__sxtb16(kiln_ror8(wv)), xb, a3);
+    wv = kiln_load_s8x4(w);
+    a0 = __smlad(__sxtb16(wv), xa, a0);
+    a0 = __smlad(__sxtb16(kiln_ror8(wv)), xb, a0);
     x += 2;
-    w02 += 4;
-    w13 += 4;
+    w += 4;
   }
   for (d = 0; d < (depth & 3); ++d) { /* the tail: stage holds one value a word */
     const int32_t xv = stage[(depth & ~3) + d];
-    a0 += (int32_t)w02[d] * xv;
-    a1 += (int32_t)w02[row + (size_t)d] * xv;
-    a2 += (int32_t)w13[d] * xv;
-    a3 += (int32_t)w13[row + (size_t)d] * xv;
+    a0 += (int32_t)w[d] * xv;
+    a1 += (int32_t)w[row + (size_t)d] * xv;
+    a2 += (int32_t)w[row2 + (size_t)d] * xv;
+    a3 += (int32_t)w[row3 + (size_t)d] * xv;
   }
   acc[0] = a0;
   acc[1] = a1;
