@@ -915,6 +915,61 @@ static inline void kiln_dw_tap_dsp(const int8_t *x, const int32_t *w, int32_t of
   *a3 = __smlatt(x13, w[1], *a3);
 }
 
+/* What a run of 3x3 depthwise pixels needs besides the image: kiln_dw3x3_run_dsp's arguments. */
+typedef struct {
+  int32_t col_step;  /* bytes between the taps of a window row (dilation_w * in_c) */
+  int32_t row_step;  /* bytes between window rows (dilation_h * in_w * in_c) */
+  int32_t x_step;    /* bytes between the windows of neighbouring output pixels (stride_w * in_c) */
+  int32_t out_step;  /* out_c */
+  int32_t off2;      /* the input offset in both lanes */
+  int32_t zo;        /* output zero point */
+  int32_t act_min, act_max;
+} kiln_dw3x3_run;
+
+/*
+ * `count` neighbouring output pixels of one row, four channels, each 3x3 window wholly inside the
+ * image (x: the first window's top-left tap of channel oc): the nine taps unrolled with the
+ * weights at fixed places in w (kiln_depthwise_dsp_s8's wbuf), the sums starting at the bias b,
+ * the 32-bit MBQM r. A function of its own so that its loop has the registers to itself.
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-schedule-insns"))) /* else the nine loads are hoisted and spilled */
+#endif
+__attribute__((noinline))
+static void kiln_dw3x3_run_dsp(const kiln_dw3x3_run *k, const int8_t *x, const int32_t *w,
+                               const int32_t *b, const kiln_requant32 *r, int8_t *out,
+                               int32_t count) {
+  const int32_t col = k->col_step;
+  const int32_t row = k->row_step;
+  const int32_t off2 = k->off2;
+  const int32_t zo = k->zo;
+  const int32_t lo = k->act_min;
+  const int32_t hi = k->act_max;
+  do {
+    const int8_t *x1 = x + row;
+    const int8_t *x2 = x1 + row;
+    int32_t a0 = b[0];
+    int32_t a1 = b[1];
+    int32_t a2 = b[2];
+    int32_t a3 = b[3];
+    kiln_dw_tap_dsp(x, w, off2, &a0, &a1, &a2, &a3);
+    kiln_dw_tap_dsp(x + col, w + 2, off2, &a0, &a1, &a2, &a3);
+    kiln_dw_tap_dsp(x + 2 * col, w + 4, off2, &a0, &a1, &a2, &a3);
+    kiln_dw_tap_dsp(x1, w + 6, off2, &a0, &a1, &a2, &a3);
+    kiln_dw_tap_dsp(x1 + col, w + 8, off2, &a0, &a1, &a2, &a3);
+    kiln_dw_tap_dsp(x1 + 2 * col, w + 10, off2, &a0, &a1, &a2, &a3);
+    kiln_dw_tap_dsp(x2, w + 12, off2, &a0, &a1, &a2, &a3);
+    kiln_dw_tap_dsp(x2 + col, w + 14, off2, &a0, &a1, &a2, &a3);
+    kiln_dw_tap_dsp(x2 + 2 * col, w + 16, off2, &a0, &a1, &a2, &a3);
+    out[0] = kiln_clamp_s8_32(kiln_requant32_apply(a0, &r[0]) + zo, lo, hi);
+    out[1] = kiln_clamp_s8_32(kiln_requant32_apply(a1, &r[1]) + zo, lo, hi);
+    out[2] = kiln_clamp_s8_32(kiln_requant32_apply(a2, &r[2]) + zo, lo, hi);
+    out[3] = kiln_clamp_s8_32(kiln_requant32_apply(a3, &r[3]) + zo, lo, hi);
+    x += k->x_step;
+    out += k->out_step;
+  } while (--count != 0);
+}
+
 /* Filters of at most this many taps have their weights split into lanes once per four channels. */
 #define KILN_DW_DSP_TAPS_MAX 25
 
@@ -950,6 +1005,17 @@ static void kiln_depthwise_dsp_s8(const kiln_conv_params *p, const int8_t *in_im
   int32_t oc;
   const int32_t taps = filter_h * filter_w;
   const int unpacked = taps <= KILN_DW_DSP_TAPS_MAX;
+  /* 3x3 filters with the 32-bit MBQM run their inside pixels through kiln_dw3x3_run_dsp */
+  const int runs = fast && filter_h == 3 && filter_w == 3;
+  kiln_dw3x3_run run;
+  run.col_step = in_col_step;
+  run.row_step = in_row_step;
+  run.x_step = stride_w * in_c;
+  run.out_step = out_c;
+  run.off2 = off2;
+  run.zo = zo;
+  run.act_min = act_min;
+  run.act_max = act_max;
   for (oc = 0; oc < channels; oc += 4) {
     kiln_requant32 r[4];
     int32_t b[4];
@@ -981,6 +1047,18 @@ static void kiln_depthwise_dsp_s8(const kiln_conv_params *p, const int8_t *in_im
         int32_t a2 = b[2];
         int32_t a3 = b[3];
         kiln_tap_range(in_x0, dilation_w, filter_w, in_w, &fx0, &fx1);
+        if (runs && fy1 - fy0 == 3 && fx1 - fx0 == 3) {
+          /* this pixel and the following ones up to the last whose window ends inside the row
+           * (in_x0 >= 0 here, so the quotient is at least ox) */
+          const int32_t last = (in_w - 1 - 2 * dilation_w + pad_left) / stride_w;
+          const int32_t count = (last < out_w - 1 ? last : out_w - 1) - ox + 1;
+          kiln_dw3x3_run_dsp(&run, in_image + (size_t)in_y0 * (size_t)row_stride +
+                                       (size_t)in_x0 * (size_t)in_c + oc,
+                             wbuf, b, r, out, count);
+          out += (size_t)count * (size_t)out_c;
+          ox += count - 1;
+          continue;
+        }
         if (fy1 > fy0 && fx1 > fx0) {
           const int8_t *xr = in_image + (size_t)(in_y0 + fy0 * dilation_h) * (size_t)row_stride +
                              (size_t)(in_x0 + fx0 * dilation_w) * (size_t)in_c + oc;
