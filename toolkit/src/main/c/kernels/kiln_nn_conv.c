@@ -646,6 +646,11 @@ static inline void kiln_conv_channels_dsp(const kiln_conv_params *p, const int8_
   }
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
+/* as kiln_fc_dot4_dsp: without GCC's first scheduling pass the dot loop keeps its end pointer in a
+ * register (23 instructions for 16 multiply-adds instead of 24 with a reload) */
+__attribute__((optimize("no-schedule-insns")))
+#endif
 static void kiln_conv_image_dsp_s8(const kiln_conv_params *p, const kiln_conv_geometry *g,
                                    const int8_t *in_image, const int8_t *filter,
                                    const int32_t *bias, int8_t *out) {
@@ -898,6 +903,73 @@ static void kiln_depthwise_prepare_dsp(const kiln_conv_params *p, const int32_t 
   }
 }
 
+/* One tap of four channels: x (four input codes) against w (their weights split into lanes). */
+static inline void kiln_dw_tap_dsp(const int8_t *x, const int32_t *w, int32_t off2, int32_t *a0,
+                                   int32_t *a1, int32_t *a2, int32_t *a3) {
+  const int32_t xv = kiln_load_s8x4(x);
+  const int32_t x02 = __sxtab16(off2, xv);
+  const int32_t x13 = __sxtab16(off2, kiln_ror8(xv));
+  *a0 = __smlabb(x02, w[0], *a0);
+  *a2 = __smlatt(x02, w[0], *a2);
+  *a1 = __smlabb(x13, w[1], *a1);
+  *a3 = __smlatt(x13, w[1], *a3);
+}
+
+/* What a run of 3x3 depthwise pixels needs besides the image: kiln_dw3x3_run_dsp's arguments. */
+typedef struct {
+  int32_t col_step;  /* bytes between the taps of a window row (dilation_w * in_c) */
+  int32_t row_step;  /* bytes between window rows (dilation_h * in_w * in_c) */
+  int32_t x_step;    /* bytes between the windows of neighbouring output pixels (stride_w * in_c) */
+  int32_t out_step;  /* out_c */
+  int32_t off2;      /* the input offset in both lanes */
+  int32_t zo;        /* output zero point */
+  int32_t act_min, act_max;
+} kiln_dw3x3_run;
+
+/*
+ * `count` neighbouring output pixels of one row, four channels, each 3x3 window wholly inside the
+ * image (x: the first window's top-left tap of channel oc): the nine taps unrolled with the
+ * weights at fixed places in w (kiln_depthwise_dsp_s8's wbuf), the sums starting at the bias b,
+ * the 32-bit MBQM r. A function of its own so that its loop has the registers to itself.
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-schedule-insns"))) /* else the nine loads are hoisted and spilled */
+#endif
+__attribute__((noinline))
+static void kiln_dw3x3_run_dsp(const kiln_dw3x3_run *k, const int8_t *x, const int32_t *w,
+                               const int32_t *b, const kiln_requant32 *r, int8_t *out,
+                               int32_t count) {
+  const int32_t col = k->col_step;
+  const int32_t row = k->row_step;
+  const int32_t off2 = k->off2;
+  const int32_t zo = k->zo;
+  const int32_t lo = k->act_min;
+  const int32_t hi = k->act_max;
+  do {
+    const int8_t *x1 = x + row;
+    const int8_t *x2 = x1 + row;
+    int32_t a0 = b[0];
+    int32_t a1 = b[1];
+    int32_t a2 = b[2];
+    int32_t a3 = b[3];
+    kiln_dw_tap_dsp(x, w, off2, &a0, &a1, &a2, &a3);
+    kiln_dw_tap_dsp(x + col, w + 2, off2, &a0, &a1, &a2, &a3);
+    kiln_dw_tap_dsp(x + 2 * col, w + 4, off2, &a0, &a1, &a2, &a3);
+    kiln_dw_tap_dsp(x1, w + 6, off2, &a0, &a1, &a2, &a3);
+    kiln_dw_tap_dsp(x1 + col, w + 8, off2, &a0, &a1, &a2, &a3);
+    kiln_dw_tap_dsp(x1 + 2 * col, w + 10, off2, &a0, &a1, &a2, &a3);
+    kiln_dw_tap_dsp(x2, w + 12, off2, &a0, &a1, &a2, &a3);
+    kiln_dw_tap_dsp(x2 + col, w + 14, off2, &a0, &a1, &a2, &a3);
+    kiln_dw_tap_dsp(x2 + 2 * col, w + 16, off2, &a0, &a1, &a2, &a3);
+    out[0] = kiln_clamp_s8_32(kiln_requant32_apply(a0, &r[0]) + zo, lo, hi);
+    out[1] = kiln_clamp_s8_32(kiln_requant32_apply(a1, &r[1]) + zo, lo, hi);
+    out[2] = kiln_clamp_s8_32(kiln_requant32_apply(a2, &r[2]) + zo, lo, hi);
+    out[3] = kiln_clamp_s8_32(kiln_requant32_apply(a3, &r[3]) + zo, lo, hi);
+    x += k->x_step;
+    out += k->out_step;
+  } while (--count != 0);
+}
+
 /* Filters of at most this many taps have their weights split into lanes once per four channels. */
 #define KILN_DW_DSP_TAPS_MAX 25
 
@@ -912,9 +984,38 @@ static void kiln_depthwise_dsp_s8(const kiln_conv_params *p, const int8_t *in_im
   const int32_t filter_row = p->filter_w * out_c;
   const int32_t off2 = kiln_offset_x2(p->input_offset);
   const int fast = kiln_conv_requant32(p);
+  /* the fields the pixel loops read, in locals: the int8 stores below may alias *p for the
+   * compiler, which would otherwise load them again after every output */
+  const int32_t out_h = p->out_h;
+  const int32_t out_w = p->out_w;
+  const int32_t in_h = p->in_h;
+  const int32_t in_w = p->in_w;
+  const int32_t in_c = p->in_c;
+  const int32_t filter_h = p->filter_h;
+  const int32_t filter_w = p->filter_w;
+  const int32_t stride_h = p->stride_h;
+  const int32_t stride_w = p->stride_w;
+  const int32_t dilation_h = p->dilation_h;
+  const int32_t dilation_w = p->dilation_w;
+  const int32_t pad_top = p->pad_top;
+  const int32_t pad_left = p->pad_left;
+  const int32_t zo = p->output_offset;
+  const int32_t act_min = p->act_min;
+  const int32_t act_max = p->act_max;
   int32_t oc;
-  const int32_t taps = p->filter_h * p->filter_w;
+  const int32_t taps = filter_h * filter_w;
   const int unpacked = taps <= KILN_DW_DSP_TAPS_MAX;
+  /* 3x3 filters with the 32-bit MBQM run their inside pixels through kiln_dw3x3_run_dsp */
+  const int runs = fast && filter_h == 3 && filter_w == 3;
+  kiln_dw3x3_run run;
+  run.col_step = in_col_step;
+  run.row_step = in_row_step;
+  run.x_step = stride_w * in_c;
+  run.out_step = out_c;
+  run.off2 = off2;
+  run.zo = zo;
+  run.act_min = act_min;
+  run.act_max = act_max;
   for (oc = 0; oc < channels; oc += 4) {
     kiln_requant32 r[4];
     int32_t b[4];
@@ -931,29 +1032,55 @@ static void kiln_depthwise_dsp_s8(const kiln_conv_params *p, const int8_t *in_im
         wbuf[2 * j + 1] = __sxtb16(kiln_ror8(wv));
       }
     }
-    for (oy = 0; oy < p->out_h; ++oy) {
-      const int32_t in_y0 = oy * p->stride_h - p->pad_top;
+    for (oy = 0; oy < out_h; ++oy) {
+      const int32_t in_y0 = oy * stride_h - pad_top;
       int32_t fy0;
       int32_t fy1;
       int32_t ox;
-      kiln_tap_range(in_y0, p->dilation_h, p->filter_h, p->in_h, &fy0, &fy1);
-      for (ox = 0; ox < p->out_w; ++ox) {
-        const int32_t in_x0 = ox * p->stride_w - p->pad_left;
+      kiln_tap_range(in_y0, dilation_h, filter_h, in_h, &fy0, &fy1);
+      for (ox = 0; ox < out_w; ++ox) {
+        const int32_t in_x0 = ox * stride_w - pad_left;
         int32_t fx0;
         int32_t fx1;
         int32_t a0 = b[0];
         int32_t a1 = b[1];
         int32_t a2 = b[2];
         int32_t a3 = b[3];
-        kiln_tap_range(in_x0, p->dilation_w, p->filter_w, p->in_w, &fx0, &fx1);
+        kiln_tap_range(in_x0, dilation_w, filter_w, in_w, &fx0, &fx1);
+        if (runs && fy1 - fy0 == 3 && fx1 - fx0 == 3) {
+          /* this pixel and the following ones up to the last whose window ends inside the row
+           * (in_x0 >= 0 here, so the quotient is at least ox) */
+          const int32_t last = (in_w - 1 - 2 * dilation_w + pad_left) / stride_w;
+          const int32_t count = (last < out_w - 1 ? last : out_w - 1) - ox + 1;
+          kiln_dw3x3_run_dsp(&run, in_image + (size_t)in_y0 * (size_t)row_stride +
+                                       (size_t)in_x0 * (size_t)in_c + oc,
+                             wbuf, b, r, out, count);
+          out += (size_t)count * (size_t)out_c;
+          ox += count - 1;
+          continue;
+        }
         if (fy1 > fy0 && fx1 > fx0) {
-          const int8_t *xr = in_image + (size_t)(in_y0 + fy0 * p->dilation_h) * (size_t)row_stride +
-                             (size_t)(in_x0 + fx0 * p->dilation_w) * (size_t)p->in_c + oc;
+          const int8_t *xr = in_image + (size_t)(in_y0 + fy0 * dilation_h) * (size_t)row_stride +
+                             (size_t)(in_x0 + fx0 * dilation_w) * (size_t)in_c + oc;
           const int8_t *wr = filter + (size_t)(fy0 * filter_row + fx0 * out_c + oc);
           const int32_t cols = fx1 - fx0;
           int32_t fy;
-          if (unpacked) {
-            const int32_t *wt = wbuf + 2 * (fy0 * p->filter_w + fx0);
+          if (unpacked && taps == 9 && fy1 - fy0 == 3 && cols == 3) {
+            /* a 3x3 window wholly inside the image: the nine taps unrolled, weights at fixed
+             * places in wbuf, no loop counters */
+            const int8_t *x1 = xr + in_row_step;
+            const int8_t *x2 = x1 + in_row_step;
+            kiln_dw_tap_dsp(xr, wbuf, off2, &a0, &a1, &a2, &a3);
+            kiln_dw_tap_dsp(xr + in_col_step, wbuf + 2, off2, &a0, &a1, &a2, &a3);
+            kiln_dw_tap_dsp(xr + 2 * in_col_step, wbuf + 4, off2, &a0, &a1, &a2, &a3);
+            kiln_dw_tap_dsp(x1, wbuf + 6, off2, &a0, &a1, &a2, &a3);
+            kiln_dw_tap_dsp(x1 + in_col_step, wbuf + 8, off2, &a0, &a1, &a2, &a3);
+            kiln_dw_tap_dsp(x1 + 2 * in_col_step, wbuf + 10, off2, &a0, &a1, &a2, &a3);
+            kiln_dw_tap_dsp(x2, wbuf + 12, off2, &a0, &a1, &a2, &a3);
+            kiln_dw_tap_dsp(x2 + in_col_step, wbuf + 14, off2, &a0, &a1, &a2, &a3);
+            kiln_dw_tap_dsp(x2 + 2 * in_col_step, wbuf + 16, off2, &a0, &a1, &a2, &a3);
+          } else if (unpacked) {
+            const int32_t *wt = wbuf + 2 * (fy0 * filter_w + fx0);
             for (fy = fy0; fy < fy1; ++fy) {
               const int8_t *x = xr;
               const int32_t *w = wt;
@@ -970,7 +1097,7 @@ static void kiln_depthwise_dsp_s8(const kiln_conv_params *p, const int8_t *in_im
                 w += 2;
               } while (w != w_end);
               xr += in_row_step;
-              wt += 2 * p->filter_w;
+              wt += 2 * filter_w;
             }
             fy = fy1; /* done */
           }
@@ -997,11 +1124,10 @@ static void kiln_depthwise_dsp_s8(const kiln_conv_params *p, const int8_t *in_im
           }
         }
         if (fast) {
-          const int32_t zo = p->output_offset;
-          out[0] = kiln_clamp_s8_32(kiln_requant32_apply(a0, &r[0]) + zo, p->act_min, p->act_max);
-          out[1] = kiln_clamp_s8_32(kiln_requant32_apply(a1, &r[1]) + zo, p->act_min, p->act_max);
-          out[2] = kiln_clamp_s8_32(kiln_requant32_apply(a2, &r[2]) + zo, p->act_min, p->act_max);
-          out[3] = kiln_clamp_s8_32(kiln_requant32_apply(a3, &r[3]) + zo, p->act_min, p->act_max);
+          out[0] = kiln_clamp_s8_32(kiln_requant32_apply(a0, &r[0]) + zo, act_min, act_max);
+          out[1] = kiln_clamp_s8_32(kiln_requant32_apply(a1, &r[1]) + zo, act_min, act_max);
+          out[2] = kiln_clamp_s8_32(kiln_requant32_apply(a2, &r[2]) + zo, act_min, act_max);
+          out[3] = kiln_clamp_s8_32(kiln_requant32_apply(a3, &r[3]) + zo, act_min, act_max);
         } else {
           out[0] = kiln_depthwise_out_s8(p, oc, a0);
           out[1] = kiln_depthwise_out_s8(p, oc + 1, a1);

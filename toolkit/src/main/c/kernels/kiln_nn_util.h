@@ -15,8 +15,13 @@ static inline void kiln_tap_range(int32_t origin, int32_t dilation, int32_t taps
                                   int32_t *first, int32_t *end) {
   int32_t lo = 0;
   int32_t hi = 0;
-  if (origin < 0) lo = (-origin + dilation - 1) / dilation;
-  if (origin < size) hi = (size - origin + dilation - 1) / dilation;
+  if (dilation == 1) { /* the usual case, without the divisions (a pixel loop calls this) */
+    if (origin < 0) lo = -origin;
+    if (origin < size) hi = size - origin;
+  } else {
+    if (origin < 0) lo = (-origin + dilation - 1) / dilation;
+    if (origin < size) hi = (size - origin + dilation - 1) / dilation;
+  }
   if (hi > taps) hi = taps;
   if (lo > hi) lo = hi;
   *first = lo;
