@@ -125,6 +125,8 @@ final class Operators {
     LOWERERS.put("Softplus", ActivationOps::softplus);
     LOWERERS.put("CumSum", ActivationOps::cumSum);
     LOWERERS.put("Mod", ActivationOps::mod);
+    // family: onnx (onnx-ops2): GatherElements (issue 9 item 5)
+    LOWERERS.put("GatherElements", GatherElementsOps::gatherElements);
   }
 
   private Operators() {}
