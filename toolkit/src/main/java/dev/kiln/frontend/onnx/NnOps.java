@@ -366,6 +366,10 @@ final class NnOps {
       ReduceOps.globalMean(l, n, x);
       return;
     }
+    if (!global && TapPoolOps.needed(l, n, x)) {
+      TapPoolOps.pool(l, n, max); // family: onnx (onnx-ops2): 3-D and dilated windows
+      return;
+    }
     boolean oneD = isOneD(x);
     x = lift(oneD, x);
     requireRank4(l, n, x);
