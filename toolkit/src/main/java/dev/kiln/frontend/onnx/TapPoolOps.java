@@ -51,35 +51,10 @@ final class TapPoolOps {
     }
     boolean ceil = a.i("ceil_mode", 0) != 0;
     boolean includePad = !max && a.i("count_include_pad", 0) != 0;
-    String autoPad = a.s("auto_pad", "NOTSET");
-    int[] pb = new int[sd];
-    int[] pe = new int[sd];
-    int[] out = new int[sd];
-    for (int i = 0; i < sd; i++) {
-      int in = x.shape[i + 2];
-      long eff = (long) (k[i] - 1) * dil[i] + 1;
-      switch (autoPad) {
-        case "NOTSET", "" -> {
-          pb[i] = pads == null ? 0 : pads[i];
-          pe[i] = pads == null ? 0 : pads[i + sd];
-        }
-        case "VALID" -> { }
-        case "SAME_UPPER", "SAME_LOWER" -> {
-          int o = (in + s[i] - 1) / s[i];
-          int total = (int) Math.max(0, (long) (o - 1) * s[i] + eff - in);
-          int small = total / 2;
-          pb[i] = autoPad.equals("SAME_UPPER") ? small : total - small;
-          pe[i] = total - pb[i];
-        }
-        default -> throw l.error(n, "has auto_pad '" + autoPad + "'; expected NOTSET, SAME_UPPER, SAME_LOWER or VALID");
-      }
-      if (pb[i] < 0 || pe[i] < 0) throw l.error(n, "has negative pads " + Arrays.toString(pads));
-      long span = (long) in + pb[i] + pe[i] - eff;
-      if (span < 0) throw l.error(n, "its window (" + k[i] + " taps, dilation " + dil[i] + ") is larger than the padded input on axis " + (i + 2));
-      long o = ceil ? (span + s[i] - 1) / s[i] + 1 : span / s[i] + 1;
-      if (ceil && (o - 1) * s[i] >= (long) in + pb[i]) o--;
-      out[i] = (int) o;
-    }
+    int[][] geo = window(l, n, x.shape, k, s, dil, pads, a.s("auto_pad", "NOTSET"), ceil);
+    int[] pb = geo[0];
+    int[] pe = geo[1];
+    int[] out = geo[2];
     String name = GraphLowering.output(n, 0);
     // pad so that every tap of every window is inside: the pads, and for ceil_mode the last window's overhang
     int[] before = new int[r];
@@ -174,7 +149,45 @@ final class TapPoolOps {
     l.define(n, name, acc);
   }
 
-  private static int[] orOnes(int[] v, int n) {
+  /**
+   * {pads before, pads after, output sizes} per spatial axis of an N-D window op over {@code shape} (N, C, spatial...),
+   * by ONNX's rules (explicit pads or auto_pad; ceil_mode's last window starts inside the input or its leading pads).
+   */
+  static int[][] window(GraphLowering l, Proto.Node n, int[] shape, int[] k, int[] s, int[] dil, int[] pads, String autoPad, boolean ceil)
+      throws ModelFormatException {
+    int sd = shape.length - 2;
+    int[] pb = new int[sd];
+    int[] pe = new int[sd];
+    int[] out = new int[sd];
+    for (int i = 0; i < sd; i++) {
+      int in = shape[i + 2];
+      long eff = (long) (k[i] - 1) * dil[i] + 1;
+      switch (autoPad) {
+        case "NOTSET", "" -> {
+          pb[i] = pads == null ? 0 : pads[i];
+          pe[i] = pads == null ? 0 : pads[i + sd];
+        }
+        case "VALID" -> { }
+        case "SAME_UPPER", "SAME_LOWER" -> {
+          int o = (in + s[i] - 1) / s[i];
+          int total = (int) Math.max(0, (long) (o - 1) * s[i] + eff - in);
+          int small = total / 2;
+          pb[i] = autoPad.equals("SAME_UPPER") ? small : total - small;
+          pe[i] = total - pb[i];
+        }
+        default -> throw l.error(n, "has auto_pad '" + autoPad + "'; expected NOTSET, SAME_UPPER, SAME_LOWER or VALID");
+      }
+      if (pb[i] < 0 || pe[i] < 0) throw l.error(n, "has negative pads " + Arrays.toString(pads));
+      long span = (long) in + pb[i] + pe[i] - eff;
+      if (span < 0) throw l.error(n, "its window (" + k[i] + " taps, dilation " + dil[i] + ") is larger than the padded input on axis " + (i + 2));
+      long o = ceil ? (span + s[i] - 1) / s[i] + 1 : span / s[i] + 1;
+      if (ceil && (o - 1) * s[i] >= (long) in + pb[i]) o--;
+      out[i] = (int) o;
+    }
+    return new int[][] {pb, pe, out};
+  }
+
+  static int[] orOnes(int[] v, int n) {
     if (v != null) return v;
     int[] o = new int[n];
     Arrays.fill(o, 1);
