@@ -127,6 +127,7 @@ final class Operators {
     LOWERERS.put("Mod", ActivationOps::mod);
     // family: onnx (onnx-ops2): GatherElements (issue 9 item 5)
     LOWERERS.put("GatherElements", GatherElementsOps::gatherElements);
+    LOWERERS.put("TopK", TopKOps::topK);
   }
 
   private Operators() {}
