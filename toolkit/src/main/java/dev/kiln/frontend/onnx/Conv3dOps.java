@@ -10,10 +10,10 @@ import dev.kiln.ir.Quantization;
 import java.util.Arrays;
 
 /**
- * 3-D Conv (N, C, D, H, W) on the 2-D kernels (onnx-ops2): the input, padded along D, is seen as N*D' images
- * [H, W, C]; each depth tap t of the weights is a CONV_2D (or DEPTHWISE_CONV_2D for group == C) over all of them
- * with the H/W strides, pads and dilations, and output depth o takes image {@code o*strideD + t*dilationD} of tap
- * t's result (a STRIDED_SLICE); the taps are summed by ADD, the bias riding on tap 0. Float32 only.
+ * 3-D Conv (N, C, D, H, W) on the 2-D kernels (onnx-ops2): the input, padded along D, is laid out NDHWC once; for
+ * each depth tap t of the weights, the depths {@code o*strideD + t*dilationD} (o = 0..Do-1, a STRIDED_SLICE) are
+ * N*Do images [H, W, C] for one CONV_2D (or DEPTHWISE_CONV_2D for group == C) with the H/W strides, pads and
+ * dilations; the taps are summed by ADD, the bias riding on tap 0. Float32 only.
  */
 final class Conv3dOps {
   private Conv3dOps() {}
@@ -68,28 +68,32 @@ final class Conv3dOps {
       padded[2] = dp;
       xp = PadOps.zeroPad(l, x, new int[] {0, 0, pb[0], 0, 0}, new int[] {0, 0, after, 0, 0}, padded, name + "/padded");
     }
-    Value images = ShapeOps.permute(l, xp, new int[] {0, 2, 3, 4, 1}, name + "/ndhwc")
-        .reshaped(name + "/images", new int[] {nb * dp, x.shape[3], x.shape[4], c});
-    TensorRef in = l.layout(images, null);
+    // NDHWC once; then per tap the depths o*strideD + t*dilationD (a STRIDED_SLICE), seen as N*Do images
+    TensorRef nd = l.layout(ShapeOps.permute(l, xp, new int[] {0, 2, 3, 4, 1}, name + "/ndhwc"), null);
+    Value ndhwc = Value.tensor(nd.name(), nd, nd.shape());
     Options.Conv o = new Options.Conv(s[1], s[2], dil[1], dil[2], new Options.Padding(pb[1], pb[2], pe[1], pe[2]),
         depthwise ? m / c : 1, Activation.NONE);
     float[] wf = w.floats();
     int plane = ws[3] * ws[4];
     int[] ws2 = {m, ws[1], ws[3], ws[4]};
+    int[] phys = {nb * out[0], out[1], out[2], m};
     Value acc = null;
     for (int t = 0; t < k[0]; t++) {
+      Value taps = ndhwc;
+      if (dp != out[0]) {
+        taps = AxisOps.stridedSlice(l, n, ndhwc, new int[] {0, t * dil[0], 0, 0, 0}, new int[] {1, s[0], 1, 1, 1},
+            new int[] {nb, out[0], x.shape[3], x.shape[4], c}, name + "/depth" + t, false);
+      }
+      TensorRef in = l.layout(taps.reshaped(taps.name + "/images", new int[] {nb * out[0], x.shape[3], x.shape[4], c}), null);
       float[] wt = new float[m * ws[1] * plane];
       for (int oc = 0; oc < m * ws[1]; oc++) System.arraycopy(wf, (oc * k[0] + t) * plane, wt, oc * plane, plane);
       Constant ft = Constant.ofFloats(ws2, wt).transpose(depthwise ? new int[] {1, 2, 3, 0} : GraphLowering.NHWC);
       TensorRef filter = l.constantTensor(n.inputs().get(1) + "/tap" + t, ft, Quantization.NONE);
       TensorRef bias = t == 0 && b != null ? l.constantTensor(n.inputs().get(2), Constant.ofFloats(new int[] {m}, b.floats()),
           Quantization.NONE) : null;
-      int[] phys = {nb * dp, out[1], out[2], m};
       TensorRef r = l.newTensor(name + "/tap" + t, false, phys, DType.FLOAT32, Quantization.NONE);
       l.op(depthwise ? OpType.DEPTHWISE_CONV_2D : OpType.CONV_2D, o, r, in, filter, bias);
-      Value planes = Value.tensor(r.name(), r, phys).reshaped(r.name(), new int[] {nb, dp, out[1], out[2], m});
-      Value v = AxisOps.stridedSlice(l, n, planes, new int[] {0, t * dil[0], 0, 0, 0}, new int[] {1, s[0], 1, 1, 1},
-          new int[] {nb, out[0], out[1], out[2], m}, name + "/depth" + t, false);
+      Value v = Value.tensor(r.name(), r, phys).reshaped(r.name(), new int[] {nb, out[0], out[1], out[2], m});
       acc = acc == null ? v : EltwiseOps.emit(l, n, OpType.ADD, new Options.Elementwise(Activation.NONE), DType.FLOAT32,
           name + "/sum" + t, false, acc, v);
     }
