@@ -370,6 +370,10 @@ final class NnOps {
       ReduceOps.globalMean(l, n, x);
       return;
     }
+    if (global && max && x.rank() == 5 && !x.isConstant()) {
+      ReduceOps.globalMax(l, n, x); // family: onnx (onnx-ops2): 3-D GlobalMaxPool
+      return;
+    }
     if (!global && TapPoolOps.needed(l, n, x)) {
       TapPoolOps.pool(l, n, max); // family: onnx (onnx-ops2): 3-D and dilated windows
       return;
