@@ -69,7 +69,9 @@ class DeviceExecutorConformanceTest {
       "lstm8_stacked_int8");
   /** ONNX fixtures that stress the executors: names, NCHW boundaries, QDQ int8 kernels, external data, load options. */
   static final List<String> ONNX_FIXTURES = List.of("names_and_typed_data", "rgb_cnn", "qdq_cnn_s8", "qdq_cnn_u8_per_tensor",
-      "external_data", "dynamic_batch", "softmax_opset13_axes", "qdq_data_movement");
+      "external_data", "dynamic_batch", "softmax_opset13_axes", "qdq_data_movement",
+      // family: onnx (onnx-ops2): a 3-D Conv/MaxPool chain, TopK's float and int64 outputs, run-time GatherElements
+      "conv3d_depthwise_relu_pool", "topk_nhwc_channels", "gather_elements_runtime_nhwc");
   private static final Map<String, CompiledModel> COMPILED = new ConcurrentHashMap<>();
 
   static Stream<Arguments> sharedModels() {

@@ -149,8 +149,13 @@ public final class ReferenceModels {
     List<Case> out = new ArrayList<>(cases(Path.of("src/test/resources/onnx").toAbsolutePath(), "onnx"));
     // family: onnx (onnx-more): the operators exporters emit, with their own script (make_onnx_more.py)
     out.addAll(cases(Path.of("src/test/resources/onnx-more").toAbsolutePath(), "onnx"));
+    // family: onnx (onnx-ops2): Einsum with two computed operands, GatherElements (make_onnx_ops2.py)
+    out.addAll(onnxOps2());
     return out;
   }
+
+  /** The onnx-ops2 fixtures under {@code src/test/resources/onnx-ops2} (made by fixtures/make_onnx_ops2.py). */
+  public static List<Case> onnxOps2() { return cases(Path.of("src/test/resources/onnx-ops2").toAbsolutePath(), "onnx"); }
 
   /** Whole torch networks exported to ONNX under {@code src/test/resources/models-torch} (made by fixtures/make_models_torch.py). */
   public static List<Case> torchModels() { return cases(Path.of("src/test/resources/models-torch").toAbsolutePath(), "onnx"); }

@@ -108,7 +108,11 @@ final class DenseOps {
       Value b = l.input(n, 1, "second operand");
       String sa = ops[0];
       String sb = ops[1];
-      if (a.isConstant() && !b.isConstant()) {
+      if (!a.isConstant() && !b.isConstant()) {
+        // family: onnx (onnx-ops2): both operands computed at run time
+        why = EinsumOps.runtime(l, n, a, b, sa, sb, out);
+        if (why == null) return;
+      } else if (a.isConstant() && !b.isConstant()) {
         why = "has a constant first operand";
       } else if (!b.isConstant() || b.rank() != 2 || sb.length() != 2) {
         why = "has a second operand that is not a constant matrix";
@@ -145,10 +149,11 @@ final class DenseOps {
       }
     }
     throw l.error(n, "has the equation '" + eq + "' and " + why + "; Kiln compiles Einsum's matrix-product forms with a constant"
-        + " matrix (e.g. 'bik,kn->bin' or 'ik,nk->in') as FULLY_CONNECTED (others need a BATCH_MATMUL kernel)");
+        + " matrix (e.g. 'bik,kn->bin' or 'ik,nk->in') as FULLY_CONNECTED, and batched products of two computed operands"
+        + " (e.g. 'bij,bjk->bik' or 'bhid,bhjd->bhij') as BATCH_MATMUL");
   }
 
-  private static void matMul(GraphLowering l, Proto.Node n, Value a, Value b) throws ModelFormatException {
+  static void matMul(GraphLowering l, Proto.Node n, Value a, Value b) throws ModelFormatException {
     if (a.isConstant()) throw l.error(n, "has a constant A; Kiln does not fold MatMul (a constant A with a computed B is not compiled)");
     if (a.rank() == 0 || b.rank() == 0) throw l.error(n, "has a scalar operand; MatMul needs at least 1-D tensors");
     int k = a.shape[a.rank() - 1];

@@ -133,6 +133,10 @@ final class NnOps {
 
   static void conv(GraphLowering l, Proto.Node n) throws ModelFormatException {
     Value x0 = l.input(n, 0, "input");
+    if (x0.rank() == 5 && !x0.isConstant()) {
+      Conv3dOps.conv3d(l, n); // family: onnx (onnx-ops2): 3-D Conv on the 2-D kernels
+      return;
+    }
     boolean oneD = isOneD(x0);
     Value x = lift(oneD, x0);
     requireRank4(l, n, x);
@@ -364,6 +368,14 @@ final class NnOps {
     Value x = l.input(n, 0, "input");
     if (global && !max && x.rank() != 4 && x.rank() >= 3 && !x.isConstant()) {
       ReduceOps.globalMean(l, n, x);
+      return;
+    }
+    if (global && max && x.rank() == 5 && !x.isConstant()) {
+      ReduceOps.globalMax(l, n, x); // family: onnx (onnx-ops2): 3-D GlobalMaxPool
+      return;
+    }
+    if (!global && TapPoolOps.needed(l, n, x)) {
+      TapPoolOps.pool(l, n, max); // family: onnx (onnx-ops2): 3-D and dilated windows
       return;
     }
     boolean oneD = isOneD(x);

@@ -125,6 +125,9 @@ final class Operators {
     LOWERERS.put("Softplus", ActivationOps::softplus);
     LOWERERS.put("CumSum", ActivationOps::cumSum);
     LOWERERS.put("Mod", ActivationOps::mod);
+    // family: onnx (onnx-ops2): GatherElements, TopK (issue 9 item 5)
+    LOWERERS.put("GatherElements", GatherElementsOps::gatherElements);
+    LOWERERS.put("TopK", TopKOps::topK);
   }
 
   private Operators() {}

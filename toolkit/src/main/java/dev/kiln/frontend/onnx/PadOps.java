@@ -86,6 +86,11 @@ final class PadOps {
     l.define(n, out, emit(l, x, before, after, shape, out, true, Quantization.NONE));
   }
 
+  /** {@code x} (float32, computed) padded with zeros by a PAD in its own layout (onnx-ops2's pools). */
+  static Value zeroPad(GraphLowering l, Value x, int[] before, int[] after, int[] shape, String name) {
+    return emit(l, x, before, after, shape, name, false, Quantization.NONE);
+  }
+
   private static Value emit(GraphLowering l, Value x, int[] before, int[] after, int[] shape, String name, boolean onnxName,
                             Quantization q) {
     TensorRef in;

@@ -67,6 +67,13 @@ final class ReduceOps {
     reduce(l, n, x, reduced, true, GraphLowering.output(n, 0), OpType.MEAN);
   }
 
+  /** GlobalMaxPool of a 5-D (N, C, D, H, W) value as REDUCE_MAX over the spatial axes (onnx-ops2). */
+  static void globalMax(GraphLowering l, Proto.Node n, Value x) throws ModelFormatException {
+    boolean[] reduced = new boolean[x.rank()];
+    for (int d = 2; d < x.rank(); d++) reduced[d] = true;
+    reduce(l, n, l.floatValue(x), reduced, true, GraphLowering.output(n, 0), OpType.REDUCE_MAX);
+  }
+
   private static void reduce(GraphLowering l, Proto.Node n, Value x, boolean[] reduced, boolean keep, String out, OpType type)
       throws ModelFormatException {
     int r = x.rank();
