@@ -158,10 +158,16 @@ public final class MemoryPlanSvg {
     return unique;
   }
 
-  /** The longest prefix of whole tokens, separator included ({@code functional_1_}), that most names share; "" if none. */
+  /**
+   * The model's scope ({@code functional_1_}): a prefix of whole tokens, separator included, that
+   * at least 60% of the names share, made longer only while every one of those names still shares
+   * it; of those, the longest that comes back inside a name (where TFLite joined the next fused
+   * tensor's name), else the longest. "" if none.
+   */
   private static String commonScope(List<String> names) {
     if (names.size() < 2) return "";
-    String best = "";
+    List<String> candidates = new java.util.ArrayList<>();
+    int lastCount = 0;
     for (int k = 1; ; k++) {
       java.util.Map<String, Integer> counts = new java.util.HashMap<>();
       for (String n : names) {
@@ -176,9 +182,15 @@ public final class MemoryPlanSvg {
           topCount = e.getValue();
         }
       }
-      if (top == null || topCount < Math.max(2, Math.ceil(names.size() * 0.6))) return best;
-      best = top;
+      if (top == null || topCount < Math.max(2, Math.ceil(names.size() * 0.6)) || (k > 1 && topCount < lastCount)) break;
+      candidates.add(top);
+      lastCount = topCount;
     }
+    for (int c = candidates.size() - 1; c >= 0; c--) {
+      String stem = candidates.get(c).substring(0, candidates.get(c).length() - 1);
+      for (String n : names) if (n.indexOf(stem, 1) > 0) return candidates.get(c);
+    }
+    return candidates.isEmpty() ? "" : candidates.get(candidates.size() - 1);
   }
 
   /** The first {@code k} tokens of {@code s} with the separator after them, or null when fewer remain after them. */

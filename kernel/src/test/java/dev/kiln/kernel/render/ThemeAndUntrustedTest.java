@@ -100,6 +100,18 @@ class ThemeAndUntrustedTest {
     List<String> cNames = names.stream().map(n -> n.replaceAll("[/;]", "_")).toList();
     assertEquals(List.of("activation_Relu", "activation_1_Relu", "batch_normalization_1_FusedBatchNormV3", "average_pooling2d_AvgPool",
         "flatten_Reshape", "dense_BiasAdd", "dense_MatMul"), MemoryPlanSvg.shortNames(cNames));
+    // kws's real buffer names (C names, fused, cut here): most share functional_1_activation_, all functional_1_
+    List<String> kws = List.of("functional_1_activation_Relu_functional_1_batch_normalization_FusedBatchNormV3_functional_1_conv2d",
+        "functional_1_activation_1_Relu_functional_1_batch_normalization_1_FusedBatchNormV3_functional_1_depthwise_conv2d",
+        "functional_1_activation_2_Relu_functional_1_batch_normalization_2_FusedBatchNormV3",
+        "functional_1_activation_3_Relu_functional_1_batch_normalization_3_FusedBatchNormV3",
+        "functional_1_average_pooling2d_AvgPool", "functional_1_dense_BiasAdd");
+    assertEquals(List.of("activation_Relu", "activation_1_Relu", "activation_2_Relu", "activation_3_Relu", "average_pooling2d_AvgPool",
+        "dense_BiasAdd"), MemoryPlanSvg.shortNames(kws));
+    // mlperf_ad's: every name starts functional_1_re_lu_, but the scope that comes back is functional_1_
+    List<String> ad = List.of("functional_1_re_lu_Relu_functional_1_dense_BiasAdd", "functional_1_re_lu_1_Relu_functional_1_dense_1_BiasAdd",
+        "functional_1_re_lu_2_Relu_functional_1_dense_2_BiasAdd");
+    assertEquals(List.of("re_lu_Relu", "re_lu_1_Relu", "re_lu_2_Relu"), MemoryPlanSvg.shortNames(ad));
     assertEquals(List.of("input:0"), MemoryPlanSvg.shortNames(List.of("input:0")));
     assertEquals(List.of("a", "b"), MemoryPlanSvg.shortNames(List.of("m/a", "m/b")));
     assertEquals(List.of("x #1", "x #2", "other"), MemoryPlanSvg.shortNames(List.of("m_x", "m_x", "other")));
