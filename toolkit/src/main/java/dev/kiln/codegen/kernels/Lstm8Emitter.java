@@ -29,7 +29,6 @@ import java.nio.ByteOrder;
  * peephole with projection, the 8x8_8 form (12 intermediates), per-channel weights.
  */
 final class Lstm8Emitter implements KernelEmitter {
-  private static final String[] GATES = {"input", "forget", "cell", "output"};
   private static final float GATE_SCALE = 1f / 4096f;
 
   private record Layout(Tensor in, Tensor[] w, Tensor[] r, Tensor[] b, Tensor[] peep, Tensor h, Tensor c, Tensor out,
@@ -59,21 +58,14 @@ final class Lstm8Emitter implements KernelEmitter {
       throw unsupported(op, "its hidden-state intermediate (intermediate 4) has no per-tensor quantization; the model "
           + "was not converted by TFLite's full-integer quantizer");
     }
-    Tensor in = NnSupport.requireInput(op, 0, "input");
-    Tensor[] w = new Tensor[4];
-    Tensor[] r = new Tensor[4];
-    Tensor[] b = new Tensor[4];
-    boolean cifg = op.input(1) == null;
-    for (int g = cifg ? 1 : 0; g < 4; g++) {
-      w[g] = NnSupport.requireInput(op, 1 + g, "input-to-" + GATES[g] + " weights");
-      r[g] = NnSupport.requireInput(op, 5 + g, "recurrent-to-" + GATES[g] + " weights");
-      b[g] = NnSupport.requireInput(op, 12 + g, GATES[g] + " gate bias");
-    }
-    if (cifg && (op.input(5) != null || op.input(12) != null)) {
-      throw unsupported(op, "has no input-to-input weights but has recurrent-to-input weights or an input gate bias");
-    }
-    Tensor h = NnSupport.requireInput(op, 18, "output state");
-    Tensor c = NnSupport.requireInput(op, 19, "cell state");
+    LstmOperands operands = LstmOperands.of(op);
+    Tensor in = operands.input();
+    Tensor[] w = operands.inputWeights();
+    Tensor[] r = operands.recurrentWeights();
+    Tensor[] b = operands.biases();
+    boolean cifg = operands.cifg();
+    Tensor h = operands.outputState();
+    Tensor c = operands.cellState();
     Tensor out = op.output();
     Tensor proj = op.input(16);
     Tensor projBias = op.input(17);
@@ -92,7 +84,7 @@ final class Lstm8Emitter implements KernelEmitter {
       for (int g : new int[] {0, 1, 3}) {
         if (peep[g] == null) continue;
         if (peep[g].dtype() != DType.INT16 || !peep[g].isConstant() || peep[g].elements() != w[1].dim(0)) {
-          throw unsupported(op, "its " + GATES[g] + " peephole weights are not constant int16 [cells]; TFLite's integer "
+          throw unsupported(op, "its " + LstmOperands.GATES[g] + " peephole weights are not constant int16 [cells]; TFLite's integer "
               + "LSTM needs them so");
         }
         requirePerTensor(op, peep[g]);
@@ -119,7 +111,7 @@ final class Lstm8Emitter implements KernelEmitter {
       requirePerTensor(op, w[g]);
       requirePerTensor(op, r[g]);
       if (!w[g].isConstant() || !r[g].isConstant() || !b[g].isConstant()) {
-        throw unsupported(op, "the " + GATES[g] + " gate's weights or bias are not constants; Kiln folds them at "
+        throw unsupported(op, "the " + LstmOperands.GATES[g] + " gate's weights or bias are not constants; Kiln folds them at "
             + "compile time");
       }
     }
@@ -151,7 +143,7 @@ final class Lstm8Emitter implements KernelEmitter {
     for (int g = cifg ? 1 : 0; g < 4; g++) {
       if (w[g].rank() != 2 || w[g].dim(0) != cells || w[g].dim(1) != inputs || r[g].rank() != 2 || r[g].dim(0) != cells
           || r[g].dim(1) != outputs || b[g].elements() != cells) {
-        throw unsupported(op, "the " + GATES[g] + " gate's weights " + shape(w[g]) + ", " + shape(r[g]) + " and bias "
+        throw unsupported(op, "the " + LstmOperands.GATES[g] + " gate's weights " + shape(w[g]) + ", " + shape(r[g]) + " and bias "
             + shape(b[g]) + " do not fit " + inputs + " inputs, " + cells + " cells and " + outputs + " outputs");
       }
     }
@@ -226,9 +218,9 @@ final class Lstm8Emitter implements KernelEmitter {
       recShift[g] = mr.shift();
       wIn[g] = ctx.data(l.w[g]);
       wRec[g] = ctx.data(l.r[g]);
-      bIn[g] = ctx.tableI32("lstm8_" + GATES[g] + "_bias",
+      bIn[g] = ctx.tableI32("lstm8_" + LstmOperands.GATES[g] + "_bias",
           foldedBias(l.w[g], l.b[g], -l.in.quantization().zeroPoint(), l.cells, l.inputs));
-      bRec[g] = ctx.tableI32("lstm8_" + GATES[g] + "_recurrent_bias",
+      bRec[g] = ctx.tableI32("lstm8_" + LstmOperands.GATES[g] + "_recurrent_bias",
           foldedBias(l.r[g], null, -l.h.quantization().zeroPoint(), l.cells, l.outputs));
     }
     float hiddenScale = (float) (Math.pow(2, -15) / (double) l.hidden.scale() * Math.pow(2, -15));

@@ -20,7 +20,6 @@ import dev.kiln.ir.Tensor;
  * layer-norm weights, a cell activation other than TANH, int8 and hybrid LSTMs.
  */
 final class SequenceLstmEmitter implements KernelEmitter {
-  private static final String[] GATES = {"input", "forget", "cell", "output"};
 
   private record Layout(Tensor in, Tensor[] w, Tensor[] r, Tensor[] b, Tensor h, Tensor c, Tensor out, boolean cifg,
                         int batches, int steps, int inputs, int cells) {}
@@ -38,21 +37,14 @@ final class SequenceLstmEmitter implements KernelEmitter {
         if (op.input(i) != null) throw unsupported(op, "uses " + what[k] + " (input " + i + "); Kiln's LSTM does not");
       }
     }
-    Tensor in = NnSupport.requireInput(op, 0, "input");
-    Tensor[] w = new Tensor[4];
-    Tensor[] r = new Tensor[4];
-    Tensor[] b = new Tensor[4];
-    boolean cifg = op.input(1) == null;
-    for (int g = cifg ? 1 : 0; g < 4; g++) {
-      w[g] = NnSupport.requireInput(op, 1 + g, "input-to-" + GATES[g] + " weights");
-      r[g] = NnSupport.requireInput(op, 5 + g, "recurrent-to-" + GATES[g] + " weights");
-      b[g] = NnSupport.requireInput(op, 12 + g, GATES[g] + " gate bias");
-    }
-    if (cifg && (op.input(5) != null || op.input(12) != null)) {
-      throw unsupported(op, "has no input-to-input weights but has recurrent-to-input weights or an input gate bias");
-    }
-    Tensor h = NnSupport.requireInput(op, 18, "output state");
-    Tensor c = NnSupport.requireInput(op, 19, "cell state");
+    LstmOperands operands = LstmOperands.of(op);
+    Tensor in = operands.input();
+    Tensor[] w = operands.inputWeights();
+    Tensor[] r = operands.recurrentWeights();
+    Tensor[] b = operands.biases();
+    boolean cifg = operands.cifg();
+    Tensor h = operands.outputState();
+    Tensor c = operands.cellState();
     Tensor out = op.output();
     for (Tensor t : op.inputs()) {
       if (t != null && t.dtype() != DType.FLOAT32) {
@@ -80,7 +72,7 @@ final class SequenceLstmEmitter implements KernelEmitter {
     for (int g = cifg ? 1 : 0; g < 4; g++) {
       if (w[g].rank() != 2 || w[g].dim(0) != cells || w[g].dim(1) != inputs || r[g].rank() != 2 || r[g].dim(0) != cells
           || r[g].dim(1) != cells || b[g].elements() != cells) {
-        throw unsupported(op, "the " + GATES[g] + " gate's weights " + shape(w[g]) + ", " + shape(r[g]) + " and bias "
+        throw unsupported(op, "the " + LstmOperands.GATES[g] + " gate's weights " + shape(w[g]) + ", " + shape(r[g]) + " and bias "
             + shape(b[g]) + " do not fit " + inputs + " inputs and " + cells + " cells");
       }
     }
