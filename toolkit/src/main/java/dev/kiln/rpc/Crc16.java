@@ -43,22 +43,28 @@ public final class Crc16 {
     while (end - i >= SLICE) {
       long a = (long) LONG_LE.get(data, i);
       long b = (long) LONG_LE.get(data, i + 8);
-      int lo = (int) a;
-      int hi = (int) (a >>> 32);
-      crc = t[15 * 256 + ((lo ^ (crc >>> 8)) & 0xFF)] ^ t[14 * 256 + (((lo >>> 8) ^ crc) & 0xFF)]
-          ^ t[13 * 256 + ((lo >>> 16) & 0xFF)] ^ t[12 * 256 + (lo >>> 24)]
-          ^ t[11 * 256 + (hi & 0xFF)] ^ t[10 * 256 + ((hi >>> 8) & 0xFF)]
-          ^ t[9 * 256 + ((hi >>> 16) & 0xFF)] ^ t[8 * 256 + (hi >>> 24)];
-      lo = (int) b;
-      hi = (int) (b >>> 32);
-      crc ^= t[7 * 256 + (lo & 0xFF)] ^ t[6 * 256 + ((lo >>> 8) & 0xFF)]
-          ^ t[5 * 256 + ((lo >>> 16) & 0xFF)] ^ t[4 * 256 + (lo >>> 24)]
-          ^ t[3 * 256 + (hi & 0xFF)] ^ t[2 * 256 + ((hi >>> 8) & 0xFF)]
-          ^ t[256 + ((hi >>> 16) & 0xFF)] ^ t[hi >>> 24];
+      crc = slice16(crc, a, b);
       i += SLICE;
     }
     for (; i < end; i++) crc = ((crc << 8) ^ t[((crc >>> 8) ^ data[i]) & 0xFF]) & 0xFFFF;
     return crc;
+  }
+
+  /** The CRC after the 16 bytes {@code a} then {@code b} (little-endian), through the sixteen tables. */
+  private static int slice16(int crc, long a, long b) {
+    int[] t = TABLES;
+    int lo = (int) a;
+    int hi = (int) (a >>> 32);
+    int c = t[15 * 256 + ((lo ^ (crc >>> 8)) & 0xFF)] ^ t[14 * 256 + (((lo >>> 8) ^ crc) & 0xFF)]
+        ^ t[13 * 256 + ((lo >>> 16) & 0xFF)] ^ t[12 * 256 + (lo >>> 24)]
+        ^ t[11 * 256 + (hi & 0xFF)] ^ t[10 * 256 + ((hi >>> 8) & 0xFF)]
+        ^ t[9 * 256 + ((hi >>> 16) & 0xFF)] ^ t[8 * 256 + (hi >>> 24)];
+    lo = (int) b;
+    hi = (int) (b >>> 32);
+    return c ^ t[7 * 256 + (lo & 0xFF)] ^ t[6 * 256 + ((lo >>> 8) & 0xFF)]
+        ^ t[5 * 256 + ((lo >>> 16) & 0xFF)] ^ t[4 * 256 + (lo >>> 24)]
+        ^ t[3 * 256 + (hi & 0xFF)] ^ t[2 * 256 + ((hi >>> 8) & 0xFF)]
+        ^ t[256 + ((hi >>> 16) & 0xFF)] ^ t[hi >>> 24];
   }
 
   /**
@@ -78,18 +84,7 @@ public final class Crc16 {
       if (found != 0) {
         break; // an FF in these 16 bytes: the byte loop below stops at it
       }
-      int lo = (int) a;
-      int hi = (int) (a >>> 32);
-      crc = t[15 * 256 + ((lo ^ (crc >>> 8)) & 0xFF)] ^ t[14 * 256 + (((lo >>> 8) ^ crc) & 0xFF)]
-          ^ t[13 * 256 + ((lo >>> 16) & 0xFF)] ^ t[12 * 256 + (lo >>> 24)]
-          ^ t[11 * 256 + (hi & 0xFF)] ^ t[10 * 256 + ((hi >>> 8) & 0xFF)]
-          ^ t[9 * 256 + ((hi >>> 16) & 0xFF)] ^ t[8 * 256 + (hi >>> 24)];
-      lo = (int) b;
-      hi = (int) (b >>> 32);
-      crc ^= t[7 * 256 + (lo & 0xFF)] ^ t[6 * 256 + ((lo >>> 8) & 0xFF)]
-          ^ t[5 * 256 + ((lo >>> 16) & 0xFF)] ^ t[4 * 256 + (lo >>> 24)]
-          ^ t[3 * 256 + (hi & 0xFF)] ^ t[2 * 256 + ((hi >>> 8) & 0xFF)]
-          ^ t[256 + ((hi >>> 16) & 0xFF)] ^ t[hi >>> 24];
+      crc = slice16(crc, a, b);
       i += SLICE;
     }
     for (; i < to && data[i] != (byte) 0xFF; i++) crc = ((crc << 8) ^ t[((crc >>> 8) ^ data[i]) & 0xFF]) & 0xFFFF;
