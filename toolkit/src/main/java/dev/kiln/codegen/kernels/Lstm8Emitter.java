@@ -124,11 +124,7 @@ final class Lstm8Emitter implements KernelEmitter {
       throw unsupported(op, "its cell state scale " + cs + " is not a power of two in [2^-15, 2^-9], as TFLite's "
           + "integer LSTM needs");
     }
-    for (Tensor s : new Tensor[] {h, c}) {
-      if (!s.isVariable()) {
-        throw unsupported(op, "its state '" + s.name() + "' is not a variable tensor; Kiln keeps LSTM state in variables");
-      }
-    }
+    operands.requireStateVariables(op);
     NnSupport.requireRank(op, in, "the input", 3);
     boolean timeMajor = o.timeMajor();
     int steps = timeMajor ? in.dim(0) : in.dim(1);

@@ -31,4 +31,13 @@ record LstmOperands(Tensor input, Tensor[] inputWeights, Tensor[] recurrentWeigh
     return new LstmOperands(in, w, r, b, cifg, NnSupport.requireInput(op, 18, "output state"),
         NnSupport.requireInput(op, 19, "cell state"));
   }
+
+  /** The output and cell state must be variable tensors: that is where Kiln keeps them between runs. */
+  void requireStateVariables(Op op) {
+    for (Tensor s : new Tensor[] {outputState, cellState}) {
+      if (!s.isVariable()) {
+        throw unsupported(op, "its state '" + s.name() + "' is not a variable tensor; Kiln keeps LSTM state in variables");
+      }
+    }
+  }
 }

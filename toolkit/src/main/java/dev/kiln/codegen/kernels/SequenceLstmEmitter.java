@@ -58,11 +58,7 @@ final class SequenceLstmEmitter implements KernelEmitter {
       }
     }
     if (out.dtype() != DType.FLOAT32) throw unsupported(op, "the output is " + out.dtype() + "; Kiln compiles float32 LSTMs");
-    for (Tensor s : new Tensor[] {h, c}) {
-      if (!s.isVariable()) {
-        throw unsupported(op, "its state '" + s.name() + "' is not a variable tensor; Kiln keeps LSTM state in variables");
-      }
-    }
+    operands.requireStateVariables(op);
     NnSupport.requireRank(op, in, "the input", 3);
     boolean timeMajor = o.timeMajor();
     int steps = timeMajor ? in.dim(0) : in.dim(1);
