@@ -48,6 +48,14 @@ class SanitizedModelsTest {
   void theSanitizedDeviceProgramMatchesTheReferenceAndReportsNothing(Case c) throws Exception {
     Graph g = c.format().equals("onnx") ? OnnxReader.read(c.modelFile(), c.loadOptions().inputShapes()) : TfliteReader.read(c.modelFile());
     DeviceModelWriter writer = new DeviceModelWriter(Compiler.compile(g, Kernels.support()), ExecutorConfig.aot("c", true, "default"));
+    runSanitized(c, writer);
+  }
+
+  /**
+   * Builds {@code writer}'s AoT program with ASan and UBSan, runs every sample of {@code c} through it
+   * over RPC against the reference, and asserts the sanitizers (and stderr) said nothing.
+   */
+  static void runSanitized(Case c, DeviceModelWriter writer) throws Exception {
     DeviceProgram program = DeviceProgram.build(writer.files(), DeviceProgram.Sizes.of(writer), CACHE, SANITIZE);
     ProcessBuilder pb = new ProcessBuilder(program.executable().toString());
     pb.environment().put("ASAN_OPTIONS", "abort_on_error=0:exitcode=86");
