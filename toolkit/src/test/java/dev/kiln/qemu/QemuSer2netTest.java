@@ -104,8 +104,9 @@ class QemuSer2netTest {
 
   /**
    * ser2net serves one connection at a time and still closes the previous one (the readiness probe,
-   * the last session) for a moment after it ends, resetting a connection that comes meanwhile: retry
-   * that, and only that, for up to 10 s.
+   * the last session) for a moment after it ends, refusing a connection that comes meanwhile (it
+   * accepts, then closes: seen as a reset or, when our first write lands after its close, as a
+   * broken pipe): retry those, and only those, for up to 10 s.
    */
   private static DeviceSession flashWhenReady(Build build, Device remote) throws Exception {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -113,7 +114,9 @@ class QemuSer2netTest {
       try {
         return build.flash(remote);
       } catch (dev.kiln.api.KilnDeviceException e) {
-        if (System.nanoTime() > end || !String.valueOf(e.getMessage()).contains("Connection reset")) throw e;
+        String why = String.valueOf(e.getMessage());
+        boolean refusedByBusyPort = why.contains("Connection reset") || why.contains("Broken pipe");
+        if (System.nanoTime() > end || !refusedByBusyPort) throw e;
         Thread.sleep(200);
       }
     }
