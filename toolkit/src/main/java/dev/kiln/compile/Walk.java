@@ -67,10 +67,37 @@ public record Walk(int[] shape, long offset, long[] step) {
     return s.shape.length == 0 || s.shape.length == 1 && s.step[0] == 1;
   }
 
-  /** Runs the walk on bytes: {@code out} gets {@code elements()} elements of {@code elementBytes} each. */
+  /**
+   * Checks that every element the walk reads lies in an input of {@code inputElements} elements.
+   *
+   * @throws IllegalArgumentException naming the elements read, when a model's shapes and index operands disagree
+   */
+  public void requireWithin(long inputElements) {
+    if (elements() == 0) return;
+    long lo = offset, hi = offset;
+    for (int d = 0; d < shape.length; d++) {
+      long span = step[d] * (shape[d] - 1);
+      if (span < 0) lo += span;
+      else hi += span;
+    }
+    if (lo < 0 || hi >= inputElements) {
+      throw new IllegalArgumentException("the copy reads input elements " + lo + ".." + hi + " of an input with " + inputElements);
+    }
+  }
+
+  /**
+   * Runs the walk on bytes: {@code out} gets {@code elements()} elements of {@code elementBytes} each.
+   *
+   * @throws IllegalArgumentException if the walk reads outside {@code in} or writes past {@code out} (a model whose
+   *     shapes and index operands disagree), before anything is copied
+   */
   public void copy(byte[] in, byte[] out, int outOffsetBytes, int elementBytes) {
     long n = elements();
     if (n == 0) return;
+    requireWithin(in.length / elementBytes);
+    if (outOffsetBytes < 0 || outOffsetBytes + n * elementBytes > out.length) {
+      throw new IllegalArgumentException("the walk writes " + n + " elements past the output's " + out.length + " bytes");
+    }
     int r = shape.length;
     int[] idx = new int[r];
     long src = offset;

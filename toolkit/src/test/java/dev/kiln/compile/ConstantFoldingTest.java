@@ -123,6 +123,37 @@ class ConstantFoldingTest {
   }
 
   @Test
+  void aShrinkingSliceBeyondItsConstantIsLeftUnfoldedAndRefusedInOneLine() {
+    // found by the reader fuzzer: a mutated begin that points one past the end of a constant, with shrink_axis_mask
+    Graph.Builder b = Graph.builder("g", "test");
+    int c = b.addTensor(Tensor.builder("c").shape(4).dtype(DType.INT32).data(ints(1, 2, 3, 4)));
+    int begin = b.addTensor(Tensor.builder("begin").shape(1).dtype(DType.INT32).data(ints(4)));
+    int end = b.addTensor(Tensor.builder("end").shape(1).dtype(DType.INT32).data(ints(5)));
+    int strides = b.addTensor(Tensor.builder("strides").shape(1).dtype(DType.INT32).data(ints(1)));
+    int t = b.addTensor(Tensor.builder("t").shape().dtype(DType.INT32));
+    int x = b.addTensor(Tensor.builder("x").shape().dtype(DType.INT32));
+    int y = b.addTensor(Tensor.builder("y").shape().dtype(DType.INT32));
+    b.addOp(OpType.STRIDED_SLICE, new int[] {c, begin, end, strides}, new int[] {t}, new Options.StridedSlice(0, 0, 0, 0, 1, false));
+    b.addOp(OpType.ADD, new int[] {x, t}, new int[] {y}, new Options.Elementwise(dev.kiln.ir.Activation.NONE));
+    b.inputs(x).outputs(y);
+    Graph g = b.build();
+    assertEquals(0, ConstantFolding.fold(g).folded());
+    CompileException e = assertThrows(CompileException.class, () -> Compiler.compile(g, Kernels.support()));
+    assertTrue(e.getMessage().contains("the copy reads input elements 4..4 of an input with 4"), e.getMessage());
+    assertFalse(e.getMessage().contains("\n"));
+  }
+
+  @Test
+  void aWalkOutsideItsInputIsRefusedBeforeAnythingIsCopied() {
+    Walk w = new Walk(new int[] {3}, 2, new long[] {1});
+    byte[] out = new byte[3];
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> w.copy(new byte[4], out, 0, 1));
+    assertEquals("the copy reads input elements 2..4 of an input with 4", e.getMessage());
+    assertEquals("[0, 0, 0]", java.util.Arrays.toString(out));
+    w.requireWithin(5);
+  }
+
+  @Test
   void int8DataMovementWithDifferentQuantizationIsRefused() {
     Graph.Builder b = Graph.builder("g", "test");
     int x = b.addTensor(Tensor.builder("x").shape(4, 3).dtype(DType.INT8).quantization(Quantization.perTensor(0.5f, 1)));

@@ -17,7 +17,11 @@ final class SplitEmitter implements KernelEmitter {
       throw ElementwiseKernels.unsupported(op, "expected a data input and at least one output; the model file is malformed");
     }
     for (Tensor out : op.outputs()) MovementKernels.requireSameEncoding(op, in, out);
-    List<Walk> walks = MovementKernels.geometry(op, () -> Movement.parts(op));
+    List<Walk> walks = MovementKernels.geometry(op, () -> {
+      List<Walk> parts = Movement.parts(op);
+      for (Walk w : parts) w.requireWithin(in.elements());
+      return parts;
+    });
     for (Walk w : walks) MovementKernels.walkParams(op, w, in.dtype().byteSize());
   }
 

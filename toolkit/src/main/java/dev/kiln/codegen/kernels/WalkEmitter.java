@@ -26,7 +26,11 @@ final class WalkEmitter implements KernelEmitter {
       checkRunTimeBegin(op);
       return;
     }
-    Walk w = MovementKernels.geometry(op, () -> Movement.walk(op));
+    Walk w = MovementKernels.geometry(op, () -> {
+      Walk walk = Movement.walk(op);
+      walk.requireWithin(op.input(0).elements());
+      return walk;
+    });
     MovementKernels.walkParams(op, w, op.input(0).dtype().byteSize());
   }
 
