@@ -293,7 +293,9 @@ public final class DeviceSession implements AutoCloseable {
             + "Open a new one with build.flash(device).", e);
       }
       String message = e.getMessage();
-      if (e instanceof dev.kiln.transport.LinkCorruptedException && !message.contains("reply to the previous request")) {
+      // (not for "no reply; ...": a damaged or dropped frame is not a reply that fits no request)
+      if (e instanceof dev.kiln.transport.LinkCorruptedException && !message.contains("reply to the previous request")
+          && !message.contains(": no reply; ")) {
         message += session.rpc().strayHint(); // a reply that fits no request: name the request it most likely answers
       }
       state = State.FAILED;

@@ -47,6 +47,16 @@ public final class Session implements Closeable {
   /** A frame made by {@link #prepare} and not sent yet: prepared[0, preparedSize), or preparedSize < 0. */
   private byte[] prepared = new byte[256];
   private int preparedSize = -1;
+  /** Payload bytes of the message {@link #prepare} framed. */
+  private int preparedPayload;
+  /**
+   * Payload bytes of the last messages sent: a device report of a dropped frame whose size is none
+   * of these was not one of our requests (stray bytes on the link), so no request is suspected.
+   */
+  private final int[] recentPayloads = new int[8];
+  private int recentCount;
+  private static final java.util.regex.Pattern DROPPED_SIZE =
+      java.util.regex.Pattern.compile("^" + java.util.regex.Pattern.quote(DROP_PREFIX) + "frame of (\\d+) bytes");
   private final Framer.Sink toPrepared = (b, off, len) -> {
     if (preparedSize + len > prepared.length) prepared = java.util.Arrays.copyOf(prepared, Math.max(2 * prepared.length, preparedSize + len));
     System.arraycopy(b, off, prepared, preparedSize, len);
@@ -206,6 +216,7 @@ public final class Session implements Closeable {
     header[0] = (byte) sid;
     header[1] = (byte) (sid >>> 8);
     header[2] = (byte) type;
+    remember(3 + aLen + bLen);
     framer.start(3 + aLen + bLen, toTransport);
     framer.payload(header, 0, 3);
     framer.payload(a, aOff, aLen);
@@ -237,6 +248,7 @@ public final class Session implements Closeable {
     header[1] = (byte) (sessionId >>> 8);
     header[2] = (byte) TYPE_NORMAL;
     preparedSize = 0;
+    preparedPayload = 3 + headLen + len;
     framer.start(3 + headLen + len, toPrepared);
     framer.payload(header, 0, 3);
     framer.payload(head, headOff, headLen);
@@ -250,8 +262,31 @@ public final class Session implements Closeable {
     if (preparedSize < 0) throw new IllegalStateException("no message was prepared");
     int n = preparedSize;
     preparedSize = -1;
+    remember(preparedPayload);
     transport.write(prepared, 0, n);
     transport.flush();
+  }
+
+  private void remember(int payloadBytes) {
+    recentPayloads[recentCount++ % recentPayloads.length] = payloadBytes;
+  }
+
+  /** False when the device's drop report names a frame size that none of our recent messages had. */
+  private boolean mayBeOurs(String dropLine) {
+    java.util.regex.Matcher m = DROPPED_SIZE.matcher(dropLine);
+    if (!m.find()) return true; // no size given (a bad escape, a cut frame): it may have been ours
+    long size = Long.parseLong(m.group(1));
+    for (int i = 0; i < Math.min(recentCount, recentPayloads.length); i++) if (recentPayloads[i] == size) return true;
+    return false;
+  }
+
+  /**
+   * Writes the bytes of a request of {@code payloadBytes} that the link damaged: for tests of what
+   * the host does when the device drops one of its requests.
+   */
+  void sendDamagedRequest(byte[] wire, int payloadBytes) throws IOException {
+    remember(payloadBytes);
+    sendRaw(wire);
   }
 
   /** Writes bytes as they are, outside any frame: for tests that corrupt the link on purpose. */
@@ -313,7 +348,7 @@ public final class Session implements Closeable {
         if (type == TYPE_LOG && (sid == 0 || sid == sessionId)) {
           String line = log(p, len);
           if (line.startsWith(ABORT_PREFIX)) throw aborted(call, line);
-          if (line.startsWith(DROP_PREFIX) && suspicion == null) {
+          if (line.startsWith(DROP_PREFIX) && suspicion == null && mayBeOurs(line)) {
             suspicion = "the device reported: " + line;
             graceEnd = System.nanoTime() + options.dropGrace().toNanos();
           }

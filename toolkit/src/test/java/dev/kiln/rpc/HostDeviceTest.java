@@ -238,12 +238,35 @@ class HostDeviceTest {
     }
   }
 
+  @Test void aDroppedFrameOfAnotherSizeIsNotBlamedOnTheRequestInFlight() throws Exception {
+    // stray bytes dropped while a slow call runs: the device names the dropped frame's size, which is none of ours
+    List<String> logs = Collections.synchronizedList(new ArrayList<>());
+    try (RpcClient c = open(RpcOptions.builder().dropGrace(Duration.ofMillis(50)).logListener(logs::add).build())) {
+      RemoteFunction exit = c.function("kiln_exit");
+      RemoteFunction sleep = c.function("kiln_sleep_ms");
+      byte[] call = new PacketWriter(64).i32(RpcCode.CALL_FUNC).u64(exit.handle())
+          .args(java.util.Collections.nCopies(7, Value.ofInt(9))).finish(); // a size no request of this session has
+      byte[] payload = new byte[3 + call.length];
+      payload[0] = (byte) c.session().sessionId();
+      payload[1] = (byte) (c.session().sessionId() >>> 8);
+      payload[2] = 0x10;
+      System.arraycopy(call, 0, payload, 3, call.length);
+      byte[] frame = Framer.encode(payload, 0, payload.length, false);
+      frame[frame.length - 1] ^= 0x01;
+      c.session().sendRaw(frame);
+      long start = System.nanoTime();
+      sleep.call(300); // outlives the 50 ms drop grace and still answers
+      assertTrue((System.nanoTime() - start) / 1_000_000 >= 300);
+      assertTrue(logs.stream().anyMatch(l -> l.startsWith("kiln link: dropped frame of " + payload.length + " bytes")), logs.toString());
+    }
+  }
+
   @Test void aRequestTheDeviceDropsFailsFastAsCorruptedInsteadOfHanging() throws Exception {
     RpcClient c = open(RpcOptions.builder().dropGrace(Duration.ofMillis(200)).build());
     byte[] bad = hex(BAD_CRC_REQ); // GetGlobalFunc with a damaged CRC, session 0x2342
     bad[6] = (byte) c.session().sessionId();
     bad[7] = (byte) (c.session().sessionId() >>> 8);
-    c.session().sendRaw(bad);
+    c.session().sendDamagedRequest(bad, 48);
     long start = System.nanoTime();
     LinkCorruptedException e = assertThrows(LinkCorruptedException.class,
         () -> c.session().receive("GetGlobalFunc(runtime.SystemLib)", Duration.ofSeconds(10)));
