@@ -18,7 +18,23 @@ public final class ModelLimits {
   /** The most memory all of a model's tensors together may need: 1 GiB. */
   public static final long MAX_TENSOR_BYTES = 1L << 30;
 
+  /**
+   * The largest constant computed while a model is read (a Pad, a Pow, a ConstantOfShape of constants): 16 MiB, more
+   * than any microcontroller's flash, so a real model never meets it, and a damaged one cannot stall the reader.
+   */
+  public static final long MAX_FOLDED_BYTES = 16L << 20;
+
   private ModelLimits() {}
+
+  /** Refuses a constant about to be computed at read time that would hold over {@link #MAX_FOLDED_BYTES}. */
+  public static void checkFolded(String file, String what, int[] shape, long elementBytes) throws ModelFormatException {
+    long n = bytes(shape, elementBytes);
+    if (n > MAX_FOLDED_BYTES) {
+      throw new ModelFormatException(file, what + " has shape " + Shape.toString(shape) + ", " + describe(n) + "; Kiln computes"
+          + " constants of at most " + mib(MAX_FOLDED_BYTES) + " while it reads a model (ModelLimits.MAX_FOLDED_BYTES), more than"
+          + " any microcontroller's flash holds");
+    }
+  }
 
   /** Refuses a file of {@code size} bytes over the limit; {@code kind} is "model file" or "external data file". */
   public static void checkFileSize(String file, String kind, long size) throws ModelFormatException {

@@ -47,7 +47,7 @@ final class ActivationOps {
       throw l.error(n, "cannot broadcast the constant shapes " + GraphLowering.shape(base.shape()) + " and "
           + GraphLowering.shape(exponent.shape()));
     }
-    dev.kiln.frontend.ModelLimits.checkTensor(l.file, n.label() + ": the folded constant", shape, 4);
+    dev.kiln.frontend.ModelLimits.checkFolded(l.file, n.label() + ": the folded constant", shape, 4);
     int[] ia = MathOps.indexMap(base.shape(), shape);
     int[] ib = MathOps.indexMap(exponent.shape(), shape);
     float[] x = base.floats();

@@ -27,8 +27,8 @@ final class FoldOps {
     Constant value = t == null ? Constant.ofFloats(new int[] {1}, new float[] {0f}) : l.decode(t);
     if (value.elements() != 1) throw l.error(n, "has a value of " + value.elements() + " elements; ConstantOfShape's value is one element");
     int e = value.dtype().byteSize();
+    dev.kiln.frontend.ModelLimits.checkFolded(l.file, n.label() + ": the constant", shape, e);
     long count = Shape.elements(shape);
-    if (count * e > Integer.MAX_VALUE) throw l.error(n, "would make a constant of " + count + " elements");
     byte[] data = new byte[(int) (count * e)];
     for (long i = 0; i < count; i++) System.arraycopy(value.bytes(), 0, data, (int) (i * e), e);
     String out = GraphLowering.output(n, 0);

@@ -116,7 +116,7 @@ final class MathOps {
     if (shape == null) {
       throw l.error(n, "cannot broadcast the constant shapes " + GraphLowering.shape(a.shape()) + " and " + GraphLowering.shape(b.shape()));
     }
-    dev.kiln.frontend.ModelLimits.checkTensor(l.file, n.label() + ": the folded constant", shape, 8);
+    dev.kiln.frontend.ModelLimits.checkFolded(l.file, n.label() + ": the folded constant", shape, 8);
     int count = (int) dev.kiln.ir.Shape.elements(shape);
     int[] ia = indexMap(a.shape(), shape);
     int[] ib = indexMap(b.shape(), shape);

@@ -49,15 +49,20 @@ final class PadOps {
       long ax = axes == null ? i : axes[i];
       if (ax < -r || ax >= r) throw l.error(n, "has axis " + ax + " for a rank-" + r + " input");
       int d = (int) (ax < 0 ? ax + r : ax);
+      if (Math.abs(pads[i]) > Integer.MAX_VALUE / 4 || Math.abs(pads[i + k]) > Integer.MAX_VALUE / 4) {
+        throw l.error(n, "pads axis " + d + " by " + pads[i] + " and " + pads[i + k] + "; no tensor Kiln can hold has that size");
+      }
       before[d] = (int) pads[i];
       after[d] = (int) pads[i + k];
     }
     int[] shape = new int[r];
     boolean negative = false;
     for (int d = 0; d < r; d++) {
-      shape[d] = x.shape[d] + before[d] + after[d];
+      long size = (long) x.shape[d] + before[d] + after[d];
       negative |= before[d] < 0 || after[d] < 0;
-      if (shape[d] < 0) throw l.error(n, "crops axis " + d + " of " + GraphLowering.shape(x.shape) + " below size 0");
+      if (size < 0) throw l.error(n, "crops axis " + d + " of " + GraphLowering.shape(x.shape) + " below size 0");
+      if (size > Integer.MAX_VALUE) throw l.error(n, "pads axis " + d + " of " + GraphLowering.shape(x.shape) + " to " + size);
+      shape[d] = (int) size;
     }
     String out = GraphLowering.output(n, 0);
     if (!mode.equals("constant")) {
@@ -65,6 +70,7 @@ final class PadOps {
           + " have none yet)");
     }
     if (x.isConstant()) {
+      dev.kiln.frontend.ModelLimits.checkFolded(l.file, n.label() + ": the padded constant", shape, x.constant.dtype().byteSize());
       l.define(n, out, Value.constant(out, foldPad(x.constant, before, shape, value)));
       return;
     }

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The stated limits (ModelLimits) on ONNX files: a file over 256 MiB is refused from its size before
- * it is read; an input, a constant about to be folded, or a whole model needing over 1 GiB of
- * tensors is refused from its shapes, before anything that big is allocated.
+ * it is read; an input or a whole model needing over 1 GiB of tensors, or a constant about to be
+ * folded over 16 MiB, is refused from its shapes, before anything that big is allocated.
  */
 class OnnxLimitsTest {
   static final int FLOAT = 1;
@@ -63,7 +63,28 @@ class OnnxLimitsTest {
         .message(12, ProtoWriter.valueInfo("y", FLOAT, 32768, 32768));
     String m = assertThrows(ModelFormatException.class,
         () -> OnnxReader.read("m.onnx", ProtoWriter.model(13, graph).bytes(), Map.of())).getMessage();
-    assertEquals(true, m.contains("the folded constant has shape [32768,32768], 8589934592 bytes (8192 MiB); Kiln takes models whose"
-        + " tensors need at most 1024 MiB in all (ModelLimits.MAX_TENSOR_BYTES)"), m);
+    assertEquals(true, m.contains("the folded constant has shape [32768,32768], 8589934592 bytes (8192 MiB); Kiln computes constants of"
+        + " at most 16 MiB while it reads a model (ModelLimits.MAX_FOLDED_BYTES), more than any microcontroller's flash holds"), m);
+  }
+
+  /** Found by the reader fuzzer: a Pad of a constant by millions kept the reader busy for minutes. */
+  @Test
+  void aConstantPaddedPastTheFoldingLimitIsRefusedBeforeItIsComputed() {
+    java.nio.ByteBuffer pads = java.nio.ByteBuffer.allocate(32).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    pads.putLong(0).putLong(0).putLong(0).putLong(5_000_000);
+    ProtoWriter a = new ProtoWriter().varint(1, 1).varint(1, 4).varint(2, FLOAT).string(8, "a").bytes(9, new byte[16]);
+    ProtoWriter p = new ProtoWriter().varint(1, 4).varint(2, 7).string(8, "pads").bytes(9, pads.array());
+    ProtoWriter graph = new ProtoWriter()
+        .message(1, ProtoWriter.node("Pad", new String[] {"a", "pads"}, new String[] {"c"}))
+        .message(1, ProtoWriter.node("Add", new String[] {"x", "c"}, new String[] {"y"}))
+        .string(2, "g")
+        .message(5, a)
+        .message(5, p)
+        .message(11, ProtoWriter.valueInfo("x", FLOAT, 1, 1))
+        .message(12, ProtoWriter.valueInfo("y", FLOAT, 1, 5_000_004));
+    String m = assertThrows(ModelFormatException.class,
+        () -> OnnxReader.read("m.onnx", ProtoWriter.model(13, graph).bytes(), Map.of())).getMessage();
+    assertEquals(true, m.contains(": the padded constant has shape [1,5000004], 20000016 bytes (19.1 MiB); Kiln computes constants of"
+        + " at most 16 MiB while it reads a model"), m);
   }
 }
