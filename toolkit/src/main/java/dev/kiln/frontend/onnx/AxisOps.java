@@ -75,7 +75,10 @@ final class AxisOps {
     l.define(n, out, keep ? v : v.reshaped(out, squeezed));
   }
 
-  /** DepthToSpace (DCR mode, the TFLite order) and SpaceToDepth of a 4-D NCHW value, run in NHWC. */
+  /**
+   * DepthToSpace and SpaceToDepth of a 4-D NCHW value, run in NHWC; the TFLite kernels use the DCR channel order, and
+   * CRD reorders the channels with a GATHER before DepthToSpace or after SpaceToDepth.
+   */
   static void depthSpace(GraphLowering l, Proto.Node n) throws ModelFormatException {
     Value x = l.input(n, 0, "input");
     if (x.isConstant()) throw l.error(n, "has a constant input; Kiln does not fold " + n.opType());
@@ -88,11 +91,8 @@ final class AxisOps {
     int[] s = x.shape;
     int[] shape;
     String mode = a.s("mode", "DCR");
-    boolean crd = d2s && mode.equals("CRD");
-    if (!mode.equals("DCR") && !crd) {
-      throw l.error(n, "has mode " + mode + "; Kiln compiles " + n.opType() + " in DCR mode (the TFLite order)"
-          + (d2s ? " and CRD" : ""));
-    }
+    boolean crd = mode.equals("CRD");
+    if (!mode.equals("DCR") && !crd) throw l.error(n, "has mode " + mode + "; Kiln compiles " + n.opType() + " in DCR and CRD modes");
     if (d2s) {
       if (s[1] % (bs * bs) != 0) throw l.error(n, "has " + s[1] + " channels, not a multiple of blocksize^2 = " + bs * bs);
       shape = new int[] {s[0], s[1] / (bs * bs), s[2] * bs, s[3] * bs};
@@ -104,7 +104,7 @@ final class AxisOps {
     }
     TensorRef in = l.layout(x, GraphLowering.NHWC);
     String out = GraphLowering.output(n, 0);
-    if (crd) {
+    if (crd && d2s) {
       // CRD reads channel c*bs*bs + i*bs + j where DCR reads (i*bs + j)*C + c: reorder the channels (GATHER), then DCR
       int c = s[1] / (bs * bs);
       long[] idx = new long[s[1]];
@@ -114,8 +114,19 @@ final class AxisOps {
       l.op(OpType.GATHER, new Options.Gather(3, 0), g, in, ti);
       in = g;
     }
-    TensorRef t = l.newTensor(out, true, Value.permute(shape, GraphLowering.NHWC), in.dtype(), Quantization.NONE);
+    boolean reorder = crd && !d2s;
+    TensorRef t = l.newTensor(reorder ? out + "/dcr" : out, !reorder, Value.permute(shape, GraphLowering.NHWC), in.dtype(), Quantization.NONE);
     l.op(d2s ? OpType.DEPTH_TO_SPACE : OpType.SPACE_TO_DEPTH, new Options.BlockSize(bs), t, in);
+    if (reorder) {
+      // SpaceToDepth in CRD mode writes block offset (i, j) of channel c to c*bs*bs + i*bs + j, DCR to (i*bs + j)*C + c
+      int c = s[1];
+      long[] idx = new long[c * bs * bs];
+      for (int cc = 0; cc < c; cc++) for (int ij = 0; ij < bs * bs; ij++) idx[cc * bs * bs + ij] = (long) ij * c + cc;
+      TensorRef ti = l.constantTensor(out + "/crd_channels", Constant.ofLongs(new int[] {idx.length}, DType.INT32, idx), Quantization.NONE);
+      TensorRef g = l.newTensor(out, true, t.shape(), t.dtype(), t.quantization());
+      l.op(OpType.GATHER, new Options.Gather(3, 0), g, t, ti);
+      t = g;
+    }
     l.define(n, out, Value.permuted(out, t, GraphLowering.NCHW, shape));
   }
 
