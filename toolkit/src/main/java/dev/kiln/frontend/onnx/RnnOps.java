@@ -17,7 +17,9 @@ import java.util.List;
  * [t*B, (t+1)*B) per step), then per step FULLY_CONNECTED of the previous hidden state by R, STRIDED_SLICE
  * of the gates, LOGISTIC/TANH/RELU, MUL and ADD, exactly the equations of the ONNX operator (forward,
  * reverse and bidirectional; initial states given or zero, a fresh start on every run as ONNX defines; LSTM
- * peepholes; GRU both linear_before_reset forms; clip). Y stacks the steps with CONCATENATION.
+ * peepholes; GRU both linear_before_reset forms; clip; layout 0 and 1). Y stacks the steps with CONCATENATION.
+ * W, R, B and P may be computed at run time: their per-direction slices (STRIDED_SLICE) and Wb + Rb (ADD) are then
+ * made on the device once per run, and the FULLY_CONNECTEDs read them as tensors.
  * TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM is not used: its state lives in variables that carry over from one
  * run to the next, which an ONNX LSTM's does not.
  */
@@ -45,10 +47,15 @@ final class RnnOps {
     if (x.isConstant()) throw l.error(n, "has a constant input; Kiln does not fold " + n.opType());
     x = l.floatValue(x);
     NnOps.requireFloat(l, n, x);
-    if (x.rank() != 3) throw l.error(n, "has X of shape " + GraphLowering.shape(x.shape) + "; it needs [seq_length, batch, input_size]");
-    if (a.i("layout", 0) != 0) {
-      throw l.error(n, "has layout 1 (batch first); Kiln compiles " + n.opType() + " with layout 0 ([seq_length, batch, input_size])");
+    long layout = a.i("layout", 0);
+    if (layout != 0 && layout != 1) throw l.error(n, "has layout " + layout + "; ONNX allows 0 (sequence first) and 1 (batch first)");
+    boolean batchFirst = layout == 1;
+    if (x.rank() != 3) {
+      throw l.error(n, "has X of shape " + GraphLowering.shape(x.shape) + "; it needs "
+          + (batchFirst ? "[batch, seq_length, input_size]" : "[seq_length, batch, input_size]"));
     }
+    // layout 1 swaps the first two axes of X, initial_h, initial_c, Y_h and Y_c, and puts Y's batch axis first
+    if (batchFirst) x = ShapeOps.permute(l, x, SWAP, x.name + "/sequence_first");
     String direction = a.s("direction", "forward");
     int dirs = direction.equals("bidirectional") ? 2 : 1;
     if (!direction.equals("forward") && !direction.equals("reverse") && dirs == 1) {
@@ -57,17 +64,25 @@ final class RnnOps {
     int steps = x.shape[0];
     int batch = x.shape[1];
     int inSize = x.shape[2];
-    Constant w = l.constantInput(n, 1, "W");
-    Constant r = l.constantInput(n, 2, "R");
+    Value wv = weight(l, n, 1, "W");
+    Value rv = weight(l, n, 2, "R");
+    Value bv = n.input(3) == null ? null : weight(l, n, 3, "B");
+    Value pv = kind == Kind.LSTM && n.input(7) != null ? weight(l, n, 7, "P") : null;
     int g = kind.gates;
-    int hidden = r.shape().length == 3 ? r.shape()[2] : -1;
+    int hidden = rv.rank() == 3 ? rv.shape[2] : -1;
     if (a.has("hidden_size")) hidden = a.int32("hidden_size", hidden);
-    if (!Arrays.equals(w.shape(), new int[] {dirs, g * hidden, inSize}) || !Arrays.equals(r.shape(), new int[] {dirs, g * hidden, hidden})) {
-      throw l.error(n, "has W " + GraphLowering.shape(w.shape()) + " and R " + GraphLowering.shape(r.shape()) + "; expected ["
+    if (!Arrays.equals(wv.shape, new int[] {dirs, g * hidden, inSize}) || !Arrays.equals(rv.shape, new int[] {dirs, g * hidden, hidden})) {
+      throw l.error(n, "has W " + GraphLowering.shape(wv.shape) + " and R " + GraphLowering.shape(rv.shape) + "; expected ["
           + dirs + ", " + g + "*hidden, " + inSize + "] and [" + dirs + ", " + g + "*hidden, hidden]");
     }
-    float[] bias = n.input(3) == null ? new float[dirs * 2 * g * hidden] : l.constantInput(n, 3, "B").floats();
-    if (bias.length != dirs * 2 * g * hidden) throw l.error(n, "has " + bias.length + " bias values; expected " + dirs * 2 * g * hidden);
+    if (bv != null && bv.elements() != (long) dirs * 2 * g * hidden) {
+      throw l.error(n, "has " + bv.elements() + " bias values; expected " + dirs * 2 * g * hidden);
+    }
+    // W, R, B and P may be computed at run time (the node suite feeds them as inputs); constants are sliced and added now
+    boolean constant = wv.isConstant() && rv.isConstant() && (bv == null || bv.isConstant());
+    Constant w = constant ? wv.constant : null;
+    Constant r = constant ? rv.constant : null;
+    float[] bias = bv == null ? new float[dirs * 2 * g * hidden] : bv.isConstant() ? bv.constant.floats() : null;
     if (n.input(4) != null) {
       Value lens = l.input(n, 4, "sequence_lens");
       boolean full = lens.isConstant() && Arrays.stream(lens.constant.longs()).allMatch(v -> v == steps);
@@ -78,8 +93,10 @@ final class RnnOps {
     }
     Value h0 = n.input(5) == null ? null : l.floatValue(l.input(n, 5, "initial_h"));
     Value c0 = kind == Kind.LSTM && n.input(6) != null ? l.floatValue(l.input(n, 6, "initial_c")) : null;
-    float[] peep = kind == Kind.LSTM && n.input(7) != null ? l.constantInput(n, 7, "P").floats() : null;
-    if (peep != null && peep.length != dirs * 3 * hidden) throw l.error(n, "has " + peep.length + " peephole values; expected " + dirs * 3 * hidden);
+    if (batchFirst && h0 != null) h0 = ShapeOps.permute(l, h0, SWAP, h0.name + "/direction_first");
+    if (batchFirst && c0 != null) c0 = ShapeOps.permute(l, c0, SWAP, c0.name + "/direction_first");
+    if (pv != null && pv.elements() != (long) dirs * 3 * hidden) throw l.error(n, "has " + pv.elements() + " peephole values; expected " + dirs * 3 * hidden);
+    Value peep = pv == null ? null : pv.reshaped(pv.name + "/rows", new int[] {dirs, 3 * hidden});
     List<String> acts = activations(l, n, a, kind, dirs);
     float clip = a.f("clip", Float.NaN);
     if (kind == Kind.LSTM && a.i("input_forget", 0) != 0) throw l.error(n, "has input_forget 1; Kiln compiles LSTM with input_forget 0");
@@ -88,33 +105,70 @@ final class RnnOps {
     Value[][] ys = new Value[steps][dirs];
     Value[] lastH = new Value[dirs];
     Value[] lastC = new Value[dirs];
-    float[] wf = w.floats();
-    float[] rf = r.floats();
+    float[] wf = constant ? w.floats() : null;
+    float[] rf = constant ? r.floats() : null;
     for (int d = 0; d < dirs; d++) {
       boolean reverse = direction.equals("reverse") || d == 1;
       String dn = base + "/" + (reverse ? "reverse" : "forward");
       int gh = g * hidden;
-      // the input projection of every step at once: [steps*batch, g*hidden]
-      float[] xb = Arrays.copyOfRange(bias, d * 2 * gh, d * 2 * gh + gh);
-      float[] rb = Arrays.copyOfRange(bias, d * 2 * gh + gh, d * 2 * gh + 2 * gh);
-      boolean rbIntoX = !(kind == Kind.GRU);  // GRU keeps Rb_h apart: it is multiplied by r with linear_before_reset
-      if (rbIntoX) for (int j = 0; j < gh; j++) xb[j] += rb[j];
-      else for (int j = 0; j < 2 * hidden; j++) xb[j] += rb[j];
       Value xs = x.reshaped(x.name + "/rows", new int[] {steps * batch, inSize});
-      Value xw = dense(l, n, xs, Arrays.copyOfRange(wf, d * gh * inSize, (d + 1) * gh * inSize), gh, inSize, xb, dn + "/input_projection");
-      Constant rd = Constant.ofFloats(new int[] {gh, hidden}, Arrays.copyOfRange(rf, d * gh * hidden, (d + 1) * gh * hidden));
-      // every step reads the same weight and bias tensors (made once per direction, not per step)
-      TensorRef rAll = l.constantTensor(dn + "/R", rd, Quantization.NONE);
-      TensorRef rZr = kind != Kind.GRU ? null : l.constantTensor(dn + "/R_zr",
-          Constant.ofFloats(new int[] {2 * hidden, hidden}, Arrays.copyOfRange(rd.floats(), 0, 2 * hidden * hidden)), Quantization.NONE);
-      TensorRef rH = kind != Kind.GRU ? null : l.constantTensor(dn + "/R_h",
-          Constant.ofFloats(new int[] {hidden, hidden}, Arrays.copyOfRange(rd.floats(), 2 * hidden * hidden, 3 * hidden * hidden)), Quantization.NONE);
-      TensorRef bH = kind != Kind.GRU ? null : l.constantTensor(dn + "/Rb_h",
-          Constant.ofFloats(new int[] {hidden}, Arrays.copyOfRange(rb, 2 * hidden, 3 * hidden)), Quantization.NONE);
-      Value rbh = kind != Kind.GRU ? null : vec(rb, 2 * hidden, hidden, dn + "/Rb_h_row");
-      Value pi = peep == null ? null : vec(peep, d * 3 * hidden, hidden, dn + "/P_i");
-      Value po = peep == null ? null : vec(peep, d * 3 * hidden + hidden, hidden, dn + "/P_o");
-      Value pf = peep == null ? null : vec(peep, d * 3 * hidden + 2 * hidden, hidden, dn + "/P_f");
+      Value xw;
+      TensorRef rAll;
+      TensorRef rZr = null;
+      TensorRef rH = null;
+      TensorRef bH = null;
+      Value rbh = null;
+      if (constant) {
+        // the input projection of every step at once: [steps*batch, g*hidden]
+        float[] xb = Arrays.copyOfRange(bias, d * 2 * gh, d * 2 * gh + gh);
+        float[] rb = Arrays.copyOfRange(bias, d * 2 * gh + gh, d * 2 * gh + 2 * gh);
+        boolean rbIntoX = !(kind == Kind.GRU);  // GRU keeps Rb_h apart: it is multiplied by r with linear_before_reset
+        if (rbIntoX) for (int j = 0; j < gh; j++) xb[j] += rb[j];
+        else for (int j = 0; j < 2 * hidden; j++) xb[j] += rb[j];
+        xw = dense(l, n, xs, Arrays.copyOfRange(wf, d * gh * inSize, (d + 1) * gh * inSize), gh, inSize, xb, dn + "/input_projection");
+        Constant rd = Constant.ofFloats(new int[] {gh, hidden}, Arrays.copyOfRange(rf, d * gh * hidden, (d + 1) * gh * hidden));
+        // every step reads the same weight and bias tensors (made once per direction, not per step)
+        rAll = l.constantTensor(dn + "/R", rd, Quantization.NONE);
+        if (kind == Kind.GRU) {
+          rZr = l.constantTensor(dn + "/R_zr",
+              Constant.ofFloats(new int[] {2 * hidden, hidden}, Arrays.copyOfRange(rd.floats(), 0, 2 * hidden * hidden)), Quantization.NONE);
+          rH = l.constantTensor(dn + "/R_h",
+              Constant.ofFloats(new int[] {hidden, hidden}, Arrays.copyOfRange(rd.floats(), 2 * hidden * hidden, 3 * hidden * hidden)), Quantization.NONE);
+          bH = l.constantTensor(dn + "/Rb_h", Constant.ofFloats(new int[] {hidden}, Arrays.copyOfRange(rb, 2 * hidden, 3 * hidden)), Quantization.NONE);
+          rbh = vec(rb, 2 * hidden, hidden, dn + "/Rb_h_row");
+        }
+      } else {
+        // the same terms computed on the device, once per run: slices of W, R and B, and Wb + Rb (GRU: Rb_h kept apart)
+        Value wd = slice(l, n, wv, 0, d, 1, dn + "/W", new int[] {gh, inSize});
+        Value rd = slice(l, n, rv, 0, d, 1, dn + "/R", new int[] {gh, hidden});
+        Value xb = null;
+        Value rb = null;
+        if (bv != null) {
+          Value bd = slice(l, n, bv.reshaped(bv.name + "/rows", new int[] {dirs, 2 * gh}), 0, d, 1, dn + "/B", new int[] {2 * gh});
+          rb = slice(l, n, bd, 0, gh, gh, dn + "/Rb", new int[] {gh});
+          Value wb = slice(l, n, bd, 0, 0, gh, dn + "/Wb", new int[] {gh});
+          if (kind == Kind.GRU) {
+            float[] mask = new float[gh];
+            Arrays.fill(mask, 0, 2 * hidden, 1f);
+            rb = mul(l, n, rb, Value.constant(dn + "/Rb_zr_mask", Constant.ofFloats(new int[] {gh}, mask)), dn + "/Rb_zr");
+            rbh = slice(l, n, bd, 0, gh + 2 * hidden, hidden, dn + "/Rb_h_row", new int[] {hidden});
+            bH = l.layout(rbh, null);
+          }
+          xb = add(l, n, wb, rb, dn + "/input_bias");
+        } else if (kind == Kind.GRU) {
+          rbh = Value.constant(dn + "/Rb_h_row", Constant.ofFloats(new int[] {hidden}, new float[hidden]));
+        }
+        xw = dense(l, n, xs, l.layout(wd, null), xb == null ? null : l.layout(xb, null), dn + "/input_projection");
+        rAll = l.layout(rd, null);
+        if (kind == Kind.GRU) {
+          rZr = l.layout(slice(l, n, rd, 0, 0, 2 * hidden, dn + "/R_zr", new int[] {2 * hidden, hidden}), null);
+          rH = l.layout(slice(l, n, rd, 0, 2 * hidden, hidden, dn + "/R_h", new int[] {hidden, hidden}), null);
+        }
+      }
+      Value pd = peep == null ? null : slice(l, n, peep, 0, d, 1, dn + "/P", new int[] {3 * hidden});
+      Value pi = peep == null ? null : slice(l, n, pd, 0, 0, hidden, dn + "/P_i", new int[] {hidden});
+      Value po = peep == null ? null : slice(l, n, pd, 0, hidden, hidden, dn + "/P_o", new int[] {hidden});
+      Value pf = peep == null ? null : slice(l, n, pd, 0, 2 * hidden, hidden, dn + "/P_f", new int[] {hidden});
       Value h = h0 == null ? null : slice(l, n, h0, 0, d, 1, dn + "/h0", new int[] {batch, hidden});
       Value c = c0 == null ? null : slice(l, n, c0, 0, d, 1, dn + "/c0", new int[] {batch, hidden});
       int off = d * kind.activations.size();
@@ -182,20 +236,36 @@ final class RnnOps {
     if (yName != null) {
       List<Value> rows = new ArrayList<>();
       for (int t = 0; t < steps; t++) for (int d = 0; d < dirs; d++) rows.add(ys[t][d].reshaped(ys[t][d].name, new int[] {1, 1, batch, hidden}));
-      l.define(n, yName, stack(l, n, rows, new int[] {steps, dirs, batch, hidden}, yName));
+      int[] shape = {steps, dirs, batch, hidden};
+      l.define(n, yName, batchFirst ? ShapeOps.permute(l, stack(l, n, rows, shape, yName + "/sequence_first", false), Y_BATCH_FIRST, yName)
+          : stack(l, n, rows, shape, yName, true));
     }
     String yh = GraphLowering.output(n, 1);
-    if (yh != null) {
-      List<Value> rows = new ArrayList<>();
-      for (int d = 0; d < dirs; d++) rows.add(lastH[d].reshaped(lastH[d].name, new int[] {1, batch, hidden}));
-      l.define(n, yh, stack(l, n, rows, new int[] {dirs, batch, hidden}, yh));
-    }
+    if (yh != null) defineLast(l, n, lastH, yh, batch, hidden, batchFirst);
     String yc = kind == Kind.LSTM ? GraphLowering.output(n, 2) : null;
-    if (yc != null) {
-      List<Value> rows = new ArrayList<>();
-      for (int d = 0; d < dirs; d++) rows.add(lastC[d].reshaped(lastC[d].name, new int[] {1, batch, hidden}));
-      l.define(n, yc, stack(l, n, rows, new int[] {dirs, batch, hidden}, yc));
-    }
+    if (yc != null) defineLast(l, n, lastC, yc, batch, hidden, batchFirst);
+  }
+
+  /** [batch, seq, dirs, hidden] from [seq, dirs, batch, hidden] (Y with layout 1). */
+  private static final int[] Y_BATCH_FIRST = {2, 0, 1, 3};
+  /** The first two of three axes swapped (X, initial_h, initial_c, Y_h and Y_c with layout 1). */
+  private static final int[] SWAP = {1, 0, 2};
+
+  /** Y_h or Y_c: the last state of each direction, [dirs, batch, hidden] (layout 0) or [batch, dirs, hidden] (layout 1). */
+  private static void defineLast(GraphLowering l, Proto.Node n, Value[] last, String name, int batch, int hidden, boolean batchFirst)
+      throws ModelFormatException {
+    List<Value> rows = new ArrayList<>();
+    for (Value v : last) rows.add(v.reshaped(v.name, new int[] {1, batch, hidden}));
+    int[] shape = {last.length, batch, hidden};
+    l.define(n, name, batchFirst ? ShapeOps.permute(l, stack(l, n, rows, shape, name + "/direction_first", false), SWAP, name)
+        : stack(l, n, rows, shape, name, true));
+  }
+
+  /** Input {@code i} (W, R, B or P): a constant, or a float tensor computed at run time. */
+  private static Value weight(GraphLowering l, Proto.Node n, int i, String what) throws ModelFormatException {
+    Value v = l.floatValue(l.input(n, i, what));
+    if (!v.isConstant() && v.dtype != DType.FLOAT32) throw l.error(n, "has " + what + " '" + v.name + "' of type " + v.dtype + "; Kiln compiles float32 " + n.opType());
+    return v;
   }
 
   private static List<String> activations(GraphLowering l, Proto.Node n, Attrs a, Kind kind, int dirs) throws ModelFormatException {
@@ -294,14 +364,15 @@ final class RnnOps {
     return Value.tensor(name, t, shape);
   }
 
-  private static Value stack(GraphLowering l, Proto.Node n, List<Value> parts, int[] shape, String name) throws ModelFormatException {
+  private static Value stack(GraphLowering l, Proto.Node n, List<Value> parts, int[] shape, String name, boolean onnxName)
+      throws ModelFormatException {
     if (parts.size() == 1) return parts.get(0).reshaped(name, shape);
     TensorRef[] in = new TensorRef[parts.size()];
     for (int i = 0; i < in.length; i++) in[i] = l.layout(parts.get(i), null);
     int[] flat = {parts.size(), (int) (parts.get(0).elements())};
     TensorRef[] rows = new TensorRef[in.length];
     for (int i = 0; i < in.length; i++) rows[i] = l.reshape(in[i], new int[] {1, flat[1]}, name + "/row" + i, false, Quantization.NONE);
-    TensorRef t = l.newTensor(name, true, flat, DType.FLOAT32, Quantization.NONE);
+    TensorRef t = l.newTensor(name, onnxName, flat, DType.FLOAT32, Quantization.NONE);
     l.op(OpType.CONCATENATION, new Options.Concat(0, Activation.NONE), t, rows);
     return Value.tensor(name, t, flat).reshaped(name, shape);
   }
