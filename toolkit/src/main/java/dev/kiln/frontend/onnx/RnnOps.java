@@ -17,7 +17,7 @@ import java.util.List;
  * [t*B, (t+1)*B) per step), then per step FULLY_CONNECTED of the previous hidden state by R, STRIDED_SLICE
  * of the gates, LOGISTIC/TANH/RELU, MUL and ADD, exactly the equations of the ONNX operator (forward,
  * reverse and bidirectional; initial states given or zero, a fresh start on every run as ONNX defines; LSTM
- * peepholes; GRU both linear_before_reset forms; clip; layout 0 and 1). Y stacks the steps with CONCATENATION.
+ * peepholes; GRU both linear_before_reset forms; clip; layout 0 and 1; every ONNX activation function; input_forget). Y stacks the steps with CONCATENATION.
  * W, R, B and P may be computed at run time: their per-direction slices (STRIDED_SLICE) and Wb + Rb (ADD) are then
  * made on the device once per run, and the FULLY_CONNECTEDs read them as tensors.
  * TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM is not used: its state lives in variables that carry over from one
@@ -97,9 +97,9 @@ final class RnnOps {
     if (batchFirst && c0 != null) c0 = ShapeOps.permute(l, c0, SWAP, c0.name + "/direction_first");
     if (pv != null && pv.elements() != (long) dirs * 3 * hidden) throw l.error(n, "has " + pv.elements() + " peephole values; expected " + dirs * 3 * hidden);
     Value peep = pv == null ? null : pv.reshaped(pv.name + "/rows", new int[] {dirs, 3 * hidden});
-    List<String> acts = activations(l, n, a, kind, dirs);
+    List<Act> acts = activations(l, n, a, kind, dirs);
     float clip = a.f("clip", Float.NaN);
-    if (kind == Kind.LSTM && a.i("input_forget", 0) != 0) throw l.error(n, "has input_forget 1; Kiln compiles LSTM with input_forget 0");
+    boolean inputForget = kind == Kind.LSTM && a.i("input_forget", 0) != 0;
     boolean lbr = kind == Kind.GRU && a.i("linear_before_reset", 0) != 0;
     String base = GraphLowering.output(n, 0) != null ? GraphLowering.output(n, 0) : n.label();
     Value[][] ys = new Value[steps][dirs];
@@ -193,7 +193,9 @@ final class RnnOps {
               gf = add(l, n, gf, mul(l, n, c, pf, sn + "/pf_c"), sn + "/f_peep");
             }
             Value i = act(l, n, acts.get(off), gi, sn + "/i", a, off);
-            Value f = act(l, n, acts.get(off), gf, sn + "/f", a, off);
+            // input_forget couples the gates as onnxruntime does: f = 1 - i (after i's activation, and without f's peephole)
+            Value f = inputForget ? EltwiseOps.emit(l, n, OpType.SUB, PLAIN, DType.FLOAT32, sn + "/f", false, one(sn), i)
+                : act(l, n, acts.get(off), gf, sn + "/f", a, off);
             Value cc = act(l, n, acts.get(off + 1), gc, sn + "/c_candidate", a, off + 1);
             Value ic = mul(l, n, i, cc, sn + "/i_c");
             c = c == null ? ic : add(l, n, mul(l, n, f, c, sn + "/f_c"), ic, sn + "/c");
@@ -268,32 +270,106 @@ final class RnnOps {
     return v;
   }
 
-  private static List<String> activations(GraphLowering l, Proto.Node n, Attrs a, Kind kind, int dirs) throws ModelFormatException {
-    List<String> acts = new ArrayList<>();
+  /** An activation function of the recurrence with its alpha and beta (those it does not take are 0). */
+  private record Act(String name, float alpha, float beta) {}
+
+  /** The functions ONNX allows, lower case: how many of alpha and beta each takes and their defaults (NaN: none). */
+  private static final java.util.Map<String, float[]> FUNCTIONS = java.util.Map.ofEntries(
+      java.util.Map.entry("sigmoid", new float[] {0, 0}), java.util.Map.entry("tanh", new float[] {0, 0}),
+      java.util.Map.entry("relu", new float[] {0, 0}), java.util.Map.entry("softsign", new float[] {0, 0}),
+      java.util.Map.entry("softplus", new float[] {0, 0}),
+      java.util.Map.entry("affine", new float[] {2, Float.NaN, Float.NaN}), java.util.Map.entry("scaledtanh", new float[] {2, Float.NaN, Float.NaN}),
+      java.util.Map.entry("hardsigmoid", new float[] {2, 0.2f, 0.5f}), java.util.Map.entry("leakyrelu", new float[] {1, 0.01f}),
+      java.util.Map.entry("thresholdedrelu", new float[] {1, Float.NaN}), java.util.Map.entry("elu", new float[] {1, 1f}));
+
+  /**
+   * The activations (per direction: f, g[, h]) with their parameters. As onnxruntime reads them (rnn_helpers.cc), names are
+   * case-insensitive and each function that takes alpha (and beta) consumes the next value of activation_alpha (and
+   * activation_beta) in order, or its ONNX operator's default when the list has run out; Affine, ScaledTanh and
+   * ThresholdedRelu have no default here (onnxruntime would use 0), so they need their values given.
+   */
+  private static List<Act> activations(GraphLowering l, Proto.Node n, Attrs a, Kind kind, int dirs) throws ModelFormatException {
+    List<String> names = new ArrayList<>();
     if (a.has("activations")) {
       Proto.Attribute at = n.attribute("activations");
-      for (byte[] s : at.strings()) acts.add(new String(s, java.nio.charset.StandardCharsets.UTF_8));
+      for (byte[] s : at.strings()) names.add(new String(s, java.nio.charset.StandardCharsets.UTF_8));
     } else {
-      for (int d = 0; d < dirs; d++) acts.addAll(kind.activations);
+      for (int d = 0; d < dirs; d++) names.addAll(kind.activations);
     }
-    if (acts.size() != dirs * kind.activations.size()) {
-      throw l.error(n, "has " + acts.size() + " activations; " + n.opType() + " needs " + kind.activations.size() + " per direction");
+    if (names.size() != dirs * kind.activations.size()) {
+      throw l.error(n, "has " + names.size() + " activations; " + n.opType() + " needs " + kind.activations.size() + " per direction");
     }
-    for (String s : acts) {
-      if (!List.of("Sigmoid", "Tanh", "Relu").contains(s)) {
-        throw l.error(n, "has activation " + s + "; Kiln compiles " + n.opType() + " with Sigmoid, Tanh and Relu");
+    float[] alphas = a.has("activation_alpha") ? a.floats("activation_alpha") : new float[0];
+    float[] betas = a.has("activation_beta") ? a.floats("activation_beta") : new float[0];
+    int ai = 0;
+    int bi = 0;
+    List<Act> acts = new ArrayList<>();
+    for (String s : names) {
+      String f = s.toLowerCase(java.util.Locale.ROOT);
+      float[] spec = FUNCTIONS.get(f);
+      if (spec == null) {
+        throw l.error(n, "has activation " + s + "; ONNX allows Relu, Tanh, Sigmoid, Affine, LeakyRelu, ThresholdedRelu, ScaledTanh,"
+            + " HardSigmoid, Elu, Softsign and Softplus");
       }
+      float alpha = 0;
+      float beta = 0;
+      if (spec[0] >= 1) alpha = ai < alphas.length ? alphas[ai++] : spec[1];
+      if (spec[0] >= 2) beta = bi < betas.length ? betas[bi++] : spec[2];
+      if (Float.isNaN(alpha) || Float.isNaN(beta)) {
+        throw l.error(n, "has activation " + s + " without its activation_alpha" + (spec[0] >= 2 ? " and activation_beta" : "")
+            + " value; give them (there is no default)");
+      }
+      acts.add(new Act(f, alpha, beta));
     }
     return acts;
   }
 
-  private static Value act(GraphLowering l, Proto.Node n, String f, Value v, String name, Attrs a, int index) throws ModelFormatException {
-    OpType t = switch (f) {
-      case "Sigmoid" -> OpType.LOGISTIC;
-      case "Tanh" -> OpType.TANH;
-      default -> OpType.RELU;
+  private static Value act(GraphLowering l, Proto.Node n, Act f, Value v, String name, Attrs a, int index) throws ModelFormatException {
+    Options none = new Options.None();
+    return switch (f.name()) {
+      case "sigmoid" -> EltwiseOps.emit(l, n, OpType.LOGISTIC, none, DType.FLOAT32, name, false, v);
+      case "tanh" -> EltwiseOps.emit(l, n, OpType.TANH, none, DType.FLOAT32, name, false, v);
+      case "relu" -> EltwiseOps.emit(l, n, OpType.RELU, none, DType.FLOAT32, name, false, v);
+      case "leakyrelu" -> EltwiseOps.emit(l, n, OpType.LEAKY_RELU, new Options.LeakyRelu(f.alpha()), DType.FLOAT32, name, false, v);
+      case "affine" -> add(l, n, mul(l, n, v, scalar(f.alpha(), name + "/alpha"), name + "/scaled"), scalar(f.beta(), name + "/beta"), name);
+      case "hardsigmoid" -> EltwiseOps.emit(l, n, OpType.CLAMP, new Options.Clamp(0f, 1f), DType.FLOAT32, name, false,
+          add(l, n, mul(l, n, v, scalar(f.alpha(), name + "/alpha"), name + "/scaled"), scalar(f.beta(), name + "/beta"), name + "/shifted"));
+      case "scaledtanh" -> mul(l, n, EltwiseOps.emit(l, n, OpType.TANH, none, DType.FLOAT32, name + "/tanh", false,
+          mul(l, n, v, scalar(f.beta(), name + "/beta"), name + "/scaled")), scalar(f.alpha(), name + "/alpha"), name);
+      case "thresholdedrelu" -> {
+        Value over = EltwiseOps.emit(l, n, OpType.GREATER, none, DType.BOOL, name + "/over", false, v, scalar(f.alpha(), name + "/alpha"));
+        yield EltwiseOps.emit(l, n, OpType.SELECT_V2, none, DType.FLOAT32, name, false, over, v, scalar(0f, name + "/zero"));
+      }
+      case "elu" -> {
+        // max(x, 0) + alpha * min(elu(x), 0), as ActivationOps.eluAlpha
+        Value elu = EltwiseOps.emit(l, n, OpType.ELU, none, DType.FLOAT32, name + "/elu", false, v);
+        if (f.alpha() == 1f) yield elu;
+        Value neg = EltwiseOps.emit(l, n, OpType.MINIMUM, none, DType.FLOAT32, name + "/negative", false, elu, scalar(0f, name + "/zero"));
+        Value pos = EltwiseOps.emit(l, n, OpType.RELU, none, DType.FLOAT32, name + "/positive", false, v);
+        yield add(l, n, pos, mul(l, n, neg, scalar(f.alpha(), name + "/alpha"), name + "/alpha_negative"), name);
+      }
+      case "softsign" -> {
+        Value abs = EltwiseOps.emit(l, n, OpType.ABS, none, DType.FLOAT32, name + "/abs", false, v);
+        yield EltwiseOps.emit(l, n, OpType.DIV, none, DType.FLOAT32, name, false, v, add(l, n, abs, scalar(1f, name + "/one"), name + "/one_plus"));
+      }
+      case "softplus" -> {
+        // relu(x) + log(1 + exp(-|x|)), so exp never overflows (as ActivationOps.softplus)
+        Value abs = EltwiseOps.emit(l, n, OpType.ABS, none, DType.FLOAT32, name + "/abs", false, v);
+        Value neg = EltwiseOps.emit(l, n, OpType.NEG, none, DType.FLOAT32, name + "/neg_abs", false, abs);
+        Value e = EltwiseOps.emit(l, n, OpType.EXP, none, DType.FLOAT32, name + "/exp", false, neg);
+        Value lg = EltwiseOps.emit(l, n, OpType.LOG, none, DType.FLOAT32, name + "/log", false, add(l, n, e, scalar(1f, name + "/one"), name + "/one_plus"));
+        yield add(l, n, EltwiseOps.emit(l, n, OpType.RELU, none, DType.FLOAT32, name + "/positive", false, v), lg, name);
+      }
+      default -> throw new IllegalStateException(f.name());
     };
-    return EltwiseOps.emit(l, n, t, new Options.None(), DType.FLOAT32, name, false, v);
+  }
+
+  private static Value scalar(float v, String name) {
+    return Value.constant(name, Constant.ofFloats(new int[0], new float[] {v}));
+  }
+
+  private static Value one(String step) {
+    return scalar(1f, step + "/one");
   }
 
   private static Value clipped(GraphLowering l, Proto.Node n, Value v, float clip, String name) throws ModelFormatException {
