@@ -83,12 +83,17 @@ final class RnnOps {
     Constant w = constant ? wv.constant : null;
     Constant r = constant ? rv.constant : null;
     float[] bias = bv == null ? new float[dirs * 2 * g * hidden] : bv.isConstant() ? bv.constant.floats() : null;
-    if (n.input(4) != null) {
-      Value lens = l.input(n, 4, "sequence_lens");
-      boolean full = lens.isConstant() && Arrays.stream(lens.constant.longs()).allMatch(v -> v == steps);
-      if (!full) {
-        throw l.error(n, "has sequence_lens that are computed at run time or shorter than seq_length " + steps + "; Kiln runs every"
-            + " sequence over all " + steps + " steps (leave sequence_lens out)");
+    Value lens = n.input(4) == null ? null : l.input(n, 4, "sequence_lens");
+    if (lens != null) {
+      if (lens.elements() != batch) throw l.error(n, "has " + lens.elements() + " sequence_lens for a batch of " + batch);
+      if (lens.isConstant()) {
+        long[] lv = lens.constant.longs();
+        for (long v : lv) if (v < 1 || v > steps) throw l.error(n, "has sequence_lens " + Arrays.toString(lv) + "; each must be 1 to seq_length " + steps);
+        if (Arrays.stream(lv).allMatch(v -> v == steps)) lens = null;
+      } else if (lens.dtype != DType.INT32 && lens.dtype != DType.INT64) {
+        throw l.error(n, "has sequence_lens of type " + lens.dtype + "; ONNX gives them as int32");
+      } else {
+        lens = lens.reshaped(lens.name + "/column", new int[] {batch, 1});
       }
     }
     Value h0 = n.input(5) == null ? null : l.floatValue(l.input(n, 5, "initial_h"));
@@ -176,6 +181,8 @@ final class RnnOps {
         int t = reverse ? steps - 1 - k : k;
         String sn = dn + "/t" + t;
         Value xt = slice(l, n, xw, 0, t * batch, batch, sn + "/x", new int[] {batch, gh});
+        Value hPrev = h;
+        Value cPrev = c;
         switch (kind) {
           case RNN -> {
             Value s = h == null ? xt : add(l, n, xt, dense(l, n, h, rAll, null, sn + "/hr"), sn + "/sum");
@@ -228,7 +235,16 @@ final class RnnOps {
           }
           default -> throw new IllegalStateException();
         }
-        ys[t][d] = h;
+        Value running = running(l, n, lens, t, batch, sn);
+        if (running == null) {
+          ys[t][d] = h;
+        } else {
+          // a sequence that has ended (t >= its length) keeps its state and writes zeros to Y; a reverse one starts at its own end
+          Value zero = scalar(0f, sn + "/zero");
+          ys[t][d] = select(l, n, running, h, zero, sn + "/y");
+          h = select(l, n, running, h, hPrev == null ? zero : hPrev, sn + "/h_kept");
+          if (c != null) c = select(l, n, running, c, cPrev == null ? zero : cPrev, sn + "/c_kept");
+        }
       }
       lastH[d] = h;
       lastC[d] = c;
@@ -362,6 +378,27 @@ final class RnnOps {
       }
       default -> throw new IllegalStateException(f.name());
     };
+  }
+
+  /**
+   * Which sequences still run at step t, [batch, 1] bool: null when all do (no sequence_lens, or constant ones all past t),
+   * a constant for constant lengths, else {@code t < sequence_lens} (LESS) computed on every run.
+   */
+  private static Value running(GraphLowering l, Proto.Node n, Value lens, int t, int batch, String name) throws ModelFormatException {
+    if (lens == null) return null;
+    if (lens.isConstant()) {
+      long[] lv = lens.constant.longs();
+      if (Arrays.stream(lv).allMatch(v -> t < v)) return null;
+      long[] run = new long[batch];
+      for (int b = 0; b < batch; b++) run[b] = t < lv[b] ? 1 : 0;
+      return Value.constant(name + "/running", Constant.ofLongs(new int[] {batch, 1}, DType.BOOL, run));
+    }
+    Value step = Value.constant(name + "/step", Constant.ofLongs(new int[0], lens.dtype, new long[] {t}));
+    return EltwiseOps.emit(l, n, OpType.LESS, new Options.None(), DType.BOOL, name + "/running", false, step, lens);
+  }
+
+  private static Value select(GraphLowering l, Proto.Node n, Value cond, Value a, Value b, String name) throws ModelFormatException {
+    return EltwiseOps.emit(l, n, OpType.SELECT_V2, new Options.None(), DType.FLOAT32, name, false, cond, a, b);
   }
 
   private static Value scalar(float v, String name) {
