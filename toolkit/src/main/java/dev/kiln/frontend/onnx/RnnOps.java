@@ -112,11 +112,12 @@ final class RnnOps {
     Value[] lastC = new Value[dirs];
     float[] wf = constant ? w.floats() : null;
     float[] rf = constant ? r.floats() : null;
+    // one value for both directions, so X is laid out (transposed, with layout 1) once
+    Value xs = x.reshaped(x.name + "/rows", new int[] {steps * batch, inSize});
     for (int d = 0; d < dirs; d++) {
       boolean reverse = direction.equals("reverse") || d == 1;
       String dn = base + "/" + (reverse ? "reverse" : "forward");
       int gh = g * hidden;
-      Value xs = x.reshaped(x.name + "/rows", new int[] {steps * batch, inSize});
       Value xw;
       TensorRef rAll;
       TensorRef rZr = null;
