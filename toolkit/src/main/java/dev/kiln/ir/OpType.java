@@ -54,7 +54,12 @@ public enum OpType {
   REDUCE_PROD,
   // family: onnx (onnx-more)
   /** ONNX Erf: the error function, float32 (torch's exact GELU exports as Div, Erf, Add, Mul, Mul before opset 20). */
-  ERF;
+  ERF,
+  /**
+   * ONNX TopK: the k largest (or smallest) values along one axis, best first and ties to the lower index (output 0),
+   * and their int64 positions (output 1); k is the outputs' size on that axis.
+   */
+  TOPK;
 
   /** True for ops whose output is only a new view of the input's bytes. */
   public boolean isView() { return this == RESHAPE || this == EXPAND_DIMS || this == SQUEEZE; }

@@ -125,6 +125,9 @@ public sealed interface Options {
   /** ARG_MAX / ARG_MIN over one non-negative axis. */
   record ArgMinMax(int axis) implements Options {}
 
+  /** TOPK along one non-negative axis: the largest values, or the smallest. */
+  record TopK(int axis, boolean largest) implements Options {}
+
   /** CUMSUM along one non-negative axis. */
   record Cumsum(int axis, boolean exclusive, boolean reverse) implements Options {}
 

@@ -38,9 +38,6 @@ final class TransposeConvEmitter implements KernelEmitter {
     NnSupport.requireRank(op, filter, "the filter", 4);
     NnSupport.requireRank(op, out, "the output", 4);
     NnSupport.requireClampActivation(op, o.activation());
-    if (!filter.isConstant()) {
-      throw unsupported(op, "its filter '" + filter.name() + "' is computed at run time; Kiln needs a constant filter");
-    }
     if (filter.dim(0) != out.dim(3) || filter.dim(3) != in.dim(3) || in.dim(0) != out.dim(0)) {
       throw unsupported(op, "the filter " + shape(filter) + " does not fit input " + shape(in) + " and output "
           + shape(out) + " (expected [out channels, KH, KW, in channels])");
@@ -62,6 +59,11 @@ final class TransposeConvEmitter implements KernelEmitter {
     } else {
       throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; Kiln compiles float32, int8 (int8 filter, int32 "
           + "bias) and 16x8 (int16 input and output, int8 filter, int64 bias)");
+    }
+    if (kind != Kind.FLOAT && !filter.isConstant()) {
+      // the integer forms bound the accumulator from the filter's values when compiling
+      throw unsupported(op, "its " + dtypes(op) + " filter '" + filter.name() + "' is computed at run time; Kiln needs a constant filter"
+          + " for the integer kernels (float32 takes one computed at run time)");
     }
     return new Layout(kind, in, filter, bias, out);
   }

@@ -16,7 +16,11 @@ import dev.kiln.ir.Quantization;
 final class AxisOps {
   private AxisOps() {}
 
-  /** ArgMax/ArgMin (int64 indices, first index on ties); the reduced axis kept as size 1 in the bytes. */
+  /**
+   * ArgMax/ArgMin (int64 indices); the reduced axis kept as size 1 in the bytes. Ties go to the first index, or with
+   * select_last_index to the last: the kernel then reads the axis reversed (a STRIDED_SLICE with step -1) and a GATHER
+   * from the constant table size-1..0 turns its index back.
+   */
   static void argMinMax(GraphLowering l, Proto.Node n) throws ModelFormatException {
     Value x = l.input(n, 0, "data");
     if (x.isConstant()) throw l.error(n, "has a constant input; Kiln does not fold " + n.opType());
@@ -27,8 +31,17 @@ final class AxisOps {
     int axis = a.int32("axis", 0);
     if (axis < -r || axis >= r) throw l.error(n, "axis " + axis + " is out of range for rank " + r);
     if (axis < 0) axis += r;
-    if (a.i("select_last_index", 0) != 0) {
-      throw l.error(n, "has select_last_index 1; Kiln's ARG_MAX/ARG_MIN kernels pick the first index on ties (select_last_index 0)");
+    boolean last = a.i("select_last_index", 0) != 0;
+    int size = x.shape[axis];
+    String out = GraphLowering.output(n, 0);
+    if (last) {
+      // the kernels pick the first index on ties: run them on the axis reversed, and map i back to size-1-i below
+      int[] begin = new int[r];
+      int[] step = new int[r];
+      java.util.Arrays.fill(step, 1);
+      begin[axis] = size - 1;
+      step[axis] = -1;
+      x = stridedSlice(l, n, x, begin, step, x.shape, out + "/reversed", false);
     }
     boolean keep = a.i("keepdims", 1) != 0;
     TensorRef in;
@@ -47,15 +60,25 @@ final class AxisOps {
     kept[axis] = 1;
     int[] squeezed = new int[r - 1];
     for (int d = 0, k = 0; d < r; d++) if (d != axis) squeezed[k++] = x.shape[d];
-    String out = GraphLowering.output(n, 0);
     String name = keep ? out : out + "/kept";
-    TensorRef t = l.newTensor(name, keep, physOut, DType.INT64, Quantization.NONE);
+    TensorRef t = l.newTensor(last ? name + "/of_reversed" : name, keep && !last, physOut, DType.INT64, Quantization.NONE);
     l.op(n.opType().equals("ArgMax") ? OpType.ARG_MAX : OpType.ARG_MIN, new Options.ArgMinMax(p), t, in);
+    if (last) {
+      long[] back = new long[size];
+      for (int i = 0; i < size; i++) back[i] = size - 1 - i;
+      TensorRef table = l.constantTensor(out + "/unreversed", Constant.ofLongs(new int[] {size}, DType.INT64, back), Quantization.NONE);
+      TensorRef u = l.newTensor(name, keep, physOut, DType.INT64, Quantization.NONE);
+      l.op(OpType.GATHER, new Options.Gather(0, 0), u, table, t);
+      t = u;
+    }
     Value v = Value.permuted(name, t, perm, kept);
     l.define(n, out, keep ? v : v.reshaped(out, squeezed));
   }
 
-  /** DepthToSpace (DCR mode, the TFLite order) and SpaceToDepth of a 4-D NCHW value, run in NHWC. */
+  /**
+   * DepthToSpace and SpaceToDepth of a 4-D NCHW value, run in NHWC; the TFLite kernels use the DCR channel order, and
+   * CRD reorders the channels with a GATHER before DepthToSpace or after SpaceToDepth.
+   */
   static void depthSpace(GraphLowering l, Proto.Node n) throws ModelFormatException {
     Value x = l.input(n, 0, "input");
     if (x.isConstant()) throw l.error(n, "has a constant input; Kiln does not fold " + n.opType());
@@ -68,11 +91,8 @@ final class AxisOps {
     int[] s = x.shape;
     int[] shape;
     String mode = a.s("mode", "DCR");
-    boolean crd = d2s && mode.equals("CRD");
-    if (!mode.equals("DCR") && !crd) {
-      throw l.error(n, "has mode " + mode + "; Kiln compiles " + n.opType() + " in DCR mode (the TFLite order)"
-          + (d2s ? " and CRD" : ""));
-    }
+    boolean crd = mode.equals("CRD");
+    if (!mode.equals("DCR") && !crd) throw l.error(n, "has mode " + mode + "; Kiln compiles " + n.opType() + " in DCR and CRD modes");
     if (d2s) {
       if (s[1] % (bs * bs) != 0) throw l.error(n, "has " + s[1] + " channels, not a multiple of blocksize^2 = " + bs * bs);
       shape = new int[] {s[0], s[1] / (bs * bs), s[2] * bs, s[3] * bs};
@@ -84,7 +104,7 @@ final class AxisOps {
     }
     TensorRef in = l.layout(x, GraphLowering.NHWC);
     String out = GraphLowering.output(n, 0);
-    if (crd) {
+    if (crd && d2s) {
       // CRD reads channel c*bs*bs + i*bs + j where DCR reads (i*bs + j)*C + c: reorder the channels (GATHER), then DCR
       int c = s[1] / (bs * bs);
       long[] idx = new long[s[1]];
@@ -94,8 +114,19 @@ final class AxisOps {
       l.op(OpType.GATHER, new Options.Gather(3, 0), g, in, ti);
       in = g;
     }
-    TensorRef t = l.newTensor(out, true, Value.permute(shape, GraphLowering.NHWC), in.dtype(), Quantization.NONE);
+    boolean reorder = crd && !d2s;
+    TensorRef t = l.newTensor(reorder ? out + "/dcr" : out, !reorder, Value.permute(shape, GraphLowering.NHWC), in.dtype(), Quantization.NONE);
     l.op(d2s ? OpType.DEPTH_TO_SPACE : OpType.SPACE_TO_DEPTH, new Options.BlockSize(bs), t, in);
+    if (reorder) {
+      // SpaceToDepth in CRD mode writes block offset (i, j) of channel c to c*bs*bs + i*bs + j, DCR to (i*bs + j)*C + c
+      int c = s[1];
+      long[] idx = new long[c * bs * bs];
+      for (int cc = 0; cc < c; cc++) for (int ij = 0; ij < bs * bs; ij++) idx[cc * bs * bs + ij] = (long) ij * c + cc;
+      TensorRef ti = l.constantTensor(out + "/crd_channels", Constant.ofLongs(new int[] {idx.length}, DType.INT32, idx), Quantization.NONE);
+      TensorRef g = l.newTensor(out, true, t.shape(), t.dtype(), t.quantization());
+      l.op(OpType.GATHER, new Options.Gather(3, 0), g, t, ti);
+      t = g;
+    }
     l.define(n, out, Value.permuted(out, t, GraphLowering.NCHW, shape));
   }
 

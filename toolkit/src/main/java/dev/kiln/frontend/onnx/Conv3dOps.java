@@ -12,7 +12,7 @@ import java.util.Arrays;
 /**
  * 3-D Conv (N, C, D, H, W) on the 2-D kernels (onnx-ops2): the input, padded along D, is laid out NDHWC once; for
  * each depth tap t of the weights, the depths {@code o*strideD + t*dilationD} (o = 0..Do-1, a STRIDED_SLICE) are
- * N*Do images [H, W, C] for one CONV_2D (or DEPTHWISE_CONV_2D for group == C) with the H/W strides, pads and
+ * N*Do images [H, W, C] for one CONV_2D (grouped for 1 < group < C, DEPTHWISE_CONV_2D for group == C) with the H/W strides, pads and
  * dilations; the taps are summed by ADD, the bias riding on tap 0. Float32 only.
  */
 final class Conv3dOps {
@@ -34,11 +34,8 @@ final class Conv3dOps {
       throw l.error(n, "has group " + group + " with input channels " + c + " and weights " + GraphLowering.shape(ws)
           + "; expected C = group * weights[1] and M divisible by group");
     }
+    // group = C is DEPTHWISE_CONV_2D; other groups a grouped CONV_2D (filter depth C/group)
     boolean depthwise = group == c && group > 1;
-    if (group != 1 && !depthwise) {
-      throw l.error(n, "is a 3-D Conv with group " + group + " of " + c + " channels; Kiln compiles 3-D Conv with group 1 or group = C"
-          + " (depthwise)");
-    }
     int[] k = {ws[2], ws[3], ws[4]};
     int[] ks = a.ints("kernel_shape");
     if (ks != null && !Arrays.equals(ks, k)) throw l.error(n, "has kernel_shape " + Arrays.toString(ks) + " but weights " + GraphLowering.shape(ws));

@@ -14,7 +14,9 @@ import java.util.Arrays;
  * TFLite's kernel scatters input pixel y to output rows {@code y*stride - pad_top + ky} and keeps
  * those inside the output, which is ONNX's definition with pads_begin as pad_top; the output size
  * (pads_end, output_padding, output_shape, auto_pad) only sets how many rows are kept. Dilation
- * is exact with the taps spread apart by zeros; weights [C, M/group, kH, kW] become [M, kH, kW, C].
+ * is exact with the taps spread apart by zeros; weights [C, M/group, kH, kW] become [M, kH, kW, C] (one table of positions,
+ * applied now to constant weights, or by a GATHER on every run to weights computed at run time). group > 1 runs one
+ * TRANSPOSE_CONV per group on its slice of the input channels, joined by CONCATENATION.
  */
 final class ConvTransposeOps {
   private ConvTransposeOps() {}
@@ -28,19 +30,21 @@ final class ConvTransposeOps {
       throw l.error(n, "has an input of shape " + GraphLowering.shape(x0.shape) + "; Kiln compiles 1-D and 2-D ConvTranspose"
           + " (3-D NCW or 4-D NCHW tensors)");
     }
-    Constant w = l.constantInput(n, 1, "weights");
-    if (oneD && w.rank() == 3) w = w.reshape(new int[] {w.shape()[0], w.shape()[1], 1, w.shape()[2]});
-    if (w.rank() != 4) throw l.error(n, "has weights of shape " + GraphLowering.shape(w.shape()) + "; expected [C, M/group, kH, kW]");
-    Constant b = n.input(2) == null ? null : l.constantInput(n, 2, "bias");
+    Value w = l.floatValue(l.input(n, 1, "weights"));
+    if (!w.isConstant()) NnOps.requireFloat(l, n, w);
+    if (oneD && w.rank() == 3) w = w.reshaped(w.name + "/2d", new int[] {w.shape[0], w.shape[1], 1, w.shape[2]});
+    if (w.rank() != 4) throw l.error(n, "has weights of shape " + GraphLowering.shape(w.shape) + "; expected [C, M/group, kH, kW]");
+    Value b = n.input(2) == null ? null : l.floatValue(l.input(n, 2, "bias"));
+    if (b != null && !b.isConstant()) NnOps.requireFloat(l, n, b);
     Attrs a = l.attrs(n);
     int group = a.int32("group", 1);
-    int[] ws = w.shape();
+    int[] ws = w.shape;
     int c = x.shape[1];
     if (ws[0] != c) throw l.error(n, "has weights " + GraphLowering.shape(ws) + " for " + c + " input channels; expected [C, M/group, kH, kW]");
-    if (group != 1) {
-      throw l.error(n, "has group " + group + "; Kiln's TRANSPOSE_CONV computes ungrouped transposed convolutions (group 1)");
-    }
-    int m = ws[1];
+    if (group < 1 || c % group != 0) throw l.error(n, "has group " + group + " for " + c + " input channels; C must be a multiple of group");
+    int mg = ws[1];
+    int cg = c / group;
+    int m = mg * group;
     if (b != null && b.elements() != m) throw l.error(n, "has a bias of " + b.elements() + " values for " + m + " output channels");
     int[] strides = pair(l, n, a.ints("strides"), oneD, 1, "strides");
     int[] dil = pair(l, n, a.ints("dilations"), oneD, 1, "dilations");
@@ -95,31 +99,79 @@ final class ConvTransposeOps {
     if (out[0] < 1 || out[1] < 1) throw l.error(n, "produces the empty output " + out[0] + "x" + out[1]);
     Value xf = l.floatValue(x);
     NnOps.requireFloat(l, n, xf);
-    TensorRef input = l.layout(xf, GraphLowering.NHWC);
-    // filter [M, kH', kW', C] with the taps spread by the dilation
-    float[] wf = w.floats();
-    float[] f = new float[m * k[0] * k[1] * c];
-    for (int ci = 0; ci < c; ci++) {
-      for (int mi = 0; mi < m; mi++) {
-        for (int y = 0; y < ws[2]; y++) {
-          for (int z = 0; z < ws[3]; z++) {
-            f[((mi * k[0] + y * dil[0]) * k[1] + z * dil[1]) * c + ci] = wf[((ci * m + mi) * ws[2] + y) * ws[3] + z];
+    String name = GraphLowering.output(n, 0);
+    int wn = (int) w.elements();
+    TensorRef flatW = null;
+    if (!w.isConstant()) {
+      // the weights' elements and one zero for the taps the dilation spreads apart, gathered into place on every run
+      TensorRef wRow = l.layout(w.reshaped(w.name + "/elements", new int[] {wn}), null);
+      TensorRef zero = l.constantTensor(name + "/zero_tap", Constant.ofFloats(new int[] {1}, new float[1]), Quantization.NONE);
+      flatW = l.newTensor(name + "/weights_and_zero", false, new int[] {wn + 1}, DType.FLOAT32, Quantization.NONE);
+      l.op(OpType.CONCATENATION, new Options.Concat(0, Activation.NONE), flatW, wRow, zero);
+    }
+    int[] phys = {x.shape[0], out[0], out[1], m};
+    int[] physGroup = {x.shape[0], out[0], out[1], mg};
+    Options.Padding pad = new Options.Padding(begin[0], begin[1], 0, 0);
+    Options.TransposeConv options = new Options.TransposeConv(strides[0], strides[1], pad, Activation.NONE);
+    TensorRef shapeT = l.constantTensor(name + "/output_shape",
+        Constant.ofLongs(new int[] {4}, DType.INT32, new long[] {physGroup[0], physGroup[1], physGroup[2], physGroup[3]}), Quantization.NONE);
+    TensorRef[] parts = new TensorRef[group];
+    for (int gi = 0; gi < group; gi++) {
+      String gn = group == 1 ? name : name + "/group" + gi;
+      // filter [M/group, kH', kW', C/group]: position of each entry in the weights' elements, wn for a zero
+      int[] fs = {mg, k[0], k[1], cg};
+      long[] at = new long[mg * k[0] * k[1] * cg];
+      java.util.Arrays.fill(at, wn);
+      for (int ci = 0; ci < cg; ci++) {
+        for (int mi = 0; mi < mg; mi++) {
+          for (int y = 0; y < ws[2]; y++) {
+            for (int z = 0; z < ws[3]; z++) {
+              at[((mi * k[0] + y * dil[0]) * k[1] + z * dil[1]) * cg + ci] = (((long) (gi * cg + ci) * mg + mi) * ws[2] + y) * ws[3] + z;
+            }
           }
         }
       }
+      TensorRef filter;
+      if (w.isConstant()) {
+        float[] wf = w.constant.floats();
+        float[] f = new float[at.length];
+        for (int i = 0; i < at.length; i++) f[i] = at[i] == wn ? 0f : wf[(int) at[i]];
+        filter = l.constantTensor(n.inputs().get(1) + "/ohwi" + (group == 1 ? "" : "/group" + gi), Constant.ofFloats(fs, f), Quantization.NONE);
+      } else {
+        TensorRef positions = l.constantTensor(gn + "/filter_positions", Constant.ofLongs(fs, DType.INT32, at), Quantization.NONE);
+        filter = l.newTensor(gn + "/filter", false, fs, DType.FLOAT32, Quantization.NONE);
+        l.op(OpType.GATHER, new Options.Gather(0, 0), filter, flatW, positions);
+      }
+      Value bg = b == null ? null : channels(l, n, b.reshaped(b.name + "/vector", new int[] {m}), 0, gi * mg, mg, gn + "/bias");
+      TensorRef bias = bg == null ? null : l.layout(bg, null);
+      Value xg = group == 1 ? xf : channels(l, n, xf, 1, gi * cg, cg, gn + "/input");
+      TensorRef input = l.layout(xg, GraphLowering.NHWC);
+      parts[gi] = l.newTensor(gn, group == 1, physGroup, DType.FLOAT32, Quantization.NONE);
+      l.op(OpType.TRANSPOSE_CONV, options, parts[gi], shapeT, filter, input, bias);
     }
-    String name = GraphLowering.output(n, 0);
-    TensorRef filter = l.constantTensor(n.inputs().get(1) + "/ohwi", Constant.ofFloats(new int[] {m, k[0], k[1], c}, f), Quantization.NONE);
-    TensorRef bias = b == null ? null : l.constantTensor(n.inputs().get(2), Constant.ofFloats(new int[] {m}, b.floats()), Quantization.NONE);
-    int[] phys = {x.shape[0], out[0], out[1], m};
-    TensorRef shapeT = l.constantTensor(name + "/output_shape",
-        Constant.ofLongs(new int[] {4}, DType.INT32, new long[] {phys[0], phys[1], phys[2], phys[3]}), Quantization.NONE);
-    TensorRef t = l.newTensor(name, true, phys, DType.FLOAT32, Quantization.NONE);
-    Options.Padding pad = new Options.Padding(begin[0], begin[1], 0, 0);
-    l.op(OpType.TRANSPOSE_CONV, new Options.TransposeConv(strides[0], strides[1], pad, Activation.NONE), t, shapeT, filter, input, bias);
+    TensorRef t = parts[0];
+    if (group > 1) {
+      t = l.newTensor(name, true, phys, DType.FLOAT32, Quantization.NONE);
+      l.op(OpType.CONCATENATION, new Options.Concat(3, Activation.NONE), t, parts);
+    }
     int[] shape = {x.shape[0], m, out[0], out[1]};
     Value v = Value.permuted(name, t, GraphLowering.NCHW, shape);
     l.define(n, name, oneD ? v.reshaped(name, new int[] {shape[0], m, out[1]}) : v);
+  }
+
+  /** Entries [from, from+count) of {@code v} along {@code axis}: folded for a constant, else a STRIDED_SLICE. */
+  private static Value channels(GraphLowering l, Proto.Node n, Value v, int axis, int from, int count, String name)
+      throws ModelFormatException {
+    int r = v.rank();
+    int[] begin = new int[r];
+    int[] step = new int[r];
+    Arrays.fill(step, 1);
+    int[] shape = v.shape.clone();
+    begin[axis] = from;
+    shape[axis] = count;
+    if (from == 0 && count == v.shape[axis]) return v;
+    return v.isConstant() ? Value.constant(name, FoldOps.strided(v.constant, begin, step, shape))
+        : AxisOps.stridedSlice(l, n, v, begin, step, shape, name, false);
   }
 
   private static int[] pair(GraphLowering l, Proto.Node n, int[] v, boolean oneD, int dflt, String what) throws ModelFormatException {

@@ -254,9 +254,16 @@ final class GraphLowering {
 
   /** Adds an op; a null input is an absent optional input. */
   void op(OpType type, Options options, TensorRef out, TensorRef... in) {
+    opWithOutputs(type, options, new TensorRef[] {out}, in);
+  }
+
+  /** An op with several outputs (TOPK's values and indices). */
+  void opWithOutputs(OpType type, Options options, TensorRef[] outs, TensorRef... in) {
     int[] idx = new int[in.length];
     for (int i = 0; i < in.length; i++) idx[i] = in[i] == null ? -1 : in[i].index();
-    g.addOp(type, idx, new int[] {out.index()}, options);
+    int[] o = new int[outs.length];
+    for (int i = 0; i < outs.length; i++) o[i] = outs[i].index();
+    g.addOp(type, idx, o, options);
   }
 
   /** A RESHAPE (a view: no copy) of {@code t} to {@code shape}, optionally relabelling its quantization. */

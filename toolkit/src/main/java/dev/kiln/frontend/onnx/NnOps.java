@@ -140,6 +140,11 @@ final class NnOps {
     boolean oneD = isOneD(x0);
     Value x = lift(oneD, x0);
     requireRank4(l, n, x);
+    Value wv = l.input(n, 1, "weights");
+    if (!wv.isConstant()) {
+      convRuntimeWeights(l, n, x, oneD, wv);
+      return;
+    }
     Constant w = l.constantInput(n, 1, "weights");
     if (w.rank() == 3 && oneD) w = liftWeights(w);
     Constant b = n.input(2) == null ? null : l.constantInput(n, 2, "bias");
@@ -207,6 +212,46 @@ final class NnOps {
         filter, bias);
     l.take(e.nodes());
     l.define(n, name, drop(oneD, Value.permuted(name, t, GraphLowering.NCHW, shape)));
+  }
+
+  /**
+   * A float Conv whose weights (and bias) are computed at run time: the kernel reads them as tensors, the weights laid
+   * out by a TRANSPOSE ([M, kH, kW, C/group], or [1, kH, kW, M] depthwise) on every run; nothing is fused after it.
+   */
+  private static void convRuntimeWeights(GraphLowering l, Proto.Node n, Value x, boolean oneD, Value wv) throws ModelFormatException {
+    wv = l.floatValue(wv);
+    requireFloat(l, n, wv);
+    if (oneD && wv.rank() == 3) wv = wv.reshaped(wv.name + "/2d", new int[] {wv.shape[0], wv.shape[1], 1, wv.shape[2]});
+    if (wv.rank() != 4) throw l.error(n, "has weights of shape " + GraphLowering.shape(wv.shape) + "; expected [M, C/group, kH, kW]");
+    Value bv = n.input(2) == null ? null : l.floatValue(l.input(n, 2, "bias"));
+    if (bv != null) requireFloat(l, n, bv);
+    int group = l.attrs(n).int32("group", 1);
+    int[] xs = x.shape;
+    int[] ws = wv.shape;
+    int m = ws[0];
+    int c = xs[1];
+    if (group < 1 || (long) ws[1] * group != c || m % group != 0) {
+      throw l.error(n, "has group " + group + " with input channels " + c + " and weights " + GraphLowering.shape(ws)
+          + "; expected C = group * weights[1] and M divisible by group");
+    }
+    int[] ks = l.attrs(n).ints("kernel_shape");
+    if (ks != null && ks.length == 1 && oneD) ks = new int[] {1, ks[0]};
+    if (ks != null && (ks.length != 2 || ks[0] != ws[2] || ks[1] != ws[3])) {
+      throw l.error(n, "has kernel_shape " + Arrays.toString(ks) + " but weights " + GraphLowering.shape(ws));
+    }
+    if (bv != null && bv.elements() != m) throw l.error(n, "has a bias of " + bv.elements() + " values for " + m + " output channels");
+    Window win = window(l, n, xs[2], xs[3], ws[2], ws[3], false, false, oneD);
+    boolean depthwise = group == c && group > 1;
+    Value xf = l.floatValue(x);
+    requireFloat(l, n, xf);
+    TensorRef in = l.layout(xf, GraphLowering.NHWC);
+    TensorRef filter = l.layout(wv, depthwise ? new int[] {1, 2, 3, 0} : GraphLowering.NHWC);
+    TensorRef bias = bv == null ? null : l.layout(bv.reshaped(bv.name + "/vector", new int[] {m}), null);
+    String out = GraphLowering.output(n, 0);
+    int[] shape = {xs[0], m, win.outH, win.outW};
+    TensorRef t = l.newTensor(out, true, new int[] {xs[0], win.outH, win.outW, m}, DType.FLOAT32, Quantization.NONE);
+    l.op(depthwise ? OpType.DEPTHWISE_CONV_2D : OpType.CONV_2D, convOptions(win, depthwise ? m / c : 1, Activation.NONE), t, in, filter, bias);
+    l.define(n, out, drop(oneD, Value.permuted(out, t, GraphLowering.NCHW, shape)));
   }
 
   private static Options.Conv convOptions(Window w, int multiplier, Activation act) {

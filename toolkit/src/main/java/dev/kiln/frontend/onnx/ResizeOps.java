@@ -18,7 +18,9 @@ import java.util.Arrays;
  * half_pixel_centers setting that kernel runs, otherwise two GATHERs with those index tables do
  * (any coordinate mode, any scale). linear: RESIZE_BILINEAR, whose interpolation is the same
  * arithmetic as onnxruntime's when the coordinate mode is half_pixel, pytorch_half_pixel,
- * align_corners or asymmetric and the scale is the size ratio; other forms are refused.
+ * align_corners or asymmetric and the scale is the size ratio; other forms are refused. cubic: per axis four GATHERs of
+ * the taps around each source coordinate, weighted by onnxruntime's cubic coefficients (cubic_coeff_a, exclude_outside)
+ * and summed (MUL, ADD), columns then rows.
  */
 final class ResizeOps {
   private ResizeOps() {}
@@ -136,8 +138,82 @@ final class ResizeOps {
         l.op(OpType.RESIZE_BILINEAR, tfl, t, in, size);
         l.define(n, name, Value.permuted(name, t, GraphLowering.NCHW, out));
       }
-      default -> throw l.error(n, "has mode " + mode + "; Kiln compiles nearest and linear resizing");
+      case "cubic" -> {
+        if (xf.dtype != DType.FLOAT32) throw l.error(n, "resizes the " + xf.dtype + " tensor '" + x.name + "' cubically; Kiln interpolates float32");
+        if (a.i("antialias", 0) != 0 && (scale[2] < 1f || scale[3] < 1f)) {
+          throw l.error(n, "downsamples with antialias 1; Kiln interpolates cubically without an antialiasing filter");
+        }
+        float ca = a.f("cubic_coeff_a", -0.75f);
+        boolean exclude = a.i("exclude_outside", 0) != 0;
+        // columns first, then rows: out = sum_i cy_i * (sum_j cx_j * x[y_i, x_j]), onnxruntime's order
+        Value cols = cubicPass(l, n, Value.tensor(in.name(), in, in.shape()), 2, x.shape[3], out[3], scale[3], coord, ca, exclude, name + "/columns");
+        Value rows = cubicPass(l, n, cols, 1, x.shape[2], out[2], scale[2], coord, ca, exclude, name + "/rows");
+        TensorRef t = l.layout(rows, null);
+        l.define(n, name, Value.permuted(name, t, GraphLowering.NCHW, out));
+      }
+      default -> throw l.error(n, "has mode " + mode + "; Kiln compiles nearest, linear and cubic resizing");
     }
+  }
+
+  /**
+   * One axis of cubic resizing on the NHWC value {@code v}: four GATHERs of the taps floor(c) - 1 .. floor(c) + 2 of every
+   * output's source coordinate c (clamped to the image, or with exclude_outside dropped and the other weights renormalized),
+   * each multiplied by its weights (a constant along the axis) and summed. The weights are onnxruntime's GetCubicCoeffs.
+   */
+  private static Value cubicPass(GraphLowering l, Proto.Node n, Value v, int axis, int in, int out, float scale, String coord, float ca,
+      boolean exclude, String name) throws ModelFormatException {
+    switch (coord) {
+      case "half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "half_pixel_symmetric" -> { }
+      default -> throw l.error(n, "resizes cubically with coordinate_transformation_mode " + coord + "; Kiln takes half_pixel,"
+          + " pytorch_half_pixel, align_corners, asymmetric and half_pixel_symmetric");
+    }
+    if (in == out && scale == 1f) return v; // every mode maps o to o, whose weights are 0, 1, 0, 0
+    int[][] idx = new int[4][out];
+    float[][] w = new float[4][out];
+    for (int o = 0; o < out; o++) {
+      float c = original(o, in, out, scale, coord);
+      float base = (float) Math.floor(c);
+      float t = c - base;
+      float[] k = cubicCoeffs(t, ca);
+      float sum = 0f;
+      for (int j = 0; j < 4; j++) {
+        int at = (int) base - 1 + j;
+        boolean inside = at >= 0 && at < in;
+        idx[j][o] = Math.max(0, Math.min(in - 1, at));
+        w[j][o] = exclude && !inside ? 0f : k[j];
+        sum += w[j][o];
+      }
+      if (exclude) for (int j = 0; j < 4; j++) w[j][o] /= sum;
+    }
+    TensorRef src = l.layout(v, null);
+    Value acc = null;
+    for (int j = 0; j < 4; j++) {
+      long[] li = new long[out];
+      for (int o = 0; o < out; o++) li[o] = idx[j][o];
+      TensorRef ti = l.constantTensor(name + "/tap" + j + "/index", Constant.ofLongs(new int[] {out}, DType.INT32, li), Quantization.NONE);
+      int[] gs = src.shape().clone();
+      gs[axis] = out;
+      TensorRef g = l.newTensor(name + "/tap" + j, false, gs, src.dtype(), src.quantization());
+      l.op(OpType.GATHER, new Options.Gather(axis, 0), g, src, ti);
+      int[] ws = {1, 1, 1, 1};
+      ws[axis] = out;
+      Value wj = Value.constant(name + "/weights" + j, Constant.ofFloats(ws, w[j]));
+      Value term = EltwiseOps.emit(l, n, OpType.MUL, new Options.Elementwise(dev.kiln.ir.Activation.NONE), DType.FLOAT32,
+          name + "/term" + j, false, Value.tensor(g.name(), g, g.shape()), wj);
+      acc = acc == null ? term : EltwiseOps.emit(l, n, OpType.ADD, new Options.Elementwise(dev.kiln.ir.Activation.NONE), DType.FLOAT32,
+          name + "/sum" + j, false, acc, term);
+    }
+    return acc;
+  }
+
+  /** onnxruntime's GetCubicCoeffs (upsample.cc): the weights of the taps at -1, 0, 1, 2 for fraction s, in float. */
+  private static float[] cubicCoeffs(float s, float a) {
+    float t = Math.abs(s);
+    return new float[] {
+        ((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a,
+        ((a + 2) * t - (a + 3)) * t * t + 1,
+        ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1,
+        ((a * (2 - t) - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a};
   }
 
   /** onnxruntime's source coordinate of output index {@code v} (upsamplebase.h), in float as it computes it. */
