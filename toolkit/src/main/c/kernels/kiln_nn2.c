@@ -326,6 +326,17 @@ static void kiln_lstm_gate(const float *bias, const float *w, const float *x, in
 
 static float kiln_lstm_sigmoid(float v) { return 1.0f / (1.0f + expf(-v)); }
 
+/* The cell activation, TFLite's ApplyActivationToVector by fused-activation code. */
+static float kiln_lstm_activation(int32_t activation, float v) {
+  switch (activation) {
+    case 1: return v > 0.0f ? v : 0.0f;                              /* RELU */
+    case 2: return v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v);         /* RELU_N1_TO_1 */
+    case 3: return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);           /* RELU6 */
+    case 5: return signbit(v) ? 1.0f : 0.0f;                          /* SIGN_BIT */
+    default: return tanhf(v);                                         /* TANH */
+  }
+}
+
 void kiln_sequence_lstm_f32(const kiln_lstm_params *p, const float *input,
                             const float *const input_weights[4], const float *const recurrent_weights[4],
                             const float *const biases[4], const float *const peephole[4],
@@ -360,7 +371,7 @@ void kiln_sequence_lstm_f32(const kiln_lstm_params *p, const float *input,
         const float f = kiln_lstm_sigmoid(fg[c]);
         const float i = p->cifg ? 1.0f - f : kiln_lstm_sigmoid(ig[c]);
         float cell = f * cs[c];
-        cell += tanhf(cg[c]) * i;
+        cell += kiln_lstm_activation(p->activation, cg[c]) * i;
         if (p->cell_clip > 0.0f) {
           if (cell > p->cell_clip) cell = p->cell_clip;
           if (cell < -p->cell_clip) cell = -p->cell_clip;
@@ -369,7 +380,7 @@ void kiln_sequence_lstm_f32(const kiln_lstm_params *p, const float *input,
       }
       kiln_lstm_gate(biases[3], input_weights[3], x, p->inputs, recurrent_weights[3], h, m, peephole[3], cs,
                      layer_norm[3], n, og);
-      for (c = 0; c < n; ++c) hidden[c] = kiln_lstm_sigmoid(og[c]) * tanhf(cs[c]);
+      for (c = 0; c < n; ++c) hidden[c] = kiln_lstm_sigmoid(og[c]) * kiln_lstm_activation(p->activation, cs[c]);
       if (projection_weights == NULL) {
         for (c = 0; c < n; ++c) h[c] = hidden[c];
       } else {

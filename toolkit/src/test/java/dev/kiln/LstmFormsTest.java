@@ -23,7 +23,7 @@ class LstmFormsTest {
 
   @Test
   void theFixturesExist() {
-    Assertions.assertTrue(lstmForms().count() >= 7, "ops-lstm fixtures missing");
+    Assertions.assertTrue(lstmForms().count() >= 10, "ops-lstm fixtures missing");
   }
 
   @ParameterizedTest(name = "{0}")

@@ -16,9 +16,9 @@ import dev.kiln.ir.Tensor;
  * UNIDIRECTIONAL_SEQUENCE_LSTM float32 (TFLite's lstm_eval EvalFloat, see kiln_sequence_lstm_f32),
  * with or without CIFG, batch-major or time-major, with cell clipping, peephole (cell-to-gate) weights,
  * a projection (with or without bias, proj_clip) and layer normalization, in any combination TFLite
- * accepts. Output state (input 18) and cell state (input 19) must be variable tensors: static buffers
+ * accepts, and any cell activation TFLite's ApplyActivationToVector applies. Output state (input 18) and cell state (input 19) must be variable tensors: static buffers
  * that start at zero and carry from one run to the next, as in TFLite and TFLite Micro. Refused with a
- * reason: a cell activation other than TANH, peephole or layer-norm weights on some gates only,
+ * reason: cell activation NONE (TFLite leaves the hidden state unwritten), peephole or layer-norm weights on some gates only,
  * hybrid LSTMs.
  */
 final class SequenceLstmEmitter implements KernelEmitter {
@@ -30,8 +30,10 @@ final class SequenceLstmEmitter implements KernelEmitter {
   private Layout layout(Op op) {
     NnSupport.requireOneOutput(op);
     Options.SequenceLstm o = op.options(Options.SequenceLstm.class);
-    if (o.activation() != Activation.TANH) {
-      throw unsupported(op, "has cell activation " + o.activation() + "; Kiln compiles the TANH cell activation converters write");
+    if (o.activation() == Activation.NONE) {
+      // TFLite's ApplyActivationToVector writes nothing for NONE: the hidden state would be whatever its scratch held
+      throw unsupported(op, "has cell activation NONE, for which TFLite's float kernel leaves the hidden state "
+          + "unwritten; use TANH (what converters write) or RELU, RELU_N1_TO_1, RELU6, SIGN_BIT");
     }
     LstmOperands operands = LstmOperands.of(op);
     Tensor in = operands.input();
@@ -118,7 +120,8 @@ final class SequenceLstmEmitter implements KernelEmitter {
     Options.SequenceLstm o = op.options(Options.SequenceLstm.class);
     NnSupport.Init init = new NnSupport.Init().put("batches", l.batches).put("steps", l.steps).put("inputs", l.inputs)
         .put("cells", l.cells).put("outputs", l.outputs).put("time_major", o.timeMajor() ? 1 : 0)
-        .put("cifg", l.cifg ? 1 : 0).put("cell_clip", o.cellClip()).put("proj_clip", l.proj == null ? 0f : o.projClip());
+        .put("cifg", l.cifg ? 1 : 0).put("cell_clip", o.cellClip()).put("proj_clip", l.proj == null ? 0f : o.projClip())
+        .put("activation", activationCode(o.activation()));
     String params = ctx.constant("kiln_lstm_params", "lstm", init.toString());
     StringBuilder w = new StringBuilder();
     StringBuilder r = new StringBuilder();
@@ -146,4 +149,15 @@ final class SequenceLstmEmitter implements KernelEmitter {
   }
 
   private static String data(KernelContext ctx, Tensor t) { return t == null ? "NULL" : ctx.data(t); }
+
+  /** TFLite's ActivationFunctionType number, which kiln_lstm_params.activation takes. */
+  private static int activationCode(Activation a) {
+    return switch (a) {
+      case RELU -> 1;
+      case RELU_N1_TO_1 -> 2;
+      case RELU6 -> 3;
+      case SIGN_BIT -> 5;
+      default -> 4;
+    };
+  }
 }
