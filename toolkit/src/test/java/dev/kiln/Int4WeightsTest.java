@@ -1,0 +1,33 @@
+package dev.kiln;
+
+import dev.kiln.testing.ReferenceModels;
+import dev.kiln.testing.ReferenceModels.Case;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * int8 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED with INT4 filters (resources/ops-int4, made by
+ * make_ops_int4.py), the same check as {@link ModelConformanceTest} (which also runs them): the frontend unpacks the
+ * nibbles to int8 as TFLite Micro does, and the outputs are bit-exact with TF 2.21 BUILTIN_REF.
+ */
+class Int4WeightsTest {
+  static Stream<Case> int4() {
+    return ReferenceModels.opFixtures().stream().filter(c -> c.folder().getParent().getFileName().toString().equals("ops-int4"));
+  }
+
+  @Test
+  void theFixturesExist() {
+    Assertions.assertTrue(int4().count() >= 5, "ops-int4 fixtures missing");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("int4")
+  void matchesTfliteBitExact(Case c, @TempDir Path work) throws Exception {
+    ModelConformanceTest.assertMatchesReference(c, work);
+  }
+}
