@@ -25,6 +25,14 @@ class Int4WeightsTest {
     Assertions.assertTrue(int4().count() >= 5, "ops-int4 fixtures missing");
   }
 
+  @Test
+  void kilnInfoSaysTheInt4FilterWasUnpacked() {
+    Case c = int4().filter(k -> k.name().equals("conv_int4_per_channel_int8")).findFirst().orElseThrow();
+    String summary = dev.kiln.api.Kiln.load(c.modelFile()).summary();
+    Assertions.assertTrue(summary.contains("interpreted:\n  tensor 'filter' (index 1) is INT4 (two values per byte); "
+        + "unpacked to int8 at load, as TFLite Micro does before its kernels run"), summary);
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("int4")
   void matchesTfliteBitExact(Case c, @TempDir Path work) throws Exception {
