@@ -354,31 +354,38 @@ static inline int32_t softmax_exp(const kiln_softmax_s8_params *p, int32_t diff)
   return diff < p->diff_min ? 0 : p->exp_table[-diff];
 }
 
+/*
+ * One row's maximum code and the reciprocal of its sum of exponentials (GetReciprocal with 12 integer bits:
+ * sum = 2^(12 - headroom) * (1 + s), s in [0, 1)); returns 12 - headroom, the reciprocal's bits over one.
+ */
+static int softmax_row_reciprocal(const kiln_softmax_s8_params *p, const int8_t *xr, int32_t *max_code,
+                                  int32_t *reciprocal) {
+  int32_t sum = 0; /* Q12; each term <= 2^19 and depth < 4096, so no overflow */
+  int headroom;
+  int32_t c;
+  *max_code = -128;
+  for (c = 0; c < p->depth; ++c) {
+    if (xr[c] > *max_code) *max_code = xr[c];
+  }
+  for (c = 0; c < p->depth; ++c) {
+    /* Rescale Q0 -> Q12; cut elements add 0 */
+    sum += kiln_rdbpot(softmax_exp(p, xr[c] - *max_code), 12);
+  }
+  headroom = count_leading_zeros32((uint32_t)sum);
+  *reciprocal = kiln_one_over_one_plus_x_for_x_in_0_1((int32_t)(((uint32_t)sum << headroom) - 0x80000000u));
+  return 12 - headroom;
+}
+
 void kiln_softmax_s8(const kiln_softmax_s8_params *p, const int8_t *x, int8_t *y) {
   const int32_t depth = p->depth;
   int32_t r;
   for (r = 0; r < p->rows; ++r) {
     const int8_t *xr = x + (ptrdiff_t)r * depth;
     int8_t *yr = y + (ptrdiff_t)r * depth;
-    int32_t max_code = -128;
-    int32_t sum = 0; /* Q12; each term <= 2^19 and depth < 4096, so no overflow */
-    int headroom;
-    int32_t shifted_sum_minus_one;
+    int32_t max_code;
     int32_t reciprocal;
-    int out_shift;
+    const int out_shift = softmax_row_reciprocal(p, xr, &max_code, &reciprocal) + 31 - 8;
     int32_t c;
-    for (c = 0; c < depth; ++c) {
-      if (xr[c] > max_code) max_code = xr[c];
-    }
-    for (c = 0; c < depth; ++c) {
-      /* Rescale Q0 -> Q12; cut elements add 0 */
-      sum += kiln_rdbpot(softmax_exp(p, xr[c] - max_code), 12);
-    }
-    /* GetReciprocal: sum = 2^(12 - headroom) * (1 + s), s in [0, 1) */
-    headroom = count_leading_zeros32((uint32_t)sum);
-    shifted_sum_minus_one = (int32_t)(((uint32_t)sum << headroom) - 0x80000000u);
-    reciprocal = kiln_one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one);
-    out_shift = (12 - headroom) + 31 - 8;
     if (out_shift > 31) {
       /* The row's sum of exponentials is >= 512, so every probability is below
        * 1/512 and rounds to code -128. TFLite's reference kernel aborts here
@@ -390,6 +397,25 @@ void kiln_softmax_s8(const kiln_softmax_s8_params *p, const int8_t *x, int8_t *y
       /* cut elements have e = 0 and come out as -128, as in TFLite */
       const int32_t e = softmax_exp(p, xr[c] - max_code);
       yr[c] = clamp_s8(kiln_rdbpot(kiln_srdhm(reciprocal, e), out_shift) - 128, -128, 127);
+    }
+  }
+}
+
+void kiln_softmax_s8_s16(const kiln_softmax_s8_params *p, const int8_t *x, int16_t *y) {
+  const int32_t depth = p->depth;
+  int32_t r;
+  for (r = 0; r < p->rows; ++r) {
+    const int8_t *xr = x + (ptrdiff_t)r * depth;
+    int16_t *yr = y + (ptrdiff_t)r * depth;
+    int32_t max_code;
+    int32_t reciprocal;
+    /* 12 - headroom >= 0 (the row maximum alone adds 1.0), so the shift stays in 15..27 */
+    const int out_shift = softmax_row_reciprocal(p, xr, &max_code, &reciprocal) + 31 - 16;
+    int32_t c;
+    for (c = 0; c < depth; ++c) {
+      const int32_t e = softmax_exp(p, xr[c] - max_code);
+      const int32_t v = kiln_rdbpot(kiln_srdhm(reciprocal, e), out_shift) - 32768;
+      yr[c] = (int16_t)(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));
     }
   }
 }

@@ -118,6 +118,12 @@ typedef struct {
  */
 void kiln_softmax_s8(const kiln_softmax_s8_params *p, const int8_t *x, int8_t *y);
 
+/*
+ * int8 in, int16 out with scale 1/65536 and zero point -32768 (TFLite's reference Softmax<int8_t, int16_t>):
+ * the same exponentials and reciprocal, the probability rounded to 16 bits.
+ */
+void kiln_softmax_s8_s16(const kiln_softmax_s8_params *p, const int8_t *x, int16_t *y);
+
 /* gemmlowp one_over_one_plus_x_for_x_in_0_1: 1 / (1 + a) for a in [0, 1), Q0 in and out. */
 int32_t kiln_one_over_one_plus_x_for_x_in_0_1(int32_t a);
 

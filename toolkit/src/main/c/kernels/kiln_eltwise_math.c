@@ -464,6 +464,63 @@ static inline int8_t squared_difference_s8(const kiln_squared_difference_s8_para
 
 KILN_BINARY(kiln_squared_difference_s8, kiln_squared_difference_s8_params, int8_t, int8_t, int8_t, squared_difference_s8(p, a, b))
 
+/* int32 x + y and x << n with the reference's wrap-around (two's complement, as gcc and clang convert). */
+static inline int32_t wrap_add_i32(int32_t x, int32_t y) { return (int32_t)((uint32_t)x + (uint32_t)y); }
+
+/*
+ * gemmlowp RoundingDivideByPOT(x, exponent) as TF 2.21's x86 build executes it for every exponent, which
+ * C++ defines for 0..31 only: the mask is (1ll << exponent) - 1 cut to 32 bits with a 64-bit shift (count
+ * mod 64), the value shifted by exponent mod 32 (x86's 32-bit shifts). Int8 DIV reaches exponents of 32 and
+ * more for numerators near zero with a small output multiplier: a zero numerator then rounds to 1. Written
+ * out so every target gives the result TFLite gives (checked against BUILTIN_REF over all code pairs).
+ */
+static inline int32_t div_rdbpot(int32_t x, int32_t exponent) {
+  const uint32_t e = (uint32_t)exponent;
+  const int32_t mask = (int32_t)(uint32_t)(((uint64_t)1 << (e & 63u)) - 1u);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >= 0 ? mask >> 1 : ~(~mask >> 1)) + (x < 0 ? 1 : 0);
+  const int32_t floor_shifted = x >= 0 ? x >> (e & 31u) : ~(~x >> (e & 31u));
+  return wrap_add_i32(floor_shifted, remainder > threshold ? 1 : 0);
+}
+
+/* CountLeadingSignBits: redundant sign bits of x, 31 for 0 and -1. */
+static inline int count_leading_sign_bits(int32_t x) {
+  return count_leading_zeros(x >= 0 ? (uint32_t)x : ~(uint32_t)x) - 1;
+}
+
+/*
+ * reference_ops::DivElementwise: both values negated when v2 < 0; GetReciprocal(v2, 31): 1 / v2 as a Q0.31
+ * reciprocal of v2's mantissa (gemmlowp one_over_one_plus_x_for_x_in_0_1) and recip_shift = 31 - clz(v2);
+ * the numerator normalized by its headroom, SRDHM with the reciprocal, then SRDHM with the output
+ * multiplier and a rounding right shift by recip_shift + headroom - output_shift (see div_rdbpot). A zero
+ * v2 (x2 equal to its zero point) follows the same x86 arithmetic (clz 32, a shift by 32 that shifts by 0);
+ * TFLite's interpreter stops on a raw x2 code of 0 instead, which generated code cannot do: there the
+ * formula runs as for any other code.
+ */
+static inline int8_t div_s8(const kiln_div_s8_params *p, int8_t x1, int8_t x2) {
+  int32_t v1 = x1 + p->input1_offset;
+  int32_t v2 = x2 + p->input2_offset;
+  int clz;
+  int headroom;
+  int32_t reciprocal;
+  int32_t quotient;
+  int32_t out;
+  if (v2 < 0) {
+    v1 = -v1;
+    v2 = -v2;
+  }
+  clz = count_leading_zeros((uint32_t)v2);
+  reciprocal = kiln_one_over_one_plus_x_for_x_in_0_1(
+      (int32_t)(((uint32_t)v2 << ((unsigned)clz & 31u)) - 0x80000000u));
+  headroom = count_leading_sign_bits(v1);
+  quotient = kiln_srdhm((int32_t)((int64_t)v1 * ((int64_t)1 << headroom)), reciprocal);
+  out = wrap_add_i32(p->output_offset,
+                     div_rdbpot(kiln_srdhm(quotient, p->output_multiplier), (31 - clz) + headroom - p->output_shift));
+  return (int8_t)clamp_i32(out, p->act_min, p->act_max);
+}
+
+KILN_BINARY(kiln_div_s8, kiln_div_s8_params, int8_t, int8_t, int8_t, div_s8(p, a, b))
+
 static inline int8_t prelu_s8(const kiln_prelu_s8_params *p, int8_t x, int8_t alpha) {
   const int32_t v = x + p->input_offset;
   const int32_t out = v >= 0 ? kiln_mbqm(v, p->multiplier_pos, p->shift_pos)

@@ -219,6 +219,24 @@ typedef struct {
 KILN_DECLARE_BINARY(kiln_squared_difference_s8, kiln_squared_difference_s8_params, int8_t, int8_t, int8_t)
 
 /*
+ * DIV int8 (TF 2.21 reference_ops::DivElementwise): v1 = x1 - z1 over v2 = x2 - z2 through a fixed-point
+ * reciprocal of v2, y = clamp(z_out + rescaled quotient); output_multiplier/shift from s1 / (s2 * s_out)
+ * (float32, then QuantizeMultiplier). See div_s8 in kiln_eltwise_math.c for the shifts TFLite leaves undefined.
+ */
+typedef struct {
+  kiln_bcast bc;
+  int32_t input1_offset;  /* -z1 */
+  int32_t input2_offset;  /* -z2 */
+  int32_t output_multiplier;
+  int32_t output_shift;   /* > 0: left */
+  int32_t output_offset;  /* +z_out */
+  int32_t act_min;
+  int32_t act_max;
+} kiln_div_s8_params;
+
+KILN_DECLARE_BINARY(kiln_div_s8, kiln_div_s8_params, int8_t, int8_t, int8_t)
+
+/*
  * PRELU int8: v = x - z_in; y = clamp(z_out + (v >= 0 ? MBQM(v, m1) :
  * MBQM(v * (alpha - z_alpha), m2))).
  */

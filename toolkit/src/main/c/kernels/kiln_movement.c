@@ -91,6 +91,25 @@ int32_t kiln_gather(const kiln_gather_params *p, const void *params, const void 
   return bad;
 }
 
+int32_t kiln_embedding_lookup_hybrid(const kiln_embedding_hybrid_params *p, const int8_t *table, const void *ids,
+                                     const float *scales, float *y) {
+  int32_t bad = 0;
+  int32_t i, c;
+  for (i = 0; i < p->count; ++i) {
+    const int64_t row = index_at(ids, p->index_bytes, i);
+    float *out = y + (size_t)i * (size_t)p->cols;
+    if (row < 0 || row >= p->rows) {
+      for (c = 0; c < p->cols; ++c) out[c] = 0.0f;
+      ++bad;
+    } else {
+      const int8_t *codes = table + (size_t)row * (size_t)p->cols;
+      const float scale = scales[p->per_row ? row : 0];
+      for (c = 0; c < p->cols; ++c) out[c] = (float)codes[c] * scale;
+    }
+  }
+  return bad;
+}
+
 int32_t kiln_gather_nd(const kiln_gather_nd_params *p, const void *params, const void *indices, void *y) {
   const uint8_t *in = (const uint8_t *)params;
   uint8_t *out = (uint8_t *)y;

@@ -55,6 +55,23 @@ typedef struct {
 int32_t kiln_gather(const kiln_gather_params *p, const void *params, const void *indices, void *y);
 
 typedef struct {
+  int32_t count;       /* ids */
+  int32_t rows;        /* table rows */
+  int32_t cols;        /* values per row */
+  int32_t index_bytes; /* 4 (int32) or 8 (int64) */
+  int32_t per_row;     /* 1: scales[row], 0: scales[0] for every row */
+} kiln_embedding_hybrid_params;
+
+/*
+ * EMBEDDING_LOOKUP of an int8 table into float32 rows (TFLite's EvalHybrid): y[i][:] = table[ids[i]][:] *
+ * scale, the scale of row ids[i] with per-row quantization. TFLite multiplies in double and narrows to float;
+ * an int8 code times a float32 scale is exact in double, so one float32 product is the same value. Returns the
+ * number of ids outside [0, rows) (their rows are zero-filled; TFLite fails the invoke).
+ */
+int32_t kiln_embedding_lookup_hybrid(const kiln_embedding_hybrid_params *p, const int8_t *table, const void *ids,
+                                     const float *scales, float *y);
+
+typedef struct {
   int32_t count;                     /* index vectors */
   int32_t depth;                     /* entries per index vector, <= KILN_WALK_RANK */
   int32_t dims[KILN_WALK_RANK];      /* params dimensions the entries index */

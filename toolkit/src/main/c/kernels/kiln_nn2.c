@@ -290,57 +290,114 @@ void kiln_svdf_f32(const kiln_svdf_params *p, const float *input, const float *w
   }
 }
 
-/* gate[c] = bias[c] + dot(w[c], x) + dot(rw[c], h): the reference adds each dot, summed from 0.0f, in turn. */
-static void kiln_lstm_gate(const float *bias, const float *w, const float *x, int32_t inputs,
-                           const float *rw, const float *h, int32_t cells, float *gate) {
+/* One gate's pre-activation, as TFLite's CalculateLstmGateFloat: bias (0 with layer norm) + dot(w[c], x) +
+ * dot(rw[c], h) (each dot summed from 0.0f on its own, then added) + peephole[c] * cell[c]; with layer norm the
+ * cells are then normalized (mean and variance over the cells, 1 / sqrtf(variance + 1e-8f)), scaled by the
+ * coefficients and the bias added. */
+static void kiln_lstm_gate(const float *bias, const float *w, const float *x, int32_t inputs, const float *rw,
+                           const float *h, int32_t outputs, const float *peephole, const float *cell,
+                           const float *layer_norm, int32_t cells, float *gate) {
   int32_t c, k;
   for (c = 0; c < cells; ++c) {
-    float v = bias[c];
+    float v = layer_norm != NULL ? 0.0f : bias[c];
     float dot = 0.0f;
     for (k = 0; k < inputs; ++k) dot += w[c * inputs + k] * x[k];
     v += dot;
     dot = 0.0f;
-    for (k = 0; k < cells; ++k) dot += rw[c * cells + k] * h[k];
-    gate[c] = v + dot;
+    for (k = 0; k < outputs; ++k) dot += rw[c * outputs + k] * h[k];
+    v += dot;
+    if (peephole != NULL) v += peephole[c] * cell[c];
+    gate[c] = v;
+  }
+  if (layer_norm != NULL) {
+    float sum = 0.0f;
+    float sum_diff_sq = 0.0f;
+    float mean, stddev_inv;
+    for (c = 0; c < cells; ++c) sum += gate[c];
+    mean = sum / (float)cells;
+    for (c = 0; c < cells; ++c) {
+      const float diff = gate[c] - mean;
+      sum_diff_sq += diff * diff;
+    }
+    stddev_inv = 1.0f / sqrtf(sum_diff_sq / (float)cells + 1e-8f);
+    for (c = 0; c < cells; ++c) gate[c] = (gate[c] - mean) * stddev_inv * layer_norm[c] + bias[c];
+  }
+}
+
+static float kiln_lstm_sigmoid(float v) { return 1.0f / (1.0f + expf(-v)); }
+
+/* The cell activation, TFLite's ApplyActivationToVector by fused-activation code. */
+static float kiln_lstm_activation(int32_t activation, float v) {
+  switch (activation) {
+    case 1: return v > 0.0f ? v : 0.0f;                              /* RELU */
+    case 2: return v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v);         /* RELU_N1_TO_1 */
+    case 3: return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);           /* RELU6 */
+    case 5: return signbit(v) ? 1.0f : 0.0f;                          /* SIGN_BIT */
+    default: return tanhf(v);                                         /* TANH */
   }
 }
 
 void kiln_sequence_lstm_f32(const kiln_lstm_params *p, const float *input,
                             const float *const input_weights[4], const float *const recurrent_weights[4],
-                            const float *const biases[4], float *output_state, float *cell_state,
+                            const float *const biases[4], const float *const peephole[4],
+                            const float *const layer_norm[4], const float *projection_weights,
+                            const float *projection_bias, float *output_state, float *cell_state,
                             float *output, float *scratch) {
   const int32_t n = p->cells;
+  const int32_t m = p->outputs;
   float *ig = scratch;
   float *fg = scratch + n;
   float *cg = scratch + 2 * n;
   float *og = scratch + 3 * n;
-  int32_t b, t, c;
+  float *hidden = scratch + 4 * n;
+  int32_t b, t, c, k;
   for (b = 0; b < p->batches; ++b) {
-    float *h = output_state + b * n;
+    float *h = output_state + b * m;
     float *cs = cell_state + b * n;
     for (t = 0; t < p->steps; ++t) {
       const int32_t row = p->time_major ? t * p->batches + b : b * p->steps + t;
       const float *x = input + row * p->inputs;
-      float *out = output + row * n;
-      if (!p->cifg) kiln_lstm_gate(biases[0], input_weights[0], x, p->inputs, recurrent_weights[0], h, n, ig);
-      kiln_lstm_gate(biases[1], input_weights[1], x, p->inputs, recurrent_weights[1], h, n, fg);
-      kiln_lstm_gate(biases[2], input_weights[2], x, p->inputs, recurrent_weights[2], h, n, cg);
-      kiln_lstm_gate(biases[3], input_weights[3], x, p->inputs, recurrent_weights[3], h, n, og);
+      float *out = output + row * m;
+      /* the input and forget gates' peepholes see the old cell state, the output gate's the updated one */
+      if (!p->cifg) {
+        kiln_lstm_gate(biases[0], input_weights[0], x, p->inputs, recurrent_weights[0], h, m, peephole[0], cs,
+                       layer_norm[0], n, ig);
+      }
+      kiln_lstm_gate(biases[1], input_weights[1], x, p->inputs, recurrent_weights[1], h, m, peephole[1], cs,
+                     layer_norm[1], n, fg);
+      kiln_lstm_gate(biases[2], input_weights[2], x, p->inputs, recurrent_weights[2], h, m, NULL, cs,
+                     layer_norm[2], n, cg);
       for (c = 0; c < n; ++c) {
-        const float f = 1.0f / (1.0f + expf(-fg[c]));
-        const float i = p->cifg ? 1.0f - f : 1.0f / (1.0f + expf(-ig[c]));
-        const float g = tanhf(cg[c]);
-        const float o = 1.0f / (1.0f + expf(-og[c]));
+        const float f = kiln_lstm_sigmoid(fg[c]);
+        const float i = p->cifg ? 1.0f - f : kiln_lstm_sigmoid(ig[c]);
         float cell = f * cs[c];
-        cell += g * i;
+        cell += kiln_lstm_activation(p->activation, cg[c]) * i;
         if (p->cell_clip > 0.0f) {
           if (cell > p->cell_clip) cell = p->cell_clip;
           if (cell < -p->cell_clip) cell = -p->cell_clip;
         }
         cs[c] = cell;
-        out[c] = o * tanhf(cell);
       }
-      for (c = 0; c < n; ++c) h[c] = out[c];
+      kiln_lstm_gate(biases[3], input_weights[3], x, p->inputs, recurrent_weights[3], h, m, peephole[3], cs,
+                     layer_norm[3], n, og);
+      for (c = 0; c < n; ++c) hidden[c] = kiln_lstm_sigmoid(og[c]) * kiln_lstm_activation(p->activation, cs[c]);
+      if (projection_weights == NULL) {
+        for (c = 0; c < n; ++c) h[c] = hidden[c];
+      } else {
+        /* TFLite's CalculateLstmOutputFloat: the bias (or 0) plus the dot summed from 0.0f, then proj_clip */
+        for (c = 0; c < m; ++c) {
+          float dot = 0.0f;
+          float v = projection_bias != NULL ? projection_bias[c] : 0.0f;
+          for (k = 0; k < n; ++k) dot += projection_weights[c * n + k] * hidden[k];
+          v += dot;
+          if (p->proj_clip > 0.0f) {
+            if (v > p->proj_clip) v = p->proj_clip;
+            if (v < -p->proj_clip) v = -p->proj_clip;
+          }
+          h[c] = v;
+        }
+      }
+      for (c = 0; c < m; ++c) out[c] = h[c];
     }
   }
 }

@@ -175,24 +175,33 @@ void kiln_svdf_s8(const kiln_svdf_s8_params *p, const int8_t *input, const int8_
                   int32_t *scratch);
 
 /*
- * UNIDIRECTIONAL_SEQUENCE_LSTM float32 without peephole, projection or layer norm (TFLite's
- * lstm_eval EvalFloat): per step, each gate = bias + dot(input weights, x) + dot(recurrent
- * weights, h) (each dot summed from 0.0f on its own), sigmoid (1 / (1 + expf(-v))) for the input,
- * forget and output gates and the cell activation (tanhf) for the cell gate; c = f * c + g * i
- * (CIFG: i = 1 - f), clipped to +-cell_clip if cell_clip > 0; h = o * tanhf(c). h and c are the
- * variable tensors. Weights [cells, inputs] and [cells, cells]; w[0] (input gate) NULL for CIFG.
- * scratch: 4 * cells floats.
+ * UNIDIRECTIONAL_SEQUENCE_LSTM float32 (TFLite's lstm_eval EvalFloat): per step, each gate = bias +
+ * dot(input weights, x) + dot(recurrent weights, h) (each dot summed from 0.0f on its own) + peephole
+ * weights * cell state; with layer norm the gate starts at 0, is normalized over the cells, times its
+ * coefficients, plus the bias. Sigmoid (1 / (1 + expf(-v))) for the input, forget and output gates, the
+ * cell activation act (tanhf, or RELU, RELU_N1_TO_1, RELU6, SIGN_BIT) for the cell gate; c = f * c + g * i
+ * (CIFG: i = 1 - f), clipped to +-cell_clip if cell_clip > 0; the output gate (its peephole on the updated
+ * c); hidden = o * act(c); h = hidden, or
+ * with a projection h = projection bias (or 0) + dot(projection weights, hidden), clipped to +-proj_clip
+ * if proj_clip > 0. h and c are the variable tensors. Weights [cells, inputs] and [cells, outputs];
+ * projection [outputs, cells]. Per gate (input, forget, cell, output): w[0]/r[0]/b[0] NULL for CIFG;
+ * peephole[g] / layer_norm[g] NULL when absent (peephole[2] unused). scratch: 5 * cells floats.
  */
 typedef struct {
   int32_t batches, steps, inputs, cells;
+  int32_t outputs;                   /* output state width: cells, or the projection's rows */
   int32_t time_major;                /* 1: input [steps, batch, inputs]; 0: [batch, steps, inputs] */
   int32_t cifg;                      /* 1: no input gate (i = 1 - f) */
   float cell_clip;                   /* 0: none */
+  float proj_clip;                   /* 0: none */
+  int32_t activation;                /* TFLite's fused-activation code: 4 TANH, 1 RELU, 2 RELU_N1_TO_1, 3 RELU6, 5 SIGN_BIT */
 } kiln_lstm_params;
 
 void kiln_sequence_lstm_f32(const kiln_lstm_params *p, const float *input,
                             const float *const input_weights[4], const float *const recurrent_weights[4],
-                            const float *const biases[4], float *output_state, float *cell_state,
+                            const float *const biases[4], const float *const peephole[4],
+                            const float *const layer_norm[4], const float *projection_weights,
+                            const float *projection_bias, float *output_state, float *cell_state,
                             float *output, float *scratch);
 
 #endif /* KILN_NN2_H */

@@ -159,51 +159,6 @@ void kiln_l2_normalization_f32(int32_t outer, int32_t depth, const float *input,
   }
 }
 
-/* gemmlowp SaturatingRoundingMultiplyByPOT for a positive exponent: a left shift clamped to int32. */
-static int32_t kiln_saturating_shift_left(int32_t x, int exponent) {
-  const int64_t v = (int64_t)x * ((int64_t)1 << exponent);
-  return v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : (int32_t)v);
-}
-
-/*
- * GetInvSqrtQuantizedMultiplierExp(input, reverse_shift = -1): 1 / sqrt(input) as a Q31 multiplier
- * and a left shift, by five Newton-Raphson steps in gemmlowp fixed point with 3 integer bits.
- */
-static void kiln_inv_sqrt_multiplier(int32_t input, int32_t *multiplier, int32_t *shift) {
-  const int32_t half_three = (1 << 28) + (1 << 27); /* 1.5 in Q3.28 */
-  int32_t s = 11;
-  int32_t clz = 0;
-  int32_t pairs;
-  int32_t half_input;
-  int32_t x = 1 << 28; /* 1.0 */
-  int i;
-  if (input <= 1) {
-    *multiplier = INT32_MAX;
-    *shift = 0;
-    return;
-  }
-  while (input >= (1 << 29)) {
-    input /= 4;
-    ++s;
-  }
-  while (((uint32_t)input << clz & 0x80000000u) == 0) ++clz;
-  pairs = (clz - 1) / 2 - 1;
-  s -= pairs;
-  input *= (int32_t)1 << (2 * pairs);
-  half_input = kiln_rdbpot(input / 2, 1);
-  for (i = 0; i < 5; ++i) {
-    const int32_t x3 = kiln_saturating_shift_left(kiln_srdhm(kiln_srdhm(x, x), x), 6);
-    x = kiln_saturating_shift_left(kiln_srdhm(half_three, x) - kiln_srdhm(half_input, x3), 3);
-  }
-  x = kiln_srdhm(x, 1518500250); /* * sqrt(2) / 2 */
-  if (s < 0) {
-    x *= (int32_t)1 << -s;
-    s = 0;
-  }
-  *multiplier = x;
-  *shift = -s;
-}
-
 /*
  * reference_integer_ops::L2Normalization: the int32 sum of (x - z)^2, its inverse square root as a
  * multiplier, and each output MBQM(x - z, multiplier, shift + 7) in the output's 1/128 scale.

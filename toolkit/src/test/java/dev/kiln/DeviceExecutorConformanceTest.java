@@ -66,7 +66,9 @@ class DeviceExecutorConformanceTest {
       // family: control flow (ctrl-flow): a Keras LSTM's WHILE loop, a data-dependent loop with two outputs, an int8 IF
       "lstm_kws_float", "while_data_float", "cond_int8",
       // family: int8 LSTM (lstm-int8): two stateful ops, state carried across the samples run in order
-      "lstm8_stacked_int8");
+      "lstm8_stacked_int8",
+      // family: TFLite leftovers (tflite): LSTM layer norm + peephole + projection (int8, float), int8 DIV
+      "lstm8_all_forms_int8", "lstm_all_forms_float", "div_int8");
   /** ONNX fixtures that stress the executors: names, NCHW boundaries, QDQ int8 kernels, external data, load options. */
   static final List<String> ONNX_FIXTURES = List.of("names_and_typed_data", "rgb_cnn", "qdq_cnn_s8", "qdq_cnn_u8_per_tensor",
       "external_data", "dynamic_batch", "softmax_opset13_axes", "qdq_data_movement",

@@ -19,8 +19,7 @@ class LstmRefusalTest {
 
   @ParameterizedTest(name = "{0}")
   @CsvSource({
-      "layer_norm, layer normalization (input 20)",
-      "peephole_projection, combines peephole weights with a projection",
+      "peephole_projection_wide, combines peephole weights with a projection wider than the cells (6 > 4)",
       "int8x8_8, has 12 intermediate tensors",
       "no_intermediates, has 0 intermediate tensors"})
   void refusedInOneLine(String file, String reason) {

@@ -92,7 +92,10 @@ public final class ConstantFolding {
           return new byte[][] {walk(c)};
         case SPLIT: case SPLIT_V: case UNPACK: return parts(c);
         case PACK: case CONCATENATION: return new byte[][] {join(c)};
-        case GATHER: case EMBEDDING_LOOKUP: return new byte[][] {gather(c)};
+        case GATHER: return new byte[][] {gather(c)};
+        case EMBEDDING_LOOKUP:
+          // a hybrid lookup (int8 table, float32 rows) converts values: the device kernel does that, bytes cannot
+          return c.input(1).dtype() == c.output().dtype() ? new byte[][] {gather(c)} : null;
         case GATHER_ND: return new byte[][] {gatherNd(c)};
         case DYNAMIC_UPDATE_SLICE: return new byte[][] {dynamicUpdateSlice(c)};
         case BROADCAST_ARGS: return new byte[][] {broadcastArgs(c)};

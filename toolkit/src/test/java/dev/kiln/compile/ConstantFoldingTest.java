@@ -106,6 +106,23 @@ class ConstantFoldingTest {
   }
 
   @Test
+  void aHybridEmbeddingLookupOfConstantsIsNotFoldedAsBytes() {
+    Graph.Builder b = Graph.builder("g", "test");
+    int ids = b.addTensor(Tensor.builder("ids").shape(2).dtype(DType.INT32).data(ints(1, 0)));
+    int table = b.addTensor(Tensor.builder("table").shape(2, 4).dtype(DType.INT8).quantization(Quantization.perTensor(0.5f, 0))
+        .data(new byte[] {1, 2, 3, 4, -1, -2, -3, -4}));
+    int rows = b.addTensor(Tensor.builder("rows").shape(2, 4).dtype(DType.FLOAT32));
+    int x = b.addTensor(Tensor.builder("x").shape(2, 4).dtype(DType.FLOAT32));
+    int y = b.addTensor(Tensor.builder("y").shape(2, 4).dtype(DType.FLOAT32));
+    b.addOp(OpType.EMBEDDING_LOOKUP, new int[] {ids, table}, new int[] {rows}, new Options.None());
+    b.addOp(OpType.ADD, new int[] {x, rows}, new int[] {y}, new Options.Elementwise(dev.kiln.ir.Activation.NONE));
+    b.inputs(x).outputs(y);
+    ConstantFolding.Result r = ConstantFolding.fold(b.build());
+    assertEquals(0, r.folded(), "int8 codes become float32 values on the device, not by copying bytes");
+    assertEquals(2, r.graph().ops().size());
+  }
+
+  @Test
   void aStridedSliceWithRunTimeBeginIsRefusedInOneLine() {
     Graph.Builder b = Graph.builder("g", "test");
     int x = b.addTensor(Tensor.builder("x").shape(4, 3).dtype(DType.FLOAT32));

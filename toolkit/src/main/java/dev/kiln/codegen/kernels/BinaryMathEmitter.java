@@ -24,8 +24,8 @@ import java.util.Set;
 /**
  * Two-input elementwise ops with numpy broadcasting: DIV FLOOR_DIV FLOOR_MOD POW SQUARED_DIFFERENCE
  * MAXIMUM MINIMUM, the six comparisons, LOGICAL_AND/OR, PRELU, and int32/int64 ADD SUB MUL. The
- * types are those TFLite 2.21's kernels run; int8 comparisons, SQUARED_DIFFERENCE and PRELU get
- * their Prepare constants here (tflite comparisons.cc, squared_difference.cc, activations.cc).
+ * types are those TFLite 2.21's kernels run; int8 comparisons, SQUARED_DIFFERENCE, PRELU and DIV get
+ * their Prepare constants here (tflite comparisons.cc, squared_difference.cc, activations.cc, div.cc).
  */
 final class BinaryMathEmitter implements KernelEmitter {
   private static final DType F = DType.FLOAT32;
@@ -42,7 +42,8 @@ final class BinaryMathEmitter implements KernelEmitter {
 
   Set<DType> types() {
     return switch (type) {
-      case DIV, FLOOR_DIV, POW -> Set.of(F, I32);
+      case DIV -> Set.of(F, I32, S8);
+      case FLOOR_DIV, POW -> Set.of(F, I32);
       case FLOOR_MOD -> Set.of(F, I32, I64);
       case SQUARED_DIFFERENCE -> Set.of(F, I32, S8);
       case MAXIMUM, MINIMUM -> Set.of(F, I32, I64, S8, I16);
@@ -131,6 +132,7 @@ final class BinaryMathEmitter implements KernelEmitter {
     if ((t == S8 || t == U8) && isComparison()) return compareParams(op, bc);
     if (t == S8 && type == OpType.SQUARED_DIFFERENCE) return squaredDifferenceParams(op, bc);
     if (t == S8 && type == OpType.PRELU) return preluParams(op, bc);
+    if (t == S8 && type == OpType.DIV) return divParams(op, bc);
     return new String[] {"kiln_binary_params", ElementwiseKernels.initializer(bc)};
   }
 
@@ -207,6 +209,21 @@ final class BinaryMathEmitter implements KernelEmitter {
         ".input_offset = " + -qi.zeroPoint() + ", .alpha_offset = " + -qa.zeroPoint() + ", .output_offset = " + qo.zeroPoint(),
         ".multiplier_pos = " + CLiterals.i32(mp.multiplier()) + ", .shift_pos = " + mp.shift(),
         ".multiplier_neg = " + CLiterals.i32(mn.multiplier()) + ", .shift_neg = " + mn.shift())};
+  }
+
+  /** div.cc Prepare for int8: s1 / (s2 * s_out) in float32, widened to double for QuantizeMultiplier. */
+  private String[] divParams(Op op, String bc) {
+    Quantization q1 = op.input(0).quantization();
+    Quantization q2 = op.input(1).quantization();
+    Quantization qo = op.output().quantization();
+    float real = q1.scale() / (q2.scale() * qo.scale());
+    Multiplier m = FixedPoint.quantizeMultiplier(real);
+    int[] r = FixedPoint.activationRangeInt8(activation(op), qo.scale(), qo.zeroPoint());
+    return new String[] {"kiln_div_s8_params", ElementwiseKernels.initializer(bc,
+        ".input1_offset = " + -q1.zeroPoint() + ", .input2_offset = " + -q2.zeroPoint(),
+        ".output_multiplier = " + CLiterals.i32(m.multiplier()) + ", .output_shift = " + m.shift()
+            + ", .output_offset = " + qo.zeroPoint(),
+        ".act_min = " + r[0] + ", .act_max = " + r[1])};
   }
 
   @Override public String toString() { return "BinaryMathEmitter[" + type + "]"; }

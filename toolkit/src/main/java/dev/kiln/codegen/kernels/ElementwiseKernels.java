@@ -82,8 +82,8 @@ final class ElementwiseKernels {
       throw unsupported(op, role + " '" + t.name() + "' has scale " + s + "; scales must be finite and positive");
     }
     long z = q.zeroPoints()[0];
-    long lo = t.dtype() == DType.UINT8 ? 0 : -128;
-    long hi = t.dtype() == DType.UINT8 ? 255 : 127;
+    long lo = t.dtype() == DType.UINT8 ? 0 : t.dtype() == DType.INT16 ? -32768 : -128;
+    long hi = t.dtype() == DType.UINT8 ? 255 : t.dtype() == DType.INT16 ? 32767 : 127;
     if (z < lo || z > hi) {
       throw unsupported(op, role + " '" + t.name() + "' has zero point " + z + " outside the " + t.dtype()
           + " range [" + lo + ", " + hi + "]");

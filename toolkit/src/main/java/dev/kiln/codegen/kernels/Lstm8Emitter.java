@@ -25,14 +25,18 @@ import java.nio.ByteOrder;
  * state) scale / 2^-12, hidden scale 2^-15 / hidden intermediate scale x 2^-15, zero point x weight row
  * sums folded into the biases; a projection (with or without bias, proj_clip) maps the int8 hidden
  * state (the hidden intermediate's quantization) to the output state; int16 peephole weights add
- * cell state x weight at 2^cell_log2 x weight scale / 2^-12. Refused with a reason: layer norm,
- * peephole with projection, the 8x8_8 form (12 intermediates), per-channel weights.
+ * cell state x weight at 2^cell_log2 x weight scale / 2^-12 (with a projection TFLite sizes the peephole by
+ * the output width, see kiln_lstm8.h). Layer norm (int16 coefficients, inputs 20-23): the gate intermediates'
+ * scales replace 2^-12, the gate bias moves from the matmul into the normalization (ApplyLayerNorm), the
+ * coefficients' scale and a variance guard of max(1, (int)(10000 x that scale)) come along. Refused with a
+ * reason: a peephole with a projection wider than the cells (TFLite reads past the peephole weights), the 8x8_8
+ * form (12 intermediates), per-channel weights.
  */
 final class Lstm8Emitter implements KernelEmitter {
   private static final float GATE_SCALE = 1f / 4096f;
 
-  private record Layout(Tensor in, Tensor[] w, Tensor[] r, Tensor[] b, Tensor[] peep, Tensor h, Tensor c, Tensor out,
-                        boolean cifg,
+  private record Layout(Tensor in, Tensor[] w, Tensor[] r, Tensor[] b, Tensor[] peep, Tensor[] norm, float[] gateScale,
+                        Tensor h, Tensor c, Tensor out, boolean cifg,
                         int batches, int steps, int inputs, int cells, int outputs, int cellLog2, Quantization hidden,
                         Tensor proj, Tensor projBias) {}
 
@@ -41,12 +45,6 @@ final class Lstm8Emitter implements KernelEmitter {
     Options.SequenceLstm o = op.options(Options.SequenceLstm.class);
     if (o.activation() != Activation.TANH) {
       throw unsupported(op, "has cell activation " + o.activation() + "; TFLite's integer LSTM (and Kiln) use TANH");
-    }
-    for (int i = 20; i < 24; i++) {
-      if (op.input(i) != null) {
-        throw unsupported(op, "is a full-integer LSTM with layer normalization (input " + i + "); Kiln's int8 LSTM "
-            + "compiles the form without layer norm (convert without it)");
-      }
     }
     if (o.intermediates().size() != 5) {
       throw unsupported(op, "has " + o.intermediates().size() + " intermediate tensors; Kiln compiles TFLite's 8x8_16 "
@@ -77,9 +75,10 @@ final class Lstm8Emitter implements KernelEmitter {
         throw unsupported(op, "has peephole weights for some gates only (inputs 9-11); TFLite needs all of them (the "
             + "input gate's only without CIFG)");
       }
-      if (proj != null) {
-        throw unsupported(op, "combines peephole weights with a projection; TFLite's integer kernel sizes the peephole "
-            + "by the output width there, Kiln compiles either one alone");
+      if (proj != null && proj.rank() == 2 && proj.dim(0) > w[1].dim(0)) {
+        throw unsupported(op, "combines peephole weights with a projection wider than the cells (" + proj.dim(0) + " > "
+            + w[1].dim(0) + "); TFLite's integer kernel sizes the peephole by the output width and reads past the "
+            + "peephole weights there, so there is nothing to match: narrow the projection or drop the peephole");
       }
       for (int g : new int[] {0, 1, 3}) {
         if (peep[g] == null) continue;
@@ -88,6 +87,29 @@ final class Lstm8Emitter implements KernelEmitter {
               + "LSTM needs them so");
         }
         requirePerTensor(op, peep[g]);
+      }
+    }
+    Tensor[] norm = {op.input(20), op.input(21), op.input(22), op.input(23)};
+    boolean layerNorm = norm[1] != null || norm[2] != null || norm[3] != null || norm[0] != null;
+    float[] gateScale = {GATE_SCALE, GATE_SCALE, GATE_SCALE, GATE_SCALE};
+    if (layerNorm) {
+      if (norm[1] == null || norm[2] == null || norm[3] == null || (norm[0] == null) != cifg) {
+        throw unsupported(op, "has layer-norm coefficients for some gates only (inputs 20-23); TFLite needs all of them "
+            + "(the input gate's only without CIFG)");
+      }
+      for (int g = cifg ? 1 : 0; g < 4; g++) {
+        if (norm[g].dtype() != DType.INT16 || !norm[g].isConstant() || norm[g].elements() != w[1].dim(0)) {
+          throw unsupported(op, "its " + LstmOperands.GATES[g] + " layer-norm coefficients are not constant int16 [cells]; "
+              + "TFLite's integer LSTM needs them so");
+        }
+        requirePerTensor(op, norm[g]);
+        // with layer norm TFLite reads each gate's pre-activation scale from its intermediate (0-3)
+        Quantization q = o.intermediates().get(g);
+        if (!q.isQuantized() || q.isPerChannel() || q.zeroPoint() != 0) {
+          throw unsupported(op, "has layer norm but its " + LstmOperands.GATES[g] + " gate intermediate (intermediate " + g
+              + ") has no per-tensor quantization with zero point 0; TFLite's layer-norm LSTM reads the gate's scale there");
+        }
+        gateScale[g] = q.scale();
       }
     }
     boolean dtypesOk = in.dtype() == DType.INT8 && out.dtype() == DType.INT8 && h.dtype() == DType.INT8
@@ -148,7 +170,7 @@ final class Lstm8Emitter implements KernelEmitter {
       throw unsupported(op, "states " + shape(h) + ", " + shape(c) + " and output " + shape(out) + " do not fit " + batches
           + " batches, " + steps + " steps and " + cells + " cells");
     }
-    return new Layout(in, w, r, b, peep, h, c, out, cifg, batches, steps, inputs, cells, outputs, cellLog2, hidden, proj,
+    return new Layout(in, w, r, b, peep, layerNorm ? norm : new Tensor[4], gateScale, h, c, out, cifg, batches, steps, inputs, cells, outputs, cellLog2, hidden, proj,
         projBias);
   }
 
@@ -161,7 +183,12 @@ final class Lstm8Emitter implements KernelEmitter {
 
   @Override public void check(Op op) { layout(op); }
 
-  @Override public int scratchBytes(Op op) { return 9 * layout(op).cells; }
+  @Override public int scratchBytes(Op op) {
+    Layout l = layout(op);
+    // time-major steps every batch row together (as TFLite), batch-major one row at a time
+    boolean timeMajor = op.options(Options.SequenceLstm.class).timeMajor();
+    return 9 * l.cells * (timeMajor ? l.batches : 1);
+  }
 
   /** bias[c] + zeroPoint * sum_k weights[c][k] (TFLite's PrecomputeZeroPointTimesWeightWithBias). */
   private static int[] foldedBias(Tensor weights, Tensor bias, int zeroPoint, int rows, int cols) {
@@ -198,24 +225,39 @@ final class Lstm8Emitter implements KernelEmitter {
     for (int g = 0; g < 4; g++) {
       if (l.peep[g] == null) continue;
       // TFLite: std::pow(2, cell_scale) (double) * weight scale / intermediate scale, stored as float
-      float e = (float) (Math.pow(2, l.cellLog2) * (double) l.peep[g].quantization().scale() / (double) GATE_SCALE);
+      float e = (float) (Math.pow(2, l.cellLog2) * (double) l.peep[g].quantization().scale() / (double) l.gateScale[g]);
       FixedPoint.Multiplier m = FixedPoint.quantizeMultiplier(e);
       peepMult[g] = m.multiplier();
       peepShift[g] = m.shift();
       peep[g] = ctx.data(l.peep[g]);
     }
+    String[] norm = {"NULL", "NULL", "NULL", "NULL"};
+    String[] normBias = {"NULL", "NULL", "NULL", "NULL"};
+    int[] normMult = new int[4];
+    int[] normShift = new int[4];
+    int[] varianceGuard = new int[4];
     for (int g = l.cifg ? 1 : 0; g < 4; g++) {
       // float32 throughout, as TFLite: (weight scale * input scale) / intermediate scale
-      FixedPoint.Multiplier mi = FixedPoint.quantizeMultiplier(l.w[g].quantization().scale() * inScale / GATE_SCALE);
-      FixedPoint.Multiplier mr = FixedPoint.quantizeMultiplier(l.r[g].quantization().scale() * hScale / GATE_SCALE);
+      FixedPoint.Multiplier mi = FixedPoint.quantizeMultiplier(l.w[g].quantization().scale() * inScale / l.gateScale[g]);
+      FixedPoint.Multiplier mr = FixedPoint.quantizeMultiplier(l.r[g].quantization().scale() * hScale / l.gateScale[g]);
       inMult[g] = mi.multiplier();
       inShift[g] = mi.shift();
       recMult[g] = mr.multiplier();
       recShift[g] = mr.shift();
       wIn[g] = ctx.data(l.w[g]);
       wRec[g] = ctx.data(l.r[g]);
+      // with layer norm the gate bias is added after the normalization, not to the matmul (TFLite's Prepare)
       bIn[g] = ctx.tableI32("lstm8_" + LstmOperands.GATES[g] + "_bias",
-          foldedBias(l.w[g], l.b[g], -l.in.quantization().zeroPoint(), l.cells, l.inputs));
+          foldedBias(l.w[g], l.norm[g] == null ? l.b[g] : null, -l.in.quantization().zeroPoint(), l.cells, l.inputs));
+      if (l.norm[g] != null) {
+        float s = l.norm[g].quantization().scale();
+        FixedPoint.Multiplier mn = FixedPoint.quantizeMultiplier(s);
+        normMult[g] = mn.multiplier();
+        normShift[g] = mn.shift();
+        varianceGuard[g] = Math.max(1, (int) (10000 * s));
+        norm[g] = ctx.data(l.norm[g]);
+        normBias[g] = ctx.data(l.b[g]);
+      }
       bRec[g] = ctx.tableI32("lstm8_" + LstmOperands.GATES[g] + "_recurrent_bias",
           foldedBias(l.r[g], null, -l.h.quantization().zeroPoint(), l.cells, l.outputs));
     }
@@ -243,6 +285,8 @@ final class Lstm8Emitter implements KernelEmitter {
         .raw("input_multiplier", ints(inMult)).raw("input_shift", ints(inShift))
         .raw("recurrent_multiplier", ints(recMult)).raw("recurrent_shift", ints(recShift))
         .raw("peephole_multiplier", ints(peepMult)).raw("peephole_shift", ints(peepShift))
+        .raw("layer_norm_multiplier", ints(normMult)).raw("layer_norm_shift", ints(normShift))
+        .raw("variance_guard", ints(varianceGuard))
         .put("hidden_multiplier", mh.multiplier()).put("hidden_shift", mh.shift())
         .put("hidden_zero_point", l.hidden.zeroPoint())
         .put("projection_multiplier", mp.multiplier()).put("projection_shift", mp.shift())
@@ -254,7 +298,9 @@ final class Lstm8Emitter implements KernelEmitter {
     ctx.body().line("  const int32_t *const bi[4] = {" + String.join(", ", bIn) + "};");
     ctx.body().line("  const int32_t *const br[4] = {" + String.join(", ", bRec) + "};");
     ctx.body().line("  const int16_t *const pw[4] = {" + String.join(", ", peep) + "};");
-    ctx.body().line(NnSupport.format("  kiln_sequence_lstm_s8(&%s, %s, w, r, bi, br, pw, %s, %s, %s, %s, %s, (int16_t *)%s);",
+    ctx.body().line("  const int16_t *const ln[4] = {" + String.join(", ", norm) + "};");
+    ctx.body().line("  const int32_t *const lb[4] = {" + String.join(", ", normBias) + "};");
+    ctx.body().line(NnSupport.format("  kiln_sequence_lstm_s8(&%s, %s, w, r, bi, br, pw, ln, lb, %s, %s, %s, %s, %s, (int16_t *)%s);",
         params, ctx.data(l.in), projWeights, projBias, ctx.data(l.h), ctx.data(l.c), ctx.data(l.out), ctx.scratch()));
     ctx.body().line("}");
   }

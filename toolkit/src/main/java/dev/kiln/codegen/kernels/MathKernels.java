@@ -40,10 +40,12 @@ final class MathKernels {
       emitters.put(t, new ByInputType(Set.of(DType.INT32, DType.INT64), new BinaryMathEmitter(t), emitters.get(t)));
     }
     // The 16x8 scheme: ops with an int16 tensor go to Int16Emitter.
-    for (OpType t : List.of(OpType.ADD, OpType.SUB, OpType.MUL, OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.LEAKY_RELU,
-        OpType.SOFTMAX)) {
+    for (OpType t : List.of(OpType.ADD, OpType.SUB, OpType.MUL, OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.LEAKY_RELU)) {
       emitters.put(t, new ByPredicate(Int16Emitter::involvesInt16, new Int16Emitter(t), emitters.get(t)));
     }
+    // SOFTMAX by its input: int16 -> int16 is the 16x8 kernel, int8 -> int16 the int8 one with a 16-bit output
+    emitters.put(OpType.SOFTMAX, new ByPredicate(op -> op.input(0) != null && op.input(0).dtype() == DType.INT16,
+        new Int16Emitter(OpType.SOFTMAX), emitters.get(OpType.SOFTMAX)));
     emitters.put(OpType.SELECT_V2, new SelectEmitter());
     emitters.put(OpType.CAST, new CastEmitter());
     emitters.put(OpType.ADD_N, new AddNEmitter());

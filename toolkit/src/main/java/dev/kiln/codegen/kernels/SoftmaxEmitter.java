@@ -53,15 +53,19 @@ final class SoftmaxEmitter implements KernelEmitter {
       if (!Float.isFinite(beta)) throw unsupported(op, "beta is " + beta + "; it must be finite");
       return;
     }
-    if (in.dtype() != DType.INT8 || out.dtype() != DType.INT8) {
-      throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; Kiln compiles SOFTMAX int8 -> int8 and float32 -> float32");
+    if (in.dtype() != DType.INT8 || (out.dtype() != DType.INT8 && out.dtype() != DType.INT16)) {
+      throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; Kiln compiles SOFTMAX int8 -> int8, int8 -> int16 "
+          + "and float32 -> float32 (int16 -> int16 in the 16x8 scheme)");
     }
     Quantization qi = perTensor(op, in, "input");
     Quantization qo = perTensor(op, out, "output");
     float so = qo.scale();
-    if (qo.zeroPoint() != -128 || Math.abs(so - 1f / 256) > 0.001f * 1f / 256) {
-      throw unsupported(op, "the int8 output must have scale 1/256 and zero point -128 (TFLite requires it), found "
-          + qo + "; convert the model with the TFLite converter's default softmax quantization");
+    boolean wide = out.dtype() == DType.INT16;
+    float want = wide ? 1f / 65536 : 1f / 256;
+    if (qo.zeroPoint() != (wide ? -32768 : -128) || Math.abs(so - want) > 0.001f * want) {
+      throw unsupported(op, "the " + (wide ? "int16 output must have scale 1/65536 and zero point -32768" : "int8 output "
+          + "must have scale 1/256 and zero point -128") + " (TFLite requires it), found " + qo
+          + "; convert the model with the TFLite converter's default softmax quantization");
     }
     int depth = in.dim(-1);
     if (depth > MAX_INT8_DEPTH) {
@@ -97,6 +101,7 @@ final class SoftmaxEmitter implements KernelEmitter {
     String p = ctx.constant("kiln_softmax_s8_params", "softmax" + op.index(), ElementwiseKernels.initializer(
         ".rows = " + rows + ", .depth = " + depth,
         ".diff_min = " + q.diffMin() + ", .exp_table = " + ctx.tableI32("softmax_exp", SoftmaxExpTable.table(q.input(), q.diffMin()))));
-    ctx.body().line("kiln_softmax_s8(&" + p + ", " + ctx.data(in) + ", " + ctx.data(out) + ");");
+    ctx.body().line((out.dtype() == DType.INT16 ? "kiln_softmax_s8_s16(&" : "kiln_softmax_s8(&") + p + ", " + ctx.data(in)
+        + ", " + ctx.data(out) + ");");
   }
 }

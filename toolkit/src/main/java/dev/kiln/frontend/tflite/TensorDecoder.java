@@ -27,7 +27,9 @@ final class TensorDecoder {
   private static final int DETAILS_TYPE = 4;
   private static final int QUANTIZED_DIMENSION = 6;
 
-  private static final String SUPPORTED_TYPES = "float32, int8, uint8, int16, int32, int64, bool";
+  private static final String SUPPORTED_TYPES = "float32, int8, uint8, int16, int32, int64, bool; int4 constants";
+  /** TFLite's TensorType INT4: two's-complement nibbles packed two per byte. */
+  private static final int INT4 = 17;
 
   private final FlatBuffer fb;
   private final Buffers buffers;
@@ -54,7 +56,8 @@ final class TensorDecoder {
   TensorInfo decode(Table tensor, int index, boolean modelInput) throws ModelFormatException {
     String name = name(tensor, index);
     String what = TensorInfo.describe(name, index);
-    DType dtype = dtype(tensor, what);
+    boolean int4 = tensor.int8(TYPE, "type", 0) == INT4;
+    DType dtype = int4 ? DType.INT8 : dtype(tensor, what);
     int[] shape = shape(tensor, what, dtype, modelInput);
     boolean dynamic = !modelInput && tensor.int32s(SHAPE_SIGNATURE, "shape_signature").length > 0
         && java.util.Arrays.stream(tensor.int32s(SHAPE_SIGNATURE, "shape_signature")).anyMatch(d -> d == -1);
@@ -69,6 +72,7 @@ final class TensorDecoder {
     }
     Quantization quantization = quantization(tensor, what, shape);
     byte[] data = buffers.data(tensor.uint32(BUFFER, "buffer"), what);
+    if (int4) data = unpackInt4(data, shape, what, variable);
     if (data != null) {
       long needed = Shape.elements(shape) * dtype.byteSize();
       if (data.length != needed) {
@@ -90,6 +94,31 @@ final class TensorDecoder {
       return new TensorInfo(index, name, shape, dtype, quantization, null, true);
     }
     return new TensorInfo(index, name, shape, dtype, quantization, data, false, dynamic && data == null);
+  }
+
+  /**
+   * INT4 weights (TFLite Micro and TFLite unpack them to int8 before their kernels run, UnpackDenseInt4IntoInt8):
+   * element 2k is byte k's low nibble, 2k + 1 its high nibble, each sign-extended; the int8 kernels then see the
+   * same values. Run-time int4 tensors have no kernel in TFLite Micro and are refused.
+   */
+  private byte[] unpackInt4(byte[] packed, int[] shape, String what, boolean variable) throws ModelFormatException {
+    if (packed == null || variable) {
+      throw error(what + " is an INT4 " + (variable ? "variable" : "run-time tensor") + "; Kiln reads INT4 constants "
+          + "(packed weights, unpacked to int8 as TFLite Micro does) only");
+    }
+    long n = Shape.elements(shape);
+    if (packed.length != (n + 1) / 2) {
+      throw error(what + " has " + packed.length + " bytes of INT4 data, but shape " + Shape.toString(shape) + " packs into "
+          + (n + 1) / 2);
+    }
+    byte[] out = new byte[(int) n];
+    for (int i = 0; i < n; i++) {
+      int b = packed[i / 2];
+      out[i] = (byte) ((i % 2 == 0 ? b << 28 : b << 24) >> 28);
+    }
+    notes.add(what + " is INT4 (two values per byte); unpacked to int8 at load, as TFLite Micro does before its kernels "
+        + "run");
+    return out;
   }
 
   private DType dtype(Table tensor, String what) throws ModelFormatException {

@@ -37,7 +37,7 @@ class EltwiseRefusalTest {
     int z = b.addTensor(t("z", DType.INT64, 4));
     b.addOp(OpType.DIV, new int[] {x, y}, new int[] {z}, new Options.Elementwise(Activation.NONE)).inputs(x, y).outputs(z);
     assertEquals("op #0 DIV (x int64, y int64 -> z int64) cannot be compiled: DIV op #0 (output 'z'): input 1 'x' is int64;"
-        + " Kiln compiles DIV on float32, int32 (the types TFLite's reference kernel runs)", refusal(b.build()));
+        + " Kiln compiles DIV on float32, int8, int32 (the types TFLite's reference kernel runs)", refusal(b.build()));
   }
 
   @Test

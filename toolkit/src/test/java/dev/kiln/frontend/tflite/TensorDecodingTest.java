@@ -49,11 +49,17 @@ class TensorDecodingTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @CsvSource({"STRING, 5", "FLOAT16, 1", "COMPLEX64, 8", "FLOAT64, 10", "UINT32, 15", "INT4, 17", "BFLOAT16, 18", "code 40, 40",
+  @CsvSource({"STRING, 5", "FLOAT16, 1", "COMPLEX64, 8", "FLOAT64, 10", "UINT32, 15", "BFLOAT16, 18", "code 40, 40",
       "code -3, -3"})
   void other_tensor_types_are_refused_naming_tensor_and_type(String name, int code) {
     assertEquals("m.tflite: tensor 'x' (index 0) has type " + name + ", which Kiln does not compile (supported: float32,"
-        + " int8, uint8, int16, int32, int64, bool)", error(relu(code, 4)));
+        + " int8, uint8, int16, int32, int64, bool; int4 constants)", error(relu(code, 4)));
+  }
+
+  @Test
+  void a_run_time_int4_tensor_is_refused_int4_constants_are_read() {
+    assertEquals("m.tflite: tensor 'x' (index 0) is an INT4 run-time tensor; Kiln reads INT4 constants (packed weights,"
+        + " unpacked to int8 as TFLite Micro does) only", error(relu(17, 4)));
   }
 
   @Test
