@@ -47,6 +47,7 @@ final class MathOps {
         type = OpType.MUL;
       }
     }
+    if (!op.equals("Div") && QLinearOps.binary(l, n, type, a, b)) return;
     a = l.floatValue(a);
     b = l.floatValue(b);
     for (Value v : new Value[] {a, b}) {

@@ -14,8 +14,10 @@ import dev.kiln.ir.Options;
 import dev.kiln.ir.Tensor;
 import dev.kiln.testing.ReferenceModels;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -125,6 +127,31 @@ class LoweringTest {
     // float only around the softmax and at the output
     assertEquals(2, count(g, OpType.DEQUANTIZE));
     assertEquals(DType.INT8, g.ops().stream().filter(o -> o.type() == OpType.MAX_POOL_2D).findFirst().orElseThrow().output().dtype());
+  }
+
+  @Test void qdqAddAndMulRunAsOnnxruntimesQLinearKernelsOnTheCodes() throws Exception {
+    Graph g = fixture("qdq_qlinear_all_codes");
+    assertEquals(0, count(g, OpType.DEQUANTIZE) + count(g, OpType.QUANTIZE)); // codes in, codes out, nothing in float
+    Map<String, Options.QLinear> byOutput = new HashMap<>();
+    for (Op op : g.ops()) {
+      if (op.type() == OpType.ADD || op.type() == OpType.MUL) byOutput.put(op.output().name(), op.options(Options.QLinear.class));
+    }
+    assertEquals(Set.of("add", "mul", "add_swapped", "add_column"), byOutput.keySet());
+    // onnxruntime exchanges QLinearAdd's inputs when the first one is broadcast along the innermost axis
+    assertTrue(byOutput.get("add_swapped").swapped());
+    assertFalse(byOutput.get("add_column").swapped());
+    assertFalse(byOutput.get("add").swapped());
+    Graph u8 = fixture("qdq_qlinear_add_mul_u8");
+    assertTrue(u8.ops().stream().filter(o -> o.type() == OpType.ADD).allMatch(o -> o.options(Options.QLinear.class).uint8()));
+  }
+
+  @Test void qLinearAddIsSwappedExactlyWhenItsFirstInputIsBroadcastInside() {
+    assertTrue(QLinearOps.firstIsBroadcastInside(new int[] {1, 8, 1, 1}, new int[] {1, 8, 5, 5}, new int[] {1, 8, 5, 5}));
+    assertTrue(QLinearOps.firstIsBroadcastInside(new int[] {1}, new int[] {2, 3}, new int[] {2, 3}));
+    assertFalse(QLinearOps.firstIsBroadcastInside(new int[] {1, 1, 5, 5}, new int[] {1, 8, 5, 5}, new int[] {1, 8, 5, 5}));
+    assertFalse(QLinearOps.firstIsBroadcastInside(new int[] {1, 8, 5, 5}, new int[] {8, 1, 1}, new int[] {1, 8, 5, 5}));
+    // trailing axes of size 1 in the output do not count: the span is the channels
+    assertFalse(QLinearOps.firstIsBroadcastInside(new int[] {1, 8, 1, 1}, new int[] {1, 8, 1, 1}, new int[] {1, 8, 1, 1}));
   }
 
   @Test void floatConvolutionsKeepTfliteRequantization() throws Exception {
