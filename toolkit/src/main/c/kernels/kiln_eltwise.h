@@ -181,8 +181,8 @@ void kiln_copy_rows(const void *x, void *y, int32_t rows, int32_t row_bytes, int
 /* ADD and MUL of 8-bit codes as onnxruntime's fused QDQ kernels compute   */
 /* them (QLinearAdd, QLinearMul on x86-64; Options.QLinear): float32       */
 /* arithmetic on the codes, rounded half to even, saturated. code_offset   */
-/* is 128 when the int8 tensors hold uint8 codes minus 128 (the arithmetic */
-/* then runs on the uint8 codes, zero points in that domain), else 0.      */
+/* is 128 when onnxruntime computes on uint8 codes (the stored int8 codes  */
+/* plus 128, zero points in that domain), else 0.                          */
 /* ---------------------------------------------------------------------- */
 
 /*

@@ -62,10 +62,11 @@ public sealed interface Options {
   /**
    * ADD and MUL of int8 tensors with onnxruntime's arithmetic for a fused QDQ group (QLinearAdd,
    * QLinearMul on x86-64: float32 arithmetic on the codes, rounded half to even), not TFLite's fixed
-   * point. uint8: the tensors hold ONNX uint8 codes minus 128 (their zero points too), and the float
-   * arithmetic runs on the uint8 codes as onnxruntime's does. swapped (ADD): onnxruntime ran QLinearAdd
-   * with its inputs exchanged, as it does when the first input is broadcast along the innermost axis
-   * of the ONNX shapes, which changes the order of its two fused multiply-adds.
+   * point. uint8: onnxruntime computes on uint8 codes, the stored int8 codes plus 128 (zero points
+   * likewise): ONNX uint8 tensors, which Kiln stores minus 128, and the int8 ones onnxruntime converts
+   * to uint8. swapped (ADD): onnxruntime ran QLinearAdd with its inputs exchanged, as it does when the
+   * first input is broadcast along the innermost axis of the ONNX shapes, which changes the order of
+   * its two fused multiply-adds.
    */
   record QLinear(boolean uint8, boolean swapped) implements Options {}
 

@@ -145,6 +145,19 @@ class LoweringTest {
     assertTrue(u8.ops().stream().filter(o -> o.type() == OpType.ADD).allMatch(o -> o.options(Options.QLinear.class).uint8()));
   }
 
+  @Test void qLinearGroupsFollowOnnxruntimesUint8ConversionOfSingleReaderPairs() throws Exception {
+    Graph g = fixture("qdq_qlinear_domains");
+    Map<String, Op> byOutput = new HashMap<>();
+    for (Op op : g.ops()) byOutput.put(op.output().name(), op);
+    // pairs with one reader: onnxruntime computes in uint8, zero points + 128
+    assertTrue(byOutput.get("qs").options(Options.QLinear.class).uint8());
+    assertTrue(byOutput.get("qp").options(Options.QLinear.class).uint8());
+    // a twice-read value or a constant stays int8; mixed with a uint8 pair the group runs in float
+    assertTrue(byOutput.get("m").options() instanceof Options.Elementwise);
+    assertEquals(DType.FLOAT32, byOutput.get("m").output().dtype());
+    assertTrue(byOutput.get("mk").options() instanceof Options.Elementwise);
+  }
+
   @Test void qLinearAddIsSwappedExactlyWhenItsFirstInputIsBroadcastInside() {
     assertTrue(QLinearOps.firstIsBroadcastInside(new int[] {1, 8, 1, 1}, new int[] {1, 8, 5, 5}, new int[] {1, 8, 5, 5}));
     assertTrue(QLinearOps.firstIsBroadcastInside(new int[] {1}, new int[] {2, 3}, new int[] {2, 3}));
