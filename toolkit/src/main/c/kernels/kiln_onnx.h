@@ -10,4 +10,28 @@
 /* y[i] = erf(x[i]) (ONNX Erf), float32 */
 void kiln_erf_f32(const float *x, float *y, int32_t count);
 
+/*
+ * AVERAGE_POOL_2D of NHWC int8 codes as onnxruntime's fused QDQ kernels
+ * compute it (Options.QLinearPool). code_offset is 128 when onnxruntime
+ * computes on uint8 codes (the stored codes plus 128; the zero points here
+ * are in that domain), else 0.
+ */
+typedef struct {
+  int32_t batches, in_h, in_w, channels, out_h, out_w;
+  int32_t filter_h, filter_w, stride_h, stride_w, pad_top, pad_left;
+  int32_t count_include_pad; /* QLinearAveragePool: divide by filter_h * filter_w */
+  int32_t code_offset;
+  int32_t input_zero;
+  int32_t output_zero;
+  float input_scale;
+  float output_scale;
+  float global_scale; /* QLinearGlobalAveragePool: s_x / (s_y * count), float32 */
+} kiln_qlinear_pool_params;
+
+/* QLinearGlobalAveragePool: y = rne(float32(sum(x - z_x)) * global_scale) + z_y, one window per image */
+void kiln_qlinear_global_avg_pool_s8(const kiln_qlinear_pool_params *p, const int8_t *x, int8_t *y);
+
+/* QLinearAveragePool: y = rne(sum(float32(s_x * (x - z_x))) / count / s_y + z_y), float32 in window order */
+void kiln_qlinear_avg_pool_s8(const kiln_qlinear_pool_params *p, const int8_t *x, int8_t *y);
+
 #endif /* KILN_ONNX_H */

@@ -70,6 +70,16 @@ public sealed interface Options {
    */
   record QLinear(boolean uint8, boolean swapped) implements Options {}
 
+  /**
+   * AVERAGE_POOL_2D of int8 codes with onnxruntime's arithmetic for a fused QDQ group. global
+   * (QLinearGlobalAveragePool, the window is the whole image): {@code rne(float32(sum(x - z_x)) *
+   * float32(s_x / (s_y * float32(count)))) + z_y}. Else QLinearAveragePool: the dequantized taps
+   * {@code float32(s_x * (x - z_x))} summed in float32 in window order, divided by the count (the
+   * window's size with countIncludePad, else its taps inside the image), then {@code rne(avg / s_y +
+   * z_y)}. Both saturate; uint8 as in {@link QLinear}.
+   */
+  record QLinearPool(Pool pool, boolean global, boolean countIncludePad, boolean uint8) implements Options {}
+
   /** CONCATENATION along a non-negative axis. */
   record Concat(int axis, Activation activation) implements Options {}
 

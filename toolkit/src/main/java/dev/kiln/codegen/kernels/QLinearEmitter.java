@@ -21,6 +21,8 @@ import dev.kiln.ir.Tensor;
  * onnxruntime swapped them). QLinearMul (SSE2): {@code rne(float32((a - z_a) * (b - z_b)) * (s_a * s_b
  * / s_c) + z_c)}. Both saturate to the 8-bit range. The float32 constants are computed here, once,
  * with Java's float arithmetic (IEEE single precision, Math.fma fused) exactly as onnxruntime does.
+ * AVERAGE_POOL_2D with {@link Options.QLinearPool}: QLinearGlobalAveragePool and QLinearAveragePool
+ * ({@code kiln_onnx.c}).
  */
 final class QLinearEmitter {
   private QLinearEmitter() {}
@@ -81,5 +83,54 @@ final class QLinearEmitter {
           ".ratio = " + CLiterals.f32(ratio)));
       ctx.body().line("kiln_qlinear_mul_s8(&" + p + ", " + args + ");");
     }
+  }
+
+  static void checkPool(Op op) {
+    Options.QLinearPool o = op.options(Options.QLinearPool.class);
+    NnSupport.requireOneOutput(op);
+    Tensor in = NnSupport.requireInput(op, 0, "input");
+    Tensor out = op.output();
+    NnSupport.requireRank(op, in, "the input", 4);
+    NnSupport.requireRank(op, out, "the output", 4);
+    NnSupport.requireNonEmpty(op, in, "the input");
+    if (in.dtype() != DType.INT8 || out.dtype() != DType.INT8) {
+      throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; onnxruntime's QLinear pools are compiled on int8 codes");
+    }
+    perTensor(op, in, "input");
+    perTensor(op, out, "output");
+    Options.Pool p = o.pool();
+    if (out.dim(0) != in.dim(0) || out.dim(3) != in.dim(3) || p.filterH() < 1 || p.filterW() < 1 || p.strideH() < 1
+        || p.strideW() < 1 || p.padding().top() < 0 || p.padding().left() < 0 || p.padding().top() >= p.filterH()
+        || p.padding().left() >= p.filterW()) {
+      throw unsupported(op, "has an inconsistent window " + p + " for " + NnSupport.shape(in) + " -> " + NnSupport.shape(out));
+    }
+    if (o.global() && (out.dim(1) != 1 || out.dim(2) != 1 || (long) in.dim(1) * in.dim(2) >= (1 << 24) / 256)) {
+      throw unsupported(op, "a global average pool needs a 1x1 output and fewer than 65,536 pixels (so that its int32 sum converts to float32 exactly)");
+    }
+  }
+
+  static void emitPool(Op op, KernelContext ctx) {
+    checkPool(op);
+    Options.QLinearPool o = op.options(Options.QLinearPool.class);
+    Options.Pool p = o.pool();
+    Tensor in = op.input(0);
+    Tensor out = op.output();
+    int offset = o.uint8() ? 128 : 0;
+    Quantization qx = in.quantization();
+    Quantization qy = out.quantization();
+    // onnxruntime: ScaleInput / (ScaleOutput * (float)ImageSize), float32
+    float global = qx.scale() / (qy.scale() * (float) (in.dim(1) * in.dim(2)));
+    NnSupport.Init init = new NnSupport.Init()
+        .put("batches", in.dim(0)).put("in_h", in.dim(1)).put("in_w", in.dim(2)).put("channels", in.dim(3))
+        .put("out_h", out.dim(1)).put("out_w", out.dim(2))
+        .put("filter_h", p.filterH()).put("filter_w", p.filterW())
+        .put("stride_h", p.strideH()).put("stride_w", p.strideW())
+        .put("pad_top", p.padding().top()).put("pad_left", p.padding().left())
+        .put("count_include_pad", o.countIncludePad() ? 1 : 0).put("code_offset", offset)
+        .put("input_zero", qx.zeroPoint() + offset).put("output_zero", qy.zeroPoint() + offset)
+        .put("input_scale", qx.scale()).put("output_scale", qy.scale()).put("global_scale", global);
+    String params = ctx.constant("kiln_qlinear_pool_params", "qlinear_pool", init.toString());
+    ctx.body().line(NnSupport.format("%s(&%s, %s, %s);", o.global() ? "kiln_qlinear_global_avg_pool_s8" : "kiln_qlinear_avg_pool_s8",
+        params, ctx.data(in), ctx.data(out)));
   }
 }

@@ -129,6 +129,37 @@ final class QLinearOps {
     return true;
   }
 
+  /** A one-input QDQ group onnxruntime fuses: its QuantizeLinear, that node's parameters and the compute domain. */
+  record Group(Proto.Node quantize, QuantOps.Params out, boolean uint8Domain) {
+    String output() { return GraphLowering.output(quantize, 0); }
+
+    Quantization quantization() { return out.int8Quantization(); }
+
+    /** The output's ONNX type is uint8 (stored minus 128). */
+    boolean uint8Type() { return out.type() == DType.UINT8; }
+
+    void take(GraphLowering l) { l.take(List.of(quantize)); }
+  }
+
+  /**
+   * The group {@code DequantizeLinear -> n -> QuantizeLinear} around input 0 of {@code n} (per-tensor
+   * parameters, the QuantizeLinear its only reader, both sides in one domain), or null when
+   * onnxruntime leaves it in float.
+   */
+  static Group unaryGroup(GraphLowering l, Proto.Node n, Value x) throws ModelFormatException {
+    if (!x.isDequantized()) return null;
+    Proto.Node dq = l.producer(n.input(0));
+    if (dq == null || !dq.opType().equals("DequantizeLinear")) return null;
+    Quantization q = x.source.phys.quantization();
+    if (!q.isQuantized() || q.isPerChannel()) return null;
+    GraphLowering.Epilogue e = l.epilogue(GraphLowering.output(n, 0), 0);
+    if (e.quantize() == null || !e.nodes().isEmpty()) return null;
+    QuantOps.Params p = QuantOps.params(l, e.quantize(), false);
+    boolean domain = ortUint8Output(l, e.quantize(), p.type() == DType.UINT8);
+    if (ortUint8(l, dq, x.source.uint8) != domain) return null;
+    return new Group(e.quantize(), p, domain);
+  }
+
   /** The operand's codes as an int8 tensor of rank {@code r} in the layout {@code q}, labelled with its quantization. */
   private static TensorRef tensor(GraphLowering l, Operand o, Value v, int r, int[] q) {
     if (o.codes != null) return l.layout(MathOps.expand(o.codes, r), q);
