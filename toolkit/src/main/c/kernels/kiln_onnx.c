@@ -90,3 +90,21 @@ void kiln_qlinear_avg_pool_s8(const kiln_qlinear_pool_params *p, const int8_t *x
     }
   }
 }
+
+void kiln_qlinear_softmax_s8(const kiln_qlinear_softmax_params *p, const int8_t *x, int8_t *y) {
+  int32_t r;
+  int32_t i;
+  for (r = 0; r < p->rows; ++r) {
+    const int8_t *in = x + (ptrdiff_t)r * p->depth;
+    int8_t *out = y + (ptrdiff_t)r * p->depth;
+    int32_t max = in[0];
+    float sum = 0.0f;
+    for (i = 1; i < p->depth; ++i) max = in[i] > max ? in[i] : max;
+    for (i = 0; i < p->depth; ++i) sum += p->table[in[i] - max + 255];
+    for (i = 0; i < p->depth; ++i) {
+      const float e = p->table[in[i] - max + 255];
+      const float v = e * p->output_scale / sum; /* (e * scale) / sum, two float32 roundings */
+      out[i] = qlinear_store(qlinear_round(v, 0.0f, 512.0f) + p->output_zero, 0);
+    }
+  }
+}

@@ -34,4 +34,19 @@ void kiln_qlinear_global_avg_pool_s8(const kiln_qlinear_pool_params *p, const in
 /* QLinearAveragePool: y = rne(sum(float32(s_x * (x - z_x))) / count / s_y + z_y), float32 in window order */
 void kiln_qlinear_avg_pool_s8(const kiln_qlinear_pool_params *p, const int8_t *x, int8_t *y);
 
+/*
+ * SOFTMAX of int8 codes over rows of depth elements as onnxruntime's
+ * QLinearSoftmax (Options.QLinearSoftmax): e = table[x - max + 255], the
+ * row's float32 sum in order, y = min(rne(e * output_scale / sum) + z_y, 127).
+ */
+typedef struct {
+  int32_t rows;
+  int32_t depth;
+  int32_t output_zero;  /* of the stored int8 codes */
+  float output_scale;   /* floor(1 / s_y) */
+  const float *table;   /* 256 entries */
+} kiln_qlinear_softmax_params;
+
+void kiln_qlinear_softmax_s8(const kiln_qlinear_softmax_params *p, const int8_t *x, int8_t *y);
+
 #endif /* KILN_ONNX_H */

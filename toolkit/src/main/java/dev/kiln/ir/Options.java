@@ -80,6 +80,14 @@ public sealed interface Options {
    */
   record QLinearPool(Pool pool, boolean global, boolean countIncludePad, boolean uint8) implements Options {}
 
+  /**
+   * SOFTMAX of int8 codes over the last axis as onnxruntime's QLinearSoftmax computes it: a 256-entry
+   * float32 table {@code exp((k - 255 + shift) * s_x)} indexed by {@code code - max + 255}, the row's
+   * sum in float32 in order, then {@code rne(e * floor(1 / s_y) / sum) + z_y}, at most 127. uint8 as
+   * in {@link QLinear} (the result is the same in either domain).
+   */
+  record QLinearSoftmax(boolean uint8) implements Options {}
+
   /** CONCATENATION along a non-negative axis. */
   record Concat(int axis, Activation activation) implements Options {}
 

@@ -21,8 +21,8 @@ import dev.kiln.ir.Tensor;
  * onnxruntime swapped them). QLinearMul (SSE2): {@code rne(float32((a - z_a) * (b - z_b)) * (s_a * s_b
  * / s_c) + z_c)}. Both saturate to the 8-bit range. The float32 constants are computed here, once,
  * with Java's float arithmetic (IEEE single precision, Math.fma fused) exactly as onnxruntime does.
- * AVERAGE_POOL_2D with {@link Options.QLinearPool}: QLinearGlobalAveragePool and QLinearAveragePool
- * ({@code kiln_onnx.c}).
+ * AVERAGE_POOL_2D with {@link Options.QLinearPool}: QLinearGlobalAveragePool and QLinearAveragePool;
+ * SOFTMAX with {@link Options.QLinearSoftmax}: QLinearSoftmax ({@code kiln_onnx.c}).
  */
 final class QLinearEmitter {
   private QLinearEmitter() {}
@@ -132,5 +132,48 @@ final class QLinearEmitter {
     String params = ctx.constant("kiln_qlinear_pool_params", "qlinear_pool", init.toString());
     ctx.body().line(NnSupport.format("%s(&%s, %s, %s);", o.global() ? "kiln_qlinear_global_avg_pool_s8" : "kiln_qlinear_avg_pool_s8",
         params, ctx.data(in), ctx.data(out)));
+  }
+
+  static void checkSoftmax(Op op) {
+    ElementwiseKernels.requireArity(op, 1);
+    Tensor in = op.input(0);
+    Tensor out = op.output();
+    if (in.dtype() != DType.INT8 || out.dtype() != DType.INT8) {
+      throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; onnxruntime's QLinearSoftmax is compiled on int8 codes");
+    }
+    perTensor(op, in, "input");
+    perTensor(op, out, "output");
+    ElementwiseKernels.requireSameShape(op, in, out);
+    if (in.shape().length == 0 || in.dim(in.shape().length - 1) < 1) {
+      throw unsupported(op, "needs a last axis of at least one element");
+    }
+    ElementwiseKernels.count(op, in);
+  }
+
+  static void emitSoftmax(Op op, KernelContext ctx) {
+    checkSoftmax(op);
+    Tensor in = op.input(0);
+    Tensor out = op.output();
+    int depth = in.dim(in.shape().length - 1);
+    int rows = (int) (in.elements() / depth);
+    float outScale = (float) Math.floor(1.0f / out.quantization().scale());
+    String table = ctx.tableF32("qlinear_softmax_exp", softmaxTable(in.quantization().scale(), depth));
+    String p = ctx.constant("kiln_qlinear_softmax_params", "qlinear_softmax", ElementwiseKernels.initializer(
+        ".rows = " + rows + ", .depth = " + depth + ", .output_zero = " + out.quantization().zeroPoint(),
+        ".output_scale = " + CLiterals.f32(outScale) + ", .table = " + table));
+    ctx.body().line("kiln_qlinear_softmax_s8(&" + p + ", " + ctx.data(in) + ", " + ctx.data(out) + ");");
+  }
+
+  /**
+   * QLinearSoftmax's table, entry k = code - row max + 255: {@code float32(exp((k - 255 + shift) * s_x))}
+   * with {@code shift = max(0, log(FLT_MAX / depth) - 5) / s_x} in double (the headroom that keeps a
+   * row's float32 sum finite), as onnxruntime builds it.
+   */
+  static float[] softmaxTable(float inputScale, int depth) {
+    double shift = StrictMath.log(Float.MAX_VALUE / (float) depth);
+    shift = Math.max(0.0, shift - 5) / inputScale;
+    float[] t = new float[256];
+    for (int k = 0; k < 256; k++) t[k] = (float) StrictMath.exp(((double) k - 255 + shift) * (double) inputScale);
+    return t;
   }
 }
