@@ -108,3 +108,24 @@ void kiln_qlinear_softmax_s8(const kiln_qlinear_softmax_params *p, const int8_t 
     }
   }
 }
+
+void kiln_qlinear_batch_matmul_s8(const kiln_bmm_params *p, float scale, const int8_t *x, const int8_t *y, int8_t *output) {
+  const float lo = (float)(p->act_min - p->output_offset);
+  const float hi = (float)(p->act_max - p->output_offset);
+  int32_t b, i, j, k;
+  for (b = 0; b < p->batches; ++b) {
+    const int8_t *xb = x + p->x_base[b];
+    const int8_t *yb = y + p->y_base[b];
+    int8_t *out = output + (ptrdiff_t)b * p->rows * p->cols;
+    for (i = 0; i < p->rows; ++i) {
+      for (j = 0; j < p->cols; ++j) {
+        int32_t total = 0;
+        for (k = 0; k < p->depth; ++k) {
+          total += ((int32_t)xb[i * p->x_row_stride + k * p->x_depth_stride] + p->x_offset) *
+                   ((int32_t)yb[j * p->y_col_stride + k * p->y_depth_stride] + p->y_offset);
+        }
+        out[i * p->cols + j] = qlinear_store(qlinear_round((float)total * scale, lo, hi) + p->output_offset, 0);
+      }
+    }
+  }
+}

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "kiln_nn2.h" /* kiln_bmm_params */
+
 /* y[i] = erf(x[i]) (ONNX Erf), float32 */
 void kiln_erf_f32(const float *x, float *y, int32_t count);
 
@@ -48,5 +50,13 @@ typedef struct {
 } kiln_qlinear_softmax_params;
 
 void kiln_qlinear_softmax_s8(const kiln_qlinear_softmax_params *p, const int8_t *x, int8_t *y);
+
+/*
+ * BATCH_MATMUL of int8 codes as onnxruntime's QLinearMatMul: the int32 sum of
+ * (x + x_offset)(y + y_offset) as kiln_batch_matmul_s8, then
+ * rne(float32(sum) * scale) + output_offset, clamped to int8 (out_multiplier
+ * and out_shift are not used).
+ */
+void kiln_qlinear_batch_matmul_s8(const kiln_bmm_params *p, float scale, const int8_t *x, const int8_t *y, int8_t *output);
 
 #endif /* KILN_ONNX_H */

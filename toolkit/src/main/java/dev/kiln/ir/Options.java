@@ -125,8 +125,16 @@ public sealed interface Options {
    */
   record TransposeConv(int strideH, int strideW, Padding padding, Activation activation) implements Options {}
 
-  /** BATCH_MATMUL: {@code out[..., i, j] = sum_k x'[..., i, k] * y'[..., k, j]}, x' = adjX ? x^T : x (same for y). */
-  record BatchMatMul(boolean adjX, boolean adjY) implements Options {}
+  /**
+   * BATCH_MATMUL: {@code out[..., i, j] = sum_k x'[..., i, k] * y'[..., k, j]}, x' = adjX ? x^T : x (same
+   * for y). requantize (int8): TFLITE, or ONNXRUNTIME for a fused QDQ MatMul of two activations
+   * (QLinearMatMul: {@code rne(float32(acc) * float32(float32(s_x * s_y) / s_out)) + z_out}, clamped).
+   */
+  record BatchMatMul(boolean adjX, boolean adjY, Requantize requantize) implements Options {
+    public BatchMatMul(boolean adjX, boolean adjY) {
+      this(adjX, adjY, Requantize.TFLITE);
+    }
+  }
   // family: elementwise math (ops-eltwise)
   /** LEAKY_RELU: {@code x > 0 ? x : alpha * x}. */
   record LeakyRelu(float alpha) implements Options {}

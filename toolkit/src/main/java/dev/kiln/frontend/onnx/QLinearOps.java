@@ -160,6 +160,23 @@ final class QLinearOps {
     return new Group(e.quantize(), p, domain);
   }
 
+  /**
+   * The group {@code DequantizeLinear(a), DequantizeLinear(b) -> MatMul -> QuantizeLinear} of two
+   * activations that onnxruntime fuses into QLinearMatMul, or null. On x86-64 it multiplies two
+   * activations only in the uint8 domain (int8 by int8 runs in float there, as it does here).
+   */
+  static Group matMulGroup(GraphLowering l, Proto.Node n, Value a, Value b) throws ModelFormatException {
+    if (!a.isDequantized() || !b.isDequantized()) return null;
+    Operand x = operand(l, n, 0, a);
+    Operand y = operand(l, n, 1, b);
+    if (x == null || y == null || !x.ortUint8 || !y.ortUint8) return null;
+    GraphLowering.Epilogue e = l.epilogue(GraphLowering.output(n, 0), 0);
+    if (e.quantize() == null || !e.nodes().isEmpty()) return null;
+    QuantOps.Params p = QuantOps.params(l, e.quantize(), false);
+    if (!ortUint8Output(l, e.quantize(), p.type() == DType.UINT8)) return null;
+    return new Group(e.quantize(), p, true);
+  }
+
   /** The operand's codes as an int8 tensor of rank {@code r} in the layout {@code q}, labelled with its quantization. */
   private static TensorRef tensor(GraphLowering l, Operand o, Value v, int r, int[] q) {
     if (o.codes != null) return l.layout(MathOps.expand(o.codes, r), q);

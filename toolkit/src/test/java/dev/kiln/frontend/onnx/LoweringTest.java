@@ -124,8 +124,8 @@ class LoweringTest {
     List<Op> fcs = g.ops().stream().filter(o -> o.type() == OpType.FULLY_CONNECTED).toList();
     assertEquals(2, fcs.size());
     for (Op fc : fcs) assertEquals(DType.INT8, fc.input(0).dtype());
-    // float only around the softmax and at the output
-    assertEquals(2, count(g, OpType.DEQUANTIZE));
+    // float only at the output: the softmax runs on the codes (onnxruntime's QLinearSoftmax)
+    assertEquals(1, count(g, OpType.DEQUANTIZE));
     assertEquals(DType.INT8, g.ops().stream().filter(o -> o.type() == OpType.MAX_POOL_2D).findFirst().orElseThrow().output().dtype());
   }
 
@@ -156,6 +156,25 @@ class LoweringTest {
     assertTrue(byOutput.get("m").options() instanceof Options.Elementwise);
     assertEquals(DType.FLOAT32, byOutput.get("m").output().dtype());
     assertTrue(byOutput.get("mk").options() instanceof Options.Elementwise);
+  }
+
+  @Test void qdqPoolsSoftmaxAndMatMulRunAsOnnxruntimesIntegerKernels() throws Exception {
+    Graph pools = fixture("qdq_qlinear_pools");
+    List<Options.QLinearPool> q = pools.ops().stream().filter(o -> o.options() instanceof Options.QLinearPool)
+        .map(o -> o.options(Options.QLinearPool.class)).toList();
+    // in node order: GlobalAveragePool, AveragePool 3x3, AveragePool counting pads, AveragePool 7x7 of a 7x7 image, int8 one
+    assertEquals(List.of(true, false, false, true, true), q.stream().map(Options.QLinearPool::global).toList());
+    assertTrue(q.get(2).countIncludePad());
+    assertEquals(List.of(true, true, true, true, false), q.stream().map(Options.QLinearPool::uint8).toList());
+    // int8 in, converted uint8 out: onnxruntime runs it in float, so does Kiln
+    assertEquals(1, pools.ops().stream().filter(o -> o.type() == OpType.AVERAGE_POOL_2D && o.options() instanceof Options.Pool).count());
+    assertEquals(4, fixture("qdq_qlinear_softmax").ops().stream().filter(o -> o.options() instanceof Options.QLinearSoftmax).count());
+    List<Op> mm = fixture("qdq_qlinear_matmul").ops().stream().filter(o -> o.type() == OpType.BATCH_MATMUL).toList();
+    assertEquals(3, mm.size());
+    for (Op op : mm) {
+      assertEquals(Options.Requantize.ONNXRUNTIME, op.options(Options.BatchMatMul.class).requantize());
+      assertEquals(DType.INT8, op.input(0).dtype());
+    }
   }
 
   @Test void qLinearAddIsSwappedExactlyWhenItsFirstInputIsBroadcastInside() {
