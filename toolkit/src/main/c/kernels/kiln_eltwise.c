@@ -560,3 +560,75 @@ void kiln_copy_rows(const void *x, void *y, int32_t rows, int32_t row_bytes, int
     dst += dst_stride;
   }
 }
+
+/* ====================================================================== */
+/* ADD and MUL as onnxruntime's QLinearAdd / QLinearMul (x86-64 MLAS).     */
+/* ====================================================================== */
+
+/*
+ * float32(x * r + t) rounded once, as a fused multiply-add. x is a code
+ * (|x| <= 255), so x * r is exact in double and, for the magnitudes a
+ * requantization meets, so is the sum: the only rounding is the cast. (C99's
+ * fmaf is not fused on every embedded libm.)
+ */
+static inline float qlinear_fma(int32_t x, float r, float t) {
+  return (float)((double)x * (double)r + (double)t);
+}
+
+/* rne(v), saturated to the codes' domain, stored as int8 */
+static inline int8_t qlinear_store(float v, int32_t code_offset) {
+  const int32_t q = quantize_round_half_even(v, 1.0f); /* v / 1 is exact */
+  return (int8_t)(clamp_s8(q - code_offset, -128, 127));
+}
+
+void kiln_qlinear_add_s8(const kiln_qlinear_add_params *p, const int8_t *x1, const int8_t *x2, int8_t *y) {
+  const kiln_bcast *b = &p->bc;
+  const int32_t n = b->shape[KILN_BCAST_RANK - 1];
+  const int32_t s1 = b->stride1[KILN_BCAST_RANK - 1];
+  const int32_t s2 = b->stride2[KILN_BCAST_RANK - 1];
+  const int32_t rows = bcast_rows(b);
+  const int32_t off = p->code_offset;
+  bcast_iter it;
+  int32_t r;
+  int32_t i;
+  bcast_start(&it);
+  for (r = 0; r < rows; ++r) {
+    const int8_t *a = x1 + it.off1;
+    const int8_t *c = x2 + it.off2;
+    int8_t *out = y + (ptrdiff_t)r * n;
+    for (i = 0; i < n; ++i) {
+      const int32_t u = a[(ptrdiff_t)i * s1] + off;
+      const int32_t v = c[(ptrdiff_t)i * s2] + off;
+      const float sum = p->x1_inner ? qlinear_fma(v, p->ratio2, qlinear_fma(u, p->ratio1, p->fixed))
+                                    : qlinear_fma(u, p->ratio1, qlinear_fma(v, p->ratio2, p->fixed));
+      out[i] = qlinear_store(sum, off);
+    }
+    bcast_next(b, &it);
+  }
+}
+
+void kiln_qlinear_mul_s8(const kiln_qlinear_mul_params *p, const int8_t *x1, const int8_t *x2, int8_t *y) {
+  const kiln_bcast *b = &p->bc;
+  const int32_t n = b->shape[KILN_BCAST_RANK - 1];
+  const int32_t s1 = b->stride1[KILN_BCAST_RANK - 1];
+  const int32_t s2 = b->stride2[KILN_BCAST_RANK - 1];
+  const int32_t rows = bcast_rows(b);
+  const int32_t off = p->code_offset;
+  const float zero = (float)p->output_zero;
+  bcast_iter it;
+  int32_t r;
+  int32_t i;
+  bcast_start(&it);
+  for (r = 0; r < rows; ++r) {
+    const int8_t *a = x1 + it.off1;
+    const int8_t *c = x2 + it.off2;
+    int8_t *out = y + (ptrdiff_t)r * n;
+    for (i = 0; i < n; ++i) {
+      const int32_t prod = (a[(ptrdiff_t)i * s1] + off - p->input1_zero) * (c[(ptrdiff_t)i * s2] + off - p->input2_zero);
+      /* the product rounded to float32 (exact in double first), then the zero point added in float32 */
+      const float scaled = (float)((double)prod * (double)p->ratio);
+      out[i] = qlinear_store(scaled + zero, off);
+    }
+    bcast_next(b, &it);
+  }
+}

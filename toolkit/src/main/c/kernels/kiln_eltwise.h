@@ -183,4 +183,41 @@ void kiln_dequantize_u8_f32(const uint8_t *x, float *y, int32_t count, float sca
  */
 void kiln_copy_rows(const void *x, void *y, int32_t rows, int32_t row_bytes, int32_t dst_stride, int32_t dst_offset);
 
+/* ---------------------------------------------------------------------- */
+/* ADD and MUL of 8-bit codes as onnxruntime's fused QDQ kernels compute   */
+/* them (QLinearAdd, QLinearMul on x86-64; Options.QLinear): float32       */
+/* arithmetic on the codes, rounded half to even, saturated. code_offset   */
+/* is 128 when onnxruntime computes on uint8 codes (the stored int8 codes  */
+/* plus 128, zero points in that domain), else 0.                          */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * y = rne(fma(x_outer, ratio_outer, fma(x_inner, ratio_inner, fixed))) with
+ * fixed = z_out - fma(ratio_outer, z_outer, ratio_inner * z_inner), all
+ * float32 with single roundings; x1_inner says x1 is the inner term (the
+ * order onnxruntime uses when it swaps its inputs).
+ */
+typedef struct {
+  kiln_bcast bc;
+  int32_t code_offset;
+  float ratio1;  /* s1 / s_out (float32) */
+  float ratio2;  /* s2 / s_out */
+  float fixed;
+  int32_t x1_inner;
+} kiln_qlinear_add_params;
+
+void kiln_qlinear_add_s8(const kiln_qlinear_add_params *p, const int8_t *x1, const int8_t *x2, int8_t *y);
+
+/* y = rne(float32((x1 - z1) * (x2 - z2)) * ratio + z_out), ratio = float32(s1 * s2) / s_out */
+typedef struct {
+  kiln_bcast bc;
+  int32_t code_offset;
+  int32_t input1_zero;
+  int32_t input2_zero;
+  int32_t output_zero;
+  float ratio;
+} kiln_qlinear_mul_params;
+
+void kiln_qlinear_mul_s8(const kiln_qlinear_mul_params *p, const int8_t *x1, const int8_t *x2, int8_t *y);
+
 #endif /* KILN_ELTWISE_H */

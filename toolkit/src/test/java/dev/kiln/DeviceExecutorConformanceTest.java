@@ -73,7 +73,9 @@ class DeviceExecutorConformanceTest {
   static final List<String> ONNX_FIXTURES = List.of("names_and_typed_data", "rgb_cnn", "qdq_cnn_s8", "qdq_cnn_u8_per_tensor",
       "external_data", "dynamic_batch", "softmax_opset13_axes", "qdq_data_movement",
       // family: onnx (onnx-ops2): a 3-D Conv/MaxPool chain, TopK's float and int64 outputs, run-time GatherElements
-      "conv3d_depthwise_relu_pool", "topk_nhwc_channels", "gather_elements_runtime_nhwc");
+      "conv3d_depthwise_relu_pool", "topk_nhwc_channels", "gather_elements_runtime_nhwc",
+      // family: onnx (qdq): onnxruntime's fused QDQ kernels (QLinearAdd/Mul, pools, softmax, matmul), uint8 in and out
+      "qdq_squeeze_excite_s8", "qdq_qlinear_matmul");
   private static final Map<String, CompiledModel> COMPILED = new ConcurrentHashMap<>();
 
   static Stream<Arguments> sharedModels() {

@@ -94,7 +94,7 @@ final class ShapeInference {
             window(in.dim(2), f[2], o.strideW(), o.dilationW(), o.padding().left() + o.padding().right()), channels});
       }
       case MAX_POOL_2D: case AVERAGE_POOL_2D: case L2_POOL_2D: {
-        Options.Pool o = op.options(Options.Pool.class);
+        Options.Pool o = op.options() instanceof Options.QLinearPool q ? q.pool() : op.options(Options.Pool.class);
         return one(new int[] {in.dim(0), window(in.dim(1), o.filterH(), o.strideH(), 1, o.padding().top() + o.padding().bottom()),
             window(in.dim(2), o.filterW(), o.strideW(), 1, o.padding().left() + o.padding().right()), in.dim(3)});
       }

@@ -59,6 +59,35 @@ public sealed interface Options {
     }
   }
 
+  /**
+   * ADD and MUL of int8 tensors with onnxruntime's arithmetic for a fused QDQ group (QLinearAdd,
+   * QLinearMul on x86-64: float32 arithmetic on the codes, rounded half to even), not TFLite's fixed
+   * point. uint8: onnxruntime computes on uint8 codes, the stored int8 codes plus 128 (zero points
+   * likewise): ONNX uint8 tensors, which Kiln stores minus 128, and the int8 ones onnxruntime converts
+   * to uint8. swapped (ADD): onnxruntime ran QLinearAdd with its inputs exchanged, as it does when the
+   * first input is broadcast along the innermost axis of the ONNX shapes, which changes the order of
+   * its two fused multiply-adds.
+   */
+  record QLinear(boolean uint8, boolean swapped) implements Options {}
+
+  /**
+   * AVERAGE_POOL_2D of int8 codes with onnxruntime's arithmetic for a fused QDQ group. global
+   * (QLinearGlobalAveragePool, the window is the whole image): {@code rne(float32(sum(x - z_x)) *
+   * float32(s_x / (s_y * float32(count)))) + z_y}. Else QLinearAveragePool: the dequantized taps
+   * {@code float32(s_x * (x - z_x))} summed in float32 in window order, divided by the count (the
+   * window's size with countIncludePad, else its taps inside the image), then {@code rne(avg / s_y +
+   * z_y)}. Both saturate; uint8 as in {@link QLinear}.
+   */
+  record QLinearPool(Pool pool, boolean global, boolean countIncludePad, boolean uint8) implements Options {}
+
+  /**
+   * SOFTMAX of int8 codes over the last axis as onnxruntime's QLinearSoftmax computes it: a 256-entry
+   * float32 table {@code exp((k - 255 + shift) * s_x)} indexed by {@code code - max + 255}, the row's
+   * sum in float32 in order, then {@code rne(e * floor(1 / s_y) / sum) + z_y}, at most 127. uint8 as
+   * in {@link QLinear} (the result is the same in either domain).
+   */
+  record QLinearSoftmax(boolean uint8) implements Options {}
+
   /** CONCATENATION along a non-negative axis. */
   record Concat(int axis, Activation activation) implements Options {}
 
@@ -96,8 +125,16 @@ public sealed interface Options {
    */
   record TransposeConv(int strideH, int strideW, Padding padding, Activation activation) implements Options {}
 
-  /** BATCH_MATMUL: {@code out[..., i, j] = sum_k x'[..., i, k] * y'[..., k, j]}, x' = adjX ? x^T : x (same for y). */
-  record BatchMatMul(boolean adjX, boolean adjY) implements Options {}
+  /**
+   * BATCH_MATMUL: {@code out[..., i, j] = sum_k x'[..., i, k] * y'[..., k, j]}, x' = adjX ? x^T : x (same
+   * for y). requantize (int8): TFLITE, or ONNXRUNTIME for a fused QDQ MatMul of two activations
+   * (QLinearMatMul: {@code rne(float32(acc) * float32(float32(s_x * s_y) / s_out)) + z_out}, clamped).
+   */
+  record BatchMatMul(boolean adjX, boolean adjY, Requantize requantize) implements Options {
+    public BatchMatMul(boolean adjX, boolean adjY) {
+      this(adjX, adjY, Requantize.TFLITE);
+    }
+  }
   // family: elementwise math (ops-eltwise)
   /** LEAKY_RELU: {@code x > 0 ? x : alpha * x}. */
   record LeakyRelu(float alpha) implements Options {}

@@ -44,6 +44,10 @@ final class ArithmeticEmitter implements KernelEmitter {
   }
 
   @Override public void check(Op op) {
+    if (op.options() instanceof Options.QLinear) {
+      QLinearEmitter.check(op);
+      return;
+    }
     requireArity(op, 2);
     Tensor a = op.input(0);
     Tensor b = op.input(1);
@@ -73,6 +77,10 @@ final class ArithmeticEmitter implements KernelEmitter {
   }
 
   @Override public void emit(Op op, KernelContext ctx) {
+    if (op.options() instanceof Options.QLinear) {
+      QLinearEmitter.emit(op, ctx);
+      return;
+    }
     check(op);
     Tensor a = op.input(0);
     Tensor b = op.input(1);

@@ -98,6 +98,15 @@ final class BatchMatMulEmitter implements KernelEmitter {
 
   @Override public void check(Op op) {
     Layout l = layout(op);
+    if (l.x.dtype() == DType.INT8 && op.options(Options.BatchMatMul.class).requantize() == Options.Requantize.ONNXRUNTIME) {
+      NnSupport.perTensor(op, l.x, "x");
+      NnSupport.perTensor(op, l.y, "y");
+      NnSupport.perTensor(op, l.out, "the output");
+      if ((long) l.depth * 255 * 255 >= 1L << 31) {
+        throw unsupported(op, "sums " + l.depth + " products of 8-bit codes, which can overflow onnxruntime's int32 accumulator");
+      }
+      return;
+    }
     if (l.x.dtype() == DType.INT8) multiplier(op, l);
     if (l.x.dtype() == DType.INT16) multiplier16(op, l);
   }
@@ -141,6 +150,17 @@ final class BatchMatMulEmitter implements KernelEmitter {
         .put("x_row_stride", l.xRowStride).put("x_depth_stride", l.xDepthStride)
         .put("y_col_stride", l.yColStride).put("y_depth_stride", l.yDepthStride);
     String fn = "kiln_batch_matmul_f32";
+    if (l.x.dtype() == DType.INT8 && op.options(Options.BatchMatMul.class).requantize() == Options.Requantize.ONNXRUNTIME) {
+      // onnxruntime's QLinearMatMul: (s_x * s_y) / s_out in float32, applied to float32(acc) (kiln_onnx.c)
+      float scale = l.x.quantization().scale() * l.y.quantization().scale() / l.out.quantization().scale();
+      init.put("x_offset", -l.x.quantization().zeroPoint()).put("y_offset", -l.y.quantization().zeroPoint())
+          .put("output_offset", l.out.quantization().zeroPoint()).put("act_min", -128).put("act_max", 127)
+          .put("out_multiplier", 0).put("out_shift", 0);
+      String params = ctx.constant("kiln_bmm_params", "bmm", init.toString());
+      ctx.body().line(NnSupport.format("kiln_qlinear_batch_matmul_s8(&%s, %s, %s, %s, %s);", params,
+          dev.kiln.codegen.CLiterals.f32(scale), ctx.data(l.x), ctx.data(l.y), ctx.data(l.out)));
+      return;
+    }
     if (l.x.dtype() == DType.INT8) {
       FixedPoint.Multiplier m = multiplier(op, l);
       init.put("x_offset", -l.x.quantization().zeroPoint()).put("y_offset", -l.y.quantization().zeroPoint())

@@ -27,6 +27,10 @@ final class PoolEmitter implements KernelEmitter {
   }
 
   @Override public void check(Op op) {
+    if (op.options() instanceof Options.QLinearPool) {
+      QLinearEmitter.checkPool(op);
+      return;
+    }
     checkWindowShapes(op);
     Options.Pool o = op.options(Options.Pool.class);
     Tensor in = op.input(0);
@@ -72,6 +76,10 @@ final class PoolEmitter implements KernelEmitter {
   }
 
   @Override public void emit(Op op, KernelContext ctx) {
+    if (op.options() instanceof Options.QLinearPool) {
+      QLinearEmitter.emitPool(op, ctx);
+      return;
+    }
     Options.Pool o = op.options(Options.Pool.class);
     Tensor in = op.input(0);
     Tensor out = op.output();

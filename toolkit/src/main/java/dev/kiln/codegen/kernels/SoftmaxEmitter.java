@@ -42,6 +42,10 @@ final class SoftmaxEmitter implements KernelEmitter {
   }
 
   @Override public void check(Op op) {
+    if (op.options() instanceof Options.QLinearSoftmax) {
+      QLinearEmitter.checkSoftmax(op);
+      return;
+    }
     requireArity(op, 1);
     Tensor in = op.input(0);
     Tensor out = op.output();
@@ -81,6 +85,10 @@ final class SoftmaxEmitter implements KernelEmitter {
 
 
   @Override public void emit(Op op, KernelContext ctx) {
+    if (op.options() instanceof Options.QLinearSoftmax) {
+      QLinearEmitter.emitSoftmax(op, ctx);
+      return;
+    }
     check(op);
     Tensor in = op.input(0);
     Tensor out = op.output();

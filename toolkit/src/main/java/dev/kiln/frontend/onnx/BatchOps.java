@@ -57,6 +57,37 @@ final class BatchOps {
     l.define(n, out, finalShape == shape ? v.renamed(out) : v.reshaped(out, finalShape));
   }
 
+  /**
+   * MatMul of two dequantized activations that onnxruntime fuses (QLinearMatMul) as an int8 BATCH_MATMUL
+   * on the codes with its requantization; false (nothing emitted) when it does not fuse them.
+   */
+  static boolean qlinear(GraphLowering l, Proto.Node n, Value a0, Value b0) throws ModelFormatException {
+    if (a0.rank() < 2 || b0.rank() < 2 || Math.max(a0.rank(), b0.rank()) > 5) return false;
+    QLinearOps.Group g = QLinearOps.matMulGroup(l, n, a0, b0);
+    if (g == null) return false;
+    int r = Math.max(a0.rank(), b0.rank());
+    Value a = MathOps.expand(a0.source, r);
+    Value b = MathOps.expand(b0.source, r);
+    int[] batch = MathOps.broadcast(slice(a.shape, r - 2), slice(b.shape, r - 2));
+    if (batch == null) return false;
+    int[] shape = new int[r];
+    System.arraycopy(batch, 0, shape, 0, r - 2);
+    shape[r - 2] = a.shape[r - 2];
+    shape[r - 1] = b.shape[r - 1];
+    TensorRef ta = l.layout(a, null);
+    int[] swap = Value.identity(r);
+    swap[r - 2] = r - 1;
+    swap[r - 1] = r - 2;
+    boolean adjY = b.phys != null && b.isPlainPermutation() && b.perm != null && java.util.Arrays.equals(b.perm, swap);
+    TensorRef tb = adjY ? b.phys : l.layout(b, null);
+    String name = g.output();
+    TensorRef t = l.newTensor(name, true, shape, DType.INT8, g.quantization());
+    l.op(OpType.BATCH_MATMUL, new Options.BatchMatMul(false, adjY, Options.Requantize.ONNXRUNTIME), t, ta, tb);
+    g.take(l);
+    l.define(n, name, Value.tensor(name, t, shape).asUint8(g.uint8Type()));
+    return true;
+  }
+
   private static int[] slice(int[] s, int n) {
     int[] out = new int[n];
     System.arraycopy(s, 0, out, 0, n);

@@ -156,6 +156,7 @@ final class DenseOps {
   static void matMul(GraphLowering l, Proto.Node n, Value a, Value b) throws ModelFormatException {
     if (a.isConstant()) throw l.error(n, "has a constant A; Kiln does not fold MatMul (a constant A with a computed B is not compiled)");
     if (a.rank() == 0 || b.rank() == 0) throw l.error(n, "has a scalar operand; MatMul needs at least 1-D tensors");
+    if (n.opType().equals("MatMul") && !b.isConstant() && BatchOps.qlinear(l, n, a, b)) return;
     int k = a.shape[a.rank() - 1];
     int kb = b.rank() == 1 ? b.shape[0] : b.shape[b.rank() - 2];
     if (k != kb) {

@@ -43,6 +43,7 @@ final class GraphLowering {
   private final Set<String> onnxNames = new HashSet<>();
   private final Set<String> irNames = new HashSet<>();
   private final Map<String, List<Proto.Node>> consumers = new HashMap<>();
+  private final Map<String, Proto.Node> producers = new HashMap<>();
   private final Set<String> graphOutputs = new HashSet<>();
   private final Set<Integer> taken = new HashSet<>();
   private final Map<Value, Map<String, TensorRef>> layouts = new IdentityHashMap<>();
@@ -74,6 +75,16 @@ final class GraphLowering {
   void addConsumer(String value, Proto.Node node) {
     consumers.computeIfAbsent(value, k -> new ArrayList<>()).add(node);
   }
+
+  void addProducer(String value, Proto.Node node) { producers.put(value, node); }
+
+  /** The live node writing {@code value}, or null (graph inputs, initializers). */
+  Proto.Node producer(String value) { return producers.get(value); }
+
+  /** The live nodes reading {@code value} (once per input slot). */
+  List<Proto.Node> consumers(String value) { return consumers.getOrDefault(value, List.of()); }
+
+  boolean isGraphOutput(String value) { return graphOutputs.contains(value); }
 
   void markGraphOutput(String name) { graphOutputs.add(name); }
 

@@ -47,6 +47,7 @@ final class MathOps {
         type = OpType.MUL;
       }
     }
+    if (!op.equals("Div") && QLinearOps.binary(l, n, type, a, b)) return;
     a = l.floatValue(a);
     b = l.floatValue(b);
     for (Value v : new Value[] {a, b}) {
@@ -285,32 +286,45 @@ final class MathOps {
    * contiguous run of bytes whenever the leading axes stay leading.
    */
   static void softmax(GraphLowering l, Proto.Node n) throws ModelFormatException {
-    Value x = l.floatValue(l.input(n, 0, "input"));
+    Value raw = l.input(n, 0, "input");
     String out = GraphLowering.output(n, 0);
-    if (x.isConstant()) throw l.error(n, "has a constant input; Kiln does not fold Softmax");
-    if (x.dtype != DType.FLOAT32) throw l.error(n, "computes on " + x.dtype + "; Kiln compiles Softmax on float32");
-    int r = x.rank();
+    if (raw.isConstant()) throw l.error(n, "has a constant input; Kiln does not fold Softmax");
+    int r = raw.rank();
     if (r == 0) throw l.error(n, "has a scalar input; Softmax needs at least one dimension");
     int axis = l.attrs(n).int32("axis", l.opset >= 13 ? -1 : 1);
     if (axis < -r || axis >= r) throw l.error(n, "axis " + axis + " is out of range for rank " + r);
     if (axis < 0) axis += r;
-    Options.Softmax options = new Options.Softmax(1f);
+    QLinearOps.Group group = QLinearOps.unaryGroup(l, n, raw);
+    if (group != null) {
+      // onnxruntime's QLinearSoftmax on the codes (the same in either domain: its int8 output saturates at 127)
+      String name = group.output();
+      Value y = emitSoftmax(l, raw.source, axis, name, DType.INT8, group.quantization(), new Options.QLinearSoftmax(group.uint8Domain()));
+      group.take(l);
+      l.define(n, name, y.asUint8(group.uint8Type()));
+      return;
+    }
+    Value x = l.floatValue(raw);
+    if (x.dtype != DType.FLOAT32) throw l.error(n, "computes on " + x.dtype + "; Kiln compiles Softmax on float32");
+    l.define(n, out, emitSoftmax(l, x, axis, out, DType.FLOAT32, Quantization.NONE, new Options.Softmax(1f)));
+  }
+
+  /** SOFTMAX of {@code x} along {@code axis} (see {@link #softmax}) into a tensor named {@code out}. */
+  private static Value emitSoftmax(GraphLowering l, Value x, int axis, String out, DType dtype, Quantization q, Options options) {
+    int r = x.rank();
     if (l.opset >= 13) {
       int[] p = x.perm;
       if (x.isPlainPermutation() && (p == null ? axis == r - 1 : p[axis] == r - 1)) {
-        TensorRef t = l.newTensor(out, true, x.phys.shape(), DType.FLOAT32, Quantization.NONE);
+        TensorRef t = l.newTensor(out, true, x.phys.shape(), dtype, q);
         l.op(OpType.SOFTMAX, options, t, x.phys);
-        l.define(n, out, Value.permuted(out, t, x.perm, x.shape));
-        return;
+        return Value.permuted(out, t, x.perm, x.shape);
       }
-      int[] q = new int[r]; // the axis last, the others in order
-      for (int i = 0, k = 0; i < r; i++) if (i != axis) q[k++] = i;
-      q[r - 1] = axis;
-      TensorRef in = l.layout(x, q);
-      TensorRef t = l.newTensor(out, true, in.shape(), DType.FLOAT32, Quantization.NONE);
+      int[] order = new int[r]; // the axis last, the others in order
+      for (int i = 0, k = 0; i < r; i++) if (i != axis) order[k++] = i;
+      order[r - 1] = axis;
+      TensorRef in = l.layout(x, order);
+      TensorRef t = l.newTensor(out, true, in.shape(), dtype, q);
       l.op(OpType.SOFTMAX, options, t, in);
-      l.define(n, out, Value.permuted(out, t, Value.inverse(q), x.shape));
-      return;
+      return Value.permuted(out, t, Value.inverse(order), x.shape);
     }
     long outer = 1;
     for (int d = 0; d < axis; d++) outer *= x.shape[d];
@@ -327,11 +341,11 @@ final class MathOps {
       src = l.layout(x, null);
       physShape = x.shape;
     }
-    TensorRef in2 = l.reshape(src, flat, out + "/2d", false, Quantization.NONE);
-    TensorRef sm = l.newTensor(out + "/softmax", false, flat, DType.FLOAT32, Quantization.NONE);
+    TensorRef in2 = l.reshape(src, flat, out + "/2d", false, src.quantization());
+    TensorRef sm = l.newTensor(out + "/softmax", false, flat, dtype, q);
     l.op(OpType.SOFTMAX, options, sm, in2);
-    TensorRef t = l.reshape(sm, physShape, out, true, Quantization.NONE);
-    l.define(n, out, Value.permuted(out, t, perm, x.shape));
+    TensorRef t = l.reshape(sm, physShape, out, true, q);
+    return Value.permuted(out, t, perm, x.shape);
   }
 
   /** True if the first {@code axis} entries of {@code perm} are the axes 0..axis-1 (in any order). */

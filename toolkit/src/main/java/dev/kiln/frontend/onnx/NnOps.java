@@ -460,6 +460,19 @@ final class NnOps {
       l.define(n, out, drop(oneD, Value.dequantized(out, Value.permuted(t.name(), t, GraphLowering.NCHW, shape).asUint8(src.uint8))));
       return;
     }
+    QLinearOps.Group group = max ? null : QLinearOps.unaryGroup(l, n, x);
+    if (group != null) {
+      // onnxruntime's QLinearAveragePool takes a window covering the whole image as QLinearGlobalAveragePool
+      boolean whole = global || kh == xs[2] && kw == xs[3] && win.padding.equals(Options.Padding.ZERO);
+      TensorRef in = l.layout(x.source, GraphLowering.NHWC);
+      String name = group.output();
+      TensorRef t = l.newTensor(name, true, physShape, DType.INT8, group.quantization());
+      Options.Pool window = new Options.Pool(kh, kw, win.strideH, win.strideW, win.padding, Activation.NONE);
+      l.op(type, new Options.QLinearPool(window, whole, includePad, group.uint8Domain()), t, in);
+      group.take(l);
+      l.define(n, name, drop(oneD, Value.permuted(name, t, GraphLowering.NCHW, shape).asUint8(group.uint8Type())));
+      return;
+    }
     Value xf = l.floatValue(x);
     requireFloat(l, n, xf);
     TensorRef in = l.layout(xf, GraphLowering.NHWC);

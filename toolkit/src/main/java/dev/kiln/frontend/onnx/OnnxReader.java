@@ -166,6 +166,7 @@ public final class OnnxReader {
       for (Proto.Node n : order) {
         if (!live[n.index()]) continue;
         for (String in : n.inputs()) if (!in.isEmpty()) l.addConsumer(in, n);
+        for (String o : n.outputs()) if (!o.isEmpty()) l.addProducer(o, n);
       }
 
       int[] in = new int[runtime.size()];

@@ -14,8 +14,10 @@ import dev.kiln.ir.Options;
 import dev.kiln.ir.Tensor;
 import dev.kiln.testing.ReferenceModels;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -122,9 +124,66 @@ class LoweringTest {
     List<Op> fcs = g.ops().stream().filter(o -> o.type() == OpType.FULLY_CONNECTED).toList();
     assertEquals(2, fcs.size());
     for (Op fc : fcs) assertEquals(DType.INT8, fc.input(0).dtype());
-    // float only around the softmax and at the output
-    assertEquals(2, count(g, OpType.DEQUANTIZE));
+    // float only at the output: the softmax runs on the codes (onnxruntime's QLinearSoftmax)
+    assertEquals(1, count(g, OpType.DEQUANTIZE));
     assertEquals(DType.INT8, g.ops().stream().filter(o -> o.type() == OpType.MAX_POOL_2D).findFirst().orElseThrow().output().dtype());
+  }
+
+  @Test void qdqAddAndMulRunAsOnnxruntimesQLinearKernelsOnTheCodes() throws Exception {
+    Graph g = fixture("qdq_qlinear_all_codes");
+    assertEquals(0, count(g, OpType.DEQUANTIZE) + count(g, OpType.QUANTIZE)); // codes in, codes out, nothing in float
+    Map<String, Options.QLinear> byOutput = new HashMap<>();
+    for (Op op : g.ops()) {
+      if (op.type() == OpType.ADD || op.type() == OpType.MUL) byOutput.put(op.output().name(), op.options(Options.QLinear.class));
+    }
+    assertEquals(Set.of("add", "mul", "add_swapped", "add_column"), byOutput.keySet());
+    // onnxruntime exchanges QLinearAdd's inputs when the first one is broadcast along the innermost axis
+    assertTrue(byOutput.get("add_swapped").swapped());
+    assertFalse(byOutput.get("add_column").swapped());
+    assertFalse(byOutput.get("add").swapped());
+    Graph u8 = fixture("qdq_qlinear_add_mul_u8");
+    assertTrue(u8.ops().stream().filter(o -> o.type() == OpType.ADD).allMatch(o -> o.options(Options.QLinear.class).uint8()));
+  }
+
+  @Test void qLinearGroupsFollowOnnxruntimesUint8ConversionOfSingleReaderPairs() throws Exception {
+    Graph g = fixture("qdq_qlinear_domains");
+    Map<String, Op> byOutput = new HashMap<>();
+    for (Op op : g.ops()) byOutput.put(op.output().name(), op);
+    // pairs with one reader: onnxruntime computes in uint8, zero points + 128
+    assertTrue(byOutput.get("qs").options(Options.QLinear.class).uint8());
+    assertTrue(byOutput.get("qp").options(Options.QLinear.class).uint8());
+    // a twice-read value or a constant stays int8; mixed with a uint8 pair the group runs in float
+    assertTrue(byOutput.get("m").options() instanceof Options.Elementwise);
+    assertEquals(DType.FLOAT32, byOutput.get("m").output().dtype());
+    assertTrue(byOutput.get("mk").options() instanceof Options.Elementwise);
+  }
+
+  @Test void qdqPoolsSoftmaxAndMatMulRunAsOnnxruntimesIntegerKernels() throws Exception {
+    Graph pools = fixture("qdq_qlinear_pools");
+    List<Options.QLinearPool> q = pools.ops().stream().filter(o -> o.options() instanceof Options.QLinearPool)
+        .map(o -> o.options(Options.QLinearPool.class)).toList();
+    // in node order: GlobalAveragePool, AveragePool 3x3, AveragePool counting pads, AveragePool 7x7 of a 7x7 image, int8 one
+    assertEquals(List.of(true, false, false, true, true), q.stream().map(Options.QLinearPool::global).toList());
+    assertTrue(q.get(2).countIncludePad());
+    assertEquals(List.of(true, true, true, true, false), q.stream().map(Options.QLinearPool::uint8).toList());
+    // int8 in, converted uint8 out: onnxruntime runs it in float, so does Kiln
+    assertEquals(1, pools.ops().stream().filter(o -> o.type() == OpType.AVERAGE_POOL_2D && o.options() instanceof Options.Pool).count());
+    assertEquals(4, fixture("qdq_qlinear_softmax").ops().stream().filter(o -> o.options() instanceof Options.QLinearSoftmax).count());
+    List<Op> mm = fixture("qdq_qlinear_matmul").ops().stream().filter(o -> o.type() == OpType.BATCH_MATMUL).toList();
+    assertEquals(3, mm.size());
+    for (Op op : mm) {
+      assertEquals(Options.Requantize.ONNXRUNTIME, op.options(Options.BatchMatMul.class).requantize());
+      assertEquals(DType.INT8, op.input(0).dtype());
+    }
+  }
+
+  @Test void qLinearAddIsSwappedExactlyWhenItsFirstInputIsBroadcastInside() {
+    assertTrue(QLinearOps.firstIsBroadcastInside(new int[] {1, 8, 1, 1}, new int[] {1, 8, 5, 5}, new int[] {1, 8, 5, 5}));
+    assertTrue(QLinearOps.firstIsBroadcastInside(new int[] {1}, new int[] {2, 3}, new int[] {2, 3}));
+    assertFalse(QLinearOps.firstIsBroadcastInside(new int[] {1, 1, 5, 5}, new int[] {1, 8, 5, 5}, new int[] {1, 8, 5, 5}));
+    assertFalse(QLinearOps.firstIsBroadcastInside(new int[] {1, 8, 5, 5}, new int[] {8, 1, 1}, new int[] {1, 8, 5, 5}));
+    // trailing axes of size 1 in the output do not count: the span is the channels
+    assertFalse(QLinearOps.firstIsBroadcastInside(new int[] {1, 8, 1, 1}, new int[] {1, 8, 1, 1}, new int[] {1, 8, 1, 1}));
   }
 
   @Test void floatConvolutionsKeepTfliteRequantization() throws Exception {
