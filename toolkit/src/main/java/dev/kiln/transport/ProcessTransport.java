@@ -201,6 +201,9 @@ public final class ProcessTransport implements Transport, Watchdog.Watched {
 
   @Override public Timeout timeout() { return timeout; }
 
+  /** A pipe holds what the program has not read yet (64 KiB on Linux) and blocks the writer beyond that. */
+  @Override public boolean buffersWhileBusy() { return true; }
+
   /** Turns an end of stream or I/O error into the exception that says why, and closes. */
   private LinkException failure(String operation, long startNanos, IOException cause) {
     if (timedOut) {
