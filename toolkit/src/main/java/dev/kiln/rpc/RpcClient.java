@@ -490,10 +490,12 @@ public final class RpcClient implements Closeable {
   /**
    * Bytes of requests (or, for CopyFromRemote, replies) in flight at once in {@link #pipelined}:
    * at least two packets, one being handled and one waiting behind it, and at small packets as many
-   * as fill half a Linux pipe, so that the device takes several in one read and wakes up once for
-   * them rather than once per packet.
+   * as fill a Linux pipe (64 KiB), so that the device takes several in one read and wakes up once
+   * for them rather than once per packet (2 KiB packets: 0.55x the raw pipe with two in flight,
+   * 0.9x with 16, 1.0x with 32). Neither end can block the other: the side that sends big packets
+   * gets only small replies back, far less than a pipe holds.
    */
-  static final int PIPELINE_BYTES = 32 << 10;
+  static final int PIPELINE_BYTES = 64 << 10;
 
   /** Sends request {@code k} of a pipelined exchange. */
   @FunctionalInterface
