@@ -324,6 +324,7 @@ public final class Session implements Closeable {
     long end = start + replyTimeout.toNanos();
     long graceEnd = Long.MAX_VALUE;
     String suspicion = null;
+    boolean firstPass = true;
     while (true) {
       while (nextFrame()) {
         byte[] p = unframer.frameBuffer();
@@ -356,7 +357,8 @@ public final class Session implements Closeable {
           graceEnd = System.nanoTime() + options.dropGrace().toNanos();
         }
       }
-      long now = System.nanoTime();
+      long now = firstPass ? start : System.nanoTime(); // a reply usually takes one pass: one clock read fewer
+      firstPass = false;
       long limit = Math.min(end, graceEnd);
       if (now - limit >= 0) {
         transport.close();
