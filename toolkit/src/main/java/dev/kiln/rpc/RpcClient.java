@@ -320,7 +320,7 @@ public final class RpcClient implements Closeable {
     long block = copyBlock(t.ndim());
     String call = "CopyFromRemote(" + total + " bytes from 0x" + Long.toHexString(t.data()) + ")";
     if (total > block && session.transport().buffersWhileBusy()) {
-      // one request ahead: the device frames block k+1 while the host decodes block k
+      // requests ahead: the device frames block k+1 while the host decodes block k
       PacketWriter w = new PacketWriter(52 + 8 * t.ndim());
       pipelined(call, (int) ((total + block - 1) / block), block, k -> {
         long off = k * block;
@@ -510,7 +510,8 @@ public final class RpcClient implements Closeable {
   }
 
   /**
-   * Requests 0..count-1 with up to {@value #PIPELINE_DEPTH} in flight, each reply handed to {@code
+   * Requests 0..count-1 with up to {@link #PIPELINE_BYTES} of packets in flight (at least two
+   * packets of {@code packetBytes}), each reply handed to {@code
    * handler} in order; only for transports that {@linkplain Transport#buffersWhileBusy() buffer}.
    * When the device answers one with an error, no further request is sent, the replies to those
    * already sent are read (so none arrives later as a stray), and that first error is thrown with
@@ -539,8 +540,8 @@ public final class RpcClient implements Closeable {
         int n = session.receivePacket(call, options.replyTimeout());
         if (session.linkTroubles() != troubles) {
           throw new LinkCorruptedException(call + ": a frame was lost or damaged while " + sent + " of its " + count
-              + " requests were sent, so replies can no longer be matched to requests; the session is closed"
-              + (session.recentLogs().isEmpty() ? "" : " (device: " + session.recentLogs().get(session.recentLogs().size() - 1) + ")"));
+              + " requests were sent, so replies can no longer be matched to requests; the session is closed ("
+              + session.lastTrouble() + ")");
         }
         Reply reply = Reply.parse(call, session.packetBuffer(), 3, n);
         if (refused == null) {

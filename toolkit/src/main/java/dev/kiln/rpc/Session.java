@@ -60,6 +60,7 @@ public final class Session implements Closeable {
   private boolean established;
   /** Frames lost either way, as far as anyone noticed: device "kiln link: " reports and damaged frames from it. */
   private long linkTroubles;
+  private String lastTrouble = "none";
 
   private Session(Transport transport, RpcOptions options) {
     this.transport = transport;
@@ -302,6 +303,9 @@ public final class Session implements Closeable {
    */
   long linkTroubles() { return linkTroubles; }
 
+  /** What {@link #linkTroubles()} counted last, described ("none" before any). */
+  String lastTrouble() { return lastTrouble; }
+
   /** Log lines received since the last {@link #receive}. */
   List<String> callLogs() { return new ArrayList<>(callLogs); }
 
@@ -336,7 +340,10 @@ public final class Session implements Closeable {
         if (type == TYPE_LOG && (sid == 0 || sid == sessionId)) {
           String line = log(p, len);
           if (line.startsWith(ABORT_PREFIX)) throw aborted(call, line);
-          if (line.startsWith(LINK_PREFIX)) linkTroubles++;
+          if (line.startsWith(LINK_PREFIX)) {
+            linkTroubles++;
+            lastTrouble = "the device reported: " + line;
+          }
           if (line.startsWith(DROP_PREFIX) && suspicion == null) {
             suspicion = "the device reported: " + line;
             graceEnd = System.nanoTime() + options.dropGrace().toNanos();
@@ -351,6 +358,7 @@ public final class Session implements Closeable {
       String problem;
       while ((problem = unframer.pollProblem()) != null) {
         linkTroubles++;
+        lastTrouble = "from the device: " + problem;
         if (problem.contains("outside frames")) continue;
         if (suspicion == null) {
           suspicion = "a frame from the device was damaged: " + problem;
