@@ -12,7 +12,9 @@
 
 /*
  * Bytes out. Called by the runtime with 1..KILN_WRITE_CHUNK_BYTES bytes at a time, in order; at the
- * end of every frame with flush != 0 (a buffering platform sends what it holds then).
+ * end of every frame with flush != 0 (a buffering platform sends what it holds then, or at the
+ * latest when it has fed the runtime everything its last read returned, before it waits for more:
+ * the host platform holds the replies to pipelined requests until then, to send them in one write).
  * Must write all n bytes before returning (block if the link is slow). Returns 0, or non-zero if
  * the link is gone; the runtime then stops writing until the next frame.
  */

@@ -38,6 +38,11 @@
 typedef struct {
   int in_fd;
   int out_fd;
+  /* Set while main hands the runtime what one read returned: the frames written meanwhile (replies
+   * to requests the host sent back to back, pipelined) wait in out and go in one write when those
+   * bytes are handled, so the host wakes up once for them. One request gets its reply as soon as
+   * it is handled, as before. */
+  int holding;
   size_t out_len;
   uint8_t out[HOST_OUT_BYTES];
   uint8_t in[HOST_IN_BYTES];
@@ -61,6 +66,7 @@ int kiln_platform_write(void *platform, const uint8_t *bytes, size_t n, int flus
   host_platform *p = (host_platform *)platform;
   int status = 0;
   int direct = n >= HOST_DIRECT_BYTES || (flush && p->out_len == 0);
+  if (p->holding) direct = n >= HOST_DIRECT_BYTES;
   if (p->out_len > 0 && (direct || p->out_len + n > sizeof(p->out))) {
     status |= write_all(p->out_fd, p->out, p->out_len);
     p->out_len = 0;
@@ -68,7 +74,7 @@ int kiln_platform_write(void *platform, const uint8_t *bytes, size_t n, int flus
   if (direct) return status | write_all(p->out_fd, bytes, n);
   memcpy(p->out + p->out_len, bytes, n);
   p->out_len += n;
-  if (flush) {
+  if (flush && !p->holding) {
     status |= write_all(p->out_fd, p->out, p->out_len);
     p->out_len = 0;
   }
@@ -92,8 +98,17 @@ uint64_t kiln_platform_time_ns(void *platform) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Sends what holding kept back. */
+static int host_release(host_platform *p) {
+  int status = 0;
+  p->holding = 0;
+  if (p->out_len > 0) status = write_all(p->out_fd, p->out, p->out_len);
+  p->out_len = 0;
+  return status;
+}
+
 void kiln_platform_abort(void *platform, int32_t code, const char *reason) {
-  (void)platform;
+  (void)host_release((host_platform *)platform); /* the abort's kLog, and any reply before it */
   fprintf(stderr, "kiln abort 0x%04lx: %s\n", (unsigned long)code, reason);
   exit(3);
 }
@@ -144,7 +159,9 @@ int main(int argc, char **argv) {
   do {
     size_t n = kiln_platform_read(&platform, platform.in, sizeof(platform.in));
     if (n == 0) break;
+    platform.holding = 1;
     status = kiln_runtime_feed(&runtime, platform.in, n);
+    (void)host_release(&platform); /* as before, a host that went away shows up as the end of stdin */
   } while (status != KILN_ERR_SHUTDOWN);
   if (status == KILN_ERR_SHUTDOWN) return 0;
   fprintf(stderr, "kiln host device: stdin closed, exiting\n");

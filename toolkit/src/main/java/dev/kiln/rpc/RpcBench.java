@@ -169,6 +169,8 @@ public final class RpcBench {
 
     @Override public Timeout timeout() { return inner.timeout(); }
 
+    @Override public boolean buffersWhileBusy() { return inner.buffersWhileBusy(); }
+
     @Override public void close() throws IOException { inner.close(); }
   }
 

@@ -9,7 +9,11 @@ import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** A TCP connection; reads time out through SO_TIMEOUT (the socket stays open), writes through the {@link Watchdog}. */
+/**
+ * A TCP connection; reads time out through SO_TIMEOUT (the socket stays open), writes through the
+ * {@link Watchdog}. Does not claim {@link #buffersWhileBusy()}: the socket buffers, but every socket
+ * Kiln opens leads to a board's UART (QEMU's {@code -serial tcp}, ser2net), which may not.
+ */
 final class SocketTransport implements Transport, Watchdog.Watched {
   private final String readOp;
   private final String writeOp;

@@ -40,6 +40,15 @@ public interface Transport extends Closeable {
   /** This stream's time limits; change them before the operations they should govern. */
   Timeout timeout();
 
+  /**
+   * Whether bytes written while the device is busy wait for it, in a buffer it drains at its own
+   * pace, instead of being lost: true for a process's pipes, which lets a client send the next
+   * request before the reply to the last one (pipelining). False by default and for every serial
+   * link: a board's UART receiver may drop what arrives while the firmware is not reading it, so
+   * over a UART the host sends one request at a time. Wrappers should pass their link's answer on.
+   */
+  default boolean buffersWhileBusy() { return false; }
+
   /** Releases the link (ends a device process). Safe to call twice and from another thread. */
   @Override void close() throws IOException;
 

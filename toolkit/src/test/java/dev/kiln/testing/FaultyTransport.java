@@ -137,6 +137,8 @@ public final class FaultyTransport implements Transport {
 
   @Override public Timeout timeout() { return inner.timeout(); }
 
+  @Override public boolean buffersWhileBusy() { return inner.buffersWhileBusy(); }
+
   @Override public void close() throws IOException { inner.close(); }
 
   @Override public String toString() { return "faulty(" + inner + (fault == null ? "" : ", " + fault) + ")"; }
