@@ -59,6 +59,7 @@ KILN_DEFINE_TOPK(kiln_topk_u8, uint8_t)
 KILN_DEFINE_TOPK(kiln_topk_s16, int16_t)
 KILN_DEFINE_TOPK(kiln_topk_s32, int32_t)
 KILN_DEFINE_TOPK(kiln_topk_s64, int64_t)
+
 /* ------------------------------------------------------------------------ */
 /* onnxruntime's fused QDQ kernels (x86-64 MLAS and its contrib CPU ops)     */
 /* ------------------------------------------------------------------------ */

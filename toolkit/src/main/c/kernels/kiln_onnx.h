@@ -26,6 +26,8 @@ KILN_DECLARE_TOPK(kiln_topk_u8, uint8_t)
 KILN_DECLARE_TOPK(kiln_topk_s16, int16_t)
 KILN_DECLARE_TOPK(kiln_topk_s32, int32_t)
 KILN_DECLARE_TOPK(kiln_topk_s64, int64_t)
+
+/*
  * AVERAGE_POOL_2D of NHWC int8 codes as onnxruntime's fused QDQ kernels
  * compute it (Options.QLinearPool). code_offset is 128 when onnxruntime
  * computes on uint8 codes (the stored codes plus 128; the zero points here
