@@ -15,7 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The LSTM forms, int8 DIV and the hybrid EMBEDDING_LOOKUP on the Cortex-M4F (mps2-an386), against the same TFLite
+ * The LSTM forms, int8 DIV, int8 -> int16 SOFTMAX, INT4 filters and the hybrid EMBEDDING_LOOKUP on the Cortex-M4F (mps2-an386), against the same TFLite
  * reference outputs as on the host: int8 DIV's shifts of 32 and more (undefined in C, taken mod 32 by TF's x86
  * build) are written out in portable C, so the board must give the same codes; the integer LSTM's layer norm and
  * time-major peephole run bit-exact; the float forms stay within tolerance with the target's libm.
@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class QemuTfliteFormsTest {
   private static final Set<String> NAMES = Set.of("div_int8", "lstm8_layer_norm_int8", "lstm8_all_forms_int8",
       "lstm8_peephole_projection_time_major_int8", "lstm_all_forms_float", "lstm_relu6_peephole_float",
-      "embedding_lookup_hybrid_per_row_int8");
+      "embedding_lookup_hybrid_per_row_int8", "softmax_int8_int16", "conv_int4_per_channel_int8", "dwconv_int4_per_channel_int8");
 
   @BeforeAll static void needsQemu() {
     assumeTrue(QemuDeviceTest.onPath("qemu-system-arm") && QemuDeviceTest.onPath("arm-none-eabi-gcc"),
