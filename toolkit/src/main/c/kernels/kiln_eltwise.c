@@ -576,7 +576,7 @@ static inline float qlinear_fma(int32_t x, float r, float t) {
 }
 
 /* rne(v), saturated to the codes' domain, stored as int8 */
-static inline int8_t qlinear_store(float v, int32_t code_offset) {
+static inline int8_t qlinear_saturate(float v, int32_t code_offset) {
   const int32_t q = quantize_round_half_even(v, 1.0f); /* v / 1 is exact */
   return (int8_t)(clamp_s8(q - code_offset, -128, 127));
 }
@@ -601,7 +601,7 @@ void kiln_qlinear_add_s8(const kiln_qlinear_add_params *p, const int8_t *x1, con
       const int32_t v = c[(ptrdiff_t)i * s2] + off;
       const float sum = p->x1_inner ? qlinear_fma(v, p->ratio2, qlinear_fma(u, p->ratio1, p->fixed))
                                     : qlinear_fma(u, p->ratio1, qlinear_fma(v, p->ratio2, p->fixed));
-      out[i] = qlinear_store(sum, off);
+      out[i] = qlinear_saturate(sum, off);
     }
     bcast_next(b, &it);
   }
@@ -627,7 +627,7 @@ void kiln_qlinear_mul_s8(const kiln_qlinear_mul_params *p, const int8_t *x1, con
       const int32_t prod = (a[(ptrdiff_t)i * s1] + off - p->input1_zero) * (c[(ptrdiff_t)i * s2] + off - p->input2_zero);
       /* the product rounded to float32 (exact in double first), then the zero point added in float32 */
       const float scaled = (float)((double)prod * (double)p->ratio);
-      out[i] = qlinear_store(scaled + zero, off);
+      out[i] = qlinear_saturate(scaled + zero, off);
     }
     bcast_next(b, &it);
   }

@@ -94,7 +94,8 @@ final class QLinearEmitter {
     NnSupport.requireRank(op, out, "the output", 4);
     NnSupport.requireNonEmpty(op, in, "the input");
     if (in.dtype() != DType.INT8 || out.dtype() != DType.INT8) {
-      throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; onnxruntime's QLinear pools are compiled on int8 codes");
+      throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; onnxruntime's QLinear pools are compiled on int8"
+          + " codes");
     }
     perTensor(op, in, "input");
     perTensor(op, out, "output");
@@ -105,7 +106,8 @@ final class QLinearEmitter {
       throw unsupported(op, "has an inconsistent window " + p + " for " + NnSupport.shape(in) + " -> " + NnSupport.shape(out));
     }
     if (o.global() && (out.dim(1) != 1 || out.dim(2) != 1 || (long) in.dim(1) * in.dim(2) >= (1 << 24) / 256)) {
-      throw unsupported(op, "a global average pool needs a 1x1 output and fewer than 65,536 pixels (so that its int32 sum converts to float32 exactly)");
+      throw unsupported(op, "a global average pool needs a 1x1 output and fewer than 65,536 pixels (so that its int32 sum"
+          + " converts to float32 exactly)");
     }
   }
 
@@ -130,8 +132,8 @@ final class QLinearEmitter {
         .put("input_zero", qx.zeroPoint() + offset).put("output_zero", qy.zeroPoint() + offset)
         .put("input_scale", qx.scale()).put("output_scale", qy.scale()).put("global_scale", global);
     String params = ctx.constant("kiln_qlinear_pool_params", "qlinear_pool", init.toString());
-    ctx.body().line(NnSupport.format("%s(&%s, %s, %s);", o.global() ? "kiln_qlinear_global_avg_pool_s8" : "kiln_qlinear_avg_pool_s8",
-        params, ctx.data(in), ctx.data(out)));
+    String fn = o.global() ? "kiln_qlinear_global_avg_pool_s8" : "kiln_qlinear_avg_pool_s8";
+    ctx.body().line(NnSupport.format("%s(&%s, %s, %s);", fn, params, ctx.data(in), ctx.data(out)));
   }
 
   static void checkSoftmax(Op op) {
@@ -139,7 +141,8 @@ final class QLinearEmitter {
     Tensor in = op.input(0);
     Tensor out = op.output();
     if (in.dtype() != DType.INT8 || out.dtype() != DType.INT8) {
-      throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; onnxruntime's QLinearSoftmax is compiled on int8 codes");
+      throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; onnxruntime's QLinearSoftmax is compiled on int8"
+          + " codes");
     }
     perTensor(op, in, "input");
     perTensor(op, out, "output");

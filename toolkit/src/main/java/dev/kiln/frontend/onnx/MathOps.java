@@ -298,7 +298,8 @@ final class MathOps {
     if (group != null) {
       // onnxruntime's QLinearSoftmax on the codes (the same in either domain: its int8 output saturates at 127)
       String name = group.output();
-      Value y = emitSoftmax(l, raw.source, axis, name, DType.INT8, group.quantization(), new Options.QLinearSoftmax(group.uint8Domain()));
+      Options options = new Options.QLinearSoftmax(group.uint8Domain());
+      Value y = emitSoftmax(l, raw.source, axis, name, DType.INT8, group.quantization(), options);
       group.take(l);
       l.define(n, name, y.asUint8(group.uint8Type()));
       return;

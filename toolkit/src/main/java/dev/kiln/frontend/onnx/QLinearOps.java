@@ -12,7 +12,10 @@ import java.util.List;
 /**
  * QDQ groups that onnxruntime fuses into an integer kernel, compiled as that kernel computes
  * (onnx-format.md section 6): {@code DequantizeLinear(a), DequantizeLinear(b) -> Add/Mul ->
- * QuantizeLinear} becomes an int8 ADD/MUL with {@link Options.QLinear} (QLinearAdd, QLinearMul).
+ * QuantizeLinear} becomes an int8 ADD/MUL with {@link Options.QLinear} (QLinearAdd, QLinearMul); the
+ * one-input groups ({@link #unaryGroup}) of GlobalAveragePool/AveragePool and Softmax become
+ * {@link Options.QLinearPool} and {@link Options.QLinearSoftmax} ops (NnOps, MathOps), a MatMul of two
+ * activations ({@link #matMulGroup}) an int8 BATCH_MATMUL with onnxruntime's requantization (BatchOps).
  *
  * <p>Which groups onnxruntime fuses, and in which 8-bit domain, is decided by its graph transformers
  * on x86-64, in this order: EnsureUniqueDQForNodeUnit gives every reader of a DequantizeLinear its own
