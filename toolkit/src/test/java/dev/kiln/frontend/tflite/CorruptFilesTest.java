@@ -177,7 +177,7 @@ class CorruptFilesTest {
     p.putInt8(p.field(input, 1), 1);
     ModelFormatException e = assertThrows(ModelFormatException.class, () -> TfliteReader.read("digits.tflite", bytes));
     assertEquals("digits.tflite: tensor 'predict_images:0' (index 0) has type FLOAT16, which Kiln does not compile"
-        + " (supported: float32, int8, uint8, int16, int32, int64, bool)", e.getMessage());
+        + " (supported: float32, int8, uint8, int16, int32, int64, bool; int4 constants)", e.getMessage());
   }
 
   /** Index of the operator_codes entry with the given builtin code. */
