@@ -198,7 +198,9 @@ final class RnnOps {
           }
           case LSTM -> {
             Value s = h == null ? xt : add(l, n, xt, dense(l, n, h, rAll, null, sn + "/hr"), sn + "/gates");
-            s = clipped(l, n, s, clip, sn);
+            // clip bounds each gate's whole input, its peephole term included (ONNX's equations, onnxruntime), so with
+            // peepholes the i, f and o gates are clipped after adding it
+            if (peep == null) s = clipped(l, n, s, clip, sn);
             Value gi = gate(l, n, s, 0, hidden, sn + "/i_in");
             Value go = gate(l, n, s, 1, hidden, sn + "/o_in");
             Value gf = gate(l, n, s, 2, hidden, sn + "/f_in");
@@ -207,6 +209,11 @@ final class RnnOps {
               gi = add(l, n, gi, mul(l, n, c, pi, sn + "/pi_c"), sn + "/i_peep");
               gf = add(l, n, gf, mul(l, n, c, pf, sn + "/pf_c"), sn + "/f_peep");
             }
+            if (peep != null) {
+              gi = clipped(l, n, gi, clip, sn + "/i");
+              gf = clipped(l, n, gf, clip, sn + "/f");
+              gc = clipped(l, n, gc, clip, sn + "/c");
+            }
             Value i = act(l, n, acts.get(off), gi, sn + "/i", a, off);
             // input_forget couples the gates as onnxruntime does: f = 1 - i (after i's activation, and without f's peephole)
             Value f = inputForget ? EltwiseOps.emit(l, n, OpType.SUB, PLAIN, DType.FLOAT32, sn + "/f", false, one(sn), i)
@@ -214,7 +221,7 @@ final class RnnOps {
             Value cc = act(l, n, acts.get(off + 1), gc, sn + "/c_candidate", a, off + 1);
             Value ic = mul(l, n, i, cc, sn + "/i_c");
             c = c == null ? ic : add(l, n, mul(l, n, f, c, sn + "/f_c"), ic, sn + "/c");
-            if (peep != null) go = add(l, n, go, mul(l, n, c, po, sn + "/po_c"), sn + "/o_peep");
+            if (peep != null) go = clipped(l, n, add(l, n, go, mul(l, n, c, po, sn + "/po_c"), sn + "/o_peep"), clip, sn + "/o");
             Value o = act(l, n, acts.get(off), go, sn + "/o", a, off);
             h = mul(l, n, o, act(l, n, acts.get(off + 2), c, sn + "/c_act", a, off + 2), sn + "/h");
           }
