@@ -155,10 +155,21 @@ final class RnnOps {
         Value wd = slice(l, n, wv, 0, d, 1, dn + "/W", new int[] {gh, inSize});
         Value rd = slice(l, n, rv, 0, d, 1, dn + "/R", new int[] {gh, hidden});
         Value xb = null;
-        Value rb = null;
-        if (bv != null) {
+        if (bv == null) {
+          if (kind == Kind.GRU) rbh = Value.constant(dn + "/Rb_h_row", Constant.ofFloats(new int[] {hidden}, new float[hidden]));
+        } else if (bv.isConstant()) {
+          // a constant B (with W or R computed at run time) is still summed now
+          float[] xbf = Arrays.copyOfRange(bias, d * 2 * gh, d * 2 * gh + gh);
+          float[] rbf = Arrays.copyOfRange(bias, d * 2 * gh + gh, d * 2 * gh + 2 * gh);
+          for (int j = 0; j < (kind == Kind.GRU ? 2 * hidden : gh); j++) xbf[j] += rbf[j];
+          xb = Value.constant(dn + "/input_bias", Constant.ofFloats(new int[] {gh}, xbf));
+          if (kind == Kind.GRU) {
+            rbh = vec(rbf, 2 * hidden, hidden, dn + "/Rb_h_row");
+            bH = l.layout(rbh, null);
+          }
+        } else {
           Value bd = slice(l, n, bv.reshaped(bv.name + "/rows", new int[] {dirs, 2 * gh}), 0, d, 1, dn + "/B", new int[] {2 * gh});
-          rb = slice(l, n, bd, 0, gh, gh, dn + "/Rb", new int[] {gh});
+          Value rb = slice(l, n, bd, 0, gh, gh, dn + "/Rb", new int[] {gh});
           Value wb = slice(l, n, bd, 0, 0, gh, dn + "/Wb", new int[] {gh});
           if (kind == Kind.GRU) {
             float[] mask = new float[gh];
@@ -168,8 +179,6 @@ final class RnnOps {
             bH = l.layout(rbh, null);
           }
           xb = add(l, n, wb, rb, dn + "/input_bias");
-        } else if (kind == Kind.GRU) {
-          rbh = Value.constant(dn + "/Rb_h_row", Constant.ofFloats(new int[] {hidden}, new float[hidden]));
         }
         xw = dense(l, n, xs, l.layout(wd, null), xb == null ? null : l.layout(xb, null), dn + "/input_projection");
         rAll = l.layout(rd, null);
