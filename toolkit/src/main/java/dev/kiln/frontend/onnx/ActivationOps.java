@@ -111,14 +111,45 @@ final class ActivationOps {
     l.define(n, out, EltwiseOps.emit(l, n, OpType.ADD, new Options.Elementwise(Activation.NONE), DType.FLOAT32, out, true, pos, lg));
   }
 
-  /** CumSum along a constant axis onto TFLite's CUMSUM (exclusive and reverse as attributes), on x's own bytes. */
+  /**
+   * CumSum onto TFLite's CUMSUM (exclusive and reverse as attributes), on x's own bytes. A constant axis is one CUMSUM; an
+   * axis computed at run time is 0 for a rank-1 input (its only valid value), else every axis' sums are computed and the
+   * one the axis names is picked by SELECT_V2 (an axis outside [-rank, rank), which ONNX does not allow, gives the last's).
+   */
   static void cumSum(GraphLowering l, Proto.Node n) throws ModelFormatException {
     Value x = l.input(n, 0, "x");
     if (x.isConstant()) throw l.error(n, "has a constant input; Kiln does not fold CumSum");
-    long[] ax = l.constantInput(n, 1, "axis").longs();
     int r = x.rank();
+    if (r == 0) throw l.error(n, "has a scalar input; CumSum needs at least one dimension");
+    Value axisIn = l.input(n, 1, "axis");
+    String out = GraphLowering.output(n, 0);
+    if (!axisIn.isConstant() && r > 1) {
+      if (axisIn.elements() != 1 || (axisIn.dtype != DType.INT32 && axisIn.dtype != DType.INT64)) {
+        throw l.error(n, "has axis '" + axisIn.name + "' of " + axisIn.elements() + " " + axisIn.dtype + " values; it must be one int32 or int64");
+      }
+      Value axisV = axisIn.reshaped(axisIn.name + "/scalar", new int[0]);
+      Value picked = cumSumAlong(l, n, x, r - 1, out + "/axis" + (r - 1), false);
+      for (int d = r - 2; d >= 0; d--) {
+        Value sums = cumSumAlong(l, n, x, d, out + "/axis" + d, false);
+        Value is = EltwiseOps.emit(l, n, OpType.EQUAL, new Options.None(), DType.BOOL, out + "/is" + d, false, axisV,
+            Value.constant(out + "/axis" + d + "/value", Constant.ofLongs(new int[0], axisV.dtype, new long[] {d})));
+        Value isNeg = EltwiseOps.emit(l, n, OpType.EQUAL, new Options.None(), DType.BOOL, out + "/is" + (d - r), false, axisV,
+            Value.constant(out + "/axis" + (d - r) + "/value", Constant.ofLongs(new int[0], axisV.dtype, new long[] {d - r})));
+        Value either = EltwiseOps.emit(l, n, OpType.LOGICAL_OR, new Options.None(), DType.BOOL, out + "/axis_is" + d, false, is, isNeg);
+        picked = EltwiseOps.emit(l, n, OpType.SELECT_V2, new Options.None(), sums.dtype, d == 0 ? out : out + "/picked" + d, d == 0,
+            either, sums, picked);
+      }
+      l.define(n, out, picked);
+      return;
+    }
+    long[] ax = axisIn.isConstant() ? axisIn.constant.longs() : new long[] {0};
     if (ax.length != 1 || ax[0] < -r || ax[0] >= r) throw l.error(n, "has axis " + java.util.Arrays.toString(ax) + " for a rank-" + r + " input");
     int axis = (int) (ax[0] < 0 ? ax[0] + r : ax[0]);
+    l.define(n, out, cumSumAlong(l, n, x, axis, out, true));
+  }
+
+  /** One CUMSUM of x along logical axis {@code axis}. */
+  private static Value cumSumAlong(GraphLowering l, Proto.Node n, Value x, int axis, String out, boolean onnxName) throws ModelFormatException {
     Value xf = l.floatValue(x);
     Attrs a = l.attrs(n);
     TensorRef in;
@@ -130,10 +161,9 @@ final class ActivationOps {
       in = l.layout(xf, null);
       perm = null;
     }
-    String out = GraphLowering.output(n, 0);
-    TensorRef t = l.newTensor(out, true, in.shape(), in.dtype(), Quantization.NONE);
+    TensorRef t = l.newTensor(out, onnxName, in.shape(), in.dtype(), Quantization.NONE);
     l.op(OpType.CUMSUM, new Options.Cumsum(perm == null ? axis : perm[axis], a.i("exclusive", 0) != 0, a.i("reverse", 0) != 0), t, in);
-    l.define(n, out, Value.permuted(out, t, perm, xf.shape));
+    return Value.permuted(out, t, perm, xf.shape);
   }
 
   /** Mod of integer constants (exporters' shape arithmetic): C's remainder with fmod 1, Python's (the divisor's sign) without. */

@@ -17,7 +17,8 @@ import java.util.List;
  * [t*B, (t+1)*B) per step), then per step FULLY_CONNECTED of the previous hidden state by R, STRIDED_SLICE
  * of the gates, LOGISTIC/TANH/RELU, MUL and ADD, exactly the equations of the ONNX operator (forward,
  * reverse and bidirectional; initial states given or zero, a fresh start on every run as ONNX defines; LSTM
- * peepholes; GRU both linear_before_reset forms; clip; layout 0 and 1; every ONNX activation function; input_forget). Y stacks the steps with CONCATENATION.
+ * peepholes; GRU both linear_before_reset forms; clip; layout 0 and 1; every ONNX activation function; input_forget;
+ * sequence_lens). Y stacks the steps with CONCATENATION.
  * W, R, B and P may be computed at run time: their per-direction slices (STRIDED_SLICE) and Wb + Rb (ADD) are then
  * made on the device once per run, and the FULLY_CONNECTEDs read them as tensors.
  * TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM is not used: its state lives in variables that carry over from one
@@ -88,7 +89,9 @@ final class RnnOps {
       if (lens.elements() != batch) throw l.error(n, "has " + lens.elements() + " sequence_lens for a batch of " + batch);
       if (lens.isConstant()) {
         long[] lv = lens.constant.longs();
-        for (long v : lv) if (v < 1 || v > steps) throw l.error(n, "has sequence_lens " + Arrays.toString(lv) + "; each must be 1 to seq_length " + steps);
+        for (long v : lv) {
+          if (v < 1 || v > steps) throw l.error(n, "has sequence_lens " + Arrays.toString(lv) + "; each must be 1 to seq_length " + steps);
+        }
         if (Arrays.stream(lv).allMatch(v -> v == steps)) lens = null;
       } else if (lens.dtype != DType.INT32 && lens.dtype != DType.INT64) {
         throw l.error(n, "has sequence_lens of type " + lens.dtype + "; ONNX gives them as int32");
@@ -100,7 +103,9 @@ final class RnnOps {
     Value c0 = kind == Kind.LSTM && n.input(6) != null ? l.floatValue(l.input(n, 6, "initial_c")) : null;
     if (batchFirst && h0 != null) h0 = ShapeOps.permute(l, h0, SWAP, h0.name + "/direction_first");
     if (batchFirst && c0 != null) c0 = ShapeOps.permute(l, c0, SWAP, c0.name + "/direction_first");
-    if (pv != null && pv.elements() != (long) dirs * 3 * hidden) throw l.error(n, "has " + pv.elements() + " peephole values; expected " + dirs * 3 * hidden);
+    if (pv != null && pv.elements() != (long) dirs * 3 * hidden) {
+      throw l.error(n, "has " + pv.elements() + " peephole values; expected " + dirs * 3 * hidden);
+    }
     Value peep = pv == null ? null : pv.reshaped(pv.name + "/rows", new int[] {dirs, 3 * hidden});
     List<Act> acts = activations(l, n, a, kind, dirs);
     float clip = a.f("clip", Float.NaN);
@@ -139,8 +144,10 @@ final class RnnOps {
           rZr = l.constantTensor(dn + "/R_zr",
               Constant.ofFloats(new int[] {2 * hidden, hidden}, Arrays.copyOfRange(rd.floats(), 0, 2 * hidden * hidden)), Quantization.NONE);
           rH = l.constantTensor(dn + "/R_h",
-              Constant.ofFloats(new int[] {hidden, hidden}, Arrays.copyOfRange(rd.floats(), 2 * hidden * hidden, 3 * hidden * hidden)), Quantization.NONE);
-          bH = l.constantTensor(dn + "/Rb_h", Constant.ofFloats(new int[] {hidden}, Arrays.copyOfRange(rb, 2 * hidden, 3 * hidden)), Quantization.NONE);
+              Constant.ofFloats(new int[] {hidden, hidden}, Arrays.copyOfRange(rd.floats(), 2 * hidden * hidden, 3 * hidden * hidden)),
+              Quantization.NONE);
+          bH = l.constantTensor(dn + "/Rb_h", Constant.ofFloats(new int[] {hidden}, Arrays.copyOfRange(rb, 2 * hidden, 3 * hidden)),
+              Quantization.NONE);
           rbh = vec(rb, 2 * hidden, hidden, dn + "/Rb_h_row");
         }
       } else {
@@ -148,10 +155,21 @@ final class RnnOps {
         Value wd = slice(l, n, wv, 0, d, 1, dn + "/W", new int[] {gh, inSize});
         Value rd = slice(l, n, rv, 0, d, 1, dn + "/R", new int[] {gh, hidden});
         Value xb = null;
-        Value rb = null;
-        if (bv != null) {
+        if (bv == null) {
+          if (kind == Kind.GRU) rbh = Value.constant(dn + "/Rb_h_row", Constant.ofFloats(new int[] {hidden}, new float[hidden]));
+        } else if (bv.isConstant()) {
+          // a constant B (with W or R computed at run time) is still summed now
+          float[] xbf = Arrays.copyOfRange(bias, d * 2 * gh, d * 2 * gh + gh);
+          float[] rbf = Arrays.copyOfRange(bias, d * 2 * gh + gh, d * 2 * gh + 2 * gh);
+          for (int j = 0; j < (kind == Kind.GRU ? 2 * hidden : gh); j++) xbf[j] += rbf[j];
+          xb = Value.constant(dn + "/input_bias", Constant.ofFloats(new int[] {gh}, xbf));
+          if (kind == Kind.GRU) {
+            rbh = vec(rbf, 2 * hidden, hidden, dn + "/Rb_h_row");
+            bH = l.layout(rbh, null);
+          }
+        } else {
           Value bd = slice(l, n, bv.reshaped(bv.name + "/rows", new int[] {dirs, 2 * gh}), 0, d, 1, dn + "/B", new int[] {2 * gh});
-          rb = slice(l, n, bd, 0, gh, gh, dn + "/Rb", new int[] {gh});
+          Value rb = slice(l, n, bd, 0, gh, gh, dn + "/Rb", new int[] {gh});
           Value wb = slice(l, n, bd, 0, 0, gh, dn + "/Wb", new int[] {gh});
           if (kind == Kind.GRU) {
             float[] mask = new float[gh];
@@ -161,8 +179,6 @@ final class RnnOps {
             bH = l.layout(rbh, null);
           }
           xb = add(l, n, wb, rb, dn + "/input_bias");
-        } else if (kind == Kind.GRU) {
-          rbh = Value.constant(dn + "/Rb_h_row", Constant.ofFloats(new int[] {hidden}, new float[hidden]));
         }
         xw = dense(l, n, xs, l.layout(wd, null), xb == null ? null : l.layout(xb, null), dn + "/input_projection");
         rAll = l.layout(rd, null);
@@ -191,7 +207,9 @@ final class RnnOps {
           }
           case LSTM -> {
             Value s = h == null ? xt : add(l, n, xt, dense(l, n, h, rAll, null, sn + "/hr"), sn + "/gates");
-            s = clipped(l, n, s, clip, sn);
+            // clip bounds each gate's whole input, its peephole term included (ONNX's equations, onnxruntime), so with
+            // peepholes the i, f and o gates are clipped after adding it
+            if (peep == null) s = clipped(l, n, s, clip, sn);
             Value gi = gate(l, n, s, 0, hidden, sn + "/i_in");
             Value go = gate(l, n, s, 1, hidden, sn + "/o_in");
             Value gf = gate(l, n, s, 2, hidden, sn + "/f_in");
@@ -200,6 +218,11 @@ final class RnnOps {
               gi = add(l, n, gi, mul(l, n, c, pi, sn + "/pi_c"), sn + "/i_peep");
               gf = add(l, n, gf, mul(l, n, c, pf, sn + "/pf_c"), sn + "/f_peep");
             }
+            if (peep != null) {
+              gi = clipped(l, n, gi, clip, sn + "/i");
+              gf = clipped(l, n, gf, clip, sn + "/f");
+              gc = clipped(l, n, gc, clip, sn + "/c");
+            }
             Value i = act(l, n, acts.get(off), gi, sn + "/i", a, off);
             // input_forget couples the gates as onnxruntime does: f = 1 - i (after i's activation, and without f's peephole)
             Value f = inputForget ? EltwiseOps.emit(l, n, OpType.SUB, PLAIN, DType.FLOAT32, sn + "/f", false, one(sn), i)
@@ -207,7 +230,7 @@ final class RnnOps {
             Value cc = act(l, n, acts.get(off + 1), gc, sn + "/c_candidate", a, off + 1);
             Value ic = mul(l, n, i, cc, sn + "/i_c");
             c = c == null ? ic : add(l, n, mul(l, n, f, c, sn + "/f_c"), ic, sn + "/c");
-            if (peep != null) go = add(l, n, go, mul(l, n, c, po, sn + "/po_c"), sn + "/o_peep");
+            if (peep != null) go = clipped(l, n, add(l, n, go, mul(l, n, c, po, sn + "/po_c"), sn + "/o_peep"), clip, sn + "/o");
             Value o = act(l, n, acts.get(off), go, sn + "/o", a, off);
             h = mul(l, n, o, act(l, n, acts.get(off + 2), c, sn + "/c_act", a, off + 2), sn + "/h");
           }
@@ -283,7 +306,9 @@ final class RnnOps {
   /** Input {@code i} (W, R, B or P): a constant, or a float tensor computed at run time. */
   private static Value weight(GraphLowering l, Proto.Node n, int i, String what) throws ModelFormatException {
     Value v = l.floatValue(l.input(n, i, what));
-    if (!v.isConstant() && v.dtype != DType.FLOAT32) throw l.error(n, "has " + what + " '" + v.name + "' of type " + v.dtype + "; Kiln compiles float32 " + n.opType());
+    if (!v.isConstant() && v.dtype != DType.FLOAT32) {
+      throw l.error(n, "has " + what + " '" + v.name + "' of type " + v.dtype + "; Kiln compiles float32 " + n.opType());
+    }
     return v;
   }
 
@@ -374,7 +399,8 @@ final class RnnOps {
         Value abs = EltwiseOps.emit(l, n, OpType.ABS, none, DType.FLOAT32, name + "/abs", false, v);
         Value neg = EltwiseOps.emit(l, n, OpType.NEG, none, DType.FLOAT32, name + "/neg_abs", false, abs);
         Value e = EltwiseOps.emit(l, n, OpType.EXP, none, DType.FLOAT32, name + "/exp", false, neg);
-        Value lg = EltwiseOps.emit(l, n, OpType.LOG, none, DType.FLOAT32, name + "/log", false, add(l, n, e, scalar(1f, name + "/one"), name + "/one_plus"));
+        Value onePlus = add(l, n, e, scalar(1f, name + "/one"), name + "/one_plus");
+        Value lg = EltwiseOps.emit(l, n, OpType.LOG, none, DType.FLOAT32, name + "/log", false, onePlus);
         yield add(l, n, EltwiseOps.emit(l, n, OpType.RELU, none, DType.FLOAT32, name + "/positive", false, v), lg, name);
       }
       default -> throw new IllegalStateException(f.name());
