@@ -88,11 +88,8 @@ final class QLinearEmitter {
   static void checkPool(Op op) {
     Options.QLinearPool o = op.options(Options.QLinearPool.class);
     NnSupport.requireOneOutput(op);
-    Tensor in = NnSupport.requireInput(op, 0, "input");
+    Tensor in = NnSupport.requireImageInput(op);
     Tensor out = op.output();
-    NnSupport.requireRank(op, in, "the input", 4);
-    NnSupport.requireRank(op, out, "the output", 4);
-    NnSupport.requireNonEmpty(op, in, "the input");
     if (in.dtype() != DType.INT8 || out.dtype() != DType.INT8) {
       throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; onnxruntime's QLinear pools are compiled on int8"
           + " codes");
