@@ -583,54 +583,43 @@ static inline int8_t qlinear_saturate(float v, int32_t code_offset) {
   return (int8_t)(clamp_s8(q - code_offset, -128, 127));
 }
 
-void kiln_qlinear_add_s8(const kiln_qlinear_add_params *p, const int8_t *x1, const int8_t *x2, int8_t *y) {
-  const kiln_bcast *b = &p->bc;
-  const int32_t n = b->shape[KILN_BCAST_RANK - 1];
-  const int32_t s1 = b->stride1[KILN_BCAST_RANK - 1];
-  const int32_t s2 = b->stride2[KILN_BCAST_RANK - 1];
-  const int32_t rows = bcast_rows(b);
-  const int32_t off = p->code_offset;
-  bcast_iter it;
-  int32_t r;
-  int32_t i;
-  bcast_start(&it);
-  for (r = 0; r < rows; ++r) {
-    const int8_t *a = x1 + it.off1;
-    const int8_t *c = x2 + it.off2;
-    int8_t *out = y + (ptrdiff_t)r * n;
-    for (i = 0; i < n; ++i) {
-      const int32_t u = a[(ptrdiff_t)i * s1] + off;
-      const int32_t v = c[(ptrdiff_t)i * s2] + off;
-      const float sum = p->x1_inner ? qlinear_fma(v, p->ratio2, qlinear_fma(u, p->ratio1, p->fixed))
-                                    : qlinear_fma(u, p->ratio1, qlinear_fma(v, p->ratio2, p->fixed));
-      out[i] = qlinear_saturate(sum, off);
-    }
-    bcast_next(b, &it);
-  }
+static inline int8_t qlinear_add_one(const kiln_qlinear_add_params *p, int8_t a, int8_t b) {
+  const int32_t u = a + p->code_offset;
+  const int32_t v = b + p->code_offset;
+  const float sum = p->x1_inner ? qlinear_fma(v, p->ratio2, qlinear_fma(u, p->ratio1, p->fixed))
+                                : qlinear_fma(u, p->ratio1, qlinear_fma(v, p->ratio2, p->fixed));
+  return qlinear_saturate(sum, p->code_offset);
 }
 
-void kiln_qlinear_mul_s8(const kiln_qlinear_mul_params *p, const int8_t *x1, const int8_t *x2, int8_t *y) {
-  const kiln_bcast *b = &p->bc;
-  const int32_t n = b->shape[KILN_BCAST_RANK - 1];
-  const int32_t s1 = b->stride1[KILN_BCAST_RANK - 1];
-  const int32_t s2 = b->stride2[KILN_BCAST_RANK - 1];
-  const int32_t rows = bcast_rows(b);
-  const int32_t off = p->code_offset;
-  const float zero = (float)p->output_zero;
-  bcast_iter it;
-  int32_t r;
-  int32_t i;
-  bcast_start(&it);
-  for (r = 0; r < rows; ++r) {
-    const int8_t *a = x1 + it.off1;
-    const int8_t *c = x2 + it.off2;
-    int8_t *out = y + (ptrdiff_t)r * n;
-    for (i = 0; i < n; ++i) {
-      const int32_t prod = (a[(ptrdiff_t)i * s1] + off - p->input1_zero) * (c[(ptrdiff_t)i * s2] + off - p->input2_zero);
-      /* the product rounded to float32 (exact in double first), then the zero point added in float32 */
-      const float scaled = (float)((double)prod * (double)p->ratio);
-      out[i] = qlinear_saturate(scaled + zero, off);
-    }
-    bcast_next(b, &it);
-  }
+static inline int8_t qlinear_mul_one(const kiln_qlinear_mul_params *p, int8_t a, int8_t b) {
+  const int32_t prod = (a + p->code_offset - p->input1_zero) * (b + p->code_offset - p->input2_zero);
+  /* the product rounded to float32 (exact in double first), then the zero point added in float32 */
+  const float scaled = (float)((double)prod * (double)p->ratio);
+  return qlinear_saturate(scaled + (float)p->output_zero, p->code_offset);
 }
+
+/* One broadcast loop per operator, y = one(p, x1, x2) element by element. */
+#define KILN_QLINEAR_S8(name, P, one)                                                                      \
+  void name(const P *p, const int8_t *x1, const int8_t *x2, int8_t *y) {                                   \
+    const kiln_bcast *b = &p->bc;                                                                          \
+    const int32_t n = b->shape[KILN_BCAST_RANK - 1];                                                       \
+    const int32_t s1 = b->stride1[KILN_BCAST_RANK - 1];                                                    \
+    const int32_t s2 = b->stride2[KILN_BCAST_RANK - 1];                                                    \
+    const int32_t rows = bcast_rows(b);                                                                    \
+    bcast_iter it;                                                                                         \
+    int32_t r;                                                                                             \
+    int32_t i;                                                                                             \
+    bcast_start(&it);                                                                                      \
+    for (r = 0; r < rows; ++r) {                                                                           \
+      const int8_t *a = x1 + it.off1;                                                                      \
+      const int8_t *c = x2 + it.off2;                                                                      \
+      int8_t *out = y + (ptrdiff_t)r * n;                                                                  \
+      for (i = 0; i < n; ++i) out[i] = one(p, a[(ptrdiff_t)i * s1], c[(ptrdiff_t)i * s2]);                 \
+      bcast_next(b, &it);                                                                                  \
+    }                                                                                                      \
+  }
+
+KILN_QLINEAR_S8(kiln_qlinear_add_s8, kiln_qlinear_add_params, qlinear_add_one)
+KILN_QLINEAR_S8(kiln_qlinear_mul_s8, kiln_qlinear_mul_params, qlinear_mul_one)
+
+#undef KILN_QLINEAR_S8
