@@ -376,48 +376,50 @@ static int softmax_row_reciprocal(const kiln_softmax_s8_params *p, const int8_t 
   return 12 - headroom;
 }
 
-void kiln_softmax_s8(const kiln_softmax_s8_params *p, const int8_t *x, int8_t *y) {
+/*
+ * Softmax of int8 rows to out_bits-bit codes (8 or 16; the output zero point is the code minimum):
+ * y = reciprocal * e >> out_shift, written to y8 or, when that is NULL, to y16.
+ */
+static void softmax_s8_to(const kiln_softmax_s8_params *p, const int8_t *x, int out_bits, int8_t *y8, int16_t *y16) {
   const int32_t depth = p->depth;
+  const int32_t lo = -((int32_t)1 << (out_bits - 1));
+  const int32_t hi = ((int32_t)1 << (out_bits - 1)) - 1;
   int32_t r;
   for (r = 0; r < p->rows; ++r) {
     const int8_t *xr = x + (ptrdiff_t)r * depth;
-    int8_t *yr = y + (ptrdiff_t)r * depth;
+    const ptrdiff_t row = (ptrdiff_t)r * depth;
     int32_t max_code;
     int32_t reciprocal;
-    const int out_shift = softmax_row_reciprocal(p, xr, &max_code, &reciprocal) + 31 - 8;
+    /* for 16 bits, 12 - headroom >= 0 (the row maximum alone adds 1.0), so the shift stays in 15..27 */
+    const int out_shift = softmax_row_reciprocal(p, xr, &max_code, &reciprocal) + 31 - out_bits;
     int32_t c;
     if (out_shift > 31) {
-      /* The row's sum of exponentials is >= 512, so every probability is below
+      /* (8 bits only) The row's sum of exponentials is >= 512, so every probability is below
        * 1/512 and rounds to code -128. TFLite's reference kernel aborts here
        * (gemmlowp asserts a shift <= 31); this is the limit of its arithmetic. */
-      for (c = 0; c < depth; ++c) yr[c] = -128;
+      for (c = 0; c < depth; ++c) y8[row + c] = -128;
       continue;
     }
     for (c = 0; c < depth; ++c) {
-      /* cut elements have e = 0 and come out as -128, as in TFLite */
+      /* cut elements have e = 0 and come out as the code minimum, as in TFLite */
       const int32_t e = softmax_exp(p, xr[c] - max_code);
-      yr[c] = clamp_s8(kiln_rdbpot(kiln_srdhm(reciprocal, e), out_shift) - 128, -128, 127);
+      const int32_t v = kiln_rdbpot(kiln_srdhm(reciprocal, e), out_shift) + lo;
+      const int32_t q = v < lo ? lo : (v > hi ? hi : v);
+      if (y8 != NULL) {
+        y8[row + c] = (int8_t)q;
+      } else {
+        y16[row + c] = (int16_t)q;
+      }
     }
   }
 }
 
+void kiln_softmax_s8(const kiln_softmax_s8_params *p, const int8_t *x, int8_t *y) {
+  softmax_s8_to(p, x, 8, y, NULL);
+}
+
 void kiln_softmax_s8_s16(const kiln_softmax_s8_params *p, const int8_t *x, int16_t *y) {
-  const int32_t depth = p->depth;
-  int32_t r;
-  for (r = 0; r < p->rows; ++r) {
-    const int8_t *xr = x + (ptrdiff_t)r * depth;
-    int16_t *yr = y + (ptrdiff_t)r * depth;
-    int32_t max_code;
-    int32_t reciprocal;
-    /* 12 - headroom >= 0 (the row maximum alone adds 1.0), so the shift stays in 15..27 */
-    const int out_shift = softmax_row_reciprocal(p, xr, &max_code, &reciprocal) + 31 - 16;
-    int32_t c;
-    for (c = 0; c < depth; ++c) {
-      const int32_t e = softmax_exp(p, xr[c] - max_code);
-      const int32_t v = kiln_rdbpot(kiln_srdhm(reciprocal, e), out_shift) - 32768;
-      yr[c] = (int16_t)(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));
-    }
-  }
+  softmax_s8_to(p, x, 16, NULL, y);
 }
 
 void kiln_softmax_f32(const kiln_softmax_f32_params *p, const float *x, float *y) {
@@ -581,54 +583,43 @@ static inline int8_t qlinear_saturate(float v, int32_t code_offset) {
   return (int8_t)(clamp_s8(q - code_offset, -128, 127));
 }
 
-void kiln_qlinear_add_s8(const kiln_qlinear_add_params *p, const int8_t *x1, const int8_t *x2, int8_t *y) {
-  const kiln_bcast *b = &p->bc;
-  const int32_t n = b->shape[KILN_BCAST_RANK - 1];
-  const int32_t s1 = b->stride1[KILN_BCAST_RANK - 1];
-  const int32_t s2 = b->stride2[KILN_BCAST_RANK - 1];
-  const int32_t rows = bcast_rows(b);
-  const int32_t off = p->code_offset;
-  bcast_iter it;
-  int32_t r;
-  int32_t i;
-  bcast_start(&it);
-  for (r = 0; r < rows; ++r) {
-    const int8_t *a = x1 + it.off1;
-    const int8_t *c = x2 + it.off2;
-    int8_t *out = y + (ptrdiff_t)r * n;
-    for (i = 0; i < n; ++i) {
-      const int32_t u = a[(ptrdiff_t)i * s1] + off;
-      const int32_t v = c[(ptrdiff_t)i * s2] + off;
-      const float sum = p->x1_inner ? qlinear_fma(v, p->ratio2, qlinear_fma(u, p->ratio1, p->fixed))
-                                    : qlinear_fma(u, p->ratio1, qlinear_fma(v, p->ratio2, p->fixed));
-      out[i] = qlinear_saturate(sum, off);
-    }
-    bcast_next(b, &it);
-  }
+static inline int8_t qlinear_add_one(const kiln_qlinear_add_params *p, int8_t a, int8_t b) {
+  const int32_t u = a + p->code_offset;
+  const int32_t v = b + p->code_offset;
+  const float sum = p->x1_inner ? qlinear_fma(v, p->ratio2, qlinear_fma(u, p->ratio1, p->fixed))
+                                : qlinear_fma(u, p->ratio1, qlinear_fma(v, p->ratio2, p->fixed));
+  return qlinear_saturate(sum, p->code_offset);
 }
 
-void kiln_qlinear_mul_s8(const kiln_qlinear_mul_params *p, const int8_t *x1, const int8_t *x2, int8_t *y) {
-  const kiln_bcast *b = &p->bc;
-  const int32_t n = b->shape[KILN_BCAST_RANK - 1];
-  const int32_t s1 = b->stride1[KILN_BCAST_RANK - 1];
-  const int32_t s2 = b->stride2[KILN_BCAST_RANK - 1];
-  const int32_t rows = bcast_rows(b);
-  const int32_t off = p->code_offset;
-  const float zero = (float)p->output_zero;
-  bcast_iter it;
-  int32_t r;
-  int32_t i;
-  bcast_start(&it);
-  for (r = 0; r < rows; ++r) {
-    const int8_t *a = x1 + it.off1;
-    const int8_t *c = x2 + it.off2;
-    int8_t *out = y + (ptrdiff_t)r * n;
-    for (i = 0; i < n; ++i) {
-      const int32_t prod = (a[(ptrdiff_t)i * s1] + off - p->input1_zero) * (c[(ptrdiff_t)i * s2] + off - p->input2_zero);
-      /* the product rounded to float32 (exact in double first), then the zero point added in float32 */
-      const float scaled = (float)((double)prod * (double)p->ratio);
-      out[i] = qlinear_saturate(scaled + zero, off);
-    }
-    bcast_next(b, &it);
-  }
+static inline int8_t qlinear_mul_one(const kiln_qlinear_mul_params *p, int8_t a, int8_t b) {
+  const int32_t prod = (a + p->code_offset - p->input1_zero) * (b + p->code_offset - p->input2_zero);
+  /* the product rounded to float32 (exact in double first), then the zero point added in float32 */
+  const float scaled = (float)((double)prod * (double)p->ratio);
+  return qlinear_saturate(scaled + (float)p->output_zero, p->code_offset);
 }
+
+/* One broadcast loop per operator, y = one(p, x1, x2) element by element. */
+#define KILN_QLINEAR_S8(name, P, one)                                                                      \
+  void name(const P *p, const int8_t *x1, const int8_t *x2, int8_t *y) {                                   \
+    const kiln_bcast *b = &p->bc;                                                                          \
+    const int32_t n = b->shape[KILN_BCAST_RANK - 1];                                                       \
+    const int32_t s1 = b->stride1[KILN_BCAST_RANK - 1];                                                    \
+    const int32_t s2 = b->stride2[KILN_BCAST_RANK - 1];                                                    \
+    const int32_t rows = bcast_rows(b);                                                                    \
+    bcast_iter it;                                                                                         \
+    int32_t r;                                                                                             \
+    int32_t i;                                                                                             \
+    bcast_start(&it);                                                                                      \
+    for (r = 0; r < rows; ++r) {                                                                           \
+      const int8_t *a = x1 + it.off1;                                                                      \
+      const int8_t *c = x2 + it.off2;                                                                      \
+      int8_t *out = y + (ptrdiff_t)r * n;                                                                  \
+      for (i = 0; i < n; ++i) out[i] = one(p, a[(ptrdiff_t)i * s1], c[(ptrdiff_t)i * s2]);                 \
+      bcast_next(b, &it);                                                                                  \
+    }                                                                                                      \
+  }
+
+KILN_QLINEAR_S8(kiln_qlinear_add_s8, kiln_qlinear_add_params, qlinear_add_one)
+KILN_QLINEAR_S8(kiln_qlinear_mul_s8, kiln_qlinear_mul_params, qlinear_mul_one)
+
+#undef KILN_QLINEAR_S8

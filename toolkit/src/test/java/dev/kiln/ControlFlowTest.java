@@ -40,7 +40,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ControlFlowTest {
   static Stream<Case> controlCases() {
-    return ReferenceModels.opFixtures().stream().filter(c -> c.folder().getParent().getFileName().toString().equals("ops-control"));
+    return ReferenceModels.opFamily("ops-control");
   }
 
   static Stream<Arguments> controlCasesOnRpcExecutors() {

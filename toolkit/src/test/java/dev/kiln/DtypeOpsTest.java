@@ -22,7 +22,7 @@ class DtypeOpsTest {
   static final List<String> ON_DEVICE = List.of("logistic_int16", "tanh_pot1_int16", "log_int16", "bmm_int16");
 
   static Stream<Case> fixtures() {
-    return ReferenceModels.opFixtures().stream().filter(c -> c.folder().getParent().getFileName().toString().equals("ops-dtypes"));
+    return ReferenceModels.opFamily("ops-dtypes");
   }
 
   static Stream<Arguments> onDevice() {

@@ -24,7 +24,7 @@ class HeavyNnOpsTest {
   static final List<ExecutorConfig> EXECUTORS = List.of(ExecutorConfig.graph("default"), ExecutorConfig.aot("packed", true, "default"));
 
   static Stream<Case> fixtures() {
-    return ReferenceModels.opFixtures().stream().filter(c -> c.folder().getParent().getFileName().toString().equals("ops-nn2"));
+    return ReferenceModels.opFamily("ops-nn2");
   }
 
   static Stream<Arguments> onDevice() {

@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class Int4WeightsTest {
   static Stream<Case> int4() {
-    return ReferenceModels.opFixtures().stream().filter(c -> c.folder().getParent().getFileName().toString().equals("ops-int4"));
+    return ReferenceModels.opFamily("ops-int4");
   }
 
   @Test

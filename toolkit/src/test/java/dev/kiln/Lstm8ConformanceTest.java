@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class Lstm8ConformanceTest {
   static Stream<Case> lstm8() {
-    return ReferenceModels.opFixtures().stream().filter(c -> c.folder().getParent().getFileName().toString().equals("ops-lstm8"));
+    return ReferenceModels.opFamily("ops-lstm8");
   }
 
   @Test

@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class LstmFormsTest {
   static Stream<Case> lstmForms() {
-    return ReferenceModels.opFixtures().stream().filter(c -> c.folder().getParent().getFileName().toString().equals("ops-lstm"));
+    return ReferenceModels.opFamily("ops-lstm");
   }
 
   @Test

@@ -217,17 +217,26 @@ class HostDeviceTest {
     }
   }
 
+  /**
+   * The payload of a frame the session would send to call {@code f}: session id (little-endian), a normal
+   * message's type and the CallFunc request. Tests frame it themselves to damage it on the way.
+   */
+  private static byte[] callFuncPayload(RpcClient c, RemoteFunction f, List<Value> args) {
+    byte[] call = new PacketWriter(64).i32(RpcCode.CALL_FUNC).u64(f.handle()).args(args).finish();
+    byte[] payload = new byte[3 + call.length];
+    payload[0] = (byte) c.session().sessionId();
+    payload[1] = (byte) (c.session().sessionId() >>> 8);
+    payload[2] = (byte) Session.TYPE_NORMAL;
+    System.arraycopy(call, 0, payload, 3, call.length);
+    return payload;
+  }
+
   @Test void garbageAndBadCrcFramesAreDroppedReportedAndNeverExecuted() throws Exception {
     List<String> logs = Collections.synchronizedList(new ArrayList<>());
     try (RpcClient c = open(RpcOptions.builder().logListener(logs::add).build())) {
       RemoteFunction exit = c.function("kiln_exit");
       RemoteFunction add = c.function("kiln_add_int");
-      byte[] call = new PacketWriter(64).i32(RpcCode.CALL_FUNC).u64(exit.handle()).args(List.of(Value.ofInt(9))).finish();
-      byte[] payload = new byte[3 + call.length];
-      payload[0] = (byte) c.session().sessionId();
-      payload[1] = (byte) (c.session().sessionId() >>> 8);
-      payload[2] = 0x10;
-      System.arraycopy(call, 0, payload, 3, call.length);
+      byte[] payload = callFuncPayload(c, exit, List.of(Value.ofInt(9)));
       byte[] frame = Framer.encode(payload, 0, payload.length, false);
       frame[frame.length - 1] ^= 0x01; // damage the CRC: executing this would end the device with status 9
       c.session().sendRaw("line noise\n".getBytes());
@@ -244,13 +253,8 @@ class HostDeviceTest {
     try (RpcClient c = open(RpcOptions.builder().dropGrace(Duration.ofMillis(50)).logListener(logs::add).build())) {
       RemoteFunction exit = c.function("kiln_exit");
       RemoteFunction sleep = c.function("kiln_sleep_ms");
-      byte[] call = new PacketWriter(64).i32(RpcCode.CALL_FUNC).u64(exit.handle())
-          .args(java.util.Collections.nCopies(7, Value.ofInt(9))).finish(); // a size no request of this session has
-      byte[] payload = new byte[3 + call.length];
-      payload[0] = (byte) c.session().sessionId();
-      payload[1] = (byte) (c.session().sessionId() >>> 8);
-      payload[2] = 0x10;
-      System.arraycopy(call, 0, payload, 3, call.length);
+      // a size no request of this session has
+      byte[] payload = callFuncPayload(c, exit, Collections.nCopies(7, Value.ofInt(9)));
       byte[] frame = Framer.encode(payload, 0, payload.length, false);
       frame[frame.length - 1] ^= 0x01;
       c.session().sendRaw(frame);

@@ -72,6 +72,11 @@ class PipelinedCopyTest {
     }
   }
 
+  /** A fresh device whose link does {@code kind} 700 bytes into the third 2048-byte packet of a copy starting at {@code copyStart}. */
+  private static FaultyTransport inThirdPacket(Kind kind, Direction direction, long copyStart) throws Exception {
+    return FaultyTransport.wrap(TestDevice.start(), new Fault(kind, direction, copyStart + 2 * 2048 + 700, Duration.ZERO));
+  }
+
   /** Bytes to the device from the start of the session to the copy's first packet. */
   private static long bytesBeforeCopy() throws Exception {
     FaultyTransport count = FaultyTransport.wrap(TestDevice.start(), null);
@@ -84,8 +89,7 @@ class PipelinedCopyTest {
   @Test void aRequestDamagedWhileOthersAreInFlightEndsTheSessionAsCorrupted() throws Exception {
     long copyStart = bytesBeforeCopy();
     // a bit flipped in the third packet: the device drops that frame and answers the fourth in its place
-    FaultyTransport link = FaultyTransport.wrap(TestDevice.start(), new Fault(Kind.FLIP, Direction.TO_DEVICE,
-        copyStart + 2 * 2048 + 700, Duration.ZERO));
+    FaultyTransport link = inThirdPacket(Kind.FLIP, Direction.TO_DEVICE, copyStart);
     RpcClient c = RpcClient.open(link, SHORT);
     RemoteNDArray a = c.empty(new long[] {20_000}, DataType.UINT8);
     c.copyBlock(1);
@@ -100,8 +104,7 @@ class PipelinedCopyTest {
   @Test void aRequestLostWhileOthersAreInFlightEndsInAReplyTimeoutNotAWrongCopy() throws Exception {
     long copyStart = bytesBeforeCopy();
     // the whole third packet never arrives: one reply fewer than requests
-    FaultyTransport link = FaultyTransport.wrap(TestDevice.start(), new Fault(Kind.DROP, Direction.TO_DEVICE,
-        copyStart + 2 * 2048 + 700, Duration.ZERO));
+    FaultyTransport link = inThirdPacket(Kind.DROP, Direction.TO_DEVICE, copyStart);
     RpcClient c = RpcClient.open(link, SHORT);
     RemoteNDArray a = c.empty(new long[] {20_000}, DataType.UINT8);
     c.copyBlock(1);
@@ -124,8 +127,7 @@ class PipelinedCopyTest {
       copyStart = count.bytesFromDevice();
     }
     // a bit flipped in the device's third CopyFromRemote reply: the host drops it and would take the fourth for it
-    FaultyTransport link = FaultyTransport.wrap(TestDevice.start(), new Fault(Kind.FLIP, Direction.FROM_DEVICE,
-        copyStart + 2 * 2048 + 700, Duration.ZERO));
+    FaultyTransport link = inThirdPacket(Kind.FLIP, Direction.FROM_DEVICE, copyStart);
     RpcClient c = RpcClient.open(link, SHORT);
     RemoteNDArray a = c.empty(new long[] {20_000}, DataType.UINT8);
     c.copyBlock(1);

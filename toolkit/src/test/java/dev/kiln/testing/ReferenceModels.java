@@ -144,6 +144,11 @@ public final class ReferenceModels {
     return out;
   }
 
+  /** The op-by-op fixtures of one family folder, e.g. {@code "ops-lstm"} for {@code src/test/resources/ops-lstm}. */
+  public static Stream<Case> opFamily(String folder) {
+    return opFixtures().stream().filter(c -> c.folder().getParent().getFileName().toString().equals(folder));
+  }
+
   /** The ONNX op-by-op fixtures under {@code src/test/resources/onnx} (made by fixtures/make_onnx_fixtures.py). */
   public static List<Case> onnxFixtures() {
     List<Case> out = new ArrayList<>(cases(Path.of("src/test/resources/onnx").toAbsolutePath(), "onnx"));

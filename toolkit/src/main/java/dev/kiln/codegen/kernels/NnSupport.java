@@ -38,6 +38,18 @@ final class NnSupport {
     return t;
   }
 
+  /**
+   * Input 0 of an image operator (NHWC): present, rank 4 like the output, and not empty; checked in this
+   * order so that every such operator names the same first problem.
+   */
+  static Tensor requireImageInput(Op op) {
+    Tensor in = requireInput(op, 0, "input");
+    requireRank(op, in, "the input", 4);
+    requireRank(op, op.output(), "the output", 4);
+    requireNonEmpty(op, in, "the input");
+    return in;
+  }
+
   static void requireOneOutput(Op op) {
     if (op.outputs().size() != 1) {
       throw unsupported(op, "has " + op.outputs().size() + " outputs, expected 1; the model file is malformed");

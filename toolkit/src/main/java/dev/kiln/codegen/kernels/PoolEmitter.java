@@ -55,11 +55,8 @@ final class PoolEmitter implements KernelEmitter {
     NnSupport.requireOneOutput(op);
     Options.Pool o = op.options(Options.Pool.class);
     NnSupport.requireClampActivation(op, o.activation());
-    Tensor in = NnSupport.requireInput(op, 0, "input");
+    Tensor in = NnSupport.requireImageInput(op);
     Tensor out = op.output();
-    NnSupport.requireRank(op, in, "the input", 4);
-    NnSupport.requireRank(op, out, "the output", 4);
-    NnSupport.requireNonEmpty(op, in, "the input");
     NnSupport.requireNonEmpty(op, out, "the output");
     if (out.dim(0) != in.dim(0) || out.dim(3) != in.dim(3)) {
       throw unsupported(op, "the output " + NnSupport.shape(out) + " must keep the input's batch and channels "

@@ -85,20 +85,21 @@ final class QLinearEmitter {
     }
   }
 
-  static void checkPool(Op op) {
-    Options.QLinearPool o = op.options(Options.QLinearPool.class);
-    NnSupport.requireOneOutput(op);
-    Tensor in = NnSupport.requireInput(op, 0, "input");
-    Tensor out = op.output();
-    NnSupport.requireRank(op, in, "the input", 4);
-    NnSupport.requireRank(op, out, "the output", 4);
-    NnSupport.requireNonEmpty(op, in, "the input");
+  /** Input and output int8 codes with one scale and zero point each; {@code kernels} ("QLinearSoftmax is") names onnxruntime's. */
+  private static void requireInt8Codes(Op op, Tensor in, Tensor out, String kernels) {
     if (in.dtype() != DType.INT8 || out.dtype() != DType.INT8) {
-      throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; onnxruntime's QLinear pools are compiled on int8"
-          + " codes");
+      throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; onnxruntime's " + kernels + " compiled on int8 codes");
     }
     perTensor(op, in, "input");
     perTensor(op, out, "output");
+  }
+
+  static void checkPool(Op op) {
+    Options.QLinearPool o = op.options(Options.QLinearPool.class);
+    NnSupport.requireOneOutput(op);
+    Tensor in = NnSupport.requireImageInput(op);
+    Tensor out = op.output();
+    requireInt8Codes(op, in, out, "QLinear pools are");
     Options.Pool p = o.pool();
     if (out.dim(0) != in.dim(0) || out.dim(3) != in.dim(3) || p.filterH() < 1 || p.filterW() < 1 || p.strideH() < 1
         || p.strideW() < 1 || p.padding().top() < 0 || p.padding().left() < 0 || p.padding().top() >= p.filterH()
@@ -140,12 +141,7 @@ final class QLinearEmitter {
     ElementwiseKernels.requireArity(op, 1);
     Tensor in = op.input(0);
     Tensor out = op.output();
-    if (in.dtype() != DType.INT8 || out.dtype() != DType.INT8) {
-      throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; onnxruntime's QLinearSoftmax is compiled on int8"
-          + " codes");
-    }
-    perTensor(op, in, "input");
-    perTensor(op, out, "output");
+    requireInt8Codes(op, in, out, "QLinearSoftmax is");
     ElementwiseKernels.requireSameShape(op, in, out);
     if (in.shape().length == 0 || in.dim(in.shape().length - 1) < 1) {
       throw unsupported(op, "needs a last axis of at least one element");

@@ -20,11 +20,8 @@ import dev.kiln.ir.Tensor;
 final class ResizeBilinearEmitter implements KernelEmitter {
   @Override public void check(Op op) {
     NnSupport.requireOneOutput(op);
-    Tensor in = NnSupport.requireInput(op, 0, "input");
+    Tensor in = NnSupport.requireImageInput(op);
     Tensor out = op.output();
-    NnSupport.requireRank(op, in, "the input", 4);
-    NnSupport.requireRank(op, out, "the output", 4);
-    NnSupport.requireNonEmpty(op, in, "the input");
     NnSupport.requireNonEmpty(op, out, "the output");
     if (in.dim(0) != out.dim(0) || in.dim(3) != out.dim(3)) {
       throw unsupported(op, "the output " + NnSupport.shape(out) + " must keep the input's batch and channels " + NnSupport.shape(in));

@@ -28,21 +28,13 @@ final class BatchOps {
     if (r > 5) throw l.error(n, "multiplies rank-" + r + " tensors; Kiln's BATCH_MATMUL takes ranks 2 to 5");
     a = MathOps.expand(a, r);
     b = MathOps.expand(b, r);
-    int[] batch = MathOps.broadcast(slice(a.shape, r - 2), slice(b.shape, r - 2));
-    if (batch == null) {
+    int[] shape = productShape(a, b, r);
+    if (shape == null) {
       throw l.error(n, "cannot broadcast the batch dimensions of A " + GraphLowering.shape(a0.shape) + " and B " + GraphLowering.shape(b0.shape));
     }
-    int m = a.shape[r - 2];
-    int cols = b.shape[r - 1];
-    int[] shape = new int[r];
-    System.arraycopy(batch, 0, shape, 0, r - 2);
-    shape[r - 2] = m;
-    shape[r - 1] = cols;
+    int cols = shape[r - 1];
     TensorRef ta = l.layout(a, null);
-    int[] swap = Value.identity(r);
-    swap[r - 2] = r - 1;
-    swap[r - 1] = r - 2;
-    boolean adjY = b.phys != null && b.isPlainPermutation() && b.perm != null && java.util.Arrays.equals(b.perm, swap);
+    boolean adjY = swappedLastAxes(b, r);
     TensorRef tb = adjY ? b.phys : l.layout(b, null);
     String out = GraphLowering.output(n, 0);
     int[] finalShape = shape;
@@ -68,17 +60,10 @@ final class BatchOps {
     int r = Math.max(a0.rank(), b0.rank());
     Value a = MathOps.expand(a0.source, r);
     Value b = MathOps.expand(b0.source, r);
-    int[] batch = MathOps.broadcast(slice(a.shape, r - 2), slice(b.shape, r - 2));
-    if (batch == null) return false;
-    int[] shape = new int[r];
-    System.arraycopy(batch, 0, shape, 0, r - 2);
-    shape[r - 2] = a.shape[r - 2];
-    shape[r - 1] = b.shape[r - 1];
+    int[] shape = productShape(a, b, r);
+    if (shape == null) return false;
     TensorRef ta = l.layout(a, null);
-    int[] swap = Value.identity(r);
-    swap[r - 2] = r - 1;
-    swap[r - 1] = r - 2;
-    boolean adjY = b.phys != null && b.isPlainPermutation() && b.perm != null && java.util.Arrays.equals(b.perm, swap);
+    boolean adjY = swappedLastAxes(b, r);
     TensorRef tb = adjY ? b.phys : l.layout(b, null);
     String name = g.output();
     TensorRef t = l.newTensor(name, true, shape, DType.INT8, g.quantization());
@@ -86,6 +71,25 @@ final class BatchOps {
     g.take(l);
     l.define(n, name, Value.tensor(name, t, shape).asUint8(g.uint8Type()));
     return true;
+  }
+
+  /** The shape of a @ b, both of rank r: the batch axes broadcast, then (a's rows, b's columns); null when they do not broadcast. */
+  private static int[] productShape(Value a, Value b, int r) {
+    int[] batch = MathOps.broadcast(slice(a.shape, r - 2), slice(b.shape, r - 2));
+    if (batch == null) return null;
+    int[] shape = new int[r];
+    System.arraycopy(batch, 0, shape, 0, r - 2);
+    shape[r - 2] = a.shape[r - 2];
+    shape[r - 1] = b.shape[r - 1];
+    return shape;
+  }
+
+  /** Whether b's bytes (b.phys) hold b with its last two axes swapped, so BATCH_MATMUL reads them as they are (adj_y). */
+  private static boolean swappedLastAxes(Value b, int r) {
+    int[] swap = Value.identity(r);
+    swap[r - 2] = r - 1;
+    swap[r - 1] = r - 2;
+    return b.phys != null && b.isPlainPermutation() && b.perm != null && java.util.Arrays.equals(b.perm, swap);
   }
 
   private static int[] slice(int[] s, int n) {
