@@ -14,10 +14,12 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -233,6 +235,7 @@ public final class ModelWriter {
     CodeWriter globals = new CodeWriter();
     CodeWriter body = new CodeWriter();
     Set<String> names = new HashSet<>();
+    Map<String, String> emitted = new HashMap<>();
     for (Op op : graph.ops()) {
       body.comment(title(op));
       if (op.type().isView()) {
@@ -240,7 +243,7 @@ public final class ModelWriter {
         opDone(body, prefix, op);
         continue;
       }
-      OpContext ctx = new OpContext(op, globals, body, names, this::pointer,
+      OpContext ctx = new OpContext(op, globals, body, names, emitted, this::pointer,
           () -> "((void *)(arena + " + model.scratchOffset(op) + "))");
       Kernels.emitter(op.type()).orElseThrow().emit(op, ctx);
       opDone(body, prefix, op);
