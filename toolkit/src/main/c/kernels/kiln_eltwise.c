@@ -181,36 +181,31 @@ static void add_s8_row(const add_s8_consts *c, const int8_t *x1, int32_t s1, con
 }
 
 /*
- * The table path: both rescaled inputs from the compile-time splits (kiln_add_s8_params), so
- * a + b = base1 + base2 + x1 * step1 + x2 * step2 + residual1[x1 + 128] + residual2[x2 + 128],
- * exactly (|x * step| < 2^27 as the multipliers are <= 1/2). For SUB the compiler hands input 2's
- * split negated, so this is a + b for both. Everything the loop reads is copied to locals first:
- * the int8 stores to y may alias any struct behind a pointer, locals stay in registers.
+ * The table path: a code's rescaled input is base + code * step + residual[code + 128], the
+ * compile-time split of kiln_add_s8_params (exact; |code * step| < 2^27 as the multipliers are
+ * <= 1/2; for SUB the compiler hands input 2's split negated, so both paths add). The 256 values
+ * of each input are expanded once per call into int32 tables on the stack (2 KiB; ADD runs beside
+ * no other kernel's frame), so each element costs two loads, as with constant int32 tables, and
+ * the constants stay a quarter of their size.
  */
-static void add_s8_row_table(const kiln_add_s8_params *p, const add_s8_consts *c, const int8_t *x1, int32_t s1,
+static void add_s8_expand(int32_t base, int32_t step, const int8_t *residual, int32_t *table) {
+  int32_t line = base - 128 * step; /* the line at code -128; |128 * step| < 2^28 */
+  int32_t j;
+  for (j = 0; j < 256; ++j) {
+    table[j] = line + residual[j];
+    line += step;
+  }
+}
+
+static void add_s8_row_table(const add_s8_consts *c, const int32_t *t1, const int32_t *t2, const int8_t *x1, int32_t s1,
                              const int8_t *x2, int32_t s2, int8_t *y, int32_t n) {
-  const int32_t base = p->input1_base + p->input2_base;
-  const int32_t step1 = p->input1_step;
-  const int32_t step2 = p->input2_step;
-  const int8_t *r1 = p->input1_residual + 128;
-  const int8_t *r2 = p->input2_residual + 128;
-  const add_requant out = c->out;
-  const int32_t zo = c->output_offset;
-  const int32_t lo = c->act_min;
-  const int32_t hi = c->act_max;
   int32_t i;
+  t1 += 128;
+  t2 += 128;
   if (s1 == 1 && s2 == 1) {
-    for (i = 0; i < n; ++i) {
-      const int32_t a = x1[i];
-      const int32_t b = x2[i];
-      y[i] = clamp_s8(add_requant_apply(&out, base + a * step1 + b * step2 + r1[a] + r2[b]) + zo, lo, hi);
-    }
+    for (i = 0; i < n; ++i) y[i] = add_s8_out(c, t1[x1[i]], t2[x2[i]]);
   } else {
-    for (i = 0; i < n; ++i) {
-      const int32_t a = x1[(ptrdiff_t)i * s1];
-      const int32_t b = x2[(ptrdiff_t)i * s2];
-      y[i] = clamp_s8(add_requant_apply(&out, base + a * step1 + b * step2 + r1[a] + r2[b]) + zo, lo, hi);
-    }
+    for (i = 0; i < n; ++i) y[i] = add_s8_out(c, t1[x1[(ptrdiff_t)i * s1]], t2[x2[(ptrdiff_t)i * s2]]);
   }
 }
 
@@ -219,6 +214,8 @@ static void add_sub_s8(const kiln_add_s8_params *p, int32_t input2_sign, const i
   const kiln_bcast *b = &p->bc;
   const int32_t n = b->shape[KILN_BCAST_RANK - 1];
   const int32_t rows = bcast_rows(b);
+  const int tables = p->input1_residual != NULL && p->input2_residual != NULL;
+  int32_t t1[256], t2[256];
   add_s8_consts c;
   bcast_iter it;
   int32_t r;
@@ -231,10 +228,14 @@ static void add_sub_s8(const kiln_add_s8_params *p, int32_t input2_sign, const i
   c.output_offset = p->output_offset;
   c.act_min = p->act_min;
   c.act_max = p->act_max;
+  if (tables) {
+    add_s8_expand(p->input1_base, p->input1_step, p->input1_residual, t1);
+    add_s8_expand(p->input2_base, p->input2_step, p->input2_residual, t2);
+  }
   bcast_start(&it);
   for (r = 0; r < rows; ++r) {
-    if (p->input1_residual != NULL && p->input2_residual != NULL) {
-      add_s8_row_table(p, &c, x1 + it.off1, b->stride1[KILN_BCAST_RANK - 1], x2 + it.off2,
+    if (tables) {
+      add_s8_row_table(&c, t1, t2, x1 + it.off1, b->stride1[KILN_BCAST_RANK - 1], x2 + it.off2,
                        b->stride2[KILN_BCAST_RANK - 1], y + (ptrdiff_t)r * n, n);
     } else {
       add_s8_row(&c, x1 + it.off1, b->stride1[KILN_BCAST_RANK - 1], x2 + it.off2, b->stride2[KILN_BCAST_RANK - 1],
