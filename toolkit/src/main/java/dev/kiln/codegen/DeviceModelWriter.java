@@ -136,10 +136,7 @@ public final class DeviceModelWriter {
     out.add(new GeneratedFile("src/" + mod + "_lib1.c",
         config.cInterface() && config.unpackedApi() ? base.operators() : operators()));
     out.add(new GeneratedFile("src/" + mod + "_lib2.c", systemLibrary()));
-    for (String name : Kernels.sources()) {
-      String dir = name.endsWith(".h") ? "include/" : "src/";
-      out.add(new GeneratedFile(dir + name, ModelWriter.resource(KERNEL_RESOURCES + name)));
-    }
+    out.addAll(ModelWriter.kernelFiles(out));
     // The runtime headers the generated files include, so that include/ is all they need (as in a
     // microTVM project, which puts only codegen/host/include and TVM's CRT on the include path).
     for (String header : RUNTIME_HEADERS) {

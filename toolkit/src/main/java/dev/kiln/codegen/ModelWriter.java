@@ -59,11 +59,64 @@ public final class ModelWriter {
     files.add(new GeneratedFile("include/" + prefix + ".h", header()));
     files.add(new GeneratedFile("src/" + mod + "_lib0.c", constants()));
     files.add(new GeneratedFile("src/" + mod + "_lib1.c", operators()));
-    for (String name : Kernels.sources()) {
-      String dir = name.endsWith(".h") ? "include/" : "src/";
-      files.add(new GeneratedFile(dir + name, resource(KERNEL_RESOURCES + name)));
-    }
+    files.addAll(kernelFiles(files));
     return files;
+  }
+
+  private static final java.util.regex.Pattern KERNEL_SYMBOL = java.util.regex.Pattern.compile("\\bkiln_\\w+");
+  /** A function a header declares: its name before "(", or a declaring macro's first argument. */
+  private static final java.util.regex.Pattern KERNEL_DECLARATION =
+      java.util.regex.Pattern.compile("\\b(kiln_\\w+)\\s*\\(|\\(\\s*(kiln_\\w+)\\s*,");
+  /** A function defined with external linkage at the start of a line of a kernel source. */
+  private static final java.util.regex.Pattern KERNEL_DEFINITION =
+      java.util.regex.Pattern.compile("(?m)^(?!static\\b|typedef\\b|extern\\b)[A-Za-z_][\\w ]*[\\s*](kiln_\\w+)\\s*\\(");
+
+  /**
+   * The kernel library's files a model needs: every header (the operators file includes them all)
+   * and only the sources that define a function the generated files call, or one those call, so a
+   * model compiles only the kernels it uses (a linker with --gc-sections drops the rest anyway). A
+   * function is found where a source defines it by name, else (a definition made by a macro) in the
+   * sources that follow the headers declaring it in {@link Kernels#sources()} (a family's headers,
+   * then its sources).
+   */
+  static List<GeneratedFile> kernelFiles(List<GeneratedFile> generated) {
+    Map<String, List<String>> definedIn = new HashMap<>();
+    Map<String, List<String>> declaredIn = new HashMap<>();
+    Map<String, String> text = new HashMap<>();
+    List<String> sources = Kernels.sources();
+    for (int i = 0; i < sources.size(); i++) {
+      String name = sources.get(i);
+      String body = resource(KERNEL_RESOURCES + name);
+      text.put(name, body);
+      if (name.endsWith(".c")) {
+        var m = KERNEL_DEFINITION.matcher(body);
+        while (m.find()) definedIn.putIfAbsent(m.group(1), List.of(name));
+        continue;
+      }
+      int first = i + 1;
+      while (first < sources.size() && sources.get(first).endsWith(".h")) first++;
+      int end = first;
+      while (end < sources.size() && sources.get(end).endsWith(".c")) end++;
+      List<String> family = sources.subList(first, end);
+      var m = KERNEL_DECLARATION.matcher(body);
+      while (m.find()) declaredIn.putIfAbsent(m.group(1) != null ? m.group(1) : m.group(2), family);
+    }
+    Set<String> needed = new HashSet<>();
+    java.util.ArrayDeque<String> pending = new java.util.ArrayDeque<>();
+    for (GeneratedFile f : generated) pending.add(f.text());
+    while (!pending.isEmpty()) {
+      var m = KERNEL_SYMBOL.matcher(pending.poll());
+      while (m.find()) {
+        List<String> files = definedIn.getOrDefault(m.group(), declaredIn.getOrDefault(m.group(), List.of()));
+        for (String file : files) if (needed.add(file)) pending.add(text.get(file));
+      }
+    }
+    List<GeneratedFile> out = new ArrayList<>();
+    for (String name : sources) {
+      if (name.endsWith(".h")) out.add(new GeneratedFile("include/" + name, text.get(name)));
+      else if (needed.contains(name)) out.add(new GeneratedFile("src/" + name, text.get(name)));
+    }
+    return out;
   }
 
   // ---- header -------------------------------------------------------------------------------
