@@ -126,6 +126,12 @@ static add_requant add_requant_make(int32_t multiplier, int32_t right_shift) {
 }
 
 static inline int32_t add_requant_apply(const add_requant *r, int32_t x) { return requant_apply(r, x); }
+
+/* floor((P + c) / 2^s) + zo = floor((P + c + zo 2^s) / 2^s): |zo 2^s| < 2^62 as s = 31 + R <= 54 */
+static void add_requant_fold(add_requant *r, int32_t zo) {
+  r->round_if_nonneg += (int64_t)zo * ((int64_t)1 << r->shift);
+  r->round_if_neg += (int64_t)zo * ((int64_t)1 << r->shift);
+}
 #else
 typedef kiln_requant32 add_requant;
 
@@ -134,6 +140,9 @@ static add_requant add_requant_make(int32_t multiplier, int32_t right_shift) {
 }
 
 static inline int32_t add_requant_apply(const add_requant *r, int32_t x) { return kiln_requant32_apply(x, r); }
+
+/* floor(h / 2^R) + zo = floor((h + zo 2^R) / 2^R), zo 2^R added to the high word's start: |zo 2^R| <= 2^30 */
+static void add_requant_fold(add_requant *r, int32_t zo) { r->round += zo * ((int32_t)1 << r->right); }
 #endif
 
 typedef struct {
@@ -197,15 +206,19 @@ static void add_s8_expand(int32_t base, int32_t step, const int8_t *residual, in
   }
 }
 
-static void add_s8_row_table(const add_s8_consts *c, const int32_t *t1, const int32_t *t2, const int8_t *x1, int32_t s1,
-                             const int8_t *x2, int32_t s2, int8_t *y, int32_t n) {
+/* out: c->out with the output zero point folded in (add_requant_fold; the compiler keeps R <= 23). */
+static void add_s8_row_table(const add_s8_consts *c, const add_requant *out, const int32_t *t1, const int32_t *t2,
+                             const int8_t *x1, int32_t s1, const int8_t *x2, int32_t s2, int8_t *y, int32_t n) {
   int32_t i;
   t1 += 128;
   t2 += 128;
   if (s1 == 1 && s2 == 1) {
-    for (i = 0; i < n; ++i) y[i] = add_s8_out(c, t1[x1[i]], t2[x2[i]]);
+    for (i = 0; i < n; ++i) y[i] = clamp_s8(add_requant_apply(out, t1[x1[i]] + t2[x2[i]]), c->act_min, c->act_max);
   } else {
-    for (i = 0; i < n; ++i) y[i] = add_s8_out(c, t1[x1[(ptrdiff_t)i * s1]], t2[x2[(ptrdiff_t)i * s2]]);
+    for (i = 0; i < n; ++i) {
+      y[i] = clamp_s8(add_requant_apply(out, t1[x1[(ptrdiff_t)i * s1]] + t2[x2[(ptrdiff_t)i * s2]]), c->act_min,
+                      c->act_max);
+    }
   }
 }
 
@@ -216,6 +229,7 @@ static void add_sub_s8(const kiln_add_s8_params *p, int32_t input2_sign, const i
   const int32_t rows = bcast_rows(b);
   const int tables = p->input1_residual != NULL && p->input2_residual != NULL;
   int32_t t1[256], t2[256];
+  add_requant out;
   add_s8_consts c;
   bcast_iter it;
   int32_t r;
@@ -228,14 +242,16 @@ static void add_sub_s8(const kiln_add_s8_params *p, int32_t input2_sign, const i
   c.output_offset = p->output_offset;
   c.act_min = p->act_min;
   c.act_max = p->act_max;
+  out = c.out;
   if (tables) {
     add_s8_expand(p->input1_base, p->input1_step, p->input1_residual, t1);
     add_s8_expand(p->input2_base, p->input2_step, p->input2_residual, t2);
+    add_requant_fold(&out, c.output_offset);
   }
   bcast_start(&it);
   for (r = 0; r < rows; ++r) {
     if (tables) {
-      add_s8_row_table(&c, t1, t2, x1 + it.off1, b->stride1[KILN_BCAST_RANK - 1], x2 + it.off2,
+      add_s8_row_table(&c, &out, t1, t2, x1 + it.off1, b->stride1[KILN_BCAST_RANK - 1], x2 + it.off2,
                        b->stride2[KILN_BCAST_RANK - 1], y + (ptrdiff_t)r * n, n);
     } else {
       add_s8_row(&c, x1 + it.off1, b->stride1[KILN_BCAST_RANK - 1], x2 + it.off2, b->stride2[KILN_BCAST_RANK - 1],

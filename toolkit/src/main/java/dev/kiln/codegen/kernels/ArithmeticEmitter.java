@@ -114,7 +114,8 @@ final class ArithmeticEmitter implements KernelEmitter {
       Split s1 = Split.of(rescaleTable(m.input1Offset, m.input1));
       Split s2 = Split.of(rescaleTable(m.input2Offset, m.input2));
       if (type == OpType.SUB && s2 != null) s2 = s2.negated(); // the kernel adds the two splits
-      if (out.elements() >= ADD_TABLE_MIN_ELEMENTS && s1 != null && s2 != null) {
+      // the table path folds the output zero point into the rounding: |z_out * 2^R| <= 2^30 needs R <= 23
+      if (out.elements() >= ADD_TABLE_MIN_ELEMENTS && s1 != null && s2 != null && -m.output.shift() <= 23) {
         fields.add(".input1_base = " + s1.base + ", .input1_step = " + s1.step + ", .input2_base = " + s2.base
             + ", .input2_step = " + s2.step);
         fields.add(".input1_residual = " + ctx.tableI8(name + op.index() + "_residual1", s1.residual)
