@@ -67,6 +67,8 @@ public final class ModelWriter {
   /** A function a header declares: its name before "(", or a declaring macro's first argument. */
   private static final java.util.regex.Pattern KERNEL_DECLARATION =
       java.util.regex.Pattern.compile("\\b(kiln_\\w+)\\s*\\(|\\(\\s*(kiln_\\w+)\\s*,");
+  /** The fixed part of a name a header's declaring macro pastes together, {@code kiln_equal_##suffix}. */
+  private static final java.util.regex.Pattern KERNEL_PASTED = java.util.regex.Pattern.compile("\\b(kiln_\\w+)##");
   /** A function defined with external linkage at the start of a line of a kernel source. */
   private static final java.util.regex.Pattern KERNEL_DEFINITION =
       java.util.regex.Pattern.compile("(?m)^(?!static\\b|typedef\\b|extern\\b)[A-Za-z_][\\w ]*[\\s*](kiln_\\w+)\\s*\\(");
@@ -76,12 +78,13 @@ public final class ModelWriter {
    * and only the sources that define a function the generated files call, or one those call, so a
    * model compiles only the kernels it uses (a linker with --gc-sections drops the rest anyway). A
    * function is found where a source defines it by name, else (a definition made by a macro) in the
-   * sources that follow the headers declaring it in {@link Kernels#sources()} (a family's headers,
-   * then its sources).
+   * sources that follow the headers declaring it, by name or as a pasted {@code kiln_name_##suffix},
+   * in {@link Kernels#sources()} (a family's headers, then its sources).
    */
   static List<GeneratedFile> kernelFiles(List<GeneratedFile> generated) {
     Map<String, List<String>> definedIn = new HashMap<>();
     Map<String, List<String>> declaredIn = new HashMap<>();
+    Map<String, List<String>> prefixedIn = new HashMap<>();
     Map<String, String> text = new HashMap<>();
     List<String> sources = Kernels.sources();
     for (int i = 0; i < sources.size(); i++) {
@@ -100,6 +103,8 @@ public final class ModelWriter {
       List<String> family = sources.subList(first, end);
       var m = KERNEL_DECLARATION.matcher(body);
       while (m.find()) declaredIn.putIfAbsent(m.group(1) != null ? m.group(1) : m.group(2), family);
+      var pasted = KERNEL_PASTED.matcher(body);
+      while (pasted.find()) prefixedIn.putIfAbsent(pasted.group(1), family);
     }
     Set<String> needed = new HashSet<>();
     java.util.ArrayDeque<String> pending = new java.util.ArrayDeque<>();
@@ -107,7 +112,17 @@ public final class ModelWriter {
     while (!pending.isEmpty()) {
       var m = KERNEL_SYMBOL.matcher(pending.poll());
       while (m.find()) {
-        List<String> files = definedIn.getOrDefault(m.group(), declaredIn.getOrDefault(m.group(), List.of()));
+        String symbol = m.group();
+        List<String> files = definedIn.getOrDefault(symbol, declaredIn.get(symbol));
+        for (Map.Entry<String, List<String>> e : prefixedIn.entrySet()) {
+          if (files == null && symbol.startsWith(e.getKey())) files = e.getValue();
+        }
+        // a kernel symbol found nowhere else (a name made some other way): every source, to be safe
+        if (files == null && !text.containsKey(symbol + ".h") && symbol.matches("kiln_\\w+_(s8|u8|s16|i16|i32|i64|f32|b)")) {
+          files = new ArrayList<>();
+          for (String name : sources) if (name.endsWith(".c")) files.add(name);
+        }
+        if (files == null) continue;
         for (String file : files) if (needed.add(file)) pending.add(text.get(file));
       }
     }
