@@ -69,6 +69,9 @@ public final class ModelWriter {
       java.util.regex.Pattern.compile("\\b(kiln_\\w+)\\s*\\(|\\(\\s*(kiln_\\w+)\\s*,");
   /** The fixed part of a name a header's declaring macro pastes together, {@code kiln_equal_##suffix}. */
   private static final java.util.regex.Pattern KERNEL_PASTED = java.util.regex.Pattern.compile("\\b(kiln_\\w+)##");
+  /** A function a kernel source defines for itself (static). */
+  private static final java.util.regex.Pattern KERNEL_STATIC =
+      java.util.regex.Pattern.compile("(?m)^static\\b[^;{=]*?\\b(kiln_\\w+)\\s*\\(");
   /** A function defined with external linkage at the start of a line of a kernel source. */
   private static final java.util.regex.Pattern KERNEL_DEFINITION =
       java.util.regex.Pattern.compile("(?m)^(?!static\\b|typedef\\b|extern\\b)[A-Za-z_][\\w ]*[\\s*](kiln_\\w+)\\s*\\(");
@@ -85,6 +88,7 @@ public final class ModelWriter {
     Map<String, List<String>> definedIn = new HashMap<>();
     Map<String, List<String>> declaredIn = new HashMap<>();
     Map<String, List<String>> prefixedIn = new HashMap<>();
+    Map<String, List<String>> localIn = new HashMap<>();
     Map<String, String> text = new HashMap<>();
     List<String> sources = Kernels.sources();
     for (int i = 0; i < sources.size(); i++) {
@@ -94,6 +98,8 @@ public final class ModelWriter {
       if (name.endsWith(".c")) {
         var m = KERNEL_DEFINITION.matcher(body);
         while (m.find()) definedIn.putIfAbsent(m.group(1), List.of(name));
+        var local = KERNEL_STATIC.matcher(body);
+        while (local.find()) localIn.putIfAbsent(local.group(1), List.of(name)); // called only where defined
         continue;
       }
       int first = i + 1;
@@ -117,6 +123,8 @@ public final class ModelWriter {
         for (Map.Entry<String, List<String>> e : prefixedIn.entrySet()) {
           if (files == null && symbol.startsWith(e.getKey())) files = e.getValue();
         }
+        // a static function of a kernel source (after the above: a static may share an external's name)
+        if (files == null) files = localIn.get(symbol);
         // a kernel symbol found nowhere else (a name made some other way): every source, to be safe
         if (files == null && !text.containsKey(symbol + ".h") && symbol.matches("kiln_\\w+_(s8|u8|s16|i16|i32|i64|f32|b)")) {
           files = new ArrayList<>();
