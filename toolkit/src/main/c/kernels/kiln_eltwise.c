@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "kiln_fixedpoint.h"
+#include "kiln_nn_util.h"
 
 /* ====================================================================== */
 /* Helpers                                                                */
@@ -109,12 +110,47 @@ static void bcast_next(const kiln_bcast *b, bcast_iter *it) {
 /* 2^20), y = clamp(requant_out(a + b) + z_out) for ADD, a - b for SUB.   */
 /* ====================================================================== */
 
+/*
+ * ADD/SUB's three requantizations. On a 32-bit target they run in kiln_requant32's 32-bit form
+ * (kiln_nn_util.h: one SMLAL instead of a 64-bit product, compare and shift), which needs
+ * |x| * 2^(max(shift, 0) + 1) < 2^31: the inputs rescale |(x + offset) * 2^20| < 2^28 with
+ * multipliers <= 1/2 (shift <= 0), the output |a + b| < 2^28 with a multiplier < 1 (shift <= 1;
+ * the compiler refuses a larger one, as TFLite does). A 64-bit host keeps requant_apply's one
+ * 64-bit product, as cheap there.
+ */
+#if UINTPTR_MAX > 0xffffffffu
+typedef requant add_requant;
+
+static add_requant add_requant_make(int32_t multiplier, int32_t right_shift) {
+  return requant_make(multiplier, right_shift);
+}
+
+static inline int32_t add_requant_apply(const add_requant *r, int32_t x) { return requant_apply(r, x); }
+
+/* floor((P + c) / 2^s) + zo = floor((P + c + zo 2^s) / 2^s): |zo 2^s| < 2^62 as s = 31 + R <= 54 */
+static void add_requant_fold(add_requant *r, int32_t zo) {
+  r->round_if_nonneg += (int64_t)zo * ((int64_t)1 << r->shift);
+  r->round_if_neg += (int64_t)zo * ((int64_t)1 << r->shift);
+}
+#else
+typedef kiln_requant32 add_requant;
+
+static add_requant add_requant_make(int32_t multiplier, int32_t right_shift) {
+  return kiln_requant32_of(multiplier, -right_shift);
+}
+
+static inline int32_t add_requant_apply(const add_requant *r, int32_t x) { return kiln_requant32_apply(x, r); }
+
+/* floor(h / 2^R) + zo = floor((h + zo 2^R) / 2^R), zo 2^R added to the high word's start: |zo 2^R| <= 2^30 */
+static void add_requant_fold(add_requant *r, int32_t zo) { r->round += zo * ((int32_t)1 << r->right); }
+#endif
+
 typedef struct {
   int32_t input1_offset;
   int32_t input2_offset;
-  requant in1;
-  requant in2;
-  requant out;
+  add_requant in1;
+  add_requant in2;
+  add_requant out;
   int32_t input2_sign; /* +1 for ADD, -1 for SUB (exact: |scaled input| < 2^27) */
   int32_t output_offset;
   int32_t act_min;
@@ -123,16 +159,16 @@ typedef struct {
 
 /* (x + offset) * 2^20: |x + offset| <= 255, so the product stays below 2^28. */
 static inline int32_t add_s8_scale1(const add_s8_consts *c, int8_t x) {
-  return requant_apply(&c->in1, (x + c->input1_offset) * ((int32_t)1 << KILN_ADD_LEFT_SHIFT));
+  return add_requant_apply(&c->in1, (x + c->input1_offset) * ((int32_t)1 << KILN_ADD_LEFT_SHIFT));
 }
 
 static inline int32_t add_s8_scale2(const add_s8_consts *c, int8_t x) {
-  return c->input2_sign * requant_apply(&c->in2, (x + c->input2_offset) * ((int32_t)1 << KILN_ADD_LEFT_SHIFT));
+  return c->input2_sign * add_requant_apply(&c->in2, (x + c->input2_offset) * ((int32_t)1 << KILN_ADD_LEFT_SHIFT));
 }
 
 /* a, b: the scaled inputs (|.| < 2^27 each, as both multipliers are <= 1/2). */
 static inline int8_t add_s8_out(const add_s8_consts *c, int32_t a, int32_t b) {
-  return clamp_s8(requant_apply(&c->out, a + b) + c->output_offset, c->act_min, c->act_max);
+  return clamp_s8(add_requant_apply(&c->out, a + b) + c->output_offset, c->act_min, c->act_max);
 }
 
 static void add_s8_row(const add_s8_consts *c, const int8_t *x1, int32_t s1, const int8_t *x2, int32_t s2,
@@ -153,16 +189,35 @@ static void add_s8_row(const add_s8_consts *c, const int8_t *x1, int32_t s1, con
   }
 }
 
-/* The same with both rescaled inputs read from the compile-time tables. */
-static void add_s8_row_table(const add_s8_consts *c, const int32_t *t1, const int32_t *t2, const int8_t *x1, int32_t s1,
-                             const int8_t *x2, int32_t s2, int8_t *y, int32_t n) {
-  const int32_t sign = c->input2_sign;
+/*
+ * The table path: a code's rescaled input is base + code * step + residual[code + 128], the
+ * compile-time split of kiln_add_s8_params (exact; |code * step| < 2^27 as the multipliers are
+ * <= 1/2; for SUB the compiler hands input 2's split negated, so both paths add). The 256 values
+ * of each input are expanded once per call into int32 tables on the stack (2 KiB; ADD runs beside
+ * no other kernel's frame), so each element costs two loads, as with constant int32 tables, and
+ * the constants stay a quarter of their size.
+ */
+static void add_s8_expand(int32_t base, int32_t step, const int8_t *residual, int32_t *table) {
+  int32_t line = base - 128 * step; /* the line at code -128; |128 * step| < 2^28 */
+  int32_t j;
+  for (j = 0; j < 256; ++j) {
+    table[j] = line + residual[j];
+    line += step;
+  }
+}
+
+/* out: c->out with the output zero point folded in (add_requant_fold; the compiler keeps R <= 23). */
+static void add_s8_row_table(const add_s8_consts *c, const add_requant *out, const int32_t *t1, const int32_t *t2,
+                             const int8_t *x1, int32_t s1, const int8_t *x2, int32_t s2, int8_t *y, int32_t n) {
   int32_t i;
+  t1 += 128;
+  t2 += 128;
   if (s1 == 1 && s2 == 1) {
-    for (i = 0; i < n; ++i) y[i] = add_s8_out(c, t1[x1[i] + 128], sign * t2[x2[i] + 128]);
+    for (i = 0; i < n; ++i) y[i] = clamp_s8(add_requant_apply(out, t1[x1[i]] + t2[x2[i]]), c->act_min, c->act_max);
   } else {
     for (i = 0; i < n; ++i) {
-      y[i] = add_s8_out(c, t1[x1[(ptrdiff_t)i * s1] + 128], sign * t2[x2[(ptrdiff_t)i * s2] + 128]);
+      y[i] = clamp_s8(add_requant_apply(out, t1[x1[(ptrdiff_t)i * s1]] + t2[x2[(ptrdiff_t)i * s2]]), c->act_min,
+                      c->act_max);
     }
   }
 }
@@ -172,23 +227,32 @@ static void add_sub_s8(const kiln_add_s8_params *p, int32_t input2_sign, const i
   const kiln_bcast *b = &p->bc;
   const int32_t n = b->shape[KILN_BCAST_RANK - 1];
   const int32_t rows = bcast_rows(b);
+  const int tables = p->input1_residual != NULL && p->input2_residual != NULL;
+  int32_t t1[256], t2[256];
+  add_requant out;
   add_s8_consts c;
   bcast_iter it;
   int32_t r;
   c.input1_offset = p->input1_offset;
   c.input2_offset = p->input2_offset;
-  c.in1 = requant_make(p->input1_multiplier, p->input1_right_shift);
-  c.in2 = requant_make(p->input2_multiplier, p->input2_right_shift);
-  c.out = requant_make(p->output_multiplier, p->output_right_shift);
+  c.in1 = add_requant_make(p->input1_multiplier, p->input1_right_shift);
+  c.in2 = add_requant_make(p->input2_multiplier, p->input2_right_shift);
+  c.out = add_requant_make(p->output_multiplier, p->output_right_shift);
   c.input2_sign = input2_sign;
   c.output_offset = p->output_offset;
   c.act_min = p->act_min;
   c.act_max = p->act_max;
+  out = c.out;
+  if (tables) {
+    add_s8_expand(p->input1_base, p->input1_step, p->input1_residual, t1);
+    add_s8_expand(p->input2_base, p->input2_step, p->input2_residual, t2);
+    add_requant_fold(&out, c.output_offset);
+  }
   bcast_start(&it);
   for (r = 0; r < rows; ++r) {
-    if (p->input1_table != NULL && p->input2_table != NULL) {
-      add_s8_row_table(&c, p->input1_table, p->input2_table, x1 + it.off1, b->stride1[KILN_BCAST_RANK - 1],
-                       x2 + it.off2, b->stride2[KILN_BCAST_RANK - 1], y + (ptrdiff_t)r * n, n);
+    if (tables) {
+      add_s8_row_table(&c, &out, t1, t2, x1 + it.off1, b->stride1[KILN_BCAST_RANK - 1], x2 + it.off2,
+                       b->stride2[KILN_BCAST_RANK - 1], y + (ptrdiff_t)r * n, n);
     } else {
       add_s8_row(&c, x1 + it.off1, b->stride1[KILN_BCAST_RANK - 1], x2 + it.off2, b->stride2[KILN_BCAST_RANK - 1],
                  y + (ptrdiff_t)r * n, n);

@@ -57,11 +57,17 @@ typedef struct {
   int32_t output_offset;      /* +z_out */
   int32_t act_min;            /* fused activation clamp, in output codes */
   int32_t act_max;
-  /* Optional (both or neither; NULL = compute per element): entry code + 128
-   * holds that code's rescaled input, RDBPOT(SRDHM((code - z) * 2^20,
-   * multiplier), right_shift). The compiler emits them for large tensors. */
-  const int32_t *input1_table;
-  const int32_t *input2_table;
+  /* Optional (both or neither; NULL = compute per element): a code's rescaled
+   * input, RDBPOT(SRDHM((code - z) * 2^20, multiplier), right_shift), is
+   * base + code * step + residual[code + 128] (for SUB, input 2's is that
+   * value negated). The compiler splits the 256 values so (they lie within 1
+   * of a line; the step is the slope rounded to the side that keeps the
+   * residuals in [-127, 127]: 256 bytes instead of 1 KiB) and emits them for
+   * large tensors. */
+  int32_t input1_base, input1_step;
+  int32_t input2_base, input2_step;
+  const int8_t *input1_residual;
+  const int8_t *input2_residual;
 } kiln_add_s8_params;
 
 void kiln_add_s8(const kiln_add_s8_params *p, const int8_t *x1, const int8_t *x2, int8_t *y);
@@ -107,7 +113,8 @@ typedef struct {
   int32_t rows;              /* product of all but the last dimension */
   int32_t depth;             /* last dimension, < 4096 */
   int32_t diff_min;          /* codes further than this below the row max give 0 */
-  const int32_t *exp_table;  /* [256]: Q0 exp of diff = -index, 0 below diff_min (made at compile time) */
+  const int32_t *exp_table;  /* [1 - diff_min]: Q0 exp of diff = -index (made at compile time; the
+                                compiler raises diff_min to the last non-zero entry) */
 } kiln_softmax_s8_params;
 
 /*

@@ -1,5 +1,5 @@
 /*
- * Private helpers of the kiln_nn_*.c kernels (not part of the kernel API).
+ * Private helpers of the kiln_nn_*.c kernels and kiln_eltwise.c's int8 ADD (not part of the kernel API).
  */
 #ifndef KILN_NN_UTIL_H
 #define KILN_NN_UTIL_H

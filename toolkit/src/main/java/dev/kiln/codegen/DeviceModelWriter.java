@@ -8,6 +8,7 @@ import dev.kiln.ir.Graph;
 import dev.kiln.ir.Op;
 import dev.kiln.ir.Tensor;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -135,10 +136,7 @@ public final class DeviceModelWriter {
     out.add(new GeneratedFile("src/" + mod + "_lib1.c",
         config.cInterface() && config.unpackedApi() ? base.operators() : operators()));
     out.add(new GeneratedFile("src/" + mod + "_lib2.c", systemLibrary()));
-    for (String name : Kernels.sources()) {
-      String dir = name.endsWith(".h") ? "include/" : "src/";
-      out.add(new GeneratedFile(dir + name, ModelWriter.resource(KERNEL_RESOURCES + name)));
-    }
+    out.addAll(ModelWriter.kernelFiles(out));
     // The runtime headers the generated files include, so that include/ is all they need (as in a
     // microTVM project, which puts only codegen/host/include and TVM's CRT on the include path).
     for (String header : RUNTIME_HEADERS) {
@@ -211,16 +209,17 @@ public final class DeviceModelWriter {
     CodeWriter globals = new CodeWriter();
     CodeWriter functions = new CodeWriter();
     Set<String> names = new HashSet<>();
+    Map<String, String> emitted = new HashMap<>();
     Set<Tensor> shapes = new LinkedHashSet<>();
     for (Map.Entry<Op, String> e : opFunctions.entrySet()) {
-      opFunction(e.getKey(), e.getValue(), globals, functions, names);
+      opFunction(e.getKey(), e.getValue(), globals, functions, names, emitted);
       functions.line("");
     }
     if (!config.isGraph()) {
       if (config.packedOperators()) {
         packedMain(functions, shapes);
       } else {
-        unpackedMain(globals, functions, names);
+        unpackedMain(globals, functions, names, emitted);
       }
       functions.line("");
       entry(functions, shapes);
@@ -282,7 +281,8 @@ public final class DeviceModelWriter {
     return args;
   }
 
-  private void opFunction(Op op, String fn, CodeWriter globals, CodeWriter functions, Set<String> names) {
+  private void opFunction(Op op, String fn, CodeWriter globals, CodeWriter functions, Set<String> names,
+                          Map<String, String> emitted) {
     List<Tensor> args = opArgs(op);
     functions.comment("op " + op.index() + ": " + op.type() + " " + argsText(op));
     functions.begin("int " + fn + "(" + PACKED_PARAMS + ")");
@@ -318,7 +318,7 @@ public final class DeviceModelWriter {
       String scratch = config.isGraph()
           ? "((void *)" + prefix + "_scratch.bytes)"
           : null;
-      OpContext ctx = new OpContext(op, globals, functions, names, pointer,
+      OpContext ctx = new OpContext(op, globals, functions, names, emitted, pointer,
           () -> scratch != null ? scratch : "((void *)(" + prefix + "_arena.bytes + " + model.scratchOffset(op) + "))");
       Kernels.emitter(op.type()).orElseThrow().emit(op, ctx);
     }
@@ -444,7 +444,7 @@ public final class DeviceModelWriter {
   }
 
   /** AoT, unpacked-api=true: the kernels inline, with raw pointers. */
-  private void unpackedMain(CodeWriter globals, CodeWriter functions, Set<String> names) {
+  private void unpackedMain(CodeWriter globals, CodeWriter functions, Set<String> names, Map<String, String> emitted) {
     boolean[] usesArena = {false};
     CodeWriter body = new CodeWriter();
     for (Op op : graph.ops()) {
@@ -458,7 +458,7 @@ public final class DeviceModelWriter {
         String p = rawPointer(t, usesArena);
         return t.isConstant() ? p : "((" + t.dtype().cType() + " *)" + p + ")";
       };
-      OpContext ctx = new OpContext(op, globals, body, names, pointer, () -> {
+      OpContext ctx = new OpContext(op, globals, body, names, emitted, pointer, () -> {
         usesArena[0] = true;
         return "((void *)(arena + " + model.scratchOffset(op) + "))";
       });

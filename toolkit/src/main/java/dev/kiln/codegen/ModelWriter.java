@@ -14,10 +14,12 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -57,11 +59,87 @@ public final class ModelWriter {
     files.add(new GeneratedFile("include/" + prefix + ".h", header()));
     files.add(new GeneratedFile("src/" + mod + "_lib0.c", constants()));
     files.add(new GeneratedFile("src/" + mod + "_lib1.c", operators()));
-    for (String name : Kernels.sources()) {
-      String dir = name.endsWith(".h") ? "include/" : "src/";
-      files.add(new GeneratedFile(dir + name, resource(KERNEL_RESOURCES + name)));
-    }
+    files.addAll(kernelFiles(files));
     return files;
+  }
+
+  private static final java.util.regex.Pattern KERNEL_SYMBOL = java.util.regex.Pattern.compile("\\bkiln_\\w+");
+  /** A function a header declares: its name before "(", or a declaring macro's first argument. */
+  private static final java.util.regex.Pattern KERNEL_DECLARATION =
+      java.util.regex.Pattern.compile("\\b(kiln_\\w+)\\s*\\(|\\(\\s*(kiln_\\w+)\\s*,");
+  /** The fixed part of a name a header's declaring macro pastes together, {@code kiln_equal_##suffix}. */
+  private static final java.util.regex.Pattern KERNEL_PASTED = java.util.regex.Pattern.compile("\\b(kiln_\\w+)##");
+  /** A function a kernel source defines for itself (static). */
+  private static final java.util.regex.Pattern KERNEL_STATIC =
+      java.util.regex.Pattern.compile("(?m)^static\\b[^;{=]*?\\b(kiln_\\w+)\\s*\\(");
+  /** A function defined with external linkage at the start of a line of a kernel source. */
+  private static final java.util.regex.Pattern KERNEL_DEFINITION =
+      java.util.regex.Pattern.compile("(?m)^(?!static\\b|typedef\\b|extern\\b)[A-Za-z_][\\w ]*[\\s*](kiln_\\w+)\\s*\\(");
+
+  /**
+   * The kernel library's files a model needs: every header (the operators file includes them all)
+   * and only the sources that define a function the generated files call, or one those call, so a
+   * model compiles only the kernels it uses (a linker with --gc-sections drops the rest anyway). A
+   * function is found where a source defines it by name, else (a definition made by a macro) in the
+   * sources that follow the headers declaring it, by name or as a pasted {@code kiln_name_##suffix},
+   * in {@link Kernels#sources()} (a family's headers, then its sources).
+   */
+  static List<GeneratedFile> kernelFiles(List<GeneratedFile> generated) {
+    Map<String, List<String>> definedIn = new HashMap<>();
+    Map<String, List<String>> declaredIn = new HashMap<>();
+    Map<String, List<String>> prefixedIn = new HashMap<>();
+    Map<String, List<String>> localIn = new HashMap<>();
+    Map<String, String> text = new HashMap<>();
+    List<String> sources = Kernels.sources();
+    for (int i = 0; i < sources.size(); i++) {
+      String name = sources.get(i);
+      String body = resource(KERNEL_RESOURCES + name);
+      text.put(name, body);
+      if (name.endsWith(".c")) {
+        var m = KERNEL_DEFINITION.matcher(body);
+        while (m.find()) definedIn.putIfAbsent(m.group(1), List.of(name));
+        var local = KERNEL_STATIC.matcher(body);
+        while (local.find()) localIn.putIfAbsent(local.group(1), List.of(name)); // called only where defined
+        continue;
+      }
+      int first = i + 1;
+      while (first < sources.size() && sources.get(first).endsWith(".h")) first++;
+      int end = first;
+      while (end < sources.size() && sources.get(end).endsWith(".c")) end++;
+      List<String> family = sources.subList(first, end);
+      var m = KERNEL_DECLARATION.matcher(body);
+      while (m.find()) declaredIn.putIfAbsent(m.group(1) != null ? m.group(1) : m.group(2), family);
+      var pasted = KERNEL_PASTED.matcher(body);
+      while (pasted.find()) prefixedIn.putIfAbsent(pasted.group(1), family);
+    }
+    Set<String> needed = new HashSet<>();
+    java.util.ArrayDeque<String> pending = new java.util.ArrayDeque<>();
+    for (GeneratedFile f : generated) pending.add(f.text());
+    while (!pending.isEmpty()) {
+      var m = KERNEL_SYMBOL.matcher(pending.poll());
+      while (m.find()) {
+        String symbol = m.group();
+        List<String> files = definedIn.getOrDefault(symbol, declaredIn.get(symbol));
+        for (Map.Entry<String, List<String>> e : prefixedIn.entrySet()) {
+          if (files == null && symbol.startsWith(e.getKey())) files = e.getValue();
+        }
+        // a static function of a kernel source (after the above: a static may share an external's name)
+        if (files == null) files = localIn.get(symbol);
+        // a kernel symbol found nowhere else (a name made some other way): every source, to be safe
+        if (files == null && !text.containsKey(symbol + ".h") && symbol.matches("kiln_\\w+_(s8|u8|s16|i16|i32|i64|f32|b)")) {
+          files = new ArrayList<>();
+          for (String name : sources) if (name.endsWith(".c")) files.add(name);
+        }
+        if (files == null) continue;
+        for (String file : files) if (needed.add(file)) pending.add(text.get(file));
+      }
+    }
+    List<GeneratedFile> out = new ArrayList<>();
+    for (String name : sources) {
+      if (name.endsWith(".h")) out.add(new GeneratedFile("include/" + name, text.get(name)));
+      else if (needed.contains(name)) out.add(new GeneratedFile("src/" + name, text.get(name)));
+    }
+    return out;
   }
 
   // ---- header -------------------------------------------------------------------------------
@@ -233,6 +311,7 @@ public final class ModelWriter {
     CodeWriter globals = new CodeWriter();
     CodeWriter body = new CodeWriter();
     Set<String> names = new HashSet<>();
+    Map<String, String> emitted = new HashMap<>();
     for (Op op : graph.ops()) {
       body.comment(title(op));
       if (op.type().isView()) {
@@ -240,7 +319,7 @@ public final class ModelWriter {
         opDone(body, prefix, op);
         continue;
       }
-      OpContext ctx = new OpContext(op, globals, body, names, this::pointer,
+      OpContext ctx = new OpContext(op, globals, body, names, emitted, this::pointer,
           () -> "((void *)(arena + " + model.scratchOffset(op) + "))");
       Kernels.emitter(op.type()).orElseThrow().emit(op, ctx);
       opDone(body, prefix, op);

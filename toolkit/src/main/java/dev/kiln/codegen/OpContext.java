@@ -3,6 +3,7 @@ package dev.kiln.codegen;
 import dev.kiln.ir.CNames;
 import dev.kiln.ir.Op;
 import dev.kiln.ir.Tensor;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -18,15 +19,17 @@ final class OpContext implements KernelContext {
   private final CodeWriter globals;
   private final CodeWriter body;
   private final Set<String> names;
+  private final Map<String, String> emitted;
   private final Function<Tensor, String> pointer;
   private final Supplier<String> scratch;
 
-  OpContext(Op op, CodeWriter globals, CodeWriter body, Set<String> names, Function<Tensor, String> pointer,
-            Supplier<String> scratch) {
+  OpContext(Op op, CodeWriter globals, CodeWriter body, Set<String> names, Map<String, String> emitted,
+            Function<Tensor, String> pointer, Supplier<String> scratch) {
     this.op = op;
     this.globals = globals;
     this.body = body;
     this.names = names;
+    this.emitted = emitted;
     this.pointer = pointer;
     this.scratch = scratch;
   }
@@ -34,36 +37,45 @@ final class OpContext implements KernelContext {
   @Override public String data(Tensor t) { return pointer.apply(t); }
 
   @Override public String tableI32(String hint, int[] values) {
-    String name = newName(hint);
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < values.length; i++) sb.append(i == 0 ? "" : ", ").append(CLiterals.i32(values[i]));
-    table("int32_t", name, values.length, sb);
-    return name;
+    return table("int32_t", hint, values.length, sb);
   }
 
   @Override public String tableI8(String hint, byte[] values) {
-    String name = newName(hint);
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < values.length; i++) sb.append(i == 0 ? "" : ", ").append(values[i]);
-    table("int8_t", name, values.length, sb);
-    return name;
+    return table("int8_t", hint, values.length, sb);
   }
 
   @Override public String tableF32(String hint, float[] values) {
-    String name = newName(hint);
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < values.length; i++) sb.append(i == 0 ? "" : ", ").append(CLiterals.f32(values[i]));
-    table("float", name, values.length, sb);
-    return name;
+    return table("float", hint, values.length, sb);
   }
 
-  private void table(String type, String name, int n, StringBuilder values) {
-    globals.linef("static const %s %s[%d] = {%s};", type, name, Math.max(1, n), n == 0 ? "0" : wrap(values.toString()));
+  private String table(String type, String hint, int n, StringBuilder values) {
+    String init = n == 0 ? "0" : wrap(values.toString());
+    return once(type + "[" + Math.max(1, n) + "] = {" + init + "}", hint,
+        name -> globals.linef("static const %s %s[%d] = {%s};", type, name, Math.max(1, n), init));
   }
 
   @Override public String constant(String structType, String hint, String initializer) {
+    String init = initializer.startsWith("{") ? initializer : "{" + initializer + "}";
+    return once(structType + " = " + init, hint, name -> globals.linef("static const %s %s = %s;", structType, name, init));
+  }
+
+  /**
+   * The name of the file's constant with this type and value: an earlier op's when one already has it
+   * (ops of the same shape and scales share requantization tables and parameter structs, and a
+   * struct whose tables were shared is itself equal), else a new one that {@code write} declares.
+   */
+  private String once(String typeAndValue, String hint, java.util.function.Consumer<String> write) {
+    String known = emitted.get(typeAndValue);
+    if (known != null) return known;
     String name = newName(hint);
-    globals.linef("static const %s %s = %s;", structType, name, initializer.startsWith("{") ? initializer : "{" + initializer + "}");
+    write.accept(name);
+    emitted.put(typeAndValue, name);
     return name;
   }
 

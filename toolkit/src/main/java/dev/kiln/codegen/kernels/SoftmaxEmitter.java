@@ -106,9 +106,14 @@ final class SoftmaxEmitter implements KernelEmitter {
       return;
     }
     Int8Params q = int8Params(beta, in.quantization().scale());
+    // the kernel reads entry -diff only for diff >= diff_min and takes 0 below it, so the table stops at
+    // its last non-zero entry and diff_min moves up to it: entries past it are 0 either way
+    int[] exp = SoftmaxExpTable.table(q.input(), q.diffMin());
+    int last = 0;
+    for (int d = 0; d < exp.length; d++) if (exp[d] != 0) last = d;
     String p = ctx.constant("kiln_softmax_s8_params", "softmax" + op.index(), ElementwiseKernels.initializer(
         ".rows = " + rows + ", .depth = " + depth,
-        ".diff_min = " + q.diffMin() + ", .exp_table = " + ctx.tableI32("softmax_exp", SoftmaxExpTable.table(q.input(), q.diffMin()))));
+        ".diff_min = " + -last + ", .exp_table = " + ctx.tableI32("softmax_exp", java.util.Arrays.copyOf(exp, last + 1))));
     ctx.body().line((out.dtype() == DType.INT16 ? "kiln_softmax_s8_s16(&" : "kiln_softmax_s8(&") + p + ", " + ctx.data(in)
         + ", " + ctx.data(out) + ");");
   }

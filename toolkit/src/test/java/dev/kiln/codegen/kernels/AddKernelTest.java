@@ -141,6 +141,28 @@ class AddKernelTest {
     }
   }
 
+  /**
+   * The kernel reads a rescale table as base + code * step + int8 residual (ArithmeticEmitter.Split):
+   * for input scales from equal to 10^6 apart and every zero point, the split exists and gives every entry back,
+   * and so does its negation (SUB's input 2).
+   */
+  @Test void rescaleTableSplitIsExact() {
+    Random rnd = new Random(4);
+    for (int k = 0; k < 2000; k++) {
+      double ratio = k == 0 ? 0.5 : 0.5 * Math.pow(10, -6 * rnd.nextDouble()); // s_in / (2 max(s1, s2))
+      int offset = rnd.nextInt(256) - 128;
+      var m = dev.kiln.compile.FixedPoint.quantizeMultiplier(ratio);
+      int[] t = ArithmeticEmitter.rescaleTable(offset, m);
+      ArithmeticEmitter.Split s = ArithmeticEmitter.Split.of(t);
+      assertTrue(s != null, "no int8 split for ratio " + ratio + " offset " + offset);
+      ArithmeticEmitter.Split n = s.negated();
+      for (int code = -128; code <= 127; code++) {
+        assertEquals(t[code + 128], s.base() + code * s.step() + s.residual()[code + 128], "ratio " + ratio + " code " + code);
+        assertEquals(-t[code + 128], n.base() + code * n.step() + n.residual()[code + 128], "SUB: ratio " + ratio + " code " + code);
+      }
+    }
+  }
+
   @Test void sameShapeIsOneFlatLoop() {
     BroadcastPlan p = BroadcastPlan.of(new int[] {2, 3, 4}, new int[] {2, 3, 4}, new int[] {2, 3, 4});
     assertTrue(p.isFlat());

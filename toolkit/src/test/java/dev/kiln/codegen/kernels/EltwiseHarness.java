@@ -35,7 +35,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class EltwiseHarness {
   static final String CFLAGS = dev.kiln.project.CWarnings.strictText() + " -O2 -ffp-contract=off";
-  private static final String[] LIBRARY = {"kiln_fixedpoint.h", "kiln_eltwise.h", "kiln_eltwise.c"};
+  private static final String[] LIBRARY = {"kiln_fixedpoint.h", "kiln_nn_util.h", "kiln_eltwise.h", "kiln_eltwise.c"};
   private static Path libDir;
   private static int counter;
 
