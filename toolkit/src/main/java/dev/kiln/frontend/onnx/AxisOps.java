@@ -44,15 +44,9 @@ final class AxisOps {
       x = stridedSlice(l, n, x, begin, step, x.shape, out + "/reversed", false);
     }
     boolean keep = a.i("keepdims", 1) != 0;
-    TensorRef in;
-    int[] perm;
-    if (x.isPlainPermutation()) {
-      in = x.phys;
-      perm = x.perm;
-    } else {
-      in = l.layout(x, null);
-      perm = null;
-    }
+    GraphLowering.Stored stored = l.stored(x);
+    TensorRef in = stored.tensor();
+    int[] perm = stored.perm();
     int p = perm == null ? axis : perm[axis];
     int[] physOut = in.shape().clone();
     physOut[p] = 1;
@@ -189,15 +183,9 @@ final class AxisOps {
           + GraphLowering.shape(shape) + "; Kiln compiles slices with at least one element");
     }
     x = l.floatValue(x);
-    TensorRef in;
-    int[] perm;
-    if (x.isPlainPermutation()) {
-      in = x.phys;
-      perm = x.perm;
-    } else {
-      in = l.layout(x, null);
-      perm = null;
-    }
+    GraphLowering.Stored stored = l.stored(x);
+    TensorRef in = stored.tensor();
+    int[] perm = stored.perm();
     int r = x.rank();
     long[] b = new long[r];
     long[] e = new long[r];

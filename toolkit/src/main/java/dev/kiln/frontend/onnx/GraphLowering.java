@@ -287,6 +287,17 @@ final class GraphLowering {
   // ---- layouts --------------------------------------------------------------------------------
 
   /**
+   * A value as a stored tensor and the permutation from the value's axes to the tensor's: the value's
+   * own tensor when it is a plain permutation of one (nothing copied), else the value laid out in
+   * row-major order (perm null).
+   */
+  record Stored(TensorRef tensor, int[] perm) {}
+
+  Stored stored(Value v) {
+    return v.isPlainPermutation() ? new Stored(v.phys, v.perm) : new Stored(layout(v, null), null);
+  }
+
+  /**
    * An ir tensor holding {@code transpose(v, q)} ({@code q} null = v itself) in row-major order:
    * constants are permuted at compile time; tensors are used as they are, viewed (RESHAPE) or
    * permuted (TRANSPOSE) as their recorded layout requires; a lazy DequantizeLinear becomes a

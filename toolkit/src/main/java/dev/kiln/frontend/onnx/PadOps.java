@@ -99,15 +99,9 @@ final class PadOps {
 
   private static Value emit(GraphLowering l, Value x, int[] before, int[] after, int[] shape, String name, boolean onnxName,
                             Quantization q) {
-    TensorRef in;
-    int[] perm;
-    if (x.isPlainPermutation()) {
-      in = x.phys;
-      perm = x.perm;
-    } else {
-      in = l.layout(x, null);
-      perm = null;
-    }
+    GraphLowering.Stored stored = l.stored(x);
+    TensorRef in = stored.tensor();
+    int[] perm = stored.perm();
     int r = shape.length;
     int[] pb = new int[r];
     int[] pa = new int[r];

@@ -103,15 +103,9 @@ final class ReduceOps {
     Value xf = l.floatValue(x);
     if (type == OpType.MEAN) NnOps.requireFloat(l, n, xf);
     if (x.elements() == 0) throw l.error(n, "reduces an empty tensor " + GraphLowering.shape(x.shape));
-    TensorRef in;
-    int[] perm;
-    if (xf.isPlainPermutation()) {
-      in = xf.phys;
-      perm = xf.perm;
-    } else {
-      in = l.layout(xf, null);
-      perm = null;
-    }
+    GraphLowering.Stored stored = l.stored(xf);
+    TensorRef in = stored.tensor();
+    int[] perm = stored.perm();
     List<Integer> physAxes = new ArrayList<>();
     int[] physOut = in.shape().clone();
     for (int d = 0; d < r; d++) {

@@ -51,15 +51,9 @@ final class TopKOps {
     String nameV = GraphLowering.output(n, 0);
     String nameI = GraphLowering.output(n, 1);
     String base = nameV != null ? nameV : nameI != null ? nameI : "topk" + n.index();
-    TensorRef in;
-    int[] perm;
-    if (x.isPlainPermutation()) {
-      in = x.phys;
-      perm = x.perm;
-    } else {
-      in = l.layout(x, null);
-      perm = null;
-    }
+    GraphLowering.Stored stored = l.stored(x);
+    TensorRef in = stored.tensor();
+    int[] perm = stored.perm();
     int p = perm == null ? axis : perm[axis];
     int[] physOut = in.shape().clone();
     physOut[p] = k;
