@@ -161,6 +161,20 @@ void *kiln_module_state(kiln_runtime *rt) {
 
 /* ---- session layer ---- */
 
+/*
+ * A handshake means a new host session: what an earlier session created (executors, arrays,
+ * allocations, time evaluators) is released, as its shutdown would have done. A board on a serial
+ * line or behind ser2net is not reset between sessions, and a host whose link dropped before its
+ * shutdown reached the board would otherwise find it full ("one executor per boot").
+ */
+static void release_previous_session(kiln_runtime *rt) {
+  int i;
+  for (i = 1; i < KILN_MAX_MODULES; ++i) rt->modules[i] = NULL;
+  rt->num_allocations = 0;
+  memset(rt->ndarrays, 0, sizeof(rt->ndarrays));
+  memset(rt->evaluators, 0, sizeof(rt->evaluators));
+}
+
 static void handle_message(kiln_runtime *rt, uint8_t *payload, uint32_t len) {
   uint16_t sid;
   uint8_t type;
@@ -178,6 +192,7 @@ static void handle_message(kiln_runtime *rt, uint8_t *payload, uint32_t len) {
         kiln_report_drop(rt, "StartSessionInit %s", initiator == 0 ? "with nonce 0" : "without a version byte");
         return;
       }
+      release_previous_session(rt);
       rt->nonce = next_nonce(rt->nonce);
       rt->session_id = (uint16_t)(initiator | (rt->nonce << 8));
       rt->session_state = KILN_SESSION_ESTABLISHED;

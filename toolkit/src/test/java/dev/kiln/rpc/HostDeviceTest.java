@@ -231,14 +231,29 @@ class HostDeviceTest {
     return payload;
   }
 
+  /**
+   * The payload framed, with one payload byte changed so the CRC no longer matches: a zero byte from
+   * the middle on becomes 1, so no escape byte (0xFF) is made or lost and the frame keeps its length
+   * (damaging the CRC itself could make an 0xFF that swallows the next frame's first byte).
+   */
+  private static byte[] badCrcFrame(byte[] payload) {
+    byte[] frame = Framer.encode(payload, 0, payload.length, false);
+    for (int i = frame.length / 2; i < frame.length - 2; i++) {
+      if (frame[i] == 0 && frame[i - 1] != (byte) 0xFF) {
+        frame[i] = 1;
+        return frame;
+      }
+    }
+    throw new AssertionError("no zero byte to damage in " + java.util.Arrays.toString(frame));
+  }
+
   @Test void garbageAndBadCrcFramesAreDroppedReportedAndNeverExecuted() throws Exception {
     List<String> logs = Collections.synchronizedList(new ArrayList<>());
     try (RpcClient c = open(RpcOptions.builder().logListener(logs::add).build())) {
       RemoteFunction exit = c.function("kiln_exit");
       RemoteFunction add = c.function("kiln_add_int");
       byte[] payload = callFuncPayload(c, exit, List.of(Value.ofInt(9)));
-      byte[] frame = Framer.encode(payload, 0, payload.length, false);
-      frame[frame.length - 1] ^= 0x01; // damage the CRC: executing this would end the device with status 9
+      byte[] frame = badCrcFrame(payload); // executing this would end the device with status 9
       c.session().sendRaw("line noise\n".getBytes());
       c.session().sendRaw(frame);
       assertEquals(7L, add.callLong(3, 4));
@@ -255,8 +270,7 @@ class HostDeviceTest {
       RemoteFunction sleep = c.function("kiln_sleep_ms");
       // a size no request of this session has
       byte[] payload = callFuncPayload(c, exit, Collections.nCopies(7, Value.ofInt(9)));
-      byte[] frame = Framer.encode(payload, 0, payload.length, false);
-      frame[frame.length - 1] ^= 0x01;
+      byte[] frame = badCrcFrame(payload);
       c.session().sendRaw(frame);
       long start = System.nanoTime();
       sleep.call(300); // outlives the 50 ms drop grace and still answers
