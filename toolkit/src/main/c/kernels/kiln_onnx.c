@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 void kiln_erf_f32(const float *x, float *y, int32_t count) {
   int32_t i;
@@ -104,10 +105,36 @@ void kiln_qlinear_global_avg_pool_s8(const kiln_qlinear_pool_params *p, const in
   }
 }
 
+/*
+ * The sum onnxruntime takes is sum_i float32(s_x * d_i) in window order (d_i = code - z_x, |d_i| <=
+ * 255; each product exact in double, rounded once to float32). With s_x = m 2^e (m the 24-bit
+ * significand, an integer) every tap is float32(m d_i) 2^e, and float32 rounding commutes with
+ * multiplying by a power of two while nothing is subnormal or overflows, so the sum is
+ * (sum_i float32(m d_i)) 2^e: |m d_i| < 2^32 is a uint32 product whose conversion to float32
+ * rounds like the product, and the scaling is exact. Same bits, without double arithmetic in the
+ * loop (a library call per operation on cores without an FPU: the Cortex-M0/M3). Scales outside
+ * 2^-103 <= s_x < 2^23, where the argument would need subnormals or a power of two float32 cannot
+ * hold, keep the double form.
+ */
+static int qlinear_split_scale(float s, uint32_t *significand, float *power) {
+  uint32_t bits;
+  uint32_t e;
+  memcpy(&bits, &s, sizeof bits);
+  e = (bits >> 23) & 0xffu;
+  if ((bits >> 31) != 0u || e < 24u || e > 149u) return 0;
+  *significand = (bits & 0x7fffffu) | 0x800000u;
+  bits = (e - 23u) << 23; /* 2^(e - 150): the significand's unit, a normal float32 */
+  memcpy(power, &bits, sizeof bits);
+  return 1;
+}
+
 void kiln_qlinear_avg_pool_s8(const kiln_qlinear_pool_params *p, const int8_t *x, int8_t *y) {
   const float lo = (float)(-128 + p->code_offset);
   const float hi = (float)(127 + p->code_offset);
   const float zero_out = (float)p->output_zero;
+  uint32_t m = 0;
+  float unit = 0.0f;
+  const int split = qlinear_split_scale(p->input_scale, &m, &unit);
   int32_t n, oh, ow, c, h, w;
   for (n = 0; n < p->batches; ++n) {
     for (oh = 0; oh < p->out_h; ++oh) {
@@ -125,11 +152,18 @@ void kiln_qlinear_avg_pool_s8(const kiln_qlinear_pool_params *p, const int8_t *x
           float avg;
           for (h = h_start; h < h_end; ++h) {
             for (w = w_start; w < w_end; ++w) {
-              const int32_t code = x[(((ptrdiff_t)n * p->in_h + h) * p->in_w + w) * p->channels + c] + p->code_offset;
-              /* the dequantized tap rounded to float32 on its own (no fused multiply-add with the sum) */
-              sum += (float)((double)p->input_scale * (double)(code - p->input_zero));
+              const int32_t d = x[(((ptrdiff_t)n * p->in_h + h) * p->in_w + w) * p->channels + c] + p->code_offset - p->input_zero;
+              if (split) {
+                /* float32(m |d|), signed after rounding (rounding to nearest is symmetric) */
+                const float t = (float)(m * (uint32_t)(d < 0 ? -d : d));
+                sum += d < 0 ? -t : t;
+              } else {
+                /* the dequantized tap rounded to float32 on its own (no fused multiply-add with the sum) */
+                sum += (float)((double)p->input_scale * (double)d);
+              }
             }
           }
+          if (split) sum *= unit;
           avg = sum / (float)count;
           out[c] = qlinear_store(qlinear_round(avg / p->output_scale + zero_out, lo, hi), p->code_offset);
         }
