@@ -117,7 +117,9 @@ final class BenchCommand implements Callable<Integer> {
   /**
    * Per model on a QEMU board: firmware flash and RAM (AoT executor), instructions per inference
    * for the AoT and graph executors (Timing.instructions(): exact, calibrated), and the link
-   * measured with 16 KiB copies to and from a device array.
+   * measured with 16 KiB copies to and from a device array (none on the micro:bit, whose runtime
+   * aligns device arrays to 16 bytes); a model whose AoT firmware does not fit the board gets one
+   * line saying what it needs.
    */
   private Integer boardBench(PrintWriter out, Device board) throws IOException, InterruptedException {
     if (board.kind() != Device.Kind.QEMU) throw new dev.kiln.api.KilnException("kiln bench --device takes host or qemu:BOARD, not " + device);
@@ -125,20 +127,34 @@ final class BenchCommand implements Callable<Integer> {
     out.println("Kiln bench on " + board + ": " + files.size() + " model(s); instructions are QEMU -icount counts per inference");
     out.printf(Locale.ROOT, "%-20s %11s %10s %13s %13s %12s %12s%n", "model", "flash B", "RAM B", "aot instr", "graph instr",
         "up KiB/s", "down KiB/s");
+    List<String> notes = new ArrayList<>();
+    String linkNote = null;
     for (Path f : files) {
       try {
         Model m = Kiln.load(f);
         List<Tensor> values = new ArrayList<>();
         for (Path p : sampleInputs(f, m)) values.add(Tensor.load(p));
-        long[] instr = new long[2];
+        String[] instr = {"-", "-"};
         dev.kiln.project.ProgramMemory memory = null;
+        long aot = -1;
         double[] link = {Double.NaN, Double.NaN};
         String flash = "-";
         String ram = "-";
         int k = 0;
         for (Executor ex : List.of(Executor.aot(), Executor.graph())) {
           Build b = m.build(ex);
-          try (DeviceSession session = b.flash(board)) {
+          DeviceSession session;
+          try {
+            session = b.flash(board);
+          } catch (dev.kiln.api.KilnException e) {
+            // a firmware too large for the board: one line with what it needs (the AoT one is the smaller)
+            if (!(e.getCause() instanceof dev.kiln.project.ProgramTooLargeException t)) throw e;
+            if (k == 0) throw new TooLarge(t.size().shortfall());
+            notes.add(name(f) + " (graph executor): " + t.size().shortfall() + "; graph instr: -");
+            k++;
+            continue;
+          }
+          try (session) {
             if (k == 0) {
               var size = session.program().size();
               flash = Long.toString(size.flash());
@@ -146,27 +162,41 @@ final class BenchCommand implements Callable<Integer> {
             }
             ModelExecutor exec = session.executor();
             for (int i = 0; i < values.size(); i++) exec.setInput(i, values.get(i));
-            instr[k] = session.timeEvaluator().instructions();
+            long n = session.timeEvaluator().instructions();
+            instr[k] = String.format(Locale.ROOT, "%,d", n);
             if (k == 0) {
+              aot = n;
               memory = session.memory(); // after the runs, so the stack high-water includes the deepest kernel
-              link = linkKiBps(session);
+              try {
+                link = linkKiBps(session);
+              } catch (IOException | RuntimeException e) {
+                // the micro:bit's runtime aligns to at most 16 bytes and DevAllocData asks 64: no link figures
+                linkNote = "link figures: " + e.getMessage();
+              }
             }
           }
           k++;
         }
-        out.printf(Locale.ROOT, "%-20s %11s %10s %,13d %,13d %12.1f %12.1f%n", name(f), flash, ram, instr[0], instr[1], link[0], link[1]);
-        if (memory != null) kernelRows.add(kernelRow(name(f), instr[0], memory, m.build(Executor.aot()).arenaBytes()));
+        out.printf(Locale.ROOT, "%-20s %11s %10s %13s %13s %12s %12s%n", name(f), flash, ram, instr[0], instr[1], kibps(link[0]),
+            kibps(link[1]));
+        if (memory != null) kernelRows.add(kernelRow(board, name(f), aot, memory, m.build(Executor.aot()).arenaBytes()));
+      } catch (TooLarge e) {
+        out.printf("%-20s %s%n", name(f), e.getMessage());
       } catch (RuntimeException e) {
         out.printf("%-20s error: %s%n", name(f), e.getMessage());
       }
       out.flush();
     }
-    out.printf(Locale.ROOT, "%n%-20s %13s %13s %7s %11s %11s %9s %9s %8s%n", "model (AoT)", "aot instr", "CMSIS-NN", "ratio",
-        "model code", "weights", "params", "arena", "stack");
+    for (String note : notes) out.println(note);
+    if (linkNote != null) out.println("up/down: - (" + linkNote + ")");
+    out.printf(Locale.ROOT, "%n%-20s %13s %13s %7s %13s %7s %11s %11s %9s %9s %8s%n", "model (AoT)", "aot instr", "CMSIS-NN", "ratio",
+        "at start", "/start", "model code", "weights", "params", "arena", "stack");
     for (String row : kernelRows) out.println(row);
     out.println("CMSIS-NN: TFLite Micro with Arm's CMSIS-NN kernels on the same emulated Cortex-M4F (QEMU 7.2 -icount shift=0), as");
-    out.println("measured for issue 12 (not built here); ratio = aot instr / CMSIS-NN. model code: the operators, kernels and system");
-    out.println("library in the linked firmware (--gc-sections); params: operator parameters (structs and requantization tables);");
+    out.println("measured for issue 12 (not built here); ratio = aot instr / CMSIS-NN. at start: Kiln's aot instr on this board at");
+    out.println("97ba432, the commit before issue 12's first change, measured the same way; /start = aot instr / at start (issue 12:");
+    out.println("no model slower than then on the Cortex-M0/M3, which have no DSP extension). model code: the operators, kernels and");
+    out.println("system library in the linked firmware (--gc-sections); params: operator parameters (structs and requantization tables);");
     out.println("arena: the model's static workspace; stack: the firmware's stack high-water after the runs (RPC server included).");
     out.println("flash: text+data of the firmware ELF (runtime, executors, model, platform, libc); RAM: data+bss (the runtime's");
     out.println("buffers and device memory, the model's arena; the stack is extra). instr: Timing.instructions(), run() of the executor");
@@ -185,13 +215,31 @@ final class BenchCommand implements Callable<Integer> {
   private static final java.util.Map<String, Long> CMSIS_NN_M4 = java.util.Map.of(
       "mlperf_kws_int8", 7_697_440L, "mlperf_vww_int8", 24_101_960L, "mlperf_ic_int8", 29_864_320L, "mlperf_ad_int8", 583_000L);
 
+  /**
+   * Kiln's AoT instructions per inference at 97ba432 (the commit before issue 12's first change),
+   * by platform and model folder name, for the shared models that fit each board: measured there with
+   * the same Timing.instructions() (mps2-an386's MLPerf figures are the README's "Kiln before").
+   */
+  private static final java.util.Map<String, java.util.Map<String, Long>> AT_START = java.util.Map.of(
+      "qemu-microbit", java.util.Map.of("digits_cnn_int8", 539_174L, "digits_cnn_float", 4_720_203L,
+          "onnx_digits_cnn", 4_729_712L),
+      "qemu-mps2-an385", java.util.Map.of("digits_cnn_int8", 283_315L, "digits_cnn_float", 2_209_153L,
+          "onnx_digits_cnn", 2_216_366L, "mlperf_kws_int8", 25_340_012L, "mlperf_vww_int8", 74_371_505L,
+          "mlperf_ic_int8", 88_695_443L, "mlperf_ad_int8", 1_844_233L),
+      "qemu-mps2-an386", java.util.Map.of("digits_cnn_int8", 285_296L, "digits_cnn_float", 172_705L,
+          "onnx_digits_cnn", 172_729L, "mlperf_kws_int8", 25_213_351L, "mlperf_vww_int8", 74_236_602L,
+          "mlperf_ic_int8", 89_021_786L, "mlperf_ad_int8", 1_848_767L));
+
   private final List<String> kernelRows = new ArrayList<>();
 
-  private String kernelRow(String model, long instructions, dev.kiln.project.ProgramMemory m, int arena) {
+  private String kernelRow(Device board, String model, long instructions, dev.kiln.project.ProgramMemory m, int arena) {
     Long cmsis = device.startsWith("qemu:mps2-an386") ? CMSIS_NN_M4.get(model) : null;
-    return String.format(Locale.ROOT, "%-20s %,13d %13s %7s %,11d %,11d %,9d %,9d %8s", model, instructions,
+    Long start = AT_START.getOrDefault(board.platformName(), java.util.Map.of()).get(model);
+    return String.format(Locale.ROOT, "%-20s %,13d %13s %7s %13s %7s %,11d %,11d %,9d %,9d %8s", model, instructions,
         cmsis == null ? "-" : String.format(Locale.ROOT, "%,d", cmsis),
         cmsis == null ? "-" : String.format(Locale.ROOT, "%.2f", instructions / (double) cmsis),
+        start == null ? "-" : String.format(Locale.ROOT, "%,d", start),
+        start == null ? "-" : String.format(Locale.ROOT, "%.2f", instructions / (double) start),
         m.modelCode(), m.weights(), m.operatorParameters(), arena,
         m.stackHighWater().isPresent() ? String.format(Locale.ROOT, "%,d", m.stackHighWater().getAsLong()) : "-");
   }
@@ -257,6 +305,15 @@ final class BenchCommand implements Callable<Integer> {
     } catch (dev.kiln.transport.LinkTimeoutException e) {
       // nothing more
     }
+  }
+
+  private static String kibps(double v) {
+    return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f", v);
+  }
+
+  /** A model whose AoT firmware does not fit the board: the message is the one-line shortfall. */
+  private static final class TooLarge extends RuntimeException {
+    TooLarge(String message) { super(message, null, false, false); }
   }
 
   private static double[] linkKiBps(DeviceSession session) throws IOException {

@@ -27,7 +27,7 @@ public record FirmwareSize(String platform, long text, long data, long bss, long
           "the device program does not fit %s: flash %,d bytes (code and constants %,d + initialised data %,d) of %,d; "
               + "RAM %,d bytes (data %,d + bss %,d, which holds the runtime with its %s and the model's arena) + %,d of stack, of %,d. "
               + "Pick a smaller model or a board with more memory (e.g. qemu:mps2-an386)",
-          platform, flash(), text, data, flashBytes, ram(), data, bss, "buffers", stackBytes, ramBytes));
+          platform, flash(), text, data, flashBytes, ram(), data, bss, "buffers", stackBytes, ramBytes), this);
     }
     return this;
   }
@@ -44,6 +44,23 @@ public record FirmwareSize(String platform, long text, long data, long bss, long
     }
     throw new IOException("unexpected output of " + tool + ": " + out);
   }
+
+  /**
+   * One line for tables: what does not fit, e.g. "does not fit qemu-microbit: needs 51 KiB of RAM
+   * (of 16 KiB, stack included)" (KiB rounded up), or "fits" when it does.
+   */
+  public String shortfall() {
+    List<String> needs = new java.util.ArrayList<>();
+    if (flashBytes > 0 && flash() > flashBytes) {
+      needs.add(String.format(Locale.ROOT, "%,d KiB of flash (of %,d KiB)", kib(flash()), flashBytes >> 10));
+    }
+    if (flashBytes > 0 && ram() + stackBytes > ramBytes) {
+      needs.add(String.format(Locale.ROOT, "%,d KiB of RAM (of %,d KiB, stack included)", kib(ram() + stackBytes), ramBytes >> 10));
+    }
+    return needs.isEmpty() ? "fits" : "does not fit " + platform + ": needs " + String.join(" and ", needs);
+  }
+
+  private static long kib(long bytes) { return (bytes + 1023) >> 10; }
 
   @Override public String toString() {
     return String.format(Locale.ROOT, "flash %,d B (text %,d, data %,d), RAM %,d B (data %,d, bss %,d)%s", flash(), text, data, ram(),

@@ -47,6 +47,25 @@ class DeviceToolsCommandLineTest {
     assertTrue(raw > 0 && up > 0, "up " + up + " KiB/s, raw echo " + raw + " KiB/s\n" + r.out());
   }
 
+  /** The Cortex-M0 table: a model that fits gets its figures and the issue-12 start beside them, one that does not a line. */
+  @Test
+  void benchOnTheMicrobitMeasuresTheModelsThatFitAndSaysWhatTheOthersNeed() {
+    boolean tools = java.util.stream.Stream.of("qemu-system-arm", "arm-none-eabi-gcc").allMatch(t -> java.util.Arrays.stream(
+        System.getenv().getOrDefault("PATH", "").split(":")).anyMatch(d -> java.nio.file.Files.isExecutable(Path.of(d, t))));
+    org.junit.jupiter.api.Assumptions.assumeTrue(tools, "qemu-system-arm or arm-none-eabi-gcc is not installed");
+    Path kws = ReferenceModels.shared("tflite", "mlperf_kws_int8").modelFile();
+    Result r = kiln("bench", "--device", "qemu:microbit", seed().toString(), kws.toString());
+    assertEquals(0, r.status(), r.err());
+    // the AoT row: instructions, the figure at issue 12's start and their ratio, then code, weights, params, arena, stack
+    var row = java.util.regex.Pattern.compile("\\ndigits_cnn_int8 +([\\d,]+) +- +- +539,174 +([\\d.]+) +[\\d,]+ +10,000 ").matcher(r.out());
+    assertTrue(row.find(), r.out());
+    long instructions = Long.parseLong(row.group(1).replace(",", ""));
+    assertEquals(String.format(java.util.Locale.ROOT, "%.2f", instructions / 539_174.0), row.group(2), r.out());
+    assertTrue(r.out().matches("(?s).*\\nmlperf_kws_int8 +does not fit qemu-microbit: needs \\d+ KiB of RAM \\(of 16 KiB, stack "
+        + "included\\)\\n.*"), r.out());
+    assertTrue(r.out().contains("up/down: - (link figures: DevAllocData"), r.out());
+  }
+
   @Test
   void compileWithMemoryPrintsFlashAndRamFromTheElf(@TempDir Path tmp) {
     Result r = kiln("compile", seed().toString(), "--executor", "aot", "--interface-api", "packed", "--memory", "-o",
