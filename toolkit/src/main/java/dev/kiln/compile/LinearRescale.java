@@ -62,26 +62,65 @@ public final class LinearRescale {
    */
   public static Rescale fit(LongUnaryOperator reference, double real, int zeroPoint, int lo, int hi, long domainLo,
                             long domainHi) {
+    return fit(reference, real, zeroPoint, lo, hi, domainLo, domainHi, 31);
+  }
+
+  /**
+   * As {@link #fit(LongUnaryOperator, double, int, int, int, long, long)} with a multiplier below
+   * 2^{@code bits} (1 <= bits <= 31): the shift puts the slope's leading bit at bit bits - 1, so a
+   * narrower multiplier is a coarser slope. Null when no multiplier of that width (the nearest three)
+   * has offsets that put every step in place.
+   */
+  public static Rescale fit(LongUnaryOperator reference, double real, int zeroPoint, int lo, int hi, long domainLo,
+                            long domainHi, int bits) {
     if (!(real >= 0) || Double.isInfinite(real) || domainLo > domainHi || domainLo < Integer.MIN_VALUE
-        || domainHi > Integer.MAX_VALUE || lo > hi) {
+        || domainHi > Integer.MAX_VALUE || lo > hi || bits < 1 || bits > 31) {
       return null;
     }
-    long[] negativeSteps = domainLo < 0 ? steps(reference, lo, hi, domainLo, Math.min(domainHi, -1)) : null;
-    long[] nonNegativeSteps = domainHi >= 0 ? steps(reference, lo, hi, Math.max(domainLo, 0), domainHi) : null;
+    return fit(sideSteps(reference, lo, hi, domainLo, domainHi), real, zeroPoint, lo, domainLo, domainHi, bits);
+  }
+
+  /**
+   * The fewest significant bits of a multiplier {@link #fit} finds a rescale with (the narrowest
+   * exact slope over the domain, clamp included), or 32 when even 31 bits have none.
+   */
+  public static int fewestBits(LongUnaryOperator reference, double real, int zeroPoint, int lo, int hi, long domainLo,
+                               long domainHi) {
+    if (!(real >= 0) || Double.isInfinite(real) || domainLo > domainHi || domainLo < Integer.MIN_VALUE
+        || domainHi > Integer.MAX_VALUE || lo > hi) {
+      return 32;
+    }
+    long[][] steps = sideSteps(reference, lo, hi, domainLo, domainHi);
+    for (int bits = 1; bits <= 31; bits++) {
+      if (fit(steps, real, zeroPoint, lo, domainLo, domainHi, bits) != null) return bits;
+    }
+    return 32;
+  }
+
+  /** The reference's steps on the negative side and on the non-negative side of the domain (null where it has none). */
+  private static long[][] sideSteps(LongUnaryOperator reference, int lo, int hi, long domainLo, long domainHi) {
+    return new long[][] {domainLo < 0 ? steps(reference, lo, hi, domainLo, Math.min(domainHi, -1)) : null,
+        domainHi >= 0 ? steps(reference, lo, hi, Math.max(domainLo, 0), domainHi) : null};
+  }
+
+  private static Rescale fit(long[][] steps, double real, int zeroPoint, int lo, long domainLo, long domainHi, int bits) {
+    long[] negativeSteps = steps[0];
+    long[] nonNegativeSteps = steps[1];
     int shift = 0;
     long m = 0;
+    long limit = 1L << bits;
     if (real > 0) {
-      shift = Math.min(62, 30 - Math.getExponent(real));
+      shift = Math.min(62, bits - 1 - Math.getExponent(real));
       if (shift < 0) return null;
       m = Math.round(Math.scalb(real, shift));
-      if (m >= (1L << 31)) {
+      if (m >= limit) {
         if (shift == 0) return null;
         shift--;
         m = Math.round(Math.scalb(real, shift));
       }
     }
     for (long candidate : real > 0 ? new long[] {m, m + 1, m - 1} : new long[] {0}) {
-      if (candidate < 0 || candidate >= (1L << 31)) continue;
+      if (candidate < 0 || candidate >= limit) continue;
       Long negative = 0L;
       Long nonNegative = 0L;
       if (negativeSteps != null) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import java.util.function.LongUnaryOperator;
@@ -82,5 +83,32 @@ class LinearRescaleTest {
     assertNotNull(r);
     assertEquals(7, device(r, Integer.MIN_VALUE, 7, -128, 127));
     assertEquals(7, device(r, Integer.MAX_VALUE, 7, -128, 127));
+  }
+
+  @Test void theFewestBitsFitIsExactOnItsWholeDomainAndOneBitFewerHasNone() {
+    Random random = new Random(7);
+    for (int i = 0; i < 20; i++) {
+      FixedPoint.Multiplier m = FixedPoint.quantizeMultiplier(Math.scalb(1 + random.nextDouble(), -6 - random.nextInt(6)));
+      int zeroPoint = random.nextInt(256) - 128;
+      LongUnaryOperator reference = acc -> Math.max(-128, Math.min(127, (long) FixedPoint.mbqm((int) acc, m) + zeroPoint));
+      double real = Math.scalb((double) m.multiplier(), m.shift() - 31);
+      long from = -40_000 - random.nextInt(20_000);
+      long to = 40_000 + random.nextInt(20_000);
+      int bits = LinearRescale.fewestBits(reference, real, zeroPoint, -128, 127, from, to);
+      assertTrue(bits > 1 && bits < 31, "multiplier " + m + ": " + bits + " bits");
+      LinearRescale.Rescale r = LinearRescale.fit(reference, real, zeroPoint, -128, 127, from, to, bits);
+      assertNotNull(r);
+      assertTrue(r.multiplier() < (1 << bits), r.toString());
+      assertEqualOn(reference, r, zeroPoint, -128, 127, from, to);
+      assertNull(LinearRescale.fit(reference, real, zeroPoint, -128, 127, from, to, bits - 1), "multiplier " + m);
+    }
+  }
+
+  @Test void aPowerOfTwoNeedsOneBit() {
+    // floor((acc + 8) / 16): the slope 2^-4 is multiplier 1 with shift 4
+    LongUnaryOperator reference = acc -> Math.max(-128, Math.min(127, Math.floorDiv(acc + 8, 16)));
+    assertEquals(1, LinearRescale.fewestBits(reference, 1.0 / 16, 0, -128, 127, -5000, 5000));
+    LinearRescale.Rescale r = LinearRescale.fit(reference, 1.0 / 16, 0, -128, 127, -5000, 5000, 1);
+    assertEqualOn(reference, r, 0, -128, 127, -5000, 5000);
   }
 }
