@@ -112,13 +112,21 @@ void kiln_qlinear_global_avg_pool_s8(const kiln_qlinear_pool_params *p, const in
  * multiplying by a power of two while nothing is subnormal or overflows, so the sum is
  * (sum_i float32(m d_i)) 2^e: |m d_i| < 2^32 is a uint32 product whose conversion to float32
  * rounds like the product, and the scaling is exact. Same bits, without double arithmetic in the
- * loop (a library call per operation on cores without an FPU: the Cortex-M0/M3). Scales outside
- * 2^-103 <= s_x < 2^23, where the argument would need subnormals or a power of two float32 cannot
- * hold, keep the double form.
+ * loop: a library call per operation on cores without a double-precision FPU (Cortex-M0/M3/M4F,
+ * RV32IMAC). Where double is hardware (64-bit hosts, double-precision FPUs) the double product is
+ * cheaper and stays. Scales outside 2^-103 <= s_x < 2^23, where the argument would need subnormals
+ * or a power of two float32 cannot hold, keep the double form too.
  */
+#if UINTPTR_MAX > 0xffffffffu || (defined(__ARM_FP) && (__ARM_FP & 8)) || (defined(__riscv_flen) && __riscv_flen >= 64)
+#define KILN_QLINEAR_POOL_SPLIT 0
+#else
+#define KILN_QLINEAR_POOL_SPLIT 1
+#endif
+
 static int qlinear_split_scale(float s, uint32_t *significand, float *power) {
   uint32_t bits;
   uint32_t e;
+  if (!KILN_QLINEAR_POOL_SPLIT) return 0;
   memcpy(&bits, &s, sizeof bits);
   e = (bits >> 23) & 0xffu;
   if ((bits >> 31) != 0u || e < 24u || e > 149u) return 0;
