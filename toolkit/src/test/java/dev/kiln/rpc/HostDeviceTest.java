@@ -126,7 +126,7 @@ class HostDeviceTest {
   }
 
   @Test void sixtyFourKibPacketsFullOfEscapesStreamInPiecesBothWaysAndArriveIntact() throws Exception {
-    // frames of 64 KiB go out in 16 KiB pieces from both ends; a third of the bytes are FF, doubled on the wire
+    // frames of 64 KiB, a third of the bytes are FF, doubled on the wire
     byte[] data = new byte[300_000];
     Random r = new Random(9);
     for (int i = 0; i < data.length; i++) data[i] = r.nextInt(3) == 0 ? (byte) 0xFF : (byte) r.nextInt(256);
