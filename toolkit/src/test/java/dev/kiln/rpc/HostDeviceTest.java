@@ -139,6 +139,23 @@ class HostDeviceTest {
     }
   }
 
+  @Test void copyToFillsTheCallersBufferAndRefusesOneOfTheWrongSize() throws Exception {
+    byte[] data = new byte[200_000];
+    new Random(10).nextBytes(data);
+    try (RpcClient c = RpcClient.open(Transport.process(List.of(TestDevice.program(65536).toString())));
+        RemoteNDArray a = c.empty(new long[] {data.length}, DataType.UINT8)) {
+      a.copyFrom(data);
+      byte[] back = new byte[data.length];
+      for (int round = 0; round < 2; round++) { // the same buffer twice: every byte written each time
+        java.util.Arrays.fill(back, (byte) round);
+        a.copyTo(back);
+        assertArrayEquals(data, back);
+      }
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> a.copyTo(new byte[10]));
+      assertEquals("out.length != numBytes: 10 != 200000 (uint8[200000])", e.getMessage());
+    }
+  }
+
   @Test void anUnknownFunctionIsAnErrorNamingItAndListingWhatExists() throws Exception {
     try (RpcClient c = open()) {
       NoSuchFunctionException e = assertThrows(NoSuchFunctionException.class, () -> c.function("kiln_nope"));
