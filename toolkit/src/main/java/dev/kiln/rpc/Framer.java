@@ -98,7 +98,7 @@ public final class Framer {
     remaining -= len;
     fold();
     int end = off + len;
-    if (nativeLink) {
+    if (nativeLink && len >= NativeLink.MIN_RUN) {
       while (off < end) { // fills the buffer up to its end (room >= 2 after every drain), then drains
         long r = NativeLink.escape(crc, src, off, end - off, out, size, out.length);
         crc = (int) r & 0xFFFF;

@@ -38,6 +38,11 @@ final class NativeLink {
   private static final List<String> FLAGS = List.of("-std=c99", "-O2", "-fPIC", "-shared", "-DKILN_CRC_SLICES=16",
       "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", "-Wsign-conversion");
   private static final int BUILD_SECONDS = 120;
+  /**
+   * Payloads (or what is left of one) shorter than this stay in Java, where the call into C and the
+   * array pinning would cost more than the bytes (an empty call's packets are about 30 bytes).
+   */
+  static final int MIN_RUN = 256;
 
   private static final boolean AVAILABLE;
   private static final String STATUS;

@@ -99,7 +99,7 @@ public final class Unframer {
   /** Decodes data[i, end) until it ends or a frame completes; returns where it stopped. */
   private int step(byte[] data, int i, int end) {
     while (i < end) {
-      if (state == PAYLOAD && !escape && nativeLink) { // plain bytes and FF FF pairs, decoded and CRC'd in C
+      if (state == PAYLOAD && !escape && nativeLink && length - got >= NativeLink.MIN_RUN) { // plain bytes and FF FF pairs, decoded and CRC'd in C
         long r = NativeLink.unescape(crc, data, i, Math.min(end, i + NATIVE_SPAN), payload, got, (int) (length - got));
         int used = (int) (r >>> 16) & 0xFFFFFF;
         if (used > 0) {
