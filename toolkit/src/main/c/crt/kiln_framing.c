@@ -664,7 +664,8 @@ __attribute__((target(CRC_WIDE_TARGET))) static __m128i crc_fold_wide_run(uint16
   __m128i r;
   int i;
   /* the running CRC goes into the top 16 bits of the first block, as in crc16_clmul */
-  x[0] = _mm512_xor_si512(crc_load_wide(p, reverse), _mm512_set_epi64(0, 0, 0, 0, 0, 0, (long long)((uint64_t)crc << 48), 0));
+  x[0] = _mm512_xor_si512(crc_load_wide(p, reverse),
+                          _mm512_set_epi64(0, 0, 0, 0, 0, 0, (long long)((uint64_t)crc << 48), 0));
   x[1] = crc_load_wide(p + 64, reverse);
   x[2] = crc_load_wide(p + 128, reverse);
   x[3] = crc_load_wide(p + 192, reverse);
