@@ -141,7 +141,7 @@ final class NativeLink {
     }
     String hash = HexFormat.of().formatHex(key.digest()).substring(0, 24);
     Path lib = cache.resolve("lib" + LIBRARY + "-" + hash + ".so");
-    if (Files.isRegularFile(lib)) return lib;
+    if (Files.isRegularFile(lib)) return ownedByMe(lib);
     Files.createDirectories(cache);
     Path staging = Files.createTempDirectory(cache, "." + hash + "-");
     try {
@@ -177,10 +177,26 @@ final class NativeLink {
       } catch (IOException e) {
         if (!Files.isRegularFile(lib)) throw e; // another JVM built it first: use that one
       }
-      return lib;
+      return ownedByMe(lib);
     } finally {
       deleteTree(staging);
     }
+  }
+
+  /**
+   * {@code lib}, if this user owns it and the folder it is in: the JVM loads it into itself, so one
+   * another user could have put in a shared temporary folder is refused (the Java path runs).
+   */
+  private static Path ownedByMe(Path lib) throws IOException {
+    java.nio.file.attribute.UserPrincipal me = lib.getFileSystem().getUserPrincipalLookupService()
+        .lookupPrincipalByName(System.getProperty("user.name"));
+    for (Path p : List.of(lib, lib.getParent())) {
+      if (!Files.getOwner(p).equals(me)) {
+        throw new IOException(p + " belongs to " + Files.getOwner(p).getName() + ", not to " + me.getName()
+            + " (delete it, or set java.io.tmpdir to a folder of your own)");
+      }
+    }
+    return lib;
   }
 
   private static void deleteTree(Path dir) throws IOException {
