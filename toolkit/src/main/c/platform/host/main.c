@@ -27,8 +27,8 @@
 
 #define HOST_OUT_BYTES 65536
 /* Pieces at least this big go straight to the pipe: the framer hands over a big frame in
- * KILN_WRITE_CHUNK_BYTES pieces (16 KiB here, platform.properties), so its start is on its way, and
- * the host decoding it, while the rest is still being encoded. */
+ * KILN_WRITE_CHUNK_BYTES pieces (68 KiB here, platform.properties: a 64 KiB packet's frame, escapes
+ * included, in one write, as the host's framer does; a write per 16 KiB woke the host four times). */
 #define HOST_DIRECT_BYTES 4096u
 /* Bytes read from the pipe at once: a 64 KiB frame in one or two reads. */
 #define HOST_IN_BYTES 65536

@@ -65,6 +65,13 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--link", description = "Also print the RPC link figures: stdio throughput copying 1 MiB each way and empty-call latency, each beside a raw pipe ping-pong of the same message sizes (a small C program, built with gcc) measured in the same run, with the ratio; session open time.")
   boolean link;
 
+  @Option(names = "--link-pin", defaultValue = "none", paramLabel = "PIN", description = "Where --link runs its processes: "
+      + "same (the JVM, the device program and the raw ping-pong on one CPU), split (the JVM on one CPU, the children on "
+      + "another) or none (the scheduler decides; a raw pipe's figures may then be bimodal). Pinning steadies a quiet "
+      + "machine; on a loaded one a pinned process waits for its CPU while the other idles. Needs taskset "
+      + "(default: ${DEFAULT-VALUE}).")
+  String linkPin;
+
   /** One line per model: the host device program's flash and RAM from its ELF, with the stack high-water. */
   private final List<String> memories = new ArrayList<>();
 
@@ -73,7 +80,7 @@ final class BenchCommand implements Callable<Integer> {
     if (!device.equals("host")) return boardBench(out, RunCommand.parseDevice(device));
     if (link) {
       out.flush();
-      dev.kiln.rpc.RpcBench.main(new String[] {"5000"}); // each figure beside the raw pipe ping-pong, with its ratio
+      dev.kiln.rpc.RpcBench.main(new String[] {"5000", linkPin}); // each figure beside the raw pipe ping-pong, with its ratio
       System.out.flush();
     }
     List<Path> files = models.isEmpty() ? discover() : models;

@@ -54,10 +54,14 @@ final class RawPipe implements AutoCloseable {
     return exe;
   }
 
-  /** Starts {@code program}: each round the host writes {@code in} bytes and reads {@code out}. */
-  static RawPipe start(Path program, int in, int out) throws IOException {
-    Process p = new ProcessBuilder(program.toString(), Integer.toString(in), Integer.toString(out))
-        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+  /**
+   * Starts {@code program} after the command {@code prefix} (e.g. {@code taskset -c 1}, empty for
+   * none): each round the host writes {@code in} bytes and reads {@code out}.
+   */
+  static RawPipe start(List<String> prefix, Path program, int in, int out) throws IOException {
+    List<String> cmd = new ArrayList<>(prefix);
+    cmd.addAll(List.of(program.toString(), Integer.toString(in), Integer.toString(out)));
+    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     return new RawPipe(p, in, out);
   }
 

@@ -52,6 +52,19 @@ public final class RemoteNDArray implements AutoCloseable {
     return client.copyFromRemote(record);
   }
 
+  /**
+   * Copies the array's bytes from the device into {@code out} (exactly {@link #numBytes()} bytes): for
+   * repeated reads into one buffer, without a new array to allocate and clear each time.
+   */
+  public void copyTo(byte[] out) throws IOException {
+    checkOpen();
+    if (out.length != numBytes()) {
+      throw new IllegalArgumentException("out.length != numBytes: " + out.length + " != " + numBytes()
+          + " (" + record.dtype() + Arrays.toString(record.shape()) + ")");
+    }
+    client.copyFromRemote(record, out);
+  }
+
   private void checkOpen() {
     if (closed) throw new IllegalStateException(this + " is closed");
   }

@@ -20,7 +20,14 @@ import java.util.Random;
  * 2 KiB packets and at 64 KiB packets against raw messages of the packet size, and the empty call
  * (GetCRTMaxPacketSize, zero arguments) against a raw round trip of the same request and reply
  * sizes. Figures only, nothing asserted. Needs gcc. Run: {@code java -cp <classes>
- * dev.kiln.rpc.RpcBench [calls]}, or {@code kiln bench --link}.
+ * dev.kiln.rpc.RpcBench [calls] [none|same|split]}, or {@code kiln bench --link [--link-pin P]}.
+ *
+ * <p>Pinning: a raw pipe's round trip on this kind of VM is bimodal, depending on whether the
+ * scheduler put the two processes on one core (a context switch) or on two (a cross-core wake-up),
+ * and it may decide differently for the link and for the raw pipe of the same round. {@code same}
+ * pins this JVM and every child (device program and raw ping-pong) to one CPU, {@code split} the JVM
+ * to one and every child to another, so both sides of each ratio run the same way; {@code none}
+ * leaves placement to the scheduler.
  */
 public final class RpcBench {
   private static final int COPY_BYTES = 1 << 20;
@@ -28,39 +35,104 @@ public final class RpcBench {
 
   private RpcBench() {}
 
+  /** Where the processes of a run go: see the class comment. */
+  public enum Pin { NONE, SAME, SPLIT }
+
   public static void main(String[] args) throws Exception {
     int calls = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
-    run(calls, System.out);
+    Pin pin = args.length > 1 ? Pin.valueOf(args[1].toUpperCase(Locale.ROOT)) : Pin.NONE;
+    run(calls, pin, System.out);
   }
 
-  static void run(int calls, PrintStream out) throws IOException, InterruptedException {
+  static void run(int calls, Pin pin, PrintStream out) throws IOException, InterruptedException {
     Path dir = Files.createTempDirectory("kiln-rpc-bench");
     Path raw = RawPipe.build(dir);
+    List<String> prefix = pin(pin, out);
+    out.println("host framing: " + NativeLink.status());
     for (int packet : new int[] {2048, 65536}) {
       Path program = DeviceProgram.build(List.of(), new DeviceProgram.Sizes(packet, 2L << 20), Platform.host(),
           List.of(), dir).executable();
       out.printf(Locale.ROOT, "== host device over stdio pipes, KILN_MAX_PACKET_BYTES=%d; raw: %s ==%n", packet,
           "bench/pipe_pingpong.c, same pipes");
-      bench(program, raw, packet, calls, out);
+      bench(prefix, program, raw, packet, calls, out);
     }
     out.println("ratio: Kiln / raw, the median of the " + ROUNDS + " per-round ratios (each round runs Kiln and then the raw"
         + " pipe, so both see the same load; goal: throughput >= 0.8, round trip <= 1.2); [min..max]: per-round figures");
   }
 
-  static void bench(Path program, Path raw, int packet, int calls, PrintStream out) throws IOException {
+  /**
+   * Pins this JVM (all its threads, with {@code taskset -a -p}) as {@code pin} asks and returns the
+   * command prefix that places a child; prints the placement, or why there is none.
+   */
+  static List<String> pin(Pin pin, PrintStream out) throws IOException, InterruptedException {
+    if (pin == Pin.NONE) {
+      out.println("pinning: none (the scheduler places the processes; raw figures may be bimodal)");
+      return List.of();
+    }
+    List<Integer> cpus = allowedCpus();
+    if (pin == Pin.SPLIT && cpus.size() < 2) {
+      out.println("pinning: none (split needs two CPUs, this process may use " + cpus + ")");
+      return List.of();
+    }
+    int self = cpus.get(0);
+    String pid = Long.toString(ProcessHandle.current().pid());
+    Process p;
+    try {
+      p = new ProcessBuilder("taskset", "-a", "-p", "-c", Integer.toString(self), pid).redirectErrorStream(true).start();
+    } catch (IOException e) {
+      out.println("pinning: none (cannot run taskset: " + e.getMessage() + "; apt-get install util-linux)");
+      return List.of();
+    }
+    String log = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+    if (p.waitFor() != 0) {
+      out.println("pinning: none (taskset failed: " + log + ")");
+      return List.of();
+    }
+    if (pin == Pin.SAME) {
+      out.println("pinning: same (the JVM and every child on CPU " + self + ")");
+      return List.of(); // children inherit the JVM's affinity
+    }
+    int other = cpus.get(1);
+    out.println("pinning: split (the JVM on CPU " + self + ", the device program and the raw ping-pong on CPU " + other + ")");
+    return List.of("taskset", "-c", Integer.toString(other));
+  }
+
+  /** The CPUs this process may run on ({@code Cpus_allowed_list} of /proc/self/status). */
+  private static List<Integer> allowedCpus() throws IOException {
+    List<Integer> cpus = new java.util.ArrayList<>();
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (!line.startsWith("Cpus_allowed_list:")) continue;
+      for (String range : line.substring(line.indexOf(':') + 1).trim().split(",")) {
+        String[] ends = range.split("-");
+        int from = Integer.parseInt(ends[0]);
+        int to = Integer.parseInt(ends[ends.length - 1]);
+        for (int c = from; c <= to; c++) cpus.add(c);
+      }
+    }
+    if (cpus.isEmpty()) throw new IOException("no Cpus_allowed_list in /proc/self/status (not Linux?)");
+    return cpus;
+  }
+
+  private static List<String> command(List<String> prefix, Path program) {
+    List<String> cmd = new java.util.ArrayList<>(prefix);
+    cmd.add(program.toString());
+    return cmd;
+  }
+
+  static void bench(List<String> prefix, Path program, Path raw, int packet, int calls, PrintStream out) throws IOException {
     long[] open = new long[10];
     for (int i = 0; i < open.length; i++) {
       long t0 = System.nanoTime();
-      RpcClient c = RpcClient.open(Transport.process(List.of(program.toString())));
+      RpcClient c = RpcClient.open(Transport.process(command(prefix, program)));
       open[i] = System.nanoTime() - t0;
       c.shutdown();
     }
     print(out, "session open (spawn + handshake)", open);
     int[] sizes = emptyCallWireBytes(program);
-    try (RpcClient c = RpcClient.open(Transport.process(List.of(program.toString())));
-        RawPipe up = RawPipe.start(raw, packet, 1);
-        RawPipe down = RawPipe.start(raw, 1, packet);
-        RawPipe trip = RawPipe.start(raw, sizes[0], sizes[1])) {
+    try (RpcClient c = RpcClient.open(Transport.process(command(prefix, program)));
+        RawPipe up = RawPipe.start(prefix, raw, packet, 1);
+        RawPipe down = RawPipe.start(prefix, raw, 1, packet);
+        RawPipe trip = RawPipe.start(prefix, raw, sizes[0], sizes[1])) {
       RemoteFunction empty = c.getGlobalFunction(RpcClient.MAX_PACKET_FUNCTION);
       for (int i = 0; i < 2000; i++) {
         empty.call(); // warm-up
@@ -90,9 +162,10 @@ public final class RpcBench {
       new Random(1).nextBytes(data);
       int messages = (COPY_BYTES + packet - 1) / packet;
       try (RemoteNDArray a = c.empty(new long[] {data.length}, DataType.UINT8)) {
+        byte[] back = new byte[data.length]; // reused, as the raw ping-pong reuses its buffer
         for (int i = 0; i < 3; i++) {
           a.copyFrom(data);
-          a.toByteArray();
+          a.copyTo(back);
           up.time(messages);
           down.time(messages);
         }
@@ -105,8 +178,9 @@ public final class RpcBench {
           a.copyFrom(data);
           to[i] = System.nanoTime() - t0;
           rawUp[i] = up.time(messages);
+          Arrays.fill(back, (byte) 0);
           t0 = System.nanoTime();
-          byte[] back = a.toByteArray();
+          a.copyTo(back);
           from[i] = System.nanoTime() - t0;
           rawDown[i] = down.time(messages);
           if (!Arrays.equals(back, data)) throw new IllegalStateException("copy mismatch");
@@ -129,6 +203,12 @@ public final class RpcBench {
         + " median %.1f MB/s [%.1f..%.1f] | ratio %.2f (per round %.2f..%.2f)%n", what, block, k,
         mbps(COPY_BYTES, max(kiln)), mbps(COPY_BYTES, min(kiln)), packet, r, mbps(rawBytes, max(raw)),
         mbps(rawBytes, min(raw)), median(roundRatios), min(roundRatios), max(roundRatios));
+    double best = mbps(rawBytes, min(raw));
+    if (r < 0.5 * best) {
+      // the raw pipe's bimodal case: both processes on different CPUs, each message a cross-CPU wake-up
+      out.printf(Locale.ROOT, "    (the raw pipe ran slow in most rounds: median %.1f MB/s against %.1f in its best;"
+          + " this ratio flatters Kiln, run again)%n", r, best);
+    }
   }
 
   /** Bytes on the wire one way and back for one empty call: the raw round trip moves the same. */

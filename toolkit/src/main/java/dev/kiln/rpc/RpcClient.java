@@ -317,6 +317,13 @@ public final class RpcClient implements Closeable {
     long total = t.numBytes();
     if (total > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("array of " + total + " bytes is too big to copy");
     byte[] out = new byte[(int) total];
+    copyFromRemote(t, out);
+    return out;
+  }
+
+  /** Copies the tensor's bytes into {@code out}, which holds exactly {@code t.numBytes()} bytes (checked by the caller). */
+  void copyFromRemote(TensorRecord t, byte[] out) throws IOException {
+    long total = out.length;
     long block = copyBlock(t.ndim());
     String call = "CopyFromRemote(" + total + " bytes from 0x" + Long.toHexString(t.data()) + ")";
     if (total > block && session.transport().buffersWhileBusy()) {
@@ -327,7 +334,7 @@ public final class RpcClient implements Closeable {
         w.reset().i32(RpcCode.COPY_FROM_REMOTE).tensor(t.withByteOffset(t.byteOffset() + off)).u64(Math.min(block, total - off));
         session.queue(w.sealFor(0), 0, w.size(), w.sealFor(0), 0, 0);
       }, (k, r) -> takeCopy(call, r, out, k * block, (int) Math.min(block, total - k * block)));
-      return out;
+      return;
     }
     for (long off = 0; off < total; off += block) {
       int n = (int) Math.min(block, total - off);
@@ -335,7 +342,6 @@ public final class RpcClient implements Closeable {
           .tensor(t.withByteOffset(t.byteOffset() + off)).u64(n);
       takeCopy(call, exchange(call, w.finish()), out, off, n);
     }
-    return out;
   }
 
   /** Checks a CopyFromRemote reply for {@code n} bytes at {@code off} and moves them into {@code out}. */

@@ -13,8 +13,11 @@ import java.util.HexFormat;
 public final class Unframer {
   private static final int HUNT = 0, LENGTH = 1, PAYLOAD = 2, CRC = 3;
   private static final int SKIPPED_SHOWN = 16;
+  /** Wire bytes per native call: its counts are packed in 24 bits. */
+  private static final int NATIVE_SPAN = 1 << 22;
 
   private final int maxPayload;
+  private final boolean nativeLink;
   private final ArrayDeque<byte[]> frames = new ArrayDeque<>();
   private final ArrayDeque<String> problems = new ArrayDeque<>();
   private int state = HUNT;
@@ -30,10 +33,20 @@ public final class Unframer {
   private final byte[] skippedHead = new byte[SKIPPED_SHOWN];
 
   /** @param maxPayload frames declaring more payload bytes than this are dropped */
-  public Unframer(int maxPayload) {
+  public Unframer(int maxPayload) { this(maxPayload, true); }
+
+  /**
+   * {@code nativeLink}: decode payload runs in C where {@link NativeLink} is loaded (false keeps the
+   * Java loop, for tests comparing the two).
+   */
+  Unframer(int maxPayload, boolean nativeLink) {
     if (maxPayload < 0) throw new IllegalArgumentException("maxPayload < 0: " + maxPayload);
     this.maxPayload = maxPayload;
+    this.nativeLink = nativeLink && NativeLink.available();
   }
+
+  /** True when this unframer's payload runs go through {@link NativeLink}. */
+  boolean usesNative() { return nativeLink; }
 
   /** The next complete frame's payload, or null. */
   public byte[] poll() { return frames.poll(); }
@@ -86,7 +99,20 @@ public final class Unframer {
   /** Decodes data[i, end) until it ends or a frame completes; returns where it stopped. */
   private int step(byte[] data, int i, int end) {
     while (i < end) {
-      if (state == PAYLOAD && !escape) { // fast path: a run of plain payload bytes, found and CRC'd 16 at a time
+      if (state == PAYLOAD && !escape && nativeLink && length - got >= NativeLink.MIN_RUN) { // plain bytes and FF FF pairs, decoded and CRC'd in C
+        long r = NativeLink.unescape(crc, data, i, Math.min(end, i + NATIVE_SPAN), payload, got, (int) (length - got));
+        int used = (int) (r >>> 16) & 0xFFFFFF;
+        if (used > 0) {
+          crc = (int) r & 0xFFFF;
+          got += (int) (r >>> 40);
+          i += used;
+          if (got == length) {
+            state = CRC;
+            got = 0;
+          }
+          continue;
+        }
+      } else if (state == PAYLOAD && !escape) { // fast path: a run of plain payload bytes, found and CRC'd 16 at a time
         long r = Crc16.updateUntilEscape(crc, data, i, i + (int) Math.min(length - got, end - i));
         int stop = (int) (r >>> 16);
         if (stop > i) {

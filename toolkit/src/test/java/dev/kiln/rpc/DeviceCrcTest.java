@@ -19,8 +19,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The device runtime's CRC-16 in each of its builds against the bitwise definition: byte-wise (boards),
  * slicing-by-16 tables, and on an x86-64 host with PCLMULQDQ the carry-less folding the host platform
- * uses for long runs; every length 0..300 at 17 offsets (each fold width, remainder and alignment),
- * then 4 KiB, 64 KiB and 70,000 bytes, each from a different running CRC.
+ * uses for long runs (and the 512-bit folding from 1 KiB where the CPU has VPCLMULQDQ); every length
+ * 0..300 at 17 offsets (each fold width, remainder and alignment), every length 1000..1300, lengths
+ * up to 70,000 in steps of 997, then 4 KiB, 64 KiB and 70,000 bytes, each from a different running CRC.
  */
 class DeviceCrcTest {
   private static final Path CRT = Path.of("src/main/c/crt").toAbsolutePath();
@@ -54,7 +55,7 @@ class DeviceCrcTest {
       assertEquals(expected, Integer.parseInt(f[3]), defines + ": off " + off + " len " + len + " init " + init);
       checked++;
     }
-    assertEquals(17 * 301 + 3, checked, "cases printed");
+    assertEquals(17 * 301 + 301 + (70000 - 9 - 2000) / 997 + 1 + 3, checked, "cases printed");
   }
 
   private static int lcg(int[] x) {

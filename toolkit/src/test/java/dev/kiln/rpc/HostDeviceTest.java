@@ -126,7 +126,7 @@ class HostDeviceTest {
   }
 
   @Test void sixtyFourKibPacketsFullOfEscapesStreamInPiecesBothWaysAndArriveIntact() throws Exception {
-    // frames of 64 KiB go out in 16 KiB pieces from both ends; a third of the bytes are FF, doubled on the wire
+    // frames of 64 KiB, a third of the bytes are FF, doubled on the wire
     byte[] data = new byte[300_000];
     Random r = new Random(9);
     for (int i = 0; i < data.length; i++) data[i] = r.nextInt(3) == 0 ? (byte) 0xFF : (byte) r.nextInt(256);
@@ -136,6 +136,23 @@ class HostDeviceTest {
       a.copyFrom(data);
       assertEquals(sum(data), c.function("kiln_sum_bytes").callLong(a));
       assertArrayEquals(data, a.toByteArray());
+    }
+  }
+
+  @Test void copyToFillsTheCallersBufferAndRefusesOneOfTheWrongSize() throws Exception {
+    byte[] data = new byte[200_000];
+    new Random(10).nextBytes(data);
+    try (RpcClient c = RpcClient.open(Transport.process(List.of(TestDevice.program(65536).toString())));
+        RemoteNDArray a = c.empty(new long[] {data.length}, DataType.UINT8)) {
+      a.copyFrom(data);
+      byte[] back = new byte[data.length];
+      for (int round = 0; round < 2; round++) { // the same buffer twice: every byte written each time
+        java.util.Arrays.fill(back, (byte) round);
+        a.copyTo(back);
+        assertArrayEquals(data, back);
+      }
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> a.copyTo(new byte[10]));
+      assertEquals("out.length != numBytes: 10 != 200000 (uint8[200000])", e.getMessage());
     }
   }
 

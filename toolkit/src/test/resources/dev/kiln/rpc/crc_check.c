@@ -29,6 +29,9 @@ int main(void) {
   for (off = 0; off < 17u; ++off) {
     for (len = 0; len <= 300u; ++len) check(data, off, len, &x);
   }
+  /* around and above where x86-64 hosts with VPCLMULQDQ switch to 512-bit folding (1024 bytes) */
+  for (len = 1000; len <= 1300u; ++len) check(data, 7, len, &x);
+  for (len = 2000; len <= DATA_BYTES - 9u; len += 997u) check(data, 9, len, &x);
   check(data, 3, 4096, &x);
   check(data, 5, 65536, &x);
   check(data, 0, DATA_BYTES, &x);
