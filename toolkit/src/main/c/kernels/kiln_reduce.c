@@ -92,10 +92,8 @@ void kiln_reduce_sum_f32(const kiln_reduce_params *p, const float *input, float 
 
 /*
  * int8 SUM with rescaling: the raw codes are summed in int32, then
- * clamp(roundf(sum * scale + bias) + z_out, -128, 127), as TF 2.21's SUM kernel computes it (its
- * optimized kernel; the reference build's int8 SUM returns no sums, see make_ops_reduce.py) and
- * TFLite Micro clamps too. The clamp is done in float, before the conversion, so a sum far outside
- * int8 never meets an out-of-range float -> int conversion.
+ * (int8)(int32)(roundf(sum * scale + bias) + z_out) — no clamp, the int32 -> int8 conversion wraps
+ * as TFLite's static_cast does on every two's complement target.
  */
 void kiln_reduce_sum_s8(const kiln_reduce_params *p, const int8_t *input, int8_t *output) {
   kiln_walk o;
@@ -103,16 +101,14 @@ void kiln_reduce_sum_s8(const kiln_reduce_params *p, const int8_t *input, int8_t
   do {
     const int8_t *base = input + o.offset;
     int32_t acc = 0;
-    float value;
+    int32_t value;
     kiln_walk r;
     kiln_walk_start(&r);
     do {
       acc += base[r.offset];
     } while (KILN_NEXT_REDUCED(r));
-    value = roundf((float)acc * p->scale + p->bias) + (float)p->output_zero_point;
-    if (value < -128.0f) value = -128.0f;
-    if (value > 127.0f) value = 127.0f;
-    *output++ = (int8_t)value;
+    value = (int32_t)roundf((float)acc * p->scale + p->bias) + p->output_zero_point;
+    *output++ = (int8_t)(uint8_t)((uint32_t)value & 0xFFu);
   } while (KILN_NEXT_KEPT(o));
 }
 

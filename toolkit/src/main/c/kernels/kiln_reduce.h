@@ -35,7 +35,7 @@ typedef struct {
   int32_t reduced_size[KILN_REDUCE_MAX_DIMS];
   int32_t reduced_stride[KILN_REDUCE_MAX_DIMS];
   int32_t count;               /* reduced elements per output */
-  /* int8 SUM (QuantizedMeanOrSum, compute_sum): out = clamp(roundf(sum * scale + bias) + z_out, -128, 127) */
+  /* int8 SUM (reference_ops::QuantizedMeanOrSum, compute_sum): out = (int8)(roundf(sum * scale + bias) + z_out) */
   float scale;                 /* s_in / s_out, in float32 */
   float bias;                  /* -z_in * scale * count, in float32 */
   int32_t output_zero_point;

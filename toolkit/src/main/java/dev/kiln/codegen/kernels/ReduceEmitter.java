@@ -21,12 +21,13 @@ import dev.kiln.ir.Tensor;
  *   <li>REDUCE_MAX / REDUCE_MIN: float32, and int8 / int16 on raw codes (input and output share their
  *       quantization, which TFLite requires).
  *   <li>REDUCE_ALL: bool.
- *   <li>SUM: float32 summed in input order; int8 with differing input/output quantization as TF
- *       2.21's QuantizedMeanOrSum(compute_sum) does it: {@code clamp(roundf(sum * scale + bias) + z_out)}
- *       with {@code scale = s_in / s_out} and {@code bias = -z_in * scale * n} in float32, clamped to
- *       int8 (an older reference source let the cast wrap; TF 2.21's kernel saturates, as TFLite Micro
- *       does: sum_saturate_int8 in ops-reduce). TF 2.21's BUILTIN_REF build returns wrong values for int8
- *       SUM (see make_ops_reduce.py); its optimized kernel is the reference.
+ *   <li>SUM: float32 summed in input order; int8 with differing input/output quantization as
+ *       reference_ops::QuantizedMeanOrSum(compute_sum) does it: {@code (int8)(roundf(sum * scale +
+ *       bias) + z_out)} with {@code scale = s_in / s_out} and {@code bias = -z_in * scale * n} in float32
+ *       (no clamp: the cast wraps). TF 2.21's BUILTIN_REF build returns wrong values for int8 SUM (see
+ *       make_ops_reduce.py); its source and its optimized kernel agree with this where the sum fits int8.
+ *       Where it does not, the optimized kernel and TFLite Micro clamp, while BUILTIN_REF wraps as here
+ *       (ops-control/cond_int8 takes the branch its wrapped sum picks), and Kiln follows the reference.
  *   <li>MEAN int16: as the int8 MEAN ({@link MeanEmitter#int8Multiplier}) with the int16 clamp.
  * </ul>
  */
