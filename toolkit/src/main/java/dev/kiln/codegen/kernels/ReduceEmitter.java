@@ -25,7 +25,9 @@ import dev.kiln.ir.Tensor;
  *       reference_ops::QuantizedMeanOrSum(compute_sum) does it: {@code (int8)(roundf(sum * scale +
  *       bias) + z_out)} with {@code scale = s_in / s_out} and {@code bias = -z_in * scale * n} in float32
  *       (no clamp: the cast wraps). TF 2.21's BUILTIN_REF build returns wrong values for int8 SUM (see
- *       make_ops_reduce.py); its source and its optimized kernel agree with this.
+ *       make_ops_reduce.py); its source and its optimized kernel agree with this where the sum fits int8.
+ *       Where it does not, the optimized kernel and TFLite Micro clamp, while BUILTIN_REF wraps as here
+ *       (ops-control/cond_int8 takes the branch its wrapped sum picks), and Kiln follows the reference.
  *   <li>MEAN int16: as the int8 MEAN ({@link MeanEmitter#int8Multiplier}) with the int16 clamp.
  * </ul>
  */

@@ -132,9 +132,12 @@ final class OptionsDecoder {
         requireInput(op, 1, "value");
         return new Options.None();
       case SELECT_V2:
+        // SelectV2Options (98) is an empty table: the converter writes it or no options at all
         requireInput(op, 0, "condition");
         requireInput(op, 1, "x");
         requireInput(op, 2, "y");
+        options(op, 98, "SelectV2Options");
+        return new Options.None();
       // family: data movement (ops-movement): index and size inputs stay inputs; the compiler reads
       // them after constant folding (SHAPE -> STRIDED_SLICE -> PACK chains become constants there).
       case STRIDED_SLICE: return stridedSlice(op, options(op, 32, "StridedSliceOptions"));
