@@ -50,6 +50,19 @@ public final class LinearRescale {
     }
   }
 
+  /** The shift word of a float-form entry (KILN_RESCALE_FLOAT in kiln_nn_util.h). */
+  public static final int FLOAT_SHIFT = -1;
+
+  /**
+   * The {@link #WORDS} words of the float form for a reference with no exact rescale (onnxruntime's
+   * {@code rne(float32(acc) * m)}, whose float32 product rounds where no straight line steps): the
+   * bits of {@code m}, {@link #FLOAT_SHIFT}, then zeros. The C kernels compute that float
+   * arithmetic itself for such an entry (kiln_float_rescale).
+   */
+  public static int[] floatWords(float m) {
+    return new int[] {Float.floatToRawIntBits(m), FLOAT_SHIFT, 0, 0, 0, 0};
+  }
+
   private static final BigInteger LIMIT = BigInteger.ONE.shiftLeft(62);
 
   /**
