@@ -321,6 +321,7 @@ static void kiln_conv_store_s8(const kiln_conv_params *p, const int32_t *bias, i
     const kiln_rescale r = kiln_conv_rescale(p, c);
     const int32_t b = bias != NULL ? bias[c] : 0;
     int32_t q;
+#if KILN_RESCALE_FLOAT_USED
     if (r.shift == KILN_RESCALE_FLOAT) { /* decided once per channel */
       for (q = 0; q < pixels; ++q) {
         const int64_t y = (int64_t)kiln_float_rescale(acc[q][j] + b, r.multiplier) + output_offset;
@@ -328,6 +329,7 @@ static void kiln_conv_store_s8(const kiln_conv_params *p, const int32_t *bias, i
       }
       continue;
     }
+#endif
     for (q = 0; q < pixels; ++q) {
       const int64_t y = kiln_linear_rescale(acc[q][j] + b, &r) + output_offset;
       out[(size_t)q * out_c + (size_t)c] = kiln_clamp_s8(y, act_min, act_max);

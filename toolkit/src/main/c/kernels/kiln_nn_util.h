@@ -52,7 +52,18 @@ static inline void kiln_tap_range(int32_t origin, int32_t dilation, int32_t taps
  */
 #define KILN_RESCALE_WORDS 6
 /* (A table entry may also hold the float form, KILN_RESCALE_FLOAT below, which kiln_rescale_apply
- * tells apart; kiln_linear_rescale takes the integer form only.) */
+ * tells apart when KILN_RESCALE_FLOAT_USED; kiln_linear_rescale takes the integer form only.) */
+
+/*
+ * 1 when a rescale table of the model may hold the float form (KILN_RESCALE_FLOAT below): the code
+ * generator sets it in the model's copy of this header (ModelWriter.kernelFiles) when an emitter
+ * wrote such an entry, so a user's own build of the generated files gets it too. Off, the kernels
+ * are compiled without the float branch at all: same code and instruction counts as before it
+ * existed for every model that never needs it (all TFLite models; issue 12).
+ */
+#ifndef KILN_RESCALE_FLOAT_USED
+#define KILN_RESCALE_FLOAT_USED 0
+#endif
 
 typedef struct {
   int32_t multiplier;
@@ -111,6 +122,7 @@ static inline int64_t kiln_linear_rescale(int32_t acc, const kiln_rescale *r) {
  */
 #define KILN_RESCALE_FLOAT (-1)
 
+#if KILN_RESCALE_FLOAT_USED
 #if defined(__GNUC__)
 /* out of line: the integer paths it sits beside compile as they did without it (issue 12) */
 __attribute__((noinline))
@@ -140,6 +152,10 @@ static inline int64_t kiln_rescale_apply(int32_t acc, const kiln_rescale *r) {
   return r->shift == KILN_RESCALE_FLOAT ? (int64_t)kiln_float_rescale(acc, r->multiplier)
                                         : kiln_linear_rescale(acc, r);
 }
+#else
+/* No table of the model holds the float form: the integer rescale alone, as before it existed. */
+#define kiln_rescale_apply kiln_linear_rescale
+#endif
 
 /*
  * kiln_linear_rescale for shift >= 32 in 32-bit steps: the high word of acc * multiplier + offset

@@ -219,6 +219,18 @@ final class ConvEmitter implements KernelEmitter {
     return r != null ? r.words() : LinearRescale.floatWords(m);
   }
 
+  /**
+   * Turns on the kernels' float form (LinearRescale.FLOAT_SWITCH) when the table has entries of it;
+   * a model without any compiles the kernels as if it did not exist (issue 12).
+   */
+  static void useFloatForm(KernelContext ctx, int[] table, String entries) {
+    int n = LinearRescale.floatEntries(table);
+    if (n > 0) {
+      ctx.useKernelSwitch(LinearRescale.FLOAT_SWITCH, n + " of " + table.length / LinearRescale.WORDS + " " + entries
+          + " take onnxruntime's float requantization (no exact integer rescale)");
+    }
+  }
+
   /** onnxruntime's (MLAS) requantization of an accumulator: float32 product, clamp, round half to even, zero point, activation clamp. */
   static java.util.function.LongUnaryOperator onnxruntimeRequantize(float m, int zeroPoint, int lo, int hi) {
     return acc -> {
@@ -300,7 +312,9 @@ final class ConvEmitter implements KernelEmitter {
             .put("act_min", act[0]).put("act_max", act[1])
             .raw("out_multiplier", multName).raw("out_shift", shiftName);
         if (o.requantize() == Options.Requantize.ONNXRUNTIME) {
-          init.raw("out_rescale", ctx.tableI32(base + "_rescale", onnxruntimeRescales(op, l, act)));
+          int[] rescales = onnxruntimeRescales(op, l, act);
+          useFloatForm(ctx, rescales, "output channels");
+          init.raw("out_rescale", ctx.tableI32(base + "_rescale", rescales));
         }
         String params = ctx.constant("kiln_conv_params", base, init.toString());
         call = depthwise

@@ -228,6 +228,7 @@ final class FullyConnectedEmitter implements KernelEmitter {
             ? onnxruntimeRescales(op, l, m.length, act)
             : integerRescales(m, qo.zeroPoint(), act[0], act[1]);
         if (exact != null) {
+          ConvEmitter.useFloatForm(ctx, exact, m.length == 1 ? "per-tensor rescales" : "units");
           init.raw("out_rescale", ctx.tableI32("fc_rescale", exact));
         } else {
           int[] words = new int[m.length * 3];

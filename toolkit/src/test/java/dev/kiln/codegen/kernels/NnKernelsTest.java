@@ -285,6 +285,7 @@ class NnKernelsTest {
         #include <math.h>
         #include <stdio.h>
         #include <stdint.h>
+        #define KILN_RESCALE_FLOAT_USED 1 /* as in a model with float-form entries */
         #include "kiln_nn_util.h"
         typedef struct { float m; int32_t zp, lo, hi; int64_t bound; int32_t words[KILN_RESCALE_WORDS]; } entry;
         static const entry table[] = {
@@ -338,6 +339,37 @@ class NnKernelsTest {
     assertEquals("0", result[0], "mismatches between kiln_rescale_apply and rne(float32(acc) * m) in " + result[1]);
     assertTrue(floats >= ties && floats < n, "both forms: " + floats + " float entries of " + n);
     assertTrue(Long.parseLong(result[1]) > 3_000_000L, "too few checks: " + result[1]);
+  }
+
+  /**
+   * The float form is in the kernels only of a model that has a float-form entry (issue 12: code
+   * no larger and no model slower than before it existed): the generated copy of kiln_nn_util.h
+   * turns KILN_RESCALE_FLOAT_USED on for the QDQ fixture whose channels need it, with the channels
+   * counted in the operators file, and keeps it off for TFLite int8 conv and FC models, whose kernels
+   * then compile without the branch.
+   */
+  @Test void floatRescaleIsCompiledOnlyForModelsThatNeedIt() {
+    Build qdq = Kiln.load(Path.of("src/test/resources/onnx/qdq_float_requant/model.onnx"))
+        .build(Executor.aot().interfaceApi("c").unpackedApi(true));
+    String on = "#define KILN_RESCALE_FLOAT_USED 1";
+    assertTrue(qdq.sources().get("include/kiln_nn_util.h").contains(on), "qdq_float_requant needs the float form");
+    assertTrue(qdq.sources().get("src/default_lib1.c").matches("(?s).*/\\* KILN_RESCALE_FLOAT_USED: \\d+ of \\d+ output channels.*"),
+        "the operators file says which conv needs it");
+    for (String tflite : List.of("conv_grouped_relu_int8", "fc_weight_zero_point_int8", "dwconv_dm3_s2_dil12_int8")) {
+      Path folder = Path.of("src/test/resources/nn", tflite);
+      Build b = Kiln.load(folder.resolve(readManifest(folder).get("file").asText()))
+          .build(Executor.aot().interfaceApi("c").unpackedApi(true));
+      String header = b.sources().get("include/kiln_nn_util.h");
+      assertTrue(header.contains("#define KILN_RESCALE_FLOAT_USED 0") && !header.contains(on), tflite + " never takes the float form");
+    }
+  }
+
+  private static JsonNode readManifest(Path folder) {
+    try {
+      return JSON.readTree(folder.resolve("manifest.json").toFile());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /**
