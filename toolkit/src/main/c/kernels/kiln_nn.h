@@ -46,7 +46,8 @@ typedef struct {
                                         < 2^31 for every channel, so MBQM runs in 32-bit form
                                         (kiln_requant32 in kiln_nn_util.h) */
   const int32_t *out_rescale;        /* [out_c] x KILN_RESCALE_WORDS: onnxruntime's requantization as
-                                        the compiler's exact integer rescale, or NULL (MBQM) */
+                                        the compiler's exact integer rescale or, for a channel with
+                                        none, its float32 form (KILN_RESCALE_FLOAT), or NULL (MBQM) */
   /* float32 output (float and hybrid kernels) */
   float act_min_f, act_max_f;
   float filter_scale;                /* hybrid per-tensor kernel: the filter scale */

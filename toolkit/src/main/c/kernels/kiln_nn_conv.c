@@ -55,8 +55,10 @@ static int32_t kiln_conv_stage_run(int32_t filter_size) { return (filter_size + 
 
 /*
  * The requantization of output channel c: out_rescale when the compiler gave one (onnxruntime's
- * float requantization of a QDQ model, proven equal for every accumulator the channel can
- * produce), else TFLite's MBQM with out_multiplier and out_shift.
+ * float requantization of a QDQ model: an exact integer rescale proven equal for every accumulator
+ * the channel can produce, or, where none exists, that float arithmetic itself, the
+ * KILN_RESCALE_FLOAT entries of kiln_rescale_apply), else TFLite's MBQM with out_multiplier and
+ * out_shift.
  */
 static inline kiln_rescale kiln_conv_rescale(const kiln_conv_params *p, int32_t c) {
   return p->out_rescale != NULL ? kiln_rescale_load(p->out_rescale + (size_t)c * KILN_RESCALE_WORDS)
@@ -246,7 +248,7 @@ static void kiln_conv_store(const kiln_conv_params *p, const kiln_conv_epilogue 
     for (j = 0; j < count; ++j) {
       const kiln_rescale r = kiln_conv_rescale(p, c0 + j);
       const int32_t v = acc[j] + (bias != NULL ? bias[j] : 0);
-      const int64_t y = kiln_linear_rescale(v, &r) + output_offset;
+      const int64_t y = kiln_rescale_apply(v, &r) + output_offset;
       out_i8[j] = kiln_clamp_s8(y, act_min, act_max);
     }
   } else {
@@ -319,6 +321,15 @@ static void kiln_conv_store_s8(const kiln_conv_params *p, const int32_t *bias, i
     const kiln_rescale r = kiln_conv_rescale(p, c);
     const int32_t b = bias != NULL ? bias[c] : 0;
     int32_t q;
+#if KILN_RESCALE_FLOAT_USED
+    if (r.shift == KILN_RESCALE_FLOAT) { /* decided once per channel */
+      for (q = 0; q < pixels; ++q) {
+        const int64_t y = (int64_t)kiln_float_rescale(acc[q][j] + b, r.multiplier) + output_offset;
+        out[(size_t)q * out_c + (size_t)c] = kiln_clamp_s8(y, act_min, act_max);
+      }
+      continue;
+    }
+#endif
     for (q = 0; q < pixels; ++q) {
       const int64_t y = kiln_linear_rescale(acc[q][j] + b, &r) + output_offset;
       out[(size_t)q * out_c + (size_t)c] = kiln_clamp_s8(y, act_min, act_max);
@@ -591,7 +602,7 @@ static inline int8_t kiln_conv_out_s8(const kiln_conv_params *p, int32_t c, int3
     return kiln_clamp_s8_32(kiln_requant32_apply(v, &r) + p->output_offset, p->act_min, p->act_max);
   } else {
     const kiln_rescale r = kiln_conv_rescale(p, c);
-    return kiln_clamp_s8(kiln_linear_rescale(v, &r) + p->output_offset, p->act_min, p->act_max);
+    return kiln_clamp_s8(kiln_rescale_apply(v, &r) + p->output_offset, p->act_min, p->act_max);
   }
 }
 
@@ -875,7 +886,7 @@ static inline int8_t kiln_depthwise_out_s8(const kiln_conv_params *p, int32_t c,
                             p->act_max);
   } else {
     const kiln_rescale r = kiln_conv_rescale(p, c);
-    const int64_t y = kiln_linear_rescale(acc, &r) + p->output_offset;
+    const int64_t y = kiln_rescale_apply(acc, &r) + p->output_offset;
     return kiln_clamp_s8(y, p->act_min, p->act_max);
   }
 }

@@ -211,7 +211,8 @@ static void kiln_fc_dot4_dsp(const int8_t *w, int32_t depth, const int32_t *stag
  * sum_d w * (x + input_offset) + filter_offset * sum_d (x + input_offset) (exact integers), so the
  * inner loop is the plain int8 dot product; four units share each pass over the input row. The
  * requantization is the compiler's exact integer rescale when it found one (out_rescale), else
- * the emulated double rescale.
+ * the emulated double rescale; for onnxruntime's requantization (a fused QDQ Gemm or MatMul) a
+ * unit with no exact integer rescale has the float form in out_rescale (kiln_rescale_apply).
  */
 void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const int8_t *filter,
                              const int32_t *bias, int8_t *output) {
@@ -267,7 +268,7 @@ void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const
         if (rescale != NULL) {
           if (entry_step != 0) r = kiln_rescale_load(rescale + (size_t)unit * KILN_RESCALE_WORDS);
 #if UINTPTR_MAX > 0xffffffffu
-          y = kiln_linear_rescale(a, &r); /* a 64-bit host shifts 64 bits in one instruction */
+          y = kiln_rescale_apply(a, &r); /* a 64-bit host shifts 64 bits in one instruction */
 #else
           if (r.shift >= 32) {
             /* an int32 result: compared with the clamp bounds less the zero point (|bound| <=
@@ -277,7 +278,8 @@ void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const
                          : h > high ? (int8_t)p->act_max : (int8_t)(h + p->output_offset);
             continue;
           }
-          y = kiln_linear_rescale(a, &r);
+          /* the float form (onnxruntime's, shift KILN_RESCALE_FLOAT) is told apart only here */
+          y = kiln_rescale_apply(a, &r);
 #endif
         } else {
           y = kiln_f64_rescale_inline(a, p->out_scale + (unit * entry_step) * KILN_F64_WORDS);

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /*
  * Filter taps k in [*first, *end) whose input coordinate origin + k * dilation lies in
@@ -50,6 +51,19 @@ static inline void kiln_tap_range(int32_t origin, int32_t dilation, int32_t taps
  *   kiln_mbqm.
  */
 #define KILN_RESCALE_WORDS 6
+/* (A table entry may also hold the float form, KILN_RESCALE_FLOAT below, which kiln_rescale_apply
+ * tells apart when KILN_RESCALE_FLOAT_USED; kiln_linear_rescale takes the integer form only.) */
+
+/*
+ * 1 when a rescale table of the model may hold the float form (KILN_RESCALE_FLOAT below): the code
+ * generator sets it in the model's copy of this header (ModelWriter.kernelFiles) when an emitter
+ * wrote such an entry, so a user's own build of the generated files gets it too. Off, the kernels
+ * are compiled without the float branch at all: same code and instruction counts as before it
+ * existed for every model that never needs it (all TFLite models; issue 12).
+ */
+#ifndef KILN_RESCALE_FLOAT_USED
+#define KILN_RESCALE_FLOAT_USED 0
+#endif
 
 typedef struct {
   int32_t multiplier;
@@ -90,6 +104,58 @@ static inline int64_t kiln_linear_rescale(int32_t acc, const kiln_rescale *r) {
   /* floor(v / 2^shift) without right-shifting a negative value (implementation-defined in C99) */
   return v >= 0 ? v >> r->shift : ~(~v >> r->shift);
 }
+
+/*
+ * The float form of a rescale entry (shift word KILN_RESCALE_FLOAT, the multiplier word holding the
+ * bits of a float32 m): onnxruntime's requantization rne(float32(acc) * m) itself, for the channels
+ * of a fused QDQ group for which the compiler found no exact integer rescale (its float32 product
+ * rounds where no straight line steps; dev.kiln.compile.LinearRescale). MLAS converts acc to
+ * float32 (round to nearest), multiplies once in float32, clamps and rounds half to even; the
+ * caller adds the zero point and clamps to the activation range. Clamping to +-256 first changes
+ * nothing after that clamp (rounding is monotone and the bounds are integers) and keeps the
+ * conversion to int32 defined. Rounding half to even is written out, without libm: the value is
+ * compared with t +- 1/2 (exact for |t| <= 256) rather than subtracted from, so no fused
+ * multiply-add (gcc -ffp-contract=fast in GNU mode) can skip the product's rounding; the product
+ * must be a float32 (FLT_EVAL_METHOD 0, or ISO C mode, which rounds excess precision on
+ * assignment: -std=c99 on an x87 host). On a Cortex-M4F this is a VMUL; soft-float elsewhere, paid
+ * only by those channels.
+ */
+#define KILN_RESCALE_FLOAT (-1)
+
+#if KILN_RESCALE_FLOAT_USED
+#if defined(__GNUC__)
+/* out of line: the integer paths it sits beside compile as they did without it (issue 12) */
+__attribute__((noinline))
+#endif
+static int32_t kiln_float_rescale(int32_t acc, int32_t scale_bits) {
+  float m;
+  float v;
+  float half;
+  int32_t t;
+  memcpy(&m, &scale_bits, sizeof m);
+  v = (float)acc * m;
+  if (!(v >= -256.0f)) v = -256.0f; /* NaN too */
+  if (v > 256.0f) v = 256.0f;
+  t = (int32_t)v; /* toward zero */
+  if (v >= 0.0f) {
+    half = (float)t + 0.5f;
+    if (v > half || (v == half && (t & 1) != 0)) ++t;
+  } else {
+    half = (float)t - 0.5f;
+    if (v < half || (v == half && (t & 1) != 0)) --t;
+  }
+  return t;
+}
+
+/* A rescale entry of either form: kiln_linear_rescale, or kiln_float_rescale (KILN_RESCALE_FLOAT). */
+static inline int64_t kiln_rescale_apply(int32_t acc, const kiln_rescale *r) {
+  return r->shift == KILN_RESCALE_FLOAT ? (int64_t)kiln_float_rescale(acc, r->multiplier)
+                                        : kiln_linear_rescale(acc, r);
+}
+#else
+/* No table of the model holds the float form: the integer rescale alone, as before it existed. */
+#define kiln_rescale_apply kiln_linear_rescale
+#endif
 
 /*
  * kiln_linear_rescale for shift >= 32 in 32-bit steps: the high word of acc * multiplier + offset

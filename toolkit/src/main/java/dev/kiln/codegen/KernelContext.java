@@ -48,6 +48,18 @@ public interface KernelContext {
   /** The function body being written; the emitter adds its call statement(s) here. */
   CodeWriter body();
 
+  /**
+   * Turns on a kernel-library switch for this model: a kernel header's default-off
+   * {@code #define KILN_..._USED 0} (code only some models need, left out of every other build so
+   * it costs them nothing), set to 1 in the model's copy of that header ({@code
+   * ModelWriter.kernelFiles}, which finds the name in the generated text: this writes it into the
+   * body as a comment saying {@code why}).
+   */
+  default void useKernelSwitch(String name, String why) {
+    if (!name.matches("KILN_\\w+_USED")) throw new IllegalArgumentException("not a kernel switch: " + name);
+    body().comment(name + ": " + why);
+  }
+
   /** Convenience: the C type of a dtype. */
   default String cType(DType t) { return t.cType(); }
 }

@@ -136,10 +136,32 @@ public final class ModelWriter {
     }
     List<GeneratedFile> out = new ArrayList<>();
     for (String name : sources) {
-      if (name.endsWith(".h")) out.add(new GeneratedFile("include/" + name, text.get(name)));
+      if (name.endsWith(".h")) out.add(new GeneratedFile("include/" + name, withSwitches(text.get(name), generated)));
       else if (needed.contains(name)) out.add(new GeneratedFile("src/" + name, text.get(name)));
     }
     return out;
+  }
+
+  /** A kernel header's default-off switch (KernelContext#useKernelSwitch). */
+  private static final java.util.regex.Pattern KERNEL_SWITCH =
+      java.util.regex.Pattern.compile("(?m)^#define (KILN_\\w+_USED) 0$");
+
+  /**
+   * A kernel header with each default-off switch ({@code #define KILN_..._USED 0}) that the
+   * generated files name (an emitter's KernelContext#useKernelSwitch) set to 1, so the kernels this
+   * model needs it for compile with that code, from the generated files alone (the documented
+   * build line, a user's own main); every other model's copy keeps the header as it is.
+   */
+  static String withSwitches(String header, List<GeneratedFile> generated) {
+    var m = KERNEL_SWITCH.matcher(header);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      var named = java.util.regex.Pattern.compile("\\b" + m.group(1) + "\\b");
+      boolean used = generated.stream().anyMatch(f -> named.matcher(f.text()).find());
+      m.appendReplacement(out, used ? "#define " + m.group(1) + " 1 /* set by Kiln: the generated code needs it */" : "$0");
+    }
+    m.appendTail(out);
+    return out.toString();
   }
 
   // ---- header -------------------------------------------------------------------------------

@@ -50,6 +50,33 @@ public final class LinearRescale {
     }
   }
 
+  /** The shift word of a float-form entry (KILN_RESCALE_FLOAT in kiln_nn_util.h). */
+  public static final int FLOAT_SHIFT = -1;
+
+  /**
+   * The {@link #WORDS} words of the float form for a reference with no exact rescale (onnxruntime's
+   * {@code rne(float32(acc) * m)}, whose float32 product rounds where no straight line steps): the
+   * bits of {@code m}, {@link #FLOAT_SHIFT}, then zeros. The C kernels compute that float
+   * arithmetic itself for such an entry (kiln_float_rescale).
+   */
+  public static int[] floatWords(float m) {
+    return new int[] {Float.floatToRawIntBits(m), FLOAT_SHIFT, 0, 0, 0, 0};
+  }
+
+  /**
+   * The kernel switch (kiln_nn_util.h) under which the C kernels have the float form at all; a
+   * model with a float-form entry turns it on (KernelContext#useKernelSwitch), every other model
+   * compiles the kernels without it.
+   */
+  public static final String FLOAT_SWITCH = "KILN_RESCALE_FLOAT_USED";
+
+  /** How many of the {@link #WORDS}-word entries of a table are the float form ({@link #floatWords}). */
+  public static int floatEntries(int[] table) {
+    int n = 0;
+    for (int i = 1; i < table.length; i += WORDS) if (table[i] == FLOAT_SHIFT) n++;
+    return n;
+  }
+
   private static final BigInteger LIMIT = BigInteger.ONE.shiftLeft(62);
 
   /**

@@ -39,10 +39,17 @@ public sealed interface Options {
    * FULLY_CONNECTED: weights [units, depth]; the input is viewed as [batch, depth].
    * asymmetricQuantizeInputs: for hybrid (float input, int8 weights) ops, quantize each input row
    * with its own zero point, as TFLite's converter asks for dynamic-range Dense layers.
+   * requantize (int8): TFLITE (round(double(acc) * M), TFLite's reference), or ONNXRUNTIME for a
+   * fused QDQ Gemm/MatMul (QGemm, QLinearMatMul: as for Conv).
    */
-  record FullyConnected(Activation activation, boolean keepNumDims, boolean asymmetricQuantizeInputs) implements Options {
+  record FullyConnected(Activation activation, boolean keepNumDims, boolean asymmetricQuantizeInputs,
+                        Requantize requantize) implements Options {
+    public FullyConnected(Activation activation, boolean keepNumDims, boolean asymmetricQuantizeInputs) {
+      this(activation, keepNumDims, asymmetricQuantizeInputs, Requantize.TFLITE);
+    }
+
     public FullyConnected(Activation activation, boolean keepNumDims) {
-      this(activation, keepNumDims, false);
+      this(activation, keepNumDims, false, Requantize.TFLITE);
     }
   }
 

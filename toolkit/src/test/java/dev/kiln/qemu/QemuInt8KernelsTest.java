@@ -27,7 +27,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * and on the Cortex-M3 (mps2-an385: no DSP extension, the portable C the host also runs), against
  * the same TFLite reference outputs, bit-exact: the op fixtures of src/test/resources/ops and
  * resources/nn (odd channel and pixel counts, padding, strides, dilation, groups, per-tensor and
- * per-channel scales, a multiplier above one, batches) and the shared int8 models (one sample each).
+ * per-channel scales, a multiplier above one, batches) and the shared int8 models (one sample each);
+ * and onnxruntime's requantization of fused QDQ groups, whose channels without an exact integer
+ * rescale run in float32 (kiln_float_rescale: a VMUL on the M4F, soft-float on the M3), against
+ * onnxruntime's outputs (qdq_float_requant).
  */
 class QemuInt8KernelsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -48,6 +51,7 @@ class QemuInt8KernelsTest {
     for (String m : List.of("digits_cnn_int8", "mlperf_kws_int8", "mlperf_vww_int8", "mlperf_ic_int8", "mlperf_ad_int8")) {
       out.add(ReferenceModels.shared("tflite", m));
     }
+    out.addAll(ReferenceModels.onnxFixtures().stream().filter(c -> c.name().equals("qdq_float_requant")).toList());
     return out;
   }
 

@@ -188,43 +188,47 @@ final class ConvEmitter implements KernelEmitter {
   /**
    * Options.Requantize.ONNXRUNTIME: onnxruntime's QLinearConv requantization per output channel,
    * {@code rne(float32(acc) * float32(float32(s_in * s_w[c]) / s_out))} clamped around the zero
-   * point, as an exact integer rescale ({@link LinearRescale}, proven over every accumulator the
-   * channel can produce), KILN_RESCALE_WORDS words per channel. A channel with no such rescale (a
-   * tie or float32 rounding the straight line cannot follow) keeps TFLite's MBQM, at most one code
-   * away; null when no channel has one.
+   * point, KILN_RESCALE_WORDS words per channel: an exact integer rescale ({@link LinearRescale},
+   * proven over every accumulator the channel can produce) where one exists (about nine channels in
+   * ten), else that float arithmetic itself ({@link LinearRescale#floatWords}: a tie or a float32
+   * rounding the straight line cannot follow), so every channel gives onnxruntime's code.
    */
-  private int[] onnxruntimeRescales(Op op, Layout l, int[] act, FixedPoint.Multiplier[] mbqm) {
+  private int[] onnxruntimeRescales(Op op, Layout l, int[] act) {
     Quantization qi = l.in.quantization();
     Quantization qo = l.out.quantization();
     float[] ws = NnSupport.weightScales(op, l.filter, "the filter", depthwise ? 3 : 0, l.outC);
     long[] bound = accumulatorBound(l, qi.zeroPoint());
     int[] words = new int[l.outC * LinearRescale.WORDS];
-    int exact = 0;
     for (int c = 0; c < l.outC; c++) {
       float m = qi.scale() * ws[c] / qo.scale();
-      long b = bound == null ? Integer.MAX_VALUE : Math.min(bound[c], Integer.MAX_VALUE);
-      LinearRescale.Rescale r = LinearRescale.fit(onnxruntimeRequantize(m, qo.zeroPoint(), act[0], act[1]), m, qo.zeroPoint(),
-          act[0], act[1], -b, b);
-      if (r != null) exact++;
-      else r = mbqmRescale(mbqm[c]);
-      System.arraycopy(r.words(), 0, words, c * LinearRescale.WORDS, LinearRescale.WORDS);
+      long b = bound == null ? Integer.MAX_VALUE : bound[c];
+      System.arraycopy(onnxruntimeWords(m, qo.zeroPoint(), act[0], act[1], b), 0, words, c * LinearRescale.WORDS,
+          LinearRescale.WORDS);
     }
-    return exact == 0 ? null : words;
+    return words;
   }
 
-  /** kiln_mbqm_rescale (kiln_nn_util.h): TFLite's MBQM as a linear rescale. */
-  static LinearRescale.Rescale mbqmRescale(FixedPoint.Multiplier m) {
-    int shift = m.shift();
-    long nonNegative;
-    long negative;
-    if (shift >= 0) {
-      nonNegative = 1L << (30 - shift);
-      negative = nonNegative;
-    } else {
-      nonNegative = (1L << 30) + (1L << (30 - shift));
-      negative = nonNegative - (1L << 31);
+  /**
+   * The KILN_RESCALE_WORDS words of one channel requantized as onnxruntime does with float32
+   * multiplier {@code m} (output zero point, activation clamp [lo, hi]) for accumulators within
+   * {@code bound} in magnitude: the exact integer rescale when one exists, else the float form.
+   */
+  static int[] onnxruntimeWords(float m, int zeroPoint, int lo, int hi, long bound) {
+    long b = Math.min(bound, Integer.MAX_VALUE);
+    LinearRescale.Rescale r = LinearRescale.fit(onnxruntimeRequantize(m, zeroPoint, lo, hi), m, zeroPoint, lo, hi, -b, b);
+    return r != null ? r.words() : LinearRescale.floatWords(m);
+  }
+
+  /**
+   * Turns on the kernels' float form (LinearRescale.FLOAT_SWITCH) when the table has entries of it;
+   * a model without any compiles the kernels as if it did not exist (issue 12).
+   */
+  static void useFloatForm(KernelContext ctx, int[] table, String entries) {
+    int n = LinearRescale.floatEntries(table);
+    if (n > 0) {
+      ctx.useKernelSwitch(LinearRescale.FLOAT_SWITCH, n + " of " + table.length / LinearRescale.WORDS + " " + entries
+          + " take onnxruntime's float requantization (no exact integer rescale)");
     }
-    return new LinearRescale.Rescale(m.multiplier(), 31 - shift, nonNegative, negative);
   }
 
   /** onnxruntime's (MLAS) requantization of an accumulator: float32 product, clamp, round half to even, zero point, activation clamp. */
@@ -308,8 +312,9 @@ final class ConvEmitter implements KernelEmitter {
             .put("act_min", act[0]).put("act_max", act[1])
             .raw("out_multiplier", multName).raw("out_shift", shiftName);
         if (o.requantize() == Options.Requantize.ONNXRUNTIME) {
-          int[] rescales = onnxruntimeRescales(op, l, act, m);
-          if (rescales != null) init.raw("out_rescale", ctx.tableI32(base + "_rescale", rescales));
+          int[] rescales = onnxruntimeRescales(op, l, act);
+          useFloatForm(ctx, rescales, "output channels");
+          init.raw("out_rescale", ctx.tableI32(base + "_rescale", rescales));
         }
         String params = ctx.constant("kiln_conv_params", base, init.toString());
         call = depthwise

@@ -152,6 +152,46 @@ final class FullyConnectedEmitter implements KernelEmitter {
     return words;
   }
 
+  /**
+   * Options.Requantize.ONNXRUNTIME (a fused QDQ Gemm or MatMul: onnxruntime's QGemm,
+   * QLinearMatMul), per entry (one per unit, or one for per-tensor weights): the exact integer
+   * rescale of {@code rne(float32(acc) * float32(float32(s_in * s_w) / s_out))}, proven over every
+   * accumulator the unit can produce (bounded from constant weights and bias, else all of int32),
+   * or, where none exists, that float arithmetic itself ({@link LinearRescale#floatWords}), so
+   * every unit gives onnxruntime's code; KILN_RESCALE_WORDS words per entry.
+   */
+  private int[] onnxruntimeRescales(Op op, Layout l, int entries, int[] act) {
+    Quantization qi = l.in.quantization();
+    Quantization qw = l.weights.quantization();
+    Quantization qo = l.out.quantization();
+    float[] ws = NnSupport.weightScales(op, l.weights, "the weights", 0, l.units);
+    long[] bound = accumulatorBound(l, qi.zeroPoint(), qw.isPerChannel() ? 0 : qw.zeroPoint());
+    int[] words = new int[entries * LinearRescale.WORDS];
+    for (int e = 0; e < entries; e++) {
+      float m = qi.scale() * ws[e] / qo.scale();
+      long b = Integer.MAX_VALUE;
+      if (bound != null) {
+        b = 0;
+        for (int u = entries == 1 ? 0 : e; u < (entries == 1 ? l.units : e + 1); u++) b = Math.max(b, bound[u]);
+      }
+      System.arraycopy(ConvEmitter.onnxruntimeWords(m, qo.zeroPoint(), act[0], act[1], b), 0, words, e * LinearRescale.WORDS,
+          LinearRescale.WORDS);
+    }
+    return words;
+  }
+
+  /** max |accumulator| per unit from constant weights (less their zero point) and bias, or null. */
+  private static long[] accumulatorBound(Layout l, int inputZeroPoint, int weightZeroPoint) {
+    if (!l.weights.isConstant() || (l.bias != null && !l.bias.isConstant())) return null;
+    byte[] w = l.weights.data();
+    long[] bound = new long[l.units];
+    for (int i = 0; i < w.length; i++) bound[i / l.depth] += Math.abs((long) w[i] - weightZeroPoint);
+    long x = NnSupport.maxAbsInput(inputZeroPoint);
+    int[] b = l.bias == null ? null : NnSupport.int32Data(l.bias);
+    for (int u = 0; u < l.units; u++) bound[u] = bound[u] * x + (b == null ? 0 : Math.abs((long) b[u]));
+    return bound;
+  }
+
   /** TF 2.21's reference FC requantization of an accumulator, zero point added and clamped. */
   static LongUnaryOperator doubleRescale(double m, int zeroPoint, int lo, int hi) {
     return acc -> Math.max(lo, Math.min(hi, FixedPoint.rhaz((double) acc * m) + zeroPoint));
@@ -184,8 +224,11 @@ final class FullyConnectedEmitter implements KernelEmitter {
         init.put("input_offset", -qi.zeroPoint()).put("filter_offset", qw.isPerChannel() ? 0 : -qw.zeroPoint())
             .put("output_offset", qo.zeroPoint()).put("act_min", act[0]).put("act_max", act[1])
             .put("per_channel", m.length > 1 ? 1 : 0);
-        int[] exact = integerRescales(m, qo.zeroPoint(), act[0], act[1]);
+        int[] exact = o.requantize() == Options.Requantize.ONNXRUNTIME
+            ? onnxruntimeRescales(op, l, m.length, act)
+            : integerRescales(m, qo.zeroPoint(), act[0], act[1]);
         if (exact != null) {
+          ConvEmitter.useFloatForm(ctx, exact, m.length == 1 ? "per-tensor rescales" : "units");
           init.raw("out_rescale", ctx.tableI32("fc_rescale", exact));
         } else {
           int[] words = new int[m.length * 3];

@@ -233,17 +233,15 @@ final class DenseOps {
       if (q != null) {
         Input in = input(a.source, q.codes());
         TensorRef biasT = null;
-        long[] biasCodes = null;
         if (bias != null) {
           Constant b = biasConstant != null && biasConstant.elements() == units ? biasConstant : Constant.ofFloats(new int[] {units}, bias);
           biasT = NnOps.int32Bias(l, n.inputs().get(2), b, q, units);
-          biasCodes = NnOps.biasCodes(b, q, units);
         }
-        Quantization wq = NnOps.ortWeightQuantization(q, q.codes(), biasCodes, e.activation(), 0);
-        TensorRef weights = l.constantTensor(n.inputs().get(1), in.weights, wq);
+        TensorRef weights = l.constantTensor(n.inputs().get(1), in.weights, NnOps.weightQuantization(q, 0));
         String name = GraphLowering.output(e.quantize(), 0);
         TensorRef t = l.newTensor(name, true, shape, DType.INT8, q.out().int8Quantization());
-        l.op(OpType.FULLY_CONNECTED, new Options.FullyConnected(e.activation(), false), t, tensorOf(l, in), weights, biasT);
+        l.op(OpType.FULLY_CONNECTED, new Options.FullyConnected(e.activation(), false, false, Options.Requantize.ONNXRUNTIME),
+            t, tensorOf(l, in), weights, biasT);
         List<Proto.Node> merged = new ArrayList<>(e.nodes());
         merged.add(e.quantize());
         l.take(merged);

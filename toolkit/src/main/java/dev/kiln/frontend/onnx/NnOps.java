@@ -326,34 +326,6 @@ final class NnOps {
   }
 
   /**
-   * The weights' quantization with, per output channel, the scale that makes Kiln's FULLY_CONNECTED
-   * requantize exactly like onnxruntime ({@link OrtRequantize}) over every accumulator the channel
-   * can produce; per-tensor symmetric weights become per-channel for this. Asymmetric per-tensor
-   * weights keep the model's scale.
-   *
-   * @param codes int8 weight codes with the output channels first ([M, ...] or [N, K])
-   */
-  static Quantization ortWeightQuantization(Int8 q, Constant codes, long[] bias, Activation act, int axis) {
-    if (q.weightZeroPoint != 0) return weightQuantization(q, axis);
-    int channels = codes.shape()[0];
-    Quantization out = q.out.int8Quantization();
-    int[] range = dev.kiln.compile.FixedPoint.activationRangeInt8(act, out.scale(), out.zeroPoint());
-    long maxX = Math.max(Math.abs(-128L - q.inputZeroPoint), Math.abs(127L - q.inputZeroPoint));
-    long[] w = codes.longs();
-    int per = w.length / channels;
-    float[] scales = new float[channels];
-    for (int c = 0; c < channels; c++) {
-      long sumAbs = 0;
-      for (int i = c * per; i < (c + 1) * per; i++) sumAbs += Math.abs(w[i]);
-      long b = bias == null ? 0 : bias[c];
-      float sw = q.scales[q.scales.length == 1 ? 0 : c];
-      scales[c] = OrtRequantize.tune(q.inputScale, sw, out.scale(), out.zeroPoint(), range[0], range[1], b - sumAbs * maxX,
-          b + sumAbs * maxX);
-    }
-    return Quantization.perAxis(scales, new long[channels], axis);
-  }
-
-  /**
    * The int32 bias of an integer op with scale {@code input scale * weight scale[c]}: the model's
    * own int32 codes when it stores them with exactly that scale (a QDQ model does), else the float
    * bias divided by that scale and rounded half to even.

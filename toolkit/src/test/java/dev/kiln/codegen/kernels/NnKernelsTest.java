@@ -246,6 +246,133 @@ class NnKernelsTest {
   }
 
   /**
+   * onnxruntime's requantization of a fused QDQ Conv/Gemm/MatMul (MLAS: rne(float32(acc) * m) with
+   * a float32 m, clamped, plus the zero point), as the emitters hand it to the kernels
+   * (ConvEmitter.onnxruntimeWords: the exact integer rescale where LinearRescale finds one, else the
+   * float form) and kiln_rescale_apply runs it, against that float arithmetic in C with libm's
+   * nearbyintf: m = float32(float32(s_in * s_w) / s_out) from random scales, and m with exact ties
+   * (a few significant bits: rne's ties alternate, which no straight line follows, so these take the
+   * float form), random zero points, clamps and accumulator bounds; every accumulator within 3 of
+   * each output step, random ones within the bound, and all of [-2^18, 2^18] for a few entries.
+   */
+  @Test void onnxruntimeRescaleEqualsFloatArithmetic(@TempDir Path work) throws Exception {
+    copyKernels(work);
+    Random r = new Random(13);
+    StringBuilder table = new StringBuilder();
+    int n = 0;
+    int floats = 0;
+    int ties = 0;
+    for (int i = 0; i < 300; i++) {
+      float m = (float) (r.nextDouble() * 0.05 + 1e-4) * (float) (r.nextDouble() * 0.02 + 1e-4)
+          / (float) (r.nextDouble() * 0.2 + 1e-3);
+      boolean tie = i % 4 == 0;
+      if (tie) m = Math.scalb((float) (1 + 2 * r.nextInt(8)), -5 - r.nextInt(8)); // below 1/2: ties all over the range
+      int zp = r.nextInt(256) - 128;
+      int lo = r.nextBoolean() || tie ? -128 : Math.max(-128, zp);
+      int hi = r.nextInt(4) == 0 && !tie ? Math.max(lo + 1, 100 - r.nextInt(50)) : 127;
+      long bound = r.nextBoolean() ? Integer.MAX_VALUE : 1000 + r.nextInt(1_000_000);
+      int[] w = ConvEmitter.onnxruntimeWords(m, zp, lo, hi, bound);
+      if (w[1] == dev.kiln.compile.LinearRescale.FLOAT_SHIFT) floats++;
+      if (tie) {
+        ties++;
+        assertEquals(dev.kiln.compile.LinearRescale.FLOAT_SHIFT, w[1], "m = " + m + " has ties no straight line follows");
+      }
+      table.append(String.format("  {%sf, %d, %d, %d, %d, {%d, %d, %d, %d, %d, %d}},%n", Float.toHexString(m), zp, lo, hi,
+          bound, w[0], w[1], w[2], w[3], w[4], w[5]));
+      n++;
+    }
+    String program = """
+        #include <math.h>
+        #include <stdio.h>
+        #include <stdint.h>
+        #define KILN_RESCALE_FLOAT_USED 1 /* as in a model with float-form entries */
+        #include "kiln_nn_util.h"
+        typedef struct { float m; int32_t zp, lo, hi; int64_t bound; int32_t words[KILN_RESCALE_WORDS]; } entry;
+        static const entry table[] = {
+        %s};
+        static uint64_t s = 88172645463325252u;
+        static uint64_t rnd(void) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return s; }
+        static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+        static int64_t ref(const entry *e, int32_t acc) {
+          float v = (float)acc * e->m;
+          v = fmaxf(v, (float)(-128 - e->zp));
+          v = fminf(v, (float)(127 - e->zp));
+          return clamp64((int64_t)nearbyintf(v) + e->zp, e->lo, e->hi);
+        }
+        static long checks = 0;
+        static long bad = 0;
+        static void check(const entry *e, const kiln_rescale *r, int64_t acc) {
+          if (acc < -e->bound || acc > e->bound) return;
+          ++checks;
+          if (clamp64(kiln_rescale_apply((int32_t)acc, r) + e->zp, e->lo, e->hi) != ref(e, (int32_t)acc)) {
+            if (bad < 5) printf("m %%a zp %%d acc %%lld\\n", (double)e->m, e->zp, (long long)acc);
+            ++bad;
+          }
+        }
+        int main(void) {
+          int i;
+          for (i = 0; i < %d; ++i) {
+            const entry *e = &table[i];
+            const kiln_rescale r = kiln_rescale_load(e->words);
+            int t;
+            long k;
+            for (t = e->lo - e->zp - 1; t <= e->hi - e->zp + 1; ++t) {
+              const double edge = ((double)t - 0.5) / (double)e->m;
+              int d;
+              if (fabs(edge) > 3e9) continue;
+              for (d = -3; d <= 3; ++d) check(e, &r, (int64_t)edge + d);
+            }
+            for (k = 0; k < 20000; ++k) check(e, &r, (int64_t)(rnd() %% (uint64_t)(2 * e->bound + 1)) - e->bound);
+            check(e, &r, -e->bound);
+            check(e, &r, e->bound);
+            if (i %% 25 == 0) {
+              for (k = -(1L << 18); k <= (1L << 18); ++k) check(e, &r, k);
+            }
+          }
+          printf("%%ld %%ld\\n", bad, checks);
+          return 0;
+        }
+        """.formatted(table, n);
+    Files.writeString(work.resolve("t.c"), program);
+    run(work, gcc("-I.", "t.c", "-lm", "-o", "t"));
+    String[] result = run(work, "./t").trim().split(" ");
+    assertEquals("0", result[0], "mismatches between kiln_rescale_apply and rne(float32(acc) * m) in " + result[1]);
+    assertTrue(floats >= ties && floats < n, "both forms: " + floats + " float entries of " + n);
+    assertTrue(Long.parseLong(result[1]) > 3_000_000L, "too few checks: " + result[1]);
+  }
+
+  /**
+   * The float form is in the kernels only of a model that has a float-form entry (issue 12: code
+   * no larger and no model slower than before it existed): the generated copy of kiln_nn_util.h
+   * turns KILN_RESCALE_FLOAT_USED on for the QDQ fixture whose channels need it, with the channels
+   * counted in the operators file, and keeps it off for TFLite int8 conv and FC models, whose kernels
+   * then compile without the branch.
+   */
+  @Test void floatRescaleIsCompiledOnlyForModelsThatNeedIt() {
+    Build qdq = Kiln.load(Path.of("src/test/resources/onnx/qdq_float_requant/model.onnx"))
+        .build(Executor.aot().interfaceApi("c").unpackedApi(true));
+    String on = "#define KILN_RESCALE_FLOAT_USED 1";
+    assertTrue(qdq.sources().get("include/kiln_nn_util.h").contains(on), "qdq_float_requant needs the float form");
+    assertTrue(qdq.sources().get("src/default_lib1.c").matches("(?s).*/\\* KILN_RESCALE_FLOAT_USED: \\d+ of \\d+ output channels.*"),
+        "the operators file says which conv needs it");
+    for (String tflite : List.of("conv_grouped_relu_int8", "fc_weight_zero_point_int8", "dwconv_dm3_s2_dil12_int8")) {
+      Path folder = Path.of("src/test/resources/nn", tflite);
+      Build b = Kiln.load(folder.resolve(readManifest(folder).get("file").asText()))
+          .build(Executor.aot().interfaceApi("c").unpackedApi(true));
+      String header = b.sources().get("include/kiln_nn_util.h");
+      assertTrue(header.contains("#define KILN_RESCALE_FLOAT_USED 0") && !header.contains(on), tflite + " never takes the float form");
+    }
+  }
+
+  private static JsonNode readManifest(Path folder) {
+    try {
+      return JSON.readTree(folder.resolve("manifest.json").toFile());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /**
    * kiln_mbqm_rescale (MBQM as one 64-bit product and shift, used by the conv kernels) against
    * kiln_mbqm for every shift from -31 to 30: random multipliers, accumulators over all of int32
    * (within the left shift's range), small ones, and ones next to the second rounding's ties.
