@@ -34,7 +34,8 @@ final class PadOps {
       pads = l.constantInput(n, 1, "pads").longs();
       Value v = l.optional(n, 2);
       if (v != null && !v.isConstant()) {
-        throw l.error(n, "its constant_value '" + v.name + "' is computed at run time; Kiln needs it at compile time");
+        throw l.error(n, "its constant_value (input 2, '" + v.name + "') is computed at run time; Kiln needs it at compile time"
+            + l.constantHint(v));
       }
       value = v == null || v.constant.elements() == 0 ? 0f : v.constant.floats()[0];
       if (n.input(3) != null) axes = l.constantInput(n, 3, "axes").longs();
