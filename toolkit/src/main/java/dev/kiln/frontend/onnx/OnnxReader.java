@@ -408,7 +408,7 @@ public final class OnnxReader {
       DType t = TensorDecoder.dtype(v.elemType());
       if (t == null) {
         throw error("input '" + v.name() + "' has element type " + TensorDecoder.typeName(v.elemType()) + "; Kiln compiles inputs of "
-            + TensorDecoder.SUPPORTED_TYPES);
+            + TensorDecoder.SUPPORTED_TYPES + TensorDecoder.typeFix(v.elemType()));
       }
       return t;
     }
