@@ -81,12 +81,14 @@ final class PadOps {
           + " SLICE kernel)");
     }
     if (value != 0f) {
-      if (x.dtype != DType.FLOAT32) {
-        throw l.error(n, "pads the " + (x.isDequantized() ? "quantized" : x.dtype.toString()) + " tensor '" + x.name + "' with the value "
-            + value + "; Kiln pads float32 with any value and int8 codes with the real value 0 only");
+      // the value need not be a code of the input's quantization: a dequantized input is padded in float32
+      Value xf = l.floatValue(x);
+      if (xf.dtype != DType.FLOAT32) {
+        throw l.error(n, "pads the " + xf.dtype + " tensor '" + x.name + "' with the value " + value + "; Kiln pads float32 with any"
+            + " value and int8 codes with the real value 0 only");
       }
       // PADV2: the value is its input 2, the paddings (input 1) are in the options as for PAD
-      GraphLowering.Stored stored = l.stored(x);
+      GraphLowering.Stored stored = l.stored(xf);
       TensorRef in = stored.tensor();
       int[] perm = stored.perm();
       int[] pb = new int[r];
