@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -55,7 +56,15 @@ public final class Kiln {
     boolean tflite = head.length == 8 && head[4] == 'T' && head[5] == 'F' && head[6] == 'L' && head[7] == '3';
     boolean onnx = !tflite && (name.endsWith(".onnx") || !name.endsWith(".tflite") && OnnxReader.looksLikeOnnx(head));
     try {
-      if (onnx) return new Model(OnnxReader.read(path, options.inputShapes()), "onnx");
+      if (onnx) {
+        Map<String, OnnxReader.FixedValue> fixed = new LinkedHashMap<>();
+        options.constantInputs().forEach((k, t) -> fixed.put(k, new OnnxReader.FixedValue(t.shape(), t.dtype(), t.bytes())));
+        return new Model(OnnxReader.read(path, options.inputShapes(), fixed), "onnx");
+      }
+      if (!options.constantInputs().isEmpty()) {
+        throw new KilnException(path + ": constant inputs (" + String.join(", ", options.constantInputs().keySet()) + ") apply to ONNX"
+            + " models; a TFLite model's constants are in the file already");
+      }
       Graph g = TfliteReader.read(path);
       checkStaticShapes(path, g, options.inputShapes());
       return new Model(g, "tflite");

@@ -40,6 +40,20 @@ class OnnxCommandLineTest {
     assertTrue(r.out().contains("weights: 39208 bytes in 8 constant tensors"), r.out());
   }
 
+  @Test void constantInputCompilesAnInputAsAConstant(@TempDir Path tmp) throws Exception {
+    Path model = Path.of("src/test/resources/onnx-node/test_resize_upsample_scales_linear");
+    Result refused = kiln("info", model.resolve("model.onnx").toString());
+    assertEquals(1, refused.status());
+    assertTrue(refused.err().contains("LoadOptions.constantInput(\"scales\""), refused.err());
+    Result r = kiln("info", model.resolve("model.onnx").toString(), "--constant-input", "scales=" + model.resolve("sample0_in1.npy"));
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().contains("0: X [1,1,2,2] float32"), r.out());
+    assertFalse(r.out().contains("1: scales"), r.out());
+    Result bad = kiln("info", model.resolve("model.onnx").toString(), "--constant-input", "scales");
+    assertEquals(1, bad.status());
+    assertTrue(bad.err().contains("a constant input is NAME=FILE.npy"), bad.err());
+  }
+
   @Test void compileWritesTheCInterfaceWithTheOnnxNames(@TempDir Path tmp) throws Exception {
     Path out = tmp.resolve("out");
     Result r = kiln("compile", digits().toString(), "--unpacked-api", "-o", out.toString());

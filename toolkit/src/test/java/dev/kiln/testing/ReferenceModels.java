@@ -165,6 +165,12 @@ public final class ReferenceModels {
   /** Whole torch networks exported to ONNX under {@code src/test/resources/models-torch} (made by fixtures/make_models_torch.py). */
   public static List<Case> torchModels() { return cases(Path.of("src/test/resources/models-torch").toAbsolutePath(), "onnx"); }
 
+  /**
+   * torchvision's own networks and torch.nn's stock layers exported at opsets 13, 17 and 20, under
+   * {@code src/test/resources/models-torchvision} (made by fixtures/make_models_torchvision.py).
+   */
+  public static List<Case> torchvisionModels() { return cases(Path.of("src/test/resources/models-torchvision").toAbsolutePath(), "onnx"); }
+
   /** Whole Keras networks under {@code src/test/resources/models-keras} (made by fixtures/make_models_keras.py). */
   public static List<Case> kerasModels() { return cases(Path.of("src/test/resources/models-keras").toAbsolutePath(), "tflite"); }
 

@@ -70,6 +70,12 @@ final class ActivationOps {
    * any other operator or type.
    */
   static Constant foldExact(String op, Constant c) {
+    if (op.equals("Not") && c.dtype() == DType.BOOL) {
+      // a constant mask inverted (a Swin Transformer's shifted-window attention mask)
+      long[] v = c.longs();
+      for (int i = 0; i < v.length; i++) v[i] = v[i] == 0 ? 1 : 0;
+      return Constant.ofLongs(c.shape(), DType.BOOL, v);
+    }
     if (!List.of("Sqrt", "Abs", "Neg", "Floor", "Ceil").contains(op)) return null;
     if (c.dtype() == DType.FLOAT32) {
       float[] v = c.floats();

@@ -49,10 +49,21 @@ final class Conv3dOps {
     }
     for (int i = 0; i < 3; i++) if (s[i] < 1 || dil[i] < 1) throw l.error(n, "has a stride or dilation below 1");
     int[][] geo = TapPoolOps.window(l, n, x.shape, k, s, dil, pads, a.s("auto_pad", "NOTSET"), false);
-    int[] pb = geo[0];
-    int[] pe = geo[1];
-    int[] out = geo[2];
     String name = GraphLowering.output(n, 0);
+    l.define(n, name, emit(l, n, x, w, b, group, s, dil, geo[0], geo[1], geo[2], name));
+  }
+
+  /**
+   * The 3-D convolution of the computed float32 {@code x} [N, C, D, H, W] by the constant weights {@code w}
+   * [M, C/group, kD, kH, kW] (and bias), with these strides, dilations, pads before/after and output size per axis.
+   */
+  static Value emit(GraphLowering l, Proto.Node n, Value x, Constant w, Constant b, int group, int[] s, int[] dil, int[] pb, int[] pe,
+                    int[] out, String name) throws ModelFormatException {
+    int[] ws = w.shape();
+    int m = ws[0];
+    int c = x.shape[1];
+    boolean depthwise = group == c && group > 1;
+    int[] k = {ws[2], ws[3], ws[4]};
     int nb = x.shape[0];
     int depth = x.shape[2];
     // pad D only (H and W are the 2-D kernel's pads), as far as the last window reaches
@@ -94,6 +105,6 @@ final class Conv3dOps {
       acc = acc == null ? v : EltwiseOps.emit(l, n, OpType.ADD, new Options.Elementwise(Activation.NONE), DType.FLOAT32,
           name + "/sum" + t, false, acc, v);
     }
-    l.define(n, name, ShapeOps.permute(l, acc, new int[] {0, 4, 1, 2, 3}, name));
+    return ShapeOps.permute(l, acc, new int[] {0, 4, 1, 2, 3}, name);
   }
 }

@@ -24,11 +24,15 @@ final class ConvTransposeOps {
   static void convTranspose(GraphLowering l, Proto.Node n) throws ModelFormatException {
     Value x0 = l.input(n, 0, "input");
     if (x0.isConstant()) throw l.error(n, "has a constant input; Kiln does not fold ConvTranspose");
+    if (x0.rank() == 5) {
+      convTranspose3d(l, n, x0);
+      return;
+    }
     boolean oneD = x0.rank() == 3;
     Value x = oneD ? x0.reshaped(x0.name, new int[] {x0.shape[0], x0.shape[1], 1, x0.shape[2]}) : x0;
     if (x.rank() != 4) {
-      throw l.error(n, "has an input of shape " + GraphLowering.shape(x0.shape) + "; Kiln compiles 1-D and 2-D ConvTranspose"
-          + " (3-D NCW or 4-D NCHW tensors)");
+      throw l.error(n, "has an input of shape " + GraphLowering.shape(x0.shape) + "; Kiln compiles 1-D, 2-D and 3-D ConvTranspose"
+          + " (3-D NCW, 4-D NCHW or 5-D NCDHW tensors)");
     }
     Value w = l.floatValue(l.input(n, 1, "weights"));
     if (!w.isConstant()) NnOps.requireFloat(l, n, w);
@@ -74,9 +78,9 @@ final class ConvTransposeOps {
       if (shapeAttr.length != 2) throw l.error(n, "has output_shape " + Arrays.toString(a.ints("output_shape")) + "; expected the spatial sizes");
       for (int d = 0; d < 2; d++) {
         // onnxruntime's rule (conv_transpose_attributes.h), the reference here: a larger output_shape pads the end with
-        // the bias, and an odd total goes to the end unless SAME_UPPER (the ONNX text says the opposite)
+        // the bias, and an odd total crops one more at the start unless SAME_UPPER (measured: convtranspose_output_shape_odd*)
         int total = Math.max(0, full[d] - shapeAttr[d]);
-        begin[d] = autoPad.equals("SAME_UPPER") ? total - total / 2 : total / 2;
+        begin[d] = autoPad.equals("SAME_UPPER") ? total / 2 : total - total / 2;
         out[d] = shapeAttr[d];
       }
     } else if (autoPad.equals("SAME_UPPER") || autoPad.equals("SAME_LOWER")) {
@@ -157,6 +161,124 @@ final class ConvTransposeOps {
     int[] shape = {x.shape[0], m, out[0], out[1]};
     Value v = Value.permuted(name, t, GraphLowering.NCHW, shape);
     l.define(n, name, oneD ? v.reshaped(name, new int[] {shape[0], m, out[1]}) : v);
+  }
+
+  /**
+   * 3-D ConvTranspose (float32, constant weights) as the 3-D Conv it equals: the input spread apart by the strides (zeros
+   * between), padded by {@code dilation*(k-1) - pads_begin} before and {@code dilation*(k-1) - pads_end + output_padding}
+   * after (negative amounts crop), convolved with stride 1 by the weights flipped in D, H and W and with input and
+   * output channels swapped per group. Spreading, padding and cropping are one GATHER per axis (index n reads an
+   * appended zero), the convolution {@link Conv3dOps#emit}. The pads, output_shape and auto_pad rules are the 2-D ones.
+   */
+  private static void convTranspose3d(GraphLowering l, Proto.Node n, Value x0) throws ModelFormatException {
+    Value x = l.floatValue(x0);
+    NnOps.requireFloat(l, n, x);
+    Constant w = l.constantInput(n, 1, "weights");
+    if (w.quantized() != null) w = Constant.ofFloats(w.shape(), w.floats());
+    Constant b = n.input(2) == null ? null : l.constantInput(n, 2, "bias");
+    int[] ws = w.shape();
+    int c = x.shape[1];
+    if (w.rank() != 5 || ws[0] != c) {
+      throw l.error(n, "has weights " + GraphLowering.shape(ws) + " for " + c + " input channels; expected [C, M/group, kD, kH, kW]");
+    }
+    Attrs a = l.attrs(n);
+    int group = a.int32("group", 1);
+    if (group < 1 || c % group != 0) throw l.error(n, "has group " + group + " for " + c + " input channels; C must be a multiple of group");
+    int mg = ws[1];
+    int cg = c / group;
+    int m = mg * group;
+    if (b != null && b.elements() != m) throw l.error(n, "has a bias of " + b.elements() + " values for " + m + " output channels");
+    int[] s = TapPoolOps.orOnes(a.ints("strides"), 3);
+    int[] dil = TapPoolOps.orOnes(a.ints("dilations"), 3);
+    int[] outPad = a.ints("output_padding") == null ? new int[3] : a.ints("output_padding");
+    int[] k = {ws[2], ws[3], ws[4]};
+    int[] ksAttr = a.ints("kernel_shape");
+    if (ksAttr != null && !Arrays.equals(ksAttr, k)) throw l.error(n, "has kernel_shape " + Arrays.toString(ksAttr) + " but weights " + GraphLowering.shape(ws));
+    if (s.length != 3 || dil.length != 3 || outPad.length != 3) {
+      throw l.error(n, "has strides " + Arrays.toString(s) + ", dilations " + Arrays.toString(dil) + " and output_padding "
+          + Arrays.toString(outPad) + "; a 3-D ConvTranspose takes 3 of each");
+    }
+    int[] in = {x.shape[2], x.shape[3], x.shape[4]};
+    int[] ext = new int[3];
+    int[] full = new int[3];
+    for (int d = 0; d < 3; d++) {
+      if (s[d] < 1 || dil[d] < 1) throw l.error(n, "has strides " + Arrays.toString(s) + " and dilations " + Arrays.toString(dil) + "; both must be >= 1");
+      if (outPad[d] < 0 || outPad[d] >= Math.max(s[d], dil[d])) {
+        throw l.error(n, "has output_padding " + Arrays.toString(outPad) + "; each must be >= 0 and smaller than its stride or dilation");
+      }
+      ext[d] = (k[d] - 1) * dil[d] + 1;
+      full[d] = s[d] * (in[d] - 1) + outPad[d] + ext[d];
+    }
+    int[] begin = new int[3];
+    int[] out = new int[3];
+    int[] shapeAttr = a.ints("output_shape");
+    String autoPad = a.s("auto_pad", "NOTSET");
+    if (shapeAttr != null) {
+      if (shapeAttr.length == 5) shapeAttr = new int[] {shapeAttr[2], shapeAttr[3], shapeAttr[4]};
+      if (shapeAttr.length != 3) throw l.error(n, "has output_shape " + Arrays.toString(a.ints("output_shape")) + "; expected the spatial sizes");
+      for (int d = 0; d < 3; d++) {
+        int total = Math.max(0, full[d] - shapeAttr[d]); // onnxruntime's rule, as for 2-D
+        begin[d] = autoPad.equals("SAME_UPPER") ? total / 2 : total - total / 2;
+        out[d] = shapeAttr[d];
+      }
+    } else if (autoPad.equals("SAME_UPPER") || autoPad.equals("SAME_LOWER")) {
+      for (int d = 0; d < 3; d++) {
+        out[d] = in[d] * s[d];
+        int total = Math.max(0, full[d] - out[d]);
+        begin[d] = autoPad.equals("SAME_UPPER") ? total / 2 : total - total / 2;
+      }
+    } else {
+      int[] pads = a.ints("pads");
+      if (autoPad.equals("VALID") || pads == null) pads = new int[6];
+      if (pads.length != 6) throw l.error(n, "has pads " + Arrays.toString(pads) + "; expected 6 entries for a 3-D window");
+      for (int v : pads) if (v < 0) throw l.error(n, "has negative pads " + Arrays.toString(pads));
+      for (int d = 0; d < 3; d++) {
+        begin[d] = pads[d];
+        out[d] = full[d] - pads[d] - pads[d + 3];
+      }
+    }
+    if (out[0] < 1 || out[1] < 1 || out[2] < 1) throw l.error(n, "produces the empty output " + Arrays.toString(out));
+    String name = GraphLowering.output(n, 0);
+    // the spread, padded input: position t of axis d reads input q/s when q = t - (ext-1-begin) is a multiple of s, else a zero
+    int[][] index = new int[5][];
+    int[] zeroAfter = new int[5];
+    int[] padded = x.shape.clone();
+    for (int d = 0; d < 3; d++) {
+      int lead = ext[d] - 1 - begin[d];
+      int len = out[d] + ext[d] - 1;
+      index[d + 2] = new int[len];
+      boolean identity = len == in[d];
+      for (int t = 0; t < len; t++) {
+        int q = t - lead;
+        index[d + 2][t] = q >= 0 && q % s[d] == 0 && q / s[d] < in[d] ? q / s[d] : in[d];
+        identity &= index[d + 2][t] == t;
+      }
+      if (identity) {
+        index[d + 2] = null;
+      } else {
+        zeroAfter[d + 2] = 1;
+        padded[d + 2]++;
+      }
+    }
+    boolean spreads = false;
+    for (int[] ix : index) spreads |= ix != null;
+    Value xz = spreads ? PadOps.zeroPad(l, x, new int[5], zeroAfter, padded, name + "/with_zero") : x;
+    Value spread = PadOps.gatherAxes(l, xz, index, name + "/spread", false);
+    // the equivalent convolution's weights [M, C/group, kD, kH, kW]: flipped, channels swapped within each group
+    float[] wf = w.floats();
+    float[] cf = new float[wf.length];
+    int vol = k[0] * k[1] * k[2];
+    for (int gi = 0; gi < group; gi++) {
+      for (int ci = 0; ci < cg; ci++) {
+        for (int mi = 0; mi < mg; mi++) {
+          int src = ((gi * cg + ci) * mg + mi) * vol;
+          int dst = ((gi * mg + mi) * cg + ci) * vol;
+          for (int v = 0; v < vol; v++) cf[dst + v] = wf[src + vol - 1 - v];
+        }
+      }
+    }
+    Constant cw = Constant.ofFloats(new int[] {m, cg, k[0], k[1], k[2]}, cf);
+    l.define(n, name, Conv3dOps.emit(l, n, spread, cw, b, group, new int[] {1, 1, 1}, dil, new int[3], new int[3], out, name));
   }
 
   /** Entries [from, from+count) of {@code v} along {@code axis}: folded for a constant, else a STRIDED_SLICE. */

@@ -150,7 +150,12 @@ final class EltwiseOps {
             in.get(1).constant)));
         return;
       }
-      throw l.error(n, "has only constant inputs; Kiln does not fold " + n.opType());
+      if (type == OpType.PRELU) throw l.error(n, "has only constant inputs; Kiln does not fold " + n.opType());
+      // exporters' mask and shape arithmetic (a ViT's class-token bookkeeping): computed now, never on the device
+      Constant acc = in.get(0).constant;
+      for (int i = 1; i < in.size(); i++) acc = foldBinary(l, n, type, acc, in.get(i).constant);
+      l.define(n, GraphLowering.output(n, 0), Value.constant(GraphLowering.output(n, 0), acc));
+      return;
     }
     String out = GraphLowering.output(n, 0);
     if (in.size() == 1) {
@@ -166,6 +171,68 @@ final class EltwiseOps {
       acc = emit(l, n, type, options, dtype, last ? out : out + "/" + i, last, acc, in.get(i));
     }
     l.define(n, out, acc);
+  }
+
+  /**
+   * A comparison, And/Or or Max/Min of two constants with broadcasting: on floats if either is float32 (as the
+   * kernels compare), else on the integers exactly; comparisons give bool, Max/Min the operands' type.
+   */
+  static Constant foldBinary(GraphLowering l, Proto.Node n, OpType type, Constant a, Constant b) throws ModelFormatException {
+    int[] shape = MathOps.broadcast(a.shape(), b.shape());
+    if (shape == null) {
+      throw l.error(n, "cannot broadcast the constant shapes " + GraphLowering.shape(a.shape()) + " and " + GraphLowering.shape(b.shape()));
+    }
+    dev.kiln.frontend.ModelLimits.checkFolded(l.file, n.label() + ": the folded constant", shape, 8);
+    int count = (int) dev.kiln.ir.Shape.elements(shape);
+    int[] ia = MathOps.indexMap(a.shape(), shape);
+    int[] ib = MathOps.indexMap(b.shape(), shape);
+    boolean floats = a.dtype() == DType.FLOAT32 || b.dtype() == DType.FLOAT32;
+    if (type == OpType.MAXIMUM || type == OpType.MINIMUM) {
+      if (a.dtype() != b.dtype()) throw l.error(n, "takes the " + (type == OpType.MAXIMUM ? "Max" : "Min") + " of " + a.dtype() + " and " + b.dtype());
+      if (floats) {
+        float[] x = a.floats();
+        float[] y = b.floats();
+        float[] z = new float[count];
+        for (int i = 0; i < count; i++) z[i] = type == OpType.MAXIMUM ? Math.max(x[ia[i]], y[ib[i]]) : Math.min(x[ia[i]], y[ib[i]]);
+        return Constant.ofFloats(shape, z);
+      }
+      long[] x = a.longs();
+      long[] y = b.longs();
+      long[] z = new long[count];
+      for (int i = 0; i < count; i++) z[i] = type == OpType.MAXIMUM ? Math.max(x[ia[i]], y[ib[i]]) : Math.min(x[ia[i]], y[ib[i]]);
+      return Constant.ofLongs(shape, a.dtype(), z);
+    }
+    long[] z = new long[count];
+    if (floats) {
+      float[] x = a.floats();
+      float[] y = b.floats();
+      for (int i = 0; i < count; i++) {
+        float u = x[ia[i]];
+        float v = y[ib[i]];
+        boolean logic = type == OpType.LOGICAL_AND || type == OpType.LOGICAL_OR;
+        // NaN compares false with everything, as IEEE 754 and the kernels have it
+        z[i] = !logic && (Float.isNaN(u) || Float.isNaN(v)) ? 0 : compare(type, Float.compare(u, v), u == v, u != 0, v != 0);
+      }
+    } else {
+      long[] x = a.longs();
+      long[] y = b.longs();
+      for (int i = 0; i < count; i++) z[i] = compare(type, Long.compare(x[ia[i]], y[ib[i]]), x[ia[i]] == y[ib[i]], x[ia[i]] != 0, y[ib[i]] != 0);
+    }
+    return Constant.ofLongs(shape, DType.BOOL, z);
+  }
+
+  private static long compare(OpType type, int order, boolean equal, boolean u, boolean v) {
+    boolean r = switch (type) {
+      case EQUAL -> equal;
+      case GREATER -> !equal && order > 0;
+      case GREATER_EQUAL -> equal || order > 0;
+      case LESS -> !equal && order < 0;
+      case LESS_EQUAL -> equal || order < 0;
+      case LOGICAL_AND -> u && v;
+      case LOGICAL_OR -> u || v;
+      default -> throw new IllegalStateException(type.toString());
+    };
+    return r ? 1 : 0;
   }
 
   /** Div by a computed tensor: TFLite DIV (a constant divisor stays a MUL by its reciprocal). */
@@ -189,9 +256,32 @@ final class EltwiseOps {
     Value c = l.input(n, 0, "condition");
     Value x = l.floatValue(l.input(n, 1, "x"));
     Value y = l.floatValue(l.input(n, 2, "y"));
-    if (c.isConstant() && x.isConstant() && y.isConstant()) throw l.error(n, "has only constant inputs; Kiln does not fold Where");
     if (c.dtype != DType.BOOL) throw l.error(n, "has a " + c.dtype + " condition '" + c.name + "'; Where needs bool");
     String out = GraphLowering.output(n, 0);
+    if (c.isConstant() && x.isConstant() && y.isConstant()) {
+      if (x.dtype != y.dtype) throw l.error(n, "chooses between " + x.dtype + " and " + y.dtype + "; they must have one type");
+      int[] cx = MathOps.broadcast(c.shape, x.shape);
+      int[] shape = cx == null ? null : MathOps.broadcast(cx, y.shape);
+      if (shape == null) {
+        throw l.error(n, "cannot broadcast the constant shapes " + GraphLowering.shape(c.shape) + ", " + GraphLowering.shape(x.shape)
+            + " and " + GraphLowering.shape(y.shape));
+      }
+      dev.kiln.frontend.ModelLimits.checkFolded(l.file, n.label() + ": the folded constant", shape, 8);
+      int[] ic = MathOps.indexMap(c.shape, shape);
+      int[] ix = MathOps.indexMap(x.shape, shape);
+      int[] iy = MathOps.indexMap(y.shape, shape);
+      long[] cond = c.constant.longs();
+      int e = x.dtype.byteSize();
+      byte[] bx = x.constant.bytes();
+      byte[] by = y.constant.bytes();
+      byte[] data = new byte[ic.length * e];
+      for (int i = 0; i < ic.length; i++) {
+        boolean pick = cond[ic[i]] != 0;
+        System.arraycopy(pick ? bx : by, (pick ? ix[i] : iy[i]) * e, data, i * e, e);
+      }
+      l.define(n, out, Value.constant(out, new Constant(shape, x.dtype, data)));
+      return;
+    }
     l.define(n, out, emit(l, n, OpType.SELECT_V2, new Options.None(), x.dtype, out, true, c, x, y));
   }
 

@@ -35,6 +35,76 @@ final class FoldOps {
     l.define(n, out, Value.constant(out, new Constant(shape, value.dtype(), data)));
   }
 
+  /**
+   * ScatterND of constants (a Swin Transformer's attention mask, built by slice assignment into a ConstantOfShape):
+   * {@code data} with the slices {@code indices} names replaced by, or combined (reduction add/mul/max/min) with,
+   * {@code updates}, in the order given; negative indices count from the end, as onnxruntime takes them.
+   */
+  static void scatterNd(GraphLowering l, Proto.Node n) throws ModelFormatException {
+    Constant data = l.constantInput(n, 0, "data");
+    Constant indices = l.constantInput(n, 1, "indices");
+    Constant updates = l.constantInput(n, 2, "updates");
+    String reduction = l.attrs(n).s("reduction", "none");
+    int[] ds = data.shape();
+    int[] is = indices.shape();
+    if (is.length == 0) throw l.error(n, "has scalar indices; ScatterND's indices have rank >= 1");
+    int k = is[is.length - 1];
+    if (k > ds.length) throw l.error(n, "indexes " + k + " axes of the rank-" + ds.length + " data");
+    int[] want = new int[is.length - 1 + ds.length - k];
+    System.arraycopy(is, 0, want, 0, is.length - 1);
+    System.arraycopy(ds, k, want, is.length - 1, ds.length - k);
+    if (!Arrays.equals(updates.shape(), want)) {
+      throw l.error(n, "has updates of shape " + GraphLowering.shape(updates.shape()) + "; indices " + GraphLowering.shape(is) + " on data "
+          + GraphLowering.shape(ds) + " need " + GraphLowering.shape(want));
+    }
+    if (updates.dtype() != data.dtype()) throw l.error(n, "scatters " + updates.dtype() + " updates into " + data.dtype() + " data");
+    if (!reduction.equals("none") && !reduction.equals("add") && !reduction.equals("mul") && !reduction.equals("max")
+        && !reduction.equals("min")) {
+      throw l.error(n, "has reduction '" + reduction + "'; ONNX's are none, add, mul, max and min");
+    }
+    int slice = 1;
+    for (int d = k; d < ds.length; d++) slice *= ds[d];
+    int lines = (int) (indices.elements() / Math.max(1, k));
+    if (k == 0) lines = (int) Shape.elements(Arrays.copyOf(is, is.length - 1));
+    long[] idx = indices.longs();
+    boolean floats = data.dtype() == DType.FLOAT32;
+    float[] fd = floats ? data.floats() : null;
+    long[] ld = floats ? null : data.longs();
+    float[] fu = floats ? updates.floats() : null;
+    long[] lu = floats ? null : updates.longs();
+    for (int j = 0; j < lines; j++) {
+      long offset = 0;
+      for (int a = 0; a < k; a++) {
+        long v = idx[j * k + a];
+        if (v < -ds[a] || v >= ds[a]) throw l.error(n, "has index " + v + " for axis " + a + " of size " + ds[a]);
+        offset = offset * ds[a] + (v < 0 ? v + ds[a] : v);
+      }
+      for (int e = 0; e < slice; e++) {
+        int at = (int) (offset * slice + e);
+        int from = j * slice + e;
+        if (floats) {
+          fd[at] = switch (reduction) {
+            case "add" -> fd[at] + fu[from];
+            case "mul" -> fd[at] * fu[from];
+            case "max" -> Math.max(fd[at], fu[from]);
+            case "min" -> Math.min(fd[at], fu[from]);
+            default -> fu[from];
+          };
+        } else {
+          ld[at] = switch (reduction) {
+            case "add" -> ld[at] + lu[from];
+            case "mul" -> ld[at] * lu[from];
+            case "max" -> Math.max(ld[at], lu[from]);
+            case "min" -> Math.min(ld[at], lu[from]);
+            default -> lu[from];
+          };
+        }
+      }
+    }
+    String out = GraphLowering.output(n, 0);
+    l.define(n, out, Value.constant(out, floats ? Constant.ofFloats(ds, fd) : Constant.ofLongs(ds, data.dtype(), ld)));
+  }
+
   static void range(GraphLowering l, Proto.Node n) throws ModelFormatException {
     Constant start = l.constantInput(n, 0, "start");
     Constant limit = l.constantInput(n, 1, "limit");

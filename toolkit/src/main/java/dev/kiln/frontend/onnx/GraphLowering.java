@@ -39,6 +39,7 @@ final class GraphLowering {
   private final Graph.Builder g;
   private final TensorDecoder decoder;
   private final Map<String, Proto.TensorData> initializers = new HashMap<>();
+  private final Set<String> fixedInputs = new HashSet<>();
   private final Map<String, Value> values = new HashMap<>();
   private final Set<String> onnxNames = new HashSet<>();
   private final Set<String> irNames = new HashSet<>();
@@ -68,7 +69,14 @@ final class GraphLowering {
     onnxNames.add(t.name());
   }
 
-  boolean isInitializer(String name) { return initializers.containsKey(name); }
+  boolean isInitializer(String name) { return initializers.containsKey(name) || fixedInputs.contains(name); }
+
+  /** A graph input the caller gave a value for ({@code LoadOptions.constantInput}): a constant, like an initializer. */
+  void addFixedInput(String name, Constant c) {
+    values.put(name, Value.constant(name, c));
+    fixedInputs.add(name);
+    onnxNames.add(name);
+  }
 
   void reserveName(String name) { onnxNames.add(name); }
 
@@ -133,9 +141,23 @@ final class GraphLowering {
     Value v = input(node, i, role);
     if (!v.isConstant()) {
       throw error(node, "its " + role + " (input " + i + ", '" + v.name + "') is computed at run time; Kiln needs it to be a"
-          + " constant (an initializer, a Constant node or something computed only from those)");
+          + " constant (an initializer, a Constant node or something computed only from those)" + constantHint(v));
     }
     return v.constant;
+  }
+
+  /**
+   * For a value that must be a constant but is a model input: how to make it one when the application always feeds it
+   * the same ("" for anything else, whose value really is computed).
+   */
+  String constantHint(Value v) {
+    for (Value in : graphInputs) {
+      if (in.name.equals(v.name)) {
+        return "; '" + v.name + "' is a model input: if it never changes, compile it as a constant with Kiln.load(path,"
+            + " LoadOptions.constantInput(\"" + v.name + "\", Tensor.load(\"" + v.name + ".npy\")))";
+      }
+    }
+    return "";
   }
 
   void define(Proto.Node node, String name, Value v) throws ModelFormatException {

@@ -201,7 +201,7 @@ final class MathOps {
       if (!v.isConstant()) {
         if (!strict) return null;
         throw l.error(n, "its " + (i == 1 ? "min" : "max") + " bound '" + v.name + "' is computed at run time; Kiln needs"
-            + " constant bounds (run-time bounds need MAXIMUM/MINIMUM kernels)");
+            + " constant bounds (run-time bounds need MAXIMUM/MINIMUM kernels)" + l.constantHint(v));
       }
       if (v.constant.elements() != 1) {
         throw l.error(n, "its " + (i == 1 ? "min" : "max") + " bound has shape " + GraphLowering.shape(v.shape)

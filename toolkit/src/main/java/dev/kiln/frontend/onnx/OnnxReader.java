@@ -48,10 +48,22 @@ public final class OnnxReader {
    * from files next to the model.
    */
   public static Graph read(Path file, Map<String, int[]> inputShapes) throws ModelFormatException {
+    return read(file, inputShapes, Map.of());
+  }
+
+  /** A value a graph input is compiled with: its shape, dtype and little-endian bytes. */
+  public record FixedValue(int[] shape, DType dtype, byte[] bytes) {}
+
+  /**
+   * Reads a model file as {@link #read(Path, Map)}, compiling the graph inputs named in {@code constantInputs}
+   * as constants of those values (an input the application always feeds the same: they fold like initializers).
+   */
+  public static Graph read(Path file, Map<String, int[]> inputShapes, Map<String, FixedValue> constantInputs)
+      throws ModelFormatException {
     Objects.requireNonNull(file, "file");
     byte[] bytes = readBytes(file);
     Path dir = file.toAbsolutePath().getParent();
-    return decode(file.toString(), baseName(file), bytes, dir, inputShapes);
+    return decode(file.toString(), baseName(file), bytes, dir, inputShapes, constantInputs);
   }
 
   /** Reads a model from memory (external data cannot be resolved); {@code displayName} appears in messages. */
@@ -62,7 +74,7 @@ public final class OnnxReader {
     int slash = Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\'));
     name = name.substring(slash + 1);
     int dot = name.lastIndexOf('.');
-    return decode(displayName, dot > 0 ? name.substring(0, dot) : name, bytes, null, inputShapes);
+    return decode(displayName, dot > 0 ? name.substring(0, dot) : name, bytes, null, inputShapes, Map.of());
   }
 
   /** True if the bytes start the way ONNX files do (ModelProto field 1, ir_version, as a varint). */
@@ -72,10 +84,11 @@ public final class OnnxReader {
         || head[2] == 0x42);
   }
 
-  private static Graph decode(String file, String graphName, byte[] bytes, Path dir, Map<String, int[]> inputShapes)
-      throws ModelFormatException {
+  private static Graph decode(String file, String graphName, byte[] bytes, Path dir, Map<String, int[]> inputShapes,
+      Map<String, FixedValue> constantInputs) throws ModelFormatException {
     try {
-      Graph g = new OnnxReader.Decoder(file, graphName, bytes, dir, inputShapes == null ? Map.of() : inputShapes).decode();
+      Graph g = new OnnxReader.Decoder(file, graphName, bytes, dir, inputShapes == null ? Map.of() : inputShapes,
+          constantInputs == null ? Map.of() : constantInputs).decode();
       dev.kiln.frontend.ModelLimits.checkGraph(file, g);
       return g;
     } catch (ModelFormatException e) {
@@ -115,13 +128,16 @@ public final class OnnxReader {
     private final byte[] bytes;
     private final Path dir;
     private final Map<String, int[]> inputShapes;
+    private final Map<String, FixedValue> constantInputs;
 
-    Decoder(String file, String graphName, byte[] bytes, Path dir, Map<String, int[]> inputShapes) {
+    Decoder(String file, String graphName, byte[] bytes, Path dir, Map<String, int[]> inputShapes,
+        Map<String, FixedValue> constantInputs) {
       this.file = file;
       this.graphName = graphName;
       this.bytes = bytes;
       this.dir = dir;
       this.inputShapes = inputShapes;
+      this.constantInputs = constantInputs;
     }
 
     Graph decode() throws ModelFormatException {
@@ -146,6 +162,36 @@ public final class OnnxReader {
       List<Proto.ValueInfo> runtime = new ArrayList<>();
       for (Proto.ValueInfo v : graph.inputs()) if (!initializerNames.contains(v.name())) runtime.add(v);
       checkInputShapes(runtime);
+      // inputs the caller fixed: constants from here on, so they fold like initializers and leave the model's inputs
+      for (Map.Entry<String, FixedValue> e : constantInputs.entrySet()) {
+        Proto.ValueInfo v = runtime.stream().filter(x -> x.name().equals(e.getKey())).findFirst().orElse(null);
+        if (v == null) {
+          StringBuilder sb = new StringBuilder("a constant value was given for input '" + e.getKey() + "', but the model has no such"
+              + " run-time input; its inputs are:");
+          for (Proto.ValueInfo r : runtime) sb.append("\n  ").append(r.name()).append(' ').append(describe(r));
+          throw error(sb.toString());
+        }
+        FixedValue f = e.getValue();
+        DType declared = TensorDecoder.dtype(v.elemType());
+        if (declared != f.dtype()) {
+          throw error("the constant value given for input '" + v.name() + "' is " + f.dtype().name().toLowerCase(java.util.Locale.ROOT)
+              + ", but the model declares " + TensorDecoder.typeName(v.elemType()) + "; give a value of the declared type");
+        }
+        int[] shape = f.shape();
+        // a scalar input given as one element of shape [1] (what a 0-d array often becomes on its way to a file) is that scalar
+        if (v.dims() != null && v.dims().isEmpty() && shape.length == 1 && shape[0] == 1) shape = new int[0];
+        if (v.dims() != null) {
+          boolean ok = v.dims().size() == shape.length;
+          for (int d = 0; ok && d < shape.length; d++) ok = !v.dims().get(d).isStatic() || v.dims().get(d).value() == shape[d];
+          if (!ok) {
+            throw error("the constant value given for input '" + v.name() + "' has shape " + Arrays.toString(f.shape()).replace(" ", "")
+                + ", but the model declares " + describe(v) + "; give a value of the declared shape");
+          }
+        }
+        l.addFixedInput(v.name(), new Constant(shape, f.dtype(), f.bytes().clone()));
+        initializerNames.add(v.name());
+      }
+      runtime.removeIf(v -> constantInputs.containsKey(v.name()));
       for (Proto.Node n : graph.nodes()) for (String o : n.outputs()) if (!o.isEmpty()) l.reserveName(o);
       for (Proto.ValueInfo v : runtime) l.reserveName(v.name());
 
@@ -362,7 +408,7 @@ public final class OnnxReader {
       DType t = TensorDecoder.dtype(v.elemType());
       if (t == null) {
         throw error("input '" + v.name() + "' has element type " + TensorDecoder.typeName(v.elemType()) + "; Kiln compiles inputs of "
-            + TensorDecoder.SUPPORTED_TYPES);
+            + TensorDecoder.SUPPORTED_TYPES + TensorDecoder.typeFix(v.elemType()));
       }
       return t;
     }

@@ -64,6 +64,8 @@ final class Operators {
     LOWERERS.put("Mean", ReduceOps::variadic);
     LOWERERS.put("ConstantOfShape", FoldOps::constantOfShape);
     LOWERERS.put("Range", FoldOps::range);
+    LOWERERS.put("ScatterND", FoldOps::scatterNd);
+    CONSTANT_ONLY.add("ScatterND");
     LOWERERS.put("Slice", FoldOps::slice);
     LOWERERS.put("Einsum", DenseOps::einsum);
     // onto the TFLite-named math kernels (issue 9 item 5, onnx-map)

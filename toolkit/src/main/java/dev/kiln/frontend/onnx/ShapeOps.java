@@ -328,7 +328,7 @@ final class ShapeOps {
     int to = l.attrs(n).int32("to", 0);
     DType type = TensorDecoder.dtype(to);
     String out = GraphLowering.output(n, 0);
-    if (type == null) throw l.error(n, "casts to " + TensorDecoder.typeName(to) + ", which Kiln does not compile");
+    if (type == null) throw l.error(n, "casts to " + TensorDecoder.typeName(to) + ", which Kiln does not compile" + TensorDecoder.typeFix(to));
     if (!x.isConstant()) {
       if (x.dtype == type) {
         l.define(n, out, x.renamed(out));

@@ -53,12 +53,27 @@ final class TensorDecoder {
 
   static final String SUPPORTED_TYPES = "FLOAT, UINT8, INT8, INT16, INT32, INT64, BOOL";
 
+  /**
+   * What makes a model with this unsupported floating-point type compile ("" for other types). Kiln decided not to
+   * run float64 (microcontroller FPUs are single precision or none, and a double-precision C kernel for every operator
+   * would be emulated in software there): the model is re-exported in float32, which is what it is on such a device.
+   */
+  static String typeFix(int onnxType) {
+    return switch (onnxType) {
+      case 11 -> "; Kiln computes floating point in float32, not float64 (DOUBLE): export the model in float32 (torch:"
+          + " model.float() and a float32 example input before torch.onnx.export, and .float() where the model calls .double())";
+      case 10, 16 -> "; Kiln computes floating point in float32: export the model in float32 (torch: model.float() before"
+          + " torch.onnx.export; onnxconverter_common's float16 models: convert them back or export the float32 original)";
+      default -> "";
+    };
+  }
+
   Constant decode(Proto.TensorData t) throws ModelFormatException {
     String what = "tensor '" + t.name() + "' (" + t.path() + ")";
     DType dtype = dtype(t.dataType());
     if (dtype == null) {
       throw new ModelFormatException(file, what + " has data type " + typeName(t.dataType()) + ", which Kiln does not compile"
-          + " (supported: " + SUPPORTED_TYPES + ")");
+          + " (supported: " + SUPPORTED_TYPES + ")" + typeFix(t.dataType()));
     }
     if (t.segmented()) {
       throw new ModelFormatException(file, what + " is a segment of a chunked tensor (TensorProto.segment), which Kiln does not read");

@@ -33,7 +33,7 @@ final class TopKOps {
       Value kin = l.input(n, 1, "K");
       if (!kin.isConstant()) {
         throw l.error(n, "its K (input 1, '" + kin.name + "') is computed at run time, so the output shape would be too; Kiln needs K"
-            + " to be a constant (an initializer or a Constant node)");
+            + " to be a constant (an initializer or a Constant node)" + l.constantHint(kin));
       }
       long[] kv = kin.constant.longs();
       if (kv.length != 1) throw l.error(n, "has K of " + kv.length + " values; it must hold one");
