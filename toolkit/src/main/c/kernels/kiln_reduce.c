@@ -112,6 +112,28 @@ void kiln_reduce_sum_s8(const kiln_reduce_params *p, const int8_t *input, int8_t
   } while (KILN_NEXT_KEPT(o));
 }
 
+/*
+ * int16 SUM (TF 2.21's optimized QuantizedMeanOrSum, compute_sum): the codes are summed in int32, then
+ * roundf(sum * scale) in float32 (zero points are 0 in 16x8), clamped to int16. The compiler keeps
+ * |sum * scale| below 2^31, so the float -> int32 conversion is defined.
+ */
+void kiln_reduce_sum_s16(const kiln_reduce_params *p, const int16_t *input, int16_t *output) {
+  kiln_walk o;
+  kiln_walk_start(&o);
+  do {
+    const int16_t *base = input + o.offset;
+    int32_t acc = 0;
+    int32_t value;
+    kiln_walk r;
+    kiln_walk_start(&r);
+    do {
+      acc += base[r.offset];
+    } while (KILN_NEXT_REDUCED(r));
+    value = (int32_t)roundf((float)acc * p->scale + p->bias) + p->output_zero_point;
+    *output++ = (int16_t)kiln_clamp_i32(value, INT16_MIN, INT16_MAX);
+  } while (KILN_NEXT_KEPT(o));
+}
+
 /* int16 MEAN: the int8 MEAN arithmetic (kiln_nn_mean.c) with the int16 clamp. */
 void kiln_reduce_mean_s16(const kiln_reduce_params *p, const int16_t *input, int16_t *output) {
   const int32_t zero_point_sum = p->count * p->input_zero_point;

@@ -35,7 +35,8 @@ typedef struct {
   int32_t reduced_size[KILN_REDUCE_MAX_DIMS];
   int32_t reduced_stride[KILN_REDUCE_MAX_DIMS];
   int32_t count;               /* reduced elements per output */
-  /* int8 SUM (reference_ops::QuantizedMeanOrSum, compute_sum): out = (int8)(roundf(sum * scale + bias) + z_out) */
+  /* int8 SUM (reference_ops::QuantizedMeanOrSum, compute_sum): out = (int8)(roundf(sum * scale + bias) + z_out);
+     int16 SUM: the same, clamped to int16 */
   float scale;                 /* s_in / s_out, in float32 */
   float bias;                  /* -z_in * scale * count, in float32 */
   int32_t output_zero_point;
@@ -55,6 +56,8 @@ void kiln_reduce_min_s16(const kiln_reduce_params *p, const int16_t *input, int1
 void kiln_reduce_all_b(const kiln_reduce_params *p, const uint8_t *input, uint8_t *output);
 void kiln_reduce_sum_f32(const kiln_reduce_params *p, const float *input, float *output);
 void kiln_reduce_sum_s8(const kiln_reduce_params *p, const int8_t *input, int8_t *output);
+/* int16: out = clamp(roundf(sum * scale + bias) + z_out) to int16 (bias and z_out are 0 in 16x8) */
+void kiln_reduce_sum_s16(const kiln_reduce_params *p, const int16_t *input, int16_t *output);
 void kiln_reduce_mean_s16(const kiln_reduce_params *p, const int16_t *input, int16_t *output);
 
 /* ---------------------------------------------------------------------------------------------

@@ -28,6 +28,11 @@ import dev.kiln.ir.Tensor;
  *       make_ops_reduce.py); its source and its optimized kernel agree with this where the sum fits int8.
  *       Where it does not, the optimized kernel and TFLite Micro clamp, while BUILTIN_REF wraps as here
  *       (ops-control/cond_int8 takes the branch its wrapped sum picks), and Kiln follows the reference.
+ *   <li>SUM int16 (16x8), with the same or a different scale on input and output: TF 2.21's optimized
+ *       QuantizedMeanOrSum (compute_sum), the int8 formula clamped to int16: {@code clamp(roundf(sum * scale))}
+ *       with the int32 sum of the codes and {@code scale = s_in / s_out} in float32 (zero points are 0).
+ *       BUILTIN_REF is no reference here: its outputs are no sums and change from run to run (in TensorFlow's
+ *       source the reference branch of reduce.cc's QuantizedMeanOrSum passes the tensors as uint8_t).
  *   <li>MEAN int16: as the int8 MEAN ({@link MeanEmitter#int8Multiplier}) with the int16 clamp.
  * </ul>
  */
@@ -79,6 +84,8 @@ final class ReduceEmitter implements KernelEmitter {
           if (p.count() > (1L << 23)) {
             throw unsupported(op, "sums " + p.count() + " int8 elements per output; Kiln's int32 sum holds at most 2^23");
           }
+        } else if (di == DType.INT16) {
+          checkInt16Sum(op, p.count());
         } else if (di != DType.FLOAT32) {
           throw unsupported(op, "dtypes " + dtypes(op) + " are not supported; " + what());
         }
@@ -95,11 +102,30 @@ final class ReduceEmitter implements KernelEmitter {
     }
   }
 
+  /** The int32 sum of up to 2^16 - 1 codes, and its float rescale within int32 (TFLite converts it unchecked). */
+  private static void checkInt16Sum(Op op, long count) {
+    Quantization qi = ReduceKernels.perTensor(op, op.input(0), "the input");
+    Quantization qo = ReduceKernels.perTensor(op, op.output(), "the output");
+    if (qi.zeroPoint() != 0 || qo.zeroPoint() != 0) {
+      throw unsupported(op, "int16 SUM needs zero point 0 on input and output (TFLite's 16x8 scheme; it rejects "
+          + "others), but the input has " + qi.zeroPoint() + " and the output " + qo.zeroPoint());
+    }
+    if (count >= (1L << 16)) {
+      throw unsupported(op, "sums " + count + " int16 elements per output; the int32 sum holds fewer than 2^16");
+    }
+    double largest = 32768.0 * count * (double) (qi.scale() / qo.scale());
+    if (largest >= 2147483648.0 * (1 - 1.0 / (1 << 20))) {
+      throw unsupported(op, "the rescaled sum reaches " + (long) largest + " (32768 * " + count + " * s_in / s_out), "
+          + "beyond int32, where TFLite's float-to-int32 conversion is undefined; use an output scale of at least "
+          + "s_in * " + count + " / 65536");
+    }
+  }
+
   private String what() {
     return switch (type) {
       case REDUCE_MAX, REDUCE_MIN -> "Kiln compiles " + type + " for float32, int8 and int16 (same type in and out)";
       case REDUCE_ALL -> "Kiln compiles REDUCE_ALL for bool -> bool";
-      case SUM -> "Kiln compiles SUM for float32 and int8 (same type in and out)";
+      case SUM -> "Kiln compiles SUM for float32, int8 and int16 (same type in and out)";
       default -> "Kiln compiles MEAN for float32, int8 and int16 (same type in and out)";
     };
   }
@@ -120,7 +146,7 @@ final class ReduceEmitter implements KernelEmitter {
       case REDUCE_ALL -> fn = "kiln_reduce_all_b";
       case SUM -> {
         fn = "kiln_reduce_sum_" + ReduceKernels.suffix(in.dtype());
-        if (in.dtype() == DType.INT8) {
+        if (in.dtype() == DType.INT8 || in.dtype() == DType.INT16) {
           Quantization qi = in.quantization();
           Quantization qo = out.quantization();
           float scale = qi.scale() / qo.scale();

@@ -55,6 +55,22 @@ class ReduceRefusalTest {
         refusal(OpType.SUM, new Options.Mean(new int[] {0}, false), t("x", DType.INT8, Q, 2, 3), t("y", DType.INT8, Q, 3)));
   }
 
+  @Test void int16SumWhoseRescaledSumLeavesInt32IsRefused() {
+    // 40000 codes of up to 32768 times s_in / s_out = 4: TFLite's float -> int32 conversion of the rescaled sum overflows
+    assertEquals("op #0 SUM (x int16 -> y int16) cannot be compiled: SUM op #0 (output 'y'): the rescaled sum reaches "
+        + "5242880000 (32768 * 40000 * s_in / s_out), beyond int32, where TFLite's float-to-int32 conversion is "
+        + "undefined; use an output scale of at least s_in * 40000 / 65536",
+        refusal(OpType.SUM, new Options.Mean(new int[] {1}, false), t("x", DType.INT16, Quantization.perTensor(1f / 1024, 0),
+            2, 40000), t("y", DType.INT16, Quantization.perTensor(1f / 4096, 0), 2)));
+  }
+
+  @Test void int16SumWithAZeroPointIsRefused() {
+    assertEquals("op #0 SUM (x int16 -> y int16) cannot be compiled: SUM op #0 (output 'y'): int16 SUM needs zero point 0 on "
+        + "input and output (TFLite's 16x8 scheme; it rejects others), but the input has 0 and the output 5",
+        refusal(OpType.SUM, new Options.Mean(new int[] {1}, false), t("x", DType.INT16, Quantization.perTensor(1f / 1024, 0),
+            2, 3), t("y", DType.INT16, Quantization.perTensor(1f / 256, 5), 2)));
+  }
+
   @Test void int8LocalResponseNormalizationIsRefused() {
     assertEquals("op #0 LOCAL_RESPONSE_NORMALIZATION (x int8 -> y int8) cannot be compiled: LOCAL_RESPONSE_NORMALIZATION op #0 "
         + "(output 'y'): dtypes (int8) -> int8 are not supported; Kiln compiles LOCAL_RESPONSE_NORMALIZATION for float32 only "
