@@ -6,18 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kiln.api.Executor;
-import dev.kiln.api.HostModel;
 import dev.kiln.api.Kiln;
 import dev.kiln.api.KilnException;
-import dev.kiln.api.Model;
-import dev.kiln.api.Tensor;
 import dev.kiln.codegen.ExecutorConfig;
+import dev.kiln.testing.ReferenceDistance;
 import dev.kiln.testing.ReferenceModels;
 import dev.kiln.testing.ReferenceModels.Case;
 import java.nio.file.Path;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -42,27 +38,9 @@ class TorchvisionModelsTest {
   void runsThroughTheAotCInterfaceAndMatchesOnnxruntime(Case c, @TempDir Path work) throws Exception {
     ModelConformanceTest.assertMatchesReference(c, work);
     // the figures the README's table quotes: operators, folded, and how far from onnxruntime
-    Model model = Kiln.load(c.modelFile(), c.loadOptions());
-    HostModel program = model.build(Executor.aot().interfaceApi("c").unpackedApi(true)).compileForHost(work.resolve("measure"));
-    double worst = 0;
-    long differ = 0;
-    long values = 0;
-    double step = c.manifest().path("tolerance").path("step").asDouble(0);
-    for (int s : c.samples()) {
-      float[] a = program.run(List.of(Tensor.load(c.input(s, 0)))).get(0).toFloatArray();
-      float[] r = Tensor.load(c.output(s, 0)).toFloatArray();
-      double max = 0;
-      for (float v : r) max = Math.max(max, Math.abs(v));
-      for (int i = 0; i < r.length; i++) {
-        double d = Math.abs(a[i] - r[i]);
-        worst = Math.max(worst, step > 0 ? d / step : d / (1e-5 * (Math.abs(r[i]) + max)));
-        if (d > 0) differ++;
-      }
-      values += r.length;
-    }
-    System.out.printf(Locale.ROOT, "torchvision model %-36s %4d Kiln ops for %4d ONNX nodes: %d of %d values differ from onnxruntime,"
-        + " worst %.3f %s%n", c.name(), model.graph().ops().size(), c.manifest().path("node_count").asInt(), differ, values, worst,
-        step > 0 ? "output steps" : "x the float tolerance");
+    ReferenceDistance d = ReferenceDistance.measure(c, work.resolve("measure"));
+    System.out.printf(Locale.ROOT, "torchvision model %-36s %4d Kiln ops for %4d ONNX nodes: %s%n", c.name(), d.kilnOps(),
+        c.manifest().path("node_count").asInt(), d.describe("onnxruntime"));
   }
 
   @ParameterizedTest(name = "{0}")
