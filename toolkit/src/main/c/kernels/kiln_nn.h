@@ -63,6 +63,26 @@ typedef struct {
 #define KILN_CONV_PIXELS 4
 
 /*
+ * 1 when a model has an int8 CONV_2D that kiln_conv_s8's DSP path does not take (grouped, or a
+ * window of more than KILN_CONV_DSP_WINDOW_MAX = 576 values): the code generator sets it in the
+ * model's copy of this header (ModelWriter.kernelFiles). Off, a DSP core's build leaves the
+ * portable int8 path out of kiln_conv_s8 (about 6 KB of Cortex-M4 code no other model calls);
+ * cores without the DSP extension always have it.
+ */
+#ifndef KILN_CONV_S8_PORTABLE_USED
+#define KILN_CONV_S8_PORTABLE_USED 0
+#endif
+
+/*
+ * 1 when a model has an int8 DEPTHWISE_CONV_2D whose channels kiln_depthwise_conv_s8's DSP path
+ * does not all take (a depth multiplier other than 1, or output channels not a multiple of 4); set
+ * as KILN_CONV_S8_PORTABLE_USED. Off, a DSP core's build leaves the portable loops out.
+ */
+#ifndef KILN_DEPTHWISE_S8_PORTABLE_USED
+#define KILN_DEPTHWISE_S8_PORTABLE_USED 0
+#endif
+
+/*
  * int8 x int8 (per-channel or per-tensor filter scales), bias int32 or NULL. Section 3.1.
  * scratch: the staged windows (2 * KILN_CONV_PIXELS * run bytes) if p->staged, else unused.
  */

@@ -482,6 +482,10 @@ static void kiln_conv_image_rows_s8(const kiln_conv_params *p, const kiln_conv_g
 #ifndef KILN_CONV_DSP_WINDOW_MAX
 #define KILN_CONV_DSP_WINDOW_MAX 576
 #endif
+#if KILN_CONV_DSP_WINDOW_MAX < 576 && !KILN_CONV_S8_PORTABLE_USED
+/* the code generator leaves the portable path out for windows up to 576 values */
+#error "a KILN_CONV_DSP_WINDOW_MAX below 576 needs -DKILN_CONV_S8_PORTABLE_USED=1"
+#endif
 
 /* The window of output pixel (oy, ox) as n int8 values: a pointer into the image or into col. */
 static const int8_t *kiln_conv_window_dsp(const kiln_conv_params *p, const kiln_conv_geometry *g,
@@ -744,9 +748,14 @@ void kiln_conv_s8(const kiln_conv_params *p, const int8_t *input, const int8_t *
     return;
   }
 #endif
+#if !defined(__ARM_FEATURE_DSP) || KILN_CONV_S8_PORTABLE_USED
   for (b = 0; b < p->batches; ++b) {
     e = kiln_conv_image_s8(p, &g, input + (size_t)b * (size_t)g.image_size, filter, e, stage);
   }
+#else
+  (void)e;
+  (void)stage;
+#endif
 }
 
 /* The hybrid kernels' scratch: the quantized image, then (if staged) the staged windows. */
@@ -1175,6 +1184,12 @@ void kiln_depthwise_conv_s8(const kiln_conv_params *p, const int8_t *input, cons
     int32_t oy;
 #if defined(__ARM_FEATURE_DSP)
     kiln_depthwise_dsp_s8(p, in_image, filter, bias, output, dsp_channels);
+#if !KILN_DEPTHWISE_S8_PORTABLE_USED
+    /* every channel was the DSP path's (KILN_DEPTHWISE_S8_PORTABLE_USED): the loops below are
+     * unreachable and left out */
+    output += (size_t)p->out_h * (size_t)p->out_w * (size_t)out_c;
+    continue;
+#endif
 #endif
     for (oy = 0; oy < p->out_h; ++oy) {
       const int32_t in_y0 = oy * p->stride_h - p->pad_top;
