@@ -155,6 +155,24 @@ typedef struct {
   const float *filter_scales;        /* hybrid: [units] per-channel weight scales, or NULL */
 } kiln_fc_params;
 
+/*
+ * 1 when a model has an int8 FULLY_CONNECTED that kiln_fully_connected_s8's DSP path does not take
+ * whole (units not a multiple of 4, or a depth above KILN_FC_DSP_DEPTH_MAX = 1024); set as
+ * KILN_CONV_S8_PORTABLE_USED. Off, a DSP core's build leaves the portable dot products out.
+ */
+#ifndef KILN_FC_S8_PORTABLE_USED
+#define KILN_FC_S8_PORTABLE_USED 0
+#endif
+
+/*
+ * 1 when a model has an int8 FULLY_CONNECTED that the DSP path takes at least in part (4 units or
+ * more, a depth up to KILN_FC_DSP_DEPTH_MAX); set as KILN_CONV_S8_PORTABLE_USED. Off, a DSP
+ * core's build is the portable kernel (the path a model of 1-3 units takes anyway).
+ */
+#ifndef KILN_FC_S8_DSP_USED
+#define KILN_FC_S8_DSP_USED 0
+#endif
+
 /* Section 3.3 (double requantization). bias int32 or NULL. */
 void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const int8_t *filter,
                              const int32_t *bias, int8_t *output);
