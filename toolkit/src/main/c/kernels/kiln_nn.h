@@ -63,6 +63,18 @@ typedef struct {
 #define KILN_CONV_PIXELS 4
 
 /*
+ * 1 when a model has an int8 CONV_2D or DEPTHWISE_CONV_2D whose channels do not all take the 32-bit
+ * requantization (p->requant32 not proven, or onnxruntime's out_rescale table): the code generator
+ * sets it as KILN_CONV_S8_PORTABLE_USED below. Off, a 32-bit core's build of the int8 kernels has
+ * only the 32-bit form (every channel of such a model takes it anyway), except on a DSP core
+ * (kiln_conv_requant32 says why); 64-bit hosts, which take the 64-bit product for every channel,
+ * are unchanged.
+ */
+#ifndef KILN_CONV_RESCALE64_USED
+#define KILN_CONV_RESCALE64_USED 0
+#endif
+
+/*
  * 1 when a model has an int8 CONV_2D that kiln_conv_s8's DSP path does not take (grouped, or a
  * window of more than KILN_CONV_DSP_WINDOW_MAX = 576 values): the code generator sets it in the
  * model's copy of this header (ModelWriter.kernelFiles). Off, a DSP core's build leaves the

@@ -327,7 +327,12 @@ final class ConvEmitter implements KernelEmitter {
         }
         String multName = ctx.tableI32(base + "_multiplier", q);
         String shiftName = ctx.tableI8(base + "_shift", shift);
-        if (requant32Fits(m, accumulatorBound(l, l.in.quantization().zeroPoint()))) init.put("requant32", 1);
+        boolean requant32 = requant32Fits(m, accumulatorBound(l, l.in.quantization().zeroPoint()));
+        if (requant32) init.put("requant32", 1);
+        if (!requant32 || o.requantize() == Options.Requantize.ONNXRUNTIME) {
+          ctx.useKernelSwitch("KILN_CONV_RESCALE64_USED", requant32 ? "onnxruntime's rescale table"
+              : "a channel's multiplier is not proven exact in the 32-bit requantization");
+        }
         Quantization qi = l.in.quantization();
         Quantization qo = l.out.quantization();
         int[] act = NnSupport.actRangeInt8(o.activation(), qo);
