@@ -63,6 +63,38 @@ typedef struct {
 #define KILN_CONV_PIXELS 4
 
 /*
+ * 1 when a model has an int8 CONV_2D or DEPTHWISE_CONV_2D whose channels do not all take the 32-bit
+ * requantization (p->requant32 not proven, or onnxruntime's out_rescale table): the code generator
+ * sets it as KILN_CONV_S8_PORTABLE_USED below. Off, a 32-bit core's build of the int8 kernels has
+ * only the 32-bit form (every channel of such a model takes it anyway), except on a DSP core
+ * (kiln_conv_requant32 says why); 64-bit hosts, which take the 64-bit product for every channel,
+ * are unchanged.
+ */
+#ifndef KILN_CONV_RESCALE64_USED
+#define KILN_CONV_RESCALE64_USED 0
+#endif
+
+/*
+ * 1 when a model has an int8 CONV_2D that kiln_conv_s8's DSP path does not take (grouped, or a
+ * window of more than KILN_CONV_DSP_WINDOW_MAX = 576 values): the code generator sets it in the
+ * model's copy of this header (ModelWriter.kernelFiles). Off, a DSP core's build leaves the
+ * portable int8 path out of kiln_conv_s8 (about 6 KB of Cortex-M4 code no other model calls);
+ * cores without the DSP extension always have it.
+ */
+#ifndef KILN_CONV_S8_PORTABLE_USED
+#define KILN_CONV_S8_PORTABLE_USED 0
+#endif
+
+/*
+ * 1 when a model has an int8 DEPTHWISE_CONV_2D whose channels kiln_depthwise_conv_s8's DSP path
+ * does not all take (a depth multiplier other than 1, or output channels not a multiple of 4); set
+ * as KILN_CONV_S8_PORTABLE_USED. Off, a DSP core's build leaves the portable loops out.
+ */
+#ifndef KILN_DEPTHWISE_S8_PORTABLE_USED
+#define KILN_DEPTHWISE_S8_PORTABLE_USED 0
+#endif
+
+/*
  * int8 x int8 (per-channel or per-tensor filter scales), bias int32 or NULL. Section 3.1.
  * scratch: the staged windows (2 * KILN_CONV_PIXELS * run bytes) if p->staged, else unused.
  */
@@ -134,6 +166,24 @@ typedef struct {
   float filter_scale;                /* hybrid: per-tensor weight scale (filter_scales NULL) */
   const float *filter_scales;        /* hybrid: [units] per-channel weight scales, or NULL */
 } kiln_fc_params;
+
+/*
+ * 1 when a model has an int8 FULLY_CONNECTED that kiln_fully_connected_s8's DSP path does not take
+ * whole (units not a multiple of 4, or a depth above KILN_FC_DSP_DEPTH_MAX = 1024); set as
+ * KILN_CONV_S8_PORTABLE_USED. Off, a DSP core's build leaves the portable dot products out.
+ */
+#ifndef KILN_FC_S8_PORTABLE_USED
+#define KILN_FC_S8_PORTABLE_USED 0
+#endif
+
+/*
+ * 1 when a model has an int8 FULLY_CONNECTED that the DSP path takes at least in part (4 units or
+ * more, a depth up to KILN_FC_DSP_DEPTH_MAX); set as KILN_CONV_S8_PORTABLE_USED. Off, a DSP
+ * core's build is the portable kernel (the path a model of 1-3 units takes anyway).
+ */
+#ifndef KILN_FC_S8_DSP_USED
+#define KILN_FC_S8_DSP_USED 0
+#endif
 
 /* Section 3.3 (double requantization). bias int32 or NULL. */
 void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const int8_t *filter,

@@ -126,7 +126,18 @@ static void kiln_fc_rows_s8(const int8_t *filter, int32_t depth, const int8_t *x
   }
 }
 
-#if defined(__ARM_FEATURE_DSP)
+/*
+ * The DSP dot products below on a core with the DSP extension, in a model with a FULLY_CONNECTED
+ * they take (KILN_FC_S8_DSP_USED, set by the code generator as KILN_FC_S8_PORTABLE_USED): a model
+ * whose FCs all have fewer than 4 units never calls them, nor stages its input for them.
+ */
+#if defined(__ARM_FEATURE_DSP) && KILN_FC_S8_DSP_USED
+#define KILN_FC_DSP 1
+#else
+#define KILN_FC_DSP 0
+#endif
+
+#if KILN_FC_DSP
 /*
  * The DSP form of the int8 dot products (inputs of at most KILN_FC_DSP_DEPTH_MAX values): the
  * input row is split once into words of int16 lanes, input + offset, holding d, d + 2 and
@@ -136,6 +147,10 @@ static void kiln_fc_rows_s8(const int8_t *filter, int32_t depth, const int8_t *x
  */
 #ifndef KILN_FC_DSP_DEPTH_MAX
 #define KILN_FC_DSP_DEPTH_MAX 1024
+#endif
+#if KILN_FC_DSP_DEPTH_MAX < 1024 && !KILN_FC_S8_PORTABLE_USED
+/* the code generator leaves the portable path out for depths up to 1024 */
+#error "a KILN_FC_DSP_DEPTH_MAX below 1024 needs -DKILN_FC_S8_PORTABLE_USED=1"
 #endif
 
 static void kiln_fc_stage_dsp(const int8_t *x, int32_t depth, int32_t x_offset, int32_t *stage) {
@@ -231,7 +246,7 @@ void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const
   const int32_t high = p->act_max - p->output_offset;
 #endif
   int32_t b;
-#if defined(__ARM_FEATURE_DSP)
+#if KILN_FC_DSP
   int32_t stage[KILN_FC_DSP_DEPTH_MAX / 2 + 4];
   const int staged = depth <= KILN_FC_DSP_DEPTH_MAX;
 #endif
@@ -244,19 +259,22 @@ void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const
       int32_t d;
       for (d = 0; d < depth; ++d) input_sum += (int32_t)in_row[d] + input_offset;
     }
-#if defined(__ARM_FEATURE_DSP)
+#if KILN_FC_DSP
     if (staged) kiln_fc_stage_dsp(in_row, depth, input_offset, stage);
 #endif
     for (u = 0; u < units; u += 4) {
       const int32_t block = units - u < 4 ? units - u : 4;
       int32_t acc[4];
       int32_t j;
-#if defined(__ARM_FEATURE_DSP)
+#if KILN_FC_DSP && KILN_FC_S8_PORTABLE_USED
       if (staged && block == 4) {
         kiln_fc_dot4_dsp(filter + (size_t)u * (size_t)depth, depth, stage, acc);
       } else {
         kiln_fc_rows_s8(filter + (size_t)u * (size_t)depth, depth, in_row, input_offset, block, acc);
       }
+#elif KILN_FC_DSP
+      /* every block is the DSP path's (KILN_FC_S8_PORTABLE_USED) */
+      kiln_fc_dot4_dsp(filter + (size_t)u * (size_t)depth, depth, stage, acc);
 #else
       kiln_fc_rows_s8(filter + (size_t)u * (size_t)depth, depth, in_row, input_offset, block, acc);
 #endif

@@ -140,6 +140,29 @@ final class ConvEmitter implements KernelEmitter {
   /** Output pixels whose windows the int8 and hybrid CONV_2D kernels stage together (KILN_CONV_PIXELS). */
   static final int STAGED_PIXELS = 4;
 
+  /** The largest window (values) kiln_conv_s8's DSP path takes: KILN_CONV_DSP_WINDOW_MAX in kiln_nn_conv.c. */
+  static final int DSP_WINDOW_MAX = 576;
+
+  /**
+   * Turns on the int8 kernel's portable path (KILN_CONV_S8_PORTABLE_USED /
+   * KILN_DEPTHWISE_S8_PORTABLE_USED in kiln_nn.h) when the DSP path of a Cortex-M4/M7 build does
+   * not cover this op: a model whose convolutions it all covers leaves the portable code out there.
+   */
+  private void usePortableInt8(Layout l, KernelContext ctx) {
+    if (depthwise) {
+      if (l.multiplier != 1 || l.outC % 4 != 0) {
+        ctx.useKernelSwitch("KILN_DEPTHWISE_S8_PORTABLE_USED", "depth multiplier " + l.multiplier + ", " + l.outC
+            + " output channels (the DSP path takes multiplier 1, channels by 4)");
+      }
+    } else {
+      long window = (long) l.filterH * l.filterW * (l.inC / l.groups);
+      if (l.groups != 1 || window > DSP_WINDOW_MAX) {
+        ctx.useKernelSwitch("KILN_CONV_S8_PORTABLE_USED", l.groups + " group(s), windows of " + window
+            + " values (the DSP path takes one group, windows up to " + DSP_WINDOW_MAX + ")");
+      }
+    }
+  }
+
   /** The most scratch staged windows may take; larger windows are summed from the image instead. */
   static final int STAGE_LIMIT_BYTES = 4096;
 
@@ -304,7 +327,12 @@ final class ConvEmitter implements KernelEmitter {
         }
         String multName = ctx.tableI32(base + "_multiplier", q);
         String shiftName = ctx.tableI8(base + "_shift", shift);
-        if (requant32Fits(m, accumulatorBound(l, l.in.quantization().zeroPoint()))) init.put("requant32", 1);
+        boolean requant32 = requant32Fits(m, accumulatorBound(l, l.in.quantization().zeroPoint()));
+        if (requant32) init.put("requant32", 1);
+        if (!requant32 || o.requantize() == Options.Requantize.ONNXRUNTIME) {
+          ctx.useKernelSwitch("KILN_CONV_RESCALE64_USED", requant32 ? "onnxruntime's rescale table"
+              : "a channel's multiplier is not proven exact in the 32-bit requantization");
+        }
         Quantization qi = l.in.quantization();
         Quantization qo = l.out.quantization();
         int[] act = NnSupport.actRangeInt8(o.activation(), qo);
@@ -317,6 +345,7 @@ final class ConvEmitter implements KernelEmitter {
           init.raw("out_rescale", ctx.tableI32(base + "_rescale", rescales));
         }
         String params = ctx.constant("kiln_conv_params", base, init.toString());
+        usePortableInt8(l, ctx);
         call = depthwise
             ? NnSupport.format("kiln_depthwise_conv_s8(&%s, %s, %s, %s, %s);", params, ctx.data(l.in), ctx.data(l.filter),
                 bias, ctx.data(l.out))

@@ -30,6 +30,9 @@ import java.util.function.LongUnaryOperator;
 final class FullyConnectedEmitter implements KernelEmitter {
   private enum Kind { INT8, FLOAT, HYBRID }
 
+  /** The deepest input kiln_fully_connected_s8's DSP path takes: KILN_FC_DSP_DEPTH_MAX in kiln_nn_fc.c. */
+  static final int DSP_DEPTH_MAX = 1024;
+
   private record Layout(Kind kind, Tensor in, Tensor weights, Tensor bias, Tensor out, int batches, int depth, int units) {}
 
   private Layout layout(Op op) {
@@ -236,6 +239,14 @@ final class FullyConnectedEmitter implements KernelEmitter {
           init.raw("out_scale", ctx.tableI32("fc_rescale", words));
         }
         String params = ctx.constant("kiln_fc_params", "fc", init.toString());
+        // the DSP path of a Cortex-M4/M7 build takes blocks of 4 units of at most DSP_DEPTH_MAX values
+        if (l.units >= 4 && l.depth <= DSP_DEPTH_MAX) {
+          ctx.useKernelSwitch("KILN_FC_S8_DSP_USED", l.units + " units of depth " + l.depth);
+        }
+        if (l.units % 4 != 0 || l.depth > DSP_DEPTH_MAX) {
+          ctx.useKernelSwitch("KILN_FC_S8_PORTABLE_USED", l.units + " units of depth " + l.depth
+              + " (the DSP path takes units by 4, depths up to " + DSP_DEPTH_MAX + ")");
+        }
         call = NnSupport.format("kiln_fully_connected_s8(&%s, %s, %s, %s, %s);", params, ctx.data(l.in),
             ctx.data(l.weights), bias, ctx.data(l.out));
       }

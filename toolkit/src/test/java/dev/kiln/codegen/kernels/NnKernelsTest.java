@@ -364,6 +364,39 @@ class NnKernelsTest {
     }
   }
 
+  /**
+   * A kernel variant is compiled only into models that call it (issue 12: Cortex-M4 code no larger
+   * than at its start): the generated kiln_nn.h turns on the int8 conv's portable path for a grouped
+   * conv only, the depthwise one for a depth multiplier other than 1 only, the FC's DSP dot products
+   * for 4+ units and its portable ones for units not by 4, and the 64-bit conv requantization for a
+   * model whose channels do not all take the 32-bit form (here onnxruntime's rescale table).
+   */
+  @Test void kernelVariantsAreCompiledOnlyForModelsThatCallThem() {
+    assertEquals(1, kernelSwitch("conv_grouped_relu_int8", "KILN_CONV_S8_PORTABLE_USED"));
+    assertEquals(0, kernelSwitch("conv_per_tensor_s23_int8", "KILN_CONV_S8_PORTABLE_USED"));
+    assertEquals(0, kernelSwitch("conv_per_tensor_s23_int8", "KILN_CONV_RESCALE64_USED"));
+    assertEquals(1, kernelSwitch("dwconv_dm3_s2_dil12_int8", "KILN_DEPTHWISE_S8_PORTABLE_USED"));
+    assertEquals(0, kernelSwitch("dwconv_per_tensor_batch2_int8", "KILN_DEPTHWISE_S8_PORTABLE_USED"));
+    assertEquals(1, kernelSwitch("fc_multiplier_above_one_int8", "KILN_FC_S8_DSP_USED"));
+    assertEquals(0, kernelSwitch("fc_multiplier_above_one_int8", "KILN_FC_S8_PORTABLE_USED"));
+    assertEquals(1, kernelSwitch("fc_weight_zero_point_int8", "KILN_FC_S8_PORTABLE_USED"));
+    assertEquals(0, kernelSwitch("conv_grouped_relu_int8", "KILN_FC_S8_DSP_USED"));
+    Build qdq = Kiln.load(Path.of("src/test/resources/onnx/qdq_float_requant/model.onnx"))
+        .build(Executor.aot().interfaceApi("c").unpackedApi(true));
+    assertTrue(qdq.sources().get("include/kiln_nn.h").contains("#define KILN_CONV_RESCALE64_USED 1"),
+        "onnxruntime's rescale table takes the 64-bit path");
+  }
+
+  /** A default-off switch of the generated kiln_nn.h of an nn fixture: 0 or 1. */
+  private static int kernelSwitch(String fixture, String name) {
+    Path folder = Path.of("src/test/resources/nn", fixture);
+    String header = Kiln.load(folder.resolve(readManifest(folder).get("file").asText()))
+        .build(Executor.aot().interfaceApi("c").unpackedApi(true)).sources().get("include/kiln_nn.h");
+    var m = java.util.regex.Pattern.compile("(?m)^#define " + name + " ([01])\\b").matcher(header);
+    assertTrue(m.find(), fixture + ": kiln_nn.h defines " + name);
+    return Integer.parseInt(m.group(1));
+  }
+
   private static JsonNode readManifest(Path folder) {
     try {
       return JSON.readTree(folder.resolve("manifest.json").toFile());
