@@ -425,6 +425,59 @@ KILN_COMPARISONS(i16, int16_t)
 KILN_BINARY(kiln_maximum_i16, kiln_binary_params, int16_t, int16_t, int16_t, a < b ? b : a)
 KILN_BINARY(kiln_minimum_i16, kiln_binary_params, int16_t, int16_t, int16_t, b < a ? b : a)
 
+/* ---- ONNX integer arithmetic (INT_ARITH) ------------------------------- */
+
+/*
+ * Wrapping goes through the unsigned type UW (at least 32 bits, so a narrow operand never promotes back to
+ * int): the sum, difference or product modulo 2^bits, converted back as gcc and every two's complement
+ * target does. A zero divisor gives 0 where onnxruntime's CPU kernels trap or return garbage (undefined in
+ * ONNX), and MIN / -1 wraps to MIN (its remainder is 0) instead of trapping on the device.
+ */
+#define KILN_INT_SIGNED_DIVISION(suffix, T, UW)                                   \
+  static inline T int_div_##suffix(T a, T b) {                                    \
+    if (b == 0) return 0;                                                         \
+    if (b == -1) return (T)(0u - (UW)a);                                          \
+    return (T)(a / b);                                                            \
+  }                                                                               \
+  static inline T int_fmod_##suffix(T a, T b) {                                   \
+    return (b == 0 || b == -1) ? (T)0 : (T)(a % b);                               \
+  }                                                                               \
+  static inline T int_mod_##suffix(T a, T b) {                                    \
+    const T m = int_fmod_##suffix(a, b);                                          \
+    return (m != 0 && ((m < 0) != (b < 0))) ? (T)((UW)m + (UW)b) : m;             \
+  }
+
+#define KILN_INT_UNSIGNED_DIVISION(suffix, T)                                     \
+  static inline T int_div_##suffix(T a, T b) { return b == 0 ? (T)0 : (T)(a / b); } \
+  static inline T int_fmod_##suffix(T a, T b) { return b == 0 ? (T)0 : (T)(a % b); } \
+  static inline T int_mod_##suffix(T a, T b) { return int_fmod_##suffix(a, b); }
+
+#define KILN_INT_ARITH(suffix, T, UW)                                                                          \
+  KILN_BINARY(kiln_int_add_##suffix, kiln_binary_params, T, T, T, (UW)a + (UW)b)                               \
+  KILN_BINARY(kiln_int_sub_##suffix, kiln_binary_params, T, T, T, (UW)a - (UW)b)                               \
+  KILN_BINARY(kiln_int_mul_##suffix, kiln_binary_params, T, T, T, (UW)a * (UW)b)                               \
+  KILN_BINARY(kiln_int_div_##suffix, kiln_binary_params, T, T, T, int_div_##suffix(a, b))                      \
+  KILN_BINARY(kiln_int_mod_##suffix, kiln_binary_params, T, T, T, int_mod_##suffix(a, b))                      \
+  KILN_BINARY(kiln_int_fmod_##suffix, kiln_binary_params, T, T, T, int_fmod_##suffix(a, b))                    \
+  KILN_BINARY(kiln_int_max_##suffix, kiln_binary_params, T, T, T, a < b ? b : a)                               \
+  KILN_BINARY(kiln_int_min_##suffix, kiln_binary_params, T, T, T, b < a ? b : a)                               \
+  KILN_BINARY(kiln_int_equal_##suffix, kiln_binary_params, T, T, uint8_t, a == b)                              \
+  KILN_BINARY(kiln_int_less_##suffix, kiln_binary_params, T, T, uint8_t, a < b)                                \
+  KILN_BINARY(kiln_int_less_equal_##suffix, kiln_binary_params, T, T, uint8_t, a <= b)                         \
+  KILN_BINARY(kiln_int_greater_##suffix, kiln_binary_params, T, T, uint8_t, a > b)                             \
+  KILN_BINARY(kiln_int_greater_equal_##suffix, kiln_binary_params, T, T, uint8_t, a >= b)
+
+KILN_INT_SIGNED_DIVISION(s8, int8_t, uint32_t)
+KILN_INT_UNSIGNED_DIVISION(u8, uint8_t)
+KILN_INT_SIGNED_DIVISION(i16, int16_t, uint32_t)
+KILN_INT_SIGNED_DIVISION(i32, int32_t, uint32_t)
+KILN_INT_SIGNED_DIVISION(i64, int64_t, uint64_t)
+KILN_INT_ARITH(s8, int8_t, uint32_t)
+KILN_INT_ARITH(u8, uint8_t, uint32_t)
+KILN_INT_ARITH(i16, int16_t, uint32_t)
+KILN_INT_ARITH(i32, int32_t, uint32_t)
+KILN_INT_ARITH(i64, int64_t, uint64_t)
+
 /* ---- int8, quantized -------------------------------------------------- */
 
 /* MultiplyByQuantizedMultiplierSmallerThanOneExp: RDBPOT(SRDHM(x, q), right_shift). */

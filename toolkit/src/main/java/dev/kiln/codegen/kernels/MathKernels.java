@@ -51,6 +51,7 @@ final class MathKernels {
     emitters.put(OpType.ADD_N, new AddNEmitter());
     emitters.put(OpType.FILL, new FillEmitter());
     emitters.put(OpType.LOG_SOFTMAX, new LogSoftmaxEmitter());
+    emitters.put(OpType.INT_ARITH, new IntArithEmitter());
   }
 
   /** The C name suffix of an element type: f32, s8, u8, i16, i32, i64, b. */

@@ -176,6 +176,13 @@ final class ActivationOps {
   static void mod(GraphLowering l, Proto.Node n) throws ModelFormatException {
     Value a = l.input(n, 0, "A");
     Value b = l.input(n, 1, "B");
+    boolean fmod = l.attrs(n).i("fmod", 0) != 0;
+    if (!(a.isConstant() && b.isConstant()) && (EltwiseOps.isInteger(a.dtype) || EltwiseOps.isInteger(b.dtype))) {
+      String out = GraphLowering.output(n, 0);
+      l.define(n, out, EltwiseOps.intArith(l, n, fmod ? Options.IntArith.Kind.FMOD : Options.IntArith.Kind.MOD,
+          l.floatValue(a), l.floatValue(b), out, true));
+      return;
+    }
     if (!a.isConstant() || !b.isConstant() || a.dtype == DType.FLOAT32 || b.dtype == DType.FLOAT32) {
       throw l.error(n, "computes Mod on " + (a.isConstant() && b.isConstant() ? "float constants" : "a computed tensor")
           + "; Kiln folds Mod of integer constants (shape arithmetic) only");
@@ -186,7 +193,6 @@ final class ActivationOps {
     int[] ib = MathOps.indexMap(b.shape, shape);
     long[] x = a.constant.longs();
     long[] y = b.constant.longs();
-    boolean fmod = l.attrs(n).i("fmod", 0) != 0;
     long[] z = new long[ia.length];
     for (int i = 0; i < z.length; i++) {
       long d = y[ib[i]];
