@@ -452,13 +452,13 @@ KILN_BINARY(kiln_minimum_i16, kiln_binary_params, int16_t, int16_t, int16_t, b <
   static inline T int_fmod_##suffix(T a, T b) { return b == 0 ? (T)0 : (T)(a % b); } \
   static inline T int_mod_##suffix(T a, T b) { return int_fmod_##suffix(a, b); }
 
-#define KILN_INT_ARITH(suffix, T, UW)                                                                          \
+#define KILN_INT_ARITH(suffix, T, UW, FMOD)                                                                    \
   KILN_BINARY(kiln_int_add_##suffix, kiln_binary_params, T, T, T, (UW)a + (UW)b)                               \
   KILN_BINARY(kiln_int_sub_##suffix, kiln_binary_params, T, T, T, (UW)a - (UW)b)                               \
   KILN_BINARY(kiln_int_mul_##suffix, kiln_binary_params, T, T, T, (UW)a * (UW)b)                               \
   KILN_BINARY(kiln_int_div_##suffix, kiln_binary_params, T, T, T, int_div_##suffix(a, b))                      \
   KILN_BINARY(kiln_int_mod_##suffix, kiln_binary_params, T, T, T, int_mod_##suffix(a, b))                      \
-  KILN_BINARY(kiln_int_fmod_##suffix, kiln_binary_params, T, T, T, int_fmod_##suffix(a, b))                    \
+  KILN_BINARY(kiln_int_fmod_##suffix, kiln_binary_params, T, T, T, FMOD(a, b))                                  \
   KILN_BINARY(kiln_int_max_##suffix, kiln_binary_params, T, T, T, a < b ? b : a)                               \
   KILN_BINARY(kiln_int_min_##suffix, kiln_binary_params, T, T, T, b < a ? b : a)                               \
   KILN_BINARY(kiln_int_equal_##suffix, kiln_binary_params, T, T, uint8_t, a == b)                              \
@@ -472,11 +472,18 @@ KILN_INT_UNSIGNED_DIVISION(u8, uint8_t)
 KILN_INT_SIGNED_DIVISION(i16, int16_t, uint32_t)
 KILN_INT_SIGNED_DIVISION(i32, int32_t, uint32_t)
 KILN_INT_SIGNED_DIVISION(i64, int64_t, uint64_t)
-KILN_INT_ARITH(s8, int8_t, uint32_t)
-KILN_INT_ARITH(u8, uint8_t, uint32_t)
-KILN_INT_ARITH(i16, int16_t, uint32_t)
-KILN_INT_ARITH(i32, int32_t, uint32_t)
-KILN_INT_ARITH(i64, int64_t, uint64_t)
+/*
+ * fmod=1 on int64 as onnxruntime computes it: std::fmod of the two converted to double (exact below 2^53 in
+ * magnitude; above, the operands round first, e.g. (2^63 - 1) fmod 2 is 0). |result| < |b|, so it converts back.
+ */
+static inline int64_t int_fmod_double_i64(int64_t a, int64_t b) {
+  return b == 0 ? 0 : (int64_t)fmod((double)a, (double)b);
+}
+KILN_INT_ARITH(s8, int8_t, uint32_t, int_fmod_s8)
+KILN_INT_ARITH(u8, uint8_t, uint32_t, int_fmod_u8)
+KILN_INT_ARITH(i16, int16_t, uint32_t, int_fmod_i16)
+KILN_INT_ARITH(i32, int32_t, uint32_t, int_fmod_i32)
+KILN_INT_ARITH(i64, int64_t, uint64_t, int_fmod_double_i64)
 
 /* ---- int8, quantized -------------------------------------------------- */
 
