@@ -55,6 +55,10 @@ final class EltwiseOps {
     }
     x = l.floatValue(x);
     OpType type = UNARY.get(op);
+    if ((op.equals("Abs") || op.equals("Neg")) && isInteger(x.dtype) && !(x.dtype == DType.INT32 || op.equals("Neg") && x.dtype == DType.INT64)) {
+      integerAbsNeg(l, n, x);
+      return;
+    }
     Options options = new Options.None();
     Attrs a = l.attrs(n);
     switch (op) {
@@ -74,6 +78,23 @@ final class EltwiseOps {
       default -> { }
     }
     l.define(n, GraphLowering.output(n, 0), emitUnary(l, n, type, options, x, GraphLowering.output(n, 0), true));
+  }
+
+  /**
+   * Abs and Neg of a plain integer tensor whose type TFLite's ABS/NEG kernels do not take unquantized: Neg as
+   * INT_ARITH {@code 0 - x}, Abs as {@code max(x, 0 - x)} (both wrap: Neg and Abs of MIN are MIN, as onnxruntime
+   * computes them in int and converts back); Abs of uint8 is x itself.
+   */
+  private static void integerAbsNeg(GraphLowering l, Proto.Node n, Value x) throws ModelFormatException {
+    String out = GraphLowering.output(n, 0);
+    if (n.opType().equals("Abs") && x.dtype == DType.UINT8) {
+      l.define(n, out, x.renamed(out));
+      return;
+    }
+    Value zero = Value.constant(out + "/zero", Constant.ofLongs(new int[0], x.dtype, new long[] {0}));
+    boolean neg = n.opType().equals("Neg");
+    Value negated = intArith(l, n, Options.IntArith.Kind.SUB, zero, x, neg ? out : out + "/negated", neg);
+    l.define(n, out, neg ? negated : intArith(l, n, Options.IntArith.Kind.MAX, x, negated, out, true));
   }
 
   /** {@code type(x)} in x's own layout. */
