@@ -311,6 +311,8 @@ static inline float floor_mod_f32(float x, float y) {
 KILN_BINARY(kiln_div_f32, kiln_arith_f32_params, float, float, float, clamp_f32(a / b, p->act_min, p->act_max))
 KILN_BINARY(kiln_floor_div_f32, kiln_binary_params, float, float, float, floorf(a / b))
 KILN_BINARY(kiln_floor_mod_f32, kiln_binary_params, float, float, float, floor_mod_f32(a, b))
+/* ONNX Mod fmod=1: C's fmodf, as onnxruntime's std::fmod on float */
+KILN_BINARY(kiln_fmod_f32, kiln_binary_params, float, float, float, fmodf(a, b))
 KILN_BINARY(kiln_pow_f32, kiln_binary_params, float, float, float, powf(a, b))
 KILN_BINARY(kiln_squared_difference_f32, kiln_binary_params, float, float, float, (a - b) * (a - b))
 /* std::max / std::min argument order: a NaN in x1 passes through */

@@ -116,6 +116,7 @@ void kiln_div_f32(const kiln_arith_f32_params *p, const float *x1, const float *
 /* float32 */
 KILN_DECLARE_BINARY(kiln_floor_div_f32, kiln_binary_params, float, float, float)
 KILN_DECLARE_BINARY(kiln_floor_mod_f32, kiln_binary_params, float, float, float)
+KILN_DECLARE_BINARY(kiln_fmod_f32, kiln_binary_params, float, float, float)
 KILN_DECLARE_BINARY(kiln_pow_f32, kiln_binary_params, float, float, float)
 KILN_DECLARE_BINARY(kiln_squared_difference_f32, kiln_binary_params, float, float, float)
 KILN_DECLARE_BINARY(kiln_maximum_f32, kiln_binary_params, float, float, float)

@@ -64,7 +64,9 @@ public enum OpType {
    * ONNX integer arithmetic on tensors that carry no quantization (Add, Sub, Mul, Div, Mod, Max, Min and the
    * comparisons on int8, uint8, int16, int32, int64) with numpy broadcasting; which one is {@link Options.IntArith}.
    */
-  INT_ARITH;
+  INT_ARITH,
+  /** ONNX Mod with fmod=1 on float32: C's {@code fmodf}, the dividend's sign (fmod=0 is TFLite's FLOOR_MOD). */
+  FMOD;
 
   /** True for ops whose output is only a new view of the input's bytes. */
   public boolean isView() { return this == RESHAPE || this == EXPAND_DIMS || this == SQUEEZE; }

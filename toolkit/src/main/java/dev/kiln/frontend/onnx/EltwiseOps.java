@@ -314,6 +314,13 @@ final class EltwiseOps {
           + b.name + "'; Kiln compiles integer " + n.opType() + " on two tensors of one type of int8, uint8, int16, int32, int64"
           + " (ONNX requires one type T: Cast one of them)");
     }
+    for (Value v : new Value[] {a, b}) {
+      if (v.uint8 || v.phys != null && v.phys.quantization().isQuantized()) {
+        throw l.error(n, "computes " + n.opType() + " on the codes of the quantized tensor '" + v.name + "' (a QuantizeLinear output"
+            + " not read through DequantizeLinear); Kiln compiles integer arithmetic on plain integer tensors: dequantize"
+            + " it first, or compute on the tensor before QuantizeLinear");
+      }
+    }
     return emit(l, n, OpType.INT_ARITH, new Options.IntArith(kind), kind.isComparison() ? DType.BOOL : a.dtype, out, onnxName, a, b);
   }
 
