@@ -276,7 +276,10 @@ final class EltwiseOps {
     return r ? 1 : 0;
   }
 
-  /** Div by a computed tensor: TFLite DIV (a constant divisor stays a MUL by its reciprocal). */
+  /**
+   * Div by a computed tensor: TFLite DIV (a constant divisor stays a MUL by its reciprocal); on integer tensors
+   * INT_ARITH's truncating division, by a constant divisor too.
+   */
   static void div(GraphLowering l, Proto.Node n) throws ModelFormatException {
     Value b = l.input(n, 1, "second input");
     Value a0 = l.input(n, 0, "first input");
@@ -373,7 +376,10 @@ final class EltwiseOps {
     l.define(n, out, Value.permuted(out, t, x.perm, x.shape));
   }
 
-  /** Clip: constant bounds as before ({@link MathOps#unary}); bounds computed at run time as MAXIMUM then MINIMUM. */
+  /**
+   * Clip: constant bounds as before ({@link MathOps#unary}); bounds computed at run time as MAXIMUM then MINIMUM; an
+   * integer tensor with any bounds as INT_ARITH MAX then MIN.
+   */
   static void clip(GraphLowering l, Proto.Node n) throws ModelFormatException {
     Value in0 = l.input(n, 0, "input");
     boolean integer = !in0.isConstant() && isInteger(in0.dtype);
