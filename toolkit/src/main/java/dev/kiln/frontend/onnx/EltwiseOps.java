@@ -183,6 +183,10 @@ final class EltwiseOps {
       l.define(n, out, in.get(0).renamed(out));
       return;
     }
+    if (type == OpType.POW && in.get(0).dtype == DType.FLOAT32 && isInteger(in.get(1).dtype)) {
+      // a float base to an integer power (ONNX's T1): the exponent as float32, as onnxruntime's std::pow converts it
+      in.set(1, floatExponent(l, in.get(1), out + "/exponent"));
+    }
     Options.IntArith.Kind kind = switch (type) {
       case EQUAL -> Options.IntArith.Kind.EQUAL;
       case LESS -> Options.IntArith.Kind.LESS;
@@ -300,6 +304,14 @@ final class EltwiseOps {
     }
     String out = GraphLowering.output(n, 0);
     l.define(n, out, emit(l, n, OpType.DIV, new Options.None(), a.dtype, out, true, a, b));
+  }
+
+  /** An integer exponent as float32: a constant converted now, a computed one by CAST. */
+  private static Value floatExponent(GraphLowering l, Value y, String name) {
+    if (y.isConstant()) return Value.constant(name, Constant.ofFloats(y.constant.shape(), y.constant.floats()));
+    TensorRef t = l.newTensor(name, false, y.phys.shape(), DType.FLOAT32, Quantization.NONE);
+    l.op(OpType.CAST, new Options.None(), t, y.phys);
+    return Value.permuted(name, t, y.perm, y.shape);
   }
 
   static boolean isInteger(DType t) {
