@@ -311,6 +311,8 @@ static inline float floor_mod_f32(float x, float y) {
 KILN_BINARY(kiln_div_f32, kiln_arith_f32_params, float, float, float, clamp_f32(a / b, p->act_min, p->act_max))
 KILN_BINARY(kiln_floor_div_f32, kiln_binary_params, float, float, float, floorf(a / b))
 KILN_BINARY(kiln_floor_mod_f32, kiln_binary_params, float, float, float, floor_mod_f32(a, b))
+/* ONNX Mod fmod=1: C's fmodf, as onnxruntime's std::fmod on float */
+KILN_BINARY(kiln_fmod_f32, kiln_binary_params, float, float, float, fmodf(a, b))
 KILN_BINARY(kiln_pow_f32, kiln_binary_params, float, float, float, powf(a, b))
 KILN_BINARY(kiln_squared_difference_f32, kiln_binary_params, float, float, float, (a - b) * (a - b))
 /* std::max / std::min argument order: a NaN in x1 passes through */
@@ -424,6 +426,66 @@ KILN_COMPARISONS(b, uint8_t)
 KILN_COMPARISONS(i16, int16_t)
 KILN_BINARY(kiln_maximum_i16, kiln_binary_params, int16_t, int16_t, int16_t, a < b ? b : a)
 KILN_BINARY(kiln_minimum_i16, kiln_binary_params, int16_t, int16_t, int16_t, b < a ? b : a)
+
+/* ---- ONNX integer arithmetic (INT_ARITH) ------------------------------- */
+
+/*
+ * Wrapping goes through the unsigned type UW (at least 32 bits, so a narrow operand never promotes back to
+ * int): the sum, difference or product modulo 2^bits, converted back as gcc and every two's complement
+ * target does. A zero divisor gives 0 where onnxruntime's CPU kernels trap or return garbage (undefined in
+ * ONNX), and MIN / -1 wraps to MIN (its remainder is 0) instead of trapping on the device.
+ */
+#define KILN_INT_SIGNED_DIVISION(suffix, T, UW)                                   \
+  static inline T int_div_##suffix(T a, T b) {                                    \
+    if (b == 0) return 0;                                                         \
+    if (b == -1) return (T)(0u - (UW)a);                                          \
+    return (T)(a / b);                                                            \
+  }                                                                               \
+  static inline T int_fmod_##suffix(T a, T b) {                                   \
+    return (b == 0 || b == -1) ? (T)0 : (T)(a % b);                               \
+  }                                                                               \
+  static inline T int_mod_##suffix(T a, T b) {                                    \
+    const T m = int_fmod_##suffix(a, b);                                          \
+    return (m != 0 && ((m < 0) != (b < 0))) ? (T)((UW)m + (UW)b) : m;             \
+  }
+
+#define KILN_INT_UNSIGNED_DIVISION(suffix, T)                                     \
+  static inline T int_div_##suffix(T a, T b) { return b == 0 ? (T)0 : (T)(a / b); } \
+  static inline T int_fmod_##suffix(T a, T b) { return b == 0 ? (T)0 : (T)(a % b); } \
+  static inline T int_mod_##suffix(T a, T b) { return int_fmod_##suffix(a, b); }
+
+#define KILN_INT_ARITH(suffix, T, UW, FMOD)                                                                    \
+  KILN_BINARY(kiln_int_add_##suffix, kiln_binary_params, T, T, T, (UW)a + (UW)b)                               \
+  KILN_BINARY(kiln_int_sub_##suffix, kiln_binary_params, T, T, T, (UW)a - (UW)b)                               \
+  KILN_BINARY(kiln_int_mul_##suffix, kiln_binary_params, T, T, T, (UW)a * (UW)b)                               \
+  KILN_BINARY(kiln_int_div_##suffix, kiln_binary_params, T, T, T, int_div_##suffix(a, b))                      \
+  KILN_BINARY(kiln_int_mod_##suffix, kiln_binary_params, T, T, T, int_mod_##suffix(a, b))                      \
+  KILN_BINARY(kiln_int_fmod_##suffix, kiln_binary_params, T, T, T, FMOD(a, b))                                  \
+  KILN_BINARY(kiln_int_max_##suffix, kiln_binary_params, T, T, T, a < b ? b : a)                               \
+  KILN_BINARY(kiln_int_min_##suffix, kiln_binary_params, T, T, T, b < a ? b : a)                               \
+  KILN_BINARY(kiln_int_equal_##suffix, kiln_binary_params, T, T, uint8_t, a == b)                              \
+  KILN_BINARY(kiln_int_less_##suffix, kiln_binary_params, T, T, uint8_t, a < b)                                \
+  KILN_BINARY(kiln_int_less_equal_##suffix, kiln_binary_params, T, T, uint8_t, a <= b)                         \
+  KILN_BINARY(kiln_int_greater_##suffix, kiln_binary_params, T, T, uint8_t, a > b)                             \
+  KILN_BINARY(kiln_int_greater_equal_##suffix, kiln_binary_params, T, T, uint8_t, a >= b)
+
+KILN_INT_SIGNED_DIVISION(s8, int8_t, uint32_t)
+KILN_INT_UNSIGNED_DIVISION(u8, uint8_t)
+KILN_INT_SIGNED_DIVISION(i16, int16_t, uint32_t)
+KILN_INT_SIGNED_DIVISION(i32, int32_t, uint32_t)
+KILN_INT_SIGNED_DIVISION(i64, int64_t, uint64_t)
+/*
+ * fmod=1 on int64 as onnxruntime computes it: std::fmod of the two converted to double (exact below 2^53 in
+ * magnitude; above, the operands round first, e.g. (2^63 - 1) fmod 2 is 0). |result| < |b|, so it converts back.
+ */
+static inline int64_t int_fmod_double_i64(int64_t a, int64_t b) {
+  return b == 0 ? 0 : (int64_t)fmod((double)a, (double)b);
+}
+KILN_INT_ARITH(s8, int8_t, uint32_t, int_fmod_s8)
+KILN_INT_ARITH(u8, uint8_t, uint32_t, int_fmod_u8)
+KILN_INT_ARITH(i16, int16_t, uint32_t, int_fmod_i16)
+KILN_INT_ARITH(i32, int32_t, uint32_t, int_fmod_i32)
+KILN_INT_ARITH(i64, int64_t, uint64_t, int_fmod_double_i64)
 
 /* ---- int8, quantized -------------------------------------------------- */
 

@@ -116,6 +116,7 @@ void kiln_div_f32(const kiln_arith_f32_params *p, const float *x1, const float *
 /* float32 */
 KILN_DECLARE_BINARY(kiln_floor_div_f32, kiln_binary_params, float, float, float)
 KILN_DECLARE_BINARY(kiln_floor_mod_f32, kiln_binary_params, float, float, float)
+KILN_DECLARE_BINARY(kiln_fmod_f32, kiln_binary_params, float, float, float)
 KILN_DECLARE_BINARY(kiln_pow_f32, kiln_binary_params, float, float, float)
 KILN_DECLARE_BINARY(kiln_squared_difference_f32, kiln_binary_params, float, float, float)
 KILN_DECLARE_BINARY(kiln_maximum_f32, kiln_binary_params, float, float, float)
@@ -166,6 +167,31 @@ KILN_DECLARE_COMPARISONS(b, uint8_t)
 KILN_DECLARE_COMPARISONS(i16, int16_t)
 KILN_DECLARE_BINARY(kiln_maximum_i16, kiln_binary_params, int16_t, int16_t, int16_t)
 KILN_DECLARE_BINARY(kiln_minimum_i16, kiln_binary_params, int16_t, int16_t, int16_t)
+
+/*
+ * ONNX integer arithmetic on unquantized tensors (INT_ARITH): Add/Sub/Mul wrap around, Div truncates toward
+ * zero, mod takes the divisor's sign and fmod the dividend's; a zero divisor gives 0 (see kiln_eltwise_math.c).
+ */
+#define KILN_DECLARE_INT_ARITH(suffix, T)                                                   \
+  KILN_DECLARE_BINARY(kiln_int_add_##suffix, kiln_binary_params, T, T, T)                   \
+  KILN_DECLARE_BINARY(kiln_int_sub_##suffix, kiln_binary_params, T, T, T)                   \
+  KILN_DECLARE_BINARY(kiln_int_mul_##suffix, kiln_binary_params, T, T, T)                   \
+  KILN_DECLARE_BINARY(kiln_int_div_##suffix, kiln_binary_params, T, T, T)                   \
+  KILN_DECLARE_BINARY(kiln_int_mod_##suffix, kiln_binary_params, T, T, T)                   \
+  KILN_DECLARE_BINARY(kiln_int_fmod_##suffix, kiln_binary_params, T, T, T)                  \
+  KILN_DECLARE_BINARY(kiln_int_max_##suffix, kiln_binary_params, T, T, T)                   \
+  KILN_DECLARE_BINARY(kiln_int_min_##suffix, kiln_binary_params, T, T, T)                   \
+  KILN_DECLARE_BINARY(kiln_int_equal_##suffix, kiln_binary_params, T, T, uint8_t)           \
+  KILN_DECLARE_BINARY(kiln_int_less_##suffix, kiln_binary_params, T, T, uint8_t)            \
+  KILN_DECLARE_BINARY(kiln_int_less_equal_##suffix, kiln_binary_params, T, T, uint8_t)      \
+  KILN_DECLARE_BINARY(kiln_int_greater_##suffix, kiln_binary_params, T, T, uint8_t)         \
+  KILN_DECLARE_BINARY(kiln_int_greater_equal_##suffix, kiln_binary_params, T, T, uint8_t)
+
+KILN_DECLARE_INT_ARITH(s8, int8_t)
+KILN_DECLARE_INT_ARITH(u8, uint8_t)
+KILN_DECLARE_INT_ARITH(i16, int16_t)
+KILN_DECLARE_INT_ARITH(i32, int32_t)
+KILN_DECLARE_INT_ARITH(i64, int64_t)
 
 /*
  * int8 comparisons of differently quantized inputs (TFLite's

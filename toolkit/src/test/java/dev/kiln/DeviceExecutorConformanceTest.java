@@ -75,7 +75,9 @@ class DeviceExecutorConformanceTest {
       // family: onnx (onnx-ops2): a 3-D Conv/MaxPool chain, TopK's float and int64 outputs, run-time GatherElements
       "conv3d_depthwise_relu_pool", "topk_nhwc_channels", "gather_elements_runtime_nhwc",
       // family: onnx (qdq): onnxruntime's fused QDQ kernels (QLinearAdd/Mul, pools, softmax, matmul), uint8 in and out
-      "qdq_squeeze_excite_s8", "qdq_qlinear_matmul");
+      "qdq_squeeze_excite_s8", "qdq_qlinear_matmul",
+      // family: onnx (intarith): integer arithmetic with ten outputs (bool among them), broadcast; Div/Mod on int8
+      "int_elementwise_int64", "int_div_mod_int8");
   private static final Map<String, CompiledModel> COMPILED = new ConcurrentHashMap<>();
 
   static Stream<Arguments> sharedModels() {

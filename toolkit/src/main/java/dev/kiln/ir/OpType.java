@@ -59,7 +59,14 @@ public enum OpType {
    * ONNX TopK: the k largest (or smallest) values along one axis, best first and ties to the lower index (output 0),
    * and their int64 positions (output 1); k is the outputs' size on that axis.
    */
-  TOPK;
+  TOPK,
+  /**
+   * ONNX integer arithmetic on tensors that carry no quantization (Add, Sub, Mul, Div, Mod, Max, Min and the
+   * comparisons on int8, uint8, int16, int32, int64) with numpy broadcasting; which one is {@link Options.IntArith}.
+   */
+  INT_ARITH,
+  /** ONNX Mod with fmod=1 on float32: C's {@code fmodf}, the dividend's sign (fmod=0 is TFLite's FLOOR_MOD). */
+  FMOD;
 
   /** True for ops whose output is only a new view of the input's bytes. */
   public boolean isView() { return this == RESHAPE || this == EXPAND_DIMS || this == SQUEEZE; }

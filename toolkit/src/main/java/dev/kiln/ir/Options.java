@@ -172,6 +172,17 @@ public sealed interface Options {
   /** TOPK along one non-negative axis: the largest values, or the smallest. */
   record TopK(int axis, boolean largest) implements Options {}
 
+  /**
+   * INT_ARITH's operation, as ONNX defines it on integers: ADD, SUB and MUL wrap around; DIV truncates toward
+   * zero; MOD takes the divisor's sign (Python's %), FMOD the dividend's (C's %); the comparisons write bool.
+   * A zero divisor gives 0 (onnxruntime leaves it undefined; the device must not trap).
+   */
+  record IntArith(Kind kind) implements Options {
+    public enum Kind { ADD, SUB, MUL, DIV, MOD, FMOD, MAX, MIN, EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL;
+      public boolean isComparison() { return ordinal() >= EQUAL.ordinal(); }
+    }
+  }
+
   /** CUMSUM along one non-negative axis. */
   record Cumsum(int axis, boolean exclusive, boolean reverse) implements Options {}
 

@@ -156,11 +156,16 @@ public final class ReferenceModels {
     out.addAll(cases(Path.of("src/test/resources/onnx-more").toAbsolutePath(), "onnx"));
     // family: onnx (onnx-ops2): Einsum with two computed operands, GatherElements (make_onnx_ops2.py)
     out.addAll(onnxOps2());
+    // family: onnx (intarith): integer arithmetic on run-time tensors (make_onnx_intarith.py)
+    out.addAll(onnxIntArith());
     return out;
   }
 
   /** The onnx-ops2 fixtures under {@code src/test/resources/onnx-ops2} (made by fixtures/make_onnx_ops2.py). */
   public static List<Case> onnxOps2() { return cases(Path.of("src/test/resources/onnx-ops2").toAbsolutePath(), "onnx"); }
+
+  /** The intarith fixtures under {@code src/test/resources/onnx-intarith} (made by fixtures/make_onnx_intarith.py). */
+  public static List<Case> onnxIntArith() { return cases(Path.of("src/test/resources/onnx-intarith").toAbsolutePath(), "onnx"); }
 
   /** Whole torch networks exported to ONNX under {@code src/test/resources/models-torch} (made by fixtures/make_models_torch.py). */
   public static List<Case> torchModels() { return cases(Path.of("src/test/resources/models-torch").toAbsolutePath(), "onnx"); }

@@ -22,7 +22,7 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Two-input elementwise ops with numpy broadcasting: DIV FLOOR_DIV FLOOR_MOD POW SQUARED_DIFFERENCE
+ * Two-input elementwise ops with numpy broadcasting: DIV FLOOR_DIV FLOOR_MOD FMOD (ONNX) POW SQUARED_DIFFERENCE
  * MAXIMUM MINIMUM, the six comparisons, LOGICAL_AND/OR, PRELU, and int32/int64 ADD SUB MUL. The
  * types are those TFLite 2.21's kernels run; int8 comparisons, SQUARED_DIFFERENCE, PRELU and DIV get
  * their Prepare constants here (tflite comparisons.cc, squared_difference.cc, activations.cc, div.cc).
@@ -45,6 +45,7 @@ final class BinaryMathEmitter implements KernelEmitter {
       case DIV -> Set.of(F, I32, S8);
       case FLOOR_DIV, POW -> Set.of(F, I32);
       case FLOOR_MOD -> Set.of(F, I32, I64);
+      case FMOD -> Set.of(F);
       case SQUARED_DIFFERENCE -> Set.of(F, I32, S8);
       case MAXIMUM, MINIMUM -> Set.of(F, I32, I64, S8, I16);
       case GREATER, GREATER_EQUAL, LESS, LESS_EQUAL -> Set.of(F, I32, I64, S8, U8, I16);

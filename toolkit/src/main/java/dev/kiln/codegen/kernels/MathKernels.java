@@ -30,7 +30,7 @@ final class MathKernels {
         OpType.RELU_N1_TO_1, OpType.LEAKY_RELU, OpType.LOGICAL_NOT, OpType.ZEROS_LIKE)) {
       emitters.put(t, new UnaryMathEmitter(t));
     }
-    for (OpType t : List.of(OpType.DIV, OpType.FLOOR_DIV, OpType.FLOOR_MOD, OpType.POW, OpType.SQUARED_DIFFERENCE,
+    for (OpType t : List.of(OpType.DIV, OpType.FLOOR_DIV, OpType.FLOOR_MOD, OpType.FMOD, OpType.POW, OpType.SQUARED_DIFFERENCE,
         OpType.MAXIMUM, OpType.MINIMUM, OpType.EQUAL, OpType.NOT_EQUAL, OpType.GREATER, OpType.GREATER_EQUAL,
         OpType.LESS, OpType.LESS_EQUAL, OpType.LOGICAL_AND, OpType.LOGICAL_OR, OpType.PRELU)) {
       emitters.put(t, new BinaryMathEmitter(t));
@@ -51,6 +51,7 @@ final class MathKernels {
     emitters.put(OpType.ADD_N, new AddNEmitter());
     emitters.put(OpType.FILL, new FillEmitter());
     emitters.put(OpType.LOG_SOFTMAX, new LogSoftmaxEmitter());
+    emitters.put(OpType.INT_ARITH, new IntArithEmitter());
   }
 
   /** The C name suffix of an element type: f32, s8, u8, i16, i32, i64, b. */

@@ -176,9 +176,31 @@ final class ActivationOps {
   static void mod(GraphLowering l, Proto.Node n) throws ModelFormatException {
     Value a = l.input(n, 0, "A");
     Value b = l.input(n, 1, "B");
-    if (!a.isConstant() || !b.isConstant() || a.dtype == DType.FLOAT32 || b.dtype == DType.FLOAT32) {
-      throw l.error(n, "computes Mod on " + (a.isConstant() && b.isConstant() ? "float constants" : "a computed tensor")
-          + "; Kiln folds Mod of integer constants (shape arithmetic) only");
+    boolean fmod = l.attrs(n).i("fmod", 0) != 0;
+    if (!(a.isConstant() && b.isConstant()) && (EltwiseOps.isInteger(a.dtype) || EltwiseOps.isInteger(b.dtype))) {
+      String out = GraphLowering.output(n, 0);
+      l.define(n, out, EltwiseOps.intArith(l, n, fmod ? Options.IntArith.Kind.FMOD : Options.IntArith.Kind.MOD,
+          l.floatValue(a), l.floatValue(b), out, true));
+      return;
+    }
+    if (!(a.isConstant() && b.isConstant())) {
+      // float32: fmod=1 is C's fmodf (onnxruntime's std::fmod); fmod=0 (opset 28) numpy's mod, TFLite's FLOOR_MOD
+      Value fa = l.floatValue(a);
+      Value fb = l.floatValue(b);
+      if (fa.dtype != DType.FLOAT32 || fb.dtype != DType.FLOAT32) {
+        throw l.error(n, "computes Mod of the " + fa.dtype + " tensor '" + fa.name + "' and the " + fb.dtype + " tensor '" + fb.name
+            + "'; ONNX requires one type T: Cast one of them");
+      }
+      if (!fmod && l.opset < 28) {
+        throw l.error(n, "has fmod=0 on float32, which ONNX allows only from opset 28 (before, float Mod must set fmod=1;"
+            + " onnxruntime fails at run time): set fmod=1 for C's fmod, or export with opset 28 for numpy's mod");
+      }
+      String out = GraphLowering.output(n, 0);
+      l.define(n, out, EltwiseOps.emit(l, n, fmod ? OpType.FMOD : OpType.FLOOR_MOD, new Options.None(), DType.FLOAT32, out, true, fa, fb));
+      return;
+    }
+    if (a.dtype == DType.FLOAT32 || b.dtype == DType.FLOAT32) {
+      throw l.error(n, "computes Mod on float constants; Kiln folds Mod of integer constants (shape arithmetic) only");
     }
     int[] shape = MathOps.broadcast(a.shape, b.shape);
     if (shape == null) throw l.error(n, "cannot broadcast " + GraphLowering.shape(a.shape) + " and " + GraphLowering.shape(b.shape));
@@ -186,7 +208,6 @@ final class ActivationOps {
     int[] ib = MathOps.indexMap(b.shape, shape);
     long[] x = a.constant.longs();
     long[] y = b.constant.longs();
-    boolean fmod = l.attrs(n).i("fmod", 0) != 0;
     long[] z = new long[ia.length];
     for (int i = 0; i < z.length; i++) {
       long d = y[ib[i]];

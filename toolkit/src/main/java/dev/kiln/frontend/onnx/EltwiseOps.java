@@ -55,6 +55,10 @@ final class EltwiseOps {
     }
     x = l.floatValue(x);
     OpType type = UNARY.get(op);
+    if ((op.equals("Abs") || op.equals("Neg")) && isInteger(x.dtype) && !(x.dtype == DType.INT32 || op.equals("Neg") && x.dtype == DType.INT64)) {
+      integerAbsNeg(l, n, x);
+      return;
+    }
     Options options = new Options.None();
     Attrs a = l.attrs(n);
     switch (op) {
@@ -74,6 +78,23 @@ final class EltwiseOps {
       default -> { }
     }
     l.define(n, GraphLowering.output(n, 0), emitUnary(l, n, type, options, x, GraphLowering.output(n, 0), true));
+  }
+
+  /**
+   * Abs and Neg of a plain integer tensor whose type TFLite's ABS/NEG kernels do not take unquantized: Neg as
+   * INT_ARITH {@code 0 - x}, Abs as {@code max(x, 0 - x)} (both wrap: Neg and Abs of MIN are MIN, as onnxruntime
+   * computes them in int and converts back); Abs of uint8 is x itself.
+   */
+  private static void integerAbsNeg(GraphLowering l, Proto.Node n, Value x) throws ModelFormatException {
+    String out = GraphLowering.output(n, 0);
+    if (n.opType().equals("Abs") && x.dtype == DType.UINT8) {
+      l.define(n, out, x.renamed(out));
+      return;
+    }
+    Value zero = Value.constant(out + "/zero", Constant.ofLongs(new int[0], x.dtype, new long[] {0}));
+    boolean neg = n.opType().equals("Neg");
+    Value negated = intArith(l, n, Options.IntArith.Kind.SUB, zero, x, neg ? out : out + "/negated", neg);
+    l.define(n, out, neg ? negated : intArith(l, n, Options.IntArith.Kind.MAX, x, negated, out, true));
   }
 
   /** {@code type(x)} in x's own layout. */
@@ -162,6 +183,30 @@ final class EltwiseOps {
       l.define(n, out, in.get(0).renamed(out));
       return;
     }
+    if (type == OpType.POW && in.get(0).dtype == DType.FLOAT32 && isInteger(in.get(1).dtype)) {
+      // a float base to an integer power (ONNX's T1): the exponent as float32, as onnxruntime's std::pow converts it
+      in.set(1, floatExponent(l, in.get(1), out + "/exponent"));
+    }
+    Options.IntArith.Kind kind = switch (type) {
+      case EQUAL -> Options.IntArith.Kind.EQUAL;
+      case LESS -> Options.IntArith.Kind.LESS;
+      case LESS_EQUAL -> Options.IntArith.Kind.LESS_EQUAL;
+      case GREATER -> Options.IntArith.Kind.GREATER;
+      case GREATER_EQUAL -> Options.IntArith.Kind.GREATER_EQUAL;
+      case MAXIMUM -> Options.IntArith.Kind.MAX;
+      case MINIMUM -> Options.IntArith.Kind.MIN;
+      default -> null;
+    };
+    if (kind != null && in.stream().anyMatch(v -> isInteger(v.dtype))) {
+      // plain integers (TFLite's int8/uint8 comparisons would rescale quantized codes)
+      Value acc = in.get(0);
+      for (int i = 1; i < in.size(); i++) {
+        boolean last = i == in.size() - 1;
+        acc = intArith(l, n, kind, acc, in.get(i), last ? out : out + "/" + i, last);
+      }
+      l.define(n, out, acc);
+      return;
+    }
     DType dtype = isComparison(type) ? DType.BOOL : in.get(0).dtype;
     Options options = type == OpType.POW || type == OpType.PRELU || isComparison(type) || variadic
         || type == OpType.LOGICAL_AND || type == OpType.LOGICAL_OR ? new Options.None() : new Options.Elementwise(Activation.NONE);
@@ -235,10 +280,20 @@ final class EltwiseOps {
     return r ? 1 : 0;
   }
 
-  /** Div by a computed tensor: TFLite DIV (a constant divisor stays a MUL by its reciprocal). */
+  /**
+   * Div by a computed tensor: TFLite DIV (a constant divisor stays a MUL by its reciprocal); on integer tensors
+   * INT_ARITH's truncating division, by a constant divisor too.
+   */
   static void div(GraphLowering l, Proto.Node n) throws ModelFormatException {
     Value b = l.input(n, 1, "second input");
-    if (b.isConstant() || l.input(n, 0, "first input").isConstant() && b.isConstant()) {
+    Value a0 = l.input(n, 0, "first input");
+    if (!(a0.isConstant() && b.isConstant()) && (isInteger(a0.dtype) || isInteger(b.dtype))) {
+      // integer Div truncates toward zero (a constant divisor too: no reciprocal)
+      String out = GraphLowering.output(n, 0);
+      l.define(n, out, intArith(l, n, Options.IntArith.Kind.DIV, l.floatValue(a0), l.floatValue(b), out, true));
+      return;
+    }
+    if (b.isConstant()) {
       MathOps.binary(l, n);
       return;
     }
@@ -249,6 +304,39 @@ final class EltwiseOps {
     }
     String out = GraphLowering.output(n, 0);
     l.define(n, out, emit(l, n, OpType.DIV, new Options.None(), a.dtype, out, true, a, b));
+  }
+
+  /** An integer exponent as float32: a constant converted now, a computed one by CAST. */
+  private static Value floatExponent(GraphLowering l, Value y, String name) {
+    if (y.isConstant()) return Value.constant(name, Constant.ofFloats(y.constant.shape(), y.constant.floats()));
+    TensorRef t = l.newTensor(name, false, y.phys.shape(), DType.FLOAT32, Quantization.NONE);
+    l.op(OpType.CAST, new Options.None(), t, y.phys);
+    return Value.permuted(name, t, y.perm, y.shape);
+  }
+
+  static boolean isInteger(DType t) {
+    return t == DType.INT8 || t == DType.UINT8 || t == DType.INT16 || t == DType.INT32 || t == DType.INT64;
+  }
+
+  /**
+   * {@code kind(a, b)} on plain integer tensors (no QDQ: a dequantized value is float32 here) as INT_ARITH,
+   * ONNX's integer semantics; a constant operand must have the computed one's type, as ONNX's T requires.
+   */
+  static Value intArith(GraphLowering l, Proto.Node n, Options.IntArith.Kind kind, Value a, Value b, String out, boolean onnxName)
+      throws ModelFormatException {
+    if (a.dtype != b.dtype || !isInteger(a.dtype)) {
+      throw l.error(n, "computes " + n.opType() + " of the " + a.dtype + " tensor '" + a.name + "' and the " + b.dtype + " tensor '"
+          + b.name + "'; Kiln compiles integer " + n.opType() + " on two tensors of one type of int8, uint8, int16, int32, int64"
+          + " (ONNX requires one type T: Cast one of them)");
+    }
+    for (Value v : new Value[] {a, b}) {
+      if (v.uint8 || v.phys != null && v.phys.quantization().isQuantized()) {
+        throw l.error(n, "computes " + n.opType() + " on the codes of the quantized tensor '" + v.name + "' (a QuantizeLinear output"
+            + " not read through DequantizeLinear); Kiln compiles integer arithmetic on plain integer tensors: dequantize"
+            + " it first, or compute on the tensor before QuantizeLinear");
+      }
+    }
+    return emit(l, n, OpType.INT_ARITH, new Options.IntArith(kind), kind.isComparison() ? DType.BOOL : a.dtype, out, onnxName, a, b);
   }
 
   /** Where(cond, x, y): SELECT_V2 with three-way broadcasting. */
@@ -300,10 +388,13 @@ final class EltwiseOps {
     l.define(n, out, Value.permuted(out, t, x.perm, x.shape));
   }
 
-  /** Clip: constant bounds as before ({@link MathOps#unary}); bounds computed at run time as MAXIMUM then MINIMUM. */
+  /**
+   * Clip: constant bounds as before ({@link MathOps#unary}); bounds computed at run time as MAXIMUM then MINIMUM; an
+   * integer tensor with any bounds as INT_ARITH MAX then MIN.
+   */
   static void clip(GraphLowering l, Proto.Node n) throws ModelFormatException {
     Value in0 = l.input(n, 0, "input");
-    boolean integer = !in0.isConstant() && (in0.dtype == DType.INT32 || in0.dtype == DType.INT64);
+    boolean integer = !in0.isConstant() && isInteger(in0.dtype);
     if (!integer && (l.opset < 11 || MathOps.clipBounds(l, n, false) != null)) {
       MathOps.unary(l, n);
       return;
@@ -313,6 +404,13 @@ final class EltwiseOps {
     Value hi = l.optional(n, 2);
     String out = GraphLowering.output(n, 0);
     Value v = x;
+    if (integer) {
+      if (lo != null) v = intArith(l, n, Options.IntArith.Kind.MAX, v, l.floatValue(lo), hi == null ? out : out + "/lower", hi == null);
+      if (hi != null) v = intArith(l, n, Options.IntArith.Kind.MIN, v, l.floatValue(hi), out, true);
+      if (v == x) v = x.renamed(out);
+      l.define(n, out, v);
+      return;
+    }
     if (lo != null) {
       v = emit(l, n, OpType.MAXIMUM, new Options.None(), x.dtype, hi == null ? out : out + "/lower", hi == null, v, l.floatValue(lo));
     }

@@ -31,6 +31,17 @@ final class MathOps {
       l.define(n, out, Value.constant(out, fold(l, n, a.constant, b.constant)));
       return;
     }
+    if (EltwiseOps.isInteger(a.dtype) || EltwiseOps.isInteger(b.dtype)) {
+      // ONNX integer arithmetic wraps around (and Div truncates): INT_ARITH, never a float reciprocal
+      Options.IntArith.Kind kind = switch (op) {
+        case "Add" -> Options.IntArith.Kind.ADD;
+        case "Sub" -> Options.IntArith.Kind.SUB;
+        case "Mul" -> Options.IntArith.Kind.MUL;
+        default -> Options.IntArith.Kind.DIV;
+      };
+      l.define(n, out, EltwiseOps.intArith(l, n, kind, l.floatValue(a), l.floatValue(b), out, true));
+      return;
+    }
     OpType type;
     switch (op) {
       case "Add" -> type = OpType.ADD;
