@@ -442,7 +442,7 @@ KILN_BINARY(kiln_minimum_i16, kiln_binary_params, int16_t, int16_t, int16_t, b <
     return (T)(a / b);                                                            \
   }                                                                               \
   static inline T int_fmod_##suffix(T a, T b) {                                   \
-    return (b == 0 || b == -1) ? (T)0 : (T)(a % b);                               \
+    return (T)((b == 0 || b == -1) ? 0 : a % b);                                  \
   }                                                                               \
   static inline T int_mod_##suffix(T a, T b) {                                    \
     const T m = int_fmod_##suffix(a, b);                                          \
@@ -450,8 +450,8 @@ KILN_BINARY(kiln_minimum_i16, kiln_binary_params, int16_t, int16_t, int16_t, b <
   }
 
 #define KILN_INT_UNSIGNED_DIVISION(suffix, T)                                     \
-  static inline T int_div_##suffix(T a, T b) { return b == 0 ? (T)0 : (T)(a / b); } \
-  static inline T int_fmod_##suffix(T a, T b) { return b == 0 ? (T)0 : (T)(a % b); } \
+  static inline T int_div_##suffix(T a, T b) { return (T)(b == 0 ? 0 : a / b); } \
+  static inline T int_fmod_##suffix(T a, T b) { return (T)(b == 0 ? 0 : a % b); } \
   static inline T int_mod_##suffix(T a, T b) { return int_fmod_##suffix(a, b); }
 
 #define KILN_INT_ARITH(suffix, T, UW, FMOD)                                                                    \
