@@ -1,5 +1,6 @@
 package dev.kiln.rpc;
 
+import dev.kiln.project.CWarnings;
 import dev.kiln.project.DeviceProgram;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,8 +36,8 @@ final class NativeLink {
   private static final List<String> SOURCES = List.of("jni/kiln_link_jni.c", "crt/kiln_framing.c",
       "crt/kiln_framing.h", "crt/kiln_config.h", "crt/kiln_errors.h");
   /** The host platform's CRC build: sixteen tables and, on x86-64, carry-less multiplication. */
-  private static final List<String> FLAGS = List.of("-std=c99", "-O2", "-fPIC", "-shared", "-DKILN_CRC_SLICES=16",
-      "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", "-Wsign-conversion");
+  private static final List<String> FLAGS = java.util.stream.Stream.concat(CWarnings.STRICT.stream(),
+      java.util.stream.Stream.of("-O2", "-fPIC", "-shared", "-DKILN_CRC_SLICES=16")).toList();
   private static final int BUILD_SECONDS = 120;
   /**
    * Payloads (or what is left of one) shorter than this stay in Java, where the call into C and the
