@@ -7,7 +7,8 @@
  * (up to a buffer's worth) to one call, so the JNI cost is per packet, not per byte.
  *
  * Results are packed into one jlong: bits 0-15 the CRC, 16-39 the bytes consumed, 40-63 the bytes
- * produced (callers keep both below 2^23).
+ * produced (callers keep both below 2^23). The offsets are not checked here: NativeLink's Java
+ * wrappers check them against the arrays (Objects.checkFromToIndex) before every call.
  */
 #include <jni.h>
 #include <stdint.h>
@@ -24,7 +25,7 @@ static jlong pack(uint16_t crc, size_t consumed, size_t produced) {
  * next run or doubled FF, and returns the CRC of what it wrote (continued from crc), the source bytes
  * consumed and the bytes written. Same loop as kiln_framer_payload.
  */
-JNIEXPORT jlong JNICALL Java_dev_kiln_rpc_NativeLink_escape(JNIEnv *env, jclass cls, jint crc, jbyteArray src,
+JNIEXPORT jlong JNICALL Java_dev_kiln_rpc_NativeLink_escape0(JNIEnv *env, jclass cls, jint crc, jbyteArray src,
                                                            jint off, jint len, jbyteArray out, jint outOff,
                                                            jint outEnd) {
   uint8_t *s;
@@ -67,7 +68,7 @@ JNIEXPORT jlong JNICALL Java_dev_kiln_rpc_NativeLink_escape(JNIEnv *env, jclass 
  * at an FF whose partner is not an FF or not yet here: that byte is left to the caller's state
  * machine (an FE nop, a new frame's FD, an invalid escape).
  */
-JNIEXPORT jlong JNICALL Java_dev_kiln_rpc_NativeLink_unescape(JNIEnv *env, jclass cls, jint crc, jbyteArray in,
+JNIEXPORT jlong JNICALL Java_dev_kiln_rpc_NativeLink_unescape0(JNIEnv *env, jclass cls, jint crc, jbyteArray in,
                                                              jint from, jint to, jbyteArray dst, jint at,
                                                              jint need) {
   uint8_t *w;
@@ -103,7 +104,7 @@ JNIEXPORT jlong JNICALL Java_dev_kiln_rpc_NativeLink_unescape(JNIEnv *env, jclas
 }
 
 /* The CRC of data[off, off+len) continued from crc, for the tests that hold this build to Java's. */
-JNIEXPORT jint JNICALL Java_dev_kiln_rpc_NativeLink_crc(JNIEnv *env, jclass cls, jint crc, jbyteArray data, jint off,
+JNIEXPORT jint JNICALL Java_dev_kiln_rpc_NativeLink_crc0(JNIEnv *env, jclass cls, jint crc, jbyteArray data, jint off,
                                                        jint len) {
   uint8_t *p;
   uint16_t c;

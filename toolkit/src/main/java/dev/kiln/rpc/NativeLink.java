@@ -2,6 +2,7 @@ package dev.kiln.rpc;
 
 import dev.kiln.project.CWarnings;
 import dev.kiln.project.DeviceProgram;
+import dev.kiln.project.Platform;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
@@ -35,15 +37,16 @@ final class NativeLink {
   private static final String RESOURCES = "/dev/kiln/runtime/";
   private static final List<String> SOURCES = List.of("jni/kiln_link_jni.c", "crt/kiln_framing.c",
       "crt/kiln_framing.h", "crt/kiln_config.h", "crt/kiln_errors.h");
-  /** The host platform's CRC build: sixteen tables and, on x86-64, carry-less multiplication. */
-  private static final List<String> FLAGS = java.util.stream.Stream.concat(CWarnings.STRICT.stream(),
-      java.util.stream.Stream.of("-O2", "-fPIC", "-shared", "-DKILN_CRC_SLICES=16")).toList();
+  /** What a shared library needs beside the warnings and the host platform's own flags. */
+  private static final List<String> LIBRARY_FLAGS = List.of("-O2", "-fPIC", "-shared");
   private static final int BUILD_SECONDS = 120;
   /**
    * Payloads (or what is left of one) shorter than this stay in Java, where the call into C and the
    * array pinning would cost more than the bytes (an empty call's packets are about 30 bytes).
    */
   static final int MIN_RUN = 256;
+  /** The most bytes one call may consume or produce: the native results pack each count in 24 bits. */
+  static final int MAX_SPAN = 1 << 23;
 
   private static final boolean AVAILABLE;
   private static final String STATUS;
@@ -80,19 +83,40 @@ final class NativeLink {
   /**
    * Escapes {@code src[off, off+len)} into {@code out[outOff, outEnd)} as far as it fits (every FF
    * doubled) and returns {@code written << 40 | consumed << 16 | crc}, the CRC of the written bytes
-   * continued from {@code crc}. Makes progress whenever {@code outEnd - outOff >= 2}.
+   * continued from {@code crc}. Makes progress whenever {@code outEnd - outOff >= 2}. Ranges outside
+   * the arrays throw IndexOutOfBoundsException before any native code runs.
    */
-  static native long escape(int crc, byte[] src, int off, int len, byte[] out, int outOff, int outEnd);
+  static long escape(int crc, byte[] src, int off, int len, byte[] out, int outOff, int outEnd) {
+    Objects.checkFromIndexSize(off, len, src.length);
+    Objects.checkFromToIndex(outOff, outEnd, out.length);
+    int end = outEnd - outOff > MAX_SPAN ? outOff + MAX_SPAN : outEnd;
+    return escape0(crc, src, off, Math.min(len, MAX_SPAN), out, outOff, end);
+  }
 
   /**
    * Decodes wire bytes {@code in[from, to)} into {@code dst[at, at+need)} while they are plain bytes
    * or complete FF FF pairs; returns {@code produced << 40 | consumed << 16 | crc}, the CRC of the
    * consumed wire bytes continued from {@code crc}. Stops at an FF not followed by an FF in the input.
+   * Ranges outside the arrays throw IndexOutOfBoundsException before any native code runs.
    */
-  static native long unescape(int crc, byte[] in, int from, int to, byte[] dst, int at, int need);
+  static long unescape(int crc, byte[] in, int from, int to, byte[] dst, int at, int need) {
+    Objects.checkFromToIndex(from, to, in.length);
+    Objects.checkFromIndexSize(at, need, dst.length);
+    return unescape0(crc, in, from, to - from > MAX_SPAN ? from + MAX_SPAN : to, dst, at, need);
+  }
 
   /** The runtime's CRC-16 of {@code data[off, off+len)} continued from {@code crc}. */
-  static native int crc(int crc, byte[] data, int off, int len);
+  static int crc(int crc, byte[] data, int off, int len) {
+    Objects.checkFromIndexSize(off, len, data.length);
+    return crc0(crc, data, off, len);
+  }
+
+  // The C side trusts its offsets (it works on the pinned arrays): only the checked methods above call these.
+  private static native long escape0(int crc, byte[] src, int off, int len, byte[] out, int outOff, int outEnd);
+
+  private static native long unescape0(int crc, byte[] in, int from, int to, byte[] dst, int at, int need);
+
+  private static native int crc0(int crc, byte[] data, int off, int len);
 
   /** Refuses a library whose CRC differs from the Java definition (a miscompiled or foreign build). */
   private static void selfCheck() {
@@ -116,6 +140,11 @@ final class NativeLink {
     if (!Files.isRegularFile(include.resolve("jni.h"))) {
       throw new IOException("no jni.h under " + include + " (a JRE without the JDK's headers)");
     }
+    // the host platform's CRC build (platform.properties, as the device programs get it): sixteen
+    // tables and, on x86-64, carry-less multiplication
+    List<String> flags = new ArrayList<>(CWarnings.STRICT);
+    flags.addAll(LIBRARY_FLAGS);
+    flags.addAll(Platform.host().cflags());
     String cc = System.getenv("CC") == null || System.getenv("CC").isBlank() ? "gcc" : System.getenv("CC");
     MessageDigest key;
     try {
@@ -130,7 +159,7 @@ final class NativeLink {
         texts.add(new String(in.readAllBytes(), StandardCharsets.UTF_8));
       }
     }
-    for (String part : List.of(cc, String.join(" ", FLAGS), System.getProperty("os.arch", ""), jdk.toString())) {
+    for (String part : List.of(cc, String.join(" ", flags), System.getProperty("os.arch", ""), jdk.toString())) {
       key.update(part.getBytes(StandardCharsets.UTF_8));
       key.update((byte) 0);
     }
@@ -153,7 +182,7 @@ final class NativeLink {
       }
       Path out = staging.resolve("lib" + LIBRARY + ".so");
       List<String> cmd = new ArrayList<>(List.of(cc));
-      cmd.addAll(FLAGS);
+      cmd.addAll(flags);
       cmd.addAll(List.of("-I" + staging.resolve("crt"), "-isystem", include.toString(), "-isystem",
           include.resolve("linux").toString(), staging.resolve("jni/kiln_link_jni.c").toString(),
           staging.resolve("crt/kiln_framing.c").toString(), "-o", out.toString()));

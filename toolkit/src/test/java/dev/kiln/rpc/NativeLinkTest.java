@@ -3,6 +3,7 @@ package dev.kiln.rpc;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -46,6 +47,25 @@ class NativeLinkTest {
             NativeLink.crc(start, data, off, len), "off " + off + " len " + len);
       }
     }
+  }
+
+  @Test void rangesOutsideTheArraysThrowBeforeTheNativeCodeTouchesMemory() {
+    if (!NativeLink.available()) return;
+    byte[] small = new byte[16];
+    byte[] big = new byte[4096];
+    // offsets past the end, negative offsets and lengths: each would read or write outside the array in C
+    assertThrows(IndexOutOfBoundsException.class, () -> NativeLink.crc(0, small, 8, 9));
+    assertThrows(IndexOutOfBoundsException.class, () -> NativeLink.crc(0, small, -1, 4));
+    assertThrows(IndexOutOfBoundsException.class, () -> NativeLink.escape(0, big, 4000, 97, small, 0, 16));
+    assertThrows(IndexOutOfBoundsException.class, () -> NativeLink.escape(0, big, 0, 1000, small, 0, 17));
+    assertThrows(IndexOutOfBoundsException.class, () -> NativeLink.escape(0, big, 0, 1000, small, 10, 5));
+    assertThrows(IndexOutOfBoundsException.class, () -> NativeLink.unescape(0, big, 0, 4097, small, 0, 16));
+    assertThrows(IndexOutOfBoundsException.class, () -> NativeLink.unescape(0, big, 0, 1000, small, 8, 9));
+    assertThrows(IndexOutOfBoundsException.class, () -> NativeLink.unescape(0, big, -2, 1000, small, 0, 16));
+    // the same calls inside the arrays go through
+    assertEquals(Crc16.update(0, small, 8, 8), NativeLink.crc(0, small, 8, 8));
+    assertEquals(15L, NativeLink.escape(0, big, 0, 1000, small, 0, 16) >>> 40); // the last byte kept for a doubled FF
+    assertEquals(16L, NativeLink.unescape(0, big, 0, 1000, small, 0, 16) >>> 40);
   }
 
   /** A payload of {@code size} bytes whose FF share is one of: none, all, half, random bytes. */
