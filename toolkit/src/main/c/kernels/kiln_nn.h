@@ -40,18 +40,28 @@ typedef struct {
   int32_t input_offset;              /* -(input zero point); 0 for the hybrid kernel */
   int32_t output_offset;             /* +(output zero point) */
   int32_t act_min, act_max;          /* int8 clamp of the fused activation */
-  const int32_t *out_multiplier;     /* [out_c] Q31 multipliers */
-  const int8_t *out_shift;           /* [out_c] exponents (-31 .. 30), > 0 shifts left */
   int32_t requant32;                 /* 1: the compiler proved |acc + bias| * 2^(max(shift, 0) + 1)
                                         < 2^31 for every channel, so MBQM runs in 32-bit form
                                         (kiln_requant32 in kiln_nn_util.h) */
-  const int32_t *out_rescale;        /* [out_c] x KILN_RESCALE_WORDS: onnxruntime's requantization as
-                                        the compiler's exact integer rescale or, for a channel with
-                                        none, its float32 form (KILN_RESCALE_FLOAT), or NULL (MBQM) */
-  /* float32 output (float and hybrid kernels) */
-  float act_min_f, act_max_f;
-  float filter_scale;                /* hybrid per-tensor kernel: the filter scale */
-  const float *filter_scales;        /* hybrid per-channel kernel: [out_c] filter scales */
+  /* An int8 kernel reads only s8, a float or hybrid one only f32: they share their bytes. */
+  union {
+    struct {                         /* (out_rescale next to requant32 and out_shift next to
+                                        out_multiplier: each pair is read with one LDRD) */
+      const int32_t *out_rescale;    /* [out_c] x KILN_RESCALE_WORDS: onnxruntime's requantization
+                                        as the compiler's exact integer rescale or, for a channel
+                                        with none, its float32 form (KILN_RESCALE_FLOAT), or NULL
+                                        (MBQM) */
+      const int32_t *out_multiplier; /* [out_c] Q31 multipliers */
+      const int8_t *out_shift;       /* [out_c] exponents (-31 .. 30), > 0 shifts left */
+    } s8;
+    struct {                         /* float32 output (float and hybrid kernels) */
+      float act_min_f, act_max_f;
+      union {
+        float scale;                 /* kiln_conv_hybrid_f32: the filter scale */
+        const float *scales;         /* kiln_conv_hybrid_per_channel_f32: [out_c] filter scales */
+      } filter;
+    } f32;
+  } out;
 } kiln_conv_params;
 
 /*
@@ -152,19 +162,28 @@ typedef struct {
   int32_t batches;                   /* numel(input) / depth */
   int32_t depth;                     /* accumulation depth D */
   int32_t units;                     /* output units U */
+  uint8_t per_channel;               /* int8: one rescale entry per unit (else one entry); hybrid:
+                                        per-unit weight scales (out.f32.filter.scales) */
+  uint8_t asymmetric;                /* hybrid: asymmetric_quantize_inputs (per-row zero point) */
   /* int8 */
   int32_t input_offset;              /* -(input zero point) */
   int32_t filter_offset;             /* -(filter zero point), per-tensor filters only */
   int32_t output_offset;             /* +(output zero point) */
   int32_t act_min, act_max;
-  int32_t per_channel;               /* 1: one rescale entry per unit; 0: one entry */
-  const int32_t *out_scale;          /* KILN_F64_WORDS words per entry (used if no out_rescale) */
-  const int32_t *out_rescale;        /* KILN_RESCALE_WORDS words per entry, or NULL */
-  /* float32 output (float and hybrid) */
-  float act_min_f, act_max_f;
-  int32_t asymmetric;                /* hybrid: asymmetric_quantize_inputs (per-row zero point) */
-  float filter_scale;                /* hybrid: per-tensor weight scale (filter_scales NULL) */
-  const float *filter_scales;        /* hybrid: [units] per-channel weight scales, or NULL */
+  /* An int8 kernel reads only s8, a float or hybrid one only f32: they share their bytes. */
+  union {
+    struct {
+      const int32_t *out_scale;      /* KILN_F64_WORDS words per entry (used if no out_rescale) */
+      const int32_t *out_rescale;    /* KILN_RESCALE_WORDS words per entry, or NULL */
+    } s8;
+    struct {                         /* float32 output (float and hybrid) */
+      float act_min_f, act_max_f;
+      union {
+        float scale;                 /* hybrid, per-tensor weights: the weight scale */
+        const float *scales;         /* hybrid, per_channel: [units] weight scales */
+      } filter;
+    } f32;
+  } out;
 } kiln_fc_params;
 
 /*

@@ -338,11 +338,11 @@ final class ConvEmitter implements KernelEmitter {
         int[] act = NnSupport.actRangeInt8(o.activation(), qo);
         init.put("input_offset", -qi.zeroPoint()).put("output_offset", qo.zeroPoint())
             .put("act_min", act[0]).put("act_max", act[1])
-            .raw("out_multiplier", multName).raw("out_shift", shiftName);
+            .raw("out.s8.out_multiplier", multName).raw("out.s8.out_shift", shiftName);
         if (o.requantize() == Options.Requantize.ONNXRUNTIME) {
           int[] rescales = onnxruntimeRescales(op, l, act);
           useFloatForm(ctx, rescales, "output channels");
-          init.raw("out_rescale", ctx.tableI32(base + "_rescale", rescales));
+          init.raw("out.s8.out_rescale", ctx.tableI32(base + "_rescale", rescales));
         }
         String params = ctx.constant("kiln_conv_params", base, init.toString());
         usePortableInt8(l, ctx);
@@ -354,7 +354,7 @@ final class ConvEmitter implements KernelEmitter {
       }
       case FLOAT -> {
         float[] act = FixedPoint.activationRangeFloat(o.activation());
-        init.put("act_min_f", act[0]).put("act_max_f", act[1]);
+        init.put("out.f32.act_min_f", act[0]).put("out.f32.act_max_f", act[1]);
         String params = ctx.constant("kiln_conv_params", base, init.toString());
         call = NnSupport.format("%s(&%s, %s, %s, %s, %s);", depthwise ? "kiln_depthwise_conv_f32" : "kiln_conv_f32",
             params, ctx.data(l.in), ctx.data(l.filter), bias, ctx.data(l.out));
@@ -362,12 +362,12 @@ final class ConvEmitter implements KernelEmitter {
       default -> {
         float[] act = FixedPoint.activationRangeFloat(o.activation());
         float[] scales = hybridFilterScales(op, l);
-        init.put("act_min_f", act[0]).put("act_max_f", act[1]);
+        init.put("out.f32.act_min_f", act[0]).put("out.f32.act_max_f", act[1]);
         String fn = "kiln_conv_hybrid_f32";
         if (scales.length == 1) {
-          init.put("filter_scale", scales[0]);
+          init.put("out.f32.filter.scale", scales[0]);
         } else {
-          init.raw("filter_scales", ctx.tableF32(base + "_filter_scales", scales));
+          init.raw("out.f32.filter.scales", ctx.tableF32(base + "_filter_scales", scales));
           fn = "kiln_conv_hybrid_per_channel_f32";
         }
         String params = ctx.constant("kiln_conv_params", base, init.toString());
