@@ -233,8 +233,8 @@ void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const
                              const int32_t *bias, int8_t *output) {
   const int32_t depth = p->depth;
   const int32_t units = p->units;
-  const int32_t input_offset = p->input_offset;
-  const int32_t filter_offset = p->filter_offset;
+  const int32_t input_offset = p->out.s8.input_offset;
+  const int32_t filter_offset = p->out.s8.filter_offset;
   const int64_t output_offset = p->output_offset;
   const int64_t act_min = p->act_min;
   const int64_t act_max = p->act_max;

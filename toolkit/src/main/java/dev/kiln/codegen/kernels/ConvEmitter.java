@@ -313,7 +313,6 @@ final class ConvEmitter implements KernelEmitter {
         .put("pad_top", o.padding().top()).put("pad_left", o.padding().left())
         .put("groups", l.groups).put("depth_multiplier", l.multiplier);
     boolean staged = stageBytes(l) > 0;
-    if (staged) init.put("staged", 1);
     String bias = l.bias == null ? "NULL" : ctx.data(l.bias);
     String call;
     switch (l.kind) {
@@ -328,7 +327,7 @@ final class ConvEmitter implements KernelEmitter {
         String multName = ctx.tableI32(base + "_multiplier", q);
         String shiftName = ctx.tableI8(base + "_shift", shift);
         boolean requant32 = requant32Fits(m, accumulatorBound(l, l.in.quantization().zeroPoint()));
-        if (requant32) init.put("requant32", 1);
+        if (requant32) init.put("out.s8.requant32", 1);
         if (!requant32 || o.requantize() == Options.Requantize.ONNXRUNTIME) {
           ctx.useKernelSwitch("KILN_CONV_RESCALE64_USED", requant32 ? "onnxruntime's rescale table"
               : "a channel's multiplier is not proven exact in the 32-bit requantization");
@@ -363,6 +362,7 @@ final class ConvEmitter implements KernelEmitter {
         float[] act = FixedPoint.activationRangeFloat(o.activation());
         float[] scales = hybridFilterScales(op, l);
         init.put("out.f32.act_min_f", act[0]).put("out.f32.act_max_f", act[1]);
+        if (staged) init.put("out.f32.staged", 1); // the int8 kernel is given scratch only when staged
         String fn = "kiln_conv_hybrid_f32";
         if (scales.length == 1) {
           init.put("out.f32.filter.scale", scales[0]);

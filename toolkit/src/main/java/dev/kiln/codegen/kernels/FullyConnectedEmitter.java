@@ -224,7 +224,7 @@ final class FullyConnectedEmitter implements KernelEmitter {
         Quantization qw = l.weights.quantization();
         Quantization qo = l.out.quantization();
         int[] act = NnSupport.actRangeInt8(o.activation(), qo);
-        init.put("input_offset", -qi.zeroPoint()).put("filter_offset", qw.isPerChannel() ? 0 : -qw.zeroPoint())
+        init.put("out.s8.input_offset", -qi.zeroPoint()).put("out.s8.filter_offset", qw.isPerChannel() ? 0 : -qw.zeroPoint())
             .put("output_offset", qo.zeroPoint()).put("act_min", act[0]).put("act_max", act[1])
             .put("per_channel", m.length > 1 ? 1 : 0);
         int[] exact = o.requantize() == Options.Requantize.ONNXRUNTIME
