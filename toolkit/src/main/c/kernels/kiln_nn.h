@@ -66,17 +66,18 @@ typedef struct {
 } kiln_conv_params;
 
 /*
- * Staged int8 and hybrid CONV_2D (int8: scratch given; hybrid: p->out.f32.staged = 1): the
- * windows of KILN_CONV_PIXELS output pixels are copied, as int16 input + offset, to scratch and every filter runs over all of them; each
- * window takes ((filter_h * filter_w * in_c / groups) + 15) & ~15 int16 values. Otherwise (0)
- * the windows are summed filter row by filter row from the image and need no scratch.
+ * Staged int8 and hybrid CONV_2D (int8: scratch given; hybrid: p->out.f32.staged = 1): the windows
+ * of KILN_CONV_PIXELS output pixels are copied, as int16 input + offset, to scratch and every
+ * filter runs over all of them; each window takes ((filter_h * filter_w * in_c / groups) + 15) &
+ * ~15 int16 values. Otherwise (0) the windows are summed filter row by filter row from the image
+ * and need no scratch.
  */
 #define KILN_CONV_PIXELS 4
 
 /*
  * 1 when a model has an int8 CONV_2D or DEPTHWISE_CONV_2D whose channels do not all take the 32-bit
- * requantization (p->out.s8.requant32 not proven, or onnxruntime's out_rescale table): the code generator
- * sets it as KILN_CONV_S8_PORTABLE_USED below. Off, a 32-bit core's build of the int8 kernels has
+ * requantization (p->out.s8.requant32 not proven, or onnxruntime's out_rescale table): the code
+ * generator sets it as KILN_CONV_S8_PORTABLE_USED below. Off, a 32-bit core's build of the int8 kernels has
  * only the 32-bit form (every channel of such a model takes it anyway), except on a DSP core
  * (kiln_conv_requant32 says why); 64-bit hosts, which take the 64-bit product for every channel,
  * are unchanged.
@@ -117,18 +118,18 @@ void kiln_conv_f32(const kiln_conv_params *p, const float *input, const float *f
                    const float *bias, float *output);
 
 /*
- * Hybrid: float32 input/output, int8 symmetric filter with one scale (p->filter_scale). Each
- * batch image is quantized symmetrically on the fly into scratch (in_h * in_w * in_c bytes, then,
- * if p->out.f32.staged, the staged windows from the next multiple of 16 bytes; scratch 16-byte aligned);
- * out = (float)acc * (image scale * filter scale) + bias. Section 9.
+ * Hybrid: float32 input/output, int8 symmetric filter with one scale (p->out.f32.filter.scale).
+ * Each batch image is quantized symmetrically on the fly into scratch (in_h * in_w * in_c bytes,
+ * then, if p->out.f32.staged, the staged windows from the next multiple of 16 bytes; scratch
+ * 16-byte aligned); out = (float)acc * (image scale * filter scale) + bias. Section 9.
  */
 void kiln_conv_hybrid_f32(const kiln_conv_params *p, const float *input, const int8_t *filter,
                           const float *bias, float *output, void *scratch);
 
 /*
- * Hybrid with per-channel filter scales (p->filter_scales): TFLite's HybridConvPerChannel. Each
- * batch image is quantized asymmetrically (TFLite's AsymmetricQuantizeFloats, a per-image zero
- * point) into scratch (laid out as for kiln_conv_hybrid_f32); out = (float)acc *
+ * Hybrid with per-channel filter scales (p->out.f32.filter.scales): TFLite's HybridConvPerChannel.
+ * Each batch image is quantized asymmetrically (TFLite's AsymmetricQuantizeFloats, a per-image
+ * zero point) into scratch (laid out as for kiln_conv_hybrid_f32); out = (float)acc *
  * filter_scales[oc] * image scale + bias.
  */
 void kiln_conv_hybrid_per_channel_f32(const kiln_conv_params *p, const float *input,

@@ -4,14 +4,15 @@
  *
  * The kernels compute what TFLite's reference kernels compute, output element by output element,
  * with changes that only make them faster: the filter window is clipped to the image once per
- * output pixel (kiln_tap_range) so no tap is bounds-tested; int8 and hybrid CONV_2D, given
- * scratch for it by the compiler (int8: scratch not NULL; hybrid: p->out.f32.staged), stage the
- * windows of KILN_CONV_PIXELS output pixels at a time as int16 input + offset, padding taps as 0, so that every output channel's filter is one
- * contiguous dot product against all of them and each weight is loaded and widened once per
- * KILN_CONV_PIXELS pixels; otherwise the taps of one filter row, when adjacent in the input, are
- * one dot product, four output channels together so each input value is loaded once for four
- * filters; small float32 windows entirely inside the image are gathered into one run; depthwise
- * kernels accumulate many channels side by side; the dot products and epilogues are written so
+ * output pixel (kiln_tap_range) so no tap is bounds-tested; int8 and hybrid CONV_2D, given scratch
+ * for it by the compiler (int8: scratch not NULL; hybrid: p->out.f32.staged), stage the windows of
+ * KILN_CONV_PIXELS output pixels at a time as int16 input + offset, padding taps as 0, so that
+ * every output channel's filter is one contiguous dot product against all of them and each weight
+ * is loaded and widened once per KILN_CONV_PIXELS pixels; otherwise the taps of one filter row,
+ * when adjacent in the input, are one dot product, four output channels together so each input
+ * value is loaded once for four filters; small float32 windows entirely inside the image are
+ * gathered into one run; depthwise kernels
+ * accumulate many channels side by side; the dot products and epilogues are written so
  * that gcc -O2 vectorizes them (kiln_nn_util.h). Integer sums are exact (order-free); every
  * float32 total is still accumulated in the reference order fy, fx, ci from 0.0f, with the bias
  * added after the sum.
