@@ -34,38 +34,50 @@ typedef struct {
   int32_t dilation_h, dilation_w;
   int32_t pad_top, pad_left;         /* rows/columns of implicit padding before the image */
   int32_t groups;                    /* CONV_2D: in_c / filter input depth (1 = ordinary conv) */
-  int32_t staged;                    /* int8/hybrid CONV_2D: 1 = scratch holds staged windows */
   int32_t depth_multiplier;          /* DEPTHWISE_CONV_2D: out_c / in_c */
   /* int8 requantization (unused by the float kernels) */
   int32_t input_offset;              /* -(input zero point); 0 for the hybrid kernel */
   int32_t output_offset;             /* +(output zero point) */
   int32_t act_min, act_max;          /* int8 clamp of the fused activation */
-  const int32_t *out_multiplier;     /* [out_c] Q31 multipliers */
-  const int8_t *out_shift;           /* [out_c] exponents (-31 .. 30), > 0 shifts left */
-  int32_t requant32;                 /* 1: the compiler proved |acc + bias| * 2^(max(shift, 0) + 1)
+  /* An int8 kernel reads only s8, a float or hybrid one only f32: they share their bytes. */
+  union {
+    struct {                         /* (out_rescale next to requant32 and out_shift next to
+                                        out_multiplier: each pair is read with one LDRD) */
+      int32_t requant32;             /* 1: the compiler proved |acc + bias| * 2^(max(shift, 0) + 1)
                                         < 2^31 for every channel, so MBQM runs in 32-bit form
                                         (kiln_requant32 in kiln_nn_util.h) */
-  const int32_t *out_rescale;        /* [out_c] x KILN_RESCALE_WORDS: onnxruntime's requantization as
-                                        the compiler's exact integer rescale or, for a channel with
-                                        none, its float32 form (KILN_RESCALE_FLOAT), or NULL (MBQM) */
-  /* float32 output (float and hybrid kernels) */
-  float act_min_f, act_max_f;
-  float filter_scale;                /* hybrid per-tensor kernel: the filter scale */
-  const float *filter_scales;        /* hybrid per-channel kernel: [out_c] filter scales */
+      const int32_t *out_rescale;    /* [out_c] x KILN_RESCALE_WORDS: onnxruntime's requantization
+                                        as the compiler's exact integer rescale or, for a channel
+                                        with none, its float32 form (KILN_RESCALE_FLOAT), or NULL
+                                        (MBQM) */
+      const int32_t *out_multiplier; /* [out_c] Q31 multipliers */
+      const int8_t *out_shift;       /* [out_c] exponents (-31 .. 30), > 0 shifts left */
+    } s8;
+    struct {                         /* float32 output (float and hybrid kernels) */
+      float act_min_f, act_max_f;
+      union {
+        float scale;                 /* kiln_conv_hybrid_f32: the filter scale */
+        const float *scales;         /* kiln_conv_hybrid_per_channel_f32: [out_c] filter scales */
+      } filter;
+      int32_t staged;                /* hybrid: 1 = scratch holds staged windows after the image
+                                        (kiln_conv_s8 is given scratch only when staged) */
+    } f32;
+  } out;
 } kiln_conv_params;
 
 /*
- * Staged int8 and hybrid CONV_2D (p->staged = 1): the windows of KILN_CONV_PIXELS output pixels
- * are copied, as int16 input + offset, to scratch and every filter runs over all of them; each
- * window takes ((filter_h * filter_w * in_c / groups) + 15) & ~15 int16 values. Otherwise (0)
- * the windows are summed filter row by filter row from the image and need no scratch.
+ * Staged int8 and hybrid CONV_2D (int8: scratch given; hybrid: p->out.f32.staged = 1): the windows
+ * of KILN_CONV_PIXELS output pixels are copied, as int16 input + offset, to scratch and every
+ * filter runs over all of them; each window takes ((filter_h * filter_w * in_c / groups) + 15) &
+ * ~15 int16 values. Otherwise (0) the windows are summed filter row by filter row from the image
+ * and need no scratch.
  */
 #define KILN_CONV_PIXELS 4
 
 /*
  * 1 when a model has an int8 CONV_2D or DEPTHWISE_CONV_2D whose channels do not all take the 32-bit
- * requantization (p->requant32 not proven, or onnxruntime's out_rescale table): the code generator
- * sets it as KILN_CONV_S8_PORTABLE_USED below. Off, a 32-bit core's build of the int8 kernels has
+ * requantization (p->out.s8.requant32 not proven, or onnxruntime's out_rescale table): the code
+ * generator sets it as KILN_CONV_S8_PORTABLE_USED below. Off, a 32-bit core's build of the int8 kernels has
  * only the 32-bit form (every channel of such a model takes it anyway), except on a DSP core
  * (kiln_conv_requant32 says why); 64-bit hosts, which take the 64-bit product for every channel,
  * are unchanged.
@@ -96,7 +108,7 @@ typedef struct {
 
 /*
  * int8 x int8 (per-channel or per-tensor filter scales), bias int32 or NULL. Section 3.1.
- * scratch: the staged windows (2 * KILN_CONV_PIXELS * run bytes) if p->staged, else unused.
+ * scratch: the staged windows (2 * KILN_CONV_PIXELS * run bytes) for a staged conv, else NULL.
  */
 void kiln_conv_s8(const kiln_conv_params *p, const int8_t *input, const int8_t *filter,
                   const int32_t *bias, int8_t *output, void *scratch);
@@ -106,18 +118,18 @@ void kiln_conv_f32(const kiln_conv_params *p, const float *input, const float *f
                    const float *bias, float *output);
 
 /*
- * Hybrid: float32 input/output, int8 symmetric filter with one scale (p->filter_scale). Each
- * batch image is quantized symmetrically on the fly into scratch (in_h * in_w * in_c bytes, then,
- * if p->staged, the staged windows from the next multiple of 16 bytes; scratch 16-byte aligned);
- * out = (float)acc * (image scale * filter scale) + bias. Section 9.
+ * Hybrid: float32 input/output, int8 symmetric filter with one scale (p->out.f32.filter.scale).
+ * Each batch image is quantized symmetrically on the fly into scratch (in_h * in_w * in_c bytes,
+ * then, if p->out.f32.staged, the staged windows from the next multiple of 16 bytes; scratch
+ * 16-byte aligned); out = (float)acc * (image scale * filter scale) + bias. Section 9.
  */
 void kiln_conv_hybrid_f32(const kiln_conv_params *p, const float *input, const int8_t *filter,
                           const float *bias, float *output, void *scratch);
 
 /*
- * Hybrid with per-channel filter scales (p->filter_scales): TFLite's HybridConvPerChannel. Each
- * batch image is quantized asymmetrically (TFLite's AsymmetricQuantizeFloats, a per-image zero
- * point) into scratch (laid out as for kiln_conv_hybrid_f32); out = (float)acc *
+ * Hybrid with per-channel filter scales (p->out.f32.filter.scales): TFLite's HybridConvPerChannel.
+ * Each batch image is quantized asymmetrically (TFLite's AsymmetricQuantizeFloats, a per-image
+ * zero point) into scratch (laid out as for kiln_conv_hybrid_f32); out = (float)acc *
  * filter_scales[oc] * image scale + bias.
  */
 void kiln_conv_hybrid_per_channel_f32(const kiln_conv_params *p, const float *input,
@@ -152,19 +164,28 @@ typedef struct {
   int32_t batches;                   /* numel(input) / depth */
   int32_t depth;                     /* accumulation depth D */
   int32_t units;                     /* output units U */
+  uint8_t per_channel;               /* int8: one rescale entry per unit (else one entry); hybrid:
+                                        per-unit weight scales (out.f32.filter.scales) */
+  uint8_t asymmetric;                /* hybrid: asymmetric_quantize_inputs (per-row zero point) */
   /* int8 */
-  int32_t input_offset;              /* -(input zero point) */
-  int32_t filter_offset;             /* -(filter zero point), per-tensor filters only */
   int32_t output_offset;             /* +(output zero point) */
   int32_t act_min, act_max;
-  int32_t per_channel;               /* 1: one rescale entry per unit; 0: one entry */
-  const int32_t *out_scale;          /* KILN_F64_WORDS words per entry (used if no out_rescale) */
-  const int32_t *out_rescale;        /* KILN_RESCALE_WORDS words per entry, or NULL */
-  /* float32 output (float and hybrid) */
-  float act_min_f, act_max_f;
-  int32_t asymmetric;                /* hybrid: asymmetric_quantize_inputs (per-row zero point) */
-  float filter_scale;                /* hybrid: per-tensor weight scale (filter_scales NULL) */
-  const float *filter_scales;        /* hybrid: [units] per-channel weight scales, or NULL */
+  /* An int8 kernel reads only s8, a float or hybrid one only f32: they share their bytes. */
+  union {
+    struct {                         /* (the two offsets side by side: one LDRD) */
+      int32_t input_offset;          /* -(input zero point) */
+      int32_t filter_offset;         /* -(filter zero point), per-tensor filters only */
+      const int32_t *out_scale;      /* KILN_F64_WORDS words per entry (used if no out_rescale) */
+      const int32_t *out_rescale;    /* KILN_RESCALE_WORDS words per entry, or NULL */
+    } s8;
+    struct {                         /* float32 output (float and hybrid) */
+      float act_min_f, act_max_f;
+      union {
+        float scale;                 /* hybrid, per-tensor weights: the weight scale */
+        const float *scales;         /* hybrid, per_channel: [units] weight scales */
+      } filter;
+    } f32;
+  } out;
 } kiln_fc_params;
 
 /*

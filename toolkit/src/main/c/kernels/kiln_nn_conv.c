@@ -4,14 +4,15 @@
  *
  * The kernels compute what TFLite's reference kernels compute, output element by output element,
  * with changes that only make them faster: the filter window is clipped to the image once per
- * output pixel (kiln_tap_range) so no tap is bounds-tested; int8 and hybrid CONV_2D, given
- * scratch by the compiler (p->staged), stage the windows of KILN_CONV_PIXELS output pixels at a
- * time as int16 input + offset, padding taps as 0, so that every output channel's filter is one
- * contiguous dot product against all of them and each weight is loaded and widened once per
- * KILN_CONV_PIXELS pixels; otherwise the taps of one filter row, when adjacent in the input, are
- * one dot product, four output channels together so each input value is loaded once for four
- * filters; small float32 windows entirely inside the image are gathered into one run; depthwise
- * kernels accumulate many channels side by side; the dot products and epilogues are written so
+ * output pixel (kiln_tap_range) so no tap is bounds-tested; int8 and hybrid CONV_2D, given scratch
+ * for it by the compiler (int8: scratch not NULL; hybrid: p->out.f32.staged), stage the windows of
+ * KILN_CONV_PIXELS output pixels at a time as int16 input + offset, padding taps as 0, so that
+ * every output channel's filter is one contiguous dot product against all of them and each weight
+ * is loaded and widened once per KILN_CONV_PIXELS pixels; otherwise the taps of one filter row,
+ * when adjacent in the input, are one dot product, four output channels together so each input
+ * value is loaded once for four filters; small float32 windows entirely inside the image are
+ * gathered into one run; depthwise kernels
+ * accumulate many channels side by side; the dot products and epilogues are written so
  * that gcc -O2 vectorizes them (kiln_nn_util.h). Integer sums are exact (order-free); every
  * float32 total is still accumulated in the reference order fy, fx, ci from 0.0f, with the bias
  * added after the sum.
@@ -61,8 +62,9 @@ static int32_t kiln_conv_stage_run(int32_t filter_size) { return (filter_size + 
  * out_shift.
  */
 static inline kiln_rescale kiln_conv_rescale(const kiln_conv_params *p, int32_t c) {
-  return p->out_rescale != NULL ? kiln_rescale_load(p->out_rescale + (size_t)c * KILN_RESCALE_WORDS)
-                                : kiln_mbqm_rescale(p->out_multiplier[c], (int32_t)p->out_shift[c]);
+  return p->out.s8.out_rescale != NULL
+             ? kiln_rescale_load(p->out.s8.out_rescale + (size_t)c * KILN_RESCALE_WORDS)
+             : kiln_mbqm_rescale(p->out.s8.out_multiplier[c], (int32_t)p->out.s8.out_shift[c]);
 }
 
 /* Whether channel rescales take the 32-bit form (MBQM proven in range, no onnxruntime table). */
@@ -78,12 +80,12 @@ static inline int kiln_conv_requant32(const kiln_conv_params *p) {
   (void)p;
   return 1;
 #else
-  return p->requant32 != 0 && p->out_rescale == NULL;
+  return p->out.s8.requant32 != 0 && p->out.s8.out_rescale == NULL;
 #endif
 }
 
 static inline kiln_requant32 kiln_conv_requant32_of(const kiln_conv_params *p, int32_t c) {
-  return kiln_requant32_of(p->out_multiplier[c], (int32_t)p->out_shift[c]);
+  return kiln_requant32_of(p->out.s8.out_multiplier[c], (int32_t)p->out.s8.out_shift[c]);
 }
 
 static kiln_conv_geometry kiln_conv_geometry_of(const kiln_conv_params *p) {
@@ -259,11 +261,11 @@ static void kiln_conv_store(const kiln_conv_params *p, const kiln_conv_epilogue 
     }
   } else {
     const float scale = e->scale;
-    const float act_min = p->act_min_f;
-    const float act_max = p->act_max_f;
+    const float act_min = p->out.f32.act_min_f;
+    const float act_max = p->out.f32.act_max_f;
     const float *bias = e->bias_f32 != NULL ? e->bias_f32 + c0 : NULL;
     const float *channel_scale =
-        e->mode == KILN_CONV_HYBRID_PER_CHANNEL ? p->filter_scales + c0 : NULL;
+        e->mode == KILN_CONV_HYBRID_PER_CHANNEL ? p->out.f32.filter.scales + c0 : NULL;
     int32_t i;
     int k;
     out_f32 += c0;
@@ -734,7 +736,7 @@ static kiln_conv_epilogue kiln_conv_image_s8(const kiln_conv_params *p,
 void kiln_conv_s8(const kiln_conv_params *p, const int8_t *input, const int8_t *filter,
                   const int32_t *bias, int8_t *output, void *scratch) {
   const kiln_conv_geometry g = kiln_conv_geometry_of(p);
-  int16_t *stage = p->staged ? (int16_t *)scratch : NULL;
+  int16_t *stage = (int16_t *)scratch; /* given only for a staged conv */
   kiln_conv_epilogue e;
   int32_t b;
   e.mode = KILN_CONV_INT8;
@@ -768,7 +770,7 @@ void kiln_conv_s8(const kiln_conv_params *p, const int8_t *input, const int8_t *
 static int16_t *kiln_conv_hybrid_stage(const kiln_conv_params *p, const kiln_conv_geometry *g,
                                        void *scratch) {
   const size_t image = ((size_t)g->image_size + 15) & ~(size_t)15;
-  return p->staged ? (int16_t *)(void *)((uint8_t *)scratch + image) : NULL;
+  return p->out.f32.staged ? (int16_t *)(void *)((uint8_t *)scratch + image) : NULL;
 }
 
 void kiln_conv_hybrid_f32(const kiln_conv_params *p, const float *input, const int8_t *filter,
@@ -787,7 +789,7 @@ void kiln_conv_hybrid_f32(const kiln_conv_params *p, const float *input, const i
   for (b = 0; b < p->batches; ++b) {
     const float input_scale =
         kiln_quantize_symmetric(input + (size_t)b * (size_t)g.image_size, g.image_size, in_image);
-    e.scale = input_scale * p->filter_scale;
+    e.scale = input_scale * p->out.f32.filter.scale;
     e = kiln_conv_image_s8(p, &g, in_image, filter, e, stage);
   }
 }
@@ -818,8 +820,8 @@ void kiln_conv_f32(const kiln_conv_params *p, const float *input, const float *f
                    const float *bias, float *output) {
   const kiln_conv_geometry g = kiln_conv_geometry_of(p);
   const int gather = g.gather && g.filter_size <= KILN_CONV_GATHER_MAX_F32;
-  const float act_min = p->act_min_f;
-  const float act_max = p->act_max_f;
+  const float act_min = p->out.f32.act_min_f;
+  const float act_max = p->out.f32.act_max_f;
   float col[KILN_CONV_GATHER_MAX_F32];
   int32_t b;
   for (b = 0; b < p->batches; ++b) {
@@ -1282,8 +1284,8 @@ void kiln_depthwise_conv_f32(const kiln_conv_params *p, const float *input, cons
   const int32_t in_col_step = p->dilation_w * in_c;
   const int32_t filter_row = p->filter_w * out_c;
   const int32_t filter_col_step = out_c;
-  const float act_min = p->act_min_f;
-  const float act_max = p->act_max_f;
+  const float act_min = p->out.f32.act_min_f;
+  const float act_max = p->out.f32.act_max_f;
   const int32_t blocked = depth_multiplier == 1 ? out_c - out_c % KILN_DW_BLOCK_F32 : 0;
   int32_t b;
   for (b = 0; b < p->batches; ++b) {

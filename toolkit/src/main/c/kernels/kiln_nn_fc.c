@@ -233,12 +233,12 @@ void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const
                              const int32_t *bias, int8_t *output) {
   const int32_t depth = p->depth;
   const int32_t units = p->units;
-  const int32_t input_offset = p->input_offset;
-  const int32_t filter_offset = p->filter_offset;
+  const int32_t input_offset = p->out.s8.input_offset;
+  const int32_t filter_offset = p->out.s8.filter_offset;
   const int64_t output_offset = p->output_offset;
   const int64_t act_min = p->act_min;
   const int64_t act_max = p->act_max;
-  const int32_t *rescale = p->out_rescale;
+  const int32_t *rescale = p->out.s8.out_rescale;
   const int32_t entry_step = p->per_channel ? 1 : 0;
   kiln_rescale r = {0, 0, 0, 0};
 #if UINTPTR_MAX <= 0xffffffffu
@@ -300,7 +300,7 @@ void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const
           y = kiln_rescale_apply(a, &r);
 #endif
         } else {
-          y = kiln_f64_rescale_inline(a, p->out_scale + (unit * entry_step) * KILN_F64_WORDS);
+          y = kiln_f64_rescale_inline(a, p->out.s8.out_scale + (unit * entry_step) * KILN_F64_WORDS);
         }
         output[unit] = kiln_clamp_s8(y + output_offset, act_min, act_max);
       }
@@ -313,8 +313,8 @@ void kiln_fully_connected_f32(const kiln_fc_params *p, const float *input, const
                               const float *bias, float *output) {
   const int32_t depth = p->depth;
   const int32_t units = p->units;
-  const float act_min = p->act_min_f;
-  const float act_max = p->act_max_f;
+  const float act_min = p->out.f32.act_min_f;
+  const float act_max = p->out.f32.act_max_f;
   int32_t b;
   for (b = 0; b < p->batches; ++b) {
     const float *in_row = input + (size_t)b * (size_t)depth;
@@ -346,8 +346,8 @@ void kiln_fully_connected_hybrid_f32(const kiln_fc_params *p, const float *input
                                      void *scratch) {
   const int32_t depth = p->depth;
   const int32_t units = p->units;
-  const float act_min = p->act_min_f;
-  const float act_max = p->act_max_f;
+  const float act_min = p->out.f32.act_min_f;
+  const float act_max = p->out.f32.act_max_f;
   int8_t *quantized = (int8_t *)scratch;
   int32_t b;
   for (b = 0; b < p->batches; ++b) {
@@ -368,7 +368,7 @@ void kiln_fully_connected_hybrid_f32(const kiln_fc_params *p, const float *input
       for (j = 0; j < block; ++j) {
         const int32_t unit = u + j;
         const float weight_scale =
-            p->filter_scales != NULL ? p->filter_scales[unit] : p->filter_scale;
+            p->per_channel ? p->out.f32.filter.scales[unit] : p->out.f32.filter.scale;
         const float scale = row_scale * weight_scale;
         float value = (float)acc[j] * scale;
         if (bias != NULL) value += bias[unit];

@@ -313,7 +313,6 @@ final class ConvEmitter implements KernelEmitter {
         .put("pad_top", o.padding().top()).put("pad_left", o.padding().left())
         .put("groups", l.groups).put("depth_multiplier", l.multiplier);
     boolean staged = stageBytes(l) > 0;
-    if (staged) init.put("staged", 1);
     String bias = l.bias == null ? "NULL" : ctx.data(l.bias);
     String call;
     switch (l.kind) {
@@ -328,7 +327,7 @@ final class ConvEmitter implements KernelEmitter {
         String multName = ctx.tableI32(base + "_multiplier", q);
         String shiftName = ctx.tableI8(base + "_shift", shift);
         boolean requant32 = requant32Fits(m, accumulatorBound(l, l.in.quantization().zeroPoint()));
-        if (requant32) init.put("requant32", 1);
+        if (requant32) init.put("out.s8.requant32", 1);
         if (!requant32 || o.requantize() == Options.Requantize.ONNXRUNTIME) {
           ctx.useKernelSwitch("KILN_CONV_RESCALE64_USED", requant32 ? "onnxruntime's rescale table"
               : "a channel's multiplier is not proven exact in the 32-bit requantization");
@@ -338,11 +337,11 @@ final class ConvEmitter implements KernelEmitter {
         int[] act = NnSupport.actRangeInt8(o.activation(), qo);
         init.put("input_offset", -qi.zeroPoint()).put("output_offset", qo.zeroPoint())
             .put("act_min", act[0]).put("act_max", act[1])
-            .raw("out_multiplier", multName).raw("out_shift", shiftName);
+            .raw("out.s8.out_multiplier", multName).raw("out.s8.out_shift", shiftName);
         if (o.requantize() == Options.Requantize.ONNXRUNTIME) {
           int[] rescales = onnxruntimeRescales(op, l, act);
           useFloatForm(ctx, rescales, "output channels");
-          init.raw("out_rescale", ctx.tableI32(base + "_rescale", rescales));
+          init.raw("out.s8.out_rescale", ctx.tableI32(base + "_rescale", rescales));
         }
         String params = ctx.constant("kiln_conv_params", base, init.toString());
         usePortableInt8(l, ctx);
@@ -354,7 +353,7 @@ final class ConvEmitter implements KernelEmitter {
       }
       case FLOAT -> {
         float[] act = FixedPoint.activationRangeFloat(o.activation());
-        init.put("act_min_f", act[0]).put("act_max_f", act[1]);
+        init.put("out.f32.act_min_f", act[0]).put("out.f32.act_max_f", act[1]);
         String params = ctx.constant("kiln_conv_params", base, init.toString());
         call = NnSupport.format("%s(&%s, %s, %s, %s, %s);", depthwise ? "kiln_depthwise_conv_f32" : "kiln_conv_f32",
             params, ctx.data(l.in), ctx.data(l.filter), bias, ctx.data(l.out));
@@ -362,12 +361,13 @@ final class ConvEmitter implements KernelEmitter {
       default -> {
         float[] act = FixedPoint.activationRangeFloat(o.activation());
         float[] scales = hybridFilterScales(op, l);
-        init.put("act_min_f", act[0]).put("act_max_f", act[1]);
+        init.put("out.f32.act_min_f", act[0]).put("out.f32.act_max_f", act[1]);
+        if (staged) init.put("out.f32.staged", 1); // the int8 kernel is given scratch only when staged
         String fn = "kiln_conv_hybrid_f32";
         if (scales.length == 1) {
-          init.put("filter_scale", scales[0]);
+          init.put("out.f32.filter.scale", scales[0]);
         } else {
-          init.raw("filter_scales", ctx.tableF32(base + "_filter_scales", scales));
+          init.raw("out.f32.filter.scales", ctx.tableF32(base + "_filter_scales", scales));
           fn = "kiln_conv_hybrid_per_channel_f32";
         }
         String params = ctx.constant("kiln_conv_params", base, init.toString());

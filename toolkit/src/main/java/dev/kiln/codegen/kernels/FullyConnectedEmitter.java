@@ -224,7 +224,7 @@ final class FullyConnectedEmitter implements KernelEmitter {
         Quantization qw = l.weights.quantization();
         Quantization qo = l.out.quantization();
         int[] act = NnSupport.actRangeInt8(o.activation(), qo);
-        init.put("input_offset", -qi.zeroPoint()).put("filter_offset", qw.isPerChannel() ? 0 : -qw.zeroPoint())
+        init.put("out.s8.input_offset", -qi.zeroPoint()).put("out.s8.filter_offset", qw.isPerChannel() ? 0 : -qw.zeroPoint())
             .put("output_offset", qo.zeroPoint()).put("act_min", act[0]).put("act_max", act[1])
             .put("per_channel", m.length > 1 ? 1 : 0);
         int[] exact = o.requantize() == Options.Requantize.ONNXRUNTIME
@@ -232,11 +232,11 @@ final class FullyConnectedEmitter implements KernelEmitter {
             : integerRescales(m, qo.zeroPoint(), act[0], act[1]);
         if (exact != null) {
           ConvEmitter.useFloatForm(ctx, exact, m.length == 1 ? "per-tensor rescales" : "units");
-          init.raw("out_rescale", ctx.tableI32("fc_rescale", exact));
+          init.raw("out.s8.out_rescale", ctx.tableI32("fc_rescale", exact));
         } else {
           int[] words = new int[m.length * 3];
           for (int u = 0; u < m.length; u++) System.arraycopy(f64Words(m[u]), 0, words, 3 * u, 3);
-          init.raw("out_scale", ctx.tableI32("fc_rescale", words));
+          init.raw("out.s8.out_scale", ctx.tableI32("fc_rescale", words));
         }
         String params = ctx.constant("kiln_fc_params", "fc", init.toString());
         // the DSP path of a Cortex-M4/M7 build takes blocks of 4 units of at most DSP_DEPTH_MAX values
@@ -252,7 +252,7 @@ final class FullyConnectedEmitter implements KernelEmitter {
       }
       case FLOAT -> {
         float[] act = FixedPoint.activationRangeFloat(o.activation());
-        init.put("act_min_f", act[0]).put("act_max_f", act[1]);
+        init.put("out.f32.act_min_f", act[0]).put("out.f32.act_max_f", act[1]);
         String params = ctx.constant("kiln_fc_params", "fc", init.toString());
         call = NnSupport.format("kiln_fully_connected_f32(&%s, %s, %s, %s, %s);", params, ctx.data(l.in),
             ctx.data(l.weights), bias, ctx.data(l.out));
@@ -260,11 +260,11 @@ final class FullyConnectedEmitter implements KernelEmitter {
       default -> {
         float[] act = FixedPoint.activationRangeFloat(o.activation());
         float[] scales = hybridScales(op, l);
-        init.put("act_min_f", act[0]).put("act_max_f", act[1]).put("asymmetric", requireAsymmetricKnown(op) ? 1 : 0);
+        init.put("out.f32.act_min_f", act[0]).put("out.f32.act_max_f", act[1]).put("asymmetric", requireAsymmetricKnown(op) ? 1 : 0);
         if (scales.length == 1) {
-          init.put("filter_scale", scales[0]);
+          init.put("out.f32.filter.scale", scales[0]);
         } else {
-          init.raw("filter_scales", ctx.tableF32("fc_filter_scales", scales));
+          init.put("per_channel", 1).raw("out.f32.filter.scales", ctx.tableF32("fc_filter_scales", scales));
         }
         String params = ctx.constant("kiln_fc_params", "fc", init.toString());
         call = NnSupport.format("kiln_fully_connected_hybrid_f32(&%s, %s, %s, %s, %s, %s);", params, ctx.data(l.in),
