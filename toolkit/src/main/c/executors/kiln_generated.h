@@ -16,12 +16,25 @@
 #include "kiln_types.h"
 
 /*
+ * kiln_arg_data is out of line, one copy per file that calls it, in AoT builds: there ___tvm_main__
+ * checks the model's tensors once and calls each op's body directly, so the packed operators only
+ * run when the host calls one, and inlined, each argument check was about 100 bytes of Cortex-M code
+ * (issue 12). The graph executor calls the packed operators on every inference: its operators' file
+ * defines KILN_ARG_CHECK_INLINE. `unused`: a file that includes this header and calls none.
+ */
+#if defined(__GNUC__) && !defined(KILN_ARG_CHECK_INLINE)
+#define KILN_ARG_CHECK static __attribute__((noinline, unused))
+#else
+#define KILN_ARG_CHECK static inline
+#endif
+
+/*
  * The data (byte_offset applied) of tensor argument i if it is a tensor of dtype (code, bits, 1 lane)
  * holding exactly `bytes` bytes; otherwise NULL. Type codes 3, 4, 7 and 13 pass the type check, as in
  * TVM's generated kernels, but 4 (null) carries no tensor, so it ends as NULL too.
  */
-static inline void *kiln_arg_data(const kiln_value *args, const int *codes, int i, uint8_t code, uint8_t bits,
-                                  uint64_t bytes) {
+KILN_ARG_CHECK void *kiln_arg_data(const kiln_value *args, const int *codes, int i, uint8_t code, uint8_t bits,
+                                   uint64_t bytes) {
   const kiln_dltensor *t;
   uint64_t n = 1;
   int32_t d;

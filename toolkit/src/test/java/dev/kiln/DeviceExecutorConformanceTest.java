@@ -372,6 +372,29 @@ class DeviceExecutorConformanceTest {
     }
   }
 
+  @Test void aotMainCallsEachOpBodyAndItsPackedOperatorsStillCheckTheirArguments() throws Exception {
+    Program aot = digits(ExecutorConfig.aot("packed", false, "default"));
+    String lib1 = lib1(aot);
+    String main = lib1.substring(lib1.indexOf("int tvmgen_default___tvm_main__("));
+    // the model's tensors are checked once, on entry: no DLTensor built and checked again per op (issue 12)
+    assertTrue(main.contains("op0_body(in0, "), main);
+    assertFalse(main.contains("kiln_tensor_arg") || main.contains("tvmgen_default_fused_"), main);
+    assertFalse(lib1.contains("KILN_ARG_CHECK_INLINE"), "AoT: kiln_arg_data out of line");
+    String takes = "tvmgen_default_fused_conv_2d (op 0 CONV_2D): takes 2 DLTensors (inputs, then outputs): ";
+    try (RpcClient rpc = aot.start()) {
+      RemoteFunction conv = rpc.systemLib().getFunction("tvmgen_default_fused_conv_2d");
+      assertTrue(deviceError(conv, 1L).startsWith(takes), deviceError(conv, 1L));
+      assertTrue(deviceError(conv, 1L, 2L).startsWith(takes), deviceError(conv, 1L, 2L));
+      rpc.shutdown();
+    }
+    // the graph executor calls the packed operators on every inference: there the checks stay inline
+    assertTrue(lib1(digits(ExecutorConfig.graph("default"))).contains("#define KILN_ARG_CHECK_INLINE"));
+  }
+
+  private static String lib1(Program p) {
+    return p.writer().files().stream().filter(f -> f.path().equals("src/default_lib1.c")).findFirst().orElseThrow().text();
+  }
+
   @Test void theSystemLibraryListsItsPackedFunctionsInTableOrder() throws Exception {
     Program graph = digits(ExecutorConfig.graph("default"));
     Program aot = digits(ExecutorConfig.aot("c", true, "default"));
