@@ -122,12 +122,27 @@ static inline int64_t kiln_linear_rescale(int32_t acc, const kiln_rescale *r) {
  */
 #define KILN_RESCALE_FLOAT (-1)
 
+/*
+ * 1 on cores without single-precision hardware float (ARM without the FPU's single-precision bit,
+ * RISC-V without F), where the float form would be libgcc soft-float calls: there
+ * kiln_float_rescale is kiln_float_rescale_integer below, the same value in integer arithmetic.
+ * Hardware float (Cortex-M4F, hosts) keeps kiln_float_rescale_float. A build may set it either way.
+ */
+#ifndef KILN_RESCALE_INTEGER_FORM
+#if (defined(__arm__) && !(defined(__ARM_FP) && (__ARM_FP & 4))) || (defined(__riscv) && !defined(__riscv_flen))
+#define KILN_RESCALE_INTEGER_FORM 1
+#else
+#define KILN_RESCALE_INTEGER_FORM 0
+#endif
+#endif
+
 #if KILN_RESCALE_FLOAT_USED
+#if !KILN_RESCALE_INTEGER_FORM || defined(KILN_RESCALE_BOTH_FORMS)
 #if defined(__GNUC__)
 /* out of line: the integer paths it sits beside compile as they did without it (issue 12) */
 __attribute__((noinline))
 #endif
-static int32_t kiln_float_rescale(int32_t acc, int32_t scale_bits) {
+static int32_t kiln_float_rescale_float(int32_t acc, int32_t scale_bits) {
   float m;
   float v;
   float half;
@@ -146,6 +161,103 @@ static int32_t kiln_float_rescale(int32_t acc, int32_t scale_bits) {
   }
   return t;
 }
+#endif
+
+#if KILN_RESCALE_INTEGER_FORM || defined(KILN_RESCALE_BOTH_FORMS)
+/* The number of leading zero bits of x != 0 (CLZ on a Cortex-M3; a libgcc routine on the M0). */
+static inline int32_t kiln_clz32(uint32_t x) {
+#if defined(__GNUC__)
+  return (int32_t)__builtin_clz(x);
+#else
+  int32_t n = 0;
+  while ((x & 0x80000000u) == 0) {
+    x <<= 1;
+    ++n;
+  }
+  return n;
+#endif
+}
+
+/*
+ * kiln_float_rescale_float's value, IEEE float32 step by step in integers: |acc| rounded half to
+ * even to 24 significant bits (float32(acc), inexact from 2^24 up) as qa 2^ea with 2^23 <= qa <
+ * 2^24 (qa = 2^24 after a carry is renormalized); m's significand qm (2^23 <= qm < 2^24) with
+ * exponent em; their product qa qm, exact in 48 bits in [2^46, 2^48), rounded half to even to 24
+ * bits q (2^23 <= q <= 2^24), so |v| = q 2^e is the float32 product. Its exponent stays far inside
+ * float32's normal range for what matters: |v| >= 2^23 2^-15 = 256 when e > -16 clamps to 256
+ * (float32 overflow to infinity too), and |v| <= 2^24 2^-25 = 1/2 when e < -24 rounds to 0 (a tie
+ * at 1/2 to even 0; a float32 subnormal or underflow too). In between, rne(q / 2^n) for n = -e
+ * >= 16 is at most 2^24 / 2^16 = 256: no clamp left. The sign is applied last (rne is odd). m = 0 or subnormal: |v| <
+ * 2^31 2^-126, so 0; m infinite: +-256 by the sign, or NaN for acc = 0; m NaN: NaN; a NaN v is
+ * -256, as kiln_float_rescale_float's !(v >= -256). NnKernelsTest compares both forms.
+ */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int32_t kiln_float_rescale_integer(int32_t acc, int32_t scale_bits) {
+  const uint32_t bits = (uint32_t)scale_bits;
+  const uint32_t exponent_field = (bits >> 23) & 0xffu;
+  const int negative = (acc < 0) != ((bits >> 31) != 0);
+  uint32_t a = acc < 0 ? 0u - (uint32_t)acc : (uint32_t)acc; /* INT32_MIN: 2^31 */
+  int32_t e;
+  int32_t n;
+  int32_t z;
+  uint64_t p;
+  uint32_t q;
+  uint32_t t;
+  uint32_t rest;
+  uint32_t half;
+  if (exponent_field == 0xffu) {
+    if ((bits & 0x7fffffu) != 0 || a == 0) return -256; /* NaN */
+    return negative ? -256 : 256;
+  }
+  if (exponent_field == 0 || a == 0) return 0;
+  e = (int32_t)exponent_field - 150;
+  z = kiln_clz32(a);
+  if (z >= 8) { /* |acc| < 2^24: exact */
+    a <<= z - 8;
+    e -= z - 8;
+  } else { /* round to 24 bits */
+    const int32_t s = 8 - z;
+    rest = a & ((1u << s) - 1u);
+    half = 1u << (s - 1);
+    a >>= s;
+    if (rest > half || (rest == half && (a & 1u) != 0)) ++a;
+    e += s;
+    if (a == (1u << 24)) {
+      a >>= 1;
+      ++e;
+    }
+  }
+  p = (uint64_t)a * ((bits & 0x7fffffu) | 0x800000u);
+  if (p >= ((uint64_t)1 << 47)) { /* 48 bits: drop 24 */
+    q = (uint32_t)(p >> 24);
+    rest = (uint32_t)p & 0xffffffu;
+    half = 0x800000u;
+    e += 24;
+  } else { /* 47 bits: drop 23 */
+    q = (uint32_t)(p >> 23);
+    rest = (uint32_t)p & 0x7fffffu;
+    half = 0x400000u;
+    e += 23;
+  }
+  if (rest > half || (rest == half && (q & 1u) != 0)) ++q;
+  if (e > -16) return negative ? -256 : 256;
+  if (e < -24) return 0;
+  n = -e;
+  t = q >> n;
+  rest = q & ((1u << n) - 1u);
+  half = 1u << (n - 1);
+  if (rest > half || (rest == half && (t & 1u) != 0)) ++t;
+  return negative ? -(int32_t)t : (int32_t)t;
+}
+#endif
+
+#if KILN_RESCALE_INTEGER_FORM
+#define kiln_float_rescale kiln_float_rescale_integer
+#else
+#define kiln_float_rescale kiln_float_rescale_float
+#endif
 
 /* A rescale entry of either form: kiln_linear_rescale, or kiln_float_rescale (KILN_RESCALE_FLOAT). */
 static inline int64_t kiln_rescale_apply(int32_t acc, const kiln_rescale *r) {

@@ -342,6 +342,137 @@ class NnKernelsTest {
   }
 
   /**
+   * The float form in integer arithmetic (kiln_float_rescale_integer, what cores without
+   * single-precision hardware float run) against the float arithmetic itself
+   * (kiln_float_rescale_float, what an FPU runs; here the host's SSE float32): identical results for
+   * every acc and every multiplier word. Random (acc, bits) over all bit patterns (negative m,
+   * zero, subnormal, infinite, NaN) and with m's exponent aimed so |acc m| lands in [1/4, 512);
+   * exact ties at each rounding step, built so: float32(acc) (|acc| >= 2^24 halfway between two
+   * 24-bit values), the float32 product (odd significands whose product has 25 bits), the final
+   * rne (m with few bits: x.5 products), and the product rounding onto x.5; results near +-256;
+   * and acc in {0, +-1, +-(2^24 +- 1), INT32_MIN, INT32_MAX} against special multipliers.
+   */
+  @Test void integerFloatRescaleEqualsFloatArithmetic(@TempDir Path work) throws Exception {
+    copyKernels(work);
+    String program = """
+        #include <stdio.h>
+        #include <stdint.h>
+        #define KILN_RESCALE_FLOAT_USED 1
+        #define KILN_RESCALE_BOTH_FORMS 1 /* both forms, whichever the target would take */
+        #include "kiln_nn_util.h"
+        static uint64_t s = 88172645463325252u;
+        static uint64_t rnd(void) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return s; }
+        static uint32_t below(uint32_t n) { return (uint32_t)(rnd() % n); }
+        static long checks = 0;
+        static long bad = 0;
+        static long product_ties = 0;
+        static long half_ties = 0;
+        static void check(int64_t acc64, uint32_t bits) {
+          const int32_t acc = (int32_t)acc64;
+          const int32_t f = kiln_float_rescale_float(acc, (int32_t)bits);
+          const int32_t i = kiln_float_rescale_integer(acc, (int32_t)bits);
+          float m;
+          double twice;
+          if (acc64 < INT32_MIN || acc64 > INT32_MAX) return;
+          ++checks;
+          memcpy(&m, &bits, sizeof m);
+          twice = 2.0 * (double)((float)acc * m); /* an odd integer: the float32 product is a tie of the final rne */
+          if (twice > -512.0 && twice < 512.0 && twice == (double)(int64_t)twice && ((int64_t)twice & 1) != 0) ++half_ties;
+          if (f != i) {
+            if (bad < 5) printf("acc %ld m bits %08lx: float %ld integer %ld\\n", (long)acc, (unsigned long)bits, (long)f, (long)i);
+            ++bad;
+          }
+        }
+        static int bit_length(uint64_t x) { int n = 0; while (x != 0) { x >>= 1; ++n; } return n; }
+        /* the bits of odd * 2^k (odd < 2^24) as a float32, k such that it stays a normal float */
+        static uint32_t float_bits(uint32_t sign, uint32_t odd, int k) {
+          const int len = bit_length(odd);
+          const uint32_t significand = odd << (24 - len); /* 2^23 <= significand < 2^24 */
+          const int exponent = k + len - 1 + 127; /* odd * 2^k = significand * 2^(k + len - 24) */
+          return (sign << 31) | ((uint32_t)exponent << 23) | (significand & 0x7fffffu);
+        }
+        /* bits of a random m of the given sign with |acc m| in [2^target, 2^(target+1)) roughly */
+        static uint32_t aimed(int64_t acc, int target) {
+          const uint64_t a = (uint64_t)(acc < 0 ? -acc : acc);
+          const int exponent = 127 + target - (bit_length(a) - 1);
+          return (uint32_t)(rnd() & 0x807fffffu) | ((uint32_t)exponent << 23);
+        }
+        int main(void) {
+          static const uint32_t specials[] = {0x00000000u, 0x80000000u, 0x00000001u, 0x007fffffu, 0x00800000u,
+                                              0x3f800000u, 0xbf800000u, 0x3f000000u, 0x33800000u, 0x7f7fffffu,
+                                              0x7f800000u, 0xff800000u, 0x7fc00000u, 0xffc00001u, 0x7f800001u,
+                                              0x34000000u, 0x3b800000u, 0x43800000u, 0x3f800001u, 0x3effffffu};
+          static const int64_t accs[] = {0, 1, -1, 2, 255, 256, 257, 511, 512, 513, (1 << 24) - 1, (1 << 24),
+                                         (1 << 24) + 1, (1 << 24) + 3, -(1 << 24) - 1, -(1 << 24) - 3,
+                                         INT32_MIN, INT32_MIN + 1, INT32_MAX, INT32_MAX - 64, 0x40000040, -0x40000040};
+          long k;
+          size_t i;
+          size_t j;
+          for (i = 0; i < sizeof accs / sizeof accs[0]; ++i) {
+            for (j = 0; j < sizeof specials / sizeof specials[0]; ++j) check(accs[i], specials[j]);
+            for (j = 0; j < 20000; ++j) {
+              if (accs[i] != 0) check(accs[i], aimed(accs[i], (int)below(14) - 4));
+              check(accs[i], (uint32_t)rnd());
+            }
+          }
+          for (k = 0; k < 4000000; ++k) { /* any acc, any bits */
+            check((int64_t)(int32_t)rnd() >> below(32), (uint32_t)rnd());
+          }
+          for (k = 0; k < 3000000; ++k) { /* |acc m| in [1/4, 512) */
+            const int64_t acc = (int64_t)(int32_t)rnd() >> below(32);
+            if (acc != 0) check(acc, aimed(acc, (int)below(11) - 2));
+          }
+          for (k = 0; k < 1000000; ++k) { /* float32(acc) ties: |acc| = (2q + 1) 2^(e-1), q of 24 bits */
+            const int e = 1 + (int)below(7);
+            const int64_t q = (1 << 23) + (int64_t)below(1u << 23);
+            const int64_t a = (2 * q + 1) << (e - 1);
+            const int64_t acc = (rnd() & 1) ? -a : a;
+            const int64_t d = (int64_t)below(3) - 1;
+            check(acc + d, aimed(acc, (int)below(11) - 2));
+          }
+          for (k = 0; k < 1000000; ++k) { /* float32 product ties: an odd product of exactly 25 bits */
+            const uint32_t odd_a = (uint32_t)((1u << below(16)) | below(1u << 16)) | 1u;
+            const int len_m = 25 - bit_length(odd_a) + (int)below(2);
+            uint32_t odd_m;
+            int shift;
+            int target;
+            if (len_m < 1 || len_m > 24) continue;
+            odd_m = ((1u << (len_m - 1)) | below(1u << (len_m - 1))) | 1u;
+            if (bit_length((uint64_t)odd_a * odd_m) != 25) continue;
+            shift = (int)below((uint32_t)(32 - bit_length(odd_a)));
+            target = (int)below(12) - 3; /* the product near 2^target */
+            ++product_ties;
+            check((rnd() & 1) ? -((int64_t)odd_a << shift) : ((int64_t)odd_a << shift),
+                  float_bits((uint32_t)(rnd() & 1), odd_m, target - 24 - shift));
+          }
+          for (k = 0; k < 1000000; ++k) { /* final rne ties: m = odd 2^-e with few bits, small acc */
+            const uint32_t odd = (uint32_t)(below(64) * 2 + 1);
+            const int e = 1 + (int)below(12);
+            const int64_t acc = (int64_t)(int32_t)rnd() >> (20 + below(12));
+            check(acc, float_bits((uint32_t)(rnd() & 1), odd, -e));
+          }
+          for (k = 0; k < 1000000; ++k) { /* products rounding onto or next to t + 1/2, and near +-256 */
+            const int64_t acc = (int64_t)(int32_t)rnd() >> below(24);
+            const double goal = (k & 1) ? 255.5 + (double)below(3) - 1.0 : (double)below(256) + 0.5;
+            const float m = (float)(goal / (double)(acc == 0 ? 1 : acc));
+            uint32_t bits;
+            memcpy(&bits, &m, sizeof bits);
+            check(acc, bits + below(5) - 2);
+          }
+          printf("%ld %ld %ld %ld\\n", bad, checks, product_ties, half_ties);
+          return 0;
+        }
+        """;
+    Files.writeString(work.resolve("t.c"), program);
+    run(work, gcc("-I.", "t.c", "-o", "t"));
+    String[] result = run(work, "./t").trim().split(" ");
+    assertEquals("0", result[0], "mismatches between kiln_float_rescale_integer and kiln_float_rescale_float in " + result[1]);
+    assertTrue(Long.parseLong(result[1]) > 10_000_000L && Long.parseLong(result[2]) > 100_000L
+        && Long.parseLong(result[3]) > 100_000L, "too few checks: " + result[1] + ", product ties " + result[2]
+        + ", x.5 products " + result[3]);
+  }
+
+  /**
    * The float form is in the kernels only of a model that has a float-form entry (issue 12: code
    * no larger and no model slower than before it existed): the generated copy of kiln_nn_util.h
    * turns KILN_RESCALE_FLOAT_USED on for the QDQ fixture whose channels need it, with the channels
