@@ -20,21 +20,36 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * 1 when a model has a conv, pool or fully-connected size (a dimension, stride or padding) above
+ * 65535; the generator sets it in that model's copy (as KILN_CONV_S8_PORTABLE_USED). Off, the
+ * sizes in those parameter structs are 16-bit: half the bytes of 32-bit fields (kws 4,428 -> 4,032 B
+ * of operator parameters). They are read as ints, so the kernels compute the same either way.
+ */
+#ifndef KILN_DIM_WIDE_USED
+#define KILN_DIM_WIDE_USED 0
+#endif
+#if KILN_DIM_WIDE_USED
+typedef int32_t kiln_dim_t;
+#else
+typedef uint16_t kiln_dim_t;
+#endif
+
 /* ---------------------------------------------------------------------------------------------
  * CONV_2D and DEPTHWISE_CONV_2D
  * ------------------------------------------------------------------------------------------- */
 
 typedef struct {
-  /* geometry */
-  int32_t batches;
-  int32_t in_h, in_w, in_c;
-  int32_t out_h, out_w, out_c;
-  int32_t filter_h, filter_w;
-  int32_t stride_h, stride_w;
-  int32_t dilation_h, dilation_w;
-  int32_t pad_top, pad_left;         /* rows/columns of implicit padding before the image */
-  int32_t groups;                    /* CONV_2D: in_c / filter input depth (1 = ordinary conv) */
-  int32_t depth_multiplier;          /* DEPTHWISE_CONV_2D: out_c / in_c */
+  /* geometry (kiln_dim_t: 16-bit unless the model sets KILN_DIM_WIDE_USED) */
+  kiln_dim_t batches;
+  kiln_dim_t in_h, in_w, in_c;
+  kiln_dim_t out_h, out_w, out_c;
+  kiln_dim_t filter_h, filter_w;
+  kiln_dim_t stride_h, stride_w;
+  kiln_dim_t dilation_h, dilation_w;
+  kiln_dim_t pad_top, pad_left;      /* rows/columns of implicit padding before the image */
+  kiln_dim_t groups;                 /* CONV_2D: in_c / filter input depth (1 = ordinary conv) */
+  kiln_dim_t depth_multiplier;       /* DEPTHWISE_CONV_2D: out_c / in_c */
   /* int8 requantization (unused by the float kernels) */
   int32_t input_offset;              /* -(input zero point); 0 for the hybrid kernel */
   int32_t output_offset;             /* +(output zero point) */
@@ -161,9 +176,9 @@ void kiln_depthwise_conv_f32(const kiln_conv_params *p, const float *input, cons
 #define KILN_F64_WORDS 3
 
 typedef struct {
-  int32_t batches;                   /* numel(input) / depth */
-  int32_t depth;                     /* accumulation depth D */
-  int32_t units;                     /* output units U */
+  kiln_dim_t batches;                /* numel(input) / depth */
+  kiln_dim_t depth;                  /* accumulation depth D */
+  kiln_dim_t units;                  /* output units U */
   uint8_t per_channel;               /* int8: one rescale entry per unit (else one entry); hybrid:
                                         per-unit weight scales (out.f32.filter.scales) */
   uint8_t asymmetric;                /* hybrid: asymmetric_quantize_inputs (per-row zero point) */
@@ -231,12 +246,12 @@ int32_t kiln_f64_rescale(int32_t acc, const int32_t *multiplier);
  * ------------------------------------------------------------------------------------------- */
 
 typedef struct {
-  int32_t batches;
-  int32_t in_h, in_w, channels;
-  int32_t out_h, out_w;
-  int32_t filter_h, filter_w;
-  int32_t stride_h, stride_w;
-  int32_t pad_top, pad_left;
+  kiln_dim_t batches;                /* (kiln_dim_t: as in kiln_conv_params) */
+  kiln_dim_t in_h, in_w, channels;
+  kiln_dim_t out_h, out_w;
+  kiln_dim_t filter_h, filter_w;
+  kiln_dim_t stride_h, stride_w;
+  kiln_dim_t pad_top, pad_left;
   int32_t act_min, act_max;          /* int8 */
   float act_min_f, act_max_f;        /* float32 */
 } kiln_pool_params;

@@ -305,13 +305,13 @@ final class ConvEmitter implements KernelEmitter {
     Options.Conv o = op.options(Options.Conv.class);
     String base = depthwise ? "dwconv" : "conv";
     NnSupport.Init init = new NnSupport.Init()
-        .put("batches", l.batches).put("in_h", l.inH).put("in_w", l.inW).put("in_c", l.inC)
-        .put("out_h", l.outH).put("out_w", l.outW).put("out_c", l.outC)
-        .put("filter_h", l.filterH).put("filter_w", l.filterW)
-        .put("stride_h", o.strideH()).put("stride_w", o.strideW())
-        .put("dilation_h", o.dilationH()).put("dilation_w", o.dilationW())
-        .put("pad_top", o.padding().top()).put("pad_left", o.padding().left())
-        .put("groups", l.groups).put("depth_multiplier", l.multiplier);
+        .dim("batches", l.batches).dim("in_h", l.inH).dim("in_w", l.inW).dim("in_c", l.inC)
+        .dim("out_h", l.outH).dim("out_w", l.outW).dim("out_c", l.outC)
+        .dim("filter_h", l.filterH).dim("filter_w", l.filterW)
+        .dim("stride_h", o.strideH()).dim("stride_w", o.strideW())
+        .dim("dilation_h", o.dilationH()).dim("dilation_w", o.dilationW())
+        .dim("pad_top", o.padding().top()).dim("pad_left", o.padding().left())
+        .dim("groups", l.groups).dim("depth_multiplier", l.multiplier);
     boolean staged = stageBytes(l) > 0;
     String bias = l.bias == null ? "NULL" : ctx.data(l.bias);
     String call;
@@ -343,7 +343,7 @@ final class ConvEmitter implements KernelEmitter {
           useFloatForm(ctx, rescales, "output channels");
           init.raw("out.s8.out_rescale", ctx.tableI32(base + "_rescale", rescales));
         }
-        String params = ctx.constant("kiln_conv_params", base, init.toString());
+        String params = ctx.constant("kiln_conv_params", base, init.useDims(ctx, op).toString());
         usePortableInt8(l, ctx);
         call = depthwise
             ? NnSupport.format("kiln_depthwise_conv_s8(&%s, %s, %s, %s, %s);", params, ctx.data(l.in), ctx.data(l.filter),
@@ -354,7 +354,7 @@ final class ConvEmitter implements KernelEmitter {
       case FLOAT -> {
         float[] act = FixedPoint.activationRangeFloat(o.activation());
         init.put("out.f32.act_min_f", act[0]).put("out.f32.act_max_f", act[1]);
-        String params = ctx.constant("kiln_conv_params", base, init.toString());
+        String params = ctx.constant("kiln_conv_params", base, init.useDims(ctx, op).toString());
         call = NnSupport.format("%s(&%s, %s, %s, %s, %s);", depthwise ? "kiln_depthwise_conv_f32" : "kiln_conv_f32",
             params, ctx.data(l.in), ctx.data(l.filter), bias, ctx.data(l.out));
       }
@@ -370,7 +370,7 @@ final class ConvEmitter implements KernelEmitter {
           init.raw("out.f32.filter.scales", ctx.tableF32(base + "_filter_scales", scales));
           fn = "kiln_conv_hybrid_per_channel_f32";
         }
-        String params = ctx.constant("kiln_conv_params", base, init.toString());
+        String params = ctx.constant("kiln_conv_params", base, init.useDims(ctx, op).toString());
         call = NnSupport.format("%s(&%s, %s, %s, %s, %s, %s);", fn, params, ctx.data(l.in), ctx.data(l.filter), bias,
             ctx.data(l.out), ctx.scratch());
       }

@@ -214,7 +214,7 @@ final class FullyConnectedEmitter implements KernelEmitter {
   @Override public void emit(Op op, KernelContext ctx) {
     Layout l = layout(op);
     Options.FullyConnected o = op.options(Options.FullyConnected.class);
-    NnSupport.Init init = new NnSupport.Init().put("batches", l.batches).put("depth", l.depth).put("units", l.units);
+    NnSupport.Init init = new NnSupport.Init().dim("batches", l.batches).dim("depth", l.depth).dim("units", l.units);
     String bias = l.bias == null ? "NULL" : ctx.data(l.bias);
     String call;
     switch (l.kind) {
@@ -238,7 +238,7 @@ final class FullyConnectedEmitter implements KernelEmitter {
           for (int u = 0; u < m.length; u++) System.arraycopy(f64Words(m[u]), 0, words, 3 * u, 3);
           init.raw("out.s8.out_scale", ctx.tableI32("fc_rescale", words));
         }
-        String params = ctx.constant("kiln_fc_params", "fc", init.toString());
+        String params = ctx.constant("kiln_fc_params", "fc", init.useDims(ctx, op).toString());
         // the DSP path of a Cortex-M4/M7 build takes blocks of 4 units of at most DSP_DEPTH_MAX values
         if (l.units >= 4 && l.depth <= DSP_DEPTH_MAX) {
           ctx.useKernelSwitch("KILN_FC_S8_DSP_USED", l.units + " units of depth " + l.depth);
@@ -253,7 +253,7 @@ final class FullyConnectedEmitter implements KernelEmitter {
       case FLOAT -> {
         float[] act = FixedPoint.activationRangeFloat(o.activation());
         init.put("out.f32.act_min_f", act[0]).put("out.f32.act_max_f", act[1]);
-        String params = ctx.constant("kiln_fc_params", "fc", init.toString());
+        String params = ctx.constant("kiln_fc_params", "fc", init.useDims(ctx, op).toString());
         call = NnSupport.format("kiln_fully_connected_f32(&%s, %s, %s, %s, %s);", params, ctx.data(l.in),
             ctx.data(l.weights), bias, ctx.data(l.out));
       }
@@ -266,7 +266,7 @@ final class FullyConnectedEmitter implements KernelEmitter {
         } else {
           init.put("per_channel", 1).raw("out.f32.filter.scales", ctx.tableF32("fc_filter_scales", scales));
         }
-        String params = ctx.constant("kiln_fc_params", "fc", init.toString());
+        String params = ctx.constant("kiln_fc_params", "fc", init.useDims(ctx, op).toString());
         call = NnSupport.format("kiln_fully_connected_hybrid_f32(&%s, %s, %s, %s, %s, %s);", params, ctx.data(l.in),
             ctx.data(l.weights), bias, ctx.data(l.out), ctx.scratch());
       }

@@ -1,6 +1,7 @@
 package dev.kiln.codegen.kernels;
 
 import dev.kiln.codegen.CLiterals;
+import dev.kiln.codegen.KernelContext;
 import dev.kiln.compile.FixedPoint;
 import dev.kiln.ir.Activation;
 import dev.kiln.ir.DType;
@@ -206,8 +207,26 @@ final class NnSupport {
   /** A designated initializer list ".a = 1, .b = x" built field by field. */
   static final class Init {
     private final StringBuilder sb = new StringBuilder();
+    private String wide; // the first kiln_dim_t field that does not fit 16 bits, or null
 
     Init put(String field, int value) { return raw(field, CLiterals.i32(value)); }
+
+    /** A kiln_dim_t field (kiln_nn.h): 16 bits unless {@link #useDims} finds one out of [0, 65535]. */
+    Init dim(String field, int value) {
+      if ((value < 0 || value > 0xffff) && wide == null) wide = field + " = " + value;
+      return put(field, value);
+    }
+
+    /**
+     * Sets KILN_DIM_WIDE_USED (int32 kiln_dim_t in the model's kiln_nn.h) when a {@link #dim} field
+     * of this struct does not fit the default 16 bits, so every model compiles whatever its sizes.
+     */
+    Init useDims(KernelContext ctx, Op op) {
+      if (wide != null) {
+        ctx.useKernelSwitch("KILN_DIM_WIDE_USED", op.type() + " " + wide + " does not fit 16 bits");
+      }
+      return this;
+    }
 
     Init put(String field, float value) { return raw(field, CLiterals.f32(value)); }
 

@@ -381,6 +381,9 @@ class NnKernelsTest {
     assertEquals(0, kernelSwitch("fc_multiplier_above_one_int8", "KILN_FC_S8_PORTABLE_USED"));
     assertEquals(1, kernelSwitch("fc_weight_zero_point_int8", "KILN_FC_S8_PORTABLE_USED"));
     assertEquals(0, kernelSwitch("conv_grouped_relu_int8", "KILN_FC_S8_DSP_USED"));
+    // sizes are 16-bit kiln_dim_t fields unless one does not fit (this conv's image is 65540 wide)
+    assertEquals(1, kernelSwitch("conv_wide_dims_int8", "KILN_DIM_WIDE_USED"));
+    assertEquals(0, kernelSwitch("conv_per_tensor_s23_int8", "KILN_DIM_WIDE_USED"));
     Build qdq = Kiln.load(Path.of("src/test/resources/onnx/qdq_float_requant/model.onnx"))
         .build(Executor.aot().interfaceApi("c").unpackedApi(true));
     assertTrue(qdq.sources().get("include/kiln_nn.h").contains("#define KILN_CONV_RESCALE64_USED 1"),
