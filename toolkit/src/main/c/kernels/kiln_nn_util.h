@@ -81,6 +81,24 @@ static inline kiln_rescale kiln_rescale_load(const int32_t *words) {
   return r;
 }
 
+/*
+ * A table of one entry (a per-tensor FULLY_CONNECTED) may take the rounded form when both offsets
+ * are 2^(shift - 1), floor((acc * multiplier + 2^(shift - 1)) / 2^shift): 2 words, the multiplier
+ * and shift + KILN_RESCALE_ROUNDED (1 <= shift <= 62), instead of KILN_RESCALE_WORDS (mlperf_ad's
+ * ten FCs: 160 B). The same entry either way; kiln_rescale_load_one tells them apart, once a call.
+ */
+#define KILN_RESCALE_ROUNDED 64
+
+static inline kiln_rescale kiln_rescale_load_one(const int32_t *words) {
+  kiln_rescale r;
+  if (words[1] < KILN_RESCALE_ROUNDED) return kiln_rescale_load(words);
+  r.multiplier = words[0];
+  r.shift = words[1] - KILN_RESCALE_ROUNDED;
+  r.offset_non_negative = (int64_t)1 << (r.shift - 1);
+  r.offset_negative = r.offset_non_negative;
+  return r;
+}
+
 static inline kiln_rescale kiln_mbqm_rescale(int32_t q, int32_t shift) {
   kiln_rescale r;
   r.multiplier = q;

@@ -211,6 +211,22 @@ final class FullyConnectedEmitter implements KernelEmitter {
     return new int[] {(int) (mantissa >>> 32), (int) mantissa, exponent};
   }
 
+  /** KILN_RESCALE_ROUNDED in kiln_nn_util.h. */
+  static final int RESCALE_ROUNDED = 64;
+
+  /**
+   * A one-entry rescale table in its 2-word rounded form {multiplier, shift + RESCALE_ROUNDED} when
+   * both offsets are 2^(shift - 1) (the same rescale, kiln_rescale_load_one); else the table as it is.
+   */
+  static int[] rounded(int[] table) {
+    if (table.length != LinearRescale.WORDS) return table;
+    int shift = table[1];
+    long nonNegative = ((long) table[2] << 32) | (table[3] & 0xffffffffL);
+    long negative = ((long) table[4] << 32) | (table[5] & 0xffffffffL);
+    if (shift < 1 || shift > 62 || nonNegative != 1L << (shift - 1) || negative != nonNegative) return table;
+    return new int[] {table[0], shift + RESCALE_ROUNDED};
+  }
+
   @Override public void emit(Op op, KernelContext ctx) {
     Layout l = layout(op);
     Options.FullyConnected o = op.options(Options.FullyConnected.class);
@@ -232,7 +248,7 @@ final class FullyConnectedEmitter implements KernelEmitter {
             : integerRescales(m, qo.zeroPoint(), act[0], act[1]);
         if (exact != null) {
           ConvEmitter.useFloatForm(ctx, exact, m.length == 1 ? "per-tensor rescales" : "units");
-          init.raw("out.s8.out_rescale", ctx.tableI32("fc_rescale", exact));
+          init.raw("out.s8.out_rescale", ctx.tableI32("fc_rescale", rounded(exact)));
         } else {
           int[] words = new int[m.length * 3];
           for (int u = 0; u < m.length; u++) System.arraycopy(f64Words(m[u]), 0, words, 3 * u, 3);
