@@ -191,7 +191,7 @@ static inline int32_t kiln_linear_rescale_high(int32_t acc, const kiln_rescale *
 /*
  * TFLite's MBQM in 32-bit arithmetic, for the conv kernels when the compiler proved
  * |x| * 2^(max(shift, 0) + 1) < 2^31 for every x = acc + bias the channel can produce
- * (p->out.s8.requant32). With h = floor((x 2^(L+1) q + 2^31) / 2^32) (the high word of one 32x32
+ * (p->requant32). With h = floor((x 2^(L+1) q + 2^31) / 2^32) (the high word of one 32x32
  * product plus the constant 2^31: SMULL, ADDS, ADC on a Cortex-M), L = max(shift, 0),
  * R = max(-shift, 0):
  * - R = 0: MBQM(x) = SRDHM(x 2^L, q) = floor((x 2^L q + 2^30) / 2^31) = h (numerator and

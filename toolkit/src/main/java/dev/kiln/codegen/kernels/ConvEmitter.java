@@ -307,11 +307,11 @@ final class ConvEmitter implements KernelEmitter {
     NnSupport.Init init = new NnSupport.Init()
         .dim("batches", l.batches).dim("in_h", l.inH).dim("in_w", l.inW).dim("in_c", l.inC)
         .dim("out_h", l.outH).dim("out_w", l.outW).dim("out_c", l.outC)
-        .dim("filter_h", l.filterH).dim("filter_w", l.filterW)
-        .dim("stride_h", o.strideH()).dim("stride_w", o.strideW())
-        .dim("dilation_h", o.dilationH()).dim("dilation_w", o.dilationW())
-        .dim("pad_top", o.padding().top()).dim("pad_left", o.padding().left())
-        .dim("groups", l.groups).dim("depth_multiplier", l.multiplier);
+        .dim8("filter_h", l.filterH).dim8("filter_w", l.filterW)
+        .dim8("stride_h", o.strideH()).dim8("stride_w", o.strideW())
+        .dim8("dilation_h", o.dilationH()).dim8("dilation_w", o.dilationW())
+        .dim8("pad_top", o.padding().top()).dim8("pad_left", o.padding().left())
+        .dim("groups", l.groups).dim8("depth_multiplier", l.multiplier);
     boolean staged = stageBytes(l) > 0;
     String bias = l.bias == null ? "NULL" : ctx.data(l.bias);
     String call;
@@ -327,7 +327,7 @@ final class ConvEmitter implements KernelEmitter {
         String multName = ctx.tableI32(base + "_multiplier", q);
         String shiftName = ctx.tableI8(base + "_shift", shift);
         boolean requant32 = requant32Fits(m, accumulatorBound(l, l.in.quantization().zeroPoint()));
-        if (requant32) init.put("out.s8.requant32", 1);
+        if (requant32) init.put("requant32", 1);
         if (!requant32 || o.requantize() == Options.Requantize.ONNXRUNTIME) {
           ctx.useKernelSwitch("KILN_CONV_RESCALE64_USED", requant32 ? "onnxruntime's rescale table"
               : "a channel's multiplier is not proven exact in the 32-bit requantization");
@@ -362,7 +362,7 @@ final class ConvEmitter implements KernelEmitter {
         float[] act = FixedPoint.activationRangeFloat(o.activation());
         float[] scales = hybridFilterScales(op, l);
         init.put("out.f32.act_min_f", act[0]).put("out.f32.act_max_f", act[1]);
-        if (staged) init.put("out.f32.staged", 1); // the int8 kernel is given scratch only when staged
+        if (staged) init.put("staged", 1); // the int8 kernel is given scratch only when staged
         String fn = "kiln_conv_hybrid_f32";
         if (scales.length == 1) {
           init.put("out.f32.filter.scale", scales[0]);

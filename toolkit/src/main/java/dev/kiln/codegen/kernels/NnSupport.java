@@ -207,13 +207,18 @@ final class NnSupport {
   /** A designated initializer list ".a = 1, .b = x" built field by field. */
   static final class Init {
     private final StringBuilder sb = new StringBuilder();
-    private String wide; // the first kiln_dim_t field that does not fit 16 bits, or null
+    private String wide; // the first kiln_dim_t / kiln_dim8_t field that does not fit, or null
 
     Init put(String field, int value) { return raw(field, CLiterals.i32(value)); }
 
     /** A kiln_dim_t field (kiln_nn.h): 16 bits unless {@link #useDims} finds one out of [0, 65535]. */
-    Init dim(String field, int value) {
-      if ((value < 0 || value > 0xffff) && wide == null) wide = field + " = " + value;
+    Init dim(String field, int value) { return dim(field, value, 0xffff); }
+
+    /** A kiln_dim8_t field (a window size, stride, dilation, padding): 8 bits unless one is out of [0, 255]. */
+    Init dim8(String field, int value) { return dim(field, value, 0xff); }
+
+    private Init dim(String field, int value, int max) {
+      if ((value < 0 || value > max) && wide == null) wide = field + " = " + value;
       return put(field, value);
     }
 
@@ -223,7 +228,7 @@ final class NnSupport {
      */
     Init useDims(KernelContext ctx, Op op) {
       if (wide != null) {
-        ctx.useKernelSwitch("KILN_DIM_WIDE_USED", op.type() + " " + wide + " does not fit 16 bits");
+        ctx.useKernelSwitch("KILN_DIM_WIDE_USED", op.type() + " " + wide + " does not fit its field");
       }
       return this;
     }

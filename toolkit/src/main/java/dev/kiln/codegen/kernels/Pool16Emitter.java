@@ -46,9 +46,9 @@ final class Pool16Emitter implements KernelEmitter {
     NnSupport.Init init = new NnSupport.Init()
         .dim("batches", in.dim(0)).dim("in_h", in.dim(1)).dim("in_w", in.dim(2)).dim("channels", in.dim(3))
         .dim("out_h", out.dim(1)).dim("out_w", out.dim(2))
-        .dim("filter_h", o.filterH()).dim("filter_w", o.filterW())
-        .dim("stride_h", o.strideH()).dim("stride_w", o.strideW())
-        .dim("pad_top", o.padding().top()).dim("pad_left", o.padding().left());
+        .dim8("filter_h", o.filterH()).dim8("filter_w", o.filterW())
+        .dim8("stride_h", o.strideH()).dim8("stride_w", o.strideW())
+        .dim8("pad_top", o.padding().top()).dim8("pad_left", o.padding().left());
     String fn;
     if (type == OpType.L2_POOL_2D) {
       float[] act = FixedPoint.activationRangeFloat(o.activation());
