@@ -110,8 +110,8 @@ void kiln_mul_f32(const kiln_arith_f32_params *p, const float *x1, const float *
 /* ---------------------------------------------------------------------- */
 
 /*
- * 1 when a model has an int8 SOFTMAX small enough (KILN_SOFTMAX_EXP_RUNTIME_MAX elements in the
- * compiler) that computing its exponentials costs fewer bytes than the 4-byte-per-entry table:
+ * 1 when a model has an int8 SOFTMAX small enough (SoftmaxEmitter.EXP_RUNTIME_MAX_VALUES values in
+ * the compiler) that computing its exponentials costs fewer bytes than the 4-byte-per-entry table:
  * kiln_softmax_exp_q5 is compiled in and the ops with input_shift >= 0 call it. Set by the
  * generator in that model's copy (as KILN_CONV_S8_PORTABLE_USED in kiln_nn.h).
  */

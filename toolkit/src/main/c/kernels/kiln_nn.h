@@ -21,10 +21,11 @@
 #include <stdint.h>
 
 /*
- * 1 when a model has a conv, pool or fully-connected size above 65535 (a dimension) or 255 (a
- * kiln_dim8_t: window, stride, dilation, padding, depth multiplier); the generator sets it in that model's copy (as KILN_CONV_S8_PORTABLE_USED). Off, the
- * sizes in those parameter structs are 16-bit: half the bytes of 32-bit fields (kws 4,428 -> 4,032 B
- * of operator parameters). They are read as ints, so the kernels compute the same either way.
+ * 1 when a model has a conv, pool or fully-connected size above 65535 (a kiln_dim_t dimension) or
+ * 255 (a kiln_dim8_t: window, stride, dilation, padding, depth multiplier); the generator sets it
+ * in that model's copy (as KILN_CONV_S8_PORTABLE_USED). Off, those fields are 16 and 8 bits (a
+ * conv struct 100 -> 56 B on a 32-bit core). They are read as ints, so the kernels compute the
+ * same either way.
  */
 #ifndef KILN_DIM_WIDE_USED
 #define KILN_DIM_WIDE_USED 0
