@@ -409,13 +409,59 @@ static int count_leading_zeros32(uint32_t x) {
   return n;
 }
 
+#if KILN_SOFTMAX_EXP_RUNTIME_USED
+/* Computed exponentials serve small ops only (a classifier's last layer), where bytes count more
+ * than calls: one out-of-line SRDHM instead of a dozen inlined 64-bit sequences (M4 -O2: the run-time
+ * form adds 342 B to kiln_eltwise.o instead of 656). */
+#if defined(__GNUC__)
+#define KILN_SOFTMAX_SMALL __attribute__((noinline))
+#else
+#define KILN_SOFTMAX_SMALL
+#endif
+static KILN_SOFTMAX_SMALL int32_t exp_srdhm(int32_t a, int32_t b) { return kiln_srdhm(a, b); }
+
+/* gemmlowp exp_on_interval_between_negative_one_quarter_and_0_excl: a Taylor polynomial around -1/8. */
+static int32_t exp_on_quarter_interval(int32_t a) {
+  const int32_t x = a + ((int32_t)1 << 28);
+  const int32_t x2 = exp_srdhm(x, x);
+  const int32_t x3 = exp_srdhm(x2, x);
+  const int32_t x4 = exp_srdhm(x2, x2);
+  const int32_t poly = kiln_rdbpot(exp_srdhm(kiln_rdbpot(x4, 2) + x3, 715827883) + x2, 1); /* 1/3 */
+  return 1895147668 + exp_srdhm(1895147668, x + poly);                                        /* exp(-1/8) */
+}
+
+int32_t kiln_softmax_exp_q5(int32_t a) {
+  /* exp(-2^k) for k = -2 .. 4, Q0: one factor per whole quarter bit of -a */
+  static const int32_t exp_of_minus_powers[7] = {1672461947, 1302514674, 790015084, 290630308,
+                                                 39332535,   720401,     242};
+  const int32_t quarter = (int32_t)1 << 24; /* 1/4 in Q5.26 */
+  const int32_t remainder = (a & (quarter - 1)) - quarter; /* in [-1/4, 0) */
+  const uint32_t whole_quarters = (uint32_t)(remainder - a);
+  /* remainder * 2^5 stays within [-2^29, 0): gemmlowp's saturating shift never saturates here */
+  int32_t result = exp_on_quarter_interval(remainder * 32);
+  int k;
+  for (k = 0; k < 7; ++k) {
+    if (whole_quarters & ((uint32_t)1 << (24 + k))) result = exp_srdhm(result, exp_of_minus_powers[k]);
+  }
+  return a == 0 ? INT32_MAX : result;
+}
+
+/* The run-time form of softmax_exp (diff >= diff_min): the value the compiler's table would hold. */
+static KILN_SOFTMAX_SMALL int32_t softmax_exp_computed(const kiln_softmax_s8_params *p, int32_t diff) {
+  return kiln_softmax_exp_q5(exp_srdhm((int32_t)((uint32_t)diff << p->input_shift), p->exp.input_multiplier));
+}
+#endif
+
 /*
  * exp(beta * s_in * diff) in Q0 for a code difference diff in [-255, 0] to the
- * row maximum, 0 below diff_min. It depends on diff only, so each call keeps
- * a cache of the 256 possible values (-1 = not computed yet).
+ * row maximum, 0 below diff_min: the compiler's table or, for a small op, computed.
  */
 static inline int32_t softmax_exp(const kiln_softmax_s8_params *p, int32_t diff) {
-  return diff < p->diff_min ? 0 : p->exp_table[-diff];
+  if (diff < p->diff_min) return 0;
+#if KILN_SOFTMAX_EXP_RUNTIME_USED
+  if (p->input_shift >= 0) return softmax_exp_computed(p, diff);
+#endif
+  return p->exp.table[-diff];
 }
 
 /*

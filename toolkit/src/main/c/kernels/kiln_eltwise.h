@@ -109,17 +109,33 @@ void kiln_mul_f32(const kiln_arith_f32_params *p, const float *x1, const float *
 /* SOFTMAX over the last axis (section 5).                                 */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * 1 when a model has an int8 SOFTMAX small enough (SoftmaxEmitter.EXP_RUNTIME_MAX_VALUES values in
+ * the compiler) that computing its exponentials costs fewer bytes than the 4-byte-per-entry table:
+ * kiln_softmax_exp_q5 is compiled in and the ops with input_shift >= 0 call it. Set by the
+ * generator in that model's copy (as KILN_CONV_S8_PORTABLE_USED in kiln_nn.h).
+ */
+#ifndef KILN_SOFTMAX_EXP_RUNTIME_USED
+#define KILN_SOFTMAX_EXP_RUNTIME_USED 0
+#endif
+
 typedef struct {
   int32_t rows;              /* product of all but the last dimension */
   int32_t depth;             /* last dimension, < 4096 */
-  int32_t diff_min;          /* codes further than this below the row max give 0 */
-  const int32_t *exp_table;  /* [1 - diff_min]: Q0 exp of diff = -index (made at compile time; the
+  int16_t diff_min;          /* codes further than this below the row max give 0 (>= -255) */
+  int16_t input_shift;       /* -1: exp.table; else the run-time form: the exponential of diff is
+                                kiln_softmax_exp_q5(srdhm(diff << input_shift, exp.input_multiplier)) */
+  union {
+    const int32_t *table;    /* [1 - diff_min]: Q0 exp of diff = -index (made at compile time; the
                                 compiler raises diff_min to the last non-zero entry) */
+    int32_t input_multiplier; /* beta * input scale * 2^26 as Q31 multiplier and input_shift */
+  } exp;
 } kiln_softmax_s8_params;
 
 /*
  * int8 in, int8 out with scale 1/256 and zero point -128 (gemmlowp fixed
- * point); the exponentials come from p->exp_table. A row whose exponentials sum to 512 or more
+ * point); the exponentials come from p->exp.table or are computed (input_shift >= 0, the values
+ * the table would hold). A row whose exponentials sum to 512 or more
  * (possible only for depth >= 512 with flat rows) outputs -128 everywhere:
  * every probability is below 1/512; TFLite's reference kernel aborts there.
  */
@@ -130,6 +146,13 @@ void kiln_softmax_s8(const kiln_softmax_s8_params *p, const int8_t *x, int8_t *y
  * the same exponentials and reciprocal, the probability rounded to 16 bits.
  */
 void kiln_softmax_s8_s16(const kiln_softmax_s8_params *p, const int8_t *x, int16_t *y);
+
+/*
+ * gemmlowp exp_on_negative_values for a Q5.26 argument a <= 0, result in Q0 (TFLite's reference
+ * int8 softmax evaluates it per element; Kiln's compiler tabulates it, SoftmaxExpTable, and uses
+ * this only for small rows). Compiled only with KILN_SOFTMAX_EXP_RUNTIME_USED.
+ */
+int32_t kiln_softmax_exp_q5(int32_t a);
 
 /* gemmlowp one_over_one_plus_x_for_x_in_0_1: 1 / (1 + a) for a in [0, 1), Q0 in and out. */
 int32_t kiln_one_over_one_plus_x_for_x_in_0_1(int32_t a);

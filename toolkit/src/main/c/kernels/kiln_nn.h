@@ -20,32 +20,51 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * 1 when a model has a conv, pool or fully-connected size above 65535 (a kiln_dim_t dimension) or
+ * 255 (a kiln_dim8_t: window, stride, dilation, padding, depth multiplier); the generator sets it
+ * in that model's copy (as KILN_CONV_S8_PORTABLE_USED). Off, those fields are 16 and 8 bits (a
+ * conv struct 100 -> 56 B on a 32-bit core). They are read as ints, so the kernels compute the
+ * same either way.
+ */
+#ifndef KILN_DIM_WIDE_USED
+#define KILN_DIM_WIDE_USED 0
+#endif
+#if KILN_DIM_WIDE_USED
+typedef int32_t kiln_dim_t;
+typedef int32_t kiln_dim8_t;
+#else
+typedef uint16_t kiln_dim_t;
+typedef uint8_t kiln_dim8_t;         /* window sizes, strides, dilations, paddings, depth multiplier */
+#endif
+
 /* ---------------------------------------------------------------------------------------------
  * CONV_2D and DEPTHWISE_CONV_2D
  * ------------------------------------------------------------------------------------------- */
 
 typedef struct {
-  /* geometry */
-  int32_t batches;
-  int32_t in_h, in_w, in_c;
-  int32_t out_h, out_w, out_c;
-  int32_t filter_h, filter_w;
-  int32_t stride_h, stride_w;
-  int32_t dilation_h, dilation_w;
-  int32_t pad_top, pad_left;         /* rows/columns of implicit padding before the image */
-  int32_t groups;                    /* CONV_2D: in_c / filter input depth (1 = ordinary conv) */
-  int32_t depth_multiplier;          /* DEPTHWISE_CONV_2D: out_c / in_c */
+  /* geometry (kiln_dim_t: 16-bit unless the model sets KILN_DIM_WIDE_USED) */
+  kiln_dim_t batches;
+  kiln_dim_t in_h, in_w, in_c;
+  kiln_dim_t out_h, out_w, out_c;
+  kiln_dim_t groups;                 /* CONV_2D: in_c / filter input depth (1 = ordinary conv) */
+  kiln_dim8_t filter_h, filter_w;
+  kiln_dim8_t stride_h, stride_w;
+  kiln_dim8_t dilation_h, dilation_w;
+  kiln_dim8_t pad_top, pad_left;     /* rows/columns of implicit padding before the image */
+  kiln_dim8_t depth_multiplier;      /* DEPTHWISE_CONV_2D: out_c / in_c */
+  uint8_t requant32;                 /* int8: 1 = the compiler proved |acc + bias| *
+                                        2^(max(shift, 0) + 1) < 2^31 for every channel, so MBQM
+                                        runs in 32-bit form (kiln_requant32 in kiln_nn_util.h) */
+  uint8_t staged;                    /* hybrid: 1 = scratch holds staged windows after the image
+                                        (kiln_conv_s8 is given scratch only when staged) */
   /* int8 requantization (unused by the float kernels) */
   int32_t input_offset;              /* -(input zero point); 0 for the hybrid kernel */
   int32_t output_offset;             /* +(output zero point) */
   int32_t act_min, act_max;          /* int8 clamp of the fused activation */
   /* An int8 kernel reads only s8, a float or hybrid one only f32: they share their bytes. */
   union {
-    struct {                         /* (out_rescale next to requant32 and out_shift next to
-                                        out_multiplier: each pair is read with one LDRD) */
-      int32_t requant32;             /* 1: the compiler proved |acc + bias| * 2^(max(shift, 0) + 1)
-                                        < 2^31 for every channel, so MBQM runs in 32-bit form
-                                        (kiln_requant32 in kiln_nn_util.h) */
+    struct {                         /* (out_shift next to out_multiplier: one LDRD) */
       const int32_t *out_rescale;    /* [out_c] x KILN_RESCALE_WORDS: onnxruntime's requantization
                                         as the compiler's exact integer rescale or, for a channel
                                         with none, its float32 form (KILN_RESCALE_FLOAT), or NULL
@@ -59,14 +78,12 @@ typedef struct {
         float scale;                 /* kiln_conv_hybrid_f32: the filter scale */
         const float *scales;         /* kiln_conv_hybrid_per_channel_f32: [out_c] filter scales */
       } filter;
-      int32_t staged;                /* hybrid: 1 = scratch holds staged windows after the image
-                                        (kiln_conv_s8 is given scratch only when staged) */
     } f32;
   } out;
 } kiln_conv_params;
 
 /*
- * Staged int8 and hybrid CONV_2D (int8: scratch given; hybrid: p->out.f32.staged = 1): the windows
+ * Staged int8 and hybrid CONV_2D (int8: scratch given; hybrid: p->staged = 1): the windows
  * of KILN_CONV_PIXELS output pixels are copied, as int16 input + offset, to scratch and every
  * filter runs over all of them; each window takes ((filter_h * filter_w * in_c / groups) + 15) &
  * ~15 int16 values. Otherwise (0) the windows are summed filter row by filter row from the image
@@ -76,7 +93,7 @@ typedef struct {
 
 /*
  * 1 when a model has an int8 CONV_2D or DEPTHWISE_CONV_2D whose channels do not all take the 32-bit
- * requantization (p->out.s8.requant32 not proven, or onnxruntime's out_rescale table): the code
+ * requantization (p->requant32 not proven, or onnxruntime's out_rescale table): the code
  * generator sets it as KILN_CONV_S8_PORTABLE_USED below. Off, a 32-bit core's build of the int8 kernels has
  * only the 32-bit form (every channel of such a model takes it anyway), except on a DSP core
  * (kiln_conv_requant32 says why); 64-bit hosts, which take the 64-bit product for every channel,
@@ -120,7 +137,7 @@ void kiln_conv_f32(const kiln_conv_params *p, const float *input, const float *f
 /*
  * Hybrid: float32 input/output, int8 symmetric filter with one scale (p->out.f32.filter.scale).
  * Each batch image is quantized symmetrically on the fly into scratch (in_h * in_w * in_c bytes,
- * then, if p->out.f32.staged, the staged windows from the next multiple of 16 bytes; scratch
+ * then, if p->staged, the staged windows from the next multiple of 16 bytes; scratch
  * 16-byte aligned); out = (float)acc * (image scale * filter scale) + bias. Section 9.
  */
 void kiln_conv_hybrid_f32(const kiln_conv_params *p, const float *input, const int8_t *filter,
@@ -161,9 +178,9 @@ void kiln_depthwise_conv_f32(const kiln_conv_params *p, const float *input, cons
 #define KILN_F64_WORDS 3
 
 typedef struct {
-  int32_t batches;                   /* numel(input) / depth */
-  int32_t depth;                     /* accumulation depth D */
-  int32_t units;                     /* output units U */
+  kiln_dim_t batches;                /* numel(input) / depth */
+  kiln_dim_t depth;                  /* accumulation depth D */
+  kiln_dim_t units;                  /* output units U */
   uint8_t per_channel;               /* int8: one rescale entry per unit (else one entry); hybrid:
                                         per-unit weight scales (out.f32.filter.scales) */
   uint8_t asymmetric;                /* hybrid: asymmetric_quantize_inputs (per-row zero point) */
@@ -231,12 +248,12 @@ int32_t kiln_f64_rescale(int32_t acc, const int32_t *multiplier);
  * ------------------------------------------------------------------------------------------- */
 
 typedef struct {
-  int32_t batches;
-  int32_t in_h, in_w, channels;
-  int32_t out_h, out_w;
-  int32_t filter_h, filter_w;
-  int32_t stride_h, stride_w;
-  int32_t pad_top, pad_left;
+  kiln_dim_t batches;                /* (kiln_dim_t: as in kiln_conv_params) */
+  kiln_dim_t in_h, in_w, channels;
+  kiln_dim_t out_h, out_w;
+  kiln_dim8_t filter_h, filter_w;
+  kiln_dim8_t stride_h, stride_w;
+  kiln_dim8_t pad_top, pad_left;
   int32_t act_min, act_max;          /* int8 */
   float act_min_f, act_max_f;        /* float32 */
 } kiln_pool_params;

@@ -5,7 +5,7 @@
  * The kernels compute what TFLite's reference kernels compute, output element by output element,
  * with changes that only make them faster: the filter window is clipped to the image once per
  * output pixel (kiln_tap_range) so no tap is bounds-tested; int8 and hybrid CONV_2D, given scratch
- * for it by the compiler (int8: scratch not NULL; hybrid: p->out.f32.staged), stage the windows of
+ * for it by the compiler (int8: scratch not NULL; hybrid: p->staged), stage the windows of
  * KILN_CONV_PIXELS output pixels at a time as int16 input + offset, padding taps as 0, so that
  * every output channel's filter is one contiguous dot product against all of them and each weight
  * is loaded and widened once per KILN_CONV_PIXELS pixels; otherwise the taps of one filter row,
@@ -80,7 +80,7 @@ static inline int kiln_conv_requant32(const kiln_conv_params *p) {
   (void)p;
   return 1;
 #else
-  return p->out.s8.requant32 != 0 && p->out.s8.out_rescale == NULL;
+  return p->requant32 != 0 && p->out.s8.out_rescale == NULL;
 #endif
 }
 
@@ -770,7 +770,7 @@ void kiln_conv_s8(const kiln_conv_params *p, const int8_t *input, const int8_t *
 static int16_t *kiln_conv_hybrid_stage(const kiln_conv_params *p, const kiln_conv_geometry *g,
                                        void *scratch) {
   const size_t image = ((size_t)g->image_size + 15) & ~(size_t)15;
-  return p->out.f32.staged ? (int16_t *)(void *)((uint8_t *)scratch + image) : NULL;
+  return p->staged ? (int16_t *)(void *)((uint8_t *)scratch + image) : NULL;
 }
 
 void kiln_conv_hybrid_f32(const kiln_conv_params *p, const float *input, const int8_t *filter,

@@ -250,7 +250,7 @@ void kiln_fully_connected_s8(const kiln_fc_params *p, const int8_t *input, const
   int32_t stage[KILN_FC_DSP_DEPTH_MAX / 2 + 4];
   const int staged = depth <= KILN_FC_DSP_DEPTH_MAX;
 #endif
-  if (rescale != NULL) r = kiln_rescale_load(rescale);
+  if (rescale != NULL) r = kiln_rescale_load_one(rescale); /* per-tensor: the only load */
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_row = input + (size_t)b * (size_t)depth;
     int32_t input_sum = 0;

@@ -81,6 +81,24 @@ static inline kiln_rescale kiln_rescale_load(const int32_t *words) {
   return r;
 }
 
+/*
+ * A table of one entry (a per-tensor FULLY_CONNECTED) may take the rounded form when both offsets
+ * are 2^(shift - 1), floor((acc * multiplier + 2^(shift - 1)) / 2^shift): 2 words, the multiplier
+ * and shift + KILN_RESCALE_ROUNDED (1 <= shift <= 62), instead of KILN_RESCALE_WORDS (mlperf_ad's
+ * ten FCs: 160 B). The same entry either way; kiln_rescale_load_one tells them apart, once a call.
+ */
+#define KILN_RESCALE_ROUNDED 64
+
+static inline kiln_rescale kiln_rescale_load_one(const int32_t *words) {
+  kiln_rescale r;
+  if (words[1] < KILN_RESCALE_ROUNDED) return kiln_rescale_load(words);
+  r.multiplier = words[0];
+  r.shift = words[1] - KILN_RESCALE_ROUNDED;
+  r.offset_non_negative = (int64_t)1 << (r.shift - 1);
+  r.offset_negative = r.offset_non_negative;
+  return r;
+}
+
 static inline kiln_rescale kiln_mbqm_rescale(int32_t q, int32_t shift) {
   kiln_rescale r;
   r.multiplier = q;
@@ -285,7 +303,7 @@ static inline int32_t kiln_linear_rescale_high(int32_t acc, const kiln_rescale *
 /*
  * TFLite's MBQM in 32-bit arithmetic, for the conv kernels when the compiler proved
  * |x| * 2^(max(shift, 0) + 1) < 2^31 for every x = acc + bias the channel can produce
- * (p->out.s8.requant32). With h = floor((x 2^(L+1) q + 2^31) / 2^32) (the high word of one 32x32
+ * (p->requant32). With h = floor((x 2^(L+1) q + 2^31) / 2^32) (the high word of one 32x32
  * product plus the constant 2^31: SMULL, ADDS, ADC on a Cortex-M), L = max(shift, 0),
  * R = max(-shift, 0):
  * - R = 0: MBQM(x) = SRDHM(x 2^L, q) = floor((x 2^L q + 2^30) / 2^31) = h (numerator and

@@ -305,13 +305,13 @@ final class ConvEmitter implements KernelEmitter {
     Options.Conv o = op.options(Options.Conv.class);
     String base = depthwise ? "dwconv" : "conv";
     NnSupport.Init init = new NnSupport.Init()
-        .put("batches", l.batches).put("in_h", l.inH).put("in_w", l.inW).put("in_c", l.inC)
-        .put("out_h", l.outH).put("out_w", l.outW).put("out_c", l.outC)
-        .put("filter_h", l.filterH).put("filter_w", l.filterW)
-        .put("stride_h", o.strideH()).put("stride_w", o.strideW())
-        .put("dilation_h", o.dilationH()).put("dilation_w", o.dilationW())
-        .put("pad_top", o.padding().top()).put("pad_left", o.padding().left())
-        .put("groups", l.groups).put("depth_multiplier", l.multiplier);
+        .dim("batches", l.batches).dim("in_h", l.inH).dim("in_w", l.inW).dim("in_c", l.inC)
+        .dim("out_h", l.outH).dim("out_w", l.outW).dim("out_c", l.outC)
+        .dim8("filter_h", l.filterH).dim8("filter_w", l.filterW)
+        .dim8("stride_h", o.strideH()).dim8("stride_w", o.strideW())
+        .dim8("dilation_h", o.dilationH()).dim8("dilation_w", o.dilationW())
+        .dim8("pad_top", o.padding().top()).dim8("pad_left", o.padding().left())
+        .dim("groups", l.groups).dim8("depth_multiplier", l.multiplier);
     boolean staged = stageBytes(l) > 0;
     String bias = l.bias == null ? "NULL" : ctx.data(l.bias);
     String call;
@@ -327,7 +327,7 @@ final class ConvEmitter implements KernelEmitter {
         String multName = ctx.tableI32(base + "_multiplier", q);
         String shiftName = ctx.tableI8(base + "_shift", shift);
         boolean requant32 = requant32Fits(m, accumulatorBound(l, l.in.quantization().zeroPoint()));
-        if (requant32) init.put("out.s8.requant32", 1);
+        if (requant32) init.put("requant32", 1);
         if (!requant32 || o.requantize() == Options.Requantize.ONNXRUNTIME) {
           ctx.useKernelSwitch("KILN_CONV_RESCALE64_USED", requant32 ? "onnxruntime's rescale table"
               : "a channel's multiplier is not proven exact in the 32-bit requantization");
@@ -343,7 +343,7 @@ final class ConvEmitter implements KernelEmitter {
           useFloatForm(ctx, rescales, "output channels");
           init.raw("out.s8.out_rescale", ctx.tableI32(base + "_rescale", rescales));
         }
-        String params = ctx.constant("kiln_conv_params", base, init.toString());
+        String params = ctx.constant("kiln_conv_params", base, init.useDims(ctx, op).toString());
         usePortableInt8(l, ctx);
         call = depthwise
             ? NnSupport.format("kiln_depthwise_conv_s8(&%s, %s, %s, %s, %s);", params, ctx.data(l.in), ctx.data(l.filter),
@@ -354,7 +354,7 @@ final class ConvEmitter implements KernelEmitter {
       case FLOAT -> {
         float[] act = FixedPoint.activationRangeFloat(o.activation());
         init.put("out.f32.act_min_f", act[0]).put("out.f32.act_max_f", act[1]);
-        String params = ctx.constant("kiln_conv_params", base, init.toString());
+        String params = ctx.constant("kiln_conv_params", base, init.useDims(ctx, op).toString());
         call = NnSupport.format("%s(&%s, %s, %s, %s, %s);", depthwise ? "kiln_depthwise_conv_f32" : "kiln_conv_f32",
             params, ctx.data(l.in), ctx.data(l.filter), bias, ctx.data(l.out));
       }
@@ -362,7 +362,7 @@ final class ConvEmitter implements KernelEmitter {
         float[] act = FixedPoint.activationRangeFloat(o.activation());
         float[] scales = hybridFilterScales(op, l);
         init.put("out.f32.act_min_f", act[0]).put("out.f32.act_max_f", act[1]);
-        if (staged) init.put("out.f32.staged", 1); // the int8 kernel is given scratch only when staged
+        if (staged) init.put("staged", 1); // the int8 kernel is given scratch only when staged
         String fn = "kiln_conv_hybrid_f32";
         if (scales.length == 1) {
           init.put("out.f32.filter.scale", scales[0]);
@@ -370,7 +370,7 @@ final class ConvEmitter implements KernelEmitter {
           init.raw("out.f32.filter.scales", ctx.tableF32(base + "_filter_scales", scales));
           fn = "kiln_conv_hybrid_per_channel_f32";
         }
-        String params = ctx.constant("kiln_conv_params", base, init.toString());
+        String params = ctx.constant("kiln_conv_params", base, init.useDims(ctx, op).toString());
         call = NnSupport.format("%s(&%s, %s, %s, %s, %s, %s);", fn, params, ctx.data(l.in), ctx.data(l.filter), bias,
             ctx.data(l.out), ctx.scratch());
       }

@@ -211,10 +211,26 @@ final class FullyConnectedEmitter implements KernelEmitter {
     return new int[] {(int) (mantissa >>> 32), (int) mantissa, exponent};
   }
 
+  /** KILN_RESCALE_ROUNDED in kiln_nn_util.h. */
+  static final int RESCALE_ROUNDED = 64;
+
+  /**
+   * A one-entry rescale table in its 2-word rounded form {multiplier, shift + RESCALE_ROUNDED} when
+   * both offsets are 2^(shift - 1) (the same rescale, kiln_rescale_load_one); else the table as it is.
+   */
+  static int[] rounded(int[] table) {
+    if (table.length != LinearRescale.WORDS) return table;
+    int shift = table[1];
+    long nonNegative = ((long) table[2] << 32) | (table[3] & 0xffffffffL);
+    long negative = ((long) table[4] << 32) | (table[5] & 0xffffffffL);
+    if (shift < 1 || shift > 62 || nonNegative != 1L << (shift - 1) || negative != nonNegative) return table;
+    return new int[] {table[0], shift + RESCALE_ROUNDED};
+  }
+
   @Override public void emit(Op op, KernelContext ctx) {
     Layout l = layout(op);
     Options.FullyConnected o = op.options(Options.FullyConnected.class);
-    NnSupport.Init init = new NnSupport.Init().put("batches", l.batches).put("depth", l.depth).put("units", l.units);
+    NnSupport.Init init = new NnSupport.Init().dim("batches", l.batches).dim("depth", l.depth).dim("units", l.units);
     String bias = l.bias == null ? "NULL" : ctx.data(l.bias);
     String call;
     switch (l.kind) {
@@ -232,13 +248,13 @@ final class FullyConnectedEmitter implements KernelEmitter {
             : integerRescales(m, qo.zeroPoint(), act[0], act[1]);
         if (exact != null) {
           ConvEmitter.useFloatForm(ctx, exact, m.length == 1 ? "per-tensor rescales" : "units");
-          init.raw("out.s8.out_rescale", ctx.tableI32("fc_rescale", exact));
+          init.raw("out.s8.out_rescale", ctx.tableI32("fc_rescale", rounded(exact)));
         } else {
           int[] words = new int[m.length * 3];
           for (int u = 0; u < m.length; u++) System.arraycopy(f64Words(m[u]), 0, words, 3 * u, 3);
           init.raw("out.s8.out_scale", ctx.tableI32("fc_rescale", words));
         }
-        String params = ctx.constant("kiln_fc_params", "fc", init.toString());
+        String params = ctx.constant("kiln_fc_params", "fc", init.useDims(ctx, op).toString());
         // the DSP path of a Cortex-M4/M7 build takes blocks of 4 units of at most DSP_DEPTH_MAX values
         if (l.units >= 4 && l.depth <= DSP_DEPTH_MAX) {
           ctx.useKernelSwitch("KILN_FC_S8_DSP_USED", l.units + " units of depth " + l.depth);
@@ -253,7 +269,7 @@ final class FullyConnectedEmitter implements KernelEmitter {
       case FLOAT -> {
         float[] act = FixedPoint.activationRangeFloat(o.activation());
         init.put("out.f32.act_min_f", act[0]).put("out.f32.act_max_f", act[1]);
-        String params = ctx.constant("kiln_fc_params", "fc", init.toString());
+        String params = ctx.constant("kiln_fc_params", "fc", init.useDims(ctx, op).toString());
         call = NnSupport.format("kiln_fully_connected_f32(&%s, %s, %s, %s, %s);", params, ctx.data(l.in),
             ctx.data(l.weights), bias, ctx.data(l.out));
       }
@@ -266,7 +282,7 @@ final class FullyConnectedEmitter implements KernelEmitter {
         } else {
           init.put("per_channel", 1).raw("out.f32.filter.scales", ctx.tableF32("fc_filter_scales", scales));
         }
-        String params = ctx.constant("kiln_fc_params", "fc", init.toString());
+        String params = ctx.constant("kiln_fc_params", "fc", init.useDims(ctx, op).toString());
         call = NnSupport.format("kiln_fully_connected_hybrid_f32(&%s, %s, %s, %s, %s, %s);", params, ctx.data(l.in),
             ctx.data(l.weights), bias, ctx.data(l.out), ctx.scratch());
       }

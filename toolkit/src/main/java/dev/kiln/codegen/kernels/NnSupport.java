@@ -1,6 +1,7 @@
 package dev.kiln.codegen.kernels;
 
 import dev.kiln.codegen.CLiterals;
+import dev.kiln.codegen.KernelContext;
 import dev.kiln.compile.FixedPoint;
 import dev.kiln.ir.Activation;
 import dev.kiln.ir.DType;
@@ -206,8 +207,31 @@ final class NnSupport {
   /** A designated initializer list ".a = 1, .b = x" built field by field. */
   static final class Init {
     private final StringBuilder sb = new StringBuilder();
+    private String wide; // the first kiln_dim_t / kiln_dim8_t field that does not fit, or null
 
     Init put(String field, int value) { return raw(field, CLiterals.i32(value)); }
+
+    /** A kiln_dim_t field (kiln_nn.h): 16 bits unless {@link #useDims} finds one out of [0, 65535]. */
+    Init dim(String field, int value) { return dim(field, value, 0xffff); }
+
+    /** A kiln_dim8_t field (a window size, stride, dilation, padding): 8 bits unless one is out of [0, 255]. */
+    Init dim8(String field, int value) { return dim(field, value, 0xff); }
+
+    private Init dim(String field, int value, int max) {
+      if ((value < 0 || value > max) && wide == null) wide = field + " = " + value;
+      return put(field, value);
+    }
+
+    /**
+     * Sets KILN_DIM_WIDE_USED (int32 kiln_dim_t in the model's kiln_nn.h) when a {@link #dim} field
+     * of this struct does not fit the default 16 bits, so every model compiles whatever its sizes.
+     */
+    Init useDims(KernelContext ctx, Op op) {
+      if (wide != null) {
+        ctx.useKernelSwitch("KILN_DIM_WIDE_USED", op.type() + " " + wide + " does not fit its field");
+      }
+      return this;
+    }
 
     Init put(String field, float value) { return raw(field, CLiterals.f32(value)); }
 

@@ -44,11 +44,11 @@ final class Pool16Emitter implements KernelEmitter {
     Tensor in = op.input(0);
     Tensor out = op.output();
     NnSupport.Init init = new NnSupport.Init()
-        .put("batches", in.dim(0)).put("in_h", in.dim(1)).put("in_w", in.dim(2)).put("channels", in.dim(3))
-        .put("out_h", out.dim(1)).put("out_w", out.dim(2))
-        .put("filter_h", o.filterH()).put("filter_w", o.filterW())
-        .put("stride_h", o.strideH()).put("stride_w", o.strideW())
-        .put("pad_top", o.padding().top()).put("pad_left", o.padding().left());
+        .dim("batches", in.dim(0)).dim("in_h", in.dim(1)).dim("in_w", in.dim(2)).dim("channels", in.dim(3))
+        .dim("out_h", out.dim(1)).dim("out_w", out.dim(2))
+        .dim8("filter_h", o.filterH()).dim8("filter_w", o.filterW())
+        .dim8("stride_h", o.strideH()).dim8("stride_w", o.strideW())
+        .dim8("pad_top", o.padding().top()).dim8("pad_left", o.padding().left());
     String fn;
     if (type == OpType.L2_POOL_2D) {
       float[] act = FixedPoint.activationRangeFloat(o.activation());
@@ -59,7 +59,7 @@ final class Pool16Emitter implements KernelEmitter {
       init.put("act_min", act[0]).put("act_max", act[1]);
       fn = type == OpType.MAX_POOL_2D ? "kiln_max_pool_s16" : "kiln_avg_pool_s16";
     }
-    String params = ctx.constant("kiln_pool_params", type.name().toLowerCase(java.util.Locale.ROOT), init.toString());
+    String params = ctx.constant("kiln_pool_params", type.name().toLowerCase(java.util.Locale.ROOT), init.useDims(ctx, op).toString());
     ctx.body().line(NnSupport.format("%s(&%s, %s, %s);", fn, params, ctx.data(in), ctx.data(out)));
   }
 

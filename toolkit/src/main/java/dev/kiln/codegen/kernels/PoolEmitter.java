@@ -81,11 +81,11 @@ final class PoolEmitter implements KernelEmitter {
     Tensor in = op.input(0);
     Tensor out = op.output();
     NnSupport.Init init = new NnSupport.Init()
-        .put("batches", in.dim(0)).put("in_h", in.dim(1)).put("in_w", in.dim(2)).put("channels", in.dim(3))
-        .put("out_h", out.dim(1)).put("out_w", out.dim(2))
-        .put("filter_h", o.filterH()).put("filter_w", o.filterW())
-        .put("stride_h", o.strideH()).put("stride_w", o.strideW())
-        .put("pad_top", o.padding().top()).put("pad_left", o.padding().left());
+        .dim("batches", in.dim(0)).dim("in_h", in.dim(1)).dim("in_w", in.dim(2)).dim("channels", in.dim(3))
+        .dim("out_h", out.dim(1)).dim("out_w", out.dim(2))
+        .dim8("filter_h", o.filterH()).dim8("filter_w", o.filterW())
+        .dim8("stride_h", o.strideH()).dim8("stride_w", o.strideW())
+        .dim8("pad_top", o.padding().top()).dim8("pad_left", o.padding().left());
     String fn = max ? "kiln_max_pool" : "kiln_avg_pool";
     if (in.dtype() == DType.INT8) {
       Quantization qo = out.quantization();
@@ -97,7 +97,7 @@ final class PoolEmitter implements KernelEmitter {
       init.put("act_min_f", act[0]).put("act_max_f", act[1]);
       fn += "_f32";
     }
-    String params = ctx.constant("kiln_pool_params", max ? "maxpool" : "avgpool", init.toString());
+    String params = ctx.constant("kiln_pool_params", max ? "maxpool" : "avgpool", init.useDims(ctx, op).toString());
     ctx.body().line(NnSupport.format("%s(&%s, %s, %s);", fn, params, ctx.data(in), ctx.data(out)));
   }
 }

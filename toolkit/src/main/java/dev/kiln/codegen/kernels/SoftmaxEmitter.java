@@ -84,6 +84,19 @@ final class SoftmaxEmitter implements KernelEmitter {
   }
 
 
+  /** Ops of at most this many values compute their exponentials (kiln_softmax_exp_q5) instead of reading a table. */
+  static final int EXP_RUNTIME_MAX_VALUES = 64;
+
+  /**
+   * Whether an int8 softmax computes its exponentials at run time: its table would hold {@code
+   * last + 1} words (kws: 125, 500 B; vww: 256, 1 KiB) while the op evaluates 2 per value (the row
+   * sum, then each output), about a hundred instructions each, so only small ops (a classifier's
+   * last layer) take it; deep or many rows keep the table.
+   */
+  static boolean expAtRunTime(int rows, int depth, int last) {
+    return (long) rows * depth <= EXP_RUNTIME_MAX_VALUES && last > 0;
+  }
+
   @Override public void emit(Op op, KernelContext ctx) {
     if (op.options() instanceof Options.QLinearSoftmax) {
       QLinearEmitter.emitSoftmax(op, ctx);
@@ -111,9 +124,16 @@ final class SoftmaxEmitter implements KernelEmitter {
     int[] exp = SoftmaxExpTable.table(q.input(), q.diffMin());
     int last = 0;
     for (int d = 0; d < exp.length; d++) if (exp[d] != 0) last = d;
+    String expInit;
+    if (expAtRunTime(rows, depth, last)) {
+      ctx.useKernelSwitch("KILN_SOFTMAX_EXP_RUNTIME_USED", rows + " x " + depth + " values: computing "
+          + 2 * rows * depth + " exponentials takes fewer bytes than a table of " + (last + 1));
+      expInit = ".input_shift = " + q.input().shift() + ", .exp.input_multiplier = " + CLiterals.i32(q.input().multiplier());
+    } else {
+      expInit = ".input_shift = -1, .exp.table = " + ctx.tableI32("softmax_exp", java.util.Arrays.copyOf(exp, last + 1));
+    }
     String p = ctx.constant("kiln_softmax_s8_params", "softmax" + op.index(), ElementwiseKernels.initializer(
-        ".rows = " + rows + ", .depth = " + depth,
-        ".diff_min = " + -last + ", .exp_table = " + ctx.tableI32("softmax_exp", java.util.Arrays.copyOf(exp, last + 1))));
+        ".rows = " + rows + ", .depth = " + depth, ".diff_min = " + -last + ", " + expInit));
     ctx.body().line((out.dtype() == DType.INT16 ? "kiln_softmax_s8_s16(&" : "kiln_softmax_s8(&") + p + ", " + ctx.data(in)
         + ", " + ctx.data(out) + ");");
   }

@@ -34,7 +34,9 @@ import java.util.concurrent.TimeUnit;
  * to stdout, and runs it. Programs are compiled once and can be run on many inputs.
  */
 final class EltwiseHarness {
-  static final String CFLAGS = dev.kiln.project.CWarnings.strictText() + " -O2 -ffp-contract=off";
+  /** With every kiln_eltwise.h variant a model can switch on, so ops of either form run on one library. */
+  static final String CFLAGS = dev.kiln.project.CWarnings.strictText() + " -O2 -ffp-contract=off"
+      + " -DKILN_SOFTMAX_EXP_RUNTIME_USED=1";
   private static final String[] LIBRARY = {"kiln_fixedpoint.h", "kiln_nn_util.h", "kiln_eltwise.h", "kiln_eltwise.c"};
   private static Path libDir;
   private static int counter;

@@ -15,6 +15,7 @@ import dev.kiln.api.Model;
 import dev.kiln.api.Tensor;
 import dev.kiln.api.Tolerance;
 import dev.kiln.compile.FixedPoint;
+import dev.kiln.compile.LinearRescale;
 import dev.kiln.ir.Activation;
 import dev.kiln.ir.DType;
 import dev.kiln.ir.Op;
@@ -167,6 +168,7 @@ class NnKernelsTest {
     Random r = new Random(11);
     StringBuilder table = new StringBuilder();
     int n = 0;
+    int roundedForms = 0;
     for (int i = 0; i < 300; i++) {
       double m = (double) (float) (r.nextDouble() * 0.1 + 1e-6) * (double) (float) (r.nextDouble() * 0.01 + 1e-7)
           / (double) (float) (r.nextDouble() * 0.5 + 1e-5);
@@ -183,8 +185,11 @@ class NnKernelsTest {
         assertTrue(m < 1e-5, "no integer rescale found for M = " + m + ", zero point " + zp);
         continue;
       }
+      // a per-tensor FC's table in the form the emitter writes (2 words when rounded), read as the kernel reads it
+      int[] c = java.util.Arrays.copyOf(FullyConnectedEmitter.rounded(w), LinearRescale.WORDS);
+      if (c[1] >= FullyConnectedEmitter.RESCALE_ROUNDED) roundedForms++;
       table.append(String.format("  {%s, %d, %d, %d, {%d, %d, %d, %d, %d, %d}},%n", Double.toHexString(m), zp, lo, hi,
-          w[0], w[1], w[2], w[3], w[4], w[5]));
+          c[0], c[1], c[2], c[3], c[4], c[5]));
       n++;
     }
     String program = """
@@ -218,7 +223,7 @@ class NnKernelsTest {
           int i;
           for (i = 0; i < %d; ++i) {
             const entry *e = &table[i];
-            const kiln_rescale r = kiln_rescale_load(e->words);
+            const kiln_rescale r = kiln_rescale_load_one(e->words);
             int t;
             long k;
             for (t = e->lo - e->zp - 1; t <= e->hi - e->zp + 1 && e->m > 0; ++t) {
@@ -243,6 +248,7 @@ class NnKernelsTest {
     String[] result = run(work, "./t").trim().split(" ");
     assertEquals("0", result[0], "mismatches between kiln_linear_rescale and round(double(acc) * M) in " + result[1]);
     assertTrue(n > 250 && Long.parseLong(result[1]) > 5_000_000L, "too few checks: " + n + " rescales, " + result[1]);
+    assertTrue(roundedForms > 25 && roundedForms < n, roundedForms + " of " + n + " rescales in the 2-word rounded form");
   }
 
   /**
@@ -512,6 +518,9 @@ class NnKernelsTest {
     assertEquals(0, kernelSwitch("fc_multiplier_above_one_int8", "KILN_FC_S8_PORTABLE_USED"));
     assertEquals(1, kernelSwitch("fc_weight_zero_point_int8", "KILN_FC_S8_PORTABLE_USED"));
     assertEquals(0, kernelSwitch("conv_grouped_relu_int8", "KILN_FC_S8_DSP_USED"));
+    // sizes are 16-bit kiln_dim_t fields unless one does not fit (this conv's image is 65540 wide)
+    assertEquals(1, kernelSwitch("conv_wide_dims_int8", "KILN_DIM_WIDE_USED"));
+    assertEquals(0, kernelSwitch("conv_per_tensor_s23_int8", "KILN_DIM_WIDE_USED"));
     Build qdq = Kiln.load(Path.of("src/test/resources/onnx/qdq_float_requant/model.onnx"))
         .build(Executor.aot().interfaceApi("c").unpackedApi(true));
     assertTrue(qdq.sources().get("include/kiln_nn.h").contains("#define KILN_CONV_RESCALE64_USED 1"),

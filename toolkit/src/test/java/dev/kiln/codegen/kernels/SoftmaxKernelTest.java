@@ -7,12 +7,15 @@ import static dev.kiln.codegen.kernels.EltwiseHarness.toFloats;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.ir.DType;
 import dev.kiln.ir.Op;
 import dev.kiln.ir.OpType;
 import dev.kiln.ir.Options;
 import dev.kiln.ir.Tensor;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -71,6 +74,76 @@ class SoftmaxKernelTest {
         }
       }
       check(rows, scale, 1f);
+    }
+  }
+
+  /** Small ops compute their exponentials (kiln_softmax_exp_q5): rows reaching every difference 0..-255 from the max. */
+  @Test void smallOpsComputeTheirExponentials() {
+    Random rnd = new Random(14);
+    for (float scale : new float[] {0.0039f, 0.02f, 0.0625f, 0.17406651f, 0.5f, 1f, 40f}) {
+      for (int k = 0; k < 4; k++) {
+        int[][] rows = new int[1][64];
+        rows[0][0] = 127;
+        for (int c = 1; c < 64; c++) rows[0][c] = 127 - (64 * k + c);
+        if (k == 3) rows[0][63] = -128;
+        for (int c = 63; c > 0; c--) {
+          int j = rnd.nextInt(c + 1);
+          int t = rows[0][c];
+          rows[0][c] = rows[0][j];
+          rows[0][j] = t;
+        }
+        check(rows, scale, k == 1 ? 0.7f : 1f);
+      }
+    }
+    String small = EltwiseHarness.compile(softmax(4, 16, 0.1f, 0, 1f)).source;
+    String deep = EltwiseHarness.compile(softmax(1, 65, 0.1f, 0, 1f)).source;
+    assertTrue(small.contains("KILN_SOFTMAX_EXP_RUNTIME_USED") && !small.contains("softmax_exp["), small);
+    assertTrue(!deep.contains("KILN_SOFTMAX_EXP_RUNTIME_USED") && deep.contains("softmax_exp["), deep);
+  }
+
+  /** kiln_softmax_exp_q5 on the device gives every entry of the compiler's table (SoftmaxExpTable), for many scales. */
+  @Test void runTimeExponentialsEqualTheTable() throws Exception {
+    Path lib = EltwiseHarness.library();
+    Path dir = Files.createTempDirectory(lib.getParent(), "exp");
+    Files.writeString(dir.resolve("exp.c"), """
+        #include <stdio.h>
+        #include <stdint.h>
+        #include "kiln_fixedpoint.h"
+        #include "kiln_eltwise.h"
+        int main(void) {
+          int m, s, d;
+          while (scanf("%d %d", &m, &s) == 2) {
+            for (d = 0; d < 256; ++d) {
+              printf("%d\\n", (int)kiln_softmax_exp_q5(kiln_srdhm((int32_t)((uint32_t)-d << s), m)));
+            }
+          }
+          return 0;
+        }
+        """);
+    List<String> cmd = new java.util.ArrayList<>(List.of("gcc"));
+    cmd.addAll(List.of(EltwiseHarness.CFLAGS.split(" ")));
+    cmd.addAll(List.of("-I", lib.toString(), "-o", dir.resolve("exp").toString(), dir.resolve("exp.c").toString(),
+        lib.resolve("kiln_eltwise.o").toString(), "-lm"));
+    EltwiseHarness.exec(cmd, new byte[0]);
+    Random rnd = new Random(15);
+    List<SoftmaxEmitter.Int8Params> cases = new java.util.ArrayList<>();
+    for (int k = 0; k < 300; k++) {
+      float scale = (float) Math.pow(10, -3 + 4 * rnd.nextDouble());
+      cases.add(SoftmaxEmitter.int8Params(k % 2 == 0 ? 1f : 0.1f + 3 * rnd.nextFloat(), scale));
+    }
+    StringBuilder in = new StringBuilder();
+    for (var q : cases) in.append(q.input().multiplier()).append(' ').append(q.input().shift()).append('\n');
+    String[] got = new String(EltwiseHarness.exec(List.of(dir.resolve("exp").toString()),
+        in.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII)), java.nio.charset.StandardCharsets.US_ASCII)
+        .trim().split("\n");
+    assertEquals(256 * cases.size(), got.length);
+    for (int k = 0; k < cases.size(); k++) {
+      var q = cases.get(k);
+      int[] table = SoftmaxExpTable.table(q.input(), q.diffMin());
+      for (int d = 0; d < 256 && -d >= q.diffMin(); d++) {
+        assertEquals(table[d], Integer.parseInt(got[256 * k + d]), "multiplier " + q.input().multiplier() + " shift "
+            + q.input().shift() + " diff " + -d);
+      }
     }
   }
 
